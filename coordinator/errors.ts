@@ -1,0 +1,132 @@
+import { ClustrixError } from '../protocol/errors.js';
+import type { RemoteErrorInfo } from '../protocol/common.js';
+
+export { ClustrixError };
+export { ProtocolError } from '../protocol/errors.js';
+
+/** The task's own function threw (or rejected) on the agent. */
+export class RemoteError extends ClustrixError {
+  /** The remote error's class name, e.g. `TypeError`. */
+  readonly remoteName: string;
+  readonly remoteMessage: string;
+  readonly remoteStack: string | undefined;
+  /** The remote error's own `code` property, if it had one. */
+  readonly remoteCode: string | undefined;
+
+  constructor(info: RemoteErrorInfo, context: { taskId: string; agentId: string }) {
+    super('REMOTE_ERROR', `${info.name}: ${info.message} (task ${context.taskId} on agent ${context.agentId})`, {
+      cause: info.cause ? RemoteError.fromCause(info.cause, context) : undefined,
+    });
+    this.name = 'RemoteError';
+    this.remoteName = info.name;
+    this.remoteMessage = info.message;
+    this.remoteStack = info.stack;
+    this.remoteCode = info.code;
+    if (info.stack) this.stack = `${this.stack ?? ''}\n  --- remote stack ---\n${info.stack}`;
+  }
+
+  private static fromCause(info: RemoteErrorInfo, context: { taskId: string; agentId: string }): RemoteError {
+    return new RemoteError(info, context);
+  }
+}
+
+/** An attempt ran past its `timeoutMs`; its worker thread was terminated. */
+export class TimeoutError extends ClustrixError {
+  readonly timeoutMs: number;
+  constructor(message: string, timeoutMs: number) {
+    super('TASK_TIMEOUT', message, { hint: 'raise timeoutMs, or split the work into smaller tasks' });
+    this.name = 'TimeoutError';
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The task was cancelled by an AbortSignal, by a failing sibling in a map, or by close(). */
+export class CancelledError extends ClustrixError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CANCELLED', message, options);
+    this.name = 'CancelledError';
+  }
+}
+
+/** The agent running the task was lost more times than the task's `retries` allow. */
+export class AgentLostError extends ClustrixError {
+  readonly agentId: string;
+  constructor(message: string, agentId: string, options?: { cause?: unknown }) {
+    super('AGENT_LOST', message, { ...options, hint: 'check the agent logs (node crash, out of memory, job killed), or raise retries' });
+    this.name = 'AgentLostError';
+    this.agentId = agentId;
+  }
+}
+
+/** An actor's agent was lost (and its restart budget spent), or the actor was killed. */
+export class ActorDiedError extends ClustrixError {
+  readonly actorId: string;
+  constructor(message: string, actorId: string, options?: { cause?: unknown; hint?: string }) {
+    super('ACTOR_DIED', message, options);
+    this.name = 'ActorDiedError';
+    this.actorId = actorId;
+  }
+}
+
+/** A function shipped by source reads a variable from its enclosing scope. */
+export class ClosureError extends ClustrixError {
+  readonly variables: readonly string[];
+  constructor(functionName: string, variables: readonly string[]) {
+    const list = variables.map((v) => `'${v}'`).join(', ');
+    super(
+      'CLOSURE_CAPTURE',
+      `${functionName} reads ${list} from its enclosing scope, which does not travel with its source`,
+      { hint: `pass ${list} as an argument, or put the function in a module and use cluster.module(url)` },
+    );
+    this.name = 'ClosureError';
+    this.variables = variables;
+  }
+}
+
+/** An option or config file is invalid. */
+export class ConfigError extends ClustrixError {
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+    super('CONFIG_INVALID', message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+/** An agent presented a wrong credential, or none in time. */
+export class AuthError extends ClustrixError {
+  constructor(message: string) {
+    super('AUTH_FAILED', message, { hint: 'agents must use the token of the cluster that launched them' });
+    this.name = 'AuthError';
+  }
+}
+
+/** A batch job or agent process ended before its agent connected. */
+export class JobStartError extends ClustrixError {
+  readonly jobId: string;
+  readonly state: string;
+  /** The last lines of the job's stdout and stderr. */
+  readonly output: string;
+  constructor(message: string, details: { jobId: string; state: string; output: string; hint?: string }) {
+    super('JOB_FAILED_TO_START', `${message}\n  job ${details.jobId}, state ${details.state}${details.output ? `\n  last output:\n${indent(details.output)}` : ''}`, {
+      hint: details.hint ?? 'read the job output above; run `clustrix check <profile>` to test the set-up',
+    });
+    this.name = 'JobStartError';
+    this.jobId = details.jobId;
+    this.state = details.state;
+    this.output = details.output;
+  }
+}
+
+/** The cluster was closed (or never started) when the call was made. */
+export class ClusterClosedError extends ClustrixError {
+  constructor(message = 'the cluster is closed') {
+    super('CLUSTER_CLOSED', message, { hint: 'start a new cluster with Cluster.start()' });
+    this.name = 'ClusterClosedError';
+  }
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
+}

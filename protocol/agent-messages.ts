@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { Bytes, FailureKind, Id, RemoteErrorInfo } from './common.js';
+
+/** First message on every connection; carries the credential and what the agent offers. */
+export const Hello = z.object({
+  type: z.literal('hello'),
+  protocol: z.number().int(),
+  token: z.string().min(1).max(1024),
+  /** Assigned by the launcher so the coordinator can tie the agent to its job; null: ad hoc. */
+  agentId: Id.nullable(),
+  jobId: z.string().max(256).nullable(),
+  host: z.string().max(256),
+  pid: z.number().int(),
+  cpus: z.number().int().nonnegative(),
+  memoryBytes: z.number().nonnegative(),
+  node: z.string().max(64),
+  slots: z.number().int().positive(),
+  inlineConcurrency: z.number().int().positive(),
+  /** Time until the batch job's walltime ends, when the scheduler tells; null: unlimited. */
+  walltimeLeftMs: z.number().nullable(),
+});
+export type Hello = z.infer<typeof Hello>;
+
+export const Done = z.object({
+  type: z.literal('done'),
+  id: Id,
+  /** msgpack (structured) of the result. */
+  value: Bytes,
+});
+export type Done = z.infer<typeof Done>;
+
+export const Failed = z.object({
+  type: z.literal('failed'),
+  id: Id,
+  kind: FailureKind,
+  error: RemoteErrorInfo,
+});
+export type Failed = z.infer<typeof Failed>;
+
+/** A task's console output (or the agent's own, with id null). */
+export const Log = z.object({
+  type: z.literal('log'),
+  id: Id.nullable(),
+  stream: z.enum(['stdout', 'stderr']),
+  text: z.string(),
+});
+export type Log = z.infer<typeof Log>;
+
+export const Pong = z.object({
+  type: z.literal('pong'),
+  t: z.number(),
+  rssBytes: z.number().nonnegative(),
+  running: z.number().int().nonnegative(),
+});
+export type Pong = z.infer<typeof Pong>;
+
+/** The agent will take no new work (walltime ending, signal): the coordinator stops sending it tasks. */
+export const Draining = z.object({
+  type: z.literal('draining'),
+  reason: z.string(),
+});
+export type Draining = z.infer<typeof Draining>;
+
+/** Everything an agent sends to a coordinator. Actor messages join this union (see agent/actors). */
+export const AgentMessage = z.discriminatedUnion('type', [Hello, Done, Failed, Log, Pong, Draining]);
+export type AgentMessage = z.infer<typeof AgentMessage>;

@@ -1,0 +1,77 @@
+import { Packr } from 'msgpackr';
+import type { z } from 'zod';
+import { AgentMessage } from './agent-messages.js';
+import { CoordinatorMessage } from './coordinator-messages.js';
+import { ProtocolError } from './errors.js';
+import { CloseCode, PROTOCOL_VERSION } from './version.js';
+
+// Envelopes are plain msgpack: records would save bytes but tie each frame to packer state.
+const envelope = new Packr({ useRecords: false, mapsAsObjects: true });
+
+/** Most messages one frame may carry; a batch is cut into several frames past this. */
+export const MAX_MESSAGES_PER_FRAME = 65_536;
+
+/** Packs several messages into one WebSocket frame. */
+export function encodeFrame(messages: readonly (AgentMessage | CoordinatorMessage)[]): Buffer {
+  return envelope.pack(messages);
+}
+
+/** Decodes and validates a frame an agent sent. Throws {@link ProtocolError}, never anything else. */
+export function decodeAgentFrame(data: Uint8Array, maxFrameBytes: number): AgentMessage[] {
+  return decodeFrame(data, maxFrameBytes, AgentMessage, 'agent');
+}
+
+/** Decodes and validates a frame a coordinator sent. Throws {@link ProtocolError}, never anything else. */
+export function decodeCoordinatorFrame(data: Uint8Array, maxFrameBytes: number): CoordinatorMessage[] {
+  return decodeFrame(data, maxFrameBytes, CoordinatorMessage, 'coordinator');
+}
+
+function decodeFrame<T>(data: Uint8Array, maxFrameBytes: number, schema: z.ZodType<T>, from: string): T[] {
+  if (!(data instanceof Uint8Array)) {
+    throw new ProtocolError(`a ${from} frame must be binary msgpack, got ${typeof data}`, CloseCode.protocolError);
+  }
+  if (data.byteLength > maxFrameBytes) {
+    throw new ProtocolError(
+      `a ${from} frame of ${data.byteLength} bytes exceeds the limit of ${maxFrameBytes} bytes`,
+      CloseCode.tooBig,
+      { hint: 'raise maxFrameBytes on both sides, or pass large data through shared storage' },
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = envelope.unpack(data);
+  } catch (cause) {
+    throw new ProtocolError(`a ${from} frame is not valid msgpack (${(cause as Error).message})`, CloseCode.protocolError, { cause });
+  }
+  if (!Array.isArray(raw) || raw.length === 0 || raw.length > MAX_MESSAGES_PER_FRAME) {
+    throw new ProtocolError(`a ${from} frame must be a non-empty array of at most ${MAX_MESSAGES_PER_FRAME} messages`, CloseCode.protocolError);
+  }
+  const out: T[] = new Array<T>(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    const item: unknown = raw[i];
+    checkVersion(item, from);
+    const parsed = schema.safeParse(item);
+    if (!parsed.success) {
+      const kind = typeof item === 'object' && item !== null && 'type' in item ? String((item as { type: unknown }).type) : '?';
+      const issue = parsed.error.issues[0];
+      const where = issue ? `${issue.path.join('.') || '(message)'}: ${issue.message}` : 'invalid';
+      throw new ProtocolError(`invalid ${from} message #${i} of type '${kind}': ${where}`, CloseCode.protocolError, { cause: parsed.error });
+    }
+    out[i] = parsed.data;
+  }
+  return out;
+}
+
+// The version is checked before the schema: a peer of another version may have another schema, and
+// the user must learn about the version, not about a field it renamed.
+function checkVersion(item: unknown, from: string): void {
+  if (typeof item !== 'object' || item === null) return;
+  const { type, protocol } = item as { type?: unknown; protocol?: unknown };
+  if ((type === 'hello' || type === 'welcome') && protocol !== PROTOCOL_VERSION) {
+    throw new ProtocolError(
+      `the ${from} speaks protocol version ${String(protocol)}, this side speaks version ${PROTOCOL_VERSION}`,
+      CloseCode.versionMismatch,
+      { code: 'PROTOCOL_VERSION_MISMATCH', hint: 'run the same clustrix version on the coordinator and the agents' },
+    );
+  }
+}

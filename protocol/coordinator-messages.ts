@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { Bytes, Id } from './common.js';
+
+/** Sent once after a hello is accepted. */
+export const Welcome = z.object({
+  type: z.literal('welcome'),
+  protocol: z.number().int(),
+  agentId: Id,
+  /** The coordinator pings this often; the agent treats silence of graceMs as the coordinator gone. */
+  heartbeatMs: z.number().int().positive(),
+});
+export type Welcome = z.infer<typeof Welcome>;
+
+/** Code the agent caches by hash: a function's source, or an ES module bundle. */
+export const Code = z.object({
+  type: z.literal('code'),
+  hash: Id,
+  kind: z.enum(['function', 'module']),
+  source: z.string(),
+});
+export type Code = z.infer<typeof Code>;
+
+export const Task = z.object({
+  type: z.literal('task'),
+  id: Id,
+  /** Hash of a Code message sent earlier on this connection. */
+  code: Id,
+  /** For modules: the export to call. */
+  export: z.string().nullable(),
+  /** msgpack (structured) of the argument list; of a list of argument lists when `chunk`. */
+  args: Bytes,
+  /** Run on the agent's event loop (async, I/O-bound) instead of a worker thread. */
+  inline: z.boolean(),
+  /** `args` holds many calls' arguments; the result is the list of their results. */
+  chunk: z.boolean(),
+  /** Limit on this attempt's run time, counted from when it starts on the agent. */
+  timeoutMs: z.number().int().positive().nullable(),
+});
+export type Task = z.infer<typeof Task>;
+
+export const Cancel = z.object({
+  type: z.literal('cancel'),
+  id: Id,
+});
+export type Cancel = z.infer<typeof Cancel>;
+
+export const Ping = z.object({
+  type: z.literal('ping'),
+  t: z.number(),
+});
+export type Ping = z.infer<typeof Ping>;
+
+/** The agent should finish nothing further and exit. */
+export const Shutdown = z.object({
+  type: z.literal('shutdown'),
+  reason: z.string(),
+});
+export type Shutdown = z.infer<typeof Shutdown>;
+
+/** Everything a coordinator sends to an agent. Actor messages join this union (see agent/actors). */
+export const CoordinatorMessage = z.discriminatedUnion('type', [Welcome, Code, Task, Cancel, Ping, Shutdown]);
+export type CoordinatorMessage = z.infer<typeof CoordinatorMessage>;

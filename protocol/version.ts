@@ -1,0 +1,31 @@
+/** Bumped whenever a message changes shape; both sides refuse a peer with another version. */
+export const PROTOCOL_VERSION = 1;
+
+/** Largest WebSocket frame either side accepts unless configured otherwise (256 MiB). */
+export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024;
+
+/**
+ * WebSocket close codes used by clustrix (4000-4999 is the range RFC 6455 leaves to applications).
+ * An agent reconnects after any code except the ones in {@link FINAL_CLOSE_CODES}.
+ */
+export const CloseCode = {
+  normal: 1000,
+  /** ws itself closes with 1009 when a frame exceeds maxPayload. */
+  tooBig: 1009,
+  protocolError: 4000,
+  versionMismatch: 4001,
+  authFailed: 4003,
+  authTimeout: 4004,
+  heartbeatTimeout: 4005,
+  /** The coordinator is shutting down or released this agent: exit, do not reconnect. */
+  shutdown: 4010,
+} as const;
+
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** After these, reconnecting cannot help: the agent exits with an error. */
+export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
+  CloseCode.versionMismatch,
+  CloseCode.authFailed,
+  CloseCode.shutdown,
+]);
