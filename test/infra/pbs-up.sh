@@ -11,7 +11,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
-D=/opt/slurm-torque
+D=${PBS_WRAPPER_DIR:-/opt/slurm-torque}   # override only to test the install path elsewhere
 
 perl_ok() { perl -MSlurm -MSlurmdb -MSwitch -e1 2>/dev/null; }
 installed() { [ -x "$D/usr/bin/qsub" ] && perl_ok; }
@@ -30,7 +30,10 @@ if ! installed; then
     (cd "$T" && apt-get download -qq slurm-wlm-torque 2>/dev/null) || {
       # package lists may be missing on a fresh machine and APT_UPDATED unset: update, retry once
       apt-get update -qq; (cd "$T" && apt-get download -qq slurm-wlm-torque); }
-    mkdir -p "$D"; dpkg-deb -x "$T"/slurm-wlm-torque_*.deb "$D"; rm -rf "$T"
+    # unpack beside, then rename: $D never exists half-filled. (Tests should call
+    # $D/usr/bin/qsub by full path: if $D is missing, a PATH lookup silently finds SGE's qsub.)
+    rm -rf "$D.new"; dpkg-deb -x "$T"/slurm-wlm-torque_*.deb "$D.new"; rm -rf "$T"
+    rm -rf "$D"; mv "$D.new" "$D"
   fi
 fi
 chmod 755 "$D" "$D/usr" "$D/usr/bin"

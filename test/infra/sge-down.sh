@@ -8,7 +8,8 @@ export SGE_ROOT=/var/lib/gridengine SGE_CELL=default
 SPOOL=/var/spool/gridengine
 # real binaries, skipping the /usr/bin wrappers' slow arch detection (see sge-up.sh)
 if [ -x /usr/share/gridengine/util/arch ]; then
-  export SGE_ARCH=$(/usr/share/gridengine/util/arch) PATH=/usr/lib/gridengine:$PATH
+  SGE_ARCH=$(/usr/share/gridengine/util/arch)
+  export SGE_ARCH PATH=/usr/lib/gridengine:$PATH
 fi
 if [ "${SGE_PURGE:-0}" = 1 ] && command -v qdel >/dev/null && qstat >/dev/null 2>&1; then
   qdel -f -u '*' >/dev/null 2>&1 || true

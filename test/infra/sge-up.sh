@@ -33,8 +33,8 @@ fi
 # Call the real binaries in /usr/lib/gridengine from here on: each /usr/bin/q* wrapper call runs
 # /usr/share/gridengine/util/arch (0.1-0.5 s per call on a loaded machine) just to set SGE_ARCH,
 # and this script makes ~20 calls. (Users and tests keep using /usr/bin/qsub etc.)
-export SGE_ARCH=$(/usr/share/gridengine/util/arch)
-export PATH=/usr/lib/gridengine:$PATH
+SGE_ARCH=$(/usr/share/gridengine/util/arch)
+export SGE_ARCH PATH=/usr/lib/gridengine:$PATH
 # the postinst created the cell with berkeleydb spooling; if it did not (debconf said no), do it now
 if [ ! -f "$COMMON/bootstrap" ] || [ -z "$(ls -A "$SPOOL/spooldb" 2>/dev/null)" ]; then
   mkdir -p "$SPOOL/qmaster/job_scripts" "$SPOOL/spooldb" "$SPOOL/execd" "$COMMON"

@@ -116,29 +116,31 @@ R
 
 sec_pbs() {
   echo "== pbs (wrappers on SLURM)"
-  # the wrapper's qsub needs a script FILE whose first line is #! (no script on stdin)
+  # the wrapper's qsub needs a script FILE whose first line is #! (no script on stdin). Called by
+  # full path: a PATH lookup would silently reach SGE's /usr/bin/qsub if the wrappers were missing.
   cat > "$W/p.sh" <<'P'
 #!/bin/bash
 #PBS -N pbssmoke
 #PBS -l nodes=1:ppn=1,walltime=00:05:00
 echo "SLURM_JOB_ID=$SLURM_JOB_ID PBS_JOBID=${PBS_JOBID:-unset}"
 P
-  pstate() { PATH=$CLUSTRIX_TEST_PBS_PATH:$PATH qstat "$1" 2>/dev/null | awk 'NR>2{print $5}'; }
+  pstate() { "$CLUSTRIX_TEST_PBS_PATH/qstat" "$1" 2>/dev/null | awk 'NR>2{print $5}'; }
   pbs_done() { [ "$(pstate "$1")" = C ]; }
-  J=$(cd "$W" && PATH=$CLUSTRIX_TEST_PBS_PATH:$PATH qsub -o "$W/p.out" -e "$W/p.err" p.sh)
+  J=$(cd "$W" && "$CLUSTRIX_TEST_PBS_PATH/qsub" -o "$W/p.out" -e "$W/p.err" p.sh)
   wait_until 300 pbs_done "$J" || die "PBS job $J not C: $(pstate "$J")"
   grep -q "SLURM_JOB_ID=$J" "$W/p.out" || die "PBS job output: $(cat "$W/p.out")"
   ok "PBS qsub/qstat (job $J): $(cat "$W/p.out")"
   printf '#!/bin/bash\nsleep 600\n' > "$W/long.sh"
-  J=$(cd "$W" && PATH=$CLUSTRIX_TEST_PBS_PATH:$PATH qsub -o /dev/null -e /dev/null long.sh)
+  J=$(cd "$W" && "$CLUSTRIX_TEST_PBS_PATH/qsub" -o /dev/null -e /dev/null long.sh)
   pbs_r() { [ "$(pstate "$1")" = R ]; }
   wait_until 100 pbs_r "$J" || die "PBS job $J not running"
-  PATH=$CLUSTRIX_TEST_PBS_PATH:$PATH qdel "$J"
+  "$CLUSTRIX_TEST_PBS_PATH/qdel" "$J"
   wait_until 100 pbs_done "$J" || die "PBS qdel $J"
   ok "PBS qdel"
-  out=$("${SSH[@]}" "PATH=$CLUSTRIX_TEST_PBS_PATH:\$PATH; "'bash -s' <<'R'
+  out=$("${SSH[@]}" "P=$CLUSTRIX_TEST_PBS_PATH "'bash -s' <<'R'
 set -e
 cd ~
+qsub() { "$P/qsub" "$@"; }; qstat() { "$P/qstat" "$@"; }   # full paths: never fall back to SGE's
 printf '#!/bin/bash\nnode -e "console.log(\\"node-in-pbs-job\\")"\n' > pbs-smoke.sh
 J=$(qsub -o ~/pbs-smoke.out -e ~/pbs-smoke.err pbs-smoke.sh)
 for i in $(seq 1 300); do [ "$(qstat $J 2>/dev/null | awk 'NR>2{print $5}')" = C ] && break; sleep 0.1; done
