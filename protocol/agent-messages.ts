@@ -26,6 +26,8 @@ export const Done = z.object({
   id: Id,
   /** msgpack (structured) of the result. */
   value: Bytes,
+  /** How long the attempt ran on the agent; the scheduler sizes its pipeline with it. */
+  runMs: z.number().nonnegative(),
 });
 export type Done = z.infer<typeof Done>;
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** Opaque msgpack bytes of user values: validated as bytes here, decoded only where they are used. */
-export const Bytes = z.instanceof(Uint8Array);
+export const Bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, { message: 'expected binary bytes' });
 
 export const Id = z.string().min(1).max(128);
 

@@ -1,0 +1,155 @@
+import os from 'node:os';
+import type { FailureKind, RemoteErrorInfo } from '../protocol/common.js';
+import type { Hello } from '../protocol/agent-messages.js';
+import type { CoordinatorMessage, Task } from '../protocol/coordinator-messages.js';
+import { PROTOCOL_VERSION } from '../protocol/version.js';
+import type { AgentConfig } from './config.js';
+import { CoordinatorConnection } from './connection.js';
+import { InlineRunner } from './inline-runner.js';
+import type { CodeSource } from './task-code.js';
+import { WorkerPool, type PoolEvents } from './worker-pool.js';
+
+/** Time before the walltime ends at which the agent asks to be drained and replaced. */
+const DRAIN_MARGIN_MS = 120_000;
+
+/** The agent process: one connection to the coordinator, a worker-thread pool and an inline runner. */
+export class Agent {
+  private readonly codes = new Map<string, CodeSource>();
+  /** Where each accepted task runs, until it is reported. */
+  private readonly tasks = new Map<string, 'pool' | 'inline'>();
+  private readonly pool: WorkerPool;
+  private readonly inline: InlineRunner;
+  private readonly connection: CoordinatorConnection;
+  private agentId: string | null;
+  private exiting = false;
+  private drainTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly config: AgentConfig,
+    workerEntry: URL,
+    private readonly onExit: (code: number, reason: string) => void,
+  ) {
+    this.agentId = config.agentId;
+    const events: PoolEvents = {
+      done: (id, value, runMs) => this.report(id, () => this.connection.send({ type: 'done', id, value, runMs })),
+      failed: (id, kind, error) => this.report(id, () => this.connection.send({ type: 'failed', id, kind, error })),
+      log: (id, stream, text) => this.connection.send({ type: 'log', id, stream, text }),
+    };
+    this.pool = new WorkerPool(config.slots, workerEntry, config.cacheDir, events);
+    this.inline = new InlineRunner(config.inlineConcurrency, config.cacheDir, events);
+    this.connection = new CoordinatorConnection(config, {
+      hello: () => this.hello(),
+      connected: (welcome) => {
+        this.agentId = welcome.agentId;
+      },
+      messages: (messages) => {
+        for (const m of messages) this.handle(m);
+      },
+      disconnected: () => {
+        this.tasks.clear();
+        this.pool.abandonAll();
+        this.inline.abandonAll();
+      },
+      exit: (code, reason) => void this.exit(code, reason),
+    });
+  }
+
+  start(): void {
+    this.connection.start();
+    if (this.config.walltimeEnd !== null) {
+      const at = this.config.walltimeEnd - DRAIN_MARGIN_MS - Date.now();
+      this.drainTimer = setTimeout(() => this.connection.send({ type: 'draining', reason: 'walltime ends soon' }), Math.max(0, at));
+      this.drainTimer.unref();
+    }
+  }
+
+  async exit(code: number, reason: string): Promise<void> {
+    if (this.exiting) return;
+    this.exiting = true;
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.connection.stop();
+    await this.pool.close();
+    this.onExit(code, reason);
+  }
+
+  private handle(message: CoordinatorMessage): void {
+    switch (message.type) {
+      case 'welcome':
+        return; // only valid as the first message; the connection consumed it
+      case 'code':
+        this.codes.set(message.hash, { hash: message.hash, kind: message.kind, source: message.source });
+        return;
+      case 'task':
+        this.accept(message);
+        return;
+      case 'cancel':
+        this.cancel(message.id, 'cancelled', { name: 'CancelledError', message: 'cancelled by the coordinator' });
+        return;
+      case 'ping':
+        this.connection.send({
+          type: 'pong',
+          t: message.t,
+          rssBytes: process.memoryUsage.rss(),
+          running: this.pool.running + this.inline.running,
+        });
+        return;
+      case 'shutdown':
+        void this.exit(0, `shutdown: ${message.reason}`);
+        return;
+      default: {
+        const unreachable: never = message;
+        throw new Error(`unhandled message ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  private accept(task: Task): void {
+    const code = this.codes.get(task.code);
+    if (!code) {
+      this.connection.send({
+        type: 'failed',
+        id: task.id,
+        kind: 'setup',
+        error: { name: 'CodeMissingError', message: `code ${task.code} was not sent before task ${task.id}` },
+      });
+      return;
+    }
+    const job = { id: task.id, code, export: task.export, args: task.args, chunk: task.chunk, timeoutMs: task.timeoutMs };
+    if (task.inline) {
+      this.tasks.set(task.id, 'inline');
+      this.inline.submit(job);
+    } else {
+      this.tasks.set(task.id, 'pool');
+      this.pool.submit(job);
+    }
+  }
+
+  private cancel(id: string, kind: FailureKind, error: RemoteErrorInfo): void {
+    const where = this.tasks.get(id);
+    if (where === 'pool') this.pool.cancel(id, kind, error);
+    else if (where === 'inline') this.inline.cancel(id, kind, error);
+  }
+
+  private report(id: string, send: () => void): void {
+    if (!this.tasks.delete(id)) return;
+    send();
+  }
+
+  private hello(): Hello {
+    return {
+      type: 'hello',
+      protocol: PROTOCOL_VERSION,
+      token: this.config.token,
+      agentId: this.agentId,
+      jobId: this.config.jobId,
+      host: os.hostname(),
+      pid: process.pid,
+      cpus: os.availableParallelism(),
+      memoryBytes: os.totalmem(),
+      node: process.version,
+      slots: this.config.slots,
+      inlineConcurrency: this.config.inlineConcurrency,
+      walltimeLeftMs: this.config.walltimeEnd === null ? null : this.config.walltimeEnd - Date.now(),
+    };
+  }
+}

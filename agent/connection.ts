@@ -1,0 +1,167 @@
+import WebSocket from 'ws';
+import type { AgentMessage, Hello } from '../protocol/agent-messages.js';
+import type { CoordinatorMessage, Welcome } from '../protocol/coordinator-messages.js';
+import { decodeCoordinatorFrame, encodeFrame } from '../protocol/codec.js';
+import { ProtocolError } from '../protocol/errors.js';
+import { CloseCode, FINAL_CLOSE_CODES } from '../protocol/version.js';
+import type { AgentConfig } from './config.js';
+
+export interface ConnectionHandlers {
+  hello(): Hello;
+  /** Messages after the welcome, in order. */
+  messages(messages: CoordinatorMessage[]): void;
+  connected(welcome: Welcome): void;
+  /** The link dropped; running work is void (the coordinator re-queues it elsewhere). */
+  disconnected(): void;
+  /** The agent must stop: shutdown, refused for good, or the coordinator gone past the grace period. */
+  exit(code: number, reason: string): void;
+}
+
+const MAX_BACKOFF_MS = 5_000;
+
+/**
+ * The agent's side of the link: connect, hello, welcome, heartbeat watch, reconnect with backoff,
+ * and give up once the coordinator has been silent longer than the grace period.
+ * States: connecting → awaiting-welcome → ready → (closed → connecting …) → exited.
+ */
+export class CoordinatorConnection {
+  private ws: WebSocket | null = null;
+  private outbox: AgentMessage[] = [];
+  private flushQueued = false;
+  private ready = false;
+  private lastContact = Date.now();
+  private heartbeatMs = 5_000;
+  private attempt = 0;
+  private stopped = false;
+  private readonly watchdog: NodeJS.Timeout;
+
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly handlers: ConnectionHandlers,
+  ) {
+    this.watchdog = setInterval(() => this.watch(), 1_000);
+    this.watchdog.unref();
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  /** Queues a message for the next frame; dropped when not connected (its work is void then). */
+  send(message: AgentMessage): void {
+    if (!this.ready) return;
+    this.outbox.push(message);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      // One frame per turn of the event loop carries every result that finished in it.
+      setImmediate(this.flush);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.watchdog);
+    this.flush();
+    this.ws?.close(CloseCode.normal, 'agent exiting');
+  }
+
+  private readonly flush = (): void => {
+    this.flushQueued = false;
+    if (this.outbox.length === 0 || !this.ws || this.ws.readyState !== WebSocket.OPEN) {
+      this.outbox = [];
+      return;
+    }
+    const batch = this.outbox;
+    this.outbox = [];
+    this.ws.send(encodeFrame(batch));
+  };
+
+  private connect(): void {
+    if (this.stopped) return;
+    const ws = new WebSocket(this.config.url, {
+      maxPayload: this.config.maxFrameBytes,
+      perMessageDeflate: false,
+      handshakeTimeout: 10_000,
+      // With a pinned fingerprint the chain need not verify; the pin is checked on 'upgrade'.
+      rejectUnauthorized: this.config.certFingerprint === null,
+    });
+    this.ws = ws;
+    ws.binaryType = 'nodebuffer';
+    ws.on('upgrade', (res) => {
+      if (this.config.certFingerprint === null) return;
+      const socket = res.socket as import('node:tls').TLSSocket;
+      const seen = socket.getPeerCertificate?.().fingerprint256;
+      if (!seen || normalizeFingerprint(seen) !== normalizeFingerprint(this.config.certFingerprint)) {
+        ws.terminate();
+        this.handlers.exit(2, `the coordinator's certificate fingerprint ${seen ?? '(none)'} does not match the pinned CLUSTRIX_CERT_FINGERPRINT`);
+      }
+    });
+    ws.on('open', () => {
+      this.lastContact = Date.now();
+      ws.send(encodeFrame([this.handlers.hello()]));
+    });
+    ws.on('message', (data: Buffer, isBinary: boolean) => this.receive(ws, data, isBinary));
+    ws.on('close', (code: number, reason: Buffer) => this.onClose(ws, code, reason.toString()));
+    ws.on('error', () => undefined); // 'close' follows and decides what to do
+  }
+
+  private receive(ws: WebSocket, data: Buffer, isBinary: boolean): void {
+    this.lastContact = Date.now();
+    let messages: CoordinatorMessage[];
+    try {
+      if (!isBinary) throw new ProtocolError('a text frame arrived; the protocol is binary msgpack', CloseCode.protocolError);
+      messages = decodeCoordinatorFrame(data, this.config.maxFrameBytes);
+    } catch (err) {
+      const pe = err instanceof ProtocolError ? err : new ProtocolError(String(err), CloseCode.protocolError);
+      process.stderr.write(`clustrix agent: ${pe.message}\n`);
+      ws.close(pe.closeCode, pe.message.slice(0, 120));
+      return;
+    }
+    if (!this.ready) {
+      const first = messages[0];
+      if (first?.type !== 'welcome') {
+        ws.close(CloseCode.protocolError, 'expected welcome');
+        return;
+      }
+      this.ready = true;
+      this.attempt = 0;
+      this.heartbeatMs = first.heartbeatMs;
+      this.handlers.connected(first);
+      messages = messages.slice(1);
+      if (messages.length === 0) return;
+    }
+    this.handlers.messages(messages);
+  }
+
+  private onClose(ws: WebSocket, code: number, reason: string): void {
+    if (ws !== this.ws) return;
+    const wasReady = this.ready;
+    this.ready = false;
+    this.ws = null;
+    this.outbox = [];
+    if (wasReady) this.handlers.disconnected();
+    if (this.stopped) return;
+    if (FINAL_CLOSE_CODES.has(code)) {
+      this.handlers.exit(code === CloseCode.shutdown ? 0 : 2, `the coordinator closed the connection (${code}${reason ? `: ${reason}` : ''})`);
+      return;
+    }
+    const delay = Math.min(MAX_BACKOFF_MS, 100 * 2 ** this.attempt++) * (0.5 + Math.random() / 2);
+    setTimeout(() => this.connect(), delay);
+  }
+
+  private watch(): void {
+    const silent = Date.now() - this.lastContact;
+    if (silent > this.config.graceMs) {
+      this.stopped = true;
+      this.ws?.terminate();
+      this.handlers.exit(1, `the coordinator at ${this.config.url} has been unreachable for ${Math.round(silent / 1000)} s (grace ${this.config.graceMs / 1000} s)`);
+      return;
+    }
+    // A half-open TCP connection never closes by itself: missing pings are the only sign.
+    if (this.ready && silent > 3 * this.heartbeatMs) this.ws?.terminate();
+  }
+}
+
+function normalizeFingerprint(fp: string): string {
+  return fp.replace(/^sha256:/i, '').replace(/:/g, '').toLowerCase();
+}

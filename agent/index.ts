@@ -1,0 +1,7 @@
+/**
+ * The agent process. Run it as `node dist/bundle/agent.mjs` (or `node dist/agent/main.js`) with
+ * CLUSTRIX_URL and CLUSTRIX_TOKEN(_FILE) in its environment; see {@link readAgentConfig}.
+ */
+export { Agent } from './agent.js';
+export { readAgentConfig, AgentConfigError } from './config.js';
+export type { AgentConfig } from './config.js';

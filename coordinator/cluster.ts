@@ -1,0 +1,293 @@
+import { nanoid } from 'nanoid';
+import type { AgentMessage } from '../protocol/agent-messages.js';
+import { CloseCode } from '../protocol/version.js';
+import { agentEntryPath } from './agent-path.js';
+import { bundleModule, type ShippableFunction } from './code/index.js';
+import { ClusterClosedError, ConfigError } from './errors.js';
+import { fanOut, type StreamResult } from './fan-out.js';
+import { LocalLauncher } from './launchers/local.js';
+import { AgentLink } from './link.js';
+import { createLogger, type Logger } from './logger.js';
+import { printLog, type LogEntry } from './logs.js';
+import { resolveClusterOptions, int, type ClusterOptions, type ResolvedClusterOptions } from './options.js';
+import { AgentPool } from './pool.js';
+import { Scheduler } from './scheduler.js';
+import { AgentServer, welcomeFrame, type AcceptedAgent } from './server.js';
+import { Submitter } from './submit.js';
+import { resolveTaskOptions, type TaskOptions } from './task-options.js';
+import { codeOf, makeTaskRef, type Runnable, type TaskRef } from './task-ref.js';
+
+/** Options of `map` and `stream`, on top of the per-task options. */
+export interface MapOptions extends TaskOptions {
+  /** Items per task: fewer, larger messages for tiny functions. Results are the same. @default 1 */
+  chunkSize?: number;
+  /** Most tasks of this call queued or running at once. @default enough to keep every slot busy */
+  concurrency?: number;
+}
+
+/** One connected agent, as `cluster.agents()` lists it. */
+export interface AgentInfo {
+  id: string;
+  host: string;
+  pid: number;
+  slots: number;
+  state: 'ready' | 'draining' | 'closed';
+  /** Tasks running or queued on it now. */
+  busy: number;
+  tasksDone: number;
+  jobId: string | null;
+  rssBytes: number;
+  /** Time left before the batch job's walltime ends; null: unlimited. */
+  walltimeLeftMs: number | null;
+}
+
+/** A module shipped with `cluster.module()`: its exports, as tasks. */
+export interface TaskModule<M = Record<string, unknown>> {
+  readonly hash: string;
+  readonly exports: readonly string[];
+  /** A task running the named exported function. */
+  fn<K extends FunctionKeys<M>>(name: K): TaskRef<M[K] extends ShippableFunction ? M[K] : never>;
+}
+
+type FunctionKeys<M> = { [K in keyof M]: M[K] extends ShippableFunction ? K : never }[keyof M] & string;
+
+const MAP_KEYS = new Set(['chunkSize', 'concurrency']);
+
+/**
+ * A coordinator and its pool of warm agents. `Cluster.start()` with no options starts agents on
+ * this machine, using every core.
+ */
+export class Cluster {
+  private closed = false;
+  private closing: Promise<void> | null = null;
+  private readonly submitter: Submitter;
+
+  private constructor(
+    readonly id: string,
+    private readonly options: ResolvedClusterOptions,
+    private readonly server: AgentServer,
+    private readonly scheduler: Scheduler,
+    private readonly pool: AgentPool,
+    private readonly log: Logger,
+  ) {
+    this.submitter = new Submitter(scheduler, () => this.closed);
+  }
+
+  /** Starts a coordinator and its agents; resolves once every agent has connected. */
+  static async start(options?: ClusterOptions): Promise<Cluster> {
+    const resolved = resolveClusterOptions(options);
+    const log = createLogger();
+    const id = nanoid(8).replace(/[-_]/g, 'x');
+    const scheduler = new Scheduler({ maxPipelinePerSlot: resolved.maxPipelinePerSlot });
+    let cluster: Cluster | undefined;
+    const server = new AgentServer(
+      {
+        host: resolved.host,
+        port: resolved.port,
+        token: resolved.token,
+        maxFrameBytes: resolved.maxFrameBytes,
+        heartbeatMs: resolved.heartbeatMs,
+        authTimeoutMs: 5_000,
+        tls: null,
+      },
+      (agent) => {
+        if (cluster) cluster.accept(agent);
+        else agent.ws.close(CloseCode.shutdown, 'cluster not ready');
+      },
+      log,
+    );
+    const { port } = await server.listen();
+    const launcher = new LocalLauncher({
+      agentEntry: agentEntryPath(),
+      env: {
+        CLUSTRIX_GRACE_MS: String(resolved.agentGraceMs),
+        CLUSTRIX_INLINE_CONCURRENCY: String(resolved.inlineConcurrency),
+        CLUSTRIX_MAX_FRAME_BYTES: String(resolved.maxFrameBytes),
+      },
+    });
+    const pool = new AgentPool(
+      launcher,
+      { url: `ws://${formatHost(resolved.advertiseHost)}:${port}`, token: resolved.token },
+      { startTimeoutMs: resolved.startTimeoutMs, slotsFor: (i) => resolved.slots[i % resolved.slots.length], replaceLostAgents: resolved.replaceLostAgents, idPrefix: `${id}-a` },
+      log,
+      (link) => scheduler.drain(link),
+    );
+    cluster = new Cluster(id, resolved, server, scheduler, pool, log);
+    try {
+      await pool.scale(resolved.agents);
+    } catch (err) {
+      await cluster.close();
+      throw err;
+    }
+    return cluster;
+  }
+
+  /** Runs `fn(...args)` on an agent. */
+  run<A extends unknown[], R>(fn: Runnable<A, R>, ...args: A): Promise<Awaited<R>> {
+    return this.remote(fn)(...args);
+  }
+
+  /** A function that runs `fn` on an agent with these options each time it is called. */
+  remote<A extends unknown[], R>(fn: Runnable<A, R>, options?: TaskOptions): (...args: A) => Promise<Awaited<R>> {
+    const resolved = resolveTaskOptions(options, this.options);
+    const { code, exportName } = codeOf(fn);
+    return (...args: A) => {
+      try {
+        return this.submitter.submit(code, exportName, args, resolved).result as Promise<Awaited<R>>;
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    };
+  }
+
+  /** `fn` over every item; results in input order. The first failure rejects and cancels the rest. */
+  async map<T, R>(fn: Runnable<[T], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions): Promise<Awaited<R>[]> {
+    const out: Awaited<R>[] = [];
+    for await (const { index, value } of this.stream(fn, items, options)) out[index] = value;
+    return out;
+  }
+
+  /** `fn` over every item; yields `{ index, value }` as each finishes (completion order). */
+  stream<T, R>(fn: Runnable<[T], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions): AsyncGenerator<StreamResult<Awaited<R>>> {
+    const task = resolveTaskOptions(options, this.options, MAP_KEYS);
+    const chunkSize = int(options?.chunkSize, 'chunkSize', 1, 1);
+    const window = int(options?.concurrency, 'concurrency', 1, Math.max(1024, 64 * this.totalSlots()));
+    if (items === null || typeof items !== 'object' || !(Symbol.iterator in items || Symbol.asyncIterator in items)) {
+      throw new TypeError('items must be an iterable or async iterable');
+    }
+    const { code, exportName } = codeOf(fn);
+    return fanOut<Awaited<R>>(this.submitter, code, exportName, items, { chunkSize, window, task });
+  }
+
+  /** Runs `fn(...args)` once on every connected agent; one result per agent, in `agents()` order. */
+  async broadcast<A extends unknown[], R>(fn: Runnable<A, R>, ...args: A): Promise<Awaited<R>[]> {
+    const { code, exportName } = codeOf(fn);
+    const task = resolveTaskOptions(undefined, { retries: 0 });
+    const targets = [...this.pool.links.values()].filter((l) => l.state === 'ready');
+    return Promise.all(targets.map((link) => this.submitter.submit(code, exportName, args, task, { pinned: link.id }).result)) as Promise<Awaited<R>[]>;
+  }
+
+  /** Bundles a TS/JS module with its imports (esbuild); its exports run as tasks, shipped once per agent. */
+  async module<M = Record<string, unknown>>(entry: string | URL): Promise<TaskModule<M>> {
+    const bundle = await bundleModule(entry);
+    const code = { hash: bundle.hash, kind: 'module' as const, source: bundle.source, name: bundle.path };
+    const exportsList = bundle.exports;
+    return {
+      hash: bundle.hash,
+      exports: exportsList,
+      fn: (name) => {
+        if (!exportsList.includes(name)) {
+          throw new ConfigError(`module ${bundle.path} has no export '${name}' (exports: ${exportsList.join(', ') || 'none'})`);
+        }
+        return makeTaskRef(code, name);
+      },
+    };
+  }
+
+  /** The agents connected now. */
+  agents(): AgentInfo[] {
+    return [...this.pool.links.values()].map((link) => ({
+      id: link.id,
+      host: link.hello.host,
+      pid: link.hello.pid,
+      slots: link.slots,
+      state: link.state,
+      busy: link.inflight.size,
+      tasksDone: link.tasksDone,
+      jobId: link.hello.jobId ?? this.pool.jobIdOf(link.id) ?? null,
+      rssBytes: link.rssBytes,
+      walltimeLeftMs: link.hello.walltimeLeftMs === null ? null : link.hello.walltimeLeftMs - (Date.now() - link.connectedAt),
+    }));
+  }
+
+  /** Adds or removes agents; removed agents finish their running tasks first. */
+  async scale(n: number): Promise<void> {
+    if (this.closed) throw new ClusterClosedError();
+    await this.pool.scale(n);
+  }
+
+  /** Stops every agent and job this cluster started. Queued tasks fail with CLUSTER_CLOSED. Idempotent. */
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.closed = true;
+      this.closing = (async () => {
+        this.scheduler.rejectQueued(new ClusterClosedError('the cluster was closed before the task ran'));
+        await this.pool.close();
+        await this.server.close();
+      })();
+    }
+    return this.closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private totalSlots(): number {
+    let n = 0;
+    for (const link of this.pool.links.values()) n += link.slots;
+    return n;
+  }
+
+  private accept({ ws, hello, rest }: AcceptedAgent): void {
+    const id = hello.agentId ?? `${this.id}-x${nanoid(6)}`;
+    const link = new AgentLink(id, hello, ws, this.options.maxFrameBytes, this.options.heartbeatMs, {
+      message: (l, m) => this.onMessage(l, m),
+      closed: (l, reason) => {
+        this.scheduler.removeLink(l, reason);
+        this.pool.detach(l, reason);
+      },
+    });
+    if (!this.pool.attach(link)) {
+      link.close(CloseCode.shutdown, 'cluster closing');
+      return;
+    }
+    ws.send(welcomeFrame(id, this.options.heartbeatMs));
+    this.log.debug(`agent ${id} connected from ${hello.host} (pid ${hello.pid}, ${hello.slots} slots)`);
+    this.scheduler.addLink(link);
+    link.deliver(rest);
+  }
+
+  private onMessage(link: AgentLink, message: AgentMessage): void {
+    switch (message.type) {
+      case 'done':
+        this.scheduler.onDone(link, message);
+        return;
+      case 'failed':
+        this.scheduler.onFailed(link, message);
+        return;
+      case 'log':
+        this.emitLog({ agentId: link.id, taskId: message.id, stream: message.stream, text: message.text });
+        return;
+      case 'pong': {
+        link.rssBytes = message.rssBytes;
+        const rtt = Date.now() - message.t;
+        link.rttMs = link.rttMs === 0 ? rtt : link.rttMs + (rtt - link.rttMs) * 0.2;
+        return;
+      }
+      case 'draining':
+        this.log.info(`agent ${link.id} is draining: ${message.reason}`);
+        this.scheduler.drain(link);
+        return;
+      case 'hello':
+        link.close(CloseCode.protocolError, 'a second hello on one connection');
+        return;
+      default: {
+        const unreachable: never = message;
+        throw new Error(`unhandled agent message ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  private emitLog(entry: LogEntry): void {
+    try {
+      (this.options.onLog ?? printLog)(entry);
+    } catch (err) {
+      this.log.error(`onLog threw: ${(err as Error).message}`);
+    }
+  }
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}

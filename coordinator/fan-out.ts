@@ -1,0 +1,103 @@
+import { CancelledError, type ClustrixError } from './errors.js';
+import type { Submission, Submitter } from './submit.js';
+import type { ResolvedTaskOptions } from './task-options.js';
+import type { ShippedCode } from './task.js';
+
+export interface FanOutOptions {
+  /** Items per task; each task runs the function over its chunk. */
+  chunkSize: number;
+  /** Most tasks of this call queued or running at once. */
+  window: number;
+  task: ResolvedTaskOptions;
+}
+
+export interface StreamResult<R> {
+  /** Position of the item in the input. */
+  index: number;
+  value: R;
+}
+
+interface Pending {
+  start: number;
+  count: number;
+  submission: Submission;
+}
+
+/**
+ * Runs a function over items with bounded memory: at most `window` tasks exist at once, more items
+ * are read from the (possibly lazy) input only as results come back. Yields in completion order.
+ * The first failure cancels everything still pending and is thrown; so is leaving the loop early.
+ */
+export async function* fanOut<R>(
+  submitter: Submitter,
+  code: ShippedCode,
+  exportName: string | null,
+  items: Iterable<unknown> | AsyncIterable<unknown>,
+  options: FanOutOptions,
+): AsyncGenerator<StreamResult<R>> {
+  const iterator = Symbol.asyncIterator in items ? (items as AsyncIterable<unknown>)[Symbol.asyncIterator]() : (items as Iterable<unknown>)[Symbol.iterator]();
+  const pending = new Set<Pending>();
+  const completed: { entry: Pending; value?: unknown; error?: unknown }[] = [];
+  let wake: (() => void) | null = null;
+  let next = 0;
+  let exhausted = false;
+
+  const launch = (batch: unknown[]): void => {
+    const chunk = options.chunkSize > 1;
+    const args = chunk ? batch.map((item) => [item]) : [batch[0]];
+    const submission = submitter.submit(code, exportName, args, options.task, { chunk });
+    const entry: Pending = { start: next, count: batch.length, submission };
+    next += batch.length;
+    pending.add(entry);
+    submission.result.then(
+      (value) => settle({ entry, value }),
+      (error: unknown) => settle({ entry, error }),
+    );
+  };
+  const settle = (done: (typeof completed)[number]): void => {
+    completed.push(done);
+    wake?.();
+  };
+  const fill = async (): Promise<void> => {
+    while (!exhausted && pending.size < options.window) {
+      const batch: unknown[] = [];
+      while (batch.length < options.chunkSize) {
+        const step = await iterator.next();
+        if (step.done) {
+          exhausted = true;
+          break;
+        }
+        batch.push(step.value);
+      }
+      if (batch.length > 0) launch(batch);
+    }
+  };
+
+  try {
+    await fill();
+    while (pending.size > 0) {
+      if (completed.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      wake = null;
+      for (const done of completed.splice(0)) {
+        pending.delete(done.entry);
+        if ('error' in done) throw done.error;
+        if (options.chunkSize > 1) {
+          const values = done.value as unknown[];
+          for (let i = 0; i < values.length; i++) yield { index: done.entry.start + i, value: values[i] as R };
+        } else {
+          yield { index: done.entry.start, value: done.value as R };
+        }
+      }
+      await fill();
+    }
+  } finally {
+    if (pending.size > 0) {
+      const error: ClustrixError = new CancelledError('cancelled: another task of the same map/stream failed, or the loop ended early');
+      for (const entry of pending) {
+        entry.submission.result.catch(() => undefined);
+        submitter.cancel(entry.submission.task, error);
+      }
+    }
+    if (!exhausted) await iterator.return?.();
+  }
+}

@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/version.js';
+import type { LogEntry } from './logs.js';
+
+/** Options of `Cluster.start()`. Every field is optional; defaults are written next to each. */
+export interface ClusterOptions {
+  /** Where agents run. @default 'local' (child processes on this machine) */
+  backend?: 'local';
+  /**
+   * Number of agents. @default local: about one agent per 4 cores, so agents × slots = cores.
+   */
+  agents?: number;
+  /** Worker threads per agent. @default local: cores divided among the agents; remote: the node's cores */
+  slots?: number;
+  /** Address the coordinator listens on. @default '127.0.0.1' for local agents */
+  host?: string;
+  /** Port the coordinator listens on. @default 0 (any free port) */
+  port?: number;
+  /** Address agents dial, when not `host` (e.g. behind NAT). @default host */
+  advertiseHost?: string;
+  /** Per-cluster secret agents authenticate with. @default 32 random bytes, hex */
+  token?: string;
+  /** Re-runs of a task whose agent was lost. @default 3 */
+  retries?: number;
+  /** How often the coordinator pings each agent, ms. @default 5000 */
+  heartbeatMs?: number;
+  /** Agents exit after the coordinator is unreachable this long, ms. @default 60000 */
+  agentGraceMs?: number;
+  /** How long start() and scale() wait for agents to connect, ms. @default 60000 */
+  startTimeoutMs?: number;
+  /** Most tasks queued on one agent per slot beyond the running one. @default 32 */
+  maxPipelinePerSlot?: number;
+  /** Largest WebSocket frame, bytes. @default 256 MiB */
+  maxFrameBytes?: number;
+  /** Inline (event-loop) tasks one agent runs at once. @default 64 */
+  inlineConcurrency?: number;
+  /** Receives each line of task output; default prints it with an `[agent task]` prefix. */
+  onLog?: (entry: LogEntry) => void;
+  /** Replace agents that die while the pool should have them. @default true */
+  replaceLostAgents?: boolean;
+}
+
+/** Options with every default applied and every value checked. */
+export interface ResolvedClusterOptions {
+  backend: 'local';
+  agents: number;
+  slots: number[];
+  host: string;
+  port: number;
+  advertiseHost: string;
+  token: string;
+  retries: number;
+  heartbeatMs: number;
+  agentGraceMs: number;
+  startTimeoutMs: number;
+  maxPipelinePerSlot: number;
+  maxFrameBytes: number;
+  inlineConcurrency: number;
+  onLog: ((entry: LogEntry) => void) | null;
+  replaceLostAgents: boolean;
+}
+
+const KNOWN = new Set<string>([
+  'backend', 'agents', 'slots', 'host', 'port', 'advertiseHost', 'token', 'retries', 'heartbeatMs', 'agentGraceMs',
+  'startTimeoutMs', 'maxPipelinePerSlot', 'maxFrameBytes', 'inlineConcurrency', 'onLog', 'replaceLostAgents',
+]);
+
+export function resolveClusterOptions(options: ClusterOptions = {}, cores = os.availableParallelism()): ResolvedClusterOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('Cluster.start options must be an object');
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) throw new TypeError(`Unknown option '${key}' for Cluster.start (known: ${[...KNOWN].join(', ')})`);
+  }
+  const backend = options.backend ?? 'local';
+  if (backend !== 'local') throw new TypeError(`options.backend must be 'local', got ${JSON.stringify(backend)}`);
+  const agents = int(options.agents, 'agents', 1, Math.max(1, Math.round(cores / 4)));
+  let slots: number[];
+  if (options.slots !== undefined) {
+    slots = new Array<number>(agents).fill(int(options.slots, 'slots', 1, 1));
+  } else {
+    // Spread the cores over the agents (some get one more) so agents × slots = cores, never more.
+    const base = Math.max(1, Math.floor(cores / agents));
+    const extra = cores > agents ? cores - base * agents : 0;
+    slots = Array.from({ length: agents }, (_, i) => base + (i < extra ? 1 : 0));
+  }
+  const host = str(options.host, 'host', '127.0.0.1');
+  if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length < 16)) {
+    throw new TypeError('options.token must be a string of at least 16 characters');
+  }
+  if (options.onLog !== undefined && typeof options.onLog !== 'function') throw new TypeError('options.onLog must be a function');
+  if (options.replaceLostAgents !== undefined && typeof options.replaceLostAgents !== 'boolean') {
+    throw new TypeError('options.replaceLostAgents must be a boolean');
+  }
+  return {
+    backend,
+    agents,
+    slots,
+    host,
+    port: int(options.port, 'port', 0, 0, 65_535),
+    advertiseHost: str(options.advertiseHost, 'advertiseHost', host === '0.0.0.0' || host === '::' ? os.hostname() : host),
+    token: options.token ?? randomBytes(32).toString('hex'),
+    retries: int(options.retries, 'retries', 0, 3),
+    heartbeatMs: int(options.heartbeatMs, 'heartbeatMs', 50, 5_000),
+    agentGraceMs: int(options.agentGraceMs, 'agentGraceMs', 100, 60_000),
+    startTimeoutMs: int(options.startTimeoutMs, 'startTimeoutMs', 100, 60_000),
+    maxPipelinePerSlot: int(options.maxPipelinePerSlot, 'maxPipelinePerSlot', 0, 32),
+    maxFrameBytes: int(options.maxFrameBytes, 'maxFrameBytes', 1024, DEFAULT_MAX_FRAME_BYTES),
+    inlineConcurrency: int(options.inlineConcurrency, 'inlineConcurrency', 1, 64),
+    onLog: options.onLog ?? null,
+    replaceLostAgents: options.replaceLostAgents ?? true,
+  };
+}
+
+export function int(value: unknown, name: string, min: number, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `between ${min} and ${max}`;
+    throw new TypeError(`options.${name} must be an integer ${range}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function str(value: unknown, name: string, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || value.length === 0) throw new TypeError(`options.${name} must be a non-empty string`);
+  return value;
+}

@@ -1,0 +1,259 @@
+import { ClustrixError, JobStartError } from './errors.js';
+import type { AgentConnectInfo, Launcher } from './launchers/launcher.js';
+import type { AgentLink } from './link.js';
+import type { Logger } from './logger.js';
+import { CloseCode } from '../protocol/version.js';
+
+export interface PoolOptions {
+  startTimeoutMs: number;
+  /** Slots for the n-th agent ever launched; undefined lets the agent use its node's cores. */
+  slotsFor: (ordinal: number) => number | undefined;
+  replaceLostAgents: boolean;
+  /** Prefix of agent ids, e.g. the cluster id. */
+  idPrefix: string;
+}
+
+interface Pending {
+  jobId: string;
+  ordinal: number;
+}
+
+interface Waiter {
+  ids: Set<string>;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+const STATUS_POLL_MS = 500;
+/** Replacements allowed per minute per wanted agent, so a crash loop does not fork-bomb. */
+const REPLACEMENTS_PER_MINUTE = 3;
+
+/**
+ * Keeps the number of agents at the wanted size: launches through the launcher, waits for agents
+ * to connect back, notices jobs that die before connecting (failing start/scale with their logs),
+ * replaces agents that are lost, and drains agents it removes so no task is cut off.
+ */
+export class AgentPool {
+  readonly links = new Map<string, AgentLink>();
+  private readonly pending = new Map<string, Pending>();
+  /** Which job started each agent (kept after it connects, to cancel the job later). */
+  private readonly jobOf = new Map<string, string>();
+  private readonly waiters = new Set<Waiter>();
+  private target = 0;
+  private ordinal = 0;
+  private closing = false;
+  private poller: NodeJS.Timeout | null = null;
+  private replacements: number[] = [];
+
+  constructor(
+    private readonly launcher: Launcher,
+    private readonly connect: AgentConnectInfo,
+    private readonly options: PoolOptions,
+    private readonly log: Logger,
+    private readonly onRemove: (link: AgentLink) => void,
+  ) {}
+
+  get size(): number {
+    return this.target;
+  }
+
+  jobIdOf(agentId: string): string | undefined {
+    return this.jobOf.get(agentId);
+  }
+
+  /** Grows or shrinks the pool; growing resolves once every new agent has connected. */
+  async scale(n: number): Promise<void> {
+    if (!Number.isInteger(n) || n < 0) throw new TypeError(`scale(n) needs a non-negative integer, got ${String(n)}`);
+    this.target = n;
+    const live = [...this.links.values()].filter((l) => l.state === 'ready');
+    const have = live.length + this.pending.size;
+    if (n > have) {
+      const ids = await this.launch(n - have);
+      await this.waitFor(ids);
+    } else if (n < have) {
+      await this.shrink(have - n, live);
+    }
+  }
+
+  /** An agent authenticated; returns false when the pool does not want it. */
+  attach(link: AgentLink): boolean {
+    if (this.closing) return false;
+    this.pending.delete(link.id);
+    const old = this.links.get(link.id);
+    if (old && old !== link) old.terminate('replaced by a new connection of the same agent');
+    this.links.set(link.id, link);
+    if (link.hello.jobId && !this.jobOf.has(link.id)) this.jobOf.set(link.id, link.hello.jobId);
+    for (const w of this.waiters) {
+      w.ids.delete(link.id);
+      if (w.ids.size === 0) {
+        this.waiters.delete(w);
+        w.resolve();
+      }
+    }
+    return true;
+  }
+
+  /** An agent's link closed. */
+  detach(link: AgentLink, reason: string): void {
+    if (this.links.get(link.id) !== link) return;
+    this.links.delete(link.id);
+    if (this.closing) return;
+    const alive = this.links.size + this.pending.size;
+    if (link.state !== 'closed' || alive >= this.target) return;
+    this.log.warn(`agent ${link.id} on ${link.hello.host} was lost: ${reason}`);
+    if (!this.options.replaceLostAgents) return;
+    const now = Date.now();
+    this.replacements = this.replacements.filter((t) => now - t < 60_000);
+    if (this.replacements.length >= REPLACEMENTS_PER_MINUTE * Math.max(1, this.target)) {
+      this.log.error(`not replacing agent ${link.id}: ${this.replacements.length} agents were replaced in the last minute`);
+      return;
+    }
+    this.replacements.push(now);
+    this.launch(this.target - alive).then(
+      (ids) => this.log.info(`replacing lost agent ${link.id} with ${ids.join(', ')}`),
+      (err: unknown) => this.log.error(`could not replace agent ${link.id}: ${(err as Error).message}`),
+    );
+  }
+
+  /** Shuts every agent down and cancels every job. */
+  async close(): Promise<void> {
+    this.closing = true;
+    this.target = 0;
+    if (this.poller) clearInterval(this.poller);
+    for (const w of this.waiters) w.reject(new ClustrixError('CLUSTER_CLOSED', 'the cluster was closed while agents were starting'));
+    this.waiters.clear();
+    for (const link of this.links.values()) {
+      link.send({ type: 'shutdown', reason: 'cluster closed' });
+      link.close(CloseCode.shutdown, 'cluster closed');
+    }
+    await this.launcher.close();
+  }
+
+  private async launch(count: number): Promise<string[]> {
+    const byOrdinal = new Map<string, number>();
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const ordinal = this.ordinal++;
+      const id = `${this.options.idPrefix}-${ordinal}`;
+      ids.push(id);
+      byOrdinal.set(id, ordinal);
+    }
+    // Agents with the same slot count share one launch (one batch job on a scheduler).
+    const groups = new Map<number | undefined, string[]>();
+    for (const id of ids) {
+      const slots = this.options.slotsFor(byOrdinal.get(id)!);
+      const group = groups.get(slots) ?? [];
+      group.push(id);
+      groups.set(slots, group);
+    }
+    for (const [slots, agentIds] of groups) {
+      const jobs = await this.launcher.launch({ connect: this.connect, agentIds, slots });
+      for (const job of jobs) {
+        for (const id of job.agentIds) {
+          this.pending.set(id, { jobId: job.jobId, ordinal: byOrdinal.get(id)! });
+          this.jobOf.set(id, job.jobId);
+        }
+      }
+    }
+    this.ensurePolling();
+    return ids;
+  }
+
+  private waitFor(ids: readonly string[]): Promise<void> {
+    const missing = new Set(ids.filter((id) => !this.links.has(id)));
+    if (missing.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        void this.failStart([...waiter.ids], `agents did not connect within ${this.options.startTimeoutMs} ms`, 'not connected', reject);
+      }, this.options.startTimeoutMs);
+      const waiter: Waiter = {
+        ids: missing,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  private ensurePolling(): void {
+    if (this.poller || this.closing) return;
+    this.poller = setInterval(() => void this.poll(), STATUS_POLL_MS);
+    this.poller.unref();
+  }
+
+  // A job can die before its agent ever connects (bad node path, rejected by the node, OOM):
+  // only the backend's status can tell.
+  private async poll(): Promise<void> {
+    if (this.pending.size === 0) {
+      if (this.poller) clearInterval(this.poller);
+      this.poller = null;
+      return;
+    }
+    const jobIds = [...new Set([...this.pending.values()].map((p) => p.jobId))];
+    let statuses;
+    try {
+      statuses = await this.launcher.status(jobIds);
+    } catch (err) {
+      this.log.debug(`job status poll failed: ${(err as Error).message}`);
+      return;
+    }
+    for (const status of statuses) {
+      if (status.state === 'pending' || status.state === 'running' || status.state === 'unknown') continue;
+      const dead = [...this.pending.entries()].filter(([, p]) => p.jobId === status.jobId).map(([id]) => id);
+      if (dead.length === 0) continue;
+      for (const id of dead) this.pending.delete(id);
+      const state = status.reason ? `${status.state} (${status.reason})` : status.state;
+      let rejected = false;
+      for (const w of this.waiters) {
+        if (dead.some((id) => w.ids.has(id))) {
+          this.waiters.delete(w);
+          rejected = true;
+          await this.failStart(dead, `the job of agent ${dead.join(', ')} ended before the agent connected`, state, w.reject, status.jobId);
+        }
+      }
+      if (!rejected) this.log.warn(`job ${status.jobId} ended (${state}) before its agent connected`);
+    }
+  }
+
+  private async failStart(ids: string[], message: string, state: string, reject: (err: Error) => void, jobId?: string): Promise<void> {
+    const job = jobId ?? this.jobOf.get(ids[0] ?? '') ?? '?';
+    let output = '';
+    try {
+      const logs = await this.launcher.logs(job, 30);
+      output = [logs.stdout && `stdout:\n${logs.stdout}`, logs.stderr && `stderr:\n${logs.stderr}`].filter(Boolean).join('\n');
+    } catch (err) {
+      output = `(could not read the job's output: ${(err as Error).message})`;
+    }
+    for (const id of ids) this.pending.delete(id);
+    await this.launcher.cancel([job]).catch(() => undefined);
+    reject(new JobStartError(message, { jobId: job, state, output }));
+  }
+
+  private async shrink(count: number, live: AgentLink[]): Promise<void> {
+    const cancelJobs: string[] = [];
+    for (const [id, p] of [...this.pending.entries()].slice(0, count)) {
+      this.pending.delete(id);
+      cancelJobs.push(p.jobId);
+      count--;
+    }
+    const victims = live.sort((a, b) => a.inflight.size - b.inflight.size).slice(0, count);
+    await Promise.all(
+      victims.map(async (link) => {
+        this.onRemove(link);
+        while (link.inflight.size > 0 && link.state !== 'closed') await new Promise((r) => setTimeout(r, 20));
+        link.send({ type: 'shutdown', reason: 'pool scaled down' });
+        link.close(CloseCode.shutdown, 'pool scaled down');
+        const job = this.jobOf.get(link.id);
+        if (job) cancelJobs.push(job);
+      }),
+    );
+    if (cancelJobs.length) await this.launcher.cancel([...new Set(cancelJobs)]);
+  }
+}

@@ -1,0 +1,220 @@
+import type { Done, Failed } from '../protocol/agent-messages.js';
+import type { ClustrixError } from '../protocol/errors.js';
+import { AgentLostError, CancelledError, ClustrixError as BaseError, RemoteError, TimeoutError } from './errors.js';
+import type { AgentLink } from './link.js';
+import { TaskQueue, type TaskRecord } from './task.js';
+
+export interface SchedulerOptions {
+  /** Upper bound on tasks queued on one agent per slot beyond the running one. */
+  maxPipelinePerSlot: number;
+}
+
+/**
+ * Fair FIFO over all agents. Each agent gets its slots' worth of running tasks plus a pipeline sized
+ * from its measured task run time and round trip, so a warm agent never idles waiting for the next
+ * frame, and long tasks are not hoarded by one agent while another idles.
+ */
+export class Scheduler {
+  private readonly queue = new TaskQueue();
+  private readonly pinned = new Map<string, TaskRecord[]>();
+  private readonly links = new Map<string, AgentLink>();
+  private dispatchQueued = false;
+  private readonly idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: SchedulerOptions) {}
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  get running(): number {
+    let n = 0;
+    for (const link of this.links.values()) n += link.inflight.size;
+    return n;
+  }
+
+  submit(task: TaskRecord): void {
+    if (task.pinned !== null) {
+      const link = this.links.get(task.pinned);
+      if (!link || link.state === 'closed') {
+        this.settle(task, { ok: false, error: new AgentLostError(`agent ${task.pinned} is gone`, task.pinned) });
+        return;
+      }
+      let list = this.pinned.get(task.pinned);
+      if (!list) this.pinned.set(task.pinned, (list = []));
+      list.push(task);
+    } else {
+      this.queue.push(task);
+    }
+    this.scheduleDispatch();
+  }
+
+  addLink(link: AgentLink): void {
+    this.links.set(link.id, link);
+    this.scheduleDispatch();
+  }
+
+  /** The agent is gone: its tasks run elsewhere while their loss budget lasts. */
+  removeLink(link: AgentLink, reason: string): void {
+    this.links.delete(link.id);
+    const requeue: TaskRecord[] = [];
+    for (const task of link.inflight.values()) {
+      task.link = null;
+      if (task.settled) continue;
+      if (task.pinned === null && task.lossRetriesLeft > 0) {
+        task.lossRetriesLeft--;
+        requeue.push(task);
+      } else {
+        this.settle(task, { ok: false, error: new AgentLostError(`task ${task.id} was running on agent ${link.id}, which was lost: ${reason}`, link.id) });
+      }
+    }
+    link.inflight.clear();
+    for (const task of this.pinned.get(link.id) ?? []) {
+      this.settle(task, { ok: false, error: new AgentLostError(`agent ${link.id} was lost before it ran task ${task.id}: ${reason}`, link.id) });
+    }
+    this.pinned.delete(link.id);
+    this.queue.unshiftAll(requeue);
+    this.scheduleDispatch();
+  }
+
+  /** Stops sending new work to an agent (it finishes what it has). */
+  drain(link: AgentLink): void {
+    if (link.state === 'ready') link.state = 'draining';
+  }
+
+  onDone(link: AgentLink, msg: Done): void {
+    const task = link.inflight.get(msg.id);
+    if (!task) return;
+    link.inflight.delete(msg.id);
+    task.link = null;
+    link.tasksDone++;
+    link.avgRunMs += (msg.runMs - link.avgRunMs) * 0.2;
+    this.settle(task, { ok: true, value: msg.value, agentId: link.id });
+    this.scheduleDispatch();
+  }
+
+  onFailed(link: AgentLink, msg: Failed): void {
+    const task = link.inflight.get(msg.id);
+    if (!task) return;
+    link.inflight.delete(msg.id);
+    task.link = null;
+    this.scheduleDispatch();
+    if (task.settled) return;
+    switch (msg.kind) {
+      case 'exception':
+        if (task.exceptionRetriesLeft > 0) {
+          task.exceptionRetriesLeft--;
+          this.queue.unshiftAll([task]);
+          return;
+        }
+        this.settle(task, { ok: false, error: new RemoteError(msg.error, { taskId: task.id, agentId: link.id }) });
+        return;
+      case 'timeout':
+        this.settle(task, { ok: false, error: new TimeoutError(`task ${task.id} (${task.code.name}) on agent ${link.id}: ${msg.error.message}`, task.timeoutMs ?? 0) });
+        return;
+      case 'cancelled':
+        this.settle(task, { ok: false, error: new CancelledError(`task ${task.id} was cancelled on agent ${link.id}`) });
+        return;
+      case 'setup':
+      case 'actor-died':
+        this.settle(task, { ok: false, error: new BaseError('TASK_SETUP_FAILED', `task ${task.id} could not start on agent ${link.id}: ${msg.error.message}`) });
+        return;
+    }
+  }
+
+  /**
+   * Settles a task with an error now; a queued task is dropped, a running one is cancelled on its
+   * agent (which keeps its slot until the agent confirms).
+   */
+  cancel(task: TaskRecord, error: ClustrixError): void {
+    if (task.settled) return;
+    if (task.link) {
+      task.link.send({ type: 'cancel', id: task.id });
+    } else if (!this.queue.remove(task) && task.pinned !== null) {
+      const list = this.pinned.get(task.pinned);
+      const i = list?.indexOf(task) ?? -1;
+      if (list && i >= 0) list.splice(i, 1);
+    }
+    this.settle(task, { ok: false, error });
+  }
+
+  /** Fails every queued task (the cluster is closing); running ones end with their agents. */
+  rejectQueued(error: ClustrixError): void {
+    for (const task of this.queue.drain()) this.settle(task, { ok: false, error });
+    for (const list of this.pinned.values()) for (const task of list) this.settle(task, { ok: false, error });
+    this.pinned.clear();
+  }
+
+  /** Resolves when nothing is queued or running. */
+  whenIdle(): Promise<void> {
+    if (this.queue.length === 0 && this.running === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private settle(task: TaskRecord, outcome: Parameters<TaskRecord['deliver']>[0]): void {
+    if (task.settled) return;
+    task.settled = true;
+    task.deliver(outcome);
+  }
+
+  private scheduleDispatch(): void {
+    if (this.dispatchQueued) return;
+    this.dispatchQueued = true;
+    queueMicrotask(this.dispatch);
+  }
+
+  private capacity(link: AgentLink): number {
+    if (link.state !== 'ready') return 0;
+    // Keep enough queued on the agent to cover one round trip at its measured task rate.
+    const rtt = link.rttMs > 0 ? link.rttMs : 0.5;
+    const extra = Math.ceil((link.slots * rtt) / Math.max(link.avgRunMs, 0.01));
+    const depth = link.slots + Math.min(Math.max(extra, 1), link.slots * this.options.maxPipelinePerSlot);
+    return depth - link.inflight.size;
+  }
+
+  private readonly dispatch = (): void => {
+    this.dispatchQueued = false;
+    for (const [linkId, list] of this.pinned) {
+      const link = this.links.get(linkId);
+      if (!link) continue;
+      let free = this.capacity(link);
+      while (free-- > 0 && list.length > 0) this.start(link, list.shift()!);
+      if (list.length === 0) this.pinned.delete(linkId);
+    }
+    const open: AgentLink[] = [];
+    for (const link of this.links.values()) if (this.capacity(link) > 0) open.push(link);
+    // Round robin, one task per agent per turn, so a burst spreads evenly.
+    while (this.queue.length > 0 && open.length > 0) {
+      for (let i = 0; i < open.length && this.queue.length > 0; ) {
+        const link = open[i]!;
+        const task = this.queue.shift()!;
+        if (task.settled) continue;
+        this.start(link, task);
+        if (this.capacity(link) <= 0) open.splice(i, 1);
+        else i++;
+      }
+    }
+    if (this.queue.length === 0 && this.running === 0 && this.idleWaiters.length > 0) {
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  };
+
+  private start(link: AgentLink, task: TaskRecord): void {
+    task.link = link;
+    link.inflight.set(task.id, task);
+    if (!link.sentCode.has(task.code.hash)) {
+      link.sentCode.add(task.code.hash);
+      link.send({ type: 'code', hash: task.code.hash, kind: task.code.kind, source: task.code.source });
+    }
+    link.send({
+      type: 'task',
+      id: task.id,
+      code: task.code.hash,
+      export: task.export,
+      args: task.args,
+      inline: task.inline,
+      chunk: task.chunk,
+      timeoutMs: task.timeoutMs,
+    });
+  }
+}
