@@ -7,7 +7,7 @@ import type { AgentConfig } from './config.js';
 import { CoordinatorConnection } from './connection.js';
 import { InlineRunner } from './inline-runner.js';
 import type { CodeSource } from './task-code.js';
-import { WorkerPool, type PoolEvents } from './worker-pool.js';
+import { WorkerPool, type PoolEvents, type WorkerEntry } from './worker-pool.js';
 
 /** Time before the walltime ends at which the agent asks to be drained and replaced. */
 const DRAIN_MARGIN_MS = 120_000;
@@ -26,7 +26,7 @@ export class Agent {
 
   constructor(
     private readonly config: AgentConfig,
-    workerEntry: URL,
+    workerEntry: WorkerEntry,
     private readonly onExit: (code: number, reason: string) => void,
   ) {
     this.agentId = config.agentId;

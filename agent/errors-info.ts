@@ -7,7 +7,7 @@ export function toErrorInfo(thrown: unknown, depth = 0): RemoteErrorInfo {
   if (thrown instanceof Error || (typeof thrown === 'object' && thrown !== null && 'message' in thrown)) {
     const err = thrown as Error & { code?: unknown };
     const name = typeof err.name === 'string' && err.name ? err.name : (err.constructor?.name ?? 'Error');
-    const info: RemoteErrorInfo = { name, message: String(err.message), stack: typeof err.stack === 'string' ? err.stack : undefined };
+    const info: RemoteErrorInfo = { name: String(name), message: String(err.message), stack: typeof err.stack === 'string' ? err.stack : undefined };
     if (typeof err.code === 'string' || typeof err.code === 'number') info.code = String(err.code);
     if (err.cause !== undefined && depth < MAX_CAUSE_DEPTH) info.cause = toErrorInfo(err.cause, depth + 1);
     return info;

@@ -1,16 +1,20 @@
-import { isMainThread, workerData } from 'node:worker_threads';
 import { Agent } from './agent.js';
 import { AgentConfigError, readAgentConfig } from './config.js';
 import { defineTaskGlobals } from './task-code.js';
-import { runWorkerThread, WORKER_MARK } from './worker-thread.js';
+import type { WorkerEntry } from './worker-pool.js';
 
-// One entry file for both sides, so the bundle is a single agent.mjs: the pool starts its worker
-// threads from this same file, and they take the branch below.
-if (!isMainThread && (workerData as Record<string, unknown> | null)?.[WORKER_MARK]) {
-  runWorkerThread();
-} else if (isMainThread) {
-  startAgent();
-}
+/**
+ * The bundle build defines this as the source of a small, separate worker bundle, so agent.mjs
+ * stays one file and each worker thread parses only what it runs (not ws, zod, the agent).
+ */
+declare const __CLUSTRIX_WORKER_SOURCE__: string | undefined;
+
+const workerEntry: WorkerEntry =
+  typeof __CLUSTRIX_WORKER_SOURCE__ === 'string'
+    ? { source: __CLUSTRIX_WORKER_SOURCE__ }
+    : { file: new URL('./worker-main.js', import.meta.url) };
+
+startAgent();
 
 function startAgent(): void {
   let config;
@@ -24,7 +28,7 @@ function startAgent(): void {
     throw err;
   }
   defineTaskGlobals();
-  const agent = new Agent(config, new URL(import.meta.url), (code, reason) => {
+  const agent = new Agent(config, workerEntry, (code, reason) => {
     if (code !== 0) process.stderr.write(`clustrix agent: exiting: ${reason}\n`);
     process.exit(code);
   });

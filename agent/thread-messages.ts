@@ -3,10 +3,10 @@ import type { CodeSource } from './task-code.js';
 
 /**
  * Messages between the agent's main thread and its worker threads. Both ends are our own code in
- * one process, so these are plain types, not validated schemas.
+ * one process, so these are plain types, not validated schemas. Runs and results travel in
+ * batches: one postMessage per batch, not per task, is what keeps trivial tasks cheap.
  */
 export interface RunInThread {
-  type: 'run';
   id: string;
   hash: string;
   /** The code itself, the first time this thread sees the hash. */
@@ -15,9 +15,14 @@ export interface RunInThread {
   args: Uint8Array;
   chunk: boolean;
 }
-export type ToThread = RunInThread;
+
+export type ToThread =
+  | { type: 'run'; runs: RunInThread[] }
+  /** Drop a queued run that was cancelled before it started (ignored if it already did). */
+  | { type: 'skip'; id: string };
+
+export type ThreadResult = { type: 'done'; id: string; value: Uint8Array; runMs: number } | { type: 'failed'; id: string; error: RemoteErrorInfo };
 
 export type FromThread =
-  | { type: 'done'; id: string; value: Uint8Array }
-  | { type: 'failed'; id: string; error: RemoteErrorInfo }
+  | { type: 'results'; results: ThreadResult[] }
   | { type: 'log'; id: string | null; stream: 'stdout' | 'stderr'; text: string };

@@ -1,9 +1,8 @@
 import { Worker } from 'node:worker_threads';
-import type { RemoteErrorInfo } from '../protocol/common.js';
-import type { FailureKind } from '../protocol/common.js';
+import type { FailureKind, RemoteErrorInfo } from '../protocol/common.js';
 import type { CodeSource } from './task-code.js';
-import type { FromThread, RunInThread } from './thread-messages.js';
-import { WORKER_MARK } from './worker-thread.js';
+import type { FromThread, RunInThread, ThreadResult } from './thread-messages.js';
+import { toErrorInfo } from './errors-info.js';
 
 export interface PoolJob {
   id: string;
@@ -14,6 +13,9 @@ export interface PoolJob {
   timeoutMs: number | null;
 }
 
+/** Where worker threads start: a file (from dist/), or source embedded in the one-file bundle. */
+export type WorkerEntry = { file: URL } | { source: string };
+
 export interface PoolEvents {
   done(id: string, value: Uint8Array, runMs: number): void;
   failed(id: string, kind: FailureKind, error: RemoteErrorInfo): void;
@@ -22,30 +24,36 @@ export interface PoolEvents {
 
 interface Slot {
   worker: Worker;
-  job: PoolJob | null;
-  timer: NodeJS.Timeout | null;
+  /** Jobs handed to this thread, in the order it runs them; the first is running. */
+  assigned: PoolJob[];
+  /** When assigned[0] started (as far as this thread can tell). */
   startedAt: number;
-  /** Code hashes this thread has compiled. */
+  timer: NodeJS.Timeout | null;
+  /** Code hashes this thread has been sent. */
   known: Set<string>;
 }
 
 /**
- * A fixed number of worker threads, one task each at a time. Cancelling or timing out a running
- * task terminates its thread and starts a fresh one: the only way to stop `while (true) {}`.
+ * A fixed number of worker threads. Each thread gets a short queue of its own (deeper for tiny
+ * tasks, one for long ones), so it never waits a thread round trip between tasks. Cancelling or
+ * timing out a running task terminates its thread and starts a fresh one — the only way to stop
+ * `while (true) {}` — and the thread's other queued jobs go back to the front of the pool's queue.
  */
 export class WorkerPool {
   private readonly slots: Slot[] = [];
   private readonly queue: PoolJob[] = [];
   private closed = false;
+  /** Smoothed task run time, ms: sizes each thread's queue. */
+  private avgRunMs = 10;
 
   constructor(
     size: number,
-    private readonly entry: URL,
+    private readonly entry: WorkerEntry,
     private readonly cacheDir: string,
     private readonly events: PoolEvents,
   ) {
     for (let i = 0; i < size; i++) {
-      const slot: Slot = { worker: null as unknown as Worker, job: null, timer: null, startedAt: 0, known: new Set() };
+      const slot = { assigned: [], startedAt: 0, timer: null, known: new Set<string>() } as unknown as Slot;
       this.spawn(slot);
       this.slots.push(slot);
     }
@@ -53,7 +61,7 @@ export class WorkerPool {
 
   get running(): number {
     let n = 0;
-    for (const s of this.slots) if (s.job) n++;
+    for (const s of this.slots) if (s.assigned.length > 0) n++;
     return n;
   }
 
@@ -70,69 +78,94 @@ export class WorkerPool {
       this.events.failed(id, kind, error);
       return true;
     }
-    const slot = this.slots.find((s) => s.job?.id === id);
-    if (!slot) return false;
-    this.replace(slot);
-    this.events.failed(id, kind, error);
-    this.pump();
-    return true;
+    for (const slot of this.slots) {
+      const i = slot.assigned.findIndex((j) => j.id === id);
+      if (i < 0) continue;
+      if (i === 0) {
+        this.replace(slot);
+      } else {
+        slot.assigned.splice(i, 1);
+        slot.worker.postMessage({ type: 'skip', id });
+      }
+      this.events.failed(id, kind, error);
+      this.pump();
+      return true;
+    }
+    return false;
   }
 
   /** Drops every queued and running task without reporting (the coordinator re-queues them itself). */
   abandonAll(): void {
     this.queue.length = 0;
-    for (const slot of this.slots) if (slot.job) this.replace(slot);
+    for (const slot of this.slots) {
+      if (slot.assigned.length === 0) continue;
+      slot.assigned = [];
+      this.replace(slot);
+    }
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.queue.length = 0;
+    for (const slot of this.slots) if (slot.timer) clearTimeout(slot.timer);
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 
+  private depth(): number {
+    if (this.avgRunMs < 0.5) return 32;
+    if (this.avgRunMs < 5) return 4;
+    return 1;
+  }
+
   private pump(): void {
+    if (this.queue.length === 0) return;
+    const depth = this.depth();
+    // Idle threads first, then top the others up: long tasks never queue behind each other
+    // while a thread is free.
+    for (const slot of this.slots) if (slot.assigned.length === 0 && this.queue.length > 0) this.send(slot, 1);
     for (const slot of this.slots) {
       if (this.queue.length === 0) return;
-      if (slot.job) continue;
-      this.start(slot, this.queue.shift()!);
+      if (slot.assigned.length < depth) this.send(slot, depth - slot.assigned.length);
     }
   }
 
-  private start(slot: Slot, job: PoolJob): void {
-    slot.job = job;
-    slot.startedAt = performance.now();
-    const first = !slot.known.has(job.code.hash);
-    if (first) slot.known.add(job.code.hash);
-    const msg: RunInThread = {
-      type: 'run',
-      id: job.id,
-      hash: job.code.hash,
-      code: first ? job.code : null,
-      export: job.export,
-      args: job.args,
-      chunk: job.chunk,
-    };
-    slot.worker.postMessage(msg);
-    if (job.timeoutMs !== null) {
-      const ms = job.timeoutMs;
-      slot.timer = setTimeout(() => {
-        if (slot.job !== job) return;
-        this.replace(slot);
-        this.events.failed(job.id, 'timeout', { name: 'TimeoutError', message: `task ran longer than ${ms} ms; its worker thread was terminated` });
-        this.pump();
-      }, ms);
+  private send(slot: Slot, count: number): void {
+    const runs: RunInThread[] = [];
+    const wasIdle = slot.assigned.length === 0;
+    while (runs.length < count && this.queue.length > 0) {
+      const job = this.queue.shift()!;
+      const first = !slot.known.has(job.code.hash);
+      if (first) slot.known.add(job.code.hash);
+      slot.assigned.push(job);
+      runs.push({ id: job.id, hash: job.code.hash, code: first ? job.code : null, export: job.export, args: job.args, chunk: job.chunk });
     }
+    slot.worker.postMessage({ type: 'run', runs });
+    if (wasIdle) this.begin(slot);
   }
 
-  private finish(slot: Slot): void {
+  /** assigned[0] starts now: its timeout counts from here. */
+  private begin(slot: Slot): void {
     if (slot.timer) clearTimeout(slot.timer);
     slot.timer = null;
-    slot.job = null;
+    slot.startedAt = performance.now();
+    const job = slot.assigned[0];
+    if (!job || job.timeoutMs === null) return;
+    const ms = job.timeoutMs;
+    slot.timer = setTimeout(() => {
+      if (slot.assigned[0] !== job) return;
+      this.replace(slot);
+      this.events.failed(job.id, 'timeout', { name: 'TimeoutError', message: `task ran longer than ${ms} ms; its worker thread was terminated` });
+      this.pump();
+    }, ms);
   }
 
-  /** Terminates a slot's thread and puts a fresh one in its place. */
+  /** Terminates a slot's thread, returns its not-started jobs to the queue, starts a fresh thread. */
   private replace(slot: Slot): void {
-    this.finish(slot);
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = null;
+    const waiting = slot.assigned.slice(1);
+    slot.assigned = [];
+    this.queue.unshift(...waiting);
     const old = slot.worker;
     old.removeAllListeners();
     old.on('error', () => undefined);
@@ -140,9 +173,9 @@ export class WorkerPool {
     this.spawn(slot);
   }
 
-  /** Starts a fresh thread in a slot (which then knows no code). */
   private spawn(slot: Slot): void {
-    const worker = new Worker(this.entry, { workerData: { [WORKER_MARK]: true, cacheDir: this.cacheDir } });
+    const workerData = { cacheDir: this.cacheDir };
+    const worker = 'file' in this.entry ? new Worker(this.entry.file, { workerData }) : new Worker(this.entry.source, { eval: true, workerData });
     slot.worker = worker;
     slot.known = new Set();
     worker.on('message', (msg: FromThread) => {
@@ -161,27 +194,35 @@ export class WorkerPool {
       case 'log':
         this.events.log(msg.id, msg.stream, msg.text);
         return;
-      case 'done':
-        if (slot.job?.id !== msg.id) return;
-        this.finish(slot);
-        this.events.done(msg.id, msg.value, performance.now() - slot.startedAt);
-        this.pump();
-        return;
-      case 'failed':
-        if (slot.job?.id !== msg.id) return;
-        this.finish(slot);
-        this.events.failed(msg.id, 'exception', msg.error);
+      case 'results':
+        for (const result of msg.results) this.onResult(slot, result);
         this.pump();
         return;
     }
   }
 
+  private onResult(slot: Slot, result: ThreadResult): void {
+    const i = slot.assigned.findIndex((j) => j.id === result.id);
+    if (i < 0) return; // cancelled after it started
+    slot.assigned.splice(i, 1);
+    if (i === 0) this.begin(slot);
+    if (result.type === 'done') {
+      this.avgRunMs += (result.runMs - this.avgRunMs) * 0.1;
+      this.events.done(result.id, result.value, result.runMs);
+    } else {
+      this.events.failed(result.id, 'exception', result.error);
+    }
+  }
+
   // An uncaught error inside the thread (e.g. a throw in a timer the task left behind) kills it.
-  private onCrash(slot: Slot, err: Error): void {
+  private onCrash(slot: Slot, err: unknown): void {
     if (this.closed) return;
-    const job = slot.job;
+    const job = slot.assigned[0];
     this.replace(slot);
-    if (job) this.events.failed(job.id, 'exception', { name: err.name, message: `the worker thread died: ${err.message}`, stack: err.stack });
+    if (job) {
+      const info = toErrorInfo(err);
+      this.events.failed(job.id, 'exception', { ...info, message: `the worker thread died: ${info.message}` });
+    }
     this.pump();
   }
 }

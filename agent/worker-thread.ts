@@ -3,42 +3,76 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { toErrorInfo } from './errors-info.js';
 import { executeTask } from './execute.js';
 import { CodeCache, defineTaskGlobals } from './task-code.js';
-import type { FromThread, ToThread } from './thread-messages.js';
+import type { FromThread, RunInThread, ThreadResult, ToThread } from './thread-messages.js';
 
-/** Marks a thread started by the agent's pool, so the shared entry file knows which side it is. */
-export const WORKER_MARK = 'clustrix-agent-worker';
+/** Results posted in one message at most; a long queue still reports progress. */
+const MAX_RESULTS_PER_POST = 64;
 
-/** Entry of one worker thread: runs one task at a time, forwards its console output. */
+/**
+ * Entry of one worker thread: runs its queue of tasks one at a time, in order, and forwards their
+ * console output tagged with the running task's id.
+ */
 export function runWorkerThread(): void {
   const port = parentPort;
   if (!port) throw new Error('runWorkerThread must run in a worker thread');
   const cache = new CodeCache((workerData as { cacheDir: string }).cacheDir);
+  const queue: RunInThread[] = [];
+  let results: ThreadResult[] = [];
+  let transfer: ArrayBuffer[] = [];
   let current: string | null = null;
-  const post = (msg: FromThread): void => port.postMessage(msg);
+  let draining = false;
 
   defineTaskGlobals();
-  const forward = (stream: 'stdout' | 'stderr') => (...args: unknown[]) => post({ type: 'log', id: current, stream, text: format(...args) });
+  const forward = (stream: 'stdout' | 'stderr') => (...args: unknown[]) =>
+    port.postMessage({ type: 'log', id: current, stream, text: format(...args) } satisfies FromThread);
   console.log = console.info = console.debug = forward('stdout');
   console.error = console.warn = console.trace = forward('stderr');
+
+  const flush = (): void => {
+    if (results.length === 0) return;
+    port.postMessage({ type: 'results', results } satisfies FromThread, transfer);
+    results = [];
+    transfer = [];
+  };
+
+  const drain = async (): Promise<void> => {
+    draining = true;
+    while (queue.length > 0) {
+      const run = queue.shift()!;
+      current = run.id;
+      const started = performance.now();
+      try {
+        if (run.code) cache.add(run.code);
+        const value = await executeTask(cache, run.hash, run.export, run.args, run.chunk);
+        results.push({ type: 'done', id: run.id, value, runMs: performance.now() - started });
+        transfer.push(value.buffer as ArrayBuffer);
+      } catch (err) {
+        results.push({ type: 'failed', id: run.id, error: toErrorInfo(err) });
+      }
+      current = null;
+      if (queue.length === 0 || results.length >= MAX_RESULTS_PER_POST) flush();
+    }
+    draining = false;
+  };
 
   port.on('message', (msg: ToThread) => {
     switch (msg.type) {
       case 'run':
-        void run(msg);
-        break;
+        for (const run of msg.runs) queue.push(run);
+        if (!draining) void drain();
+        return;
+      case 'skip': {
+        const i = queue.findIndex((r) => r.id === msg.id);
+        if (i < 0) return;
+        const [skipped] = queue.splice(i, 1);
+        // Later runs of the same code were sent without it: keep the code this run carried.
+        try {
+          if (skipped?.code) cache.add(skipped.code);
+        } catch {
+          // reported by the next run that needs it
+        }
+        return;
+      }
     }
   });
-
-  async function run(msg: ToThread): Promise<void> {
-    current = msg.id;
-    try {
-      if (msg.code) cache.add(msg.code);
-      const value = await executeTask(cache, msg.hash, msg.export, msg.args, msg.chunk);
-      port!.postMessage({ type: 'done', id: msg.id, value } satisfies FromThread, [value.buffer as ArrayBuffer]);
-    } catch (err) {
-      post({ type: 'failed', id: msg.id, error: toErrorInfo(err) });
-    } finally {
-      current = null;
-    }
-  }
 }

@@ -14,7 +14,7 @@ import { AgentPool } from './pool.js';
 import { Scheduler } from './scheduler.js';
 import { AgentServer, welcomeFrame, type AcceptedAgent } from './server.js';
 import { Submitter } from './submit.js';
-import { resolveTaskOptions, type TaskOptions } from './task-options.js';
+import { resolveTaskOptions, type ResolvedTaskOptions, type TaskOptions } from './task-options.js';
 import { codeOf, makeTaskRef, type Runnable, type TaskRef } from './task-ref.js';
 
 /** Options of `map` and `stream`, on top of the per-task options. */
@@ -61,6 +61,7 @@ export class Cluster {
   private closed = false;
   private closing: Promise<void> | null = null;
   private readonly submitter: Submitter;
+  private readonly defaultTaskOptions: ResolvedTaskOptions;
 
   private constructor(
     readonly id: string,
@@ -71,6 +72,7 @@ export class Cluster {
     private readonly log: Logger,
   ) {
     this.submitter = new Submitter(scheduler, () => this.closed);
+    this.defaultTaskOptions = resolveTaskOptions(undefined, options);
   }
 
   /** Starts a coordinator and its agents; resolves once every agent has connected. */
@@ -79,7 +81,8 @@ export class Cluster {
     const log = createLogger();
     const id = nanoid(8).replace(/[-_]/g, 'x');
     const scheduler = new Scheduler({ maxPipelinePerSlot: resolved.maxPipelinePerSlot });
-    let cluster: Cluster | undefined;
+    // The server exists before the cluster object; agents that connect that early are turned away.
+    const ready: { cluster?: Cluster } = {};
     const server = new AgentServer(
       {
         host: resolved.host,
@@ -91,7 +94,7 @@ export class Cluster {
         tls: null,
       },
       (agent) => {
-        if (cluster) cluster.accept(agent);
+        if (ready.cluster) ready.cluster.accept(agent);
         else agent.ws.close(CloseCode.shutdown, 'cluster not ready');
       },
       log,
@@ -112,7 +115,8 @@ export class Cluster {
       log,
       (link) => scheduler.drain(link),
     );
-    cluster = new Cluster(id, resolved, server, scheduler, pool, log);
+    const cluster = new Cluster(id, resolved, server, scheduler, pool, log);
+    ready.cluster = cluster;
     try {
       await pool.scale(resolved.agents);
     } catch (err) {
@@ -124,7 +128,12 @@ export class Cluster {
 
   /** Runs `fn(...args)` on an agent. */
   run<A extends unknown[], R>(fn: Runnable<A, R>, ...args: A): Promise<Awaited<R>> {
-    return this.remote(fn)(...args);
+    try {
+      const { code, exportName } = codeOf(fn);
+      return this.submitter.submit(code, exportName, args, this.defaultTaskOptions).result as Promise<Awaited<R>>;
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** A function that runs `fn` on an agent with these options each time it is called. */

@@ -29,6 +29,17 @@ export function codeOf(runnable: unknown): { code: ShippedCode; exportName: stri
   if (typeof runnable !== 'function') {
     throw new TypeError(`expected a function or a module export (tasks.fn('name')), got ${runnable === null ? 'null' : typeof runnable}`);
   }
-  const captured = captureFunction(runnable as ShippableFunction);
-  return { code: { hash: captured.hash, kind: 'function', source: captured.source, name: captured.name || 'anonymous function' }, exportName: null };
+  // A function literal in a loop is a new object each time: look it up by its text too.
+  const text = Function.prototype.toString.call(runnable);
+  let code = bySource.get(text);
+  if (!code) {
+    const captured = captureFunction(runnable as ShippableFunction);
+    code = { hash: captured.hash, kind: 'function', source: captured.source, name: captured.name || 'anonymous function' };
+    if (bySource.size >= SOURCE_CACHE_SIZE) bySource.delete(bySource.keys().next().value!);
+    bySource.set(text, code);
+  }
+  return { code, exportName: null };
 }
+
+const SOURCE_CACHE_SIZE = 4096;
+const bySource = new Map<string, ShippedCode>();
