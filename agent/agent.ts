@@ -5,6 +5,8 @@ import type { CoordinatorMessage, Task } from '../protocol/coordinator-messages.
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import type { AgentConfig } from './config.js';
 import { CoordinatorConnection } from './connection.js';
+import { ActorHost } from './actor-host.js';
+import { installActorBridge, onActorReply, type ActorReplyToThread } from './actor-bridge.js';
 import { InlineRunner } from './inline-runner.js';
 import type { CodeSource } from './task-code.js';
 import { WorkerPool, type PoolEvents, type WorkerEntry } from './worker-pool.js';
@@ -19,6 +21,9 @@ export class Agent {
   private readonly tasks = new Map<string, 'pool' | 'inline'>();
   private readonly pool: WorkerPool;
   private readonly inline: InlineRunner;
+  private readonly actors: ActorHost;
+  /** Actor calls made by this agent's tasks, awaiting the coordinator's reply. */
+  private readonly requests = new Map<string, (msg: ActorReplyToThread) => void>();
   private readonly connection: CoordinatorConnection;
   private agentId: string | null;
   private exiting = false;
@@ -34,9 +39,23 @@ export class Agent {
       done: (id, value, runMs) => this.report(id, () => this.connection.send({ type: 'done', id, value, runMs })),
       failed: (id, kind, error) => this.report(id, () => this.connection.send({ type: 'failed', id, kind, error })),
       log: (id, stream, text) => this.connection.send({ type: 'log', id, stream, text }),
+      actorRequest: (req, reply) => {
+        this.requests.set(req.id, reply);
+        this.connection.send({ type: 'actor-request', id: req.id, actorId: req.actorId, method: req.method, args: req.args });
+      },
     };
+    // Inline tasks run on this thread: their actor handles route through the same table.
+    installActorBridge((req) => events.actorRequest(req, onActorReply));
     this.pool = new WorkerPool(config.slots, workerEntry, config.cacheDir, events);
     this.inline = new InlineRunner(config.inlineConcurrency, config.cacheDir, events);
+    // Actor calls are not tracked in `tasks`: the actor host reports each exactly once itself.
+    this.actors = new ActorHost(workerEntry, config.cacheDir, {
+      ...events,
+      done: (id, value, runMs) => this.connection.send({ type: 'done', id, value, runMs }),
+      failed: (id, kind, error) => this.connection.send({ type: 'failed', id, kind, error }),
+      ready: (actorId) => this.connection.send({ type: 'actor-ready', actorId }),
+      exited: (actorId, constructorFailed, error) => this.connection.send({ type: 'actor-exited', actorId, constructorFailed, error }),
+    });
     this.connection = new CoordinatorConnection(config, {
       hello: () => this.hello(),
       connected: (welcome) => {
@@ -49,6 +68,10 @@ export class Agent {
         this.tasks.clear();
         this.pool.abandonAll();
         this.inline.abandonAll();
+        // The coordinator restarts these elsewhere; copies here would only diverge.
+        this.actors.killAll();
+        for (const [id, reply] of this.requests) reply({ type: 'actor-reply', id, value: null, error: { name: 'ActorDiedError', message: 'the agent lost its coordinator' } });
+        this.requests.clear();
       },
       exit: (code, reason) => void this.exit(code, reason),
     });
@@ -96,6 +119,33 @@ export class Agent {
       case 'shutdown':
         void this.exit(0, `shutdown: ${message.reason}`);
         return;
+      case 'actor-create': {
+        const code = this.codes.get(message.code);
+        if (!code) {
+          this.connection.send({
+            type: 'actor-exited',
+            actorId: message.actorId,
+            constructorFailed: true,
+            error: { name: 'CodeMissingError', message: `code ${message.code} was not sent before actor ${message.actorId}` },
+          });
+          return;
+        }
+        this.actors.create(message.actorId, code, message.export, message.args, message.maxConcurrency);
+        return;
+      }
+      case 'actor-call':
+        this.actors.call(message.actorId, message.id, message.method, message.args, message.timeoutMs);
+        return;
+      case 'actor-kill':
+        this.actors.kill(message.actorId);
+        return;
+      case 'actor-reply': {
+        const reply = this.requests.get(message.id);
+        if (!reply) return;
+        this.requests.delete(message.id);
+        reply({ type: 'actor-reply', id: message.id, value: message.value, error: message.error });
+        return;
+      }
       default: {
         const unreachable: never = message;
         throw new Error(`unhandled message ${JSON.stringify(unreachable)}`);

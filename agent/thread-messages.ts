@@ -1,4 +1,5 @@
 import type { RemoteErrorInfo } from '../protocol/common.js';
+import type { ActorReplyToThread, ActorRequestFromThread } from './actor-bridge.js';
 import type { CodeSource } from './task-code.js';
 
 /**
@@ -19,10 +20,12 @@ export interface RunInThread {
 export type ToThread =
   | { type: 'run'; runs: RunInThread[] }
   /** Drop a queued run that was cancelled before it started (ignored if it already did). */
-  | { type: 'skip'; id: string };
+  | { type: 'skip'; id: string }
+  | ActorReplyToThread;
 
 export type ThreadResult = { type: 'done'; id: string; value: Uint8Array; runMs: number } | { type: 'failed'; id: string; error: RemoteErrorInfo };
 
 export type FromThread =
   | { type: 'results'; results: ThreadResult[] }
-  | { type: 'log'; id: string | null; stream: 'stdout' | 'stderr'; text: string };
+  | { type: 'log'; id: string | null; stream: 'stdout' | 'stderr'; text: string }
+  | ActorRequestFromThread;

@@ -1,4 +1,7 @@
+import { workerData } from 'node:worker_threads';
+import { runActorThread } from './actor-thread.js';
 import { runWorkerThread } from './worker-thread.js';
 
-// Entry of the agent's worker threads when run from dist/ (the bundle embeds its own copy).
-runWorkerThread();
+// Entry of every agent thread (the bundle embeds this file's bundle): a task thread, or an actor's.
+if ((workerData as { mode?: string } | null)?.mode === 'actor') runActorThread();
+else runWorkerThread();

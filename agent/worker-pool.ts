@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { FailureKind, RemoteErrorInfo } from '../protocol/common.js';
 import type { CodeSource } from './task-code.js';
 import type { FromThread, RunInThread, ThreadResult } from './thread-messages.js';
+import type { ActorReplyToThread, ActorRequestFromThread } from './actor-bridge.js';
 import { toErrorInfo } from './errors-info.js';
 
 export interface PoolJob {
@@ -20,6 +21,8 @@ export interface PoolEvents {
   done(id: string, value: Uint8Array, runMs: number): void;
   failed(id: string, kind: FailureKind, error: RemoteErrorInfo): void;
   log(id: string | null, stream: 'stdout' | 'stderr', text: string): void;
+  /** A task calls an actor through a handle; `reply` answers the thread that asked. */
+  actorRequest(request: ActorRequestFromThread, reply: (msg: ActorReplyToThread) => void): void;
 }
 
 interface Slot {
@@ -198,6 +201,13 @@ export class WorkerPool {
         for (const result of msg.results) this.onResult(slot, result);
         this.pump();
         return;
+      case 'actor-request': {
+        const worker = slot.worker;
+        this.events.actorRequest(msg, (reply) => {
+          if (slot.worker === worker) worker.postMessage(reply);
+        });
+        return;
+      }
     }
   }
 

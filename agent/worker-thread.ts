@@ -1,5 +1,6 @@
 import { format } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
+import { installActorBridge, onActorReply } from './actor-bridge.js';
 import { toErrorInfo } from './errors-info.js';
 import { executeTask } from './execute.js';
 import { CodeCache, defineTaskGlobals } from './task-code.js';
@@ -23,6 +24,7 @@ export function runWorkerThread(): void {
   let draining = false;
 
   defineTaskGlobals();
+  installActorBridge((msg) => port.postMessage(msg satisfies FromThread));
   const forward = (stream: 'stdout' | 'stderr') => (...args: unknown[]) =>
     port.postMessage({ type: 'log', id: current, stream, text: format(...args) } satisfies FromThread);
   console.log = console.info = console.debug = forward('stdout');
@@ -60,6 +62,9 @@ export function runWorkerThread(): void {
       case 'run':
         for (const run of msg.runs) queue.push(run);
         if (!draining) void drain();
+        return;
+      case 'actor-reply':
+        onActorReply(msg);
         return;
       case 'skip': {
         const i = queue.findIndex((r) => r.id === msg.id);

@@ -1,8 +1,9 @@
 import { nanoid } from 'nanoid';
 import type { AgentMessage } from '../protocol/agent-messages.js';
 import { CloseCode } from '../protocol/version.js';
+import { ActorManager, isClassRef, makeClassRef, resolveActorOptions, type ActorHandle, type ActorInfo, type ActorOptions, type ClassRef } from './actors/index.js';
 import { agentEntryPath } from './agent-path.js';
-import { bundleModule, type ShippableFunction } from './code/index.js';
+import { bundleModule, captureClass, type ShippableClass, type ShippableFunction } from './code/index.js';
 import { ClusterClosedError, ConfigError } from './errors.js';
 import { fanOut, type StreamResult } from './fan-out.js';
 import { LocalLauncher } from './launchers/local.js';
@@ -47,9 +48,14 @@ export interface TaskModule<M = Record<string, unknown>> {
   readonly exports: readonly string[];
   /** A task running the named exported function. */
   fn<K extends FunctionKeys<M>>(name: K): TaskRef<M[K] extends ShippableFunction ? M[K] : never>;
+  /** The named exported class, for `cluster.actor()`. */
+  cls<K extends ClassKeys<M>>(name: K): ClassRef<M[K] extends ShippableClass ? M[K] : never>;
 }
 
-type FunctionKeys<M> = { [K in keyof M]: M[K] extends ShippableFunction ? K : never }[keyof M] & string;
+type FunctionKeys<M> = { [K in keyof M]: M[K] extends ShippableFunction ? (M[K] extends ShippableClass ? never : K) : never }[keyof M] & string;
+type ClassKeys<M> = { [K in keyof M]: M[K] extends ShippableClass ? K : never }[keyof M] & string;
+type Instance<C> = C extends abstract new (...args: never[]) => infer I ? I : never;
+type CtorArgs<C> = C extends abstract new (...args: infer A) => unknown ? A : never;
 
 const MAP_KEYS = new Set(['chunkSize', 'concurrency']);
 
@@ -62,6 +68,7 @@ export class Cluster {
   private closing: Promise<void> | null = null;
   private readonly submitter: Submitter;
   private readonly defaultTaskOptions: ResolvedTaskOptions;
+  private readonly actorManager: ActorManager;
 
   private constructor(
     readonly id: string,
@@ -73,6 +80,7 @@ export class Cluster {
   ) {
     this.submitter = new Submitter(scheduler, () => this.closed);
     this.defaultTaskOptions = resolveTaskOptions(undefined, options);
+    this.actorManager = new ActorManager(() => pool.links.values(), log);
   }
 
   /** Starts a coordinator and its agents; resolves once every agent has connected. */
@@ -176,6 +184,37 @@ export class Cluster {
     return Promise.all(targets.map((link) => this.submitter.submit(code, exportName, args, task, { pinned: link.id }).result)) as Promise<Awaited<R>[]>;
   }
 
+  /**
+   * Constructs an actor (an instance of `cls` living on one agent, keeping its state between calls);
+   * resolves with its handle once the constructor has run there.
+   */
+  async actor<C extends ShippableClass>(cls: C | ClassRef<C>, options?: ActorOptions<CtorArgs<C>>): Promise<ActorHandle<Instance<C>>> {
+    if (this.closed) throw new ClusterClosedError();
+    const resolved = resolveActorOptions(options as ActorOptions | undefined);
+    let code;
+    let exportName: string | null = null;
+    if (isClassRef(cls)) {
+      code = cls.code;
+      exportName = cls.exportName;
+    } else {
+      if (typeof cls !== 'function') throw new TypeError('cluster.actor needs a class, or a module class from tasks.cls(name)');
+      const captured = captureClass(cls);
+      code = { hash: captured.hash, kind: 'function' as const, source: captured.source, name: captured.name || 'anonymous class' };
+    }
+    if (isClassRef(cls)) code = { ...code, name: cls.exportName };
+    return (await this.actorManager.create(code, exportName, resolved)) as ActorHandle<Instance<C>>;
+  }
+
+  /** The live actor registered under `name`, if any. */
+  getActor<T = unknown>(name: string): ActorHandle<T> | undefined {
+    return this.actorManager.get(name) as ActorHandle<T> | undefined;
+  }
+
+  /** Every actor this cluster created, live or dead. */
+  actors(): ActorInfo[] {
+    return this.actorManager.list();
+  }
+
   /** Bundles a TS/JS module with its imports (esbuild); its exports run as tasks, shipped once per agent. */
   async module<M = Record<string, unknown>>(entry: string | URL): Promise<TaskModule<M>> {
     const bundle = await bundleModule(entry);
@@ -189,6 +228,12 @@ export class Cluster {
           throw new ConfigError(`module ${bundle.path} has no export '${name}' (exports: ${exportsList.join(', ') || 'none'})`);
         }
         return makeTaskRef(code, name);
+      },
+      cls: (name) => {
+        if (!exportsList.includes(name)) {
+          throw new ConfigError(`module ${bundle.path} has no export '${name}' (exports: ${exportsList.join(', ') || 'none'})`);
+        }
+        return makeClassRef(code, name);
       },
     };
   }
@@ -221,6 +266,7 @@ export class Cluster {
       this.closed = true;
       this.closing = (async () => {
         this.scheduler.rejectQueued(new ClusterClosedError('the cluster was closed before the task ran'));
+        this.actorManager.closeAll();
         await this.pool.close();
         await this.server.close();
       })();
@@ -244,6 +290,7 @@ export class Cluster {
       message: (l, m) => this.onMessage(l, m),
       closed: (l, reason) => {
         this.scheduler.removeLink(l, reason);
+        this.actorManager.onLinkLost(l, reason);
         this.pool.detach(l, reason);
       },
     });
@@ -254,16 +301,26 @@ export class Cluster {
     ws.send(welcomeFrame(id, this.options.heartbeatMs));
     this.log.debug(`agent ${id} connected from ${hello.host} (pid ${hello.pid}, ${hello.slots} slots)`);
     this.scheduler.addLink(link);
+    this.actorManager.onLinkAdded();
     link.deliver(rest);
   }
 
   private onMessage(link: AgentLink, message: AgentMessage): void {
     switch (message.type) {
       case 'done':
-        this.scheduler.onDone(link, message);
+        if (!this.actorManager.onDone(link, message)) this.scheduler.onDone(link, message);
         return;
       case 'failed':
-        this.scheduler.onFailed(link, message);
+        if (!this.actorManager.onFailed(link, message)) this.scheduler.onFailed(link, message);
+        return;
+      case 'actor-ready':
+        this.actorManager.onReady(link, message.actorId);
+        return;
+      case 'actor-exited':
+        this.actorManager.onExited(link, message);
+        return;
+      case 'actor-request':
+        this.actorManager.onRequest(link, message);
         return;
       case 'log':
         this.emitLog({ agentId: link.id, taskId: message.id, stream: message.stream, text: message.text });

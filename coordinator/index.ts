@@ -15,6 +15,8 @@ export type { TaskOptions } from './task-options.js';
 export type { TaskRef, Runnable } from './task-ref.js';
 export type { StreamResult } from './fan-out.js';
 export type { LogEntry } from './logs.js';
+export { ActorHandle } from './actors/index.js';
+export type { ActorOptions, ActorInfo, ActorProxy, ActorState, ClassRef } from './actors/index.js';
 export {
   ClustrixError,
   ProtocolError,

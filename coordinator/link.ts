@@ -26,6 +26,8 @@ export class AgentLink {
   readonly sentCode = new Set<string>();
   readonly connectedAt = Date.now();
   tasksDone = 0;
+  /** Slots held by actors living on this agent; the scheduler keeps tasks off them. */
+  actorSlots = 0;
   /** Smoothed run time of one task on this agent, ms; sizes the pipeline. */
   avgRunMs = 1;
   rssBytes = 0;

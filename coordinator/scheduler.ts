@@ -165,10 +165,12 @@ export class Scheduler {
 
   private capacity(link: AgentLink): number {
     if (link.state !== 'ready') return 0;
+    const slots = link.slots - link.actorSlots;
+    if (slots <= 0) return 0;
     // Keep enough queued on the agent to cover one round trip at its measured task rate.
     const rtt = link.rttMs > 0 ? link.rttMs : 0.5;
-    const extra = Math.ceil((link.slots * rtt) / Math.max(link.avgRunMs, 0.01));
-    const depth = link.slots + Math.min(Math.max(extra, 1), link.slots * this.options.maxPipelinePerSlot);
+    const extra = Math.ceil((slots * rtt) / Math.max(link.avgRunMs, 0.01));
+    const depth = slots + Math.min(Math.max(extra, 1), slots * this.options.maxPipelinePerSlot);
     return depth - link.inflight.size;
   }
 
@@ -177,7 +179,8 @@ export class Scheduler {
     for (const [linkId, list] of this.pinned) {
       const link = this.links.get(linkId);
       if (!link) continue;
-      let free = this.capacity(link);
+      // A broadcast must reach an agent even when actors hold all of its slots.
+      let free = Math.max(this.capacity(link), link.inflight.size === 0 ? 1 : 0);
       while (free-- > 0 && list.length > 0) this.start(link, list.shift()!);
       if (list.length === 0) this.pinned.delete(linkId);
     }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ActorExited, ActorReady, ActorRequest } from './actor-messages.js';
 import { Bytes, FailureKind, Id, RemoteErrorInfo } from './common.js';
 
 /** First message on every connection; carries the credential and what the agent offers. */
@@ -63,6 +64,6 @@ export const Draining = z.object({
 });
 export type Draining = z.infer<typeof Draining>;
 
-/** Everything an agent sends to a coordinator. Actor messages join this union (see agent/actors). */
-export const AgentMessage = z.discriminatedUnion('type', [Hello, Done, Failed, Log, Pong, Draining]);
+/** Everything an agent sends to a coordinator. */
+export const AgentMessage = z.discriminatedUnion('type', [Hello, Done, Failed, Log, Pong, Draining, ActorReady, ActorExited, ActorRequest]);
 export type AgentMessage = z.infer<typeof AgentMessage>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ActorCall, ActorCreate, ActorKill, ActorReply } from './actor-messages.js';
 import { Bytes, Id } from './common.js';
 
 /** Sent once after a hello is accepted. */
@@ -57,6 +58,6 @@ export const Shutdown = z.object({
 });
 export type Shutdown = z.infer<typeof Shutdown>;
 
-/** Everything a coordinator sends to an agent. Actor messages join this union (see agent/actors). */
-export const CoordinatorMessage = z.discriminatedUnion('type', [Welcome, Code, Task, Cancel, Ping, Shutdown]);
+/** Everything a coordinator sends to an agent. */
+export const CoordinatorMessage = z.discriminatedUnion('type', [Welcome, Code, Task, Cancel, Ping, Shutdown, ActorCreate, ActorCall, ActorKill, ActorReply]);
 export type CoordinatorMessage = z.infer<typeof CoordinatorMessage>;

@@ -12,5 +12,6 @@ export { ClustrixError, ProtocolError } from './errors.js';
 export { Bytes, Id, RemoteErrorInfo, FailureKind } from './common.js';
 export { Welcome, Code, Task, Cancel, Ping, Shutdown, CoordinatorMessage } from './coordinator-messages.js';
 export { Hello, Done, Failed, Log, Pong, Draining, AgentMessage } from './agent-messages.js';
+export { ActorCreate, ActorCall, ActorKill, ActorReply, ActorReady, ActorExited, ActorRequest } from './actor-messages.js';
 export { encodeFrame, decodeAgentFrame, decodeCoordinatorFrame, MAX_MESSAGES_PER_FRAME } from './codec.js';
-export { packValue, unpackValue } from './values.js';
+export { packValue, unpackValue, ActorRef, setActorRefReviver, registerActorHandleClass, ACTOR_REF_EXTENSION } from './values.js';

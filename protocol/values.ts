@@ -1,12 +1,52 @@
-import { Packr } from 'msgpackr';
+import { addExtension, Packr } from 'msgpackr';
+
+/**
+ * An actor handle as data: what a handle becomes when it is an argument or a result, so a task or
+ * another actor can call the same actor. Each side turns it back into a live handle of its own
+ * (see {@link setActorRefReviver}).
+ */
+export class ActorRef {
+  constructor(
+    readonly actorId: string,
+    readonly name: string | null,
+  ) {}
+}
+
+/** msgpack extension type of actor handles (application range 0-127). */
+export const ACTOR_REF_EXTENSION = 0x61;
+
+let reviver: (ref: ActorRef) => unknown = (ref) => ref;
+
+/** Sets what an ActorRef becomes when unpacked on this side (a live handle). */
+export function setActorRefReviver(revive: (ref: ActorRef) => unknown): void {
+  reviver = revive;
+}
+
+/** Makes instances of `Class` (a live handle type) pack as actor refs. */
+export function registerActorHandleClass(Class: new (...args: never[]) => { readonly actorRef: ActorRef }): void {
+  addExtension({
+    Class,
+    type: ACTOR_REF_EXTENSION,
+    write: (handle: { actorRef: ActorRef }) => [handle.actorRef.actorId, handle.actorRef.name],
+    read: (data: [string, string | null]) => reviver(new ActorRef(data[0], data[1])),
+  });
+}
+
+addExtension({
+  Class: ActorRef,
+  type: ACTOR_REF_EXTENSION,
+  write: (ref: ActorRef) => [ref.actorId, ref.name],
+  read: (data: [string, string | null]) => reviver(new ActorRef(data[0], data[1])),
+});
 
 // Structured mode carries Map, Set, Date, typed arrays, BigInt, undefined and cyclic data.
 const structured = new Packr({ structuredClone: true, moreTypes: true, useRecords: false });
 
 /** Packs a user value into bytes that own their memory (safe to transfer to another thread). */
 export function packValue(value: unknown): Uint8Array {
-  // pack() returns a view into a buffer msgpackr reuses; slice so the bytes stand alone.
-  return structured.pack(value).slice();
+  // pack() returns a view into a buffer msgpackr reuses (and Buffer#slice would share it): copy
+  // into a fresh ArrayBuffer so the bytes can be transferred to another thread.
+  return new Uint8Array(structured.pack(value));
 }
 
 export function unpackValue(bytes: Uint8Array): unknown {

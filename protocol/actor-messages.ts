@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { Bytes, Id, RemoteErrorInfo } from './common.js';
+
+// ---- coordinator → agent ----
+
+/** Construct an actor on this agent, on a thread of its own. */
+export const ActorCreate = z.object({
+  type: z.literal('actor-create'),
+  actorId: Id,
+  /** Hash of a Code message (a class's source, or a module). */
+  code: Id,
+  /** For modules: the exported class. */
+  export: z.string().nullable(),
+  /** msgpack (structured) of the constructor's argument list. */
+  args: Bytes,
+  /** Calls that may run at once (async methods); 1 runs them strictly in order. */
+  maxConcurrency: z.number().int().positive(),
+});
+export type ActorCreate = z.infer<typeof ActorCreate>;
+
+/** Call a method; answered with `done`/`failed` carrying the same id. */
+export const ActorCall = z.object({
+  type: z.literal('actor-call'),
+  id: Id,
+  actorId: Id,
+  method: z.string().min(1).max(256),
+  args: Bytes,
+  timeoutMs: z.number().int().positive().nullable(),
+});
+export type ActorCall = z.infer<typeof ActorCall>;
+
+export const ActorKill = z.object({
+  type: z.literal('actor-kill'),
+  actorId: Id,
+});
+export type ActorKill = z.infer<typeof ActorKill>;
+
+/** The answer to an `actor-request` this agent made on behalf of a task holding an actor handle. */
+export const ActorReply = z.object({
+  type: z.literal('actor-reply'),
+  id: Id,
+  value: Bytes.nullable(),
+  error: RemoteErrorInfo.nullable(),
+});
+export type ActorReply = z.infer<typeof ActorReply>;
+
+// ---- agent → coordinator ----
+
+export const ActorReady = z.object({
+  type: z.literal('actor-ready'),
+  actorId: Id,
+});
+export type ActorReady = z.infer<typeof ActorReady>;
+
+/** The actor is gone from this agent: its constructor threw, a call timed out and killed it, its thread died. */
+export const ActorExited = z.object({
+  type: z.literal('actor-exited'),
+  actorId: Id,
+  /** True when the constructor threw (no restart can help). */
+  constructorFailed: z.boolean(),
+  error: RemoteErrorInfo,
+});
+export type ActorExited = z.infer<typeof ActorExited>;
+
+/** A task on this agent calls an actor through a handle it was given; the coordinator routes it. */
+export const ActorRequest = z.object({
+  type: z.literal('actor-request'),
+  id: Id,
+  actorId: Id,
+  method: z.string().min(1).max(256),
+  args: Bytes,
+});
+export type ActorRequest = z.infer<typeof ActorRequest>;
