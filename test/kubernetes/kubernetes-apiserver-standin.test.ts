@@ -78,6 +78,15 @@ describe('kubernetes launcher against a stand-in API server (not a live cluster)
     expect(logs.stdout).toContain('fake agent k1-1 connected');
   });
 
+  it('gives agents the ids the pool asked for, also when they do not start at 0 (kubelet $(VAR) expansion)', async () => {
+    const l = launcher({ clusterName: 'it-ids' });
+    const [job] = await l.launch({ connect: { url: coordinator.url, token: TOKEN }, agentIds: ['pool-4', 'pool-7', 'pool-9'], slots: 2 });
+    expect(job).toEqual({ jobId: 'it-ids-1', agentIds: ['pool-4', 'pool-7', 'pool-9'] });
+    await waitFor('the three agents', () => ['pool-4', 'pool-7', 'pool-9'].every((id) => coordinator.hello(id)));
+    expect(coordinator.hellos.filter((h) => h.jobId === 'it-ids-1').map((h) => [h.agentId, h.slots]).sort()).toEqual([['pool-4', 2], ['pool-7', 2], ['pool-9', 2]]);
+    await l.close();
+  });
+
   it('scales up by adding Jobs and down by deleting them; close() deletes the rest, foreground', async () => {
     const l = launcher({ clusterName: 'it-scale' });
     const [first] = await launch(l, 'a1', 2);

@@ -5,7 +5,7 @@ import { Secret } from 'kubernetes-models/v1/Secret';
 // a manifest that survives the round trip unchanged has no misspelt field.
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
 import {
-  agentIdPrefix,
+  agentIdEnv,
   compileKubernetesOptions,
   indexedAgentIds,
   renderJob,
@@ -18,7 +18,7 @@ const connect = { url: 'ws://10.0.0.5:7420', token: TOKEN, certFingerprint: 'AB:
 
 function render(options: KubernetesLauncherOptions = {}, count = 3, slots?: number) {
   const o = compileKubernetesOptions({ clusterName: 'c1', ...options });
-  const job = renderJob(o, { name: 'c1-1', namespace: 'science', agentIdPrefix: 'a7', count, slots, nowMs: 1_000_000 });
+  const job = renderJob(o, { name: 'c1-1', namespace: 'science', agentIds: indexedAgentIds('a7', count), slots, nowMs: 1_000_000 });
   const secret = renderSecret(o, { name: 'c1-1', namespace: 'science', connect, owner: { apiVersion: 'batch/v1', kind: 'Job', name: 'c1-1', uid: 'u-1' } });
   return { job, secret };
 }
@@ -150,10 +150,30 @@ describe('kubernetes manifests', () => {
     expect(secret.metadata?.labels).toEqual(labels);
   });
 
-  it('agent ids: an indexed Job gives pod i the id <prefix>-i', () => {
+  it('agent ids <p>-0 … <p>-<n-1>: one variable, filled in from JOB_COMPLETION_INDEX', () => {
     expect(indexedAgentIds('k8s-3', 3)).toEqual(['k8s-3-0', 'k8s-3-1', 'k8s-3-2']);
-    expect(agentIdPrefix(['k8s-3-0', 'k8s-3-1'])).toBe('k8s-3');
-    expect(() => agentIdPrefix(['a-1', 'a-2'])).toThrow(new TypeError(`the kubernetes launcher starts agents '<prefix>-0' … '<prefix>-<n-1>' (one indexed Job per launch), got ["a-1","a-2"]`));
-    expect(() => agentIdPrefix(['a-0', 'b-1'])).toThrow(TypeError);
+    expect(agentIdEnv(['k8s-3-0', 'k8s-3-1'])).toEqual([{ name: 'CLUSTRIX_AGENT_ID', value: 'k8s-3-{JOB_COMPLETION_INDEX}' }]);
+  });
+
+  it('any other agent ids (the pool numbers agents across launches): kubelet expansion, then the agent\'s', () => {
+    expect(agentIdEnv(['c-4', 'c-7', 'odd$(id)'])).toEqual([
+      { name: 'CLUSTRIX_INDEX', valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } },
+      { name: 'CLUSTRIX_ID_0', value: 'c-4' },
+      { name: 'CLUSTRIX_ID_1', value: 'c-7' },
+      { name: 'CLUSTRIX_ID_2', value: 'odd$$(id)' },
+      { name: 'CLUSTRIX_AGENT_ID', value: '{CLUSTRIX_ID_$(CLUSTRIX_INDEX)}' },
+    ]);
+    const o = compileKubernetesOptions({ clusterName: 'c1' });
+    const job = renderJob(o, { name: 'c1-2', namespace: 'science', agentIds: ['c-4', 'c-7'], nowMs: 0 });
+    expect(() => new Job(job as never).validate()).not.toThrow();
+    expect(ObjectSerializer.serialize(job, 'V1Job')).toEqual(job);
+    expect(job.spec).toMatchObject({ completions: 2, parallelism: 2 });
+  });
+
+  it('rejects agent ids that cannot name agents', () => {
+    const message = (ids: string[]) => `launch request 'agentIds' must be distinct non-empty strings, got ${JSON.stringify(ids)}`;
+    expect(() => agentIdEnv(['a', 'a'])).toThrow(new TypeError(message(['a', 'a'])));
+    expect(() => agentIdEnv(['a', ''])).toThrow(new TypeError(message(['a', ''])));
+    expect(() => agentIdEnv([])).toThrow(TypeError);
   });
 });

@@ -24,7 +24,7 @@ export {
   type CompiledKubernetesOptions,
   type KubernetesToleration,
 } from './options.js';
-export { renderJob, renderSecret, indexedAgentIds, agentIdPrefix, CONTAINER_NAME, type JobManifestInput } from './manifests.js';
+export { renderJob, renderSecret, indexedAgentIds, agentIdEnv, CONTAINER_NAME, type JobManifestInput } from './manifests.js';
 export { podProblem, jobStatus, StuckClock, type PodProblem, type JobView } from './diagnosis.js';
 export { jobStartError, type FailureReport } from './start-error.js';
 export { loadKubeConfig } from './api.js';

@@ -3,7 +3,7 @@ import { ClusterClosedError, ClustrixError, JobStartError } from '../../errors.j
 import type { JobLogs, JobStatus, LaunchedJob, LaunchRequest, Launcher } from '../launcher.js';
 import { KubernetesApi, apiFailure, configErrorFor, loadKubeConfig, resolveNamespace } from './api.js';
 import { jobStatus, type JobView, type PodProblem } from './diagnosis.js';
-import { CONTAINER_NAME, agentIdPrefix, renderJob, renderSecret } from './manifests.js';
+import { CONTAINER_NAME, agentIdEnv, renderJob, renderSecret } from './manifests.js';
 import { CLUSTER_LABEL, JOB_LABEL, compileKubernetesOptions, type CompiledKubernetesOptions, type KubernetesLauncherOptions } from './options.js';
 import { jobStartError } from './start-error.js';
 import { ClusterWatch, selector } from './watch.js';
@@ -56,12 +56,12 @@ export class KubernetesLauncher implements Launcher {
   async launch(request: LaunchRequest): Promise<LaunchedJob[]> {
     if (this.closing) throw new ClusterClosedError('the kubernetes launcher is closed');
     if (request.agentIds.length === 0) return [];
-    const prefix = agentIdPrefix(request.agentIds);
+    agentIdEnv(request.agentIds); // checks the ids before anything is created
     if (request.slots !== undefined && !(Number.isInteger(request.slots) && request.slots > 0)) {
       throw new TypeError(`launch request 'slots' must be a positive integer, got ${String(request.slots)}`);
     }
     await this.watch.start();
-    const job = await this.createSuspendedJob(prefix, request);
+    const job = await this.createSuspendedJob(request);
     const name = job.metadata?.name ?? '';
     this.own.set(name, { agentIds: [...request.agentIds], cancelled: false });
     try {
@@ -173,14 +173,13 @@ export class KubernetesLauncher implements Launcher {
     }
   }
 
-  private async createSuspendedJob(prefix: string, request: LaunchRequest): Promise<V1Job> {
+  private async createSuspendedJob(request: LaunchRequest): Promise<V1Job> {
     for (let attempt = 0; ; attempt++) {
       const name = `${this.options.clusterName}-${++this.sequence}`;
       const manifest = renderJob(this.options, {
         name,
         namespace: this.namespace,
-        agentIdPrefix: prefix,
-        count: request.agentIds.length,
+        agentIds: request.agentIds,
         slots: request.slots,
         nowMs: Date.now(),
       });

@@ -18,9 +18,8 @@ export interface JobManifestInput {
   /** Job name; the Secret has the same name. */
   name: string;
   namespace: string;
-  /** Agents report `<agentIdPrefix>-<completion index>` as their id. */
-  agentIdPrefix: string;
-  count: number;
+  /** The id each pod reports, by completion index. */
+  agentIds: readonly string[];
   /** Worker-thread slots per agent; undefined: whole cores of the CPU request. */
   slots?: number | undefined;
   /** For CLUSTRIX_WALLTIME_END; the deadline counts from a little later, so agents stop a little early. */
@@ -91,8 +90,8 @@ export function renderJob(options: CompiledKubernetesOptions, input: JobManifest
     metadata: { name: input.name, namespace: input.namespace, labels },
     spec: {
       completionMode: 'Indexed',
-      completions: input.count,
-      parallelism: input.count,
+      completions: input.agentIds.length,
+      parallelism: input.agentIds.length,
       suspend: true,
       backoffLimit: options.backoffLimit,
       ...(options.activeDeadlineSeconds !== null && { activeDeadlineSeconds: options.activeDeadlineSeconds }),
@@ -153,8 +152,7 @@ function agentEnv(options: CompiledKubernetesOptions, input: JobManifestInput): 
     // under fsGroup), which the agent's 0600 check on CLUSTRIX_TOKEN_FILE rightly refuses.
     fromSecret('CLUSTRIX_TOKEN', SECRET_KEYS.token),
     fromSecret('CLUSTRIX_CERT_FINGERPRINT', SECRET_KEYS.certFingerprint, true),
-    // The Job controller sets JOB_COMPLETION_INDEX in each pod; the agent substitutes {NAME}.
-    { name: 'CLUSTRIX_AGENT_ID', value: `${input.agentIdPrefix}-{JOB_COMPLETION_INDEX}` },
+    ...agentIdEnv(input.agentIds),
     { name: 'CLUSTRIX_JOB_ID', value: input.name },
     // os.availableParallelism() in a container counts the node's cores, not the pod's share.
     { name: 'CLUSTRIX_SLOTS', value: String(input.slots ?? coresOf(options.cpu)) },
@@ -166,23 +164,32 @@ function agentEnv(options: CompiledKubernetesOptions, input: JobManifestInput): 
   return env;
 }
 
+/** The completion index, from the annotation the Job controller puts on each pod of an Indexed Job. */
+const INDEX_FIELD = "metadata.annotations['batch.kubernetes.io/job-completion-index']";
+
 /**
- * Splits `agentIds` into the prefix the pods substitute their index into. An indexed Job can only
- * give pod i the id `<prefix>-i`, so the pool must ask for ids of that shape (see indexedAgentIds).
+ * How pod i learns its agent id. Ids `<p>-0 … <p>-<n-1>` need one variable: the Job controller
+ * sets JOB_COMPLETION_INDEX and the agent substitutes `{NAME}`. Any other ids (the pool numbers
+ * agents across launches: `c-4`, `c-5`) go through two substitutions in a row: the kubelet expands
+ * `$(CLUSTRIX_INDEX)`, defined above it, to `{CLUSTRIX_ID_<i>}`, which the agent then looks up.
  */
-export function agentIdPrefix(agentIds: readonly string[]): string {
-  const first = agentIds[0];
-  const match = first === undefined ? null : /^(.+)-0$/.exec(first);
-  const prefix = match?.[1];
-  if (prefix === undefined || !agentIds.every((id, i) => id === `${prefix}-${i}`)) {
-    throw new TypeError(
-      `the kubernetes launcher starts agents '<prefix>-0' … '<prefix>-<n-1>' (one indexed Job per launch), got ${JSON.stringify(agentIds.slice(0, 3))}${agentIds.length > 3 ? '…' : ''}`,
-    );
+export function agentIdEnv(agentIds: readonly string[]): V1EnvVar[] {
+  if (agentIds.length === 0 || agentIds.some((id) => typeof id !== 'string' || id === '') || new Set(agentIds).size !== agentIds.length) {
+    throw new TypeError(`launch request 'agentIds' must be distinct non-empty strings, got ${JSON.stringify(agentIds.slice(0, 5))}`);
   }
-  return prefix;
+  const prefix = /^([A-Za-z0-9._-]+)-0$/.exec(agentIds[0] ?? '')?.[1];
+  if (prefix !== undefined && agentIds.every((id, i) => id === `${prefix}-${i}`)) {
+    return [{ name: 'CLUSTRIX_AGENT_ID', value: `${prefix}-{JOB_COMPLETION_INDEX}` }];
+  }
+  return [
+    { name: 'CLUSTRIX_INDEX', valueFrom: { fieldRef: { fieldPath: INDEX_FIELD } } },
+    // `$$` is the kubelet's escape for a literal `$` in a value it expands.
+    ...agentIds.map((id, i) => ({ name: `CLUSTRIX_ID_${i}`, value: id.replaceAll('$', '$$$$') })),
+    { name: 'CLUSTRIX_AGENT_ID', value: '{CLUSTRIX_ID_$(CLUSTRIX_INDEX)}' },
+  ];
 }
 
-/** Agent ids for one launch of `count` agents, in the shape an indexed Job can produce. */
+/** Agent ids `<prefix>-0 … <prefix>-<count-1>`: the shape that needs the fewest variables per pod. */
 export function indexedAgentIds(prefix: string, count: number): string[] {
   return Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
 }

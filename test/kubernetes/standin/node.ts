@@ -235,6 +235,8 @@ export class StandinNode {
   private resolveEnv(pod: Obj, c: Container): NodeJS.ProcessEnv | string {
     const r = this.runtime(pod);
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: r.dir, TMPDIR: join(r.dir, 'tmp'), HOSTNAME: spec(pod).hostname ?? pod.metadata.name };
+    // `$(NAME)` in a value refers to variables defined earlier in the container's own env list.
+    const defined: Record<string, string> = {};
     for (const e of c.env ?? []) {
       const ref = e.valueFrom?.secretKeyRef;
       const field = e.valueFrom?.fieldRef?.fieldPath;
@@ -251,8 +253,9 @@ export class StandinNode {
         const annotation = /^metadata\.annotations\['(.+)'\]$/.exec(field)?.[1];
         env[e.name] = annotation !== undefined ? pod.metadata.annotations?.[annotation] ?? '' : field === 'metadata.name' ? pod.metadata.name : field === 'metadata.namespace' ? pod.metadata.namespace : '';
       } else {
-        env[e.name] = e.value ?? '';
+        env[e.name] = expand(e.value ?? '', defined);
       }
+      defined[e.name] = env[e.name] ?? '';
     }
     return env;
   }
@@ -305,6 +308,29 @@ export class StandinNode {
       p.status = status;
     });
   }
+}
+
+/**
+ * The kubelet's dependent-variable expansion: `$(NAME)` becomes NAME's value if NAME is known,
+ * else stays as written; `$$` is a literal `$`.
+ */
+export function expand(input: string, vars: Readonly<Record<string, string>>): string {
+  let out = '';
+  for (let i = 0; i < input.length; i++) {
+    const ch = input[i];
+    if (ch === '$' && input[i + 1] === '$') {
+      out += '$';
+      i++;
+    } else if (ch === '$' && input[i + 1] === '(' && input.indexOf(')', i + 2) > 0) {
+      const close = input.indexOf(')', i + 2);
+      const name = input.slice(i + 2, close);
+      out += vars[name] ?? `$(${name})`;
+      i = close;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
 }
 
 function spec(pod: Obj): PodSpec {
