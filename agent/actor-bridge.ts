@@ -36,7 +36,7 @@ export class RemoteActorHandle {
   constructor(ref: ActorRef) {
     this.actorRef = ref;
     this.proxy = new Proxy({} as Record<string, (...args: unknown[]) => Promise<unknown>>, {
-      get: (_, method) => (typeof method === 'string' ? (...args: unknown[]) => this.call(method, ...args) : undefined),
+      get: (_, method) => (typeof method === 'string' && method !== 'then' && method !== 'toJSON' ? (...args: unknown[]) => this.call(method, ...args) : undefined),
     });
   }
 

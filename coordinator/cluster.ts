@@ -88,7 +88,7 @@ export class Cluster {
     const resolved = resolveClusterOptions(options);
     const log = createLogger();
     const id = nanoid(8).replace(/[-_]/g, 'x');
-    const scheduler = new Scheduler({ maxPipelinePerSlot: resolved.maxPipelinePerSlot });
+    const scheduler = new Scheduler({ maxPipelinePerSlot: resolved.maxPipelinePerSlot, warn: (m) => log.warn(m) });
     // The server exists before the cluster object; agents that connect that early are turned away.
     const ready: { cluster?: Cluster } = {};
     const server = new AgentServer(

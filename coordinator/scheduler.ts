@@ -7,6 +7,7 @@ import { TaskQueue, type TaskRecord } from './task.js';
 export interface SchedulerOptions {
   /** Upper bound on tasks queued on one agent per slot beyond the running one. */
   maxPipelinePerSlot: number;
+  warn: (message: string) => void;
 }
 
 /**
@@ -19,6 +20,7 @@ export class Scheduler {
   private readonly pinned = new Map<string, TaskRecord[]>();
   private readonly links = new Map<string, AgentLink>();
   private dispatchQueued = false;
+  private warnedActorsHoldAll = false;
   private readonly idleWaiters: (() => void)[] = [];
 
   constructor(private readonly options: SchedulerOptions) {}
@@ -195,6 +197,13 @@ export class Scheduler {
         this.start(link, task);
         if (this.capacity(link) <= 0) open.splice(i, 1);
         else i++;
+      }
+    }
+    if (this.queue.length > 0 && this.links.size > 0 && this.running === 0 && !this.warnedActorsHoldAll) {
+      const free = [...this.links.values()].some((l) => l.state === 'ready' && l.slots > l.actorSlots);
+      if (!free) {
+        this.warnedActorsHoldAll = true;
+        this.options.warn('every slot of every agent is held by an actor: tasks wait until an actor is killed or agents are added (cluster.scale)');
       }
     }
     if (this.queue.length === 0 && this.running === 0 && this.idleWaiters.length > 0) {

@@ -23,6 +23,9 @@ export interface ActorBackend {
 
 const CLASS_REF = Symbol.for('clustrix.class-ref');
 
+/** Names tools probe on any object (promises, JSON, test matchers, React): never actor methods. */
+const NOT_METHODS = new Set(['then', 'toJSON', 'constructor', 'asymmetricMatch', '$$typeof', 'nodeType', 'inspect', 'valueOf', 'toString']);
+
 /** A class exported by a module shipped with `cluster.module()`. */
 export interface ClassRef<C extends ShippableClass = ShippableClass> {
   readonly [CLASS_REF]: true;
@@ -49,18 +52,24 @@ export function isClassRef(value: unknown): value is ClassRef {
 export class ActorHandle<T = unknown> {
   readonly actorRef: ActorRef;
   /** Each method of the class as a function returning a promise. */
-  readonly proxy: ActorProxy<T>;
+  declare readonly proxy: ActorProxy<T>;
+  declare private readonly backend: ActorBackend;
 
   constructor(
     readonly id: string,
     readonly name: string | null,
     readonly className: string,
-    private readonly backend: ActorBackend,
+    backend: ActorBackend,
   ) {
     this.actorRef = new ActorRef(id, name);
-    this.proxy = new Proxy({} as ActorProxy<T>, {
-      get: (_, method) =>
-        typeof method === 'string' && method !== 'then' ? (...args: unknown[]) => this.backend.call(this.id, method, args) : undefined,
+    // Not enumerable: printing or diffing a handle must not walk into the proxy (every name on it
+    // is a method) or the whole cluster behind it.
+    Object.defineProperty(this, 'backend', { value: backend, enumerable: false });
+    Object.defineProperty(this, 'proxy', {
+      enumerable: false,
+      value: new Proxy({} as ActorProxy<T>, {
+        get: (_, method) => (typeof method === 'string' && !NOT_METHODS.has(method) ? (...args: unknown[]) => backend.call(id, method, args) : undefined),
+      }),
     });
   }
 

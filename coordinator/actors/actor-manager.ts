@@ -140,7 +140,8 @@ export class ActorManager implements ActorBackend {
   call(actorId: string, method: string, args: unknown[]): Promise<unknown> {
     const record = this.actors.get(actorId);
     if (!record || record.state === 'dead') {
-      return Promise.reject(new ActorDiedError(`actor ${actorId} is dead${record?.lastCause ? `: ${record.lastCause}` : ''}`, actorId));
+      const who = record ? label(record) : actorId;
+      return Promise.reject(new ActorDiedError(`actor ${who} is dead${record?.lastCause ? `: ${record.lastCause}` : ''}`, actorId));
     }
     let packed: Uint8Array;
     try {
@@ -276,7 +277,7 @@ export class ActorManager implements ActorBackend {
 
   private lost(record: ActorRecord, cause: string): void {
     record.lastCause = cause;
-    const name = record.options.name ? `'${record.options.name}' (${record.handle.id})` : record.handle.id;
+    const name = label(record);
     for (const call of record.inflight.values()) {
       this.calls.delete(call.id);
       call.reject(new ActorDiedError(`actor ${name} died during ${record.code.name}.${call.method}: ${cause}`, record.handle.id));
@@ -299,7 +300,7 @@ export class ActorManager implements ActorBackend {
     this.unplace(record);
     liveHandles.delete(record.handle.id);
     if (record.options.name !== null && this.byName.get(record.options.name) === record) this.byName.delete(record.options.name);
-    const name = record.options.name ? `'${record.options.name}' (${record.handle.id})` : record.handle.id;
+    const name = label(record);
     const err = (method: string) => new ActorDiedError(`actor ${name} is dead, so ${record.code.name}.${method} cannot run: ${cause}`, record.handle.id);
     for (const call of record.inflight.values()) {
       this.calls.delete(call.id);
@@ -352,4 +353,9 @@ export class ActorManager implements ActorBackend {
     }
     return best;
   }
+}
+
+/** How messages name an actor: its name when it has one, and always its id. */
+function label(record: ActorRecord): string {
+  return record.options.name ? `'${record.options.name}' (${record.handle.id})` : record.handle.id;
 }

@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cluster } from 'clustrix';
+
+class Cache {
+  private readonly entries = new Map<string, string>();
+  set(key: string, value: string): number {
+    this.entries.set(key, value);
+    return this.entries.size;
+  }
+  get(key: string): string | undefined {
+    return this.entries.get(key);
+  }
+}
+
+describe('named actors', () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await Cluster.start({ agents: 1, slots: 2 });
+  });
+  afterAll(() => cluster.close());
+
+  it('getActor(name) returns the same actor from any part of the program', async () => {
+    const cache = await cluster.actor(Cache, { name: 'cache' });
+    await cache.call('set', 'a', '1');
+    const again = cluster.getActor<Cache>('cache');
+    expect(again?.id).toBe(cache.id);
+    expect(await again!.call('get', 'a')).toBe('1');
+    expect(cluster.getActor('nobody')).toBeUndefined();
+  });
+
+  it('a second create with the same name is an error, unless getIfExists', async () => {
+    await expect(cluster.actor(Cache, { name: 'cache' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    const same = await cluster.actor(Cache, { name: 'cache', getIfExists: true });
+    expect(same.id).toBe(cluster.getActor('cache')?.id);
+  });
+
+  it('the name is free again once the actor is killed', async () => {
+    await cluster.getActor('cache')!.kill();
+    expect(cluster.getActor('cache')).toBeUndefined();
+    const fresh = await cluster.actor(Cache, { name: 'cache' });
+    expect(await fresh.call('get', 'a')).toBeUndefined();
+  });
+
+  it('rejects bad options with a TypeError naming the option', async () => {
+    await expect(cluster.actor(Cache, { maxRestarts: -1 })).rejects.toThrow('options.maxRestarts must be an integer >= 0, got -1');
+    await expect(cluster.actor(Cache, { bogus: 1 } as never)).rejects.toThrow("Unknown actor option 'bogus'");
+  });
+});
