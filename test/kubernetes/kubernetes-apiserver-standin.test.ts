@@ -112,6 +112,14 @@ describe('kubernetes launcher against a stand-in API server (not a live cluster)
     await expect(launch(l, 'a3', 1)).rejects.toBeInstanceOf(ClusterClosedError);
   });
 
+  it('a launch that close() overtakes is undone and rejected', async () => {
+    const l = launcher({ clusterName: 'it-race' });
+    const launching = launch(l, 'r1', 1);
+    await l.close();
+    await expect(launching).rejects.toBeInstanceOf(ClusterClosedError);
+    await waitFor('nothing of the cluster to remain', () => stored('jobs', 'it-race').length + stored('secrets', 'it-race').length === 0);
+  });
+
   it('a Job whose agents finish completes; its TTL then removes it and, through the owner reference, its Secret', async () => {
     const l = launcher({ clusterName: 'it-ttl', ttlSecondsAfterFinished: 0 });
     const [job] = await launch(l, 't1', 1);

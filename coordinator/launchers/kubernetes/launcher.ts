@@ -73,7 +73,11 @@ export class KubernetesLauncher implements Launcher {
       await this.cancel([name]).catch(() => undefined);
       throw this.apiError(err, name, 'create Secrets and resume Jobs');
     }
-    if (this.closing) await this.cancel([name]);
+    if (this.closing) {
+      // close() ran while this launch was under way: what it just made must not outlive it.
+      await this.cancel([name]).catch(() => undefined);
+      throw new ClusterClosedError('the kubernetes launcher was closed while it launched');
+    }
     return [{ jobId: name, agentIds: [...request.agentIds] }];
   }
 
