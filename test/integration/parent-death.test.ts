@@ -8,8 +8,11 @@ import { isAlive, waitUntil } from '../helpers/processes.js';
 const parentScript = fileURLToPath(new URL('../fixtures/core/parent.mjs', import.meta.url));
 
 describe('after the parent process is killed with SIGKILL', () => {
-  it('its agents exit within a few seconds', { timeout: 60_000 }, async () => {
-    const parent = spawn(process.execPath, [parentScript], { stdio: ['ignore', 'pipe', 'pipe'] });
+  it.each([
+    ['idle', []],
+    ['running a task', ['busy']],
+  ])('its agents exit within a few seconds (agents %s)', { timeout: 60_000 }, async (_label, args) => {
+    const parent = spawn(process.execPath, [parentScript, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     parent.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
     const exited = new Promise<void>((resolve) => parent.once('exit', () => resolve()));
