@@ -14,6 +14,7 @@ import { resolveClusterOptions, int, type ClusterOptions, type ResolvedClusterOp
 import { AgentPool } from './pool.js';
 import { Scheduler } from './scheduler.js';
 import { AgentServer, welcomeFrame, type AcceptedAgent } from './server.js';
+import { loadTls } from './tls.js';
 import { Submitter } from './submit.js';
 import { resolveTaskOptions, type ResolvedTaskOptions, type TaskOptions } from './task-options.js';
 import { codeOf, makeTaskRef, type Runnable, type TaskRef } from './task-ref.js';
@@ -88,6 +89,7 @@ export class Cluster {
     const resolved = resolveClusterOptions(options);
     const log = createLogger();
     const id = nanoid(8).replace(/[-_]/g, 'x');
+    const tls = resolved.tls ? loadTls(resolved.tls, [resolved.advertiseHost]) : null;
     const scheduler = new Scheduler({ maxPipelinePerSlot: resolved.maxPipelinePerSlot, warn: (m) => log.warn(m) });
     // The server exists before the cluster object; agents that connect that early are turned away.
     const ready: { cluster?: Cluster } = {};
@@ -99,7 +101,7 @@ export class Cluster {
         maxFrameBytes: resolved.maxFrameBytes,
         heartbeatMs: resolved.heartbeatMs,
         authTimeoutMs: 5_000,
-        tls: null,
+        tls: tls ? { cert: tls.cert, key: tls.key } : null,
       },
       (agent) => {
         if (ready.cluster) ready.cluster.accept(agent);
@@ -108,6 +110,7 @@ export class Cluster {
       log,
     );
     const { port } = await server.listen();
+    const scheme = tls ? 'wss' : 'ws';
     const launcher = new LocalLauncher({
       agentEntry: agentEntryPath(),
       env: {
@@ -118,7 +121,7 @@ export class Cluster {
     });
     const pool = new AgentPool(
       launcher,
-      { url: `ws://${formatHost(resolved.advertiseHost)}:${port}`, token: resolved.token },
+      { url: `${scheme}://${formatHost(resolved.advertiseHost)}:${port}`, token: resolved.token, certFingerprint: tls?.fingerprint },
       { startTimeoutMs: resolved.startTimeoutMs, slotsFor: (i) => resolved.slots[i % resolved.slots.length], replaceLostAgents: resolved.replaceLostAgents, idPrefix: `${id}-a` },
       log,
       (link) => scheduler.drain(link),

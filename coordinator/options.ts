@@ -39,6 +39,11 @@ export interface ClusterOptions {
   onLog?: (entry: LogEntry) => void;
   /** Replace agents that die while the pool should have them. @default true */
   replaceLostAgents?: boolean;
+  /**
+   * Serve `wss://`: `true` for a self-signed certificate made at start (needs `openssl`), or PEM
+   * files. Agents pin the certificate's SHA-256 fingerprint. @default false
+   */
+  tls?: boolean | { cert: string; key: string };
 }
 
 /** Options with every default applied and every value checked. */
@@ -59,11 +64,12 @@ export interface ResolvedClusterOptions {
   inlineConcurrency: number;
   onLog: ((entry: LogEntry) => void) | null;
   replaceLostAgents: boolean;
+  tls: true | { cert: string; key: string } | null;
 }
 
 const KNOWN = new Set<string>([
   'backend', 'agents', 'slots', 'host', 'port', 'advertiseHost', 'token', 'retries', 'heartbeatMs', 'agentGraceMs',
-  'startTimeoutMs', 'maxPipelinePerSlot', 'maxFrameBytes', 'inlineConcurrency', 'onLog', 'replaceLostAgents',
+  'startTimeoutMs', 'maxPipelinePerSlot', 'maxFrameBytes', 'inlineConcurrency', 'onLog', 'replaceLostAgents', 'tls',
 ]);
 
 export function resolveClusterOptions(options: ClusterOptions = {}, cores = os.availableParallelism()): ResolvedClusterOptions {
@@ -108,7 +114,18 @@ export function resolveClusterOptions(options: ClusterOptions = {}, cores = os.a
     inlineConcurrency: int(options.inlineConcurrency, 'inlineConcurrency', 1, 64),
     onLog: options.onLog ?? null,
     replaceLostAgents: options.replaceLostAgents ?? true,
+    tls: resolveTls(options.tls),
   };
+}
+
+function resolveTls(value: unknown): ResolvedClusterOptions['tls'] {
+  if (value === undefined || value === false) return null;
+  if (value === true) return true;
+  if (typeof value === 'object' && value !== null && typeof (value as { cert?: unknown }).cert === 'string' && typeof (value as { key?: unknown }).key === 'string') {
+    const { cert, key } = value as { cert: string; key: string };
+    return { cert, key };
+  }
+  throw new TypeError('options.tls must be true, false, or { cert, key } paths to PEM files');
 }
 
 export function int(value: unknown, name: string, min: number, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
