@@ -57,7 +57,7 @@ export class ActorHost {
     const actor: Hosted = { actorId, worker, maxConcurrency, calls: [], outbox: [], dead: false };
     this.actors.set(actorId, actor);
     worker.on('message', (msg: FromActorThread) => this.onMessage(actor, msg));
-    worker.on('error', (err) => this.die(actor, false, { ...toErrorInfo(err), message: `the actor's thread died: ${toErrorInfo(err).message}` }));
+    worker.on('error', (err) => !actor.dead && this.die(actor, false, { ...toErrorInfo(err), message: `the actor's thread died: ${toErrorInfo(err).message}` }));
     worker.on('exit', (code) => this.die(actor, false, { name: 'ActorThreadExited', message: `the actor's thread exited with code ${code}` }));
     worker.postMessage({ type: 'create', code, export: exportName, args, maxConcurrency } satisfies ToActorThread);
   }
@@ -89,7 +89,7 @@ export class ActorHost {
     actor.dead = true;
     this.actors.delete(actorId);
     for (const call of actor.calls) if (call.timer) clearTimeout(call.timer);
-    actor.worker.removeAllListeners();
+    // Its listeners check `actor.dead`, so they go quiet (removing them would break terminate()).
     actor.worker.on('error', () => undefined);
     void actor.worker.terminate();
   }

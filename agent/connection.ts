@@ -62,7 +62,11 @@ export class CoordinatorConnection {
     this.stopped = true;
     clearInterval(this.watchdog);
     this.flush();
-    this.ws?.close(CloseCode.normal, 'agent exiting');
+    // Detach first: the close that follows is ours, not a lost link to recover from.
+    const ws = this.ws;
+    this.ws = null;
+    this.ready = false;
+    ws?.close(CloseCode.normal, 'agent exiting');
   }
 
   private readonly flush = (): void => {

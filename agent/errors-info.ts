@@ -6,7 +6,10 @@ const MAX_CAUSE_DEPTH = 8;
 export function toErrorInfo(thrown: unknown, depth = 0): RemoteErrorInfo {
   if (thrown instanceof Error || (typeof thrown === 'object' && thrown !== null && 'message' in thrown)) {
     const err = thrown as Error & { code?: unknown };
-    const name = typeof err.name === 'string' && err.name ? err.name : (err.constructor?.name ?? 'Error');
+    // `class ParseFailure extends Error {}` inherits name 'Error': its class name says more.
+    const ctor = typeof err.constructor === 'function' ? err.constructor.name : '';
+    const own = typeof err.name === 'string' && err.name ? err.name : '';
+    const name = own && !(own === 'Error' && ctor && ctor !== 'Error' && ctor !== 'Object') ? own : ctor && ctor !== 'Object' ? ctor : own || 'Error';
     const info: RemoteErrorInfo = { name: String(name), message: String(err.message), stack: typeof err.stack === 'string' ? err.stack : undefined };
     if (typeof err.code === 'string' || typeof err.code === 'number') info.code = String(err.code);
     if (err.cause !== undefined && depth < MAX_CAUSE_DEPTH) info.cause = toErrorInfo(err.cause, depth + 1);

@@ -99,6 +99,7 @@ export class WorkerPool {
 
   /** Drops every queued and running task without reporting (the coordinator re-queues them itself). */
   abandonAll(): void {
+    if (this.closed) return;
     this.queue.length = 0;
     for (const slot of this.slots) {
       if (slot.assigned.length === 0) continue;
@@ -164,16 +165,18 @@ export class WorkerPool {
 
   /** Terminates a slot's thread, returns its not-started jobs to the queue, starts a fresh thread. */
   private replace(slot: Slot): void {
+    if (this.closed) return;
     if (slot.timer) clearTimeout(slot.timer);
     slot.timer = null;
     const waiting = slot.assigned.slice(1);
     slot.assigned = [];
     this.queue.unshift(...waiting);
+    // The old thread's listeners check `slot.worker`, so they go quiet once the new one is in place
+    // (removing them would also remove the one terminate() itself waits on).
     const old = slot.worker;
-    old.removeAllListeners();
+    this.spawn(slot);
     old.on('error', () => undefined);
     void old.terminate();
-    this.spawn(slot);
   }
 
   private spawn(slot: Slot): void {

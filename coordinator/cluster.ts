@@ -181,6 +181,7 @@ export class Cluster {
 
   /** Runs `fn(...args)` once on every connected agent; one result per agent, in `agents()` order. */
   async broadcast<A extends unknown[], R>(fn: Runnable<A, R>, ...args: A): Promise<Awaited<R>[]> {
+    if (this.closed) throw new ClusterClosedError();
     const { code, exportName } = codeOf(fn);
     const task = resolveTaskOptions(undefined, { retries: 0 });
     const targets = [...this.pool.links.values()].filter((l) => l.state === 'ready');
@@ -268,7 +269,7 @@ export class Cluster {
     if (!this.closing) {
       this.closed = true;
       this.closing = (async () => {
-        this.scheduler.rejectQueued(new ClusterClosedError('the cluster was closed before the task ran'));
+        this.scheduler.close(new ClusterClosedError('the cluster was closed before the task finished'));
         this.actorManager.closeAll();
         await this.pool.close();
         await this.server.close();

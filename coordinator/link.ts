@@ -22,6 +22,8 @@ export class AgentLink {
   state: LinkState = 'ready';
   /** Tasks sent and not yet reported, by id. */
   readonly inflight = new Map<string, TaskRecord>();
+  /** How many of `inflight` are inline tasks (they do not use worker slots). */
+  inlineInflight = 0;
   /** Code hashes this agent has received on this connection. */
   readonly sentCode = new Set<string>();
   readonly connectedAt = Date.now();

@@ -16,7 +16,10 @@ export interface SchedulerOptions {
  * frame, and long tasks are not hoarded by one agent while another idles.
  */
 export class Scheduler {
+  /** Worker-thread tasks and inline (event-loop) tasks wait apart: they use different capacity. */
   private readonly queue = new TaskQueue();
+  private readonly inlineQueue = new TaskQueue();
+  private closedWith: ClustrixError | null = null;
   private readonly pinned = new Map<string, TaskRecord[]>();
   private readonly links = new Map<string, AgentLink>();
   private dispatchQueued = false;
@@ -26,7 +29,7 @@ export class Scheduler {
   constructor(private readonly options: SchedulerOptions) {}
 
   get queued(): number {
-    return this.queue.length;
+    return this.queue.length + this.inlineQueue.length;
   }
 
   get running(): number {
@@ -46,7 +49,7 @@ export class Scheduler {
       if (!list) this.pinned.set(task.pinned, (list = []));
       list.push(task);
     } else {
-      this.queue.push(task);
+      this.queueOf(task).push(task);
     }
     this.scheduleDispatch();
   }
@@ -63,7 +66,9 @@ export class Scheduler {
     for (const task of link.inflight.values()) {
       task.link = null;
       if (task.settled) continue;
-      if (task.pinned === null && task.lossRetriesLeft > 0) {
+      if (this.closedWith) {
+        this.settle(task, { ok: false, error: this.closedWith });
+      } else if (task.pinned === null && task.lossRetriesLeft > 0) {
         task.lossRetriesLeft--;
         requeue.push(task);
       } else {
@@ -71,11 +76,13 @@ export class Scheduler {
       }
     }
     link.inflight.clear();
+    link.inlineInflight = 0;
     for (const task of this.pinned.get(link.id) ?? []) {
       this.settle(task, { ok: false, error: new AgentLostError(`agent ${link.id} was lost before it ran task ${task.id}: ${reason}`, link.id) });
     }
     this.pinned.delete(link.id);
-    this.queue.unshiftAll(requeue);
+    this.queue.unshiftAll(requeue.filter((t) => !t.inline));
+    this.inlineQueue.unshiftAll(requeue.filter((t) => t.inline));
     this.scheduleDispatch();
   }
 
@@ -85,10 +92,8 @@ export class Scheduler {
   }
 
   onDone(link: AgentLink, msg: Done): void {
-    const task = link.inflight.get(msg.id);
+    const task = this.take(link, msg.id);
     if (!task) return;
-    link.inflight.delete(msg.id);
-    task.link = null;
     link.tasksDone++;
     link.avgRunMs += (msg.runMs - link.avgRunMs) * 0.2;
     this.settle(task, { ok: true, value: msg.value, agentId: link.id });
@@ -96,17 +101,15 @@ export class Scheduler {
   }
 
   onFailed(link: AgentLink, msg: Failed): void {
-    const task = link.inflight.get(msg.id);
+    const task = this.take(link, msg.id);
     if (!task) return;
-    link.inflight.delete(msg.id);
-    task.link = null;
     this.scheduleDispatch();
     if (task.settled) return;
     switch (msg.kind) {
       case 'exception':
         if (task.exceptionRetriesLeft > 0) {
           task.exceptionRetriesLeft--;
-          this.queue.unshiftAll([task]);
+          this.queueOf(task).unshiftAll([task]);
           return;
         }
         this.settle(task, { ok: false, error: new RemoteError(msg.error, { taskId: task.id, agentId: link.id }) });
@@ -132,7 +135,7 @@ export class Scheduler {
     if (task.settled) return;
     if (task.link) {
       task.link.send({ type: 'cancel', id: task.id });
-    } else if (!this.queue.remove(task) && task.pinned !== null) {
+    } else if (!this.queueOf(task).remove(task) && task.pinned !== null) {
       const list = this.pinned.get(task.pinned);
       const i = list?.indexOf(task) ?? -1;
       if (list && i >= 0) list.splice(i, 1);
@@ -140,16 +143,20 @@ export class Scheduler {
     this.settle(task, { ok: false, error });
   }
 
-  /** Fails every queued task (the cluster is closing); running ones end with their agents. */
-  rejectQueued(error: ClustrixError): void {
-    for (const task of this.queue.drain()) this.settle(task, { ok: false, error });
+  /**
+   * The cluster is closing: queued tasks fail now, running ones fail when their agents go (they
+   * are not re-queued any more).
+   */
+  close(error: ClustrixError): void {
+    this.closedWith = error;
+    for (const task of [...this.queue.drain(), ...this.inlineQueue.drain()]) this.settle(task, { ok: false, error });
     for (const list of this.pinned.values()) for (const task of list) this.settle(task, { ok: false, error });
     this.pinned.clear();
   }
 
   /** Resolves when nothing is queued or running. */
   whenIdle(): Promise<void> {
-    if (this.queue.length === 0 && this.running === 0) return Promise.resolve();
+    if (this.queued === 0 && this.running === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -165,6 +172,25 @@ export class Scheduler {
     queueMicrotask(this.dispatch);
   }
 
+  private queueOf(task: TaskRecord): TaskQueue {
+    return task.inline ? this.inlineQueue : this.queue;
+  }
+
+  private take(link: AgentLink, id: string): TaskRecord | undefined {
+    const task = link.inflight.get(id);
+    if (!task) return undefined;
+    link.inflight.delete(id);
+    if (task.inline) link.inlineInflight--;
+    task.link = null;
+    return task;
+  }
+
+  /** Inline tasks are bounded by the agent's inline concurrency (plus a little pipeline). */
+  private inlineCapacity(link: AgentLink): number {
+    if (link.state !== 'ready') return 0;
+    return link.hello.inlineConcurrency + Math.min(link.hello.inlineConcurrency, 16) - link.inlineInflight;
+  }
+
   private capacity(link: AgentLink): number {
     if (link.state !== 'ready') return 0;
     const slots = link.slots - link.actorSlots;
@@ -173,7 +199,7 @@ export class Scheduler {
     const rtt = link.rttMs > 0 ? link.rttMs : 0.5;
     const extra = Math.ceil((slots * rtt) / Math.max(link.avgRunMs, 0.01));
     const depth = slots + Math.min(Math.max(extra, 1), slots * this.options.maxPipelinePerSlot);
-    return depth - link.inflight.size;
+    return depth - (link.inflight.size - link.inlineInflight);
   }
 
   private readonly dispatch = (): void => {
@@ -186,19 +212,8 @@ export class Scheduler {
       while (free-- > 0 && list.length > 0) this.start(link, list.shift()!);
       if (list.length === 0) this.pinned.delete(linkId);
     }
-    const open: AgentLink[] = [];
-    for (const link of this.links.values()) if (this.capacity(link) > 0) open.push(link);
-    // Round robin, one task per agent per turn, so a burst spreads evenly.
-    while (this.queue.length > 0 && open.length > 0) {
-      for (let i = 0; i < open.length && this.queue.length > 0; ) {
-        const link = open[i]!;
-        const task = this.queue.shift()!;
-        if (task.settled) continue;
-        this.start(link, task);
-        if (this.capacity(link) <= 0) open.splice(i, 1);
-        else i++;
-      }
-    }
+    this.spread(this.queue, (link) => this.capacity(link));
+    this.spread(this.inlineQueue, (link) => this.inlineCapacity(link));
     if (this.queue.length > 0 && this.links.size > 0 && this.running === 0 && !this.warnedActorsHoldAll) {
       const free = [...this.links.values()].some((l) => l.state === 'ready' && l.slots > l.actorSlots);
       if (!free) {
@@ -206,14 +221,32 @@ export class Scheduler {
         this.options.warn('every slot of every agent is held by an actor: tasks wait until an actor is killed or agents are added (cluster.scale)');
       }
     }
-    if (this.queue.length === 0 && this.running === 0 && this.idleWaiters.length > 0) {
+    if (this.queued === 0 && this.running === 0 && this.idleWaiters.length > 0) {
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
   };
 
+  /** Round robin, one task per agent per turn, so a burst spreads evenly. */
+  private spread(queue: TaskQueue, capacity: (link: AgentLink) => number): void {
+    if (queue.length === 0) return;
+    const open: AgentLink[] = [];
+    for (const link of this.links.values()) if (capacity(link) > 0) open.push(link);
+    while (queue.length > 0 && open.length > 0) {
+      for (let i = 0; i < open.length && queue.length > 0; ) {
+        const link = open[i]!;
+        const task = queue.shift()!;
+        if (task.settled) continue;
+        this.start(link, task);
+        if (capacity(link) <= 0) open.splice(i, 1);
+        else i++;
+      }
+    }
+  }
+
   private start(link: AgentLink, task: TaskRecord): void {
     task.link = link;
     link.inflight.set(task.id, task);
+    if (task.inline) link.inlineInflight++;
     if (!link.sentCode.has(task.code.hash)) {
       link.sentCode.add(task.code.hash);
       link.send({ type: 'code', hash: task.code.hash, kind: task.code.kind, source: task.code.source });

@@ -52,7 +52,7 @@ function decodeFrame<T>(data: Uint8Array, maxFrameBytes: number, schema: z.ZodTy
     checkVersion(item, from);
     const parsed = schema.safeParse(item);
     if (!parsed.success) {
-      const kind = typeof item === 'object' && item !== null && 'type' in item ? String((item as { type: unknown }).type) : '?';
+      const kind = typeof item === 'object' && item !== null && 'type' in item ? describe((item as { type: unknown }).type) : '?';
       const issue = parsed.error.issues[0];
       const where = issue ? `${issue.path.join('.') || '(message)'}: ${issue.message}` : 'invalid';
       throw new ProtocolError(`invalid ${from} message #${i} of type '${kind}': ${where}`, CloseCode.protocolError, { cause: parsed.error });
@@ -69,9 +69,16 @@ function checkVersion(item: unknown, from: string): void {
   const { type, protocol } = item as { type?: unknown; protocol?: unknown };
   if ((type === 'hello' || type === 'welcome') && protocol !== PROTOCOL_VERSION) {
     throw new ProtocolError(
-      `the ${from} speaks protocol version ${String(protocol)}, this side speaks version ${PROTOCOL_VERSION}`,
+      `the ${from} speaks protocol version ${describe(protocol)}, this side speaks version ${PROTOCOL_VERSION}`,
       CloseCode.versionMismatch,
       { code: 'PROTOCOL_VERSION_MISMATCH', hint: 'run the same clustrix version on the coordinator and the agents' },
     );
   }
+}
+
+// Peer-sent values may be maps with a hostile toString; describing them must not throw.
+function describe(value: unknown): string {
+  if (typeof value === 'string') return value.slice(0, 64);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  return typeof value;
 }

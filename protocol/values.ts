@@ -40,7 +40,8 @@ addExtension({
 });
 
 // Structured mode carries Map, Set, Date, typed arrays, BigInt, undefined and cyclic data.
-const structured = new Packr({ structuredClone: true, moreTypes: true, useRecords: false });
+// (useRecords: false would turn Maps into objects and break back-references.)
+const structured = new Packr({ structuredClone: true, moreTypes: true });
 
 /** Packs a user value into bytes that own their memory (safe to transfer to another thread). */
 export function packValue(value: unknown): Uint8Array {
