@@ -1,0 +1,78 @@
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { shellQuote } from '../../coordinator/launchers/batch/shell-quote.js';
+import { CommandTimeoutError, LocalShell } from '../../coordinator/launchers/local-shell.js';
+
+let dir: string;
+const shell = new LocalShell();
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "clustrix local-shell 'q' "));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('LocalShell.exec', () => {
+  test('runs a command line with sh -c semantics; a non-zero exit resolves with its code', async () => {
+    expect(await shell.exec('echo out; echo err >&2; exit 4')).toEqual({ stdout: 'out\n', stderr: 'err\n', code: 4 });
+  });
+
+  test('passes stdin (as qsub reads a job script) and closes it', async () => {
+    const result = await shell.exec('wc -c; cat', { stdin: 'line 1\nline 2\n' });
+    expect(result.stdout).toBe('14\n');
+  });
+
+  test('a command that ignores its stdin is fine', async () => {
+    expect((await shell.exec('true', { stdin: 'x'.repeat(1 << 20) })).code).toBe(0);
+  });
+
+  test('a signal gives code null', async () => {
+    expect((await shell.exec('kill -9 $$')).code).toBeNull();
+  });
+
+  test('times out: rejects with CommandTimeoutError and kills the whole process group', async () => {
+    const marker = path.join(dir, 'child.pid');
+    const started = Date.now();
+    const error = await shell.exec(`sleep 30 & echo $! > ${shellQuote(marker)}; wait`, { timeoutMs: 3000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CommandTimeoutError);
+    expect(error).toMatchObject({ code: 'COMMAND_TIMEOUT', timeoutMs: 3000 });
+    expect(Date.now() - started).toBeLessThan(20_000);
+    const pid = Number(await readFile(marker, 'utf8'));
+    await new Promise((r) => setTimeout(r, 300));
+    // the grandchild `sleep` went with the group (a zombie awaiting its reaper counts as gone)
+    const state = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => 'State:\tgone');
+    expect(state).toMatch(/State:\s+(Z|gone)/);
+  });
+});
+
+describe('LocalShell files', () => {
+  test('writeFile: makes parents, sets the mode despite the umask, leaves no temp file', async () => {
+    const file = path.join(dir, 'a b', "c 'd'", 'token');
+    await shell.writeFile(file, 'secret\n');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect((await stat(path.dirname(file))).mode & 0o777).toBe(0o700);
+    await shell.writeFile(file, new Uint8Array([104, 105]), 0o755);
+    expect(await readFile(file, 'utf8')).toBe('hi');
+    expect((await stat(file)).mode & 0o777).toBe(0o755);
+    expect(await readdir(path.dirname(file))).toEqual(['token']);
+  });
+
+  test('readTail: the last bytes; empty for a missing file', async () => {
+    const file = path.join(dir, 'log');
+    await writeFile(file, 'first\nsecond\nthird\n');
+    expect(await shell.readTail(file, 6)).toBe('third\n');
+    expect(await shell.readTail(file, 1000)).toBe('first\nsecond\nthird\n');
+    expect(await shell.readTail(path.join(dir, 'missing'), 10)).toBe('');
+  });
+
+  test('exists and home', async () => {
+    expect(await shell.exists(dir)).toBe(true);
+    expect(await shell.exists(path.join(dir, 'nope'))).toBe(false);
+    expect(await shell.exists(path.join(dir, 'log', 'under-a-file'))).toBe(false);
+    expect(await shell.home()).toBe(process.env.HOME || os.homedir());
+    expect(shell.description).toBe('localhost');
+  });
+});
