@@ -204,7 +204,10 @@ describe('status, cancel, logs, close', () => {
     let ended = false;
     const shell = new ScriptedShell(files, (command) => {
       if (/qsub /.test(command)) return { stdout: '31\n' };
-      if (/qdel /.test(command)) return (ended = true), { code: 0 };
+      if (/qdel /.test(command)) {
+        ended = true;
+        return { code: 0 };
+      }
       if (/qstat /.test(command)) return { stdout: `Job Id:\t31\n\tjob_state = ${ended ? 'C' : 'R'}\n` };
       return undefined;
     });

@@ -28,6 +28,8 @@ describe('launcher options: each invalid value throws a TypeError naming the opt
     ['sge rejectImpossible', () => new SgeLauncher({ shell, ensureAgent, rejectImpossible: 'yes' as never }), 'rejectImpossible must be true or false, got "yes"'],
     ['ssh without hosts', () => new SshHostsLauncher({ ensureAgent, hosts: [] }), 'hosts must be a non-empty array, got an array'],
     ['ssh host not a shell', () => new SshHostsLauncher({ ensureAgent, hosts: [{ shell: {} as never }] }), 'hosts[0].shell must be a RemoteShell (LocalShell, or SshShell from coordinator/ssh), got an object'],
+    ['ssh host null', () => new SshHostsLauncher({ ensureAgent, hosts: [null as never] }), 'hosts[0].shell must be a RemoteShell (LocalShell, or SshShell from coordinator/ssh), got null'],
+    ['ssh host typo', () => new SshHostsLauncher({ ensureAgent, hosts: [{ shell, max: 1 } as never] }), 'hosts[0].max is not an option (known: shell, name, maxAgents)'],
     ['ssh maxAgents', () => new SshHostsLauncher({ ensureAgent, hosts: [{ shell, maxAgents: -1 }] }), 'hosts[0].maxAgents must be a positive integer, got -1'],
     ['ssh resources', () => new SshHostsLauncher({ ensureAgent, hosts: [shell], resources: {} } as never), 'resources is not an option (known: ensureAgent, clusterId, remoteDir, node, setup, workDir, jobName, commandTimeoutMs, hosts)'],
   ];

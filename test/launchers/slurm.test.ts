@@ -3,12 +3,15 @@
  * Skipped when SLURM does not answer, unless CLUSTRIX_TEST_CLUSTER=1 (CI), where it must run.
  */
 import { spawnSync } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { copyFile, rm, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cacheAgentBundle, SlurmLauncher, type SlurmLauncherOptions } from '../../coordinator/launchers/batch/index.js';
+import { renderJobScript } from '../../coordinator/launchers/batch/job-script.js';
+import { compileResources } from '../../coordinator/launchers/batch/resources.js';
+import { shellQuote } from '../../coordinator/launchers/batch/shell-quote.js';
 import { LocalShell } from '../../coordinator/launchers/local-shell.js';
 import { lifecycle, noUsableNode, rejected } from './cluster-scenario.js';
-import { awkwardTempDir, FAKE_AGENT, skipUnlessAnswers } from './helpers.js';
+import { awkwardTempDir, FAKE_AGENT, fakeAgentReport, skipUnlessAnswers, waitFor } from './helpers.js';
 
 const SKIP = skipUnlessAnswers('squeue', ['-h', '-o', '%i']);
 
@@ -50,6 +53,40 @@ describe.skipIf(SKIP)('SlurmLauncher on the real SLURM', () => {
 
   test('no usable node: the job fails with exit 3 and its stderr says what to do', async () => {
     await noUsableNode(make({ node: '/nonexistent/node' }), 120_000);
+  }, 180_000);
+
+  test('the several-nodes start line works under the real srun: a task takes its rank\'s agent id', async () => {
+    // This machine has one node, so render for two nodes and shrink the request to one node and
+    // one task: the real srun then starts rank 0 through the same bash -c line.
+    const agentPath = `${remoteDir}/agent for srun.mjs`;
+    await copyFile(FAKE_AGENT, agentPath);
+    await writeFile(`${remoteDir}/srun-token`, 'srun-token\n', { mode: 0o600 });
+    const script = renderJobScript({
+      scheduler: { kind: 'slurm' },
+      resources: compileResources({ nodes: 2, time: 5 }, 'slurm'),
+      jobName: 'clustrix-srun',
+      stdoutPath: `${remoteDir}/srun.out`,
+      stderrPath: `${remoteDir}/srun.err`,
+      workDir: remoteDir,
+      setup: [],
+      node: process.execPath,
+      agentPath,
+      tokenFile: `${remoteDir}/srun-token`,
+      url: 'ws://127.0.0.1:9',
+      agentIds: ["rank 'zero' $0", 'rank-one'],
+    })
+      .replace('#SBATCH --nodes=2', '#SBATCH --nodes=1')
+      .replace('srun --nodes=2 --ntasks=2', 'srun --nodes=1 --ntasks=1');
+    await writeFile(`${remoteDir}/srun.sh`, script);
+    const submitted = await shell.exec(`sbatch --parsable ${shellQuote(`${remoteDir}/srun.sh`)}`);
+    expect(submitted.stderr).toBe('');
+    const jobId = submitted.stdout.trim();
+    try {
+      const report = await waitFor('the srun task to report', async () => fakeAgentReport(await shell.readTail(`${remoteDir}/srun.out`, 10_000)), 120_000);
+      expect(report).toMatchObject({ agentId: "rank 'zero' $0", jobId, tokenLength: 'srun-token'.length });
+    } finally {
+      await shell.exec(`scancel ${shellQuote(jobId)}`);
+    }
   }, 180_000);
 
   test('close() cancels what is still queued or running', async () => {

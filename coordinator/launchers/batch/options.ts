@@ -28,7 +28,9 @@ export interface CommonLauncherOptions {
   node?: string;
   /**
    * Shell lines run before the agent starts, verbatim and in order: `module load nodejs/20`,
-   * `export NODE_OPTIONS=--max-old-space-size=8192`, `source ~/venv/bin/activate`, ...
+   * `export NODE_OPTIONS=--max-old-space-size=8192`, `source ~/venv/bin/activate`, ... They run
+   * under `set -eo pipefail` in a non-login bash, where some sites define `module` only after
+   * `source /etc/profile.d/modules.sh` (or lmod.sh). CLUSTRIX_* variables set here reach the agent.
    * @default []
    */
   setup?: readonly string[];

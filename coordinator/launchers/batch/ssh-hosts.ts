@@ -71,9 +71,11 @@ export class SshHostsLauncher implements Launcher {
     checkKnownKeys(options, [...COMMON_KEYS, 'hosts'], '');
     this.options = compileCommonOptions(options);
     if (!Array.isArray(options.hosts) || options.hosts.length === 0) throw new TypeError(`hosts must be a non-empty array, got ${show(options.hosts)}`);
-    this.hosts = options.hosts.map((h: RemoteShell | SshHostSpec, i) => {
-      const spec: SshHostSpec = 'shell' in h && typeof h.shell === 'object' ? h : { shell: h as RemoteShell };
-      if (isPlainObject(spec) && 'shell' in spec) checkKnownKeys(spec, ['shell', 'name', 'maxAgents'], `hosts[${i}]`);
+    this.hosts = options.hosts.map((entry: unknown, i) => {
+      // a bare RemoteShell (it has exec), or { shell, name?, maxAgents? }
+      const bare = isPlainObject(entry) && typeof entry.exec === 'function';
+      const spec = (bare || !isPlainObject(entry) ? { shell: entry } : entry) as unknown as SshHostSpec;
+      if (!bare && isPlainObject(entry)) checkKnownKeys(entry, ['shell', 'name', 'maxAgents'], `hosts[${i}]`);
       const shell = checkShell(spec.shell, `hosts[${i}].shell`);
       const name = spec.name === undefined ? shell.description : line(spec.name, `hosts[${i}].name`);
       return { shell, name, maxAgents: optionalPositiveInt(spec.maxAgents, `hosts[${i}].maxAgents`) ?? Infinity };
