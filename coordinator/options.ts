@@ -2,11 +2,61 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/version.js';
 import type { LogEntry } from './logs.js';
+import type { SshOptions } from './ssh/index.js';
+import type { ResourceOptions } from './launchers/batch/index.js';
+import type { KubernetesLauncherOptions } from './launchers/kubernetes/index.js';
+
+/** Where agents run. */
+export type BackendName = 'local' | 'ssh' | 'slurm' | 'pbs' | 'sge' | 'kubernetes';
+
+/** A plain host for the `ssh` backend: an ssh_config alias or `user@host:port`, or full options. */
+export type SshHostOption = string | (SshOptions & { maxAgents?: number });
 
 /** Options of `Cluster.start()`. Every field is optional; defaults are written next to each. */
 export interface ClusterOptions {
   /** Where agents run. @default 'local' (child processes on this machine) */
-  backend?: 'local';
+  backend?: BackendName;
+  /** Take options from this profile of the config file (explicit options override it). */
+  profile?: string;
+  /** The config file. @default ./clustrix.config.yaml, then ~/.config/clustrix/config.yaml */
+  configFile?: string;
+  /** The login node (slurm, pbs, sge, kubernetes via kubectl): omit to run scheduler commands on this machine. */
+  ssh?: SshOptions;
+  /** `ssh` backend: the hosts agents start on (round robin). */
+  hosts?: readonly SshHostOption[];
+  /** Batch job resources: nodes, cpusPerTask, memory, time, partition/queue, account, qos, gpus, extraDirectives. */
+  resources?: ResourceOptions;
+  /** Shell lines run before each agent starts (module loads, exports, ...), verbatim, in order. */
+  setup?: readonly string[];
+  /** The node command on the compute nodes. @default 'node' */
+  node?: string;
+  /**
+   * When no usable node (>= 20) is found on the login node, upload this machine's node binary
+   * (same OS and CPU only; cached by hash). @default true
+   */
+  uploadNode?: boolean;
+  /** Remote directory for the agent cache, job scripts, logs and token files. @default '~/.clustrix' */
+  remoteDir?: string;
+  /** Directory of the scheduler's commands on the login node. @default '' (PATH) */
+  binDir?: string;
+  /** Prefix of batch job names. @default 'clustrix' */
+  jobName?: string;
+  /**
+   * How agents reach the coordinator: `direct` dials `advertiseHost:port`; `tunnel` dials a relay
+   * on the login node that forwards over this program's SSH connection (for a laptop the compute
+   * nodes cannot reach). @default 'direct'
+   */
+  connect?: 'direct' | 'tunnel';
+  /** `tunnel`: the login node's address compute nodes reach; the relay listens there. @default the login node's hostname */
+  relayHost?: string;
+  /** SLURM specifics. */
+  slurm?: { accounting?: 'auto' | 'slurmdbd' | 'jobcomp' | 'none' };
+  /** PBS specifics. */
+  pbs?: { resourceStyle?: 'torque' | 'pbspro' };
+  /** SGE specifics. */
+  sge?: { parallelEnvironment?: string; memoryResource?: string; gpuResource?: string; rejectImpossible?: boolean };
+  /** Kubernetes: image, namespace, context, requests, node selector, tolerations, ... */
+  kubernetes?: Omit<KubernetesLauncherOptions, 'connectUrl' | 'clusterName'>;
   /**
    * Number of agents. @default local: about one agent per 4 cores, so agents × slots = cores.
    */
