@@ -1,0 +1,37 @@
+/**
+ * Config profiles: `Cluster.start({ profile: 'hpc', ...overrides })` takes its options from a
+ * profile of a YAML file, checked key by key.
+ *
+ * ```ts
+ * import { resolveProfile } from './config/index.js';
+ *
+ * // ./clustrix.config.yaml (else ~/.config/clustrix/config.yaml):
+ * //   profiles:
+ * //     hpc: { backend: slurm, ssh: { host: login.hpc.example.edu }, resources: { cpusPerTask: 8 } }
+ * const options = resolveProfile({ profile: 'hpc', agents: 16, resources: { time: 30 } });
+ * // { backend: 'slurm', ssh: { host: 'login.hpc.example.edu' }, resources: { cpusPerTask: 8, time: 30 }, agents: 16 }
+ * ```
+ */
+export {
+  configFileCandidates,
+  findConfigFile,
+  loadConfig,
+  mergeProfile,
+  PROJECT_CONFIG_NAME,
+  resolveProfile,
+  selectProfile,
+  type ClustrixConfig,
+  type ConfigSearch,
+} from './config-file.js';
+export {
+  BACKENDS,
+  configFileSchema,
+  hostSchema,
+  kubernetesSchema,
+  profileNameSchema,
+  profileSchema,
+  resourcesSchema,
+  sshSchema,
+  type ProfileOptions,
+} from './profile-schema.js';
+export { configTemplate } from './init-template.js';
