@@ -2,11 +2,11 @@ import { nanoid } from 'nanoid';
 import type { AgentMessage } from '../protocol/agent-messages.js';
 import { CloseCode } from '../protocol/version.js';
 import { ActorManager, isClassRef, makeClassRef, resolveActorOptions, type ActorHandle, type ActorInfo, type ActorOptions, type ClassRef } from './actors/index.js';
-import { agentEntryPath } from './agent-path.js';
+import { createBackend, type Backend } from './backends.js';
+import { resolveProfile } from './config/index.js';
 import { bundleModule, captureClass, type ShippableClass, type ShippableFunction } from './code/index.js';
 import { ClusterClosedError, ConfigError } from './errors.js';
 import { fanOut, type StreamResult } from './fan-out.js';
-import { LocalLauncher } from './launchers/local.js';
 import { AgentLink } from './link.js';
 import { createLogger, type Logger } from './logger.js';
 import { printLog, type LogEntry } from './logs.js';
@@ -14,6 +14,7 @@ import { resolveClusterOptions, int, type ClusterOptions, type ResolvedClusterOp
 import { AgentPool } from './pool.js';
 import { Scheduler } from './scheduler.js';
 import { AgentServer, welcomeFrame, type AcceptedAgent } from './server.js';
+import { closeOnSignals, forgetOnSignals } from './signals.js';
 import { loadTls } from './tls.js';
 import { Submitter } from './submit.js';
 import { resolveTaskOptions, type ResolvedTaskOptions, type TaskOptions } from './task-options.js';
@@ -77,6 +78,7 @@ export class Cluster {
     private readonly server: AgentServer,
     private readonly scheduler: Scheduler,
     private readonly pool: AgentPool,
+    private readonly backend: Backend,
     private readonly log: Logger,
   ) {
     this.submitter = new Submitter(scheduler, () => this.closed);
@@ -86,10 +88,12 @@ export class Cluster {
 
   /** Starts a coordinator and its agents; resolves once every agent has connected. */
   static async start(options?: ClusterOptions): Promise<Cluster> {
-    const resolved = resolveClusterOptions(options);
+    if (options !== undefined && (typeof options !== 'object' || options === null)) throw new TypeError('Cluster.start options must be an object');
+    // A profile from the config file, under the options given here (a no-op without `profile`).
+    const resolved = resolveClusterOptions(resolveProfile(options ?? {}));
     const log = createLogger();
     const id = nanoid(8).replace(/[-_]/g, 'x');
-    const tls = resolved.tls ? loadTls(resolved.tls, [resolved.advertiseHost]) : null;
+    const tls = resolved.tls ? loadTls(resolved.tls, resolved.advertiseHost ? [resolved.advertiseHost] : []) : null;
     const scheduler = new Scheduler({ maxPipelinePerSlot: resolved.maxPipelinePerSlot, warn: (m) => log.warn(m) });
     // The server exists before the cluster object; agents that connect that early are turned away.
     const ready: { cluster?: Cluster } = {};
@@ -110,24 +114,24 @@ export class Cluster {
       log,
     );
     const { port } = await server.listen();
-    const scheme = tls ? 'wss' : 'ws';
-    const launcher = new LocalLauncher({
-      agentEntry: agentEntryPath(),
-      env: {
-        CLUSTRIX_GRACE_MS: String(resolved.agentGraceMs),
-        CLUSTRIX_INLINE_CONCURRENCY: String(resolved.inlineConcurrency),
-        CLUSTRIX_MAX_FRAME_BYTES: String(resolved.maxFrameBytes),
-      },
-    });
+    let backend: Backend;
+    try {
+      backend = await createBackend(resolved, { clusterId: id, port, token: resolved.token, scheme: tls ? 'wss' : 'ws', certFingerprint: tls?.fingerprint, log });
+    } catch (err) {
+      await server.close();
+      throw err;
+    }
     const pool = new AgentPool(
-      launcher,
-      { url: `${scheme}://${formatHost(resolved.advertiseHost)}:${port}`, token: resolved.token, certFingerprint: tls?.fingerprint },
-      { startTimeoutMs: resolved.startTimeoutMs, slotsFor: (i) => resolved.slots[i % resolved.slots.length], replaceLostAgents: resolved.replaceLostAgents, idPrefix: `${id}-a` },
+      backend.launcher,
+      backend.connect,
+      { startTimeoutMs: resolved.startTimeoutMs, slotsFor: backend.slotsFor, replaceLostAgents: resolved.replaceLostAgents, idPrefix: `${id}-a` },
       log,
       (link) => scheduler.drain(link),
     );
-    const cluster = new Cluster(id, resolved, server, scheduler, pool, log);
+    const cluster = new Cluster(id, resolved, server, scheduler, pool, backend, log);
     ready.cluster = cluster;
+    // Jobs on a scheduler outlive this process unless cancelled: close on Ctrl-C and kill too.
+    if (resolved.backend !== 'local') closeOnSignals(cluster);
     try {
       await pool.scale(resolved.agents);
     } catch (err) {
@@ -272,7 +276,9 @@ export class Cluster {
         this.scheduler.close(new ClusterClosedError('the cluster was closed before the task finished'));
         this.actorManager.closeAll();
         await this.pool.close();
+        await this.backend.release();
         await this.server.close();
+        forgetOnSignals(this);
       })();
     }
     return this.closing;
@@ -336,8 +342,7 @@ export class Cluster {
         return;
       }
       case 'draining':
-        this.log.info(`agent ${link.id} is draining: ${message.reason}`);
-        this.scheduler.drain(link);
+        void this.pool.retire(link, message.reason);
         return;
       case 'hello':
         link.close(CloseCode.protocolError, 'a second hello on one connection');
@@ -356,8 +361,4 @@ export class Cluster {
       this.log.error(`onLog threw: ${(err as Error).message}`);
     }
   }
-}
-
-function formatHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }

@@ -98,12 +98,14 @@ export interface ClusterOptions {
 
 /** Options with every default applied and every value checked. */
 export interface ResolvedClusterOptions {
-  backend: 'local';
+  backend: BackendName;
   agents: number;
+  /** Slots per agent, cycled; empty: each agent uses its node's cores. */
   slots: number[];
   host: string;
   port: number;
-  advertiseHost: string;
+  /** null: detected (the address this machine uses to reach the login node). */
+  advertiseHost: string | null;
   token: string;
   retries: number;
   heartbeatMs: number;
@@ -115,11 +117,30 @@ export interface ResolvedClusterOptions {
   onLog: ((entry: LogEntry) => void) | null;
   replaceLostAgents: boolean;
   tls: true | { cert: string; key: string } | null;
+  ssh: SshOptions | null;
+  hosts: readonly SshHostOption[];
+  resources: ResourceOptions | undefined;
+  setup: readonly string[];
+  node: string;
+  uploadNode: boolean;
+  remoteDir: string;
+  binDir: string;
+  jobName: string;
+  connect: 'direct' | 'tunnel';
+  relayHost: string | null;
+  slurm: NonNullable<ClusterOptions['slurm']>;
+  pbs: NonNullable<ClusterOptions['pbs']>;
+  sge: NonNullable<ClusterOptions['sge']>;
+  kubernetes: NonNullable<ClusterOptions['kubernetes']>;
 }
+
+const BACKENDS: readonly BackendName[] = ['local', 'ssh', 'slurm', 'pbs', 'sge', 'kubernetes'];
 
 const KNOWN = new Set<string>([
   'backend', 'agents', 'slots', 'host', 'port', 'advertiseHost', 'token', 'retries', 'heartbeatMs', 'agentGraceMs',
   'startTimeoutMs', 'maxPipelinePerSlot', 'maxFrameBytes', 'inlineConcurrency', 'onLog', 'replaceLostAgents', 'tls',
+  'profile', 'configFile', 'ssh', 'hosts', 'resources', 'setup', 'node', 'uploadNode', 'remoteDir', 'binDir', 'jobName',
+  'connect', 'relayHost', 'slurm', 'pbs', 'sge', 'kubernetes',
 ]);
 
 export function resolveClusterOptions(options: ClusterOptions = {}, cores = os.availableParallelism()): ResolvedClusterOptions {
@@ -128,18 +149,24 @@ export function resolveClusterOptions(options: ClusterOptions = {}, cores = os.a
     if (!KNOWN.has(key)) throw new TypeError(`Unknown option '${key}' for Cluster.start (known: ${[...KNOWN].join(', ')})`);
   }
   const backend = options.backend ?? 'local';
-  if (backend !== 'local') throw new TypeError(`options.backend must be 'local', got ${JSON.stringify(backend)}`);
-  const agents = int(options.agents, 'agents', 1, Math.max(1, Math.round(cores / 4)));
+  if (!BACKENDS.includes(backend)) throw new TypeError(`options.backend must be one of ${BACKENDS.map((b) => `'${b}'`).join(', ')}, got ${JSON.stringify(backend)}`);
+  const local = backend === 'local';
+  const agents = int(options.agents, 'agents', local ? 1 : 0, local ? Math.max(1, Math.round(cores / 4)) : 1);
   let slots: number[];
   if (options.slots !== undefined) {
-    slots = new Array<number>(agents).fill(int(options.slots, 'slots', 1, 1));
+    slots = new Array<number>(Math.max(agents, 1)).fill(int(options.slots, 'slots', 1, 1));
+  } else if (!local) {
+    slots = [];
   } else {
     // Spread the cores over the agents (some get one more) so agents × slots = cores, never more.
     const base = Math.max(1, Math.floor(cores / agents));
     const extra = cores > agents ? cores - base * agents : 0;
     slots = Array.from({ length: agents }, (_, i) => base + (i < extra ? 1 : 0));
   }
-  const host = str(options.host, 'host', '127.0.0.1');
+  const connect = options.connect ?? 'direct';
+  if (connect !== 'direct' && connect !== 'tunnel') throw new TypeError(`options.connect must be 'direct' or 'tunnel', got ${JSON.stringify(connect)}`);
+  // Remote agents dial in from other machines unless everything goes through the SSH tunnel.
+  const host = str(options.host, 'host', local || connect === 'tunnel' ? '127.0.0.1' : '0.0.0.0');
   if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length < 16)) {
     throw new TypeError('options.token must be a string of at least 16 characters');
   }
@@ -153,7 +180,7 @@ export function resolveClusterOptions(options: ClusterOptions = {}, cores = os.a
     slots,
     host,
     port: int(options.port, 'port', 0, 0, 65_535),
-    advertiseHost: str(options.advertiseHost, 'advertiseHost', host === '0.0.0.0' || host === '::' ? os.hostname() : host),
+    advertiseHost: options.advertiseHost === undefined ? (host === '0.0.0.0' || host === '::' ? null : host) : str(options.advertiseHost, 'advertiseHost', host),
     token: options.token ?? randomBytes(32).toString('hex'),
     retries: int(options.retries, 'retries', 0, 3),
     heartbeatMs: int(options.heartbeatMs, 'heartbeatMs', 50, 5_000),
@@ -165,6 +192,24 @@ export function resolveClusterOptions(options: ClusterOptions = {}, cores = os.a
     onLog: options.onLog ?? null,
     replaceLostAgents: options.replaceLostAgents ?? true,
     tls: resolveTls(options.tls),
+    ssh: objectOrNull(options.ssh, 'ssh') as SshOptions | null,
+    hosts: list(options.hosts, 'hosts') as readonly SshHostOption[],
+    resources: (objectOrNull(options.resources, 'resources') ?? undefined) as ResourceOptions | undefined,
+    setup: list(options.setup, 'setup').map((l, i) => {
+      if (typeof l !== 'string') throw new TypeError(`options.setup[${i}] must be a string (a shell line)`);
+      return l;
+    }),
+    node: str(options.node, 'node', 'node'),
+    uploadNode: bool(options.uploadNode, 'uploadNode', true),
+    remoteDir: str(options.remoteDir, 'remoteDir', '~/.clustrix'),
+    binDir: options.binDir === undefined ? '' : str(options.binDir, 'binDir', ''),
+    jobName: str(options.jobName, 'jobName', 'clustrix'),
+    connect,
+    relayHost: options.relayHost === undefined ? null : str(options.relayHost, 'relayHost', ''),
+    slurm: (objectOrNull(options.slurm, 'slurm') ?? {}) as ResolvedClusterOptions['slurm'],
+    pbs: (objectOrNull(options.pbs, 'pbs') ?? {}) as ResolvedClusterOptions['pbs'],
+    sge: (objectOrNull(options.sge, 'sge') ?? {}) as ResolvedClusterOptions['sge'],
+    kubernetes: (objectOrNull(options.kubernetes, 'kubernetes') ?? {}) as ResolvedClusterOptions['kubernetes'],
   };
 }
 
@@ -184,6 +229,24 @@ export function int(value: unknown, name: string, min: number, fallback: number,
     const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `between ${min} and ${max}`;
     throw new TypeError(`options.${name} must be an integer ${range}, got ${JSON.stringify(value)}`);
   }
+  return value;
+}
+
+function objectOrNull(value: unknown, name: string): object | null {
+  if (value === undefined) return null;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`options.${name} must be an object`);
+  return value;
+}
+
+function list(value: unknown, name: string): readonly unknown[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new TypeError(`options.${name} must be an array`);
+  return value;
+}
+
+function bool(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new TypeError(`options.${name} must be a boolean`);
   return value;
 }
 

@@ -99,7 +99,8 @@ export class AgentPool {
     this.links.delete(link.id);
     if (this.closing) return;
     const alive = this.links.size + this.pending.size;
-    if (link.state !== 'closed' || alive >= this.target) return;
+    // A link that was draining (retired or scaled down) left on purpose.
+    if (alive >= this.target) return;
     this.log.warn(`agent ${link.id} on ${link.hello.host} was lost: ${reason}`);
     if (!this.options.replaceLostAgents) return;
     const now = Date.now();
@@ -113,6 +114,25 @@ export class AgentPool {
       (ids) => this.log.info(`replacing lost agent ${link.id} with ${ids.join(', ')}`),
       (err: unknown) => this.log.error(`could not replace agent ${link.id}: ${(err as Error).message}`),
     );
+  }
+
+  /**
+   * The agent asked to leave (its job's walltime ends soon): start its replacement now, let it
+   * finish the tasks it has, then shut it down and cancel its job, so no task is cut off.
+   */
+  async retire(link: AgentLink, reason: string): Promise<void> {
+    this.onRemove(link);
+    const ready = [...this.links.values()].filter((l) => l.state === 'ready').length;
+    if (!this.closing && ready + this.pending.size < this.target) {
+      this.log.info(`agent ${link.id} is leaving (${reason}); starting its replacement`);
+      this.launch(this.target - ready - this.pending.size).catch((err: unknown) => this.log.error(`could not replace agent ${link.id}: ${(err as Error).message}`));
+    }
+    while (link.inflight.size > 0 && link.state !== 'closed') await new Promise((r) => setTimeout(r, 100));
+    if (link.state === 'closed') return;
+    link.send({ type: 'shutdown', reason });
+    link.close(CloseCode.shutdown, reason);
+    const job = this.jobOf.get(link.id);
+    if (job) await this.launcher.cancel([job]).catch(() => undefined);
   }
 
   /** Shuts every agent down and cancels every job. */
@@ -224,6 +244,13 @@ export class AgentPool {
 
   private async failStart(ids: string[], message: string, state: string, reject: (err: Error) => void, jobId?: string): Promise<void> {
     const job = jobId ?? this.jobOf.get(ids[0] ?? '') ?? '?';
+    if (!jobId) {
+      // Timed out: what the scheduler says of the job (pending for lack of resources, a down
+      // queue, ...) is the most useful thing to show.
+      const status = await this.launcher.status([job]).catch(() => []);
+      const s = status[0];
+      if (s && s.state !== 'unknown') state = `${s.state}${s.reason ? ` (${s.reason})` : ''}, ${state}`;
+    }
     let output = '';
     try {
       const logs = await this.launcher.logs(job, 30);

@@ -28,7 +28,7 @@ describe('Cluster.start refuses', () => {
     [{ agents: 1, token: 'x'.repeat(15) }, 'options.token must be a string of at least 16 characters'],
     [{ agents: 1, token: 1234567890123456 }, 'options.token must be a string of at least 16 characters'],
     [{ agents: 1, host: '' }, 'options.host must be a non-empty string'],
-    [{ agents: 1, backend: 'slurm' }, `options.backend must be 'local', got "slurm"`],
+    [{ agents: 1, backend: 'slurmm' }, `options.backend must be one of 'local', 'ssh', 'slurm', 'pbs', 'sge', 'kubernetes', got "slurmm"`],
     [{ agents: 1, onLog: 'console' }, 'options.onLog must be a function'],
     [{ agents: 1, replaceLostAgents: 'yes' }, 'options.replaceLostAgents must be a boolean'],
     [null, 'Cluster.start options must be an object'],

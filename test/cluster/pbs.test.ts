@@ -1,0 +1,14 @@
+import { describe } from 'vitest';
+import { describeBackend } from './pool-lifecycle.js';
+import { pbsBinDir, skipCluster, ssh } from './cluster-env.js';
+
+describe.skipIf(skipCluster)('cluster tier', () => {
+  describeBackend({
+    name: 'pbs',
+    options: { backend: 'pbs', ssh, binDir: pbsBinDir, resources: { cpusPerTask: 1, time: '00:10:00' } },
+    kill: (job) => `${pbsBinDir}/qdel ${job}`,
+    // The wrappers run on SLURM: its queue is the truth.
+    queue: 'squeue -h -u testuser',
+    rejected: { resources: { cpusPerTask: 512 } },
+  });
+});

@@ -1,0 +1,13 @@
+import { describe } from 'vitest';
+import { describeBackend } from './pool-lifecycle.js';
+import { skipCluster, ssh } from './cluster-env.js';
+
+describe.skipIf(skipCluster)('cluster tier', () => {
+  describeBackend({
+    name: 'slurm',
+    options: { backend: 'slurm', ssh, resources: { cpusPerTask: 1, time: '00:10:00' }, remoteDir: '~/clustrix dir/with space' },
+    kill: (job) => `scancel ${job}`,
+    queue: 'squeue -h -u testuser',
+    rejected: { resources: { cpusPerTask: 512 } },
+  });
+});
