@@ -1,6 +1,7 @@
 import { Agent } from './agent.js';
 import { AgentConfigError, readAgentConfig } from './config.js';
 import { defineTaskGlobals } from './task-code.js';
+import { runRelay } from './relay.js'; // relay mode, see startAgent()
 import type { WorkerEntry } from './worker-pool.js';
 
 /**
@@ -17,6 +18,12 @@ const workerEntry: WorkerEntry =
 startAgent();
 
 function startAgent(): void {
+  // ---- relay mode (agent/relay.ts): the same bundle runs as the login node's tunnel relay ----
+  if (process.env.CLUSTRIX_RELAY_LISTEN) {
+    runRelay(process.env);
+    return;
+  }
+  // ---- end relay mode ----
   let config;
   try {
     config = readAgentConfig();
