@@ -54,7 +54,7 @@ export class CoordinatorConnection {
     if (!this.flushQueued) {
       this.flushQueued = true;
       // One frame per turn of the event loop carries every result that finished in it.
-      setImmediate(this.flush);
+      queueMicrotask(this.flush);
     }
   }
 
