@@ -137,9 +137,10 @@ async function connectInfo(
     node,
     setup: options.setup,
     remoteDir: options.remoteDir,
+    scheme: context.scheme,
   });
   keepTunnel(tunnel);
-  const url = context.scheme === 'wss' ? tunnel.url.replace(/^ws:/, 'wss:') : tunnel.url;
+  const url = tunnel.url;
   context.log.info(`agents connect through the tunnel at ${url}`);
   return { ...base, url };
 }
