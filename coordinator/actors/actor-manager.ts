@@ -196,12 +196,10 @@ export class ActorManager implements ActorBackend {
   }
 
   /** Returns false when the id is not an actor call (it is a task's). */
-  onDone(link: AgentLink, msg: Done): boolean {
-    const record = this.calls.get(msg.id);
-    if (!record) return false;
-    const call = record.inflight.get(msg.id);
-    this.calls.delete(msg.id);
-    record.inflight.delete(msg.id);
+  onDone(_link: AgentLink, msg: Done): boolean {
+    const found = this.takeCall(msg.id);
+    if (!found) return false;
+    const { record, call } = found;
     if (!call) return true;
     record.callsServed++;
     try {
@@ -209,16 +207,13 @@ export class ActorManager implements ActorBackend {
     } catch (cause) {
       call.reject(new ClustrixError('RESULT_DECODE_FAILED', `the result of ${record.code.name}.${call.method} could not be decoded`, { cause }));
     }
-    void link;
     return true;
   }
 
   onFailed(link: AgentLink, msg: Failed): boolean {
-    const record = this.calls.get(msg.id);
-    if (!record) return false;
-    const call = record.inflight.get(msg.id);
-    this.calls.delete(msg.id);
-    record.inflight.delete(msg.id);
+    const found = this.takeCall(msg.id);
+    if (!found) return false;
+    const { record, call } = found;
     if (!call) return true;
     const what = `${record.code.name}.${call.method} on actor ${record.handle.id}`;
     switch (msg.kind) {
@@ -233,6 +228,16 @@ export class ActorManager implements ActorBackend {
         call.reject(new ActorDiedError(`${what} did not complete: ${msg.error.message}`, record.handle.id));
         return true;
     }
+  }
+
+  /** Forgets a call once it is answered; undefined when the id is not an actor call. */
+  private takeCall(id: string): { record: ActorRecord; call: Call | undefined } | undefined {
+    const record = this.calls.get(id);
+    if (!record) return undefined;
+    const call = record.inflight.get(id);
+    this.calls.delete(id);
+    record.inflight.delete(id);
+    return { record, call };
   }
 
   /** A task on `link` calls an actor through a handle: run it and answer that agent. */
