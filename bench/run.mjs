@@ -5,7 +5,7 @@
 // bench/results/latest.json and latest.md; a partial or quick run writes bench/results/last-run.*
 // (not committed). See bench/README.md.
 import { fork } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { QUICK } from './lib/config.mjs';
@@ -69,7 +69,15 @@ if (process.env.BENCH_NO_SNAPSHOT !== '1') {
   mkdirSync(snapshot, { recursive: true });
   cpSync(BUILD, `${snapshot}/dist`, { recursive: true });
 }
-const cleanupSnapshot = () => snapshot && rmSync(snapshot, { recursive: true, force: true });
+const cleanupSnapshot = () => {
+  if (!snapshot) return;
+  rmSync(snapshot, { recursive: true, force: true });
+  try {
+    rmdirSync(`${HERE}.snapshot`); // only when no other run's snapshot is left
+  } catch {
+    /* another run is using it */
+  }
+};
 process.on('exit', cleanupSnapshot);
 
 const env = await machineInfo();

@@ -7,6 +7,8 @@
 //                                          the result says how many items were done
 // Peak RSS is the kernel's high-water mark (VmHWM), so no sampling gap can miss it; RSS is also
 // sampled every 100 ms with the tasks done so far, to show whether it grows with the input.
+// Run with --expose-gc: in map mode a full GC before and after the map (never during it) gives the
+// live heap, which tells memory the map keeps (a leak) from garbage V8 has not collected yet.
 import { loadClustrix } from './clustrix.mjs';
 import { emitJson, procMemory } from './proc.mjs';
 
@@ -31,6 +33,8 @@ if (mode === 'idle') {
   await new Promise((r) => setTimeout(r, 500));
   out.agentsIdleFresh = agentRss();
   out.beforeMap = procMemory(process.pid);
+  globalThis.gc?.();
+  out.liveHeapBefore = process.memoryUsage().heapUsed;
   const done = () => cluster.agents().reduce((s, a) => s + a.tasksDone, 0);
   const samples = [];
   let heapPeak = 0;
@@ -61,6 +65,8 @@ if (mode === 'idle') {
   out.elapsedMs = performance.now() - t0;
   clearInterval(timer);
   out.itemsDone = done();
+  globalThis.gc?.();
+  out.liveHeapAfter = process.memoryUsage().heapUsed;
   out.heapPeak = heapPeak;
   out.samples = samples;
   await new Promise((r) => setTimeout(r, 1000));

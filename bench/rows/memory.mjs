@@ -12,7 +12,7 @@ import { runJson } from '../lib/proc.mjs';
 export const meta = { id: 'memory', row: 7, title: 'Memory: coordinator peak RSS during map of 1M items; idle agent RSS' };
 
 const CHILD = fileURLToPath(new URL('../lib/memory-child.mjs', import.meta.url));
-const child = (args, timeoutMs = 60_000) => runJson(process.execPath, [CHILD, ...args.map(String)], { prefix: 'memory-child', timeoutMs });
+const child = (args, timeoutMs = 60_000) => runJson(process.execPath, ['--expose-gc', CHILD, ...args.map(String)], { prefix: 'memory-child', timeoutMs });
 
 export async function run(ctx, log) {
   const N = pick(1_000_000, 100_000);
@@ -43,6 +43,10 @@ export async function run(ctx, log) {
   metrics.push(perRound('agent-idle-after', 'idle agent RSS (VmRSS), 1 s after the map', 'MB', 'lower', agentAfter, { nUnit: 'agents' }));
   const heap = maps.map((r) => r.heapPeak / MB);
   metrics.push(perRound('map-heap', 'coordinator peak heapUsed during the map (100 ms samples)', 'MB', 'lower', heap));
+  const live = maps.filter((r) => r.liveHeapAfter !== undefined).map((r) => (r.liveHeapAfter - r.liveHeapBefore) / MB);
+  if (live.length) {
+    metrics.push(perRound('map-live', 'coordinator live heap after the map minus before it (full GC each time): what the map keeps, its result array included', 'MB', 'lower', live));
+  }
 
   const arraysMed = median(arrays);
   const comparisons = [
@@ -54,7 +58,7 @@ export async function run(ctx, log) {
   } else {
     notes.push(`map of ${N.toLocaleString('en-US')} items took ${(r0.elapsedMs / 1000).toFixed(1)} s`);
   }
-  notes.push(`map peak − arrays-only peak = ${(median(peak) - arraysMed).toFixed(1)} MB (the cost of running the map)`);
+  notes.push(`map peak − arrays-only peak = ${(median(peak) - arraysMed).toFixed(1)} MB (the cost of running the map, uncollected garbage included)`);
   // Growth: RSS at each quarter of the items done; a bounded map plateaus, an unbounded one climbs.
   const s = r0.samples.filter((x) => x.done > 0);
   if (s.length > 4) {
