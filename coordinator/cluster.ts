@@ -6,27 +6,23 @@ import { createBackend, type Backend } from './backends.js';
 import { resolveProfile } from './config/index.js';
 import { bundleModule, captureClass, type ShippableClass, type ShippableFunction } from './code/index.js';
 import { ClusterClosedError, ConfigError } from './errors.js';
-import { fanOut, type StreamResult } from './fan-out.js';
+import { streamCall, type MapOptions, type StreamResult } from './fan-out.js';
 import { AgentLink } from './link.js';
 import { createLogger, type Logger } from './logger.js';
 import { printLog, type LogEntry } from './logs.js';
-import { resolveClusterOptions, int, type ClusterOptions, type ResolvedClusterOptions } from './options.js';
+import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from './options.js';
 import { AgentPool } from './pool.js';
 import { Scheduler } from './scheduler.js';
 import { AgentServer, welcomeFrame, type AcceptedAgent } from './server.js';
 import { closeOnSignals, forgetOnSignals } from './signals.js';
 import { loadTls } from './tls.js';
-import { Submitter } from './submit.js';
+import { Submitter, type LocalSubmission, type SubmitExtra } from './submit.js';
+import type { ShippedCode } from './task.js';
+import { connectCluster, type ClusterClient, type ConnectOptions } from './client/index.js';
 import { resolveTaskOptions, type ResolvedTaskOptions, type TaskOptions } from './task-options.js';
 import { codeOf, makeTaskRef, type Runnable, type TaskRef } from './task-ref.js';
 
-/** Options of `map` and `stream`, on top of the per-task options. */
-export interface MapOptions extends TaskOptions {
-  /** Items per task: fewer, larger messages for tiny functions. Results are the same. @default 1 */
-  chunkSize?: number;
-  /** Most tasks of this call queued or running at once. @default enough to keep every slot busy */
-  concurrency?: number;
-}
+export type { MapOptions };
 
 /** One connected agent, as `cluster.agents()` lists it. */
 export interface AgentInfo {
@@ -58,8 +54,6 @@ type FunctionKeys<M> = { [K in keyof M]: M[K] extends ShippableFunction ? (M[K] 
 type ClassKeys<M> = { [K in keyof M]: M[K] extends ShippableClass ? K : never }[keyof M] & string;
 type Instance<C> = C extends abstract new (...args: never[]) => infer I ? I : never;
 type CtorArgs<C> = C extends abstract new (...args: infer A) => unknown ? A : never;
-
-const MAP_KEYS = new Set(['chunkSize', 'concurrency']);
 
 /**
  * A coordinator and its pool of warm agents. `Cluster.start()` with no options starts agents on
@@ -173,14 +167,22 @@ export class Cluster {
 
   /** `fn` over every item; yields `{ index, value }` as each finishes (completion order). */
   stream<T, R>(fn: Runnable<[T], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions): AsyncGenerator<StreamResult<Awaited<R>>> {
-    const task = resolveTaskOptions(options, this.options, MAP_KEYS);
-    const chunkSize = int(options?.chunkSize, 'chunkSize', 1, 1);
-    const window = int(options?.concurrency, 'concurrency', 1, Math.max(1024, 64 * this.totalSlots()));
-    if (items === null || typeof items !== 'object' || !(Symbol.iterator in items || Symbol.asyncIterator in items)) {
-      throw new TypeError('items must be an iterable or async iterable');
-    }
-    const { code, exportName } = codeOf(fn);
-    return fanOut<Awaited<R>>(this.submitter, code, exportName, items, { chunkSize, window, task });
+    return streamCall<Awaited<R>>(this.submitter, fn, items, options, { retries: this.options.retries, totalSlots: this.totalSlots() });
+  }
+
+  /**
+   * Attaches to a running clustrix service (`clustrix up <profile>`) as a client: the same API as
+   * an embedded cluster, over a WebSocket. The address comes from `options`, from
+   * `CLUSTRIX_ADDRESS`, or from the service's state file (`profile`, `CLUSTRIX_PROFILE`, or the one
+   * service running).
+   */
+  static connect(options?: ConnectOptions): Promise<ClusterClient> {
+    return connectCluster(options);
+  }
+
+  /** @internal The service (coordinator/service/) submits code its clients shipped. */
+  submitCode(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra?: SubmitExtra): LocalSubmission {
+    return this.submitter.submit(code, exportName, args, options, extra);
   }
 
   /** Runs `fn(...args)` once on every connected agent; one result per agent, in `agents()` order. */

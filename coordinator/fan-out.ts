@@ -1,7 +1,42 @@
 import { CancelledError, type ClustrixError } from './errors.js';
-import type { Submission, Submitter } from './submit.js';
-import type { ResolvedTaskOptions } from './task-options.js';
+import { int } from './options.js';
+import { progressFor, type ProgressOptions, type ProgressSink } from './progress.js';
+import type { Submission, TaskSubmitter } from './submit.js';
+import { resolveTaskOptions, type ResolvedTaskOptions, type TaskOptions } from './task-options.js';
+import { codeOf } from './task-ref.js';
 import type { ShippedCode } from './task.js';
+
+/** Options of `map` and `stream`, on top of the per-task options. */
+export interface MapOptions extends TaskOptions, ProgressOptions {
+  /** Items per task: fewer, larger messages for tiny functions. Results are the same. @default 1 */
+  chunkSize?: number;
+  /** Most tasks of this call queued or running at once. @default enough to keep every slot busy */
+  concurrency?: number;
+}
+
+const MAP_KEYS = new Set(['chunkSize', 'concurrency', 'progress', 'onProgress']);
+
+/**
+ * `stream(fn, items, options)` of a cluster, embedded or connected: checks the options, captures
+ * the code, and fans out through `submitter`.
+ */
+export function streamCall<R>(
+  submitter: TaskSubmitter,
+  fn: unknown,
+  items: unknown,
+  options: MapOptions | undefined,
+  defaults: { retries: number; totalSlots: number },
+): AsyncGenerator<StreamResult<R>> {
+  const task = resolveTaskOptions(options, defaults, MAP_KEYS);
+  const chunkSize = int(options?.chunkSize, 'chunkSize', 1, 1);
+  const window = int(options?.concurrency, 'concurrency', 1, Math.max(1024, 64 * defaults.totalSlots));
+  if (items === null || typeof items !== 'object' || !(Symbol.iterator in items || Symbol.asyncIterator in items)) {
+    throw new TypeError('items must be an iterable or async iterable');
+  }
+  const { code, exportName } = codeOf(fn);
+  const progress = progressFor(exportName ?? code.name, items, options);
+  return fanOut<R>(submitter, code, exportName, items as Iterable<unknown> | AsyncIterable<unknown>, { chunkSize, window, task, progress });
+}
 
 export interface FanOutOptions {
   /** Items per task; each task runs the function over its chunk. */
@@ -9,6 +44,8 @@ export interface FanOutOptions {
   /** Most tasks of this call queued or running at once. */
   window: number;
   task: ResolvedTaskOptions;
+  /** Told of each finished task; null: nobody watches. */
+  progress?: ProgressSink | null;
 }
 
 export interface StreamResult<R> {
@@ -29,7 +66,7 @@ interface Pending {
  * The first failure cancels everything still pending and is thrown; so is leaving the loop early.
  */
 export async function* fanOut<R>(
-  submitter: Submitter,
+  submitter: TaskSubmitter,
   code: ShippedCode,
   exportName: string | null,
   items: Iterable<unknown> | AsyncIterable<unknown>,
@@ -55,6 +92,7 @@ export async function* fanOut<R>(
     );
   };
   const settle = (done: (typeof completed)[number]): void => {
+    options.progress?.settled(done.entry.count, !('error' in done));
     completed.push(done);
     wake?.();
   };
@@ -65,6 +103,7 @@ export async function* fanOut<R>(
         const step = await iterator.next();
         if (step.done) {
           exhausted = true;
+          options.progress?.total(next + batch.length);
           break;
         }
         batch.push(step.value);
@@ -95,9 +134,10 @@ export async function* fanOut<R>(
       const error: ClustrixError = new CancelledError('cancelled: another task of the same map/stream failed, or the loop ended early');
       for (const entry of pending) {
         entry.submission.result.catch(() => undefined);
-        submitter.cancel(entry.submission.task, error);
+        entry.submission.cancel(error);
       }
     }
+    options.progress?.end();
     if (!exhausted) await iterator.return?.();
   }
 }

@@ -10,6 +10,9 @@
  */
 export { Cluster } from './cluster.js';
 export type { MapOptions, AgentInfo, TaskModule } from './cluster.js';
+export { ClusterClient, ServiceLostError } from './client/index.js';
+export type { ConnectOptions } from './client/index.js';
+export type { Progress, ProgressOptions } from './progress.js';
 export type { ClusterOptions } from './options.js';
 export type { TaskOptions } from './task-options.js';
 export type { TaskRef, Runnable } from './task-ref.js';

@@ -5,23 +5,50 @@ import type { Scheduler } from './scheduler.js';
 import type { ResolvedTaskOptions } from './task-options.js';
 import type { ShippedCode, TaskOutcome, TaskRecord } from './task.js';
 
+/** One submitted task, wherever it runs. */
 export interface Submission {
-  readonly task: TaskRecord;
+  readonly id: string;
   /** Settles with the decoded result, or a typed error. */
   readonly result: Promise<unknown>;
+  /** Settles the task with `error` now: dropped if queued, cancelled on its agent if running. */
+  cancel(error: ClustrixError): void;
+}
+
+export interface SubmitExtra {
+  /** `args` is a list of argument lists; the result is the list of their results. */
+  chunk?: boolean;
+  /** Only this agent may run it. */
+  pinned?: string;
+  /** The arguments, packed already (a service forwards a client's bytes): `args` is ignored. */
+  packedArgs?: Uint8Array;
+  /** Resolve with the result's msgpack bytes instead of decoding them (the service forwards them). */
+  rawResult?: boolean;
+}
+
+/**
+ * What `map`/`stream`/`run` need to submit tasks: the in-process {@link Submitter}, or a client
+ * of a clustrix service (coordinator/client/) sending them over a WebSocket.
+ */
+export interface TaskSubmitter {
+  submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra?: SubmitExtra): Submission;
+}
+
+/** A submission to this process's scheduler: its task record is reachable. */
+export interface LocalSubmission extends Submission {
+  readonly task: TaskRecord;
 }
 
 /**
  * Turns a call into a task record: packs the arguments once, wires the AbortSignal, and decodes
  * the result when the scheduler delivers it.
  */
-export class Submitter {
+export class Submitter implements TaskSubmitter {
   constructor(
     private readonly scheduler: Scheduler,
     private readonly isClosed: () => boolean,
   ) {}
 
-  submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra: { chunk?: boolean; pinned?: string } = {}): Submission {
+  submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra: SubmitExtra = {}): LocalSubmission {
     let resolve!: (value: unknown) => void;
     let reject!: (err: unknown) => void;
     const result = new Promise<unknown>((res, rej) => {
@@ -34,7 +61,7 @@ export class Submitter {
       id: nanoid(12),
       code,
       export: exportName,
-      args: packArgs(args),
+      args: extra.packedArgs ?? packArgs(args),
       inline: options.inline,
       chunk: extra.chunk ?? false,
       timeoutMs: options.timeoutMs,
@@ -47,6 +74,10 @@ export class Submitter {
         signal?.removeEventListener('abort', onAbort);
         if (!outcome.ok) {
           reject(outcome.error);
+          return;
+        }
+        if (extra.rawResult) {
+          resolve(outcome.value);
           return;
         }
         try {
@@ -66,7 +97,7 @@ export class Submitter {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.scheduler.submit(task);
     }
-    return { task, result };
+    return { id: task.id, task, result, cancel: (error) => this.scheduler.cancel(task, error) };
   }
 
   cancel(task: TaskRecord, error: ClustrixError): void {

@@ -15,3 +15,28 @@ export { Hello, Done, Failed, Log, Pong, Draining, AgentMessage } from './agent-
 export { ActorCreate, ActorCall, ActorKill, ActorReply, ActorReady, ActorExited, ActorRequest } from './actor-messages.js';
 export { encodeFrame, decodeAgentFrame, decodeCoordinatorFrame, MAX_MESSAGES_PER_FRAME } from './codec.js';
 export { packValue, unpackValue, ActorRef, setActorRefReviver, registerActorHandleClass, ACTOR_REF_EXTENSION } from './values.js';
+export {
+  ClientHello,
+  ClientCode,
+  Submit,
+  Broadcast,
+  CancelTask,
+  StatusRequest,
+  ScaleRequest,
+  StopRequest,
+  FollowLogs,
+  ClientMessage,
+  ClientWelcome,
+  TaskDone,
+  BroadcastDone,
+  WireError,
+  TaskFailed,
+  TaskLog,
+  AgentRow,
+  ClientRow,
+  StatusReply,
+  Ack,
+  ServiceClosing,
+  ServiceMessage,
+} from './client-messages.js';
+export { encodeClientFrame, decodeClientFrame, decodeServiceFrame } from './client-codec.js';

@@ -1,0 +1,101 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ClusterService } from '../../coordinator/service/service.js';
+import { isServiceProcess, logFilePath, readState } from '../../coordinator/service/state-file.js';
+import { intFlag, parseArgs, stringFlag, UsageError } from '../args.js';
+import { Exit, type Command } from '../command.js';
+import { dim, fail, green, json, out } from '../output.js';
+import { defaultProfile, profileOptions } from '../profiles.js';
+
+const SPEC = { valued: ['agents', 'config', 'port', 'host', 'timeout'], boolean: ['foreground', 'json', 'help'], aliases: { n: 'agents', h: 'help' } };
+
+export const up: Command = {
+  name: 'up',
+  summary: 'start a long-lived coordinator holding a warm pool for the profile',
+  help: `Usage: clustrix up [profile] [-n agents] [--foreground] [--json]
+
+Starts a coordinator service that launches the profile's pool (local, ssh, slurm, pbs, sge,
+kubernetes) and keeps it warm for programs that attach with Cluster.connect(). It writes its
+address and a client credential to ~/.config/clustrix/services/<profile>.json (mode 0600) and
+runs in the background; \`clustrix down <profile>\` stops it and cancels its jobs.
+
+Options:
+  -n, --agents <n>   agents to launch (default: the profile's)
+  --foreground       stay in the foreground (Ctrl-C stops the service)
+  --port <port>      port for clients (default: a free one)
+  --host <addr>      address for clients (default: 127.0.0.1)
+  --timeout <s>      give up if the pool is not up in this many seconds (default: 600)
+  --config <file>    config file (default: ./clustrix.config.yaml, else ~/.config/clustrix/config.yaml)
+  --json             print the service's state as JSON
+The profile 'local' works without a config file.`,
+  async run(argv) {
+    const args = parseArgs(argv, SPEC);
+    if (args.positionals.length > 1) throw new UsageError(`up takes one profile, got ${args.positionals.join(' ')}`);
+    const config = stringFlag(args, 'config');
+    const profile = args.positionals[0] ?? defaultProfile(config);
+    const agents = intFlag(args, 'agents', 0);
+    const port = intFlag(args, 'port', 0);
+    const existing = readState(profile);
+    if (existing && isServiceProcess(existing.pid)) {
+      fail(`a service for '${profile}' is already running (pid ${existing.pid}, ${existing.address})\n  hint: clustrix status ${profile}; clustrix down ${profile}`);
+      return Exit.failed;
+    }
+    // Checked here too, so a bad profile fails at once rather than in the background.
+    const options = { ...profileOptions(profile, config), ...(agents === undefined ? {} : { agents }) };
+    if (args.flags.has('foreground')) {
+      const service = await ClusterService.start({ profile, cluster: options, host: stringFlag(args, 'host'), port, logFile: process.env.CLUSTRIX_SERVICE_LOG ?? null });
+      const stop = (signal: string): void => void service.stop(`signal ${signal}`);
+      for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, stop);
+      const state = service.state();
+      if (args.flags.has('json')) json(state);
+      else out(`${green('✓')} ${profile}: ${state.agents} agents (${state.backend}) ready at ${state.address}; pid ${state.pid}`);
+      await service.stopped;
+      return Exit.ok;
+    }
+    return background(profile, argv, args.flags.has('json'), (intFlag(args, 'timeout', 1) ?? 600) * 1000);
+  },
+};
+
+async function background(profile: string, argv: readonly string[], asJson: boolean, timeoutMs: number): Promise<number> {
+  const log = logFilePath(profile);
+  mkdirSync(dirname(log), { recursive: true, mode: 0o700 });
+  const fd = openSync(log, 'w', 0o600);
+  const main = fileURLToPath(new URL('../main.js', import.meta.url));
+  const rest = argv.filter((a) => a !== '--json');
+  const child = spawn(process.execPath, [main, 'up', ...(rest.some((a) => a === profile) ? [] : [profile]), ...rest, '--foreground'], {
+    detached: true,
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, CLUSTRIX_SERVICE_LOG: log, CLUSTRIX_LOG: process.env.CLUSTRIX_LOG ?? 'info' },
+  });
+  child.unref();
+  let exited: number | null = null;
+  child.on('exit', (code) => (exited = code ?? 1));
+  const started = Date.now();
+  if (!asJson) process.stderr.write(dim(`starting ${profile} (log: ${log})...\n`));
+  while (Date.now() - started < timeoutMs) {
+    const state = readState(profile);
+    if (state && state.pid === child.pid) {
+      if (asJson) json(state);
+      else out(`${green('✓')} ${profile}: ${state.agents} agents (${state.backend}) up at ${state.address}; pid ${state.pid}\n  attach: Cluster.connect({ profile: '${profile}' })   stop: clustrix down ${profile}`);
+      return Exit.ok;
+    }
+    if (exited !== null) {
+      fail(`the service for '${profile}' exited (code ${exited}) before it was ready; its output:\n${tail(log)}`);
+      return Exit.failed;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  fail(`the service for '${profile}' was not ready after ${Math.round(timeoutMs / 1000)} s; stopping it. Its output:\n${tail(log)}`);
+  if (child.pid) process.kill(child.pid, 'SIGTERM');
+  return Exit.failed;
+}
+
+function tail(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').split('\n').slice(-30).map((l) => `  ${l}`).join('\n');
+  } catch {
+    return '  (no output)';
+  }
+}

@@ -1,0 +1,160 @@
+import { basename } from 'node:path';
+import type { StatusReply } from '../../protocol/client-messages.js';
+import type { AgentInfo, TaskModule } from '../cluster.js';
+import { bundleModule } from '../code/index.js';
+import { makeClassRef } from '../actors/index.js';
+import { ClusterClosedError, ConfigError } from '../errors.js';
+import { streamCall, type MapOptions, type StreamResult } from '../fan-out.js';
+import { dedupLogs, printLog, type LogEntry } from '../logs.js';
+import { resolveTaskOptions, type TaskOptions } from '../task-options.js';
+import { codeOf, makeTaskRef, type Runnable } from '../task-ref.js';
+import { ServiceConnection } from './connection.js';
+import { resolveAddress, type ConnectOptions } from './address.js';
+
+/**
+ * A program attached to a clustrix service (`clustrix up`) with `Cluster.connect()`: the task API
+ * of an embedded cluster, run on the service's warm pool. Closing it cancels this client's tasks
+ * and leaves the pool (and other clients) alone.
+ */
+export class ClusterClient {
+  private latest: StatusReply | null = null;
+  private closed = false;
+
+  private constructor(
+    private readonly conn: ServiceConnection,
+    /** The profile of the service this client is attached to. */
+    readonly profile: string,
+    private readonly flushLogs: () => void,
+  ) {}
+
+  static async connect(options?: ConnectOptions): Promise<ClusterClient> {
+    const target = resolveAddress(options);
+    const dedup = options?.onLog ? null : dedupLogs(printLog);
+    const sink = options?.onLog ?? dedup!.write;
+    const ref: { client?: ClusterClient } = {};
+    const name = options?.name ?? `${basename(process.argv[1] ?? 'node')} (pid ${process.pid})`;
+    const conn = await ServiceConnection.open(target.address, target.credential, name, {
+      log: (entry: LogEntry) => {
+        try {
+          sink(entry);
+        } catch {
+          // A throwing sink must not break the connection.
+        }
+      },
+      status: (s) => {
+        if (ref.client) ref.client.latest = s;
+      },
+    });
+    const client = new ClusterClient(conn, conn.welcome.profile, dedup?.flush ?? (() => undefined));
+    ref.client = client;
+    await client.status();
+    return client;
+  }
+
+  /** Id the service gave this client. */
+  get id(): string {
+    return this.conn.welcome.clientId;
+  }
+
+  run<A extends unknown[], R>(fn: Runnable<A, R>, ...args: A): Promise<Awaited<R>> {
+    return this.remote(fn)(...args);
+  }
+
+  remote<A extends unknown[], R>(fn: Runnable<A, R>, options?: TaskOptions): (...args: A) => Promise<Awaited<R>> {
+    const resolved = resolveTaskOptions(options, { retries: this.conn.welcome.retries });
+    const { code, exportName } = codeOf(fn);
+    return (...args: A) => {
+      try {
+        if (this.closed) throw new ClusterClosedError('this client was closed');
+        return this.conn.submit(code, exportName, args, resolved).result as Promise<Awaited<R>>;
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    };
+  }
+
+  async map<T, R>(fn: Runnable<[T], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions): Promise<Awaited<R>[]> {
+    const out: Awaited<R>[] = [];
+    for await (const { index, value } of this.stream(fn, items, options)) out[index] = value;
+    return out;
+  }
+
+  stream<T, R>(fn: Runnable<[T], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions): AsyncGenerator<StreamResult<Awaited<R>>> {
+    if (this.closed) throw new ClusterClosedError('this client was closed');
+    return streamCall<Awaited<R>>(this.conn, fn, items, options, { retries: this.conn.welcome.retries, totalSlots: this.totalSlots() });
+  }
+
+  async broadcast<A extends unknown[], R>(fn: Runnable<A, R>, ...args: A): Promise<Awaited<R>[]> {
+    if (this.closed) throw new ClusterClosedError('this client was closed');
+    const { code, exportName } = codeOf(fn);
+    return (await this.conn.broadcast(code, exportName, args, resolveTaskOptions(undefined, { retries: 0 }))) as Awaited<R>[];
+  }
+
+  /** Bundles a TS/JS module with its imports here; the service ships it to its agents once. */
+  async module<M = Record<string, unknown>>(entry: string | URL): Promise<TaskModule<M>> {
+    const bundle = await bundleModule(entry);
+    const code = { hash: bundle.hash, kind: 'module' as const, source: bundle.source, name: bundle.path };
+    const exportsList = bundle.exports;
+    const check = (name: string): void => {
+      if (!exportsList.includes(name)) throw new ConfigError(`module ${bundle.path} has no export '${name}' (exports: ${exportsList.join(', ') || 'none'})`);
+    };
+    return {
+      hash: bundle.hash,
+      exports: exportsList,
+      fn: (name) => (check(name), makeTaskRef(code, name)),
+      cls: (name) => (check(name), makeClassRef(code, name)),
+    };
+  }
+
+  /** The service's agents, as last reported (the service pushes changes; `status()` refreshes). */
+  agents(): AgentInfo[] {
+    return this.latest?.agents ?? [];
+  }
+
+  /** Asks the service for its agents and clients now. */
+  async status(): Promise<StatusReply> {
+    const reply = await this.conn.request({ type: 'status', id: nextId() });
+    this.latest = reply as StatusReply;
+    return this.latest;
+  }
+
+  /** Resizes the service's pool (it is shared: other clients see the change too). */
+  async scale(n: number): Promise<void> {
+    if (this.closed) throw new ClusterClosedError('this client was closed');
+    await this.conn.request({ type: 'scale', id: nextId(), agents: n });
+    await this.status();
+  }
+
+  /** Stops the service itself (what `clustrix down` does); its jobs are cancelled. */
+  async stopService(): Promise<void> {
+    await this.conn.request({ type: 'stop', id: nextId() });
+  }
+
+  /** Receives every log line of one agent or job (or of all: null), through `onLog`. */
+  async followLogs(target: string | null): Promise<void> {
+    await this.conn.request({ type: 'follow-logs', id: nextId(), target });
+  }
+
+  /** Detaches: this client's queued tasks are dropped and running ones cancelled. The pool stays. Idempotent. */
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.conn.close();
+      this.flushLogs();
+    }
+    return Promise.resolve();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private totalSlots(): number {
+    return this.agents().reduce((n, a) => n + a.slots, 0);
+  }
+}
+
+let counter = 0;
+function nextId(): string {
+  return `r${++counter}`;
+}

@@ -1,0 +1,229 @@
+import { nanoid } from 'nanoid';
+import WebSocket from 'ws';
+import type { BroadcastDone, ClientMessage, ServiceMessage, StatusReply, TaskDone } from '../../protocol/client-messages.js';
+import { decodeServiceFrame, encodeClientFrame } from '../../protocol/client-codec.js';
+import { ProtocolError } from '../../protocol/errors.js';
+import { packValue, unpackValue } from '../../protocol/values.js';
+import { CloseCode, DEFAULT_MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../protocol/version.js';
+import { AuthError, CancelledError, ClustrixError } from '../errors.js';
+import type { LogEntry } from '../logs.js';
+import type { Submission, SubmitExtra, TaskSubmitter } from '../submit.js';
+import type { ResolvedTaskOptions } from '../task-options.js';
+import type { ShippedCode } from '../task.js';
+import { fromWireError, ServiceLostError } from './wire-errors.js';
+
+interface Pending {
+  settle(message: ServiceMessage | null, error?: ClustrixError): void;
+}
+
+export interface ConnectionEvents {
+  log(entry: LogEntry): void;
+  status(status: StatusReply): void;
+}
+
+/**
+ * A client's connection to a clustrix service: batched frames, its tasks in flight by id, the code
+ * the service already holds. Implements TaskSubmitter, so map/stream fan out over it exactly as
+ * they do in process. When the service goes, everything pending fails with ServiceLostError.
+ */
+export class ServiceConnection implements TaskSubmitter {
+  private readonly pending = new Map<string, Pending>();
+  private readonly sentCode = new Set<string>();
+  private outbox: ClientMessage[] = [];
+  private flushQueued = false;
+  private lostWith: ClustrixError | null = null;
+  private closing = false;
+  welcome!: Extract<ServiceMessage, { type: 'client-welcome' }>;
+
+  private constructor(
+    private readonly ws: WebSocket,
+    readonly address: string,
+    private readonly events: ConnectionEvents,
+  ) {}
+
+  static async open(address: string, credential: string, name: string, events: ConnectionEvents, timeoutMs = 10_000): Promise<ServiceConnection> {
+    const ws = new WebSocket(address, { maxPayload: DEFAULT_MAX_FRAME_BYTES, handshakeTimeout: timeoutMs });
+    const conn = new ServiceConnection(ws, address, events);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => fail(new ServiceLostError(`no answer from the clustrix service at ${address} within ${timeoutMs} ms`)), timeoutMs);
+      const fail = (err: Error): void => {
+        clearTimeout(timer);
+        ws.terminate();
+        reject(err);
+      };
+      ws.once('error', (err) => fail(new ServiceLostError(`cannot reach the clustrix service at ${address}: ${err.message}`)));
+      ws.once('close', (code, reason) => {
+        if (code === CloseCode.authFailed) fail(new AuthError(`the clustrix service at ${address} refused the credential`));
+        else fail(new ServiceLostError(`the clustrix service at ${address} closed the connection (${code} ${reason.toString()})`));
+      });
+      ws.once('open', () => ws.send(encodeClientFrame([{ type: 'client-hello', protocol: PROTOCOL_VERSION, credential, name }])));
+      ws.once('message', (data: Buffer) => {
+        try {
+          const [first] = decodeServiceFrame(data, DEFAULT_MAX_FRAME_BYTES);
+          if (first?.type !== 'client-welcome') throw new ProtocolError('the service did not answer with client-welcome', CloseCode.protocolError);
+          conn.welcome = first;
+        } catch (err) {
+          fail(err as Error);
+          return;
+        }
+        clearTimeout(timer);
+        ws.removeAllListeners('error');
+        ws.removeAllListeners('close');
+        resolve();
+      });
+    });
+    ws.on('message', (data: Buffer) => conn.receive(data));
+    ws.on('close', (code, reason) => conn.lost(code, reason.toString()));
+    ws.on('error', () => undefined);
+    return conn;
+  }
+
+  submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra: SubmitExtra = {}): Submission {
+    const id = nanoid(12);
+    const packed = packValue(args);
+    return this.track(id, options.signal, code.name, (m) => unpackValue((m as TaskDone).value), () => {
+      this.shipCode(code);
+      const { timeoutMs, retries, retryExceptions, inline } = options;
+      this.send({ type: 'submit', id, code: code.hash, export: exportName, args: packed, inline, chunk: extra.chunk ?? false, timeoutMs, retries, retryExceptions });
+    });
+  }
+
+  broadcast(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions): Promise<unknown[]> {
+    const id = nanoid(12);
+    const packed = packValue(args);
+    return this.track(id, options.signal, code.name, (m) => (m as BroadcastDone).values.map((v) => unpackValue(v)), () => {
+      this.shipCode(code);
+      const { timeoutMs, retries, retryExceptions, inline } = options;
+      this.send({ type: 'broadcast', id, code: code.hash, export: exportName, args: packed, inline, timeoutMs, retries, retryExceptions });
+    }).result as Promise<unknown[]>;
+  }
+
+  /** Sends a request and resolves with its answer (`status-reply` or `ack`). */
+  request(message: Extract<ClientMessage, { type: 'status' | 'scale' | 'stop' | 'follow-logs' }>): Promise<ServiceMessage> {
+    return new Promise((resolve, reject) => {
+      if (this.lostWith) return reject(this.lostWith);
+      this.pending.set(message.id, {
+        settle: (m, error) => {
+          this.pending.delete(message.id);
+          if (error) reject(error);
+          else if (m?.type === 'task-failed' || (m?.type === 'ack' && m.error)) reject(fromWireError(m.error!));
+          else resolve(m as ServiceMessage);
+        },
+      });
+      this.send(message);
+    });
+  }
+
+  close(): void {
+    this.closing = true;
+    this.flush();
+    this.ws.close(CloseCode.normal, 'client closed');
+    this.lost(CloseCode.normal, 'client closed');
+  }
+
+  private track(id: string, signal: AbortSignal | null, name: string, decode: (m: TaskDone | BroadcastDone) => unknown, start: () => void): Submission {
+    let resolve!: (v: unknown) => void;
+    let reject!: (e: unknown) => void;
+    const result = new Promise<unknown>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const onAbort = (): void => cancel(new CancelledError(`task ${id} (${name}) was aborted`, { cause: signal?.reason }));
+    const settle = (m: ServiceMessage | null, error?: ClustrixError): void => {
+      if (!this.pending.delete(id)) return;
+      signal?.removeEventListener('abort', onAbort);
+      if (error) return reject(error);
+      if (m?.type === 'task-failed') return reject(fromWireError(m.error));
+      if (m?.type !== 'task-done' && m?.type !== 'broadcast-done') return reject(new ClustrixError('PROTOCOL_ERROR', `unexpected answer to task ${id}`));
+      try {
+        resolve(decode(m));
+      } catch (cause) {
+        reject(new ClustrixError('RESULT_DECODE_FAILED', `the result of task ${id} could not be decoded`, { cause }));
+      }
+    };
+    const cancel = (error: ClustrixError): void => {
+      if (!this.pending.has(id)) return;
+      this.send({ type: 'cancel-task', id });
+      settle(null, error);
+    };
+    if (this.lostWith) {
+      reject(this.lostWith);
+    } else if (signal?.aborted) {
+      reject(new CancelledError(`task ${id} (${name}) was aborted before it started`, { cause: signal.reason }));
+    } else {
+      this.pending.set(id, { settle });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      start();
+    }
+    return { id, result, cancel };
+  }
+
+  private shipCode(code: ShippedCode): void {
+    if (this.sentCode.has(code.hash)) return;
+    this.sentCode.add(code.hash);
+    this.send({ type: 'client-code', hash: code.hash, kind: code.kind, source: code.source, name: code.name.slice(0, 1000) });
+  }
+
+  private send(message: ClientMessage): void {
+    if (this.lostWith) return;
+    this.outbox.push(message);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(this.flush);
+    }
+  }
+
+  private readonly flush = (): void => {
+    this.flushQueued = false;
+    if (this.outbox.length === 0 || this.ws.readyState !== WebSocket.OPEN) return;
+    const batch = this.outbox;
+    this.outbox = [];
+    this.ws.send(encodeClientFrame(batch));
+  };
+
+  private receive(data: Buffer): void {
+    let messages: ServiceMessage[];
+    try {
+      messages = decodeServiceFrame(data, DEFAULT_MAX_FRAME_BYTES);
+    } catch (err) {
+      this.ws.close(err instanceof ProtocolError ? err.closeCode : CloseCode.protocolError, (err as Error).message.slice(0, 120));
+      return;
+    }
+    for (const m of messages) {
+      switch (m.type) {
+        case 'task-done':
+        case 'broadcast-done':
+        case 'task-failed':
+        case 'ack':
+          this.pending.get(m.id)?.settle(m);
+          break;
+        case 'status-reply':
+          this.events.status(m);
+          this.pending.get(m.id)?.settle(m);
+          break;
+        case 'task-log':
+          this.events.log({ agentId: m.agentId, taskId: m.taskId, stream: m.stream, text: m.text });
+          break;
+        case 'service-closing':
+          // Everything pending fails with this now, not with the CLUSTER_CLOSED the pool is about to send.
+          this.lostWith = new ServiceLostError(`the clustrix service at ${this.address} stopped (${m.reason})`);
+          for (const p of [...this.pending.values()]) p.settle(null, this.lostWith);
+          break;
+        case 'client-welcome':
+          break;
+        default: {
+          const unreachable: never = m;
+          throw new Error(`unhandled service message ${JSON.stringify(unreachable)}`);
+        }
+      }
+    }
+  }
+
+  private lost(code: number, reason: string): void {
+    this.lostWith ??= this.closing
+      ? new ClustrixError('CLUSTER_CLOSED', 'this client was closed', { hint: 'connect again with Cluster.connect()' })
+      : new ServiceLostError(`lost the clustrix service at ${this.address} (connection closed: ${code}${reason ? ` ${reason}` : ''})`);
+    for (const p of [...this.pending.values()]) p.settle(null, this.lostWith);
+    this.pending.clear();
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Progress of a `map`/`stream`: counts for programs (`onProgress`), and a one-line bar on stderr
+ * when stderr is a terminal (`progress: false` turns it off).
+ */
+
+/** One snapshot of a `map`/`stream` call's progress, as `onProgress` receives it. */
+export interface Progress {
+  /** Items finished successfully. */
+  done: number;
+  /** Items whose task failed (the first failure ends a map; later ones are cancelled). */
+  failed: number;
+  /** Items in the input; null until a lazy input is exhausted. */
+  total: number | null;
+  /** Items per second since the call started. */
+  rate: number;
+  /** Estimated time left, ms; null while unknown. */
+  etaMs: number | null;
+  elapsedMs: number;
+  /** The call ended (every item finished, or it failed or was left early). */
+  finished: boolean;
+}
+
+export interface ProgressOptions {
+  /** A progress bar on stderr while this call runs, when stderr is a terminal. @default true */
+  progress?: boolean;
+  /** Called after each finished task with the counts so far, and once at the end. */
+  onProgress?: (progress: Progress) => void;
+}
+
+/** What fan-out reports into. */
+export interface ProgressSink {
+  settled(items: number, ok: boolean): void;
+  /** The input is exhausted: now the total is known. */
+  total(items: number): void;
+  end(): void;
+}
+
+export interface BarStream {
+  isTTY?: boolean;
+  columns?: number;
+  write(text: string): boolean;
+}
+
+const REDRAW_MS = 100;
+
+/** The sink for one call, or null when nobody watches (no TTY bar and no callback). */
+export function progressFor(label: string, items: unknown, options: ProgressOptions | undefined, stream: BarStream = process.stderr): ProgressSink | null {
+  const onProgress = options?.onProgress;
+  if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError('options.onProgress must be a function');
+  if (options?.progress !== undefined && typeof options.progress !== 'boolean') throw new TypeError('options.progress must be a boolean');
+  const bar = options?.progress !== false && stream.isTTY === true && process.env.CLUSTRIX_PROGRESS !== '0';
+  if (!bar && !onProgress) return null;
+  return new ProgressTracker(label, knownSize(items), onProgress ?? null, bar ? stream : null);
+}
+
+function knownSize(items: unknown): number | null {
+  if (Array.isArray(items)) return items.length;
+  if (items instanceof Set || items instanceof Map) return items.size;
+  if (ArrayBuffer.isView(items) && 'length' in items && typeof items.length === 'number') return items.length;
+  return null;
+}
+
+export class ProgressTracker implements ProgressSink {
+  private done = 0;
+  private failed = 0;
+  private readonly started = Date.now();
+  private lastDraw = 0;
+  private ended = false;
+
+  constructor(
+    private readonly label: string,
+    private totalItems: number | null,
+    private readonly onProgress: ((p: Progress) => void) | null,
+    private readonly stream: BarStream | null,
+  ) {
+    if (stream) this.draw();
+  }
+
+  settled(items: number, ok: boolean): void {
+    if (this.ended) return;
+    if (ok) this.done += items;
+    else this.failed += items;
+    this.report(false);
+  }
+
+  total(items: number): void {
+    this.totalItems = items;
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.report(true);
+  }
+
+  snapshot(finished: boolean): Progress {
+    const elapsedMs = Date.now() - this.started;
+    const finishedItems = this.done + this.failed;
+    const rate = elapsedMs > 0 ? (finishedItems * 1000) / elapsedMs : 0;
+    const left = this.totalItems === null ? null : Math.max(0, this.totalItems - finishedItems);
+    const etaMs = left === null ? null : left === 0 ? 0 : rate > 0 ? Math.round((left / rate) * 1000) : null;
+    return { done: this.done, failed: this.failed, total: this.totalItems, rate, etaMs, elapsedMs, finished };
+  }
+
+  private report(finished: boolean): void {
+    if (this.onProgress) {
+      try {
+        this.onProgress(this.snapshot(finished));
+      } catch {
+        // A throwing callback must not break the map it watches.
+      }
+    }
+    if (this.stream && (finished || Date.now() - this.lastDraw >= REDRAW_MS)) this.draw(finished);
+  }
+
+  private draw(finished = false): void {
+    if (!this.stream) return;
+    this.lastDraw = Date.now();
+    const line = renderBar(this.label, this.snapshot(finished), this.stream.columns ?? 80);
+    this.stream.write(`\r\x1b[2K${line}${finished ? '\n' : ''}`);
+  }
+}
+
+/** `label [██████░░░░] 40/100 12.3/s ETA 5s 2 failed`, fitted to `columns`. */
+export function renderBar(label: string, p: Progress, columns: number): string {
+  const finishedItems = p.done + p.failed;
+  const count = p.total === null ? `${finishedItems}/?` : `${finishedItems}/${p.total}`;
+  const rate = `${p.rate >= 100 ? Math.round(p.rate) : p.rate.toFixed(1)}/s`;
+  const eta = p.finished ? `in ${formatDuration(p.elapsedMs)}` : p.etaMs === null ? 'ETA ?' : `ETA ${formatDuration(p.etaMs)}`;
+  const failures = p.failed > 0 ? ` \x1b[31m${p.failed} failed\x1b[0m` : '';
+  const tail = ` ${count} ${rate} ${eta}`;
+  const width = Math.max(10, Math.min(40, columns - label.length - tail.length - (p.failed > 0 ? 12 : 0) - 4));
+  const fraction = p.total ? Math.min(1, finishedItems / p.total) : 0;
+  const filled = Math.round(fraction * width);
+  return `${label} [${'█'.repeat(filled)}${'░'.repeat(width - filled)}]${tail}${failures}`;
+}
+
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}

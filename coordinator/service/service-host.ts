@@ -1,0 +1,22 @@
+import type { AgentRow, ClientRow } from '../../protocol/client-messages.js';
+import type { Logger } from '../logger.js';
+import type { Submission, SubmitExtra } from '../submit.js';
+import type { ResolvedTaskOptions } from '../task-options.js';
+import type { ShippedCode } from '../task.js';
+import type { ClientSession } from './client-session.js';
+
+/** What a client session needs from the service that holds the pool. */
+export interface ServiceHost {
+  readonly credential: string;
+  readonly maxFrameBytes: number;
+  readonly log: Logger;
+  register(session: ClientSession): string;
+  unregister(session: ClientSession, cancelledTasks: number): void;
+  describe(): { serviceId: string; profile: string; backend: string; retries: number };
+  /** Submits a client's task: arguments and result stay packed. */
+  submit(session: ClientSession, code: ShippedCode, exportName: string | null, args: Uint8Array, options: ResolvedTaskOptions, extra: SubmitExtra): Submission;
+  readyAgents(): string[];
+  status(): { serviceId: string; profile: string; backend: string; pid: number; startedAt: number; agents: AgentRow[]; clients: ClientRow[] };
+  scale(agents: number): Promise<void>;
+  stop(reason: string): Promise<void>;
+}
