@@ -6,12 +6,17 @@
 import { ClustrixError } from '../coordinator/errors.js';
 import { UsageError } from './args.js';
 import { Exit, type Command } from './command.js';
+import { bench } from './commands/bench.js';
 import { down } from './commands/down.js';
+import { init } from './commands/init.js';
+import { jobs } from './commands/jobs.js';
+import { logs } from './commands/logs.js';
+import { run } from './commands/run.js';
 import { status } from './commands/status.js';
 import { up } from './commands/up.js';
 import { fail, out } from './output.js';
 
-const COMMANDS: readonly Command[] = [up, down, status];
+const COMMANDS: readonly Command[] = [init, up, down, status, jobs, logs, run, bench];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

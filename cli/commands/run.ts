@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { parseArgs, stringFlag, UsageError } from '../args.js';
+import { Exit, type Command } from '../command.js';
+import { fail } from '../output.js';
+
+export const run: Command = {
+  name: 'run',
+  summary: "run a script whose Cluster.connect() attaches to a profile's service",
+  help: `Usage: clustrix run [-p profile] <file.ts|file.mjs> [args...]
+
+Runs a script with Cluster.connect() preset to the pool of \`clustrix up <profile>\`
+(CLUSTRIX_PROFILE is set for it). TypeScript is compiled with esbuild first (imports of packages
+stay imports). The exit code is the script's.
+
+Options:
+  -p, --profile <name>   the service to attach to (default: the one running)`,
+  async run(argv) {
+    const args = parseArgs(argv, { valued: ['profile'], boolean: ['help'], aliases: { p: 'profile' } }, true);
+    const [file, ...rest] = args.positionals;
+    if (file === undefined) throw new UsageError('run needs a script');
+    const path = resolve(file);
+    if (!existsSync(path)) {
+      fail(`no such file: ${path}`);
+      return Exit.failed;
+    }
+    let entry = path;
+    let temp: string | null = null;
+    if (/\.(ts|mts|cts|tsx)$/.test(path)) {
+      // Next to the script, so its imports of packages and import.meta.url resolve as they would.
+      temp = join(dirname(path), `.${basename(path).replace(/\.[^.]+$/, '')}.clustrix-run-${process.pid}.mjs`);
+      await build({ entryPoints: [path], outfile: temp, bundle: true, packages: 'external', format: 'esm', platform: 'node', target: 'node20', sourcemap: 'inline', logLevel: 'error' });
+      entry = temp;
+    }
+    const profile = stringFlag(args, 'profile');
+    const env = { ...process.env, ...(profile ? { CLUSTRIX_PROFILE: profile } : {}) };
+    try {
+      return await new Promise<number>((done) => {
+        const child = spawn(process.execPath, ['--enable-source-maps', entry, ...rest], { stdio: 'inherit', env });
+        const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
+        process.on('SIGINT', forward);
+        process.on('SIGTERM', forward);
+        child.on('exit', (code, signal) => done(code ?? (signal === 'SIGINT' ? 130 : Exit.failed)));
+      });
+    } finally {
+      if (temp) rmSync(temp, { force: true });
+    }
+  },
+};
