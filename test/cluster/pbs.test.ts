@@ -8,7 +8,7 @@ describe.skipIf(skipCluster)('cluster tier', () => {
     options: { backend: 'pbs', ssh, binDir: pbsBinDir, resources: { cpusPerTask: 1, time: '00:10:00' } },
     kill: (job) => `${pbsBinDir}/qdel ${job}`,
     // The wrappers run on SLURM: its queue is the truth.
-    queue: 'squeue -h -u testuser',
+    alive: (jobs) => `squeue -h -o %i -j ${jobs.join(',')} 2>/dev/null || true`,
     rejected: { resources: { cpusPerTask: 512 } },
   });
 });

@@ -7,7 +7,7 @@ describe.skipIf(skipCluster)('cluster tier', () => {
     name: 'sge',
     options: { backend: 'sge', ssh, resources: { cpusPerTask: 1, time: '00:10:00' } },
     kill: (job) => `qdel ${job}`,
-    queue: 'qstat -u testuser',
+    alive: (jobs) => `for j in ${jobs.join(' ')}; do qstat -j $j >/dev/null 2>&1 && echo $j; done; true`,
     rejected: { resources: { cpusPerTask: 512 } },
   });
 });

@@ -7,7 +7,7 @@ describe.skipIf(skipCluster)('cluster tier', () => {
     name: 'slurm',
     options: { backend: 'slurm', ssh, resources: { cpusPerTask: 1, time: '00:10:00' }, remoteDir: '~/clustrix dir/with space' },
     kill: (job) => `scancel ${job}`,
-    queue: 'squeue -h -u testuser',
+    alive: (jobs) => `squeue -h -o %i -j ${jobs.join(',')} 2>/dev/null || true`,
     rejected: { resources: { cpusPerTask: 512 } },
   });
 });

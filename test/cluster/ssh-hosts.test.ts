@@ -8,6 +8,6 @@ describe.skipIf(skipCluster)('cluster tier', () => {
     options: { backend: 'ssh', hosts: [ssh], slots: 1 },
     // An agent's job id is `<host>:<pid>`: kill its process group as its owner would.
     kill: (job) => `/bin/kill -KILL -- -${job.split(':').pop()}`,
-    queue: "pgrep -u testuser -f 'agent[.]mjs' || true",
+    alive: (jobs) => `for p in ${jobs.map((j) => j.split(':').pop()).join(' ')}; do [ -d /proc/$p ] && ! grep -q '^State:.*Z' /proc/$p/status && echo $p; done; true`,
   });
 });
