@@ -58,6 +58,7 @@ export class Agent {
     });
     this.connection = new CoordinatorConnection(config, {
       hello: () => this.hello(),
+      busy: () => this.pool.queued > 0,
       connected: (welcome) => {
         this.agentId = welcome.agentId;
       },

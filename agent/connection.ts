@@ -8,6 +8,8 @@ import type { AgentConfig } from './config.js';
 
 export interface ConnectionHandlers {
   hello(): Hello;
+  /** True while tasks wait in this agent's queues (results are then sent in batches). */
+  busy(): boolean;
   /** Messages after the welcome, in order. */
   messages(messages: CoordinatorMessage[]): void;
   connected(welcome: Welcome): void;
@@ -54,7 +56,9 @@ export class CoordinatorConnection {
     if (!this.flushQueued) {
       this.flushQueued = true;
       // One frame per turn of the event loop carries every result that finished in it.
-      queueMicrotask(this.flush);
+      // With work still queued here more results follow shortly: send them together.
+      if (this.handlers.busy()) setImmediate(this.flush);
+      else queueMicrotask(this.flush);
     }
   }
 

@@ -68,6 +68,11 @@ export class WorkerPool {
     return n;
   }
 
+  /** Jobs waiting for a thread (not yet handed to one). */
+  get queued(): number {
+    return this.queue.length;
+  }
+
   submit(job: PoolJob): void {
     this.queue.push(job);
     this.pump();
