@@ -34,7 +34,8 @@ export function markdown(run) {
   const m = run.env.machine;
   L.push('# clustrix benchmarks');
   L.push('');
-  L.push(`Run ${run.startedAt} · ${run.quick ? '**quick mode (BENCH_QUICK=1): not comparable with full runs**' : 'full mode'} · ${(run.durationMs / 1000).toFixed(0)} s · ` +
+  const which = run.fullRun ? 'all rows' : `rows: ${run.rows.map((r) => r.id).join(', ')}`;
+  L.push(`Run ${run.startedAt} · ${run.quick ? '**quick mode (BENCH_QUICK=1): not comparable with full runs**' : 'full mode'}, ${which} · ${(run.durationMs / 1000).toFixed(0)} s · ` +
     `commit ${run.env.git.commit ?? '?'}${run.env.git.uncommittedCoreFiles ? ` + ${run.env.git.uncommittedCoreFiles} uncommitted core files` : ''}` +
     `${run.env.git.build ? ` (build of a clean checkout: ${run.env.git.build})` : ''}`);
   L.push('');
