@@ -1,16 +1,8 @@
 import { agentEntryPath } from './agent-path.js';
-import { detectAdvertiseHost, detectRelayHost, openTunnel, type Tunnel } from './connect/index.js';
-import { ConfigError } from './errors.js';
-import { PbsLauncher, SgeLauncher, SlurmLauncher, SshHostsLauncher, cacheAgentBundle, type EnsureAgent } from './launchers/batch/index.js';
-import { KubernetesLauncher } from './launchers/kubernetes/index.js';
 import type { AgentConnectInfo, Launcher } from './launchers/launcher.js';
 import { LocalLauncher } from './launchers/local.js';
-import { LocalShell } from './launchers/local-shell.js';
-import type { RemoteShell } from './launchers/remote-shell.js';
 import type { Logger } from './logger.js';
 import type { ResolvedClusterOptions } from './options.js';
-import { resolveRemoteNode } from './remote-node.js';
-import { ensureCached, SshShell, type SshOptions } from './ssh/index.js';
 
 /** Everything a backend needs at run time, and what to release when the cluster closes. */
 export interface Backend {
@@ -32,132 +24,31 @@ export interface BackendContext {
   log: Logger;
 }
 
-/** Builds the launcher of `options.backend` and works out the address agents dial. */
-export async function createBackend(options: ResolvedClusterOptions, context: BackendContext): Promise<Backend> {
-  const shells: RemoteShell[] = [];
-  let tunnel: Tunnel | null = null;
-  const release = async (): Promise<void> => {
-    await tunnel?.close().catch((err: unknown) => context.log.warn(`closing the tunnel: ${(err as Error).message}`));
-    await Promise.all(shells.map((s) => s.close().catch(() => undefined)));
+/** Settings every agent gets, whatever starts it (no secrets among them). */
+export function agentEnv(options: ResolvedClusterOptions): Record<string, string> {
+  return {
+    CLUSTRIX_GRACE_MS: String(options.agentGraceMs),
+    CLUSTRIX_INLINE_CONCURRENCY: String(options.inlineConcurrency),
+    CLUSTRIX_MAX_FRAME_BYTES: String(options.maxFrameBytes),
   };
-  try {
-    const agentBundle = agentEntryPath();
-    const baseEnv = {
-      CLUSTRIX_GRACE_MS: String(options.agentGraceMs),
-      CLUSTRIX_INLINE_CONCURRENCY: String(options.inlineConcurrency),
-      CLUSTRIX_MAX_FRAME_BYTES: String(options.maxFrameBytes),
-    };
-    if (options.backend === 'local') {
-      const url = `${context.scheme}://${formatHost(options.advertiseHost ?? '127.0.0.1')}:${context.port}`;
-      return {
-        launcher: new LocalLauncher({ agentEntry: agentBundle, env: baseEnv }),
-        connect: { url, token: context.token, certFingerprint: context.certFingerprint },
-        slotsFor: (i) => options.slots[i % options.slots.length],
-        release,
-      };
-    }
-
-    const cacheDir = `${options.remoteDir.replace(/\/+$/, '')}/cache`;
-    const ensureAgent: EnsureAgent = async (shell) =>
-      shell instanceof SshShell ? (await ensureCached(shell, agentBundle, { cacheDir, name: 'agent.mjs' })).path : cacheAgentBundle(agentBundle, { cacheDir })(shell);
-    const slotsFor = (): number | undefined => options.slots[0] ?? options.resources?.cpusPerTask;
-    // Agent settings travel as plain exports before the user's setup lines (no secrets among them).
-    const exports = Object.entries(baseEnv).map(([k, v]) => `export ${k}=${v}`);
-    const common = { ensureAgent, clusterId: context.clusterId, remoteDir: options.remoteDir, setup: [...exports, ...options.setup], jobName: options.jobName };
-
-    // The login node (or the first plain host): where scheduler commands, the node check and the tunnel run.
-    let login: RemoteShell;
-    let hostShells: RemoteShell[] = [];
-    if (options.backend === 'ssh') {
-      if (options.hosts.length === 0) throw new ConfigError("backend 'ssh' needs `hosts`: the machines agents start on");
-      hostShells = await Promise.all(options.hosts.map((h) => SshShell.connect(hostOptions(h))));
-      shells.push(...hostShells);
-      login = hostShells[0]!;
-    } else if (options.backend === 'kubernetes') {
-      login = new LocalShell();
-    } else {
-      login = options.ssh ? await SshShell.connect(options.ssh) : new LocalShell();
-      shells.push(login);
-    }
-
-    const connect = await connectInfo(options, context, login, (t) => (tunnel = t), ensureAgent);
-    if (options.backend === 'kubernetes') {
-      return { launcher: new KubernetesLauncher({ ...options.kubernetes, connectUrl: connect.url, clusterName: context.clusterId }), connect, slotsFor, release };
-    }
-
-    const node = await resolveRemoteNode(login, { node: options.node, setup: options.setup, uploadNode: options.uploadNode, cacheDir });
-    let launcher: Launcher;
-    switch (options.backend) {
-      case 'ssh':
-        launcher = new SshHostsLauncher({
-          ...common,
-          node,
-          hosts: hostShells.map((shell, i) => ({ shell, maxAgents: maxAgentsOf(options.hosts[i]) })),
-        });
-        break;
-      case 'slurm':
-        launcher = new SlurmLauncher({ ...common, node, shell: login, binDir: options.binDir, resources: options.resources, ...options.slurm });
-        break;
-      case 'pbs':
-        launcher = new PbsLauncher({ ...common, node, shell: login, binDir: options.binDir, resources: options.resources, ...options.pbs });
-        break;
-      case 'sge':
-        launcher = new SgeLauncher({ ...common, node, shell: login, binDir: options.binDir, resources: options.resources, ...options.sge });
-        break;
-    }
-    return { launcher, connect, slotsFor, release };
-  } catch (err) {
-    await release();
-    throw err;
-  }
 }
 
-async function connectInfo(
-  options: ResolvedClusterOptions,
-  context: BackendContext,
-  login: RemoteShell,
-  keepTunnel: (t: Tunnel) => void,
-  ensureAgent: EnsureAgent,
-): Promise<AgentConnectInfo> {
-  const base = { token: context.token, certFingerprint: context.certFingerprint };
-  if (options.connect === 'direct') {
-    const host = options.advertiseHost ?? (login instanceof SshShell ? await detectAdvertiseHost(login.connection.target.host, login.connection.target.port) : '127.0.0.1');
-    return { ...base, url: `${context.scheme}://${formatHost(host)}:${context.port}` };
+/**
+ * Builds the launcher of `options.backend` and works out the address agents dial. Remote backends
+ * are loaded only when used: ssh2 and the Kubernetes client cost a local cluster nothing.
+ */
+export async function createBackend(options: ResolvedClusterOptions, context: BackendContext): Promise<Backend> {
+  if (options.backend !== 'local') {
+    const { createRemoteBackend } = await import('./remote-backends.js');
+    return createRemoteBackend(options, context);
   }
-  if (!(login instanceof SshShell)) {
-    throw new ConfigError("connect: 'tunnel' needs an SSH connection to the login node (`ssh`, or `hosts` for the ssh backend)");
-  }
-  const agentPath = await ensureAgent(login);
-  const node = await resolveRemoteNode(login, { node: options.node, setup: options.setup, uploadNode: options.uploadNode, cacheDir: `${options.remoteDir}/cache` });
-  const tunnel = await openTunnel({
-    connection: login.connection,
-    localPort: context.port,
-    relayHost: options.relayHost ?? (await detectRelayHost(login.connection)),
-    agentPath,
-    node,
-    setup: options.setup,
-    remoteDir: options.remoteDir,
-    scheme: context.scheme,
-  });
-  keepTunnel(tunnel);
-  const url = tunnel.url;
-  context.log.info(`agents connect through the tunnel at ${url}`);
-  return { ...base, url };
-}
-
-function hostOptions(host: ResolvedClusterOptions['hosts'][number]): SshOptions {
-  if (typeof host !== 'string') {
-    const { maxAgents: _maxAgents, ...rest } = host;
-    return rest;
-  }
-  // `user@host:port`, or an ssh_config alias.
-  const m = /^(?:([^@]+)@)?([^:]+)(?::(\d+))?$/.exec(host);
-  if (!m) throw new ConfigError(`hosts entry ${JSON.stringify(host)} is not 'host', 'user@host' or 'user@host:port'`);
-  return { host: m[2]!, ...(m[1] ? { user: m[1] } : {}), ...(m[3] ? { port: Number(m[3]) } : {}) };
-}
-
-function maxAgentsOf(host: ResolvedClusterOptions['hosts'][number] | undefined): number | undefined {
-  return typeof host === 'object' ? host.maxAgents : undefined;
+  const url = `${context.scheme}://${formatHost(options.advertiseHost ?? '127.0.0.1')}:${context.port}`;
+  return {
+    launcher: new LocalLauncher({ agentEntry: agentEntryPath(), env: agentEnv(options) }),
+    connect: { url, token: context.token, certFingerprint: context.certFingerprint },
+    slotsFor: (i) => options.slots[i % options.slots.length],
+    release: async () => undefined,
+  };
 }
 
 export function formatHost(host: string): string {

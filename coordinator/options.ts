@@ -79,7 +79,7 @@ export interface ClusterOptions {
   agentGraceMs?: number;
   /** How long start() and scale() wait for agents to connect, ms. @default 60000 */
   startTimeoutMs?: number;
-  /** Most tasks queued on one agent per slot beyond the running one. @default 32 */
+  /** Most tasks queued on one agent per slot beyond the running one. @default 128 */
   maxPipelinePerSlot?: number;
   /** Largest WebSocket frame, bytes. @default 256 MiB */
   maxFrameBytes?: number;
@@ -186,7 +186,7 @@ export function resolveClusterOptions(options: ClusterOptions = {}, cores = os.a
     heartbeatMs: int(options.heartbeatMs, 'heartbeatMs', 50, 5_000),
     agentGraceMs: int(options.agentGraceMs, 'agentGraceMs', 100, 60_000),
     startTimeoutMs: int(options.startTimeoutMs, 'startTimeoutMs', 100, 60_000),
-    maxPipelinePerSlot: int(options.maxPipelinePerSlot, 'maxPipelinePerSlot', 0, 32),
+    maxPipelinePerSlot: int(options.maxPipelinePerSlot, 'maxPipelinePerSlot', 0, 128),
     maxFrameBytes: int(options.maxFrameBytes, 'maxFrameBytes', 1024, DEFAULT_MAX_FRAME_BYTES),
     inlineConcurrency: int(options.inlineConcurrency, 'inlineConcurrency', 1, 64),
     onLog: options.onLog ?? null,
