@@ -7,6 +7,7 @@ import { ClustrixError } from '../coordinator/errors.js';
 import { UsageError } from './args.js';
 import { Exit, type Command } from './command.js';
 import { bench } from './commands/bench.js';
+import { check } from './commands/check.js';
 import { down } from './commands/down.js';
 import { init } from './commands/init.js';
 import { jobs } from './commands/jobs.js';
@@ -16,7 +17,7 @@ import { status } from './commands/status.js';
 import { up } from './commands/up.js';
 import { fail, out } from './output.js';
 
-const COMMANDS: readonly Command[] = [init, up, down, status, jobs, logs, run, bench];
+const COMMANDS: readonly Command[] = [init, check, up, down, status, jobs, logs, run, bench];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
