@@ -16,17 +16,37 @@ export function encodeFrame(messages: readonly (AgentMessage | CoordinatorMessag
   return envelope.pack(messages);
 }
 
+/** The same framing for any other clustrix protocol's messages. */
+export function encodeMessages(messages: readonly object[]): Buffer {
+  return envelope.pack(messages);
+}
+
 /** Decodes and validates a frame an agent sent. Throws {@link ProtocolError}, never anything else. */
 export function decodeAgentFrame(data: Uint8Array, maxFrameBytes: number): AgentMessage[] {
-  return decodeFrame(data, maxFrameBytes, AgentMessage, 'agent');
+  return decodeFrame(data, maxFrameBytes, AgentMessage, 'agent', HANDSHAKE);
 }
 
 /** Decodes and validates a frame a coordinator sent. Throws {@link ProtocolError}, never anything else. */
 export function decodeCoordinatorFrame(data: Uint8Array, maxFrameBytes: number): CoordinatorMessage[] {
-  return decodeFrame(data, maxFrameBytes, CoordinatorMessage, 'coordinator');
+  return decodeFrame(data, maxFrameBytes, CoordinatorMessage, 'coordinator', HANDSHAKE);
 }
 
-function decodeFrame<T>(data: Uint8Array, maxFrameBytes: number, schema: z.ZodType<T>, from: string): T[] {
+/** Message types whose `protocol` field is checked before the schema: they open a connection. */
+export interface HandshakeCheck {
+  types: ReadonlySet<string>;
+  hint: string;
+}
+
+const HANDSHAKE: HandshakeCheck = {
+  types: new Set(['hello', 'welcome']),
+  hint: 'run the same clustrix version on the coordinator and the agents',
+};
+
+/**
+ * Decodes a frame (a msgpack array of messages) and validates each message against `schema`.
+ * Shared by every clustrix WebSocket protocol. Throws {@link ProtocolError}, never anything else.
+ */
+export function decodeFrame<T>(data: Uint8Array, maxFrameBytes: number, schema: z.ZodType<T>, from: string, handshake: HandshakeCheck): T[] {
   if (!(data instanceof Uint8Array)) {
     throw new ProtocolError(`a ${from} frame must be binary msgpack, got ${typeof data}`, CloseCode.protocolError);
   }
@@ -49,7 +69,7 @@ function decodeFrame<T>(data: Uint8Array, maxFrameBytes: number, schema: z.ZodTy
   const out: T[] = new Array<T>(raw.length);
   for (let i = 0; i < raw.length; i++) {
     const item: unknown = raw[i];
-    checkVersion(item, from);
+    checkVersion(item, from, handshake);
     const parsed = schema.safeParse(item);
     if (!parsed.success) {
       const kind = typeof item === 'object' && item !== null && 'type' in item ? describe((item as { type: unknown }).type) : '?';
@@ -64,14 +84,14 @@ function decodeFrame<T>(data: Uint8Array, maxFrameBytes: number, schema: z.ZodTy
 
 // The version is checked before the schema: a peer of another version may have another schema, and
 // the user must learn about the version, not about a field it renamed.
-function checkVersion(item: unknown, from: string): void {
+function checkVersion(item: unknown, from: string, handshake: HandshakeCheck): void {
   if (typeof item !== 'object' || item === null) return;
   const { type, protocol } = item as { type?: unknown; protocol?: unknown };
-  if ((type === 'hello' || type === 'welcome') && protocol !== PROTOCOL_VERSION) {
+  if (typeof type === 'string' && handshake.types.has(type) && protocol !== PROTOCOL_VERSION) {
     throw new ProtocolError(
       `the ${from} speaks protocol version ${describe(protocol)}, this side speaks version ${PROTOCOL_VERSION}`,
       CloseCode.versionMismatch,
-      { code: 'PROTOCOL_VERSION_MISMATCH', hint: 'run the same clustrix version on the coordinator and the agents' },
+      { code: 'PROTOCOL_VERSION_MISMATCH', hint: handshake.hint },
     );
   }
 }
