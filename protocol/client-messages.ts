@@ -86,8 +86,84 @@ export const FollowLogs = z.object({
 });
 export type FollowLogs = z.infer<typeof FollowLogs>;
 
+/** Actor options as they cross the wire (validated and defaulted by the client, checked again by the service). */
+export const WireActorOptions = z.object({
+  name: z.string().min(1).max(200).nullable(),
+  maxRestarts: z.number().int().nonnegative(),
+  maxConcurrency: z.number().int().positive(),
+  agent: z.string().min(1).max(200).nullable(),
+  getIfExists: z.boolean(),
+  timeoutMs: z.number().int().positive().nullable(),
+});
+export type WireActorOptions = z.infer<typeof WireActorOptions>;
+
+/**
+ * Constructs an actor on the service's pool; answered by `actors-reply` (one row) or `task-failed`.
+ * Unnamed actors belong to this connection: the service kills them when it closes. Named ones stay.
+ */
+export const ClientActorCreate = z.object({
+  type: z.literal('actor-create'),
+  id: Id,
+  /** Hash of a ClientCode sent earlier on this connection (a class's source, or a module). */
+  code: Id,
+  /** For modules: the exported class. */
+  export: z.string().nullable(),
+  /** msgpack (structured) of the constructor's argument list. */
+  args: Bytes,
+  options: WireActorOptions,
+});
+export type ClientActorCreate = z.infer<typeof ClientActorCreate>;
+
+/** Calls a method of an actor this connection holds a handle to; answered by `task-done` or `task-failed`. */
+export const ClientActorCall = z.object({
+  type: z.literal('actor-call'),
+  id: Id,
+  actorId: Id,
+  method: z.string().min(1).max(256),
+  args: Bytes,
+});
+export type ClientActorCall = z.infer<typeof ClientActorCall>;
+
+/** Ends an actor; answered by `ack` (also when it was dead already). */
+export const ClientActorKill = z.object({
+  type: z.literal('actor-kill'),
+  id: Id,
+  actorId: Id,
+});
+export type ClientActorKill = z.infer<typeof ClientActorKill>;
+
+/** Looks up a live named actor; answered by `actors-reply` with zero or one row. */
+export const ClientActorGet = z.object({
+  type: z.literal('actor-get'),
+  id: Id,
+  name: z.string().min(1).max(200),
+});
+export type ClientActorGet = z.infer<typeof ClientActorGet>;
+
+/** Lists every actor of the service, live or dead; answered by `actors-reply`. */
+export const ClientActorList = z.object({
+  type: z.literal('actor-list'),
+  id: Id,
+});
+export type ClientActorList = z.infer<typeof ClientActorList>;
+
 /** Everything a client sends to a service. */
-export const ClientMessage = z.discriminatedUnion('type', [ClientHello, ClientCode, Submit, Broadcast, CancelTask, StatusRequest, ScaleRequest, StopRequest, FollowLogs]);
+export const ClientMessage = z.discriminatedUnion('type', [
+  ClientHello,
+  ClientCode,
+  Submit,
+  Broadcast,
+  CancelTask,
+  StatusRequest,
+  ScaleRequest,
+  StopRequest,
+  FollowLogs,
+  ClientActorCreate,
+  ClientActorCall,
+  ClientActorKill,
+  ClientActorGet,
+  ClientActorList,
+]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
 // ---- service → client ------------------------------------------------------------------------
@@ -203,6 +279,37 @@ export const ServiceClosing = z.object({
 });
 export type ServiceClosing = z.infer<typeof ServiceClosing>;
 
+export const ActorState = z.enum(['starting', 'alive', 'restarting', 'dead']);
+
+/** One actor, as `actors()` lists it. */
+export const ActorRow = z.object({
+  id: z.string(),
+  name: z.string().nullable(),
+  className: z.string(),
+  agentId: z.string().nullable(),
+  state: ActorState,
+  callsServed: z.number(),
+  restarts: z.number(),
+});
+export type ActorRow = z.infer<typeof ActorRow>;
+
+/** The answer to `actor-create` (the new actor), `actor-get` (none or one) and `actor-list` (all). */
+export const ActorsReply = z.object({
+  type: z.literal('actors-reply'),
+  id: Id,
+  actors: z.array(ActorRow),
+});
+export type ActorsReply = z.infer<typeof ActorsReply>;
+
+/** Pushed when an actor this client holds a handle to changes state (restarting, alive again, dead). */
+export const ActorUpdate = z.object({
+  type: z.literal('actor-update'),
+  actorId: Id,
+  state: ActorState,
+  restarts: z.number().int().nonnegative(),
+});
+export type ActorUpdate = z.infer<typeof ActorUpdate>;
+
 /** Everything a service sends to a client. */
-export const ServiceMessage = z.discriminatedUnion('type', [ClientWelcome, TaskDone, BroadcastDone, TaskFailed, TaskLog, StatusReply, Ack, ServiceClosing]);
+export const ServiceMessage = z.discriminatedUnion('type', [ClientWelcome, TaskDone, BroadcastDone, TaskFailed, TaskLog, StatusReply, Ack, ServiceClosing, ActorsReply, ActorUpdate]);
 export type ServiceMessage = z.infer<typeof ServiceMessage>;

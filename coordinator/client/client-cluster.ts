@@ -1,8 +1,9 @@
 import { basename } from 'node:path';
 import type { StatusReply } from '../../protocol/client-messages.js';
 import type { AgentInfo, TaskModule } from '../cluster.js';
-import { bundleModule } from '../code/index.js';
-import { makeClassRef } from '../actors/index.js';
+import { isClassRef, makeClassRef, resolveActorOptions, type ActorHandle, type ActorInfo, type ActorOptions, type ClassRef } from '../actors/index.js';
+import { bundleModule, captureClass, type ShippableClass } from '../code/index.js';
+import { ClientActors } from './client-actors.js';
 import { ClusterClosedError, ConfigError } from '../errors.js';
 import { streamCall, type MapOptions, type StreamResult } from '../fan-out.js';
 import { dedupLogs, printLog, type LogEntry } from '../logs.js';
@@ -11,21 +12,27 @@ import { codeOf, makeTaskRef, type Runnable } from '../task-ref.js';
 import { ServiceConnection } from './connection.js';
 import { resolveAddress, type ConnectOptions } from './address.js';
 
+type Instance<C> = C extends abstract new (...args: never[]) => infer I ? I : never;
+type CtorArgs<C> = C extends abstract new (...args: infer A) => unknown ? A : never;
+
 /**
  * A program attached to a clustrix service (`clustrix up`) with `Cluster.connect()`: the task API
  * of an embedded cluster, run on the service's warm pool. Closing it cancels this client's tasks
- * and leaves the pool (and other clients) alone.
+ * and leaves the pool (and other clients) alone, and kills its unnamed actors.
  */
 export class ClusterClient {
   private latest: StatusReply | null = null;
   private closed = false;
+  private readonly actorBackend: ClientActors;
 
   private constructor(
     private readonly conn: ServiceConnection,
     /** The profile of the service this client is attached to. */
     readonly profile: string,
     private readonly flushLogs: () => void,
-  ) {}
+  ) {
+    this.actorBackend = new ClientActors(conn);
+  }
 
   static async connect(options?: ConnectOptions): Promise<ClusterClient> {
     const target = resolveAddress(options);
@@ -44,6 +51,7 @@ export class ClusterClient {
       status: (s) => {
         if (ref.client) ref.client.latest = s;
       },
+      actorUpdate: (u) => ref.client?.actorBackend.onUpdate(u),
     });
     const client = new ClusterClient(conn, conn.welcome.profile, dedup?.flush ?? (() => undefined));
     ref.client = client;
@@ -88,6 +96,34 @@ export class ClusterClient {
     if (this.closed) throw new ClusterClosedError('this client was closed');
     const { code, exportName } = codeOf(fn);
     return (await this.conn.broadcast(code, exportName, args, resolveTaskOptions(undefined, { retries: 0 }))) as Awaited<R>[];
+  }
+
+  /**
+   * Constructs an actor on the service's pool; resolves with its handle once the constructor has run.
+   * An unnamed actor belongs to this client: the service kills it when the client closes or
+   * disconnects. A named one stays, for `getActor(name)` from any client, until it is killed.
+   */
+  async actor<C extends ShippableClass>(cls: C | ClassRef<C>, options?: ActorOptions<CtorArgs<C>>): Promise<ActorHandle<Instance<C>>> {
+    if (this.closed) throw new ClusterClosedError('this client was closed');
+    const resolved = resolveActorOptions(options as ActorOptions | undefined);
+    if (isClassRef(cls)) return (await this.actorBackend.create(cls.code, cls.exportName, resolved)) as ActorHandle<Instance<C>>;
+    if (typeof cls !== 'function') throw new TypeError('cluster.actor needs a class, or a module class from tasks.cls(name)');
+    const captured = captureClass(cls);
+    const code = { hash: captured.hash, kind: 'function' as const, source: captured.source, name: captured.name || 'anonymous class' };
+    return (await this.actorBackend.create(code, null, resolved)) as ActorHandle<Instance<C>>;
+  }
+
+  /** The live actor registered under `name` on the service (by any client), if any. */
+  async getActor<T = unknown>(name: string): Promise<ActorHandle<T> | undefined> {
+    if (this.closed) throw new ClusterClosedError('this client was closed');
+    if (typeof name !== 'string' || name.length === 0) throw new TypeError('getActor needs a non-empty name');
+    return (await this.actorBackend.get(name)) as ActorHandle<T> | undefined;
+  }
+
+  /** Every actor of the service (of every client), live or dead. */
+  async actors(): Promise<ActorInfo[]> {
+    if (this.closed) throw new ClusterClosedError('this client was closed');
+    return this.actorBackend.list();
   }
 
   /** Bundles a TS/JS module with its imports here; the service ships it to its agents once. */
@@ -140,6 +176,7 @@ export class ClusterClient {
     if (!this.closed) {
       this.closed = true;
       this.conn.close();
+      this.actorBackend.onClosed();
       this.flushLogs();
     }
     return Promise.resolve();

@@ -1,6 +1,6 @@
 import { nanoid } from 'nanoid';
 import WebSocket from 'ws';
-import type { BroadcastDone, ClientMessage, ServiceMessage, StatusReply, TaskDone } from '../../protocol/client-messages.js';
+import type { ActorUpdate, BroadcastDone, ClientMessage, ServiceMessage, StatusReply, TaskDone } from '../../protocol/client-messages.js';
 import { decodeServiceFrame, encodeClientFrame } from '../../protocol/client-codec.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import { packValue, unpackValue } from '../../protocol/values.js';
@@ -19,7 +19,12 @@ interface Pending {
 export interface ConnectionEvents {
   log(entry: LogEntry): void;
   status(status: StatusReply): void;
+  /** An actor this client holds a handle to changed state. */
+  actorUpdate?(update: ActorUpdate): void;
 }
+
+/** Requests answered by `status-reply`, `ack`, `actors-reply`, `task-done` or `task-failed`. */
+export type ServiceRequest = Extract<ClientMessage, { type: 'status' | 'scale' | 'stop' | 'follow-logs' | 'actor-create' | 'actor-call' | 'actor-kill' | 'actor-get' | 'actor-list' }>;
 
 /**
  * A client's connection to a clustrix service: batched frames, its tasks in flight by id, the code
@@ -98,10 +103,11 @@ export class ServiceConnection implements TaskSubmitter {
     }).result as Promise<unknown[]>;
   }
 
-  /** Sends a request and resolves with its answer (`status-reply` or `ack`). */
-  request(message: Extract<ClientMessage, { type: 'status' | 'scale' | 'stop' | 'follow-logs' }>): Promise<ServiceMessage> {
+  /** Sends a request (after `code`, if the service does not hold it yet) and resolves with its answer. */
+  request(message: ServiceRequest, code?: ShippedCode): Promise<ServiceMessage> {
     return new Promise((resolve, reject) => {
       if (this.lostWith) return reject(this.lostWith);
+      if (code) this.shipCode(code);
       this.pending.set(message.id, {
         settle: (m, error) => {
           this.pending.delete(message.id);
@@ -195,7 +201,11 @@ export class ServiceConnection implements TaskSubmitter {
         case 'broadcast-done':
         case 'task-failed':
         case 'ack':
+        case 'actors-reply':
           this.pending.get(m.id)?.settle(m);
+          break;
+        case 'actor-update':
+          this.events.actorUpdate?.(m);
           break;
         case 'status-reply':
           this.events.status(m);

@@ -1,6 +1,6 @@
 import type { WireError } from '../../protocol/client-messages.js';
 import type { RemoteErrorInfo } from '../../protocol/common.js';
-import { ActorDiedError, AgentLostError, CancelledError, ClusterClosedError, ClustrixError, RemoteError, TimeoutError } from '../errors.js';
+import { ActorDiedError, AgentLostError, CancelledError, ClusterClosedError, ClustrixError, ConfigError, RemoteError, TimeoutError } from '../errors.js';
 
 /** A typed error as it goes to a client. */
 export function toWireError(err: unknown): WireError {
@@ -14,7 +14,8 @@ export function toWireError(err: unknown): WireError {
   if (err.hint) out.hint = err.hint;
   if (err instanceof RemoteError) {
     out.remote = remoteInfo(err);
-    const m = /\(task (\S+) on agent (\S+)\)$/.exec(message);
+    // An actor call's "task" is `Class.method on actor <id>`: it has spaces.
+    const m = /\(task (.+) on agent (\S+)\)$/.exec(message);
     if (m) {
       out.taskId = m[1];
       out.agentId = m[2];
@@ -51,6 +52,8 @@ export function fromWireError(w: WireError): ClustrixError {
       return new ActorDiedError(w.message, w.actorId ?? '?', hinted);
     case 'CLUSTER_CLOSED':
       return new ClusterClosedError(w.message);
+    case 'CONFIG_INVALID':
+      return new ConfigError(w.message, hinted);
     default:
       break;
   }

@@ -1,16 +1,28 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type WebSocket from 'ws';
-import type { ClientMessage, ServiceMessage } from '../../protocol/client-messages.js';
+import type { ActorRow, ClientActorCreate, ClientMessage, ServiceMessage } from '../../protocol/client-messages.js';
 import { decodeClientFrame, encodeClientFrame } from '../../protocol/client-codec.js';
 import { ProtocolError } from '../../protocol/errors.js';
+import { packValue, unpackValue } from '../../protocol/values.js';
 import { CloseCode, PROTOCOL_VERSION } from '../../protocol/version.js';
+import type { ActorHandle, ActorOptions, ActorState } from '../actors/index.js';
 import { toWireError } from '../client/wire-errors.js';
-import { CancelledError, ClustrixError } from '../errors.js';
+import { ActorDiedError, CancelledError, ClustrixError } from '../errors.js';
 import type { Submission } from '../submit.js';
 import type { ShippedCode } from '../task.js';
 import type { ServiceHost } from './service-host.js';
 
 const AUTH_TIMEOUT_MS = 5_000;
+
+/** A handle of the embedded cluster, called with a client's method name and arguments. */
+type AnyActor = ActorHandle<Record<string, (...args: unknown[]) => unknown>>;
+
+/** An actor this client holds a handle to, with the state it was last told. */
+interface HeldActor {
+  handle: AnyActor;
+  state: ActorState;
+  restarts: number;
+}
 
 /**
  * The service's side of one client connection: authenticates it, caches the code it ships, runs
@@ -25,6 +37,10 @@ export class ClientSession {
   readonly tasks = new Map<string, Submission[]>();
   /** Agent (or job) whose every log line this client wants; undefined: none, null: all. */
   follow: string | null | undefined = undefined;
+  /** Actors this client holds handles to (created or looked up), by id. */
+  private readonly held = new Map<string, HeldActor>();
+  /** Unnamed actors this client created: killed when it goes. */
+  private readonly owned = new Set<string>();
   private authed = false;
   private closed = false;
   private readonly code = new Map<string, ShippedCode>();
@@ -142,11 +158,138 @@ export class ClientSession {
         this.follow = m.target;
         this.send({ type: 'ack', id: m.id });
         return;
+      case 'actor-create':
+        this.createActor(m);
+        return;
+      case 'actor-call':
+        this.callActor(m.id, m.actorId, m.method, m.args);
+        return;
+      case 'actor-kill': {
+        const held = this.held.get(m.actorId);
+        this.forget(m.actorId);
+        if (!held) {
+          this.send({ type: 'ack', id: m.id });
+          return;
+        }
+        held.handle.kill().then(
+          () => this.send({ type: 'ack', id: m.id }),
+          (err: unknown) => this.send({ type: 'ack', id: m.id, error: toWireError(err) }),
+        );
+        return;
+      }
+      case 'actor-get': {
+        const handle = this.host.getActor(m.name);
+        this.send({ type: 'actors-reply', id: m.id, actors: handle ? [this.hold(handle as AnyActor, false)] : [] });
+        return;
+      }
+      case 'actor-list':
+        this.send({ type: 'actors-reply', id: m.id, actors: this.host.actors() });
+        return;
       default: {
         const unreachable: never = m;
         throw new Error(`unhandled client message ${JSON.stringify(unreachable)}`);
       }
     }
+  }
+
+  private createActor(m: ClientActorCreate): void {
+    const code = this.codeFor(m.id, m.code);
+    if (!code) return;
+    let args: unknown;
+    try {
+      // Handles among the arguments come back as the service's live handles (and go on as refs).
+      args = unpackValue(m.args);
+      if (!Array.isArray(args)) throw new TypeError('the constructor arguments are not a list');
+    } catch (cause) {
+      this.send({ type: 'task-failed', id: m.id, error: toWireError(new ClustrixError('ARGS_NOT_SERIALIZABLE', `the constructor arguments could not be decoded: ${(cause as Error).message}`)) });
+      return;
+    }
+    const o = m.options;
+    const options: ActorOptions = { args, maxRestarts: o.maxRestarts, maxConcurrency: o.maxConcurrency, getIfExists: o.getIfExists };
+    if (o.name !== null) options.name = o.name;
+    if (o.agent !== null) options.agent = o.agent;
+    if (o.timeoutMs !== null) options.timeoutMs = o.timeoutMs;
+    let created: Promise<ActorHandle>;
+    try {
+      created = this.host.createActor(code, m.export, options);
+    } catch (err) {
+      this.send({ type: 'task-failed', id: m.id, error: toWireError(err) });
+      return;
+    }
+    created.then(
+      (handle) => {
+        // An actor is this client's unless named (a named one outlives it, for other clients).
+        const owned = handle.name === null;
+        if (this.closed) {
+          if (owned) void handle.kill();
+          return;
+        }
+        this.send({ type: 'actors-reply', id: m.id, actors: [this.hold(handle as AnyActor, owned)] });
+      },
+      (err: unknown) => this.send({ type: 'task-failed', id: m.id, error: toWireError(err) }),
+    );
+  }
+
+  private callActor(id: string, actorId: string, method: string, packedArgs: Uint8Array): void {
+    const held = this.held.get(actorId);
+    if (!held) {
+      const error = new ActorDiedError(`actor ${actorId} is dead or was never given to this client (create it, or look it up with getActor)`, actorId);
+      this.send({ type: 'task-failed', id, error: toWireError(error) });
+      return;
+    }
+    let args: unknown;
+    try {
+      args = unpackValue(packedArgs);
+      if (!Array.isArray(args)) throw new TypeError('the arguments are not a list');
+    } catch (cause) {
+      this.send({ type: 'task-failed', id, error: toWireError(new ClustrixError('ARGS_NOT_SERIALIZABLE', `arguments of ${method} could not be decoded: ${(cause as Error).message}`)) });
+      return;
+    }
+    held.handle.call(method, ...(args as unknown[])).then(
+      (value) => {
+        let packed: Uint8Array;
+        try {
+          packed = packValue(value);
+        } catch (cause) {
+          this.send({ type: 'task-failed', id, error: toWireError(new ClustrixError('RESULT_NOT_SERIALIZABLE', `the result of ${method} cannot be sent to the client: ${(cause as Error).message}`)) });
+          return;
+        }
+        this.send({ type: 'task-done', id, value: packed });
+      },
+      (err: unknown) => {
+        this.send({ type: 'task-failed', id, error: toWireError(err) });
+        this.refreshActor(actorId);
+      },
+    );
+  }
+
+  /** Remembers a handle this client now holds; its row for the reply. */
+  private hold(handle: AnyActor, owned: boolean): ActorRow {
+    if (!this.held.has(handle.id)) this.held.set(handle.id, { handle, state: handle.state, restarts: handle.restarts });
+    if (owned) this.owned.add(handle.id);
+    const row = this.host.actors().find((a) => a.id === handle.id);
+    return row ?? { id: handle.id, name: handle.name, className: handle.className, agentId: null, state: handle.state, callsServed: 0, restarts: handle.restarts };
+  }
+
+  private forget(actorId: string): void {
+    this.held.delete(actorId);
+    this.owned.delete(actorId);
+  }
+
+  /** Tells the client about actors it holds whose state changed (the service calls it every second). */
+  refreshActors(): void {
+    for (const actorId of [...this.held.keys()]) this.refreshActor(actorId);
+  }
+
+  private refreshActor(actorId: string): void {
+    const held = this.held.get(actorId);
+    if (!held) return;
+    const { state, restarts } = held.handle;
+    if (state === held.state && restarts === held.restarts) return;
+    held.state = state;
+    held.restarts = restarts;
+    this.send({ type: 'actor-update', actorId, state, restarts });
+    if (state === 'dead') this.forget(actorId);
   }
 
   private codeFor(taskId: string, hash: string): ShippedCode | undefined {
@@ -184,6 +327,17 @@ export class ClientSession {
       }
     }
     this.tasks.clear();
+    // Its unnamed actors go with it; named ones stay for other clients.
+    let killed = 0;
+    for (const actorId of this.owned) {
+      const held = this.held.get(actorId);
+      if (!held || held.handle.state === 'dead') continue;
+      held.handle.kill().catch(() => undefined);
+      killed++;
+    }
+    this.owned.clear();
+    this.held.clear();
+    if (killed) this.host.log.info(`client ${this.id || this.name}: killed ${killed} of its actors`);
     if (this.authed) this.host.unregister(this, n);
   }
 }

@@ -1,4 +1,5 @@
 import type { AgentRow, ClientRow } from '../../protocol/client-messages.js';
+import type { ActorHandle, ActorInfo, ActorOptions } from '../actors/index.js';
 import type { Logger } from '../logger.js';
 import type { Submission, SubmitExtra } from '../submit.js';
 import type { ResolvedTaskOptions } from '../task-options.js';
@@ -16,6 +17,10 @@ export interface ServiceHost {
   /** Submits a client's task: arguments and result stay packed. */
   submit(session: ClientSession, code: ShippedCode, exportName: string | null, args: Uint8Array, options: ResolvedTaskOptions, extra: SubmitExtra): Submission;
   readyAgents(): string[];
+  /** Constructs an actor of a client's shipped class on the pool. */
+  createActor(code: ShippedCode, exportName: string | null, options: ActorOptions): Promise<ActorHandle>;
+  getActor(name: string): ActorHandle | undefined;
+  actors(): ActorInfo[];
   status(): { serviceId: string; profile: string; backend: string; pid: number; startedAt: number; agents: AgentRow[]; clients: ClientRow[] };
   scale(agents: number): Promise<void>;
   stop(reason: string): Promise<void>;

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { nanoid } from 'nanoid';
 import { WebSocketServer } from 'ws';
 import { CloseCode, DEFAULT_MAX_FRAME_BYTES } from '../../protocol/version.js';
+import { makeClassRef, type ActorHandle, type ActorInfo, type ActorOptions } from '../actors/index.js';
 import { Cluster } from '../cluster.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { LogEntry } from '../logs.js';
@@ -137,6 +138,19 @@ export class ClusterService implements ServiceHost {
       .map((a) => a.id);
   }
 
+  createActor(code: ShippedCode, exportName: string | null, options: ActorOptions): Promise<ActorHandle> {
+    // A class shipped as source has no export: the agent ignores the name, which becomes the class's.
+    return this.cluster.actor(makeClassRef(code, exportName ?? code.name), options as ActorOptions<never[]>);
+  }
+
+  getActor(name: string): ActorHandle | undefined {
+    return this.cluster.getActor(name);
+  }
+
+  actors(): ActorInfo[] {
+    return this.cluster.actors();
+  }
+
   status(): ReturnType<ServiceHost['status']> {
     const clients = [...this.sessions].map((s) => {
       let tasks = 0;
@@ -188,6 +202,8 @@ export class ClusterService implements ServiceHost {
 
   private pushAgentsIfChanged(): void {
     const agents = this.cluster.agents();
+    // Actors restart or die without their clients asking: tell the clients that hold them.
+    for (const s of this.sessions) s.refreshActors();
     const key = agents.map((a) => `${a.id}:${a.state}`).join(',');
     if (key === this.agentsKey) return;
     this.agentsKey = key;
