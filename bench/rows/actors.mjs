@@ -10,7 +10,7 @@ export const meta = { id: 'actors', row: 8, title: 'Actor calls (awaited and pip
 
 export async function skip() {
   const { Cluster } = await loadClustrix();
-  if (typeof Cluster.prototype.actor !== 'function') return 'actors are not implemented yet (`cluster.actor` is not a function)';
+  if (typeof Cluster.prototype.actor !== 'function') return 'this clustrix build has no actors (`cluster.actor` is not a function)';
   return null;
 }
 
