@@ -44,6 +44,12 @@ export class AgentPool {
   private closing = false;
   private poller: NodeJS.Timeout | null = null;
   private replacements: number[] = [];
+  /**
+   * Lost agents the pool launched a replacement for. Their job may bring them back by itself
+   * (Kubernetes restarts a crashed container in place and recreates a deleted pod of an Indexed
+   * Job, under the same agent id); by then they are surplus and are turned away, and exit.
+   */
+  private readonly replaced = new Set<string>();
 
   constructor(
     private readonly launcher: Launcher,
@@ -78,6 +84,10 @@ export class AgentPool {
   /** An agent authenticated; returns false when the pool does not want it. */
   attach(link: AgentLink): boolean {
     if (this.closing) return false;
+    if (this.replaced.has(link.id)) {
+      this.log.info(`agent ${link.id} came back after it was replaced; sending it away`);
+      return false;
+    }
     this.pending.delete(link.id);
     const old = this.links.get(link.id);
     if (old && old !== link) old.terminate('replaced by a new connection of the same agent');
@@ -110,9 +120,13 @@ export class AgentPool {
       return;
     }
     this.replacements.push(now);
+    this.replaced.add(link.id);
     this.launch(this.target - alive).then(
       (ids) => this.log.info(`replacing lost agent ${link.id} with ${ids.join(', ')}`),
-      (err: unknown) => this.log.error(`could not replace agent ${link.id}: ${(err as Error).message}`),
+      (err: unknown) => {
+        this.replaced.delete(link.id);
+        this.log.error(`could not replace agent ${link.id}: ${(err as Error).message}`);
+      },
     );
   }
 
@@ -251,16 +265,25 @@ export class AgentPool {
       const s = status[0];
       if (s && s.state !== 'unknown') state = `${s.state}${s.reason ? ` (${s.reason})` : ''}, ${state}`;
     }
+    // The backend's own explanation, when it has one (Kubernetes: the reason, events and pod logs).
+    const explained = this.launcher.startError ? await this.launcher.startError(job, 30).catch(() => null) : null;
     let output = '';
-    try {
-      const logs = await this.launcher.logs(job, 30);
-      output = [logs.stdout && `stdout:\n${logs.stdout}`, logs.stderr && `stderr:\n${logs.stderr}`].filter(Boolean).join('\n');
-    } catch (err) {
-      output = `(could not read the job's output: ${(err as Error).message})`;
+    if (!explained) {
+      try {
+        const logs = await this.launcher.logs(job, 30);
+        output = [logs.stdout && `stdout:\n${logs.stdout}`, logs.stderr && `stderr:\n${logs.stderr}`].filter(Boolean).join('\n');
+      } catch (err) {
+        output = `(could not read the job's output: ${(err as Error).message})`;
+      }
     }
     for (const id of ids) this.pending.delete(id);
     await this.launcher.cancel([job]).catch(() => undefined);
-    reject(new JobStartError(message, { jobId: job, state, output }));
+    // On a timeout the job has not failed (yet): the pool's words, with the backend's details.
+    if (explained && !jobId && explained instanceof JobStartError) {
+      reject(new JobStartError(message, { jobId: job, state, output: explained.output, hint: explained.hint }));
+    } else {
+      reject(explained ?? new JobStartError(message, { jobId: job, state, output }));
+    }
   }
 
   private async shrink(count: number, live: AgentLink[]): Promise<void> {

@@ -55,6 +55,13 @@ export interface Launcher {
   status(jobIds: readonly string[]): Promise<JobStatus[]>;
   /** The last `lines` lines of a job's stdout and stderr. */
   logs(jobId: string, lines: number): Promise<JobLogs>;
+  /**
+   * Optional: the error explaining why a job's agents did not come up, in the backend's words
+   * (e.g. Kubernetes' ImagePullBackOff or Unschedulable, with the events and the last `lines` log
+   * lines of its pods). When present, the pool raises it instead of its generic JobStartError
+   * built from status() and logs(). Called before the job is cancelled.
+   */
+  startError?(jobId: string, lines: number): Promise<Error>;
   /** Cancels everything still running and releases connections. Idempotent. */
   close(): Promise<void>;
 }

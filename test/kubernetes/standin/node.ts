@@ -64,11 +64,14 @@ export class StandinNode {
   constructor(private readonly store: Store, private readonly events: EventRecorder, private readonly options: NodeOptions) {
     store.on('change', (c) => {
       if (this.closed) return;
-      if (c.resource === 'pods' && c.type !== 'DELETED' && !spec(c.object).nodeName && !c.object.metadata.deletionTimestamp) {
+      // A new pod is scheduled; one that did not fit waits for freed resources (below). Retrying on
+      // its own MODIFIED events would loop: each attempt writes its status and a FailedScheduling event.
+      if (c.resource === 'pods' && c.type === 'ADDED' && !spec(c.object).nodeName && !c.object.metadata.deletionTimestamp) {
         setImmediate(() => this.schedule(c.object.metadata.namespace, c.object.metadata.name));
       }
       // Freed resources may let a pending pod fit; a new Secret may unblock a waiting container.
-      if (c.resource === 'pods' && c.type === 'DELETED') setImmediate(() => this.retryPending());
+      const phase = (c.object.status as { phase?: string } | undefined)?.phase;
+      if (c.resource === 'pods' && (c.type === 'DELETED' || phase === 'Succeeded' || phase === 'Failed')) setImmediate(() => this.retryPending());
       if (c.resource === 'secrets' && c.type === 'ADDED') setImmediate(() => this.retryConfigErrors());
     });
   }
@@ -79,8 +82,22 @@ export class StandinNode {
     return previous ? r?.previousLog : r?.log;
   }
 
+  /** The container processes running now, by pod (tests match them to the agents that connected). */
+  processes(): { namespace: string; pod: string; pid: number }[] {
+    return this.allPods().flatMap((pod) => {
+      const child = this.running.get(pod.metadata.uid)?.child;
+      const alive = child?.pid !== undefined && child.exitCode === null && child.signalCode === null;
+      return alive ? [{ namespace: pod.metadata.namespace, pod: pod.metadata.name, pid: child.pid }] : [];
+    });
+  }
+
   /** Graceful deletion: SIGTERM, SIGKILL after the grace period, then the pod object goes. */
   deletePod(namespace: string, name: string): void {
+    // Already terminating: the first call's SIGTERM and exit listener finish it. Marking it again
+    // would write a MODIFIED event, which makes the Job controller call this again, in a loop.
+    const terminating = this.store.get('pods', namespace, name);
+    const stopping = terminating?.metadata.deletionTimestamp ? this.running.get(terminating.metadata.uid)?.child : undefined;
+    if (stopping && stopping.exitCode === null && stopping.signalCode === null) return;
     const pod = this.store.mutate('pods', namespace, name, (p) => {
       p.metadata.deletionTimestamp ??= now();
     });
