@@ -6,7 +6,7 @@ import { createBackend, type Backend } from './backends.js';
 import { resolveProfile } from './config/index.js';
 import { bundleModule, captureClass, type ShippableClass, type ShippableFunction } from './code/index.js';
 import { ClusterClosedError, ConfigError } from './errors.js';
-import { streamCall, type MapOptions, type StreamResult } from './fan-out.js';
+import type { MapOptions } from './fan-out.js';
 import { AgentLink } from './link.js';
 import { createLogger, type Logger } from './logger.js';
 import { printLog, type LogEntry } from './logs.js';
@@ -16,10 +16,11 @@ import { Scheduler } from './scheduler.js';
 import { AgentServer, welcomeFrame, type AcceptedAgent } from './server.js';
 import { closeOnSignals, forgetOnSignals } from './signals.js';
 import { loadTls } from './tls.js';
-import { Submitter, type LocalSubmission, type SubmitExtra } from './submit.js';
+import { Submitter, type LocalSubmission, type SubmitExtra, type TaskSubmitter } from './submit.js';
+import { TaskApi } from './task-api.js';
 import type { ShippedCode } from './task.js';
 import { connectCluster, type ClusterClient, type ConnectOptions } from './client/index.js';
-import { resolveTaskOptions, type ResolvedTaskOptions, type TaskOptions } from './task-options.js';
+import { resolveTaskOptions, type ResolvedTaskOptions } from './task-options.js';
 import { codeOf, makeTaskRef, type Runnable, type TaskRef } from './task-ref.js';
 
 export type { MapOptions };
@@ -59,11 +60,10 @@ type CtorArgs<C> = C extends abstract new (...args: infer A) => unknown ? A : ne
  * A coordinator and its pool of warm agents. `Cluster.start()` with no options starts agents on
  * this machine, using every core.
  */
-export class Cluster {
+export class Cluster extends TaskApi {
   private closed = false;
   private closing: Promise<void> | null = null;
   private readonly submitter: Submitter;
-  private readonly defaultTaskOptions: ResolvedTaskOptions;
   private readonly actorManager: ActorManager;
 
   private constructor(
@@ -75,8 +75,8 @@ export class Cluster {
     private readonly backend: Backend,
     private readonly log: Logger,
   ) {
+    super();
     this.submitter = new Submitter(scheduler, () => this.closed);
-    this.defaultTaskOptions = resolveTaskOptions(undefined, options);
     this.actorManager = new ActorManager(() => pool.links.values(), log);
   }
 
@@ -135,40 +135,16 @@ export class Cluster {
     return cluster;
   }
 
-  /** Runs `fn(...args)` on an agent. */
-  run<A extends unknown[], R>(fn: Runnable<A, R>, ...args: A): Promise<Awaited<R>> {
-    try {
-      const { code, exportName } = codeOf(fn);
-      return this.submitter.submit(code, exportName, args, this.defaultTaskOptions).result as Promise<Awaited<R>>;
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  protected taskSubmitter(): TaskSubmitter {
+    return this.submitter;
   }
 
-  /** A function that runs `fn` on an agent with these options each time it is called. */
-  remote<A extends unknown[], R>(fn: Runnable<A, R>, options?: TaskOptions): (...args: A) => Promise<Awaited<R>> {
-    const resolved = resolveTaskOptions(options, this.options);
-    const { code, exportName } = codeOf(fn);
-    return (...args: A) => {
-      try {
-        return this.submitter.submit(code, exportName, args, resolved).result as Promise<Awaited<R>>;
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    };
+  protected taskDefaults(): { retries: number; totalSlots: number } {
+    return { retries: this.options.retries, totalSlots: this.totalSlots() };
   }
 
-  /** `fn` over every item; results in input order. The first failure rejects and cancels the rest. */
-  async map<T, R>(fn: Runnable<[T], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions): Promise<Awaited<R>[]> {
-    const out: Awaited<R>[] = [];
-    for await (const { index, value } of this.stream(fn, items, options)) out[index] = value;
-    return out;
-  }
-
-  /** `fn` over every item; yields `{ index, value }` as each finishes (completion order). */
-  stream<T, R>(fn: Runnable<[T], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions): AsyncGenerator<StreamResult<Awaited<R>>> {
-    return streamCall<Awaited<R>>(this.submitter, fn, items, options, { retries: this.options.retries, totalSlots: this.totalSlots() });
-  }
+  // Closed: each submission rejects with ClusterClosedError itself (see Submitter).
+  protected assertOpen(): void {}
 
   /**
    * Attaches to a running clustrix service (`clustrix up <profile>`) as a client: the same API as

@@ -5,10 +5,11 @@ import { isClassRef, makeClassRef, resolveActorOptions, type ActorHandle, type A
 import { bundleModule, captureClass, type ShippableClass } from '../code/index.js';
 import { ClientActors } from './client-actors.js';
 import { ClusterClosedError, ConfigError } from '../errors.js';
-import { streamCall, type MapOptions, type StreamResult } from '../fan-out.js';
 import { dedupLogs, printLog, type LogEntry } from '../logs.js';
-import { resolveTaskOptions, type TaskOptions } from '../task-options.js';
+import { resolveTaskOptions } from '../task-options.js';
 import { codeOf, makeTaskRef, type Runnable } from '../task-ref.js';
+import type { TaskSubmitter } from '../submit.js';
+import { TaskApi } from '../task-api.js';
 import { ServiceConnection } from './connection.js';
 import { resolveAddress, type ConnectOptions } from './address.js';
 
@@ -20,7 +21,7 @@ type CtorArgs<C> = C extends abstract new (...args: infer A) => unknown ? A : ne
  * of an embedded cluster, run on the service's warm pool. Closing it cancels this client's tasks
  * and leaves the pool (and other clients) alone, and kills its unnamed actors.
  */
-export class ClusterClient {
+export class ClusterClient extends TaskApi {
   private latest: StatusReply | null = null;
   private closed = false;
   private readonly actorBackend: ClientActors;
@@ -31,6 +32,7 @@ export class ClusterClient {
     readonly profile: string,
     private readonly flushLogs: () => void,
   ) {
+    super();
     this.actorBackend = new ClientActors(conn);
   }
 
@@ -64,32 +66,16 @@ export class ClusterClient {
     return this.conn.welcome.clientId;
   }
 
-  run<A extends unknown[], R>(fn: Runnable<A, R>, ...args: A): Promise<Awaited<R>> {
-    return this.remote(fn)(...args);
+  protected taskSubmitter(): TaskSubmitter {
+    return this.conn;
   }
 
-  remote<A extends unknown[], R>(fn: Runnable<A, R>, options?: TaskOptions): (...args: A) => Promise<Awaited<R>> {
-    const resolved = resolveTaskOptions(options, { retries: this.conn.welcome.retries });
-    const { code, exportName } = codeOf(fn);
-    return (...args: A) => {
-      try {
-        if (this.closed) throw new ClusterClosedError('this client was closed');
-        return this.conn.submit(code, exportName, args, resolved).result as Promise<Awaited<R>>;
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    };
+  protected taskDefaults(): { retries: number; totalSlots: number } {
+    return { retries: this.conn.welcome.retries, totalSlots: this.totalSlots() };
   }
 
-  async map<T, R>(fn: Runnable<[T], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions): Promise<Awaited<R>[]> {
-    const out: Awaited<R>[] = [];
-    for await (const { index, value } of this.stream(fn, items, options)) out[index] = value;
-    return out;
-  }
-
-  stream<T, R>(fn: Runnable<[T], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions): AsyncGenerator<StreamResult<Awaited<R>>> {
+  protected assertOpen(): void {
     if (this.closed) throw new ClusterClosedError('this client was closed');
-    return streamCall<Awaited<R>>(this.conn, fn, items, options, { retries: this.conn.welcome.retries, totalSlots: this.totalSlots() });
   }
 
   async broadcast<A extends unknown[], R>(fn: Runnable<A, R>, ...args: A): Promise<Awaited<R>[]> {
