@@ -1,4 +1,4 @@
-import { nanoid } from 'nanoid';
+import { customAlphabet, nanoid } from 'nanoid';
 import type { AgentMessage } from '../protocol/agent-messages.js';
 import { CloseCode } from '../protocol/version.js';
 import { ActorManager, isClassRef, makeClassRef, resolveActorOptions, type ActorHandle, type ActorInfo, type ActorOptions, type ClassRef } from './actors/index.js';
@@ -86,7 +86,7 @@ export class Cluster extends TaskApi {
     // A profile from the config file, under the options given here (a no-op without `profile`).
     const resolved = resolveClusterOptions(resolveProfile(options ?? {}));
     const log = createLogger();
-    const id = nanoid(8).replace(/[-_]/g, 'x');
+    const id = clusterId();
     const tls = resolved.tls ? loadTls(resolved.tls, resolved.advertiseHost ? [resolved.advertiseHost] : []) : null;
     const scheduler = new Scheduler({ maxPipelinePerSlot: resolved.maxPipelinePerSlot, warn: (m) => log.warn(m) });
     // The server exists before the cluster object; agents that connect that early are turned away.
@@ -340,3 +340,7 @@ export class Cluster extends TaskApi {
     }
   }
 }
+
+// Lower-case letters and digits: the id names batch jobs, Kubernetes objects (DNS labels) and
+// directories, and must be valid in all of them.
+const clusterId = customAlphabet('abcdefghijklmnopqrstuvwxyz0123456789', 10);

@@ -46,7 +46,8 @@ export async function createRemoteBackend(options: ResolvedClusterOptions, conte
     const connect = await connectInfo(options, context, login, (t) => (tunnel = t), ensureAgent);
     if (options.backend === 'kubernetes') {
       const { KubernetesLauncher } = await import('./launchers/kubernetes/index.js');
-      return { launcher: new KubernetesLauncher({ ...options.kubernetes, connectUrl: connect.url, clusterName: context.clusterId }), connect, slotsFor, release };
+      const env = { ...agentEnv(options), ...options.kubernetes.env };
+      return { launcher: new KubernetesLauncher({ ...options.kubernetes, env, connectUrl: connect.url, clusterName: context.clusterId }), connect, slotsFor, release };
     }
 
     const node = await resolveRemoteNode(login, { node: options.node, setup: options.setup, uploadNode: options.uploadNode, cacheDir });

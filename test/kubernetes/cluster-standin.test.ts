@@ -9,22 +9,11 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, JobStartError, type ClusterOptions } from 'clustrix';
 import { isAlive } from '../helpers/processes.js';
 import type { Obj } from './standin/store.js';
 import { startStandin, waitFor, type Standin } from './standin/harness.js';
-
-// WORKAROUND, remove with the fix: the kubernetes backend names its Jobs after the cluster id
-// (coordinator/remote-backends.ts passes `clusterName: context.clusterId`), but that id is a
-// mixed-case nanoid, and the launcher rightly rejects a clusterName that is not a DNS label
-// ("must be a DNS label ..., got \"QyaOhzmB\""): Cluster.start({ backend: 'kubernetes' }) fails
-// ~98% of the time. Lower-case ids let the rest of the path run; the test reads the cluster name
-// from the Jobs' labels, so it holds with any fix.
-vi.mock('nanoid', async (importOriginal) => {
-  const real = await importOriginal<typeof import('nanoid')>();
-  return { ...real, nanoid: (size?: number) => real.nanoid(size).toLowerCase() };
-});
 
 const bundle = fileURLToPath(new URL('../../dist/bundle/agent.mjs', import.meta.url));
 
