@@ -304,6 +304,11 @@ export class AgentPool {
         if (job) cancelJobs.push(job);
       }),
     );
-    if (cancelJobs.length) await this.launcher.cancel([...new Set(cancelJobs)]);
+    // A job may run several agents (a Kubernetes Job of N pods): cancel only jobs that keep none.
+    // A removed agent of a job that goes on was told to shut down, and exits 0 by itself.
+    const keep = new Set<string | undefined>([...this.links.values()].filter((l) => l.state === 'ready').map((l) => this.jobOf.get(l.id)));
+    for (const p of this.pending.values()) keep.add(p.jobId);
+    const cancel = [...new Set(cancelJobs)].filter((j) => !keep.has(j));
+    if (cancel.length) await this.launcher.cancel(cancel);
   }
 }
