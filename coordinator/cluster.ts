@@ -240,6 +240,11 @@ export class Cluster extends TaskApi {
     }));
   }
 
+  /** Agents launched and not connected yet, with their job (queued in the scheduler, or starting). */
+  pendingAgents(): { agentId: string; jobId: string }[] {
+    return this.pool.pendingAgents();
+  }
+
   /** Adds or removes agents; removed agents finish their running tasks first. */
   async scale(n: number): Promise<void> {
     if (this.closed) throw new ClusterClosedError();

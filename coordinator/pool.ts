@@ -67,6 +67,11 @@ export class AgentPool {
     return this.jobOf.get(agentId);
   }
 
+  /** Agents launched whose job is queued or starting: they have not connected yet. */
+  pendingAgents(): { agentId: string; jobId: string }[] {
+    return [...this.pending].map(([agentId, p]) => ({ agentId, jobId: p.jobId }));
+  }
+
   /** Grows or shrinks the pool; growing resolves once every new agent has connected. */
   async scale(n: number): Promise<void> {
     if (!Number.isInteger(n) || n < 0) throw new TypeError(`scale(n) needs a non-negative integer, got ${String(n)}`);

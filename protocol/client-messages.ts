@@ -260,6 +260,8 @@ export const StatusReply = z.object({
   pid: z.number(),
   startedAt: z.number(),
   agents: z.array(AgentRow),
+  /** Agents whose job is queued or starting (not connected yet). */
+  pending: z.array(z.object({ agentId: z.string(), jobId: z.string() })),
   clients: z.array(ClientRow),
 });
 export type StatusReply = z.infer<typeof StatusReply>;

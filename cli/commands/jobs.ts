@@ -8,8 +8,9 @@ export const jobs: Command = {
   summary: 'scheduler jobs (or pods, processes) the running services own',
   help: `Usage: clustrix jobs [profile] [--json]
 
-Lists the jobs behind each running service's agents: job id (SLURM/PBS/SGE job, Kubernetes pod,
-or pid-… for local and ssh agents), agent, host, state, walltime left.
+Lists the jobs each running service owns: those of its connected agents, and those still queued
+or starting (state 'pending'): job id (SLURM/PBS/SGE job, Kubernetes Job, or pid-… for local and
+ssh agents), agent, host, state, walltime left.
 Exit code 3 when no service is running.`,
   async run(argv) {
     const args = parseArgs(argv, { valued: [], boolean: ['json', 'help'] });
@@ -23,6 +24,8 @@ Exit code 3 when no service is running.`,
     for (const state of states) {
       const s = await statusOf(state);
       for (const a of s.agents) rows.push({ profile: s.profile, backend: s.backend, jobId: a.jobId, agent: a.id, host: a.host, state: a.state, walltimeLeftMs: a.walltimeLeftMs });
+      // Jobs still queued (or starting) own agents that have not connected yet.
+      for (const p of s.pending) rows.push({ profile: s.profile, backend: s.backend, jobId: p.jobId, agent: p.agentId, host: '-', state: 'pending', walltimeLeftMs: null });
     }
     if (args.flags.has('json')) json(rows);
     else out(table(['PROFILE', 'BACKEND', 'JOB', 'AGENT', 'HOST', 'STATE', 'WALLTIME LEFT'], rows.map((r) => [r.profile, r.backend, r.jobId ?? '-', r.agent, r.host, r.state, formatMs(r.walltimeLeftMs)])));

@@ -1,4 +1,4 @@
-import type { AgentRow, ClientRow } from '../../protocol/client-messages.js';
+import type { StatusReply } from '../../protocol/client-messages.js';
 import type { ActorHandle, ActorInfo, ActorOptions } from '../actors/index.js';
 import type { Logger } from '../logger.js';
 import type { Submission, SubmitExtra } from '../submit.js';
@@ -21,7 +21,7 @@ export interface ServiceHost {
   createActor(code: ShippedCode, exportName: string | null, options: ActorOptions): Promise<ActorHandle>;
   getActor(name: string): ActorHandle | undefined;
   actors(): ActorInfo[];
-  status(): { serviceId: string; profile: string; backend: string; pid: number; startedAt: number; agents: AgentRow[]; clients: ClientRow[] };
+  status(): Omit<StatusReply, 'type' | 'id'>;
   scale(agents: number): Promise<void>;
   stop(reason: string): Promise<void>;
 }

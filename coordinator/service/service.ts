@@ -157,7 +157,7 @@ export class ClusterService implements ServiceHost {
       for (const subs of s.tasks.values()) tasks += subs.length;
       return { id: s.id, name: s.name, tasks, connectedAt: s.connectedAt };
     });
-    return { ...this.describe(), pid: process.pid, startedAt: this.startedAt, agents: this.cluster.agents(), clients };
+    return { ...this.describe(), pid: process.pid, startedAt: this.startedAt, agents: this.cluster.agents(), pending: this.cluster.pendingAgents(), clients };
   }
 
   scale(agents: number): Promise<void> {
