@@ -3,11 +3,14 @@
  * life, a rejected submission, and a node without Node.js. The fake agent stands in for agent.mjs.
  */
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { cacheAgentBundle } from '../../coordinator/launchers/batch/index.js';
+import type { RemoteShell } from '../../coordinator/launchers/remote-shell.js';
 import { JobRejectedError } from '../../coordinator/launchers/batch/errors.js';
 import type { JobState, JobStatus, Launcher } from '../../coordinator/launchers/launcher.js';
-import { fakeAgentReport, filesContaining, waitFor } from './helpers.js';
+import { awkwardTempDir, FAKE_AGENT, fakeAgentReport, filesContaining, waitFor } from './helpers.js';
 
 export const AGENT_ID = `agent 'one' "two" $3`;
 
@@ -101,4 +104,46 @@ export async function noUsableNode(launcher: Launcher, timeoutMs: number, expect
     return l.stderr.includes('no usable node') ? l : undefined;
   });
   expect(logs.stderr).toMatch(/clustrix: no usable node on \S+: set `node` to its path, or add `module load nodejs` to setup \(\/nonexistent\/node: not found\)/);
+}
+
+/** What every launcher test starts from: the fake agent through the real cache, this node, a setup line. */
+export function baseTestOptions(shell: RemoteShell, remoteDir: string) {
+  return {
+    shell,
+    // the real agent is built elsewhere: the fake one goes through the same content-addressed cache
+    ensureAgent: cacheAgentBundle(FAKE_AGENT, { cacheDir: `${remoteDir}/cache` }),
+    remoteDir,
+    node: process.execPath,
+    setup: ['export CLUSTRIX_TEST_SETUP=$((40 + 2))'],
+  };
+}
+
+/**
+ * Launchers made by one describe block, in a temp dir whose path holds blanks, quotes and `$`:
+ * closed (cancelling their jobs) and removed after the block. Call inside `describe`.
+ */
+export function launcherFixture<O, L extends Launcher>(
+  name: string,
+  construct: (options: O) => L,
+  defaults: (remoteDir: string) => NoInfer<O>,
+): { make(overrides?: Partial<O>): L; readonly remoteDir: string } {
+  const launchers: L[] = [];
+  let dir = '';
+  beforeAll(async () => {
+    dir = await awkwardTempDir(name);
+  });
+  afterAll(async () => {
+    await Promise.all(launchers.map((l) => l.close()));
+    await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    make(overrides = {}) {
+      const launcher = construct({ ...defaults(dir), ...overrides });
+      launchers.push(launcher);
+      return launcher;
+    },
+    get remoteDir() {
+      return dir;
+    },
+  };
 }

@@ -4,47 +4,27 @@
  * LocalShell. Skipped when they do not answer, unless CLUSTRIX_TEST_CLUSTER=1 (CI).
  */
 import { spawnSync } from 'node:child_process';
-import { rm } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cacheAgentBundle, PbsLauncher, type PbsLauncherOptions } from '../../coordinator/launchers/batch/index.js';
+import { describe, expect, test } from 'vitest';
+import { PbsLauncher, type PbsLauncherOptions } from '../../coordinator/launchers/batch/index.js';
 import { LocalShell } from '../../coordinator/launchers/local-shell.js';
-import { lifecycle, noUsableNode, rejected } from './cluster-scenario.js';
-import { awkwardTempDir, FAKE_AGENT, skipUnlessAnswers } from './helpers.js';
+import { baseTestOptions, launcherFixture, lifecycle, noUsableNode, rejected } from './cluster-scenario.js';
+import { skipUnlessAnswers } from './helpers.js';
 
 const BIN = process.env.CLUSTRIX_TEST_PBS_PATH ?? '/opt/slurm-torque/usr/bin';
 const SKIP = skipUnlessAnswers(`${BIN}/qstat`, []);
 
 describe.skipIf(SKIP)('PbsLauncher on the PBS wrappers', () => {
   const shell = new LocalShell();
-  const launchers: PbsLauncher[] = [];
-  let remoteDir: string;
-
-  const make = (overrides: Partial<PbsLauncherOptions> = {}): PbsLauncher => {
-    const launcher = new PbsLauncher({
-      shell,
+  const fx = launcherFixture('pbs', (o: PbsLauncherOptions) => new PbsLauncher(o), (dir) => ({
+      ...baseTestOptions(shell, dir),
       binDir: BIN,
-      ensureAgent: cacheAgentBundle(FAKE_AGENT, { cacheDir: `${remoteDir}/cache` }),
-      remoteDir,
-      node: process.execPath,
-      setup: ['export CLUSTRIX_TEST_SETUP=$((40 + 2))'],
       resources: { time: '00:10:00', memory: '200M' },
-      ...overrides,
-    });
-    launchers.push(launcher);
-    return launcher;
-  };
-
-  beforeAll(async () => {
-    remoteDir = await awkwardTempDir('pbs');
-  });
-  afterAll(async () => {
-    await Promise.all(launchers.map((l) => l.close()));
-    await rm(remoteDir, { recursive: true, force: true });
-  });
+    }));
+  const make = fx.make;
 
   test('a job runs the agent with its environment, is cancelled, and its logs remain (paths with blanks, quotes, $)', async () => {
     // the wrappers run a SLURM job: PBS_JOBID is unset and CLUSTRIX_JOB_ID falls back to SLURM_JOB_ID, the same number
-    await lifecycle({ launcher: make(), remoteDir, timeoutMs: 120_000 });
+    await lifecycle({ launcher: make(), remoteDir: fx.remoteDir, timeoutMs: 120_000 });
   }, 300_000);
 
   test('more CPUs than any node has: the wrapper relays sbatch refusing, a JobRejectedError', async () => {

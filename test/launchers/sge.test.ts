@@ -4,47 +4,27 @@
  * SGE jobs start and end slowly on a loaded 2-core machine (tens of seconds): generous timeouts.
  */
 import { spawnSync } from 'node:child_process';
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cacheAgentBundle, SgeLauncher, type SgeLauncherOptions } from '../../coordinator/launchers/batch/index.js';
+import { describe, expect, test } from 'vitest';
+import { SgeLauncher, type SgeLauncherOptions } from '../../coordinator/launchers/batch/index.js';
 import { LocalShell } from '../../coordinator/launchers/local-shell.js';
-import { lifecycle, noUsableNode, rejected } from './cluster-scenario.js';
-import { awkwardTempDir, FAKE_AGENT, skipUnlessAnswers } from './helpers.js';
+import { baseTestOptions, launcherFixture, lifecycle, noUsableNode, rejected } from './cluster-scenario.js';
+import { skipUnlessAnswers } from './helpers.js';
 
 const BIN = process.env.CLUSTRIX_TEST_SGE_PATH ?? '';
 const SKIP = skipUnlessAnswers(BIN ? path.join(BIN, 'qconf') : 'qconf', ['-sql']);
 
 describe.skipIf(SKIP)('SgeLauncher on the real SGE', () => {
   const shell = new LocalShell();
-  const launchers: SgeLauncher[] = [];
-  let remoteDir: string;
-
-  const make = (overrides: Partial<SgeLauncherOptions> = {}): SgeLauncher => {
-    const launcher = new SgeLauncher({
-      shell,
+  const fx = launcherFixture('sge', (o: SgeLauncherOptions) => new SgeLauncher(o), (dir) => ({
+      ...baseTestOptions(shell, dir),
       binDir: BIN,
-      ensureAgent: cacheAgentBundle(FAKE_AGENT, { cacheDir: `${remoteDir}/cache` }),
-      remoteDir,
-      node: process.execPath,
-      setup: ['export CLUSTRIX_TEST_SETUP=$((40 + 2))'],
       resources: { time: '00:10:00', memory: '2G' },
-      ...overrides,
-    });
-    launchers.push(launcher);
-    return launcher;
-  };
-
-  beforeAll(async () => {
-    remoteDir = await awkwardTempDir('sge');
-  });
-  afterAll(async () => {
-    await Promise.all(launchers.map((l) => l.close()));
-    await rm(remoteDir, { recursive: true, force: true });
-  });
+    }));
+  const make = fx.make;
 
   test('a job runs the agent with its environment, is cancelled, and its logs remain (paths with blanks, quotes, $)', async () => {
-    await lifecycle({ launcher: make(), remoteDir, timeoutMs: 240_000 });
+    await lifecycle({ launcher: make(), remoteDir: fx.remoteDir, timeoutMs: 240_000 });
   }, 600_000);
 
   test('more slots than any queue has: qsub -w e refuses, a JobRejectedError', async () => {

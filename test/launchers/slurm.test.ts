@@ -3,48 +3,28 @@
  * Skipped when SLURM does not answer, unless CLUSTRIX_TEST_CLUSTER=1 (CI), where it must run.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFile, rm, writeFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cacheAgentBundle, SlurmLauncher, type SlurmLauncherOptions } from '../../coordinator/launchers/batch/index.js';
+import { copyFile, writeFile } from 'node:fs/promises';
+import { describe, expect, test } from 'vitest';
+import { SlurmLauncher, type SlurmLauncherOptions } from '../../coordinator/launchers/batch/index.js';
 import { renderJobScript } from '../../coordinator/launchers/batch/job-script.js';
 import { compileResources } from '../../coordinator/launchers/batch/resources.js';
 import { shellQuote } from '../../coordinator/launchers/batch/shell-quote.js';
 import { LocalShell } from '../../coordinator/launchers/local-shell.js';
-import { lifecycle, noUsableNode, rejected } from './cluster-scenario.js';
-import { awkwardTempDir, FAKE_AGENT, fakeAgentReport, skipUnlessAnswers, waitFor } from './helpers.js';
+import { baseTestOptions, launcherFixture, lifecycle, noUsableNode, rejected } from './cluster-scenario.js';
+import { FAKE_AGENT, fakeAgentReport, skipUnlessAnswers, waitFor } from './helpers.js';
 
 const SKIP = skipUnlessAnswers('squeue', ['-h', '-o', '%i']);
 
 describe.skipIf(SKIP)('SlurmLauncher on the real SLURM', () => {
   const shell = new LocalShell();
-  const launchers: SlurmLauncher[] = [];
-  let remoteDir: string;
-
-  const make = (overrides: Partial<SlurmLauncherOptions> = {}): SlurmLauncher => {
-    const launcher = new SlurmLauncher({
-      shell,
-      // the real agent is built elsewhere: the fake one goes through the same content-addressed cache
-      ensureAgent: cacheAgentBundle(FAKE_AGENT, { cacheDir: `${remoteDir}/cache` }),
-      remoteDir,
-      node: process.execPath,
-      setup: ['export CLUSTRIX_TEST_SETUP=$((40 + 2))'],
+  const fx = launcherFixture('slurm', (o: SlurmLauncherOptions) => new SlurmLauncher(o), (dir) => ({
+      ...baseTestOptions(shell, dir),
       resources: { time: '00:10:00', memory: '200M' },
-      ...overrides,
-    });
-    launchers.push(launcher);
-    return launcher;
-  };
-
-  beforeAll(async () => {
-    remoteDir = await awkwardTempDir('slurm');
-  });
-  afterAll(async () => {
-    await Promise.all(launchers.map((l) => l.close()));
-    await rm(remoteDir, { recursive: true, force: true });
-  });
+    }));
+  const make = fx.make;
 
   test('a job runs the agent with its environment, is cancelled, and its logs remain (paths with blanks, quotes, $)', async () => {
-    await lifecycle({ launcher: make(), remoteDir, timeoutMs: 120_000 });
+    await lifecycle({ launcher: make(), remoteDir: fx.remoteDir, timeoutMs: 120_000 });
   }, 300_000);
 
   test('more CPUs than any node has: sbatch refuses (EnforcePartLimits=ALL), a JobRejectedError', async () => {
@@ -58,31 +38,31 @@ describe.skipIf(SKIP)('SlurmLauncher on the real SLURM', () => {
   test('the several-nodes start line works under the real srun: a task takes its rank\'s agent id', async () => {
     // This machine has one node, so render for two nodes and shrink the request to one node and
     // one task: the real srun then starts rank 0 through the same bash -c line.
-    const agentPath = `${remoteDir}/agent for srun.mjs`;
+    const agentPath = `${fx.remoteDir}/agent for srun.mjs`;
     await copyFile(FAKE_AGENT, agentPath);
-    await writeFile(`${remoteDir}/srun-token`, 'srun-token\n', { mode: 0o600 });
+    await writeFile(`${fx.remoteDir}/srun-token`, 'srun-token\n', { mode: 0o600 });
     const script = renderJobScript({
       scheduler: { kind: 'slurm' },
       resources: compileResources({ nodes: 2, time: 5 }, 'slurm'),
       jobName: 'clustrix-srun',
-      stdoutPath: `${remoteDir}/srun.out`,
-      stderrPath: `${remoteDir}/srun.err`,
-      workDir: remoteDir,
+      stdoutPath: `${fx.remoteDir}/srun.out`,
+      stderrPath: `${fx.remoteDir}/srun.err`,
+      workDir: fx.remoteDir,
       setup: [],
       node: process.execPath,
       agentPath,
-      tokenFile: `${remoteDir}/srun-token`,
+      tokenFile: `${fx.remoteDir}/srun-token`,
       url: 'ws://127.0.0.1:9',
       agentIds: ["rank 'zero' $0", 'rank-one'],
     })
       .replace('#SBATCH --nodes=2', '#SBATCH --nodes=1')
       .replace('srun --nodes=2 --ntasks=2', 'srun --nodes=1 --ntasks=1');
-    await writeFile(`${remoteDir}/srun.sh`, script);
-    const submitted = await shell.exec(`sbatch --parsable ${shellQuote(`${remoteDir}/srun.sh`)}`);
+    await writeFile(`${fx.remoteDir}/srun.sh`, script);
+    const submitted = await shell.exec(`sbatch --parsable ${shellQuote(`${fx.remoteDir}/srun.sh`)}`);
     expect(submitted.stderr).toBe('');
     const jobId = submitted.stdout.trim();
     try {
-      const report = await waitFor('the srun task to report', async () => fakeAgentReport(await shell.readTail(`${remoteDir}/srun.out`, 10_000)), 120_000);
+      const report = await waitFor('the srun task to report', async () => fakeAgentReport(await shell.readTail(`${fx.remoteDir}/srun.out`, 10_000)), 120_000);
       expect(report).toMatchObject({ agentId: "rank 'zero' $0", jobId, tokenLength: 'srun-token'.length });
     } finally {
       await shell.exec(`scancel ${shellQuote(jobId)}`);
