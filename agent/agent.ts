@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { FailureKind, RemoteErrorInfo } from '../protocol/common.js';
-import type { Hello } from '../protocol/agent-messages.js';
+import type { AgentMessage, Hello } from '../protocol/agent-messages.js';
 import type { CoordinatorMessage, Task } from '../protocol/coordinator-messages.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import type { AgentConfig } from './config.js';
@@ -59,6 +59,7 @@ export class Agent {
     this.connection = new CoordinatorConnection(config, {
       hello: () => this.hello(),
       busy: () => this.pool.queued > 0,
+      oversize: (message, bytes) => this.oversize(message, bytes),
       connected: (welcome) => {
         this.agentId = welcome.agentId;
       },
@@ -175,6 +176,16 @@ export class Agent {
     }
   }
 
+  // The result is checked before it is sent (see report); this catches any other message.
+  private oversize(message: AgentMessage, bytes: number): void {
+    const what = `a '${message.type}' message of ${bytes} bytes exceeds the frame limit of ${this.config.maxFrameBytes} bytes`;
+    if (message.type === 'done') {
+      this.connection.send({ type: 'failed', id: message.id, kind: 'value', error: tooLarge(`the result is ${bytes} bytes`, this.config.maxFrameBytes) });
+      return;
+    }
+    process.stderr.write(`clustrix agent: dropped ${what}\n`);
+  }
+
   private cancel(id: string, kind: FailureKind, error: RemoteErrorInfo): void {
     const where = this.tasks.get(id);
     if (where === 'pool') this.pool.cancel(id, kind, error);
@@ -203,4 +214,13 @@ export class Agent {
       walltimeLeftMs: this.config.walltimeEnd === null ? null : this.config.walltimeEnd - Date.now(),
     };
   }
+}
+
+/** The wire form of a value too large to travel: the size, the limit, and what to do. */
+export function tooLarge(what: string, limit: number): RemoteErrorInfo {
+  return {
+    name: 'ValueTooLargeError',
+    code: 'VALUE_TOO_LARGE',
+    message: `${what}, more than the ${limit} bytes one frame may carry (maxFrameBytes); return less (write large data to shared storage and return its path), or raise maxFrameBytes`,
+  };
 }

@@ -1,8 +1,8 @@
 import WebSocket from 'ws';
 import type { AgentMessage, Hello } from '../protocol/agent-messages.js';
 import type { CoordinatorMessage, Welcome } from '../protocol/coordinator-messages.js';
-import { decodeCoordinatorFrame, encodeFrame } from '../protocol/codec.js';
-import { ProtocolError } from '../protocol/errors.js';
+import { decodeCoordinatorFrame } from '../protocol/codec.js';
+import { FramedSocket } from '../protocol/framed-socket.js';
 import { CloseCode, FINAL_CLOSE_CODES } from '../protocol/version.js';
 import type { AgentConfig } from './config.js';
 
@@ -15,6 +15,8 @@ export interface ConnectionHandlers {
   connected(welcome: Welcome): void;
   /** The link dropped; running work is void (the coordinator re-queues it elsewhere). */
   disconnected(): void;
+  /** One message was too large for a frame and was not sent (e.g. a huge result). */
+  oversize(message: AgentMessage, bytes: number): void;
   /** The agent must stop: shutdown, refused for good, or the coordinator gone past the grace period. */
   exit(code: number, reason: string): void;
 }
@@ -27,9 +29,7 @@ const MAX_BACKOFF_MS = 5_000;
  * States: connecting → awaiting-welcome → ready → (closed → connecting …) → exited.
  */
 export class CoordinatorConnection {
-  private ws: WebSocket | null = null;
-  private outbox: AgentMessage[] = [];
-  private flushQueued = false;
+  private socket: FramedSocket<CoordinatorMessage, AgentMessage> | null = null;
   private ready = false;
   private lastContact = Date.now();
   private heartbeatMs = 5_000;
@@ -52,37 +52,18 @@ export class CoordinatorConnection {
   /** Queues a message for the next frame; dropped when not connected (its work is void then). */
   send(message: AgentMessage): void {
     if (!this.ready) return;
-    this.outbox.push(message);
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      // One frame per turn of the event loop carries every result that finished in it.
-      // With work still queued here more results follow shortly: send them together.
-      if (this.handlers.busy()) setImmediate(this.flush);
-      else queueMicrotask(this.flush);
-    }
+    this.socket?.send(message);
   }
 
   stop(): void {
     this.stopped = true;
     clearInterval(this.watchdog);
-    this.flush();
     // Detach first: the close that follows is ours, not a lost link to recover from.
-    const ws = this.ws;
-    this.ws = null;
+    const socket = this.socket;
+    this.socket = null;
     this.ready = false;
-    ws?.close(CloseCode.normal, 'agent exiting');
+    socket?.close(CloseCode.normal, 'agent exiting');
   }
-
-  private readonly flush = (): void => {
-    this.flushQueued = false;
-    if (this.outbox.length === 0 || !this.ws || this.ws.readyState !== WebSocket.OPEN) {
-      this.outbox = [];
-      return;
-    }
-    const batch = this.outbox;
-    this.outbox = [];
-    this.ws.send(encodeFrame(batch));
-  };
 
   private connect(): void {
     if (this.stopped) return;
@@ -93,8 +74,23 @@ export class CoordinatorConnection {
       // With a pinned fingerprint the chain need not verify; the pin is checked on 'upgrade'.
       rejectUnauthorized: this.config.certFingerprint === null,
     });
-    this.ws = ws;
-    ws.binaryType = 'nodebuffer';
+    const socket = new FramedSocket<CoordinatorMessage, AgentMessage>(
+      ws,
+      {
+        decode: (data) => decodeCoordinatorFrame(data, this.config.maxFrameBytes),
+        maxFrameBytes: this.config.maxFrameBytes,
+        // One frame per turn of the event loop carries every result that finished in it.
+        // With work still queued here more results follow shortly: send them together.
+        deferFlush: () => this.handlers.busy(),
+      },
+      {
+        messages: (messages) => this.receive(socket, messages),
+        invalid: (err) => process.stderr.write(`clustrix agent: ${err.message}\n`),
+        oversize: (message, bytes) => this.handlers.oversize(message, bytes),
+        closed: ({ code, reason }) => this.onClose(socket, code, reason),
+      },
+    );
+    this.socket = socket;
     ws.on('upgrade', (res) => {
       if (this.config.certFingerprint === null) return;
       const socket = res.socket as import('node:tls').TLSSocket;
@@ -106,29 +102,16 @@ export class CoordinatorConnection {
     });
     ws.on('open', () => {
       this.lastContact = Date.now();
-      ws.send(encodeFrame([this.handlers.hello()]));
+      socket.send(this.handlers.hello());
     });
-    ws.on('message', (data: Buffer, isBinary: boolean) => this.receive(ws, data, isBinary));
-    ws.on('close', (code: number, reason: Buffer) => this.onClose(ws, code, reason.toString()));
-    ws.on('error', () => undefined); // 'close' follows and decides what to do
   }
 
-  private receive(ws: WebSocket, data: Buffer, isBinary: boolean): void {
+  private receive(socket: FramedSocket<CoordinatorMessage, AgentMessage>, messages: CoordinatorMessage[]): void {
     this.lastContact = Date.now();
-    let messages: CoordinatorMessage[];
-    try {
-      if (!isBinary) throw new ProtocolError('a text frame arrived; the protocol is binary msgpack', CloseCode.protocolError);
-      messages = decodeCoordinatorFrame(data, this.config.maxFrameBytes);
-    } catch (err) {
-      const pe = err instanceof ProtocolError ? err : new ProtocolError(String(err), CloseCode.protocolError);
-      process.stderr.write(`clustrix agent: ${pe.message}\n`);
-      ws.close(pe.closeCode, pe.message.slice(0, 120));
-      return;
-    }
     if (!this.ready) {
       const first = messages[0];
       if (first?.type !== 'welcome') {
-        ws.close(CloseCode.protocolError, 'expected welcome');
+        socket.close(CloseCode.protocolError, 'expected welcome');
         return;
       }
       this.ready = true;
@@ -141,12 +124,11 @@ export class CoordinatorConnection {
     this.handlers.messages(messages);
   }
 
-  private onClose(ws: WebSocket, code: number, reason: string): void {
-    if (ws !== this.ws) return;
+  private onClose(socket: FramedSocket<CoordinatorMessage, AgentMessage>, code: number, reason: string): void {
+    if (socket !== this.socket) return;
     const wasReady = this.ready;
     this.ready = false;
-    this.ws = null;
-    this.outbox = [];
+    this.socket = null;
     if (wasReady) this.handlers.disconnected();
     if (this.stopped) return;
     if (FINAL_CLOSE_CODES.has(code)) {
@@ -161,12 +143,12 @@ export class CoordinatorConnection {
     const silent = Date.now() - this.lastContact;
     if (silent > this.config.graceMs) {
       this.stopped = true;
-      this.ws?.terminate();
+      this.socket?.terminate('coordinator unreachable');
       this.handlers.exit(1, `the coordinator at ${this.config.url} has been unreachable for ${Math.round(silent / 1000)} s (grace ${this.config.graceMs / 1000} s)`);
       return;
     }
     // A half-open TCP connection never closes by itself: missing pings are the only sign.
-    if (this.ready && silent > 3 * this.heartbeatMs) this.ws?.terminate();
+    if (this.ready && silent > 3 * this.heartbeatMs) this.socket?.terminate('no heartbeat from the coordinator');
   }
 }
 

@@ -13,7 +13,7 @@ import { printLog, type LogEntry } from './logs.js';
 import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from './options.js';
 import { AgentPool } from './pool.js';
 import { Scheduler } from './scheduler.js';
-import { AgentServer, welcomeFrame, type AcceptedAgent } from './server.js';
+import { AgentServer, welcomeMessage, type AcceptedAgent } from './server.js';
 import { closeOnSignals, forgetOnSignals } from './signals.js';
 import { loadTls } from './tls.js';
 import { Submitter, type LocalSubmission, type SubmitExtra, type TaskSubmitter } from './submit.js';
@@ -103,7 +103,7 @@ export class Cluster extends TaskApi {
       },
       (agent) => {
         if (ready.cluster) ready.cluster.accept(agent);
-        else agent.ws.close(CloseCode.shutdown, 'cluster not ready');
+        else agent.socket.close(CloseCode.shutdown, 'cluster not ready');
       },
       log,
     );
@@ -277,10 +277,11 @@ export class Cluster extends TaskApi {
     return n;
   }
 
-  private accept({ ws, hello, rest }: AcceptedAgent): void {
+  private accept({ socket, hello, rest }: AcceptedAgent): void {
     const id = hello.agentId ?? `${this.id}-x${nanoid(6)}`;
-    const link = new AgentLink(id, hello, ws, this.options.maxFrameBytes, this.options.heartbeatMs, {
+    const link = new AgentLink(id, hello, socket, this.options.heartbeatMs, {
       message: (l, m) => this.onMessage(l, m),
+      invalid: (l, reason) => this.log.warn(`agent ${l.id} sent a bad frame: ${reason}`),
       closed: (l, reason) => {
         this.scheduler.removeLink(l, reason);
         this.actorManager.onLinkLost(l, reason);
@@ -291,7 +292,7 @@ export class Cluster extends TaskApi {
       link.close(CloseCode.shutdown, 'cluster closing');
       return;
     }
-    ws.send(welcomeFrame(id, this.options.heartbeatMs));
+    link.send(welcomeMessage(id, this.options.heartbeatMs));
     this.log.debug(`agent ${id} connected from ${hello.host} (pid ${hello.pid}, ${hello.slots} slots)`);
     this.scheduler.addLink(link);
     this.actorManager.onLinkAdded();

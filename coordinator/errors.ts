@@ -116,6 +116,19 @@ export class JobStartError extends ClustrixError {
   }
 }
 
+/** A value (arguments or result) is larger than one frame may carry. */
+export class ValueTooLargeError extends ClustrixError {
+  /** 'arguments' (refused before anything was sent) or 'result' (refused on the agent). */
+  readonly what: 'arguments' | 'result';
+  constructor(message: string, what: 'arguments' | 'result', options?: { hint?: string }) {
+    super('VALUE_TOO_LARGE', message, {
+      hint: options?.hint ?? 'pass large data through shared storage (a path) instead, or raise maxFrameBytes on the cluster',
+    });
+    this.name = 'ValueTooLargeError';
+    this.what = what;
+  }
+}
+
 /** The cluster was closed (or never started) when the call was made. */
 export class ClusterClosedError extends ClustrixError {
   constructor(message = 'the cluster is closed') {
@@ -129,4 +142,10 @@ function indent(text: string): string {
     .split('\n')
     .map((l) => `    ${l}`)
     .join('\n');
+}
+
+/** The typed error for a result that could not travel back (`failed` of kind 'value'). */
+export function valueError(info: RemoteErrorInfo, where: string): ClustrixError {
+  if (info.code === 'VALUE_TOO_LARGE') return new ValueTooLargeError(`${where}: ${info.message}`, 'result');
+  return new ClustrixError('RESULT_NOT_SERIALIZABLE', `${where}: ${info.message}`, { hint: 'return plain data (objects, arrays, Map, Set, Date, typed arrays, BigInt)' });
 }

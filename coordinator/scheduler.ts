@@ -1,6 +1,6 @@
 import type { Done, Failed } from '../protocol/agent-messages.js';
 import type { ClustrixError } from '../protocol/errors.js';
-import { AgentLostError, CancelledError, ClustrixError as BaseError, RemoteError, TimeoutError } from './errors.js';
+import { AgentLostError, CancelledError, ClustrixError as BaseError, RemoteError, TimeoutError, valueError } from './errors.js';
 import type { AgentLink } from './link.js';
 import { TaskQueue, type TaskRecord } from './task.js';
 
@@ -124,6 +124,13 @@ export class Scheduler {
       case 'actor-died':
         this.settle(task, { ok: false, error: new BaseError('TASK_SETUP_FAILED', `task ${task.id} could not start on agent ${link.id}: ${msg.error.message}`) });
         return;
+      case 'value':
+        this.settle(task, { ok: false, error: valueError(msg.error, `task ${task.id} (${task.code.name}) on agent ${link.id}`) });
+        return;
+      default: {
+        const unreachable: never = msg.kind;
+        throw new Error(`unhandled failure kind ${String(unreachable)}`);
+      }
     }
   }
 

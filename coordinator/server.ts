@@ -1,12 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
-import type { Hello } from '../protocol/agent-messages.js';
-import { decodeAgentFrame, encodeFrame } from '../protocol/codec.js';
-import { ProtocolError } from '../protocol/errors.js';
+import type { AgentMessage, Hello } from '../protocol/agent-messages.js';
+import { decodeAgentFrame } from '../protocol/codec.js';
+import type { CoordinatorMessage } from '../protocol/coordinator-messages.js';
+import { FramedSocket } from '../protocol/framed-socket.js';
 import { CloseCode, PROTOCOL_VERSION } from '../protocol/version.js';
+import { WsEndpoint } from './endpoint.js';
 import type { Logger } from './logger.js';
 
 export interface AgentServerOptions {
@@ -15,18 +13,21 @@ export interface AgentServerOptions {
   token: string;
   maxFrameBytes: number;
   heartbeatMs: number;
-  /** An unauthenticated socket is closed after this long. */
+  /** An unauthenticated connection (TCP or WebSocket) is closed after this long. */
   authTimeoutMs: number;
   /** PEM certificate and key: serve wss:// instead of ws://. */
   tls: { cert: string; key: string } | null;
 }
 
+/** The framed connection of one agent. */
+export type AgentSocket = FramedSocket<AgentMessage, CoordinatorMessage>;
+
 /** What the server hands over once an agent proved it holds the token. */
 export interface AcceptedAgent {
-  ws: WebSocket;
+  socket: AgentSocket;
   hello: Hello;
   /** Messages that came in the hello's frame, after it. */
-  rest: ReturnType<typeof decodeAgentFrame>;
+  rest: AgentMessage[];
 }
 
 /**
@@ -35,10 +36,8 @@ export interface AcceptedAgent {
  * says why. Accepted agents go to `onAgent`, which replies with the welcome.
  */
 export class AgentServer {
-  private readonly http: HttpServer;
-  private readonly wss: WebSocketServer;
+  private readonly endpoint: WsEndpoint;
   private readonly tokenDigest: Buffer;
-  private readonly pending = new Set<WebSocket>();
 
   constructor(
     private readonly options: AgentServerOptions,
@@ -46,85 +45,50 @@ export class AgentServer {
     private readonly log: Logger,
   ) {
     this.tokenDigest = digest(options.token);
-    this.http = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createHttpServer();
-    this.http.on('request', (_req, res) => {
-      res.writeHead(426, { 'content-type': 'text/plain' }).end('clustrix agents connect here over WebSocket\n');
-    });
-    this.wss = new WebSocketServer({ server: this.http, maxPayload: options.maxFrameBytes, perMessageDeflate: false });
-    this.wss.on('connection', (ws, req) => this.handshake(ws, req.socket.remoteAddress ?? '?'));
+    this.endpoint = new WsEndpoint(
+      { host: options.host, port: options.port, tls: options.tls, maxFrameBytes: options.maxFrameBytes, handshakeTimeoutMs: options.authTimeoutMs },
+      ({ ws, remoteAddress, authenticated }) => {
+        const socket: AgentSocket = new FramedSocket(ws, { decode: (d) => decodeAgentFrame(d, options.maxFrameBytes), maxFrameBytes: options.maxFrameBytes }, {
+          messages: (messages) => this.handshake(socket, messages, remoteAddress, authenticated),
+          invalid: (err) => this.log.warn(`refused an agent connection from ${remoteAddress}: ${err.message}`),
+          closed: () => undefined,
+        });
+      },
+    );
   }
 
-  async listen(): Promise<{ port: number; host: string }> {
-    await new Promise<void>((resolve, reject) => {
-      this.http.once('error', reject);
-      this.http.listen(this.options.port, this.options.host, () => {
-        this.http.off('error', reject);
-        resolve();
-      });
-    });
-    const address = this.http.address() as AddressInfo;
-    return { port: address.port, host: address.address };
+  listen(): Promise<{ port: number; host: string }> {
+    return this.endpoint.listen();
   }
 
-  async close(): Promise<void> {
-    for (const ws of this.pending) ws.terminate();
-    for (const ws of this.wss.clients) ws.terminate();
-    // With an external HTTP server, wss.close() only stops accepting; the HTTP server is ours to close.
-    this.wss.close();
-    await new Promise<void>((resolve) => {
-      this.http.close(() => resolve());
-      this.http.closeAllConnections();
-    });
+  close(): Promise<void> {
+    return this.endpoint.close();
   }
 
-  private handshake(ws: WebSocket, peer: string): void {
-    this.pending.add(ws);
+  private handshake(socket: AgentSocket, messages: AgentMessage[], peer: string, authenticated: () => void): void {
     const refuse = (code: number, reason: string): void => {
-      this.pending.delete(ws);
-      clearTimeout(timer);
       this.log.warn(`refused an agent connection from ${peer}: ${reason}`);
-      ws.close(code, reason.slice(0, 120));
-      // A peer that ignores the close handshake is cut off.
-      setTimeout(() => ws.terminate(), 1_000).unref();
+      socket.close(code, reason);
     };
-    const timer = setTimeout(() => refuse(CloseCode.authTimeout, `no hello within ${this.options.authTimeoutMs} ms`), this.options.authTimeoutMs);
-    timer.unref();
-    ws.on('error', () => undefined);
-    ws.on('close', () => {
-      this.pending.delete(ws);
-      clearTimeout(timer);
-    });
-    ws.once('message', (data: Buffer, isBinary: boolean) => {
-      if (!this.pending.has(ws)) return;
-      let messages;
-      try {
-        if (!isBinary) throw new ProtocolError('a text frame arrived; the protocol is binary msgpack', CloseCode.protocolError);
-        messages = decodeAgentFrame(data, this.options.maxFrameBytes);
-      } catch (err) {
-        const pe = err instanceof ProtocolError ? err : new ProtocolError(String(err), CloseCode.protocolError);
-        refuse(pe.closeCode, pe.message);
-        return;
-      }
-      const [hello, ...rest] = messages;
-      if (hello?.type !== 'hello') {
-        refuse(CloseCode.protocolError, `the first message must be a hello, got '${hello?.type}'`);
-        return;
-      }
-      if (!timingSafeEqual(digest(hello.token), this.tokenDigest)) {
-        refuse(CloseCode.authFailed, 'wrong token');
-        return;
-      }
-      this.pending.delete(ws);
-      clearTimeout(timer);
-      ws.removeAllListeners('close');
-      this.onAgent({ ws, hello, rest });
-    });
+    const [hello, ...rest] = messages;
+    if (hello?.type !== 'hello') {
+      refuse(CloseCode.protocolError, `the first message must be a hello, got '${hello?.type}'`);
+      return;
+    }
+    if (!timingSafeEqual(digest(hello.token), this.tokenDigest)) {
+      refuse(CloseCode.authFailed, 'wrong token');
+      return;
+    }
+    authenticated();
+    // Until the new owner takes over, nothing else may arrive unseen.
+    socket.setHandlers({ messages: () => undefined, closed: () => undefined });
+    this.onAgent({ socket, hello, rest });
   }
 }
 
-/** The welcome frame for an accepted agent. */
-export function welcomeFrame(agentId: string, heartbeatMs: number): Buffer {
-  return encodeFrame([{ type: 'welcome', protocol: PROTOCOL_VERSION, agentId, heartbeatMs }]);
+/** The welcome for an accepted agent. */
+export function welcomeMessage(agentId: string, heartbeatMs: number): CoordinatorMessage {
+  return { type: 'welcome', protocol: PROTOCOL_VERSION, agentId, heartbeatMs };
 }
 
 // Digests have equal length whatever the inputs, as timingSafeEqual requires.

@@ -24,6 +24,9 @@ export const RemoteErrorInfo: z.ZodType<RemoteErrorInfo> = z.object({
   },
 });
 
-/** Why an attempt failed on the agent; only `exception` is the user's own error. */
-export const FailureKind = z.enum(['exception', 'timeout', 'cancelled', 'setup', 'actor-died']);
+/**
+ * Why an attempt failed on the agent; only `exception` is the user's own error. `value`: the
+ * result could not travel (not serializable, or too large; `error.code` says which).
+ */
+export const FailureKind = z.enum(['exception', 'timeout', 'cancelled', 'setup', 'actor-died', 'value']);
 export type FailureKind = z.infer<typeof FailureKind>;

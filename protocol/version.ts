@@ -12,6 +12,8 @@ export const CloseCode = {
   normal: 1000,
   /** ws itself closes with 1009 when a frame exceeds maxPayload. */
   tooBig: 1009,
+  /** This side failed on a valid message (a bug): that connection goes, the process stays. */
+  internalError: 1011,
   protocolError: 4000,
   versionMismatch: 4001,
   authFailed: 4003,

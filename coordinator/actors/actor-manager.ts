@@ -3,7 +3,7 @@ import type { ActorExited, ActorRequest } from '../../protocol/actor-messages.js
 import type { Done, Failed } from '../../protocol/agent-messages.js';
 import type { RemoteErrorInfo } from '../../protocol/common.js';
 import { packValue, setActorRefReviver, unpackValue } from '../../protocol/values.js';
-import { ActorDiedError, ClustrixError, ConfigError, RemoteError, TimeoutError } from '../errors.js';
+import { ActorDiedError, ClustrixError, ConfigError, RemoteError, TimeoutError, valueError } from '../errors.js';
 import type { AgentLink } from '../link.js';
 import type { Logger } from '../logger.js';
 import type { ShippedCode } from '../task.js';
@@ -223,6 +223,10 @@ export class ActorManager implements ActorBackend {
         return true;
       case 'timeout':
         call.reject(new TimeoutError(`${what}: ${msg.error.message}`, record.options.timeoutMs ?? 0));
+        return true;
+      case 'value':
+        record.callsServed++;
+        call.reject(valueError(msg.error, what));
         return true;
       default:
         call.reject(new ActorDiedError(`${what} did not complete: ${msg.error.message}`, record.handle.id));

@@ -1,8 +1,9 @@
 import { nanoid } from 'nanoid';
 import WebSocket from 'ws';
 import type { ActorUpdate, BroadcastDone, ClientMessage, ServiceMessage, StatusReply, TaskDone } from '../../protocol/client-messages.js';
-import { decodeServiceFrame, encodeClientFrame } from '../../protocol/client-codec.js';
+import { decodeServiceFrame } from '../../protocol/client-codec.js';
 import { ProtocolError } from '../../protocol/errors.js';
+import { FramedSocket } from '../../protocol/framed-socket.js';
 import { packValue, unpackValue } from '../../protocol/values.js';
 import { CloseCode, DEFAULT_MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../protocol/version.js';
 import { AuthError, CancelledError, ClustrixError } from '../errors.js';
@@ -34,52 +35,55 @@ export type ServiceRequest = Extract<ClientMessage, { type: 'status' | 'scale' |
 export class ServiceConnection implements TaskSubmitter {
   private readonly pending = new Map<string, Pending>();
   private readonly sentCode = new Set<string>();
-  private outbox: ClientMessage[] = [];
-  private flushQueued = false;
   private lostWith: ClustrixError | null = null;
   private closing = false;
   welcome!: Extract<ServiceMessage, { type: 'client-welcome' }>;
 
   private constructor(
-    private readonly ws: WebSocket,
+    private readonly socket: FramedSocket<ServiceMessage, ClientMessage>,
     readonly address: string,
     private readonly events: ConnectionEvents,
   ) {}
 
   static async open(address: string, credential: string, name: string, events: ConnectionEvents, timeoutMs = 10_000): Promise<ServiceConnection> {
-    const ws = new WebSocket(address, { maxPayload: DEFAULT_MAX_FRAME_BYTES, handshakeTimeout: timeoutMs });
-    const conn = new ServiceConnection(ws, address, events);
+    const ws = new WebSocket(address, { maxPayload: DEFAULT_MAX_FRAME_BYTES, handshakeTimeout: timeoutMs, perMessageDeflate: false });
+    let conn!: ServiceConnection;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => fail(new ServiceLostError(`no answer from the clustrix service at ${address} within ${timeoutMs} ms`)), timeoutMs);
+      let failed = false;
       const fail = (err: Error): void => {
+        if (failed) return;
+        failed = true;
         clearTimeout(timer);
-        ws.terminate();
+        socket.terminate('handshake failed');
         reject(err);
       };
+      const socket = new FramedSocket<ServiceMessage, ClientMessage>(
+        ws,
+        { decode: (data) => decodeServiceFrame(data, DEFAULT_MAX_FRAME_BYTES), maxFrameBytes: DEFAULT_MAX_FRAME_BYTES },
+        {
+          messages: ([first, ...rest]) => {
+            if (first?.type !== 'client-welcome') {
+              fail(new ProtocolError('the service did not answer with client-welcome', CloseCode.protocolError));
+              return;
+            }
+            clearTimeout(timer);
+            conn = new ServiceConnection(socket, address, events);
+            conn.welcome = first;
+            socket.setHandlers({ messages: (m) => conn.receive(m), closed: ({ code, reason }) => conn.lost(code, reason) });
+            resolve();
+            if (rest.length > 0) conn.receive(rest);
+          },
+          invalid: (err) => fail(err),
+          closed: ({ code, reason }) => {
+            if (code === CloseCode.authFailed) fail(new AuthError(`the clustrix service at ${address} refused the credential`));
+            else fail(new ServiceLostError(`the clustrix service at ${address} closed the connection (${code}${reason ? ` ${reason}` : ''})`));
+          },
+        },
+      );
       ws.once('error', (err) => fail(new ServiceLostError(`cannot reach the clustrix service at ${address}: ${err.message}`)));
-      ws.once('close', (code, reason) => {
-        if (code === CloseCode.authFailed) fail(new AuthError(`the clustrix service at ${address} refused the credential`));
-        else fail(new ServiceLostError(`the clustrix service at ${address} closed the connection (${code} ${reason.toString()})`));
-      });
-      ws.once('open', () => ws.send(encodeClientFrame([{ type: 'client-hello', protocol: PROTOCOL_VERSION, credential, name }])));
-      ws.once('message', (data: Buffer) => {
-        try {
-          const [first] = decodeServiceFrame(data, DEFAULT_MAX_FRAME_BYTES);
-          if (first?.type !== 'client-welcome') throw new ProtocolError('the service did not answer with client-welcome', CloseCode.protocolError);
-          conn.welcome = first;
-        } catch (err) {
-          fail(err as Error);
-          return;
-        }
-        clearTimeout(timer);
-        ws.removeAllListeners('error');
-        ws.removeAllListeners('close');
-        resolve();
-      });
+      ws.once('open', () => socket.send({ type: 'client-hello', protocol: PROTOCOL_VERSION, credential, name }));
     });
-    ws.on('message', (data: Buffer) => conn.receive(data));
-    ws.on('close', (code, reason) => conn.lost(code, reason.toString()));
-    ws.on('error', () => undefined);
     return conn;
   }
 
@@ -122,9 +126,7 @@ export class ServiceConnection implements TaskSubmitter {
 
   close(): void {
     this.closing = true;
-    this.flush();
-    this.ws.close(CloseCode.normal, 'client closed');
-    this.lost(CloseCode.normal, 'client closed');
+    this.socket.close(CloseCode.normal, 'client closed');
   }
 
   private track(id: string, signal: AbortSignal | null, name: string, decode: (m: TaskDone | BroadcastDone) => unknown, start: () => void): Submission {
@@ -172,29 +174,10 @@ export class ServiceConnection implements TaskSubmitter {
 
   private send(message: ClientMessage): void {
     if (this.lostWith) return;
-    this.outbox.push(message);
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      queueMicrotask(this.flush);
-    }
+    this.socket.send(message);
   }
 
-  private readonly flush = (): void => {
-    this.flushQueued = false;
-    if (this.outbox.length === 0 || this.ws.readyState !== WebSocket.OPEN) return;
-    const batch = this.outbox;
-    this.outbox = [];
-    this.ws.send(encodeClientFrame(batch));
-  };
-
-  private receive(data: Buffer): void {
-    let messages: ServiceMessage[];
-    try {
-      messages = decodeServiceFrame(data, DEFAULT_MAX_FRAME_BYTES);
-    } catch (err) {
-      this.ws.close(err instanceof ProtocolError ? err.closeCode : CloseCode.protocolError, (err as Error).message.slice(0, 120));
-      return;
-    }
+  private receive(messages: ServiceMessage[]): void {
     for (const m of messages) {
       switch (m.type) {
         case 'task-done':

@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type WebSocket from 'ws';
 import type { ActorRow, ClientActorCreate, ClientMessage, ServiceMessage } from '../../protocol/client-messages.js';
-import { decodeClientFrame, encodeClientFrame } from '../../protocol/client-codec.js';
-import { ProtocolError } from '../../protocol/errors.js';
+import { decodeClientFrame } from '../../protocol/client-codec.js';
+import { FramedSocket } from '../../protocol/framed-socket.js';
 import { packValue, unpackValue } from '../../protocol/values.js';
 import { CloseCode, PROTOCOL_VERSION } from '../../protocol/version.js';
 import type { ActorHandle, ActorOptions, ActorState } from '../actors/index.js';
@@ -11,8 +11,6 @@ import { ActorDiedError, CancelledError, ClustrixError } from '../errors.js';
 import type { Submission } from '../submit.js';
 import type { ShippedCode } from '../task.js';
 import type { ServiceHost } from './service-host.js';
-
-const AUTH_TIMEOUT_MS = 5_000;
 
 /** A handle of the embedded cluster, called with a client's method name and arguments. */
 type AnyActor = ActorHandle<Record<string, (...args: unknown[]) => unknown>>;
@@ -44,58 +42,42 @@ export class ClientSession {
   private authed = false;
   private closed = false;
   private readonly code = new Map<string, ShippedCode>();
-  private outbox: ServiceMessage[] = [];
-  private flushQueued = false;
-  private readonly authTimer: NodeJS.Timeout;
+  private readonly socket: FramedSocket<ClientMessage, ServiceMessage>;
 
   constructor(
-    private readonly ws: WebSocket,
+    ws: WebSocket,
     private readonly host: ServiceHost,
+    /** Lifts the endpoint's deadline for unauthenticated connections. */
+    private readonly authenticated: () => void,
   ) {
-    this.authTimer = setTimeout(() => this.close(CloseCode.authTimeout, 'no client-hello in time'), AUTH_TIMEOUT_MS);
-    ws.on('message', (data: Buffer, isBinary: boolean) => this.receive(data, isBinary));
-    ws.on('close', () => this.onClosed());
-    ws.on('error', () => undefined);
+    this.socket = new FramedSocket<ClientMessage, ServiceMessage>(
+      ws,
+      { decode: (data) => decodeClientFrame(data, host.maxFrameBytes), maxFrameBytes: host.maxFrameBytes },
+      {
+        messages: (messages) => {
+          for (const m of messages) {
+            if (this.closed) return;
+            this.handle(m);
+          }
+        },
+        invalid: (err) => this.host.log.warn(`client ${this.id || '(unauthenticated)'}: ${err.message}`),
+        closed: () => this.onClosed(),
+      },
+    );
   }
 
   send(message: ServiceMessage): void {
     if (this.closed) return;
-    this.outbox.push(message);
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      queueMicrotask(this.flush);
-    }
+    this.socket.send(message);
+  }
+
+  /** Sends what is queued now. */
+  flush(): void {
+    this.socket.flush();
   }
 
   close(code: number, reason: string): void {
-    this.flush();
-    this.ws.close(code, reason.slice(0, 120));
-    this.onClosed();
-  }
-
-  private readonly flush = (): void => {
-    this.flushQueued = false;
-    if (this.outbox.length === 0 || this.ws.readyState !== this.ws.OPEN) return;
-    const batch = this.outbox;
-    this.outbox = [];
-    this.ws.send(encodeClientFrame(batch));
-  };
-
-  private receive(data: Buffer, isBinary: boolean): void {
-    let messages: ClientMessage[];
-    try {
-      if (!isBinary) throw new ProtocolError('a client frame must be binary', CloseCode.protocolError);
-      messages = decodeClientFrame(data, this.host.maxFrameBytes);
-    } catch (err) {
-      const closeCode = err instanceof ProtocolError ? err.closeCode : CloseCode.protocolError;
-      this.host.log.warn(`client ${this.id || '(unauthenticated)'}: ${(err as Error).message}`);
-      this.close(closeCode, (err as Error).message);
-      return;
-    }
-    for (const m of messages) {
-      if (this.closed) return;
-      this.handle(m);
-    }
+    this.socket.close(code, reason);
   }
 
   private handle(m: ClientMessage): void {
@@ -105,7 +87,7 @@ export class ClientSession {
         this.close(CloseCode.authFailed, 'wrong credential');
         return;
       }
-      clearTimeout(this.authTimer);
+      this.authenticated();
       this.authed = true;
       this.name = m.name;
       this.id = this.host.register(this);
@@ -316,7 +298,6 @@ export class ClientSession {
   private onClosed(): void {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.authTimer);
     const error = new CancelledError(`client ${this.name || this.id} disconnected`);
     let n = 0;
     for (const subs of this.tasks.values()) {

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { nanoid } from 'nanoid';
-import { WebSocketServer } from 'ws';
+import { closeSocket } from '../../protocol/close.js';
 import { CloseCode, DEFAULT_MAX_FRAME_BYTES } from '../../protocol/version.js';
 import { makeClassRef, type ActorHandle, type ActorInfo, type ActorOptions } from '../actors/index.js';
 import { Cluster } from '../cluster.js';
+import { WsEndpoint } from '../endpoint.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { LogEntry } from '../logs.js';
 import type { ClusterOptions } from '../options.js';
@@ -30,6 +30,9 @@ export interface ServiceOptions {
   log?: Logger;
 }
 
+/** A client must present its credential this soon after connecting. */
+const CLIENT_AUTH_TIMEOUT_MS = 5_000;
+
 /** Lines of a task kept routable to its client after it settles (output can trail the result). */
 const LOG_OWNER_GRACE_MS = 2_000;
 
@@ -48,7 +51,7 @@ export class ClusterService implements ServiceHost {
   readonly stopped: Promise<void>;
   address = '';
   private cluster!: Cluster;
-  private wss!: WebSocketServer;
+  private endpoint!: WsEndpoint;
   private readonly owners = new Map<string, ClientSession>();
   private stopping: Promise<void> | null = null;
   private markStopped!: () => void;
@@ -74,17 +77,14 @@ export class ClusterService implements ServiceHost {
     const o = this.options;
     this.backendName = o.cluster.backend ?? 'local';
     this.cluster = await Cluster.start({ ...o.cluster, onLog: (entry) => this.routeLog(entry) });
-    this.wss = new WebSocketServer({ host: o.host ?? '127.0.0.1', port: o.port ?? 0, maxPayload: this.maxFrameBytes });
-    await new Promise<void>((resolve, reject) => {
-      this.wss.once('listening', resolve);
-      this.wss.once('error', reject);
-    });
-    this.wss.on('error', (err) => this.log.error(`client endpoint: ${err.message}`));
-    this.wss.on('connection', (ws) => {
-      if (this.stopping) ws.close(CloseCode.shutdown, 'service stopping');
-      else new ClientSession(ws, this);
-    });
-    const { address, port } = this.wss.address() as AddressInfo;
+    this.endpoint = new WsEndpoint(
+      { host: o.host ?? '127.0.0.1', port: o.port ?? 0, tls: null, maxFrameBytes: this.maxFrameBytes, handshakeTimeoutMs: CLIENT_AUTH_TIMEOUT_MS },
+      ({ ws, authenticated }) => {
+        if (this.stopping) closeSocket(ws, CloseCode.shutdown, 'service stopping');
+        else new ClientSession(ws, this, authenticated);
+      },
+    );
+    const { host: address, port } = await this.endpoint.listen();
     this.address = `ws://${address.includes(':') ? `[${address}]` : address}:${port}`;
     // Clients see the agent list without asking: pushed when an agent comes or goes.
     this.watch = setInterval(() => this.pushAgentsIfChanged(), 1_000);
@@ -176,7 +176,7 @@ export class ClusterService implements ServiceHost {
           await this.cluster.close();
         } finally {
           for (const s of [...this.sessions]) s.close(CloseCode.shutdown, `service stopped: ${reason}`);
-          await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+          await this.endpoint.close();
           this.markStopped();
         }
       })();

@@ -9,12 +9,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import os from 'node:os';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import type { WebSocket } from 'ws';
 import { detectRelayHost, openTunnel, TunnelError, type Tunnel } from '../../coordinator/connect/index.js';
 import { createLogger } from '../../coordinator/logger.js';
-import { AgentServer, welcomeFrame, type AcceptedAgent } from '../../coordinator/server.js';
+import { AgentServer, welcomeMessage, type AcceptedAgent, type AgentSocket } from '../../coordinator/server.js';
 import { ensureCached, SshConnection } from '../../coordinator/ssh/index.js';
-import { decodeAgentFrame, encodeFrame } from '../../protocol/codec.js';
 import { CloseCode } from '../../protocol/version.js';
 import { agentBundle, isAlive, readEnviron, sleep, waitUntil } from '../helpers/processes.js';
 import { remoteScratch, SSH, sshOptions } from '../ssh/ssh-env.js';
@@ -31,7 +29,7 @@ async function coordinator(host: string, token: string) {
     { host, port: 0, token, maxFrameBytes: MAX_FRAME, heartbeatMs: HEARTBEAT_MS, authTimeoutMs: 5_000, tls: null },
     (agent) => {
       accepted.push(agent);
-      agent.ws.send(welcomeFrame(agent.hello.agentId ?? 'x', HEARTBEAT_MS));
+      agent.socket.send(welcomeMessage(agent.hello.agentId ?? 'x', HEARTBEAT_MS));
     },
     createLogger('warn', (l) => log.push(l)),
   );
@@ -39,16 +37,16 @@ async function coordinator(host: string, token: string) {
   return { server, port, accepted, log };
 }
 
-/** The agent's next message of a type, decoded from its frames. */
-function nextMessage(ws: WebSocket, type: string): Promise<Record<string, unknown>> {
+/** The agent's next message of a type, as the accepted socket decodes it. */
+function nextMessage(socket: AgentSocket, type: string): Promise<Record<string, unknown>> {
   return new Promise((resolve) => {
-    const onMessage = (data: Buffer): void => {
-      const found = decodeAgentFrame(data, MAX_FRAME).find((m) => m.type === type);
-      if (!found) return;
-      ws.off('message', onMessage);
-      resolve(found as unknown as Record<string, unknown>);
-    };
-    ws.on('message', onMessage);
+    socket.setHandlers({
+      messages: (messages) => {
+        const found = messages.find((m) => m.type === type);
+        if (found) resolve(found as unknown as Record<string, unknown>);
+      },
+      closed: () => undefined,
+    });
   });
 }
 
@@ -141,12 +139,12 @@ describe.skipIf(!tunnelTestsEnabled)("connect: 'tunnel' through a relay on the l
     expect(t.activeConnections).toBe(1);
 
     // After the welcome: a ping reaches the agent and its pong comes back, through the same path.
-    const pong = nextMessage(accepted.ws, 'pong');
-    accepted.ws.send(encodeFrame([{ type: 'ping', t: 424242 }]));
+    const pong = nextMessage(accepted.socket, 'pong');
+    accepted.socket.send({ type: 'ping', t: 424242 });
     expect((await pong).t).toBe(424242);
 
     // A shutdown close ends the agent cleanly (exit 0).
-    accepted.ws.close(CloseCode.shutdown, 'test done');
+    accepted.socket.close(CloseCode.shutdown, 'test done');
     expect((await a.exited).code).toBe(0);
   });
 
@@ -186,7 +184,7 @@ describe.skipIf(!tunnelTestsEnabled)("connect: 'tunnel' through a relay on the l
       expect([...coord.log, ...wide.log].filter((l) => l.includes('refused'))).toEqual([]);
       // The blocked list really did include the host's other addresses when it has any.
       expect(runs.length).toBe(3 + otherAddresses.length);
-      for (const x of wide.accepted) x.ws.close(CloseCode.shutdown, 'test done');
+      for (const x of wide.accepted) x.socket.close(CloseCode.shutdown, 'test done');
       expect((await reachable.exited).code).toBe(0);
     } finally {
       await wide.server.close();

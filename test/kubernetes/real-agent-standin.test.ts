@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hello } from '../../protocol/agent-messages.js';
 import { createLogger } from '../../coordinator/logger.js';
-import { AgentServer, welcomeFrame } from '../../coordinator/server.js';
+import { AgentServer, welcomeMessage } from '../../coordinator/server.js';
 import { KubernetesLauncher } from '../../coordinator/launchers/kubernetes/index.js';
 import { startStandin, waitFor, type Standin } from './standin/harness.js';
 
@@ -30,7 +30,7 @@ describe.runIf(existsSync(bundle))('kubernetes launcher + the real agent bundle,
       { host: '127.0.0.1', port: 0, token: TOKEN, maxFrameBytes: 64 * 1024 * 1024, heartbeatMs: 5_000, authTimeoutMs: 5_000, tls: null },
       (agent) => {
         hellos.push(agent.hello);
-        agent.ws.send(welcomeFrame(agent.hello.agentId ?? '?', 5_000));
+        agent.socket.send(welcomeMessage(agent.hello.agentId ?? '?', 5_000));
       },
       createLogger('error'),
     );

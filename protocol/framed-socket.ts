@@ -1,0 +1,176 @@
+import WebSocket from 'ws';
+import { closeSocket } from './close.js';
+import { encodeMessages, MAX_MESSAGES_PER_FRAME } from './codec.js';
+import { ProtocolError } from './errors.js';
+import { CloseCode } from './version.js';
+
+/** What the owner of a framed socket hears. */
+export interface FramedSocketHandlers<In, Out> {
+  /** The messages of one frame, decoded and validated, in order. */
+  messages(messages: In[]): void;
+  /** The connection is gone (once): closed by either side, terminated, or broken. */
+  closed(info: CloseInfo): void;
+  /** A frame did not decode or validate; the socket is being closed with `error.closeCode`. */
+  invalid?(error: ProtocolError): void;
+  /** One message alone was larger than a frame may be; it was not sent. */
+  oversize?(message: Out, bytes: number): void;
+}
+
+export interface CloseInfo {
+  code: number;
+  reason: string;
+  /** True when this side closed it. */
+  local: boolean;
+}
+
+export interface FramedSocketOptions<In> {
+  /** Decodes and validates one frame. Throws {@link ProtocolError}. */
+  decode(data: Uint8Array): In[];
+  /** Largest frame sent or accepted, bytes. */
+  maxFrameBytes: number;
+  /**
+   * True while more messages are about to follow (work is queued): the batch then waits for the
+   * end of this loop turn (setImmediate) and leaves as fewer, bigger frames. Otherwise it leaves
+   * at the end of the current microtask queue.
+   */
+  deferFlush?(): boolean;
+}
+
+/**
+ * One WebSocket carrying msgpack frames of several messages, for every clustrix connection
+ * (agent ↔ coordinator, client ↔ service): batches what is sent in one tick into one frame (cut
+ * by size and count), decodes and validates at the edge, and closes with a documented code and a
+ * reason that fits a close frame. Nothing a peer sends can make it throw: a bad frame closes the
+ * connection, and an exception from the owner's handler closes it with 1011.
+ * States: open → closed (by either side; reported once through `closed`).
+ */
+export class FramedSocket<In, Out extends object> {
+  private outbox: Out[] = [];
+  private flushQueued = false;
+  private isClosed = false;
+  private heard = Date.now();
+  private deferFlush: (() => boolean) | undefined;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly options: FramedSocketOptions<In>,
+    private handlers: FramedSocketHandlers<In, Out>,
+  ) {
+    this.deferFlush = options.deferFlush;
+    ws.binaryType = 'nodebuffer';
+    ws.on('message', (data: Buffer, isBinary: boolean) => this.receive(data, isBinary));
+    ws.on('close', (code: number, reason: Buffer) => this.report({ code, reason: reason.toString(), local: false }));
+    // 'close' always follows an 'error', and decides.
+    ws.on('error', () => undefined);
+  }
+
+  /** Hands the socket to a new owner (e.g. from the handshake to the connection it authenticated). */
+  setHandlers(handlers: FramedSocketHandlers<In, Out>): void {
+    this.handlers = handlers;
+  }
+
+  /** Sets when batches wait for the end of the loop turn (see {@link FramedSocketOptions.deferFlush}). */
+  setDeferFlush(deferFlush: () => boolean): void {
+    this.deferFlush = deferFlush;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** When the peer last sent a frame (Date.now() ms): heartbeats compare against it. */
+  get lastHeard(): number {
+    return this.heard;
+  }
+
+  /** The peer's address, for logs. */
+  get remoteAddress(): string {
+    const socket = (this.ws as unknown as { _socket?: { remoteAddress?: string } })._socket;
+    return socket?.remoteAddress ?? '?';
+  }
+
+  /** Queues a message; everything queued in one tick leaves as one frame. False once closed. */
+  send(message: Out): boolean {
+    if (this.isClosed) return false;
+    this.outbox.push(message);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      if (this.deferFlush?.()) setImmediate(this.flush);
+      else queueMicrotask(this.flush);
+    }
+    return true;
+  }
+
+  /** Sends what is queued now. */
+  readonly flush = (): void => {
+    this.flushQueued = false;
+    if (this.outbox.length === 0) return;
+    const batch = this.outbox;
+    this.outbox = [];
+    if (this.isClosed || this.ws.readyState !== WebSocket.OPEN) return;
+    for (let i = 0; i < batch.length; i += MAX_MESSAGES_PER_FRAME) this.write(batch.slice(i, i + MAX_MESSAGES_PER_FRAME));
+  };
+
+  /** Sends what is queued, then closes with `code`; the reason is cut to fit. Idempotent. */
+  close(code: number, reason: string): void {
+    if (this.isClosed) return;
+    this.flush();
+    closeSocket(this.ws, code, reason);
+    this.report({ code, reason, local: true });
+  }
+
+  /** Drops the connection without a closing handshake (a peer that misbehaves). */
+  terminate(reason: string): void {
+    if (this.isClosed) return;
+    this.ws.terminate();
+    this.report({ code: 1006, reason, local: true });
+  }
+
+  private write(batch: Out[]): void {
+    const frame = encodeMessages(batch);
+    if (frame.byteLength <= this.options.maxFrameBytes) {
+      this.ws.send(frame);
+      return;
+    }
+    if (batch.length === 1) {
+      this.handlers.oversize?.(batch[0]!, frame.byteLength);
+      return;
+    }
+    const half = batch.length >>> 1;
+    this.write(batch.slice(0, half));
+    this.write(batch.slice(half));
+  }
+
+  private receive(data: Buffer, isBinary: boolean): void {
+    if (this.isClosed) return;
+    this.heard = Date.now();
+    let messages: In[];
+    try {
+      if (!isBinary) throw new ProtocolError('a text frame arrived; the protocol is binary msgpack', CloseCode.protocolError);
+      messages = this.options.decode(data);
+    } catch (err) {
+      const error = err instanceof ProtocolError ? err : new ProtocolError(`a frame could not be decoded: ${String(err)}`, CloseCode.protocolError);
+      this.safely(() => this.handlers.invalid?.(error));
+      this.close(error.closeCode, error.message);
+      return;
+    }
+    this.safely(() => this.handlers.messages(messages));
+  }
+
+  private report(info: CloseInfo): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.outbox = [];
+    this.safely(() => this.handlers.closed(info));
+  }
+
+  // An owner's bug on some odd but valid input must cost that connection, not the process.
+  private safely(run: () => void): void {
+    try {
+      run();
+    } catch (err) {
+      process.emitWarning(`clustrix: a message handler failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      this.close(CloseCode.internalError, `internal error: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}
