@@ -29,6 +29,15 @@ export interface ConnectOptions extends SshOptions {
   hops?: HopSource;
 }
 
+/**
+ * What a command on the server came to. `code` is its exit status, or null when it was killed by
+ * `signal` (e.g. `SIGTERM`). Both are null only when the server closed the channel without saying how
+ * the command ended, which RFC 4254 allows (OpenSSH always says; it sends exit-status before the close).
+ */
+export interface SshExecResult extends ExecResult {
+  signal: string | null;
+}
+
 export type ForwardHandler = (info: TcpConnectionDetails, accept: AcceptConnection<ClientChannel>, reject: RejectConnection) => void;
 
 const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
@@ -114,7 +123,7 @@ export class SshConnection {
   }
 
   /** Runs a command through the remote user's shell; resolves with its exit code, never rejects on a non-zero exit. */
-  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+  async exec(command: string, options: ExecOptions = {}): Promise<SshExecResult> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
     const channel = await this.request<ClientChannel>('exec', (cb) => this.client.exec(command, cb), (err) =>
       new SshError('SSH_EXEC', `${this.description} refused to run a command: ${err.message}`, {
@@ -122,11 +131,9 @@ export class SshConnection {
         cause: err,
         hint: 'the server may limit sessions per connection (MaxSessions) or forbid commands for this key (authorized_keys options)',
       }));
-    return new Promise<ExecResult>((resolve, reject) => {
+    return new Promise<SshExecResult>((resolve, reject) => {
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
-      let code: number | null = null;
-      let exited = false;
       let settled = false;
       const finish = (fn: () => void): void => {
         if (settled) return;
@@ -145,16 +152,23 @@ export class SshConnection {
             })));
           }, timeoutMs)
         : undefined;
+      // The status comes from 'close', not 'exit'. ssh2 emits 'exit' as it parses the exit-status packet;
+      // on a busy event loop the exec reply, the output, the exit-status and the close come in one TCP
+      // read, so 'exit' fired before the `await` above returned here. ssh2 also records the status on
+      // the channel, whoever listens, and passes it to 'close' (README: "the close event will be passed
+      // the same arguments"), which it emits only after the output stream ended, i.e. after we read it.
+      channel.on('close', (...args: unknown[]) => {
+        const status = exitStatus(args);
+        if (!status && this.closedFlag) return finish(() => reject(closedError(this.description, `while running ${brief(command)}`, this.closeReason)));
+        finish(() => resolve({
+          stdout: Buffer.concat(stdout).toString('utf8'),
+          stderr: Buffer.concat(stderr).toString('utf8'),
+          code: status?.code ?? null,
+          signal: status?.signal ?? null,
+        }));
+      });
       channel.on('data', (d: Buffer) => stdout.push(d));
       channel.stderr.on('data', (d: Buffer) => stderr.push(d));
-      channel.on('exit', (c: number | null) => {
-        exited = true;
-        code = typeof c === 'number' ? c : null;
-      });
-      channel.on('close', () => {
-        if (!exited && this.closedFlag) return finish(() => reject(closedError(this.description, `while running ${brief(command)}`, this.closeReason)));
-        finish(() => resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), code }));
-      });
       // Always send EOF: a command that reads stdin must not wait forever, as with `ssh host cmd </dev/null`.
       if (options.stdin === undefined) channel.end();
       else channel.end(typeof options.stdin === 'string' ? options.stdin : Buffer.from(options.stdin));
@@ -296,6 +310,14 @@ function signalChannel(channel: ClientChannel, signal: string): void {
     }
   }
   channel.signal(signal);
+}
+
+/** ssh2's 'close' arguments for a session channel: `(code)` after exit-status, `(null, signal, ...)` after exit-signal, `()` after neither. */
+function exitStatus(args: readonly unknown[]): { code: number | null; signal: string | null } | undefined {
+  const [code, signal] = args;
+  if (typeof code === 'number') return { code, signal: null };
+  if (code === null && typeof signal === 'string') return { code: null, signal };
+  return undefined;
 }
 
 function brief(command: string): string {

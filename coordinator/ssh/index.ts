@@ -16,7 +16,7 @@
  * ```
  */
 export { SshError, type SshErrorCode, type SshErrorDetails } from './errors.js';
-export { SshConnection, type ConnectOptions, type ForwardHandler, type HopSource } from './connection.js';
+export { SshConnection, type ConnectOptions, type ForwardHandler, type HopSource, type SshExecResult } from './connection.js';
 export { SshConnectionPool, defaultSshPool, type SshLease } from './pool.js';
 export { SshShell, type SshShellOptions } from './ssh-shell.js';
 export { ensureCached, DEFAULT_CACHE_DIR, type CachedFile, type EnsureCachedOptions } from './remote-cache.js';

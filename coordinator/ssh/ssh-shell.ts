@@ -3,8 +3,8 @@
  * login node. Commands go through one shared SshConnection (exec channels), files through its SFTP
  * session.
  */
-import type { ExecOptions, ExecResult, RemoteShell } from '../launchers/remote-shell.js';
-import type { SshConnection } from './connection.js';
+import type { ExecOptions, RemoteShell } from '../launchers/remote-shell.js';
+import type { SshConnection, SshExecResult } from './connection.js';
 import type { SshOptions } from './options.js';
 import { defaultSshPool, type SshConnectionPool } from './pool.js';
 import { readTail, remoteHome, resolveRemotePath, statOrUndefined, writeFileAtomic } from './sftp-files.js';
@@ -36,7 +36,7 @@ export class SshShell implements RemoteShell {
     return new SshShell(lease.connection, () => lease.release());
   }
 
-  exec(command: string, options?: ExecOptions): Promise<ExecResult> {
+  exec(command: string, options?: ExecOptions): Promise<SshExecResult> {
     return this.connection.exec(command, options);
   }
 

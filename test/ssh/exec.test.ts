@@ -12,13 +12,13 @@ describe.skipIf(!sshAvailable)('exec over SSH', () => {
   });
 
   test('stdout, stderr and exit codes; a non-zero exit does not reject', async () => {
-    expect(await conn.exec('echo out; echo err >&2')).toEqual({ stdout: 'out\n', stderr: 'err\n', code: 0 });
-    expect(await conn.exec('exit 3')).toEqual({ stdout: '', stderr: '', code: 3 });
+    expect(await conn.exec('echo out; echo err >&2')).toEqual({ stdout: 'out\n', stderr: 'err\n', code: 0, signal: null });
+    expect(await conn.exec('exit 3')).toEqual({ stdout: '', stderr: '', code: 3, signal: null });
     expect((await conn.exec('false')).code).toBe(1);
   });
 
-  test('a command killed by a signal has code null', async () => {
-    expect((await conn.exec('kill -TERM $$')).code).toBeNull();
+  test('a command killed by a signal has code null and the signal name', async () => {
+    expect(await conn.exec('kill -TERM $$')).toMatchObject({ code: null, signal: 'SIGTERM' });
   });
 
   test('stdin as a string or bytes, then EOF', async () => {
@@ -27,7 +27,7 @@ describe.skipIf(!sshAvailable)('exec over SSH', () => {
   });
 
   test('without stdin a command reading it sees EOF at once', async () => {
-    expect(await conn.exec('cat; echo done')).toEqual({ stdout: 'done\n', stderr: '', code: 0 });
+    expect(await conn.exec('cat; echo done')).toEqual({ stdout: 'done\n', stderr: '', code: 0, signal: null });
   });
 
   test('multi-byte output survives chunking', async () => {
