@@ -16,8 +16,8 @@ export interface Backend {
 
 export interface BackendContext {
   clusterId: string;
-  /** The coordinator's listening port. */
-  port: number;
+  /** Makes the coordinator listen on `host` (once); resolves with its port. */
+  listen(host: string): Promise<number>;
   token: string;
   scheme: 'ws' | 'wss';
   certFingerprint: string | undefined;
@@ -42,7 +42,8 @@ export async function createBackend(options: ResolvedClusterOptions, context: Ba
     const { createRemoteBackend } = await import('./remote-backends.js');
     return createRemoteBackend(options, context);
   }
-  const url = `${context.scheme}://${formatHost(options.advertiseHost ?? '127.0.0.1')}:${context.port}`;
+  const port = await context.listen(options.host ?? '127.0.0.1');
+  const url = `${context.scheme}://${formatHost(options.advertiseHost ?? '127.0.0.1')}:${port}`;
   return {
     launcher: new LocalLauncher({ agentEntry: agentEntryPath(), env: agentEnv(options) }),
     connect: { url, token: context.token, certFingerprint: context.certFingerprint },

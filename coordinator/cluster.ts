@@ -93,8 +93,6 @@ export class Cluster extends TaskApi {
     const ready: { cluster?: Cluster } = {};
     const server = new AgentServer(
       {
-        host: resolved.host,
-        port: resolved.port,
         token: resolved.token,
         maxFrameBytes: resolved.maxFrameBytes,
         heartbeatMs: resolved.heartbeatMs,
@@ -107,10 +105,16 @@ export class Cluster extends TaskApi {
       },
       log,
     );
-    const { port } = await server.listen();
+    // The backend says where to listen: only where its agents dial in (loopback for local agents
+    // and tunnels, the advertised interface for direct connect-back).
+    const listen = async (host: string): Promise<number> => {
+      const { port } = await server.listen(host, resolved.port);
+      log.debug(`listening for agents on ${host}:${port}`);
+      return port;
+    };
     let backend: Backend;
     try {
-      backend = await createBackend(resolved, { clusterId: id, port, token: resolved.token, scheme: tls ? 'wss' : 'ws', certFingerprint: tls?.fingerprint, log });
+      backend = await createBackend(resolved, { clusterId: id, listen, token: resolved.token, scheme: tls ? 'wss' : 'ws', certFingerprint: tls?.fingerprint, log });
     } catch (err) {
       await server.close();
       throw err;

@@ -7,8 +7,6 @@ import { closeSocket } from '../protocol/close.js';
 import { CloseCode } from '../protocol/version.js';
 
 export interface EndpointOptions {
-  host: string;
-  port: number;
   /** PEM certificate and key: serve wss:// instead of ws://. */
   tls: { cert: string; key: string } | null;
   maxFrameBytes: number;
@@ -76,10 +74,10 @@ export class WsEndpoint {
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
   }
 
-  async listen(): Promise<{ port: number; host: string }> {
+  async listen(host: string, port: number): Promise<{ port: number; host: string }> {
     await new Promise<void>((resolve, reject) => {
       this.http.once('error', reject);
-      this.http.listen(this.options.port, this.options.host, () => {
+      this.http.listen(port, host, () => {
         this.http.off('error', reject);
         resolve();
       });

@@ -102,7 +102,8 @@ export interface ResolvedClusterOptions {
   agents: number;
   /** Slots per agent, cycled; empty: each agent uses its node's cores. */
   slots: number[];
-  host: string;
+  /** null: where the backend's agents dial in (loopback for local agents and tunnels, the advertised interface otherwise). */
+  host: string | null;
   port: number;
   /** null: detected (the address this machine uses to reach the login node). */
   advertiseHost: string | null;
@@ -165,8 +166,8 @@ export function resolveClusterOptions(options: ClusterOptions = {}, cores = os.a
   }
   const connect = options.connect ?? 'direct';
   if (connect !== 'direct' && connect !== 'tunnel') throw new TypeError(`options.connect must be 'direct' or 'tunnel', got ${JSON.stringify(connect)}`);
-  // Remote agents dial in from other machines unless everything goes through the SSH tunnel.
-  const host = str(options.host, 'host', local || connect === 'tunnel' ? '127.0.0.1' : '0.0.0.0');
+  // Unset: the backend listens only where its agents dial in (see backends.ts, remote-backends.ts).
+  const host = options.host === undefined ? null : str(options.host, 'host', '');
   if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length < 16)) {
     throw new TypeError('options.token must be a string of at least 16 characters');
   }
@@ -180,7 +181,7 @@ export function resolveClusterOptions(options: ClusterOptions = {}, cores = os.a
     slots,
     host,
     port: int(options.port, 'port', 0, 0, 65_535),
-    advertiseHost: options.advertiseHost === undefined ? (host === '0.0.0.0' || host === '::' ? null : host) : str(options.advertiseHost, 'advertiseHost', host),
+    advertiseHost: options.advertiseHost === undefined ? (host === null || host === '0.0.0.0' || host === '::' ? null : host) : str(options.advertiseHost, 'advertiseHost', ''),
     token: options.token ?? randomBytes(32).toString('hex'),
     retries: int(options.retries, 'retries', 0, 3),
     heartbeatMs: int(options.heartbeatMs, 'heartbeatMs', 50, 5_000),

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import os from 'node:os';
 import { agentEntryPath } from './agent-path.js';
 import { agentEnv, formatHost, type Backend, type BackendContext } from './backends.js';
 import { detectAdvertiseHost, detectRelayHost, openTunnel, type Tunnel } from './connect/index.js';
@@ -89,16 +91,21 @@ async function connectInfo(
   const base = { token: context.token, certFingerprint: context.certFingerprint };
   if (options.connect === 'direct') {
     const host = options.advertiseHost ?? (login instanceof SshShell ? await detectAdvertiseHost(login.connection.target.host, login.connection.target.port) : '127.0.0.1');
-    return { ...base, url: `${context.scheme}://${formatHost(host)}:${context.port}` };
+    const listenOn = options.host ?? listenAddressFor(host);
+    if (listenOn === '0.0.0.0') context.log.info(`agents dial ${host}, which is no address of this machine (a name, NAT or a proxy): listening on all addresses; set host to narrow it`);
+    const port = await context.listen(listenOn);
+    return { ...base, url: `${context.scheme}://${formatHost(host)}:${port}` };
   }
   if (!(login instanceof SshShell)) {
     throw new ConfigError("connect: 'tunnel' needs an SSH connection to the login node (`ssh`, or `hosts` for the ssh backend)");
   }
+  // Only the SSH forward reaches the coordinator: it listens on loopback.
+  const port = await context.listen(options.host ?? '127.0.0.1');
   const agentPath = await ensureAgent(login);
   const node = await resolveRemoteNode(login, { node: options.node, setup: options.setup, uploadNode: options.uploadNode, cacheDir: `${options.remoteDir}/cache` });
   const tunnel = await openTunnel({
     connection: login.connection,
-    localPort: context.port,
+    localPort: port,
     relayHost: options.relayHost ?? (await detectRelayHost(login.connection)),
     agentPath,
     node,
@@ -110,6 +117,14 @@ async function connectInfo(
   const url = tunnel.url;
   context.log.info(`agents connect through the tunnel at ${url}`);
   return { ...base, url };
+}
+
+/** `address` itself when it belongs to one of this machine's interfaces, else every address. */
+function listenAddressFor(address: string): string {
+  const bare = address.replace(/^\[(.*)\]$/, '$1');
+  if (isIP(bare) === 0) return '0.0.0.0';
+  const local = Object.values(os.networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
+  return local.includes(bare) ? bare : '0.0.0.0';
 }
 
 function hostOptions(host: ResolvedClusterOptions['hosts'][number]): SshOptions {

@@ -8,8 +8,6 @@ import { WsEndpoint } from './endpoint.js';
 import type { Logger } from './logger.js';
 
 export interface AgentServerOptions {
-  host: string;
-  port: number;
   token: string;
   maxFrameBytes: number;
   heartbeatMs: number;
@@ -46,7 +44,7 @@ export class AgentServer {
   ) {
     this.tokenDigest = digest(options.token);
     this.endpoint = new WsEndpoint(
-      { host: options.host, port: options.port, tls: options.tls, maxFrameBytes: options.maxFrameBytes, handshakeTimeoutMs: options.authTimeoutMs },
+      { tls: options.tls, maxFrameBytes: options.maxFrameBytes, handshakeTimeoutMs: options.authTimeoutMs },
       ({ ws, remoteAddress, authenticated }) => {
         const socket: AgentSocket = new FramedSocket(ws, { decode: (d) => decodeAgentFrame(d, options.maxFrameBytes), maxFrameBytes: options.maxFrameBytes }, {
           messages: (messages) => this.handshake(socket, messages, remoteAddress, authenticated),
@@ -57,8 +55,8 @@ export class AgentServer {
     );
   }
 
-  listen(): Promise<{ port: number; host: string }> {
-    return this.endpoint.listen();
+  listen(host: string, port: number): Promise<{ port: number; host: string }> {
+    return this.endpoint.listen(host, port);
   }
 
   close(): Promise<void> {

@@ -78,13 +78,13 @@ export class ClusterService implements ServiceHost {
     this.backendName = o.cluster.backend ?? 'local';
     this.cluster = await Cluster.start({ ...o.cluster, onLog: (entry) => this.routeLog(entry) });
     this.endpoint = new WsEndpoint(
-      { host: o.host ?? '127.0.0.1', port: o.port ?? 0, tls: null, maxFrameBytes: this.maxFrameBytes, handshakeTimeoutMs: CLIENT_AUTH_TIMEOUT_MS },
+      { tls: null, maxFrameBytes: this.maxFrameBytes, handshakeTimeoutMs: CLIENT_AUTH_TIMEOUT_MS },
       ({ ws, authenticated }) => {
         if (this.stopping) closeSocket(ws, CloseCode.shutdown, 'service stopping');
         else new ClientSession(ws, this, authenticated);
       },
     );
-    const { host: address, port } = await this.endpoint.listen();
+    const { host: address, port } = await this.endpoint.listen(o.host ?? '127.0.0.1', o.port ?? 0);
     this.address = `ws://${address.includes(':') ? `[${address}]` : address}:${port}`;
     // Clients see the agent list without asking: pushed when an agent comes or goes.
     this.watch = setInterval(() => this.pushAgentsIfChanged(), 1_000);

@@ -26,14 +26,14 @@ async function coordinator(host: string, token: string) {
   const accepted: AcceptedAgent[] = [];
   const log: string[] = [];
   const server = new AgentServer(
-    { host, port: 0, token, maxFrameBytes: MAX_FRAME, heartbeatMs: HEARTBEAT_MS, authTimeoutMs: 5_000, tls: null },
+    { token, maxFrameBytes: MAX_FRAME, heartbeatMs: HEARTBEAT_MS, authTimeoutMs: 5_000, tls: null },
     (agent) => {
       accepted.push(agent);
       agent.socket.send(welcomeMessage(agent.hello.agentId ?? 'x', HEARTBEAT_MS));
     },
     createLogger('warn', (l) => log.push(l)),
   );
-  const { port } = await server.listen();
+  const { port } = await server.listen(host, 0);
   return { server, port, accepted, log };
 }
 

@@ -27,14 +27,14 @@ describe.runIf(existsSync(bundle))('kubernetes launcher + the real agent bundle,
   beforeAll(async () => {
     standin = await startStandin({ entrypoint: [process.execPath, bundle] });
     server = new AgentServer(
-      { host: '127.0.0.1', port: 0, token: TOKEN, maxFrameBytes: 64 * 1024 * 1024, heartbeatMs: 5_000, authTimeoutMs: 5_000, tls: null },
+      { token: TOKEN, maxFrameBytes: 64 * 1024 * 1024, heartbeatMs: 5_000, authTimeoutMs: 5_000, tls: null },
       (agent) => {
         hellos.push(agent.hello);
         agent.socket.send(welcomeMessage(agent.hello.agentId ?? '?', 5_000));
       },
       createLogger('error'),
     );
-    url = `ws://127.0.0.1:${(await server.listen()).port}`;
+    url = `ws://127.0.0.1:${(await server.listen('127.0.0.1', 0)).port}`;
   });
   afterAll(async () => {
     await server.close();
