@@ -2,6 +2,7 @@ import os from 'node:os';
 import type { FailureKind, RemoteErrorInfo } from '../protocol/common.js';
 import type { AgentMessage, Hello } from '../protocol/agent-messages.js';
 import type { CoordinatorMessage, Task } from '../protocol/coordinator-messages.js';
+import { longTimeout } from '../protocol/durations.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import type { AgentConfig } from './config.js';
 import { CoordinatorConnection } from './connection.js';
@@ -27,7 +28,7 @@ export class Agent {
   private readonly connection: CoordinatorConnection;
   private agentId: string | null;
   private exiting = false;
-  private drainTimer: NodeJS.Timeout | null = null;
+  private cancelDrain: (() => void) | null = null;
 
   constructor(
     private readonly config: AgentConfig,
@@ -83,15 +84,15 @@ export class Agent {
     this.connection.start();
     if (this.config.walltimeEnd !== null) {
       const at = this.config.walltimeEnd - DRAIN_MARGIN_MS - Date.now();
-      this.drainTimer = setTimeout(() => this.connection.send({ type: 'draining', reason: 'walltime ends soon' }), Math.max(0, at));
-      this.drainTimer.unref();
+      // A walltime of weeks is longer than one Node timer holds.
+      this.cancelDrain = longTimeout(() => this.connection.send({ type: 'draining', reason: 'walltime ends soon' }), at);
     }
   }
 
   async exit(code: number, reason: string): Promise<void> {
     if (this.exiting) return;
     this.exiting = true;
-    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.cancelDrain?.();
     this.connection.stop();
     await this.pool.close();
     this.onExit(code, reason);

@@ -1,28 +1,87 @@
-import type { RemoteErrorInfo } from '../protocol/common.js';
+import { MAX_CAUSE_DEPTH, type RemoteErrorInfo } from '../protocol/common.js';
 
-const MAX_CAUSE_DEPTH = 8;
-
-/** Turns anything thrown into the wire form, keeping name, message, stack, code and the cause chain. */
-export function toErrorInfo(thrown: unknown, depth = 0): RemoteErrorInfo {
-  if (thrown instanceof Error || (typeof thrown === 'object' && thrown !== null && 'message' in thrown)) {
-    const err = thrown as Error & { code?: unknown };
-    // `class ParseFailure extends Error {}` inherits name 'Error': its class name says more.
-    const ctor = typeof err.constructor === 'function' ? err.constructor.name : '';
-    const own = typeof err.name === 'string' && err.name ? err.name : '';
-    const name = own && !(own === 'Error' && ctor && ctor !== 'Error' && ctor !== 'Object') ? own : ctor && ctor !== 'Object' ? ctor : own || 'Error';
-    const info: RemoteErrorInfo = { name: String(name), message: String(err.message), stack: typeof err.stack === 'string' ? err.stack : undefined };
-    if (typeof err.code === 'string' || typeof err.code === 'number') info.code = String(err.code);
-    if (err.cause !== undefined && depth < MAX_CAUSE_DEPTH) info.cause = toErrorInfo(err.cause, depth + 1);
-    return info;
+/**
+ * Turns anything thrown into the wire form, keeping name, message, stack, code and the cause chain
+ * (cut after MAX_CAUSE_DEPTH levels, and saying so). Never throws: a thrown value is the user's,
+ * and may be a Proxy, have throwing getters, or a toString that throws.
+ */
+export function toErrorInfo(thrown: unknown): RemoteErrorInfo {
+  const top = describeOne(thrown);
+  let at = top;
+  let next = causeOf(thrown);
+  for (let depth = 1; next.present; depth++) {
+    if (depth >= MAX_CAUSE_DEPTH - 1) {
+      at.cause = { name: 'CauseChainCut', message: `the cause chain was cut here, after ${MAX_CAUSE_DEPTH - 1} levels` };
+      break;
+    }
+    at = at.cause = describeOne(next.value);
+    next = causeOf(next.value);
   }
-  return { name: 'NonErrorThrown', message: `a non-Error value was thrown: ${describe(thrown)}` };
+  return top;
 }
 
-function describe(value: unknown): string {
+function describeOne(thrown: unknown): RemoteErrorInfo {
+  if (!isErrorLike(thrown)) return { name: 'NonErrorThrown', message: `a non-Error value was thrown: ${preview(thrown)}` };
+  const err = thrown as Record<string, unknown>;
+  const message = read(err, 'message');
+  const info: RemoteErrorInfo = { name: cap(nameOf(err), 256), message: cap(typeof message === 'string' ? message : preview(message), MAX_TEXT) };
+  const stack = read(err, 'stack');
+  if (typeof stack === 'string') info.stack = cap(stack, MAX_TEXT);
+  const code = read(err, 'code');
+  if (typeof code === 'string' || typeof code === 'number') info.code = cap(String(code), 256);
+  return info;
+}
+
+function causeOf(thrown: unknown): { present: true; value: unknown } | { present: false } {
+  if (!isErrorLike(thrown)) return { present: false };
+  const cause = read(thrown as Record<string, unknown>, 'cause');
+  return cause === undefined ? { present: false } : { present: true, value: cause };
+}
+
+function isErrorLike(value: unknown): boolean {
   try {
-    const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
-    return text.length > 200 ? `${text.slice(0, 200)}...` : text;
+    return value instanceof Error || (typeof value === 'object' && value !== null && 'message' in value);
   } catch {
-    return typeof value;
+    return false; // a Proxy whose `has` trap throws
   }
+}
+
+// `class ParseFailure extends Error {}` inherits name 'Error': its class name says more.
+function nameOf(err: Record<string, unknown>): string {
+  const ctor = read(err, 'constructor');
+  const ctorName = typeof ctor === 'function' ? safeString(() => ctor.name) : '';
+  const own = read(err, 'name');
+  const name = typeof own === 'string' ? own : '';
+  if (name && !(name === 'Error' && ctorName && ctorName !== 'Error' && ctorName !== 'Object')) return name;
+  if (ctorName && ctorName !== 'Object') return ctorName;
+  return name || 'Error';
+}
+
+/** A property, or undefined when reading it throws. */
+function read(obj: Record<string, unknown>, key: string): unknown {
+  try {
+    return obj[key];
+  } catch {
+    return undefined;
+  }
+}
+
+function preview(value: unknown): string {
+  const text = safeString(() => (typeof value === 'string' ? JSON.stringify(value) : String(value)));
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
+}
+
+function safeString(make: () => string): string {
+  try {
+    return make();
+  } catch {
+    return '(a value that cannot be described)';
+  }
+}
+
+/** Longest message or stack kept: an error describes a failure, it does not carry data. */
+const MAX_TEXT = 32_768;
+
+function cap(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}... (${text.length - max} more characters cut)` : text;
 }

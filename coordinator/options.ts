@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
+import { MAX_TIMER_MS } from '../protocol/durations.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/version.js';
 import type { LogEntry } from './logs.js';
 import type { SshOptions } from './ssh/index.js';
@@ -184,9 +185,9 @@ export function resolveClusterOptions(options: ClusterOptions = {}, cores = os.a
     advertiseHost: options.advertiseHost === undefined ? (host === null || host === '0.0.0.0' || host === '::' ? null : host) : str(options.advertiseHost, 'advertiseHost', ''),
     token: options.token ?? randomBytes(32).toString('hex'),
     retries: int(options.retries, 'retries', 0, 3),
-    heartbeatMs: int(options.heartbeatMs, 'heartbeatMs', 50, 5_000),
-    agentGraceMs: int(options.agentGraceMs, 'agentGraceMs', 100, 60_000),
-    startTimeoutMs: int(options.startTimeoutMs, 'startTimeoutMs', 100, 60_000),
+    heartbeatMs: duration(options.heartbeatMs, 'heartbeatMs', 50, 5_000),
+    agentGraceMs: duration(options.agentGraceMs, 'agentGraceMs', 100, 60_000),
+    startTimeoutMs: duration(options.startTimeoutMs, 'startTimeoutMs', 100, 60_000),
     maxPipelinePerSlot: int(options.maxPipelinePerSlot, 'maxPipelinePerSlot', 0, 128),
     maxFrameBytes: int(options.maxFrameBytes, 'maxFrameBytes', 1024, DEFAULT_MAX_FRAME_BYTES),
     inlineConcurrency: int(options.inlineConcurrency, 'inlineConcurrency', 1, 64),
@@ -231,6 +232,11 @@ export function int(value: unknown, name: string, min: number, fallback: number,
     throw new TypeError(`options.${name} must be an integer ${range}, got ${JSON.stringify(value)}`);
   }
   return value;
+}
+
+/** A duration in ms: an integer Node's timers can hold (a longer one would fire at once). */
+export function duration(value: unknown, name: string, min: number, fallback: number): number {
+  return int(value, name, min, fallback, MAX_TIMER_MS);
 }
 
 function objectOrNull(value: unknown, name: string): object | null {

@@ -1,4 +1,4 @@
-import { int } from './options.js';
+import { duration, int } from './options.js';
 
 /** Options of one task, `remote()`, or every task of a `map`/`stream`. */
 export interface TaskOptions {
@@ -33,7 +33,7 @@ export function resolveTaskOptions(options: TaskOptions | undefined, defaults: {
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new TypeError('options.signal must be an AbortSignal');
   if (o.inline !== undefined && typeof o.inline !== 'boolean') throw new TypeError('options.inline must be a boolean');
   return {
-    timeoutMs: o.timeoutMs === undefined ? null : int(o.timeoutMs, 'timeoutMs', 1, 0),
+    timeoutMs: o.timeoutMs === undefined ? null : duration(o.timeoutMs, 'timeoutMs', 1, 0),
     retries: int(o.retries, 'retries', 0, defaults.retries),
     retryExceptions: int(o.retryExceptions, 'retryExceptions', 0, 0),
     signal: o.signal ?? null,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Bytes, Id, RemoteErrorInfo } from './common.js';
+import { MAX_TIMER_MS } from './durations.js';
 
 // ---- coordinator → agent ----
 
@@ -25,7 +26,7 @@ export const ActorCall = z.object({
   actorId: Id,
   method: z.string().min(1).max(256),
   args: Bytes,
-  timeoutMs: z.number().int().positive().nullable(),
+  timeoutMs: z.number().int().positive().max(MAX_TIMER_MS).nullable(),
 });
 export type ActorCall = z.infer<typeof ActorCall>;
 

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { Bytes, Id, RemoteErrorInfo } from './common.js';
+import { MAX_TIMER_MS } from './durations.js';
 
 // ---- client → service ------------------------------------------------------------------------
 
@@ -39,7 +40,7 @@ export const Submit = z.object({
   args: Bytes,
   inline: z.boolean(),
   chunk: z.boolean(),
-  timeoutMs: z.number().int().positive().nullable(),
+  timeoutMs: z.number().int().positive().max(MAX_TIMER_MS).nullable(),
   retries: z.number().int().nonnegative(),
   retryExceptions: z.number().int().nonnegative(),
 });
@@ -93,7 +94,7 @@ export const WireActorOptions = z.object({
   maxConcurrency: z.number().int().positive(),
   agent: z.string().min(1).max(200).nullable(),
   getIfExists: z.boolean(),
-  timeoutMs: z.number().int().positive().nullable(),
+  timeoutMs: z.number().int().positive().max(MAX_TIMER_MS).nullable(),
 });
 export type WireActorOptions = z.infer<typeof WireActorOptions>;
 

@@ -14,15 +14,35 @@ export interface RemoteErrorInfo {
   cause?: RemoteErrorInfo | undefined;
 }
 
-export const RemoteErrorInfo: z.ZodType<RemoteErrorInfo> = z.object({
+/** Causes kept when an error is packed (the cut is marked); deeper chains on the wire are refused. */
+export const MAX_CAUSE_DEPTH = 16;
+
+const RemoteErrorInfoShape: z.ZodType<RemoteErrorInfo> = z.object({
   name: z.string(),
   message: z.string(),
   stack: z.string().optional(),
   code: z.string().optional(),
   get cause(): z.ZodOptional<z.ZodType<RemoteErrorInfo>> {
-    return RemoteErrorInfo.optional();
+    return RemoteErrorInfoShape.optional();
   },
 });
+
+/** Depth of a cause chain, counted without recursion (a forged chain may be thousands deep). */
+function causeDepth(value: unknown): number {
+  let depth = 0;
+  let at: unknown = value;
+  while (typeof at === 'object' && at !== null && depth <= MAX_CAUSE_DEPTH) {
+    at = (at as { cause?: unknown }).cause;
+    depth++;
+  }
+  return depth;
+}
+
+// The depth is checked first, iteratively: the recursive shape would overflow the stack on a
+// chain thousands deep before any of its own checks ran.
+export const RemoteErrorInfo: z.ZodType<RemoteErrorInfo> = z
+  .custom<unknown>((v) => causeDepth(v) <= MAX_CAUSE_DEPTH, { message: `an error's cause chain may be at most ${MAX_CAUSE_DEPTH} deep` })
+  .pipe(RemoteErrorInfoShape);
 
 /**
  * Why an attempt failed on the agent; only `exception` is the user's own error. `value`: the

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ActorCall, ActorCreate, ActorKill, ActorReply } from './actor-messages.js';
 import { Bytes, Id } from './common.js';
+import { MAX_TIMER_MS } from './durations.js';
 
 /** Sent once after a hello is accepted. */
 export const Welcome = z.object({
@@ -8,7 +9,7 @@ export const Welcome = z.object({
   protocol: z.number().int(),
   agentId: Id,
   /** The coordinator pings this often; the agent treats silence of graceMs as the coordinator gone. */
-  heartbeatMs: z.number().int().positive(),
+  heartbeatMs: z.number().int().positive().max(MAX_TIMER_MS),
 });
 export type Welcome = z.infer<typeof Welcome>;
 
@@ -35,7 +36,7 @@ export const Task = z.object({
   /** `args` holds many calls' arguments; the result is the list of their results. */
   chunk: z.boolean(),
   /** Limit on this attempt's run time, counted from when it starts on the agent. */
-  timeoutMs: z.number().int().positive().nullable(),
+  timeoutMs: z.number().int().positive().max(MAX_TIMER_MS).nullable(),
 });
 export type Task = z.infer<typeof Task>;
 

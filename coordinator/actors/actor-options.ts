@@ -1,4 +1,4 @@
-import { int } from '../options.js';
+import { duration, int } from '../options.js';
 import type { ResolvedActorOptions } from './actor-manager.js';
 
 /** Options of `cluster.actor()`. */
@@ -37,6 +37,6 @@ export function resolveActorOptions(options: ActorOptions | undefined): Resolved
     maxConcurrency: int(o.maxConcurrency, 'maxConcurrency', 1, 1),
     agent: o.agent ?? null,
     getIfExists: o.getIfExists ?? false,
-    timeoutMs: o.timeoutMs === undefined ? null : int(o.timeoutMs, 'timeoutMs', 1, 0),
+    timeoutMs: o.timeoutMs === undefined ? null : duration(o.timeoutMs, 'timeoutMs', 1, 0),
   };
 }

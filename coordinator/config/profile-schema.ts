@@ -19,6 +19,7 @@
  * exports its parser (memory, walltime) the schema calls it rather than copying it.
  */
 import { z } from 'zod';
+import { MAX_TIMER_MS } from '../../protocol/durations.js';
 import type { BackendName, ClusterOptions } from '../options.js';
 import type { SshOptions } from '../ssh/options.js';
 import { parseMemoryMb, parseWalltimeSeconds, type ResourceOptions } from '../launchers/batch/resources.js';
@@ -34,7 +35,7 @@ const int = (min: number, what: string, max = Number.MAX_SAFE_INTEGER) =>
 const positiveInt = () => int(1, 'a positive integer');
 const nonNegativeInt = () => int(0, 'a non-negative integer');
 /** Durations: whole milliseconds only (see the file comment). */
-const ms = (min: number) => int(min, `a whole number of milliseconds >= ${min}`);
+const ms = (min: number) => int(min, `a whole number of milliseconds from ${min} to ${MAX_TIMER_MS} (the longest timer Node can set)`, MAX_TIMER_MS);
 const flag = () => z.boolean({ error: 'true or false' });
 const strings = (what = 'a list of strings') => z.array(z.string({ error: 'a string' }), { error: what });
 const stringMap = (what: string) => z.record(z.string(), z.string({ error: 'a string' }), { error: what });

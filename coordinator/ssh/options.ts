@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from '../../protocol/durations.js';
 /**
  * The options pipeline for an SSH connection: user options → (ssh_config) → defaults → a resolved
  * target with every field set and durations in milliseconds. Precedence is explicit options first,
@@ -155,7 +156,7 @@ function validate(o: SshOptions): void {
   if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535)) bad('port', 'an integer from 1 to 65535');
   for (const name of ['keepaliveIntervalMs', 'keepaliveCountMax', 'connectTimeoutMs'] as const) {
     const v = o[name];
-    if (v !== undefined && (!Number.isFinite(v) || v < 0)) bad(name, 'a number >= 0');
+    if (v !== undefined && (!Number.isFinite(v) || v < 0 || v > MAX_TIMER_MS)) bad(name, `a number from 0 to ${MAX_TIMER_MS}`);
   }
   if (o.hostKeyFingerprint !== undefined && !/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(o.hostKeyFingerprint)) {
     bad('hostKeyFingerprint', "a SHA256 fingerprint like 'SHA256:' followed by 43 base64 characters (as `ssh-keygen -lf` prints it)");

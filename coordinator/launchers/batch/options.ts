@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from '../../../protocol/durations.js';
 /**
  * Options every launcher here shares, with their defaults, and their compilation into a fully
  * resolved object (every field set, every value checked) once, at construction.
@@ -79,7 +80,7 @@ export function compileCommonOptions(options: CommonLauncherOptions): CompiledCo
     setup: stringList(options.setup, 'setup', false),
     workDir: options.workDir === undefined ? undefined : line(options.workDir, 'workDir'),
     jobName,
-    commandTimeoutMs: options.commandTimeoutMs === undefined ? 60_000 : positiveInt(options.commandTimeoutMs, 'commandTimeoutMs'),
+    commandTimeoutMs: options.commandTimeoutMs === undefined ? 60_000 : Math.min(positiveInt(options.commandTimeoutMs, 'commandTimeoutMs'), MAX_TIMER_MS),
   };
 }
 

@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from '../../../protocol/durations.js';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -172,7 +173,7 @@ export function compileKubernetesOptions(options: KubernetesLauncherOptions = {}
     activeDeadlineSeconds: nullable(o.activeDeadlineSeconds, 'activeDeadlineSeconds', 86_400, positiveInt),
     ttlSecondsAfterFinished: nullable(o.ttlSecondsAfterFinished, 'ttlSecondsAfterFinished', 600, nonNegativeInt),
     backoffLimit: optional(o.backoffLimit, 'backoffLimit', 3, nonNegativeInt, 'a non-negative integer'),
-    stuckTimeoutMs: optional(o.stuckTimeoutMs, 'stuckTimeoutMs', 60_000, (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0, 'a non-negative number of milliseconds'),
+    stuckTimeoutMs: optional(o.stuckTimeoutMs, 'stuckTimeoutMs', 60_000, (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= MAX_TIMER_MS, `a number of milliseconds from 0 to ${MAX_TIMER_MS}`),
   };
 }
 
