@@ -3,7 +3,7 @@ import { agentEnv, formatHost, type Backend, type BackendContext } from './backe
 import { detectAdvertiseHost, detectRelayHost, openTunnel, type Tunnel } from './connect/index.js';
 import { ConfigError } from './errors.js';
 import { PbsLauncher, SgeLauncher, SlurmLauncher, SshHostsLauncher, cacheAgentBundle, type EnsureAgent } from './launchers/batch/index.js';
-import type { AgentConnectInfo, Launcher } from './launchers/launcher.js';
+import { agentConnectInfo, type AgentConnectInfo, type Launcher } from './launchers/launcher.js';
 import { LocalShell } from './launchers/local-shell.js';
 import type { RemoteShell } from './launchers/remote-shell.js';
 import type { ResolvedClusterOptions } from './options.js';
@@ -89,7 +89,7 @@ async function connectInfo(
   const base = { token: context.token, certFingerprint: context.certFingerprint };
   if (options.connect === 'direct') {
     const host = options.advertiseHost ?? (login instanceof SshShell ? await detectAdvertiseHost(login.connection.target.host, login.connection.target.port) : '127.0.0.1');
-    return { ...base, url: `${context.scheme}://${formatHost(host)}:${context.port}` };
+    return agentConnectInfo({ ...base, url: `${context.scheme}://${formatHost(host)}:${context.port}` });
   }
   if (!(login instanceof SshShell)) {
     throw new ConfigError("connect: 'tunnel' needs an SSH connection to the login node (`ssh`, or `hosts` for the ssh backend)");
@@ -109,7 +109,7 @@ async function connectInfo(
   keepTunnel(tunnel);
   const url = tunnel.url;
   context.log.info(`agents connect through the tunnel at ${url}`);
-  return { ...base, url };
+  return agentConnectInfo({ ...base, url });
 }
 
 function hostOptions(host: ResolvedClusterOptions['hosts'][number]): SshOptions {

@@ -8,6 +8,7 @@ import { decodeAgentFrame, encodeFrame } from '../protocol/codec.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { CloseCode, PROTOCOL_VERSION } from '../protocol/version.js';
 import type { Logger } from './logger.js';
+import { showOnly } from './show-only.js';
 
 export interface AgentServerOptions {
   host: string;
@@ -35,6 +36,10 @@ export interface AcceptedAgent {
  * says why. Accepted agents go to `onAgent`, which replies with the welcome.
  */
 export class AgentServer {
+  static {
+    showOnly(this.prototype, 'AgentServer', (s) => ({ address: s.http.address() ?? null }));
+  }
+
   private readonly http: HttpServer;
   private readonly wss: WebSocketServer;
   private readonly tokenDigest: Buffer;
