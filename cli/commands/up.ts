@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { fchmodSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ClusterService } from '../../coordinator/service/service.js';
-import { isServiceProcess, logFilePath, readState } from '../../coordinator/service/state-file.js';
+import { ensureServicesDir, isServiceProcess, logFilePath, readState } from '../../coordinator/service/state-file.js';
 import { intFlag, parseArgs, stringFlag, UsageError } from '../args.js';
 import { Exit, type Command } from '../command.js';
 import { dim, fail, green, json, out } from '../output.js';
@@ -59,9 +58,10 @@ The profile 'local' works without a config file.`,
 };
 
 async function background(profile: string, argv: readonly string[], asJson: boolean, timeoutMs: number): Promise<number> {
+  ensureServicesDir();
   const log = logFilePath(profile);
-  mkdirSync(dirname(log), { recursive: true, mode: 0o700 });
   const fd = openSync(log, 'w', 0o600);
+  fchmodSync(fd, 0o600); // open's mode applies only to a file it creates; a log from an earlier run is reused
   const main = fileURLToPath(new URL('../main.js', import.meta.url));
   const rest = argv.filter((a) => a !== '--json');
   const child = spawn(process.execPath, [main, 'up', ...(rest.some((a) => a === profile) ? [] : [profile]), ...rest, '--foreground'], {
