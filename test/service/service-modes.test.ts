@@ -1,6 +1,6 @@
 // The services directory holds client credentials (state files) and the services' logs: private
 // (0700 / 0600) even when it, or a log from an earlier run, already exists with a wider mode.
-import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { servicesDir, writeState } from '../../coordinator/service/state-file.js';
@@ -26,7 +26,7 @@ afterAll(() => {
 });
 
 describe('clustrix up', () => {
-  it('makes an existing 0755 services dir 0700 and its reused 0644 log file 0600', { timeout: 120_000 }, async () => {
+  it('makes an existing 0755 services dir 0700 and its reused 0644 log file 0600; prints no credential', { timeout: 120_000 }, async () => {
     const env = isolatedEnv();
     const { dir, log } = openDirectory(env, 'local');
     const r = await cli(['up', 'local', '-n', '1', '--json'], env);
@@ -35,6 +35,11 @@ describe('clustrix up', () => {
     expect(mode(dir)).toBe('700');
     expect(mode(log)).toBe('600');
     expect(mode(join(dir, 'local.json'))).toBe('600');
+    // the credential is in the 0600 state file only: not on stdout (--json), not in the log
+    const { credential } = JSON.parse(readFileSync(join(dir, 'local.json'), 'utf8')) as { credential: string };
+    expect(credential.length).toBeGreaterThan(20);
+    expect(r.stdout).not.toContain(credential);
+    expect(readFileSync(log, 'utf8')).not.toContain(credential);
     const down = await cli(['down', 'local'], env);
     expect(down.code, down.stderr).toBe(0);
   });
