@@ -1,10 +1,10 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { FailureKind, RemoteErrorInfo } from '../protocol/common.js';
 import type { ActorReplyToThread, ActorRequestFromThread } from './actor-bridge.js';
 import type { FromActorThread, ToActorThread } from './actor-thread.js';
 import { toErrorInfo } from './errors-info.js';
 import type { CodeSource } from './task-code.js';
-import type { WorkerEntry } from './worker-pool.js';
+import { startWorker, type WorkerEntry } from './worker-pool.js';
 
 export interface ActorHostEvents {
   ready(actorId: string): void;
@@ -52,8 +52,7 @@ export class ActorHost {
 
   create(actorId: string, code: CodeSource, exportName: string | null, args: Uint8Array, maxConcurrency: number): void {
     this.kill(actorId);
-    const workerData = { cacheDir: this.cacheDir, mode: 'actor' };
-    const worker = 'file' in this.entry ? new Worker(this.entry.file, { workerData }) : new Worker(this.entry.source, { eval: true, workerData });
+    const worker = startWorker(this.entry, { cacheDir: this.cacheDir, mode: 'actor' });
     const actor: Hosted = { actorId, worker, maxConcurrency, calls: [], outbox: [], dead: false };
     this.actors.set(actorId, actor);
     worker.on('message', (msg: FromActorThread) => this.onMessage(actor, msg));

@@ -1,15 +1,20 @@
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
+import { SECRET_ENV } from '../protocol/secret-env.js';
 
 /**
- * How an agent learns where to connect and how to authenticate: environment variables, or a 0600
- * file for the secret. Never argv: other users on a cluster node can read it with `ps`.
+ * How an agent learns where to connect and how to authenticate: environment variables, and for the
+ * secret a 0600 file or a pipe. Never argv: other users on a cluster node can read it with `ps`.
+ * Once read, main.ts deletes every variable of protocol/secret-env.ts from process.env, before any
+ * task code or worker thread exists; a variable the process was started with still shows in its
+ * /proc/<pid>/environ (readable by tasks, same user), which is why the local launcher uses the pipe.
  *
  * | variable | meaning |
  * |---|---|
  * | CLUSTRIX_URL | ws:// or wss:// address of the coordinator (required) |
  * | CLUSTRIX_TOKEN | the per-cluster secret |
- * | CLUSTRIX_TOKEN_FILE | or: a file holding it, which must not be readable by group or others |
+ * | CLUSTRIX_TOKEN_FD | or: an inherited file descriptor (a pipe) to read it from, to EOF, once; then closed (the local launcher) |
+ * | CLUSTRIX_TOKEN_FILE | or: a file holding it, which must not be readable by group or others (batch launchers) |
  * | CLUSTRIX_AGENT_ID | id assigned by the launcher; `{NAME}` is replaced by env var NAME (e.g. `{SLURM_PROCID}`) |
  * | CLUSTRIX_JOB_ID | the batch job's id, reported in hello (defaults from SLURM_JOB_ID, JOB_ID, PBS_JOBID) |
  * | CLUSTRIX_SLOTS | worker threads (default os.availableParallelism()) |
@@ -62,10 +67,16 @@ export function readAgentConfig(env: NodeJS.ProcessEnv = process.env): AgentConf
   };
 }
 
+/** Deletes the secret variables from `env` (process.env: the real environment, and what threads and children copy). */
+export function dropSecretEnv(env: NodeJS.ProcessEnv = process.env): void {
+  for (const name of SECRET_ENV) delete env[name];
+}
+
 function readToken(env: NodeJS.ProcessEnv): string {
   if (env.CLUSTRIX_TOKEN) return env.CLUSTRIX_TOKEN;
+  if (env.CLUSTRIX_TOKEN_FD) return readTokenFd(env.CLUSTRIX_TOKEN_FD);
   const file = env.CLUSTRIX_TOKEN_FILE;
-  if (!file) throw new AgentConfigError('set CLUSTRIX_TOKEN or CLUSTRIX_TOKEN_FILE (the cluster secret)');
+  if (!file) throw new AgentConfigError('set CLUSTRIX_TOKEN, CLUSTRIX_TOKEN_FD or CLUSTRIX_TOKEN_FILE (the cluster secret)');
   let mode: number;
   try {
     mode = statSync(file).mode;
@@ -77,6 +88,26 @@ function readToken(env: NodeJS.ProcessEnv): string {
   }
   const token = readFileSync(file, 'utf8').trim();
   if (!token) throw new AgentConfigError(`CLUSTRIX_TOKEN_FILE ${file} is empty`);
+  return token;
+}
+
+function readTokenFd(raw: string): string {
+  const fd = Number(raw);
+  if (!Number.isInteger(fd) || fd < 3) throw new AgentConfigError(`CLUSTRIX_TOKEN_FD must be a file descriptor number above 2, got ${JSON.stringify(raw)}`);
+  let token: string;
+  try {
+    token = readFileSync(fd, 'utf8').trim();
+  } catch (cause) {
+    throw new AgentConfigError(`cannot read the token from CLUSTRIX_TOKEN_FD ${fd}: ${(cause as Error).message}`);
+  } finally {
+    // Not inherited by what tasks spawn (an inherited descriptor has no close-on-exec flag).
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+  }
+  if (!token) throw new AgentConfigError(`CLUSTRIX_TOKEN_FD ${fd} gave an empty token`);
   return token;
 }
 

@@ -1,5 +1,5 @@
 import { Agent } from './agent.js';
-import { AgentConfigError, readAgentConfig } from './config.js';
+import { AgentConfigError, dropSecretEnv, readAgentConfig } from './config.js';
 import { defineTaskGlobals } from './task-code.js';
 import { runRelay } from './relay.js'; // relay mode, see startAgent()
 import type { WorkerEntry } from './worker-pool.js';
@@ -33,6 +33,9 @@ function startAgent(): void {
       process.exit(2);
     }
     throw err;
+  } finally {
+    // Before any task code or worker thread exists: both would see process.env (threads copy it).
+    dropSecretEnv();
   }
   defineTaskGlobals();
   const agent = new Agent(config, workerEntry, (code, reason) => {

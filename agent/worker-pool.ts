@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { FailureKind, RemoteErrorInfo } from '../protocol/common.js';
+import { withoutSecrets } from '../protocol/secret-env.js';
 import type { CodeSource } from './task-code.js';
 import type { FromThread, RunInThread, ThreadResult } from './thread-messages.js';
 import type { ActorReplyToThread, ActorRequestFromThread } from './actor-bridge.js';
@@ -16,6 +17,16 @@ export interface PoolJob {
 
 /** Where worker threads start: a file (from dist/), or source embedded in the one-file bundle. */
 export type WorkerEntry = { file: URL } | { source: string };
+
+/**
+ * Starts a thread for tasks or an actor. Its env is given explicitly, without the secret variables:
+ * a Worker copies process.env when it is created, and this does not rely on main.ts having
+ * deleted them first (an embedding program may not have).
+ */
+export function startWorker(entry: WorkerEntry, workerData: object): Worker {
+  const env = withoutSecrets(process.env);
+  return 'file' in entry ? new Worker(entry.file, { workerData, env }) : new Worker(entry.source, { eval: true, workerData, env });
+}
 
 export interface PoolEvents {
   done(id: string, value: Uint8Array, runMs: number): void;
@@ -185,8 +196,7 @@ export class WorkerPool {
   }
 
   private spawn(slot: Slot): void {
-    const workerData = { cacheDir: this.cacheDir };
-    const worker = 'file' in this.entry ? new Worker(this.entry.file, { workerData }) : new Worker(this.entry.source, { eval: true, workerData });
+    const worker = startWorker(this.entry, { cacheDir: this.cacheDir });
     slot.worker = worker;
     slot.known = new Set();
     worker.on('message', (msg: FromThread) => {

@@ -1,5 +1,5 @@
 import { agentEntryPath } from './agent-path.js';
-import type { AgentConnectInfo, Launcher } from './launchers/launcher.js';
+import { agentConnectInfo, type AgentConnectInfo, type Launcher } from './launchers/launcher.js';
 import { LocalLauncher } from './launchers/local.js';
 import type { Logger } from './logger.js';
 import type { ResolvedClusterOptions } from './options.js';
@@ -46,7 +46,7 @@ export async function createBackend(options: ResolvedClusterOptions, context: Ba
   const url = `${context.scheme}://${formatHost(options.advertiseHost ?? '127.0.0.1')}:${port}`;
   return {
     launcher: new LocalLauncher({ agentEntry: agentEntryPath(), env: agentEnv(options) }),
-    connect: { url, token: context.token, certFingerprint: context.certFingerprint },
+    connect: agentConnectInfo({ url, token: context.token, certFingerprint: context.certFingerprint }),
     slotsFor: (i) => options.slots[i % options.slots.length],
     release: async () => undefined,
   };

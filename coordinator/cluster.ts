@@ -14,6 +14,7 @@ import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions
 import { AgentPool } from './pool.js';
 import { Scheduler } from './scheduler.js';
 import { AgentServer, welcomeMessage, type AcceptedAgent } from './server.js';
+import { showOnly } from './show-only.js';
 import { closeOnSignals, forgetOnSignals } from './signals.js';
 import { loadTls } from './tls.js';
 import { Submitter, type LocalSubmission, type SubmitExtra, type TaskSubmitter } from './submit.js';
@@ -61,6 +62,11 @@ type CtorArgs<C> = C extends abstract new (...args: infer A) => unknown ? A : ne
  * this machine, using every core.
  */
 export class Cluster extends TaskApi {
+  static {
+    // It holds the token and its digest (options, server, launcher): console.log(cluster) shows this.
+    showOnly(this.prototype, 'Cluster', (c) => ({ id: c.id, backend: c.options.backend, agents: c.pool.links.size }));
+  }
+
   private closed = false;
   private closing: Promise<void> | null = null;
   private readonly submitter: Submitter;

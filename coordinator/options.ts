@@ -3,6 +3,7 @@ import os from 'node:os';
 import { MAX_TIMER_MS } from '../protocol/durations.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/version.js';
 import type { LogEntry } from './logs.js';
+import { showOnly } from './show-only.js';
 import type { SshOptions } from './ssh/index.js';
 import type { ResourceOptions } from './launchers/batch/index.js';
 import type { KubernetesLauncherOptions } from './launchers/kubernetes/index.js';
@@ -176,7 +177,8 @@ export function resolveClusterOptions(options: ClusterOptions = {}, cores = os.a
   if (options.replaceLostAgents !== undefined && typeof options.replaceLostAgents !== 'boolean') {
     throw new TypeError('options.replaceLostAgents must be a boolean');
   }
-  return {
+  // The token, inline SSH keys and passphrases live here: printed, it is a summary.
+  return showOnly<ResolvedClusterOptions>({
     backend,
     agents,
     slots,
@@ -212,7 +214,7 @@ export function resolveClusterOptions(options: ClusterOptions = {}, cores = os.a
     pbs: (objectOrNull(options.pbs, 'pbs') ?? {}) as ResolvedClusterOptions['pbs'],
     sge: (objectOrNull(options.sge, 'sge') ?? {}) as ResolvedClusterOptions['sge'],
     kubernetes: (objectOrNull(options.kubernetes, 'kubernetes') ?? {}) as ResolvedClusterOptions['kubernetes'],
-  };
+  }, 'ClusterOptions', (o) => ({ backend: o.backend, agents: o.agents }));
 }
 
 function resolveTls(value: unknown): ResolvedClusterOptions['tls'] {

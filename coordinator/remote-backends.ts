@@ -5,7 +5,7 @@ import { agentEnv, formatHost, type Backend, type BackendContext } from './backe
 import { detectAdvertiseHost, detectRelayHost, openTunnel, type Tunnel } from './connect/index.js';
 import { ConfigError } from './errors.js';
 import { PbsLauncher, SgeLauncher, SlurmLauncher, SshHostsLauncher, cacheAgentBundle, type EnsureAgent } from './launchers/batch/index.js';
-import type { AgentConnectInfo, Launcher } from './launchers/launcher.js';
+import { agentConnectInfo, type AgentConnectInfo, type Launcher } from './launchers/launcher.js';
 import { LocalShell } from './launchers/local-shell.js';
 import type { RemoteShell } from './launchers/remote-shell.js';
 import type { ResolvedClusterOptions } from './options.js';
@@ -94,7 +94,7 @@ async function connectInfo(
     const listenOn = options.host ?? listenAddressFor(host);
     if (listenOn === '0.0.0.0') context.log.info(`agents dial ${host}, which is no address of this machine (a name, NAT or a proxy): listening on all addresses; set host to narrow it`);
     const port = await context.listen(listenOn);
-    return { ...base, url: `${context.scheme}://${formatHost(host)}:${port}` };
+    return agentConnectInfo({ ...base, url: `${context.scheme}://${formatHost(host)}:${port}` });
   }
   if (!(login instanceof SshShell)) {
     throw new ConfigError("connect: 'tunnel' needs an SSH connection to the login node (`ssh`, or `hosts` for the ssh backend)");
@@ -116,7 +116,7 @@ async function connectInfo(
   keepTunnel(tunnel);
   const url = tunnel.url;
   context.log.info(`agents connect through the tunnel at ${url}`);
-  return { ...base, url };
+  return agentConnectInfo({ ...base, url });
 }
 
 /** `address` itself when it belongs to one of this machine's interfaces, else every address. */

@@ -6,6 +6,7 @@ import { FramedSocket } from '../protocol/framed-socket.js';
 import { CloseCode, PROTOCOL_VERSION } from '../protocol/version.js';
 import { WsEndpoint } from './endpoint.js';
 import type { Logger } from './logger.js';
+import { showOnly } from './show-only.js';
 
 export interface AgentServerOptions {
   token: string;
@@ -34,6 +35,10 @@ export interface AcceptedAgent {
  * says why. Accepted agents go to `onAgent`, which replies with the welcome.
  */
 export class AgentServer {
+  static {
+    showOnly(this.prototype, 'AgentServer', (s) => ({ pending: s.endpoint.pendingCount }));
+  }
+
   private readonly endpoint: WsEndpoint;
   private readonly tokenDigest: Buffer;
 

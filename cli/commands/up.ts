@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { fchmodSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ClusterService } from '../../coordinator/service/service.js';
-import { isServiceProcess, logFilePath, readState } from '../../coordinator/service/state-file.js';
+import { ensureServicesDir, isServiceProcess, logFilePath, readState, type ServiceState } from '../../coordinator/service/state-file.js';
 import { intFlag, parseArgs, stringFlag, UsageError } from '../args.js';
 import { Exit, type Command } from '../command.js';
 import { dim, fail, green, json, out } from '../output.js';
@@ -49,7 +48,7 @@ The profile 'local' works without a config file.`,
       const stop = (signal: string): void => void service.stop(`signal ${signal}`);
       for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, stop);
       const state = service.state();
-      if (args.flags.has('json')) json(state);
+      if (args.flags.has('json')) json(shown(state));
       else out(`${green('✓')} ${profile}: ${state.agents} agents (${state.backend}) ready at ${state.address}; pid ${state.pid}`);
       await service.stopped;
       return Exit.ok;
@@ -59,9 +58,10 @@ The profile 'local' works without a config file.`,
 };
 
 async function background(profile: string, argv: readonly string[], asJson: boolean, timeoutMs: number): Promise<number> {
+  ensureServicesDir();
   const log = logFilePath(profile);
-  mkdirSync(dirname(log), { recursive: true, mode: 0o700 });
   const fd = openSync(log, 'w', 0o600);
+  fchmodSync(fd, 0o600); // open's mode applies only to a file it creates; a log from an earlier run is reused
   const main = fileURLToPath(new URL('../main.js', import.meta.url));
   const rest = argv.filter((a) => a !== '--json');
   const child = spawn(process.execPath, [main, 'up', ...(rest.some((a) => a === profile) ? [] : [profile]), ...rest, '--foreground'], {
@@ -77,7 +77,7 @@ async function background(profile: string, argv: readonly string[], asJson: bool
   while (Date.now() - started < timeoutMs) {
     const state = readState(profile);
     if (state && state.pid === child.pid) {
-      if (asJson) json(state);
+      if (asJson) json(shown(state));
       else out(`${green('✓')} ${profile}: ${state.agents} agents (${state.backend}) up at ${state.address}; pid ${state.pid}\n  attach: Cluster.connect({ profile: '${profile}' })   stop: clustrix down ${profile}`);
       return Exit.ok;
     }
@@ -90,6 +90,12 @@ async function background(profile: string, argv: readonly string[], asJson: bool
   fail(`the service for '${profile}' was not ready after ${Math.round(timeoutMs / 1000)} s; stopping it. Its output:\n${tail(log)}`);
   if (child.pid) process.kill(child.pid, 'SIGTERM');
   return Exit.failed;
+}
+
+/** The state as `--json` prints it: stdout ends up in CI logs and terminals; the credential stays in the 0600 file. */
+function shown(state: ServiceState): Omit<ServiceState, 'credential'> {
+  const { credential: _credential, ...rest } = state;
+  return rest;
 }
 
 function tail(path: string): string {

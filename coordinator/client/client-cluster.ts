@@ -10,6 +10,7 @@ import { resolveTaskOptions } from '../task-options.js';
 import { codeOf, makeTaskRef, type Runnable } from '../task-ref.js';
 import type { TaskSubmitter } from '../submit.js';
 import { TaskApi } from '../task-api.js';
+import { showOnly } from '../show-only.js';
 import { ServiceConnection } from './connection.js';
 import { resolveAddress, type ConnectOptions } from './address.js';
 
@@ -22,6 +23,10 @@ type CtorArgs<C> = C extends abstract new (...args: infer A) => unknown ? A : ne
  * and leaves the pool (and other clients) alone, and kills its unnamed actors.
  */
 export class ClusterClient extends TaskApi {
+  static {
+    showOnly(this.prototype, 'ClusterClient', (c) => ({ id: c.id, profile: c.profile, address: c.conn.address }));
+  }
+
   private latest: StatusReply | null = null;
   private closed = false;
   private readonly actorBackend: ClientActors;

@@ -8,6 +8,7 @@ import { packValue, unpackValue } from '../../protocol/values.js';
 import { CloseCode, DEFAULT_MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../protocol/version.js';
 import { AuthError, CancelledError, ClustrixError } from '../errors.js';
 import type { LogEntry } from '../logs.js';
+import { showOnly } from '../show-only.js';
 import type { Submission, SubmitExtra, TaskSubmitter } from '../submit.js';
 import type { ResolvedTaskOptions } from '../task-options.js';
 import type { ShippedCode } from '../task.js';
@@ -33,6 +34,10 @@ export type ServiceRequest = Extract<ClientMessage, { type: 'status' | 'scale' |
  * they do in process. When the service goes, everything pending fails with ServiceLostError.
  */
 export class ServiceConnection implements TaskSubmitter {
+  static {
+    showOnly(this.prototype, 'ServiceConnection', (c) => ({ address: c.address, clientId: (c.welcome as typeof c.welcome | undefined)?.clientId ?? null }));
+  }
+
   private readonly pending = new Map<string, Pending>();
   private readonly sentCode = new Set<string>();
   private lostWith: ClustrixError | null = null;

@@ -2,15 +2,21 @@
  * The seam between the pool and wherever agents run. One implementation per backend (local, ssh,
  * slurm, pbs, sge, kubernetes); the pool calls nothing else.
  */
+import { showOnly } from '../show-only.js';
 
 /** What every launched agent needs to connect back. The token must never reach argv or a script. */
 export interface AgentConnectInfo {
   /** ws:// or wss:// address the agents dial. */
   url: string;
-  /** The per-cluster secret. Deliver it via the environment or a 0600 file only. */
+  /** The per-cluster secret. Deliver it via a pipe, a 0600 file, or (Kubernetes) a Secret's env var only. */
   token: string;
   /** For wss: the SHA-256 fingerprint of the certificate agents pin. */
   certFingerprint?: string | undefined;
+}
+
+/** Connect info that prints as its url only (the pool and every launch request hold it). */
+export function agentConnectInfo(info: AgentConnectInfo): AgentConnectInfo {
+  return showOnly({ ...info }, 'AgentConnectInfo', (c) => ({ url: c.url }));
 }
 
 export interface LaunchRequest {

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { withoutSecrets } from '../../protocol/secret-env.js';
 import { ClustrixError } from '../errors.js';
 import type { ExecOptions, ExecResult, RemoteShell } from './remote-shell.js';
 
@@ -16,7 +17,7 @@ export interface LocalShellOptions {
   shell?: string;
   /** Time limit of a command when exec() is given none, in ms. @default 60000 */
   defaultTimeoutMs?: number;
-  /** Environment of the commands. @default process.env */
+  /** Environment of the commands. @default process.env without clustrix's secret variables (protocol/secret-env.ts) */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -45,7 +46,8 @@ export class LocalShell implements RemoteShell {
     const timeout = options.defaultTimeoutMs ?? 60_000;
     if (!Number.isSafeInteger(timeout) || timeout < 1) throw new TypeError(`defaultTimeoutMs must be a positive integer, got ${String(timeout)}`);
     this.defaultTimeoutMs = timeout;
-    this.env = options.env ?? process.env;
+    // sbatch and `qsub -V` copy the submitting environment into the job (and its accounting record).
+    this.env = options.env ?? withoutSecrets(process.env);
   }
 
   exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {

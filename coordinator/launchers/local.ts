@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
+import { withoutSecrets } from '../../protocol/secret-env.js';
 import type { JobLogs, JobStatus, Launcher, LaunchedJob, LaunchRequest } from './launcher.js';
 
 export interface LocalLauncherOptions {
@@ -25,9 +27,14 @@ interface Child {
 
 const TAIL_LINES = 200;
 
+/** The agent's descriptor the token arrives on (CLUSTRIX_TOKEN_FD): the first after stdio. */
+const TOKEN_FD = 3;
+
 /**
  * Agents as child processes of this program: the embedded default. Each child keeps a pipe on its
  * stdin; when this process dies (even by SIGKILL) the pipe closes and the agent exits at once.
+ * The token goes through a pipe of its own, never the environment: a process's initial
+ * environment stays readable in /proc/<pid>/environ (by its tasks too) whatever it deletes later.
  */
 export class LocalLauncher implements Launcher {
   readonly kind = 'local';
@@ -44,16 +51,20 @@ export class LocalLauncher implements Launcher {
   async launch(request: LaunchRequest): Promise<LaunchedJob[]> {
     return request.agentIds.map((agentId) => {
       const env: NodeJS.ProcessEnv = {
-        ...process.env,
+        // This program's own secrets (an SSH passphrase, a service credential) are not the agents' business.
+        ...withoutSecrets(process.env),
         ...this.options.env,
         CLUSTRIX_URL: request.connect.url,
-        CLUSTRIX_TOKEN: request.connect.token,
+        CLUSTRIX_TOKEN_FD: String(TOKEN_FD),
         CLUSTRIX_AGENT_ID: agentId,
         CLUSTRIX_EXIT_WITH_STDIN: '1',
       };
       if (request.slots !== undefined) env.CLUSTRIX_SLOTS = String(request.slots);
       if (request.connect.certFingerprint) env.CLUSTRIX_CERT_FINGERPRINT = request.connect.certFingerprint;
-      const proc = spawn(this.nodePath, [this.options.agentEntry], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      const proc = spawn(this.nodePath, [this.options.agentEntry], { env, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+      const tokenPipe = proc.stdio[TOKEN_FD] as Writable | null;
+      tokenPipe?.on('error', () => undefined); // an agent that failed to start; its exit says why
+      tokenPipe?.end(request.connect.token);
       const child: Child = { proc, agentIds: [agentId], tail: { stdout: [], stderr: [] }, exit: null, cancelled: false, exited: Promise.resolve() };
       child.exited = new Promise((resolve) => {
         proc.once('exit', (code, signal) => {

@@ -5,6 +5,7 @@ import { CloseCode, DEFAULT_MAX_FRAME_BYTES } from '../../protocol/version.js';
 import { makeClassRef, type ActorHandle, type ActorInfo, type ActorOptions } from '../actors/index.js';
 import { Cluster } from '../cluster.js';
 import { WsEndpoint } from '../endpoint.js';
+import { showOnly } from '../show-only.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { LogEntry } from '../logs.js';
 import type { ClusterOptions } from '../options.js';
@@ -42,6 +43,12 @@ const LOG_OWNER_GRACE_MS = 2_000;
  * are tracked by its session and cancelled when it goes.
  */
 export class ClusterService implements ServiceHost {
+  static {
+    showOnly(this.prototype, 'ClusterService', (s) => ({
+      serviceId: s.serviceId, profile: s.options.profile, backend: s.backendName, address: s.address, clients: s.sessions.size,
+    }));
+  }
+
   readonly credential = randomBytes(32).toString('base64url');
   readonly maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
   readonly serviceId = nanoid(8).replace(/[-_]/g, 'x');

@@ -33,6 +33,17 @@ export function servicesDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(configDir(env), 'services');
 }
 
+/**
+ * Makes the services dir, private: it holds client credentials and logs. mkdir's mode applies only
+ * to a directory it creates, so an existing one (from an older clustrix, a umask of 022) is chmod-ed.
+ */
+export function ensureServicesDir(env: NodeJS.ProcessEnv = process.env): string {
+  const dir = servicesDir(env);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  return dir;
+}
+
 export function stateFilePath(profile: string, env: NodeJS.ProcessEnv = process.env): string {
   return join(servicesDir(env), `${profile}.json`);
 }
@@ -42,8 +53,7 @@ export function logFilePath(profile: string, env: NodeJS.ProcessEnv = process.en
 }
 
 export function writeState(state: ServiceState, env: NodeJS.ProcessEnv = process.env): string {
-  const dir = servicesDir(env);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  ensureServicesDir(env);
   const path = stateFilePath(state.profile, env);
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });

@@ -18,6 +18,7 @@ import { closedError, socketError, SshError } from './errors.js';
 import { handshake, openSocket } from './handshake.js';
 import { loadKnownHosts } from './known-hosts.js';
 import { describeTarget, resolveSshTarget, type ResolvedSshTarget, type SshOptions } from './options.js';
+import { showOnly } from '../show-only.js';
 
 /** Where bastion connections come from: a pool shares them between targets; by default each target owns its own. */
 export interface HopSource {
@@ -44,6 +45,11 @@ const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
 const CLOSE_GRACE_MS = 2_000;
 
 export class SshConnection {
+  static {
+    // ssh2 keeps the parsed keys it has not tried yet (private material included) in its config.
+    showOnly(this.prototype, 'SshConnection', (c) => ({ target: c.description, closed: c.closedFlag }));
+  }
+
   /** `user@host:port`. */
   readonly description: string;
   readonly target: ResolvedSshTarget;

@@ -8,6 +8,7 @@ import type { SshConnection, SshExecResult } from './connection.js';
 import type { SshOptions } from './options.js';
 import { defaultSshPool, type SshConnectionPool } from './pool.js';
 import { readTail, remoteHome, resolveRemotePath, statOrUndefined, writeFileAtomic } from './sftp-files.js';
+import { showOnly } from '../show-only.js';
 
 export interface SshShellOptions extends SshOptions {
   /** Where the connection comes from. @default the process-wide pool (one connection per host) */
@@ -15,6 +16,10 @@ export interface SshShellOptions extends SshOptions {
 }
 
 export class SshShell implements RemoteShell {
+  static {
+    showOnly(this.prototype, 'SshShell', (s) => ({ target: s.description }));
+  }
+
   readonly description: string;
   private closed = false;
 

@@ -2,14 +2,16 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from 'clustrix';
-import { coordinatorUrl, readEnviron } from '../helpers/processes.js';
+import { coordinatorUrl } from '../helpers/processes.js';
 
 const agentBundle = fileURLToPath(new URL('../../dist/bundle/agent.mjs', import.meta.url));
+
+const TOKEN = 'tls-test-token-0123456789abcdef';
 
 describe('wss with a pinned self-signed certificate', () => {
   let cluster: Cluster;
   beforeAll(async () => {
-    cluster = await Cluster.start({ agents: 1, slots: 1, tls: true });
+    cluster = await Cluster.start({ agents: 1, slots: 1, tls: true, token: TOKEN });
   });
   afterAll(() => cluster.close());
 
@@ -19,12 +21,11 @@ describe('wss with a pinned self-signed certificate', () => {
   });
 
   it('an agent pinning another fingerprint refuses the coordinator before sending its token', async () => {
-    const env = readEnviron(cluster.agents()[0]!.pid);
     const child = spawn(process.execPath, [agentBundle], {
       env: {
         PATH: process.env.PATH,
-        CLUSTRIX_URL: env.CLUSTRIX_URL,
-        CLUSTRIX_TOKEN: env.CLUSTRIX_TOKEN,
+        CLUSTRIX_URL: coordinatorUrl(cluster),
+        CLUSTRIX_TOKEN: TOKEN,
         CLUSTRIX_CERT_FINGERPRINT: 'AA:'.repeat(31) + 'AA',
       },
       stdio: ['ignore', 'ignore', 'pipe'],

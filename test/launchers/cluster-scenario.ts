@@ -2,9 +2,10 @@
  * The checks every real-scheduler test file runs (slurm, pbs, sge, ssh-hosts): one agent's whole
  * life, a rejected submission, and a node without Node.js. The fake agent stands in for agent.mjs.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { inspect } from 'node:util';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { cacheAgentBundle } from '../../coordinator/launchers/batch/index.js';
 import type { RemoteShell } from '../../coordinator/launchers/remote-shell.js';
@@ -80,6 +81,10 @@ export async function lifecycle({ launcher, remoteDir, expectJobId, timeoutMs }:
   // the token is in the 0600 token file and nowhere else the launcher wrote
   const holders = await filesContaining(remoteDir, token);
   expect(holders.map((f) => path.basename(f))).toEqual(['token']);
+  // nor does the launcher print it, or the digest it keeps to notice a new token
+  const printed = inspect(launcher, { depth: Infinity, showHidden: true });
+  expect(printed).not.toContain(token);
+  expect(printed).not.toContain(createHash('sha256').update(token).digest('hex'));
 }
 
 /** A request no node can hold is refused at submission with the scheduler's words. */

@@ -29,6 +29,18 @@ describe('LocalShell.exec', () => {
     expect((await shell.exec('true', { stdin: 'x'.repeat(1 << 20) })).code).toBe(0);
   });
 
+  test("keeps this process's clustrix secrets out of commands (sbatch would copy them into the job)", async () => {
+    const secrets = { CLUSTRIX_TOKEN: 'shell-tok-3e1f', CLUSTRIX_SSH_PASSPHRASE: 'shell-pass-77a0', CLUSTRIX_CREDENTIAL: 'shell-cred-91c2' };
+    Object.assign(process.env, secrets, { CLUSTRIX_SHELL_PLAIN: 'plain-5b' });
+    try {
+      const { stdout } = await new LocalShell().exec('env');
+      for (const value of Object.values(secrets)) expect(stdout).not.toContain(value);
+      expect(stdout).toContain('CLUSTRIX_SHELL_PLAIN=plain-5b');
+    } finally {
+      for (const name of [...Object.keys(secrets), 'CLUSTRIX_SHELL_PLAIN']) delete process.env[name];
+    }
+  });
+
   test('a signal gives code null', async () => {
     expect((await shell.exec('kill -9 $$')).code).toBeNull();
   });

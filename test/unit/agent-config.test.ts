@@ -1,9 +1,9 @@
 // readAgentConfig(env): where the agent connects and how it authenticates, from its environment.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, fstatSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AgentConfigError, readAgentConfig } from '../../agent/config.js';
+import { AgentConfigError, dropSecretEnv, readAgentConfig } from '../../agent/config.js';
 
 const dir = mkdtempSync(join(os.tmpdir(), 'clustrix-agent-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,7 +52,7 @@ describe('the token', () => {
   });
 
   it('missing altogether is refused', () => {
-    expect(refusal({ CLUSTRIX_URL: base.CLUSTRIX_URL }).message).toMatch(/CLUSTRIX_TOKEN or CLUSTRIX_TOKEN_FILE/);
+    expect(refusal({ CLUSTRIX_URL: base.CLUSTRIX_URL }).message).toMatch(/CLUSTRIX_TOKEN, CLUSTRIX_TOKEN_FD or CLUSTRIX_TOKEN_FILE/);
   });
 
   it('from a 0600 file is read and trimmed', () => {
@@ -76,6 +76,33 @@ describe('the token', () => {
   it('from an empty file is refused', () => {
     const file = tokenFile('empty', '\n', 0o600);
     expect(refusal({ CLUSTRIX_URL: base.CLUSTRIX_URL, CLUSTRIX_TOKEN_FILE: file }).message).toMatch(/is empty/);
+  });
+
+  it('from CLUSTRIX_TOKEN_FD is read to the end, trimmed, and the descriptor closed', () => {
+    const fd = openSync(tokenFile('fd', 'fd-token-abcdef0123\n', 0o600), 'r');
+    expect(readAgentConfig({ CLUSTRIX_URL: base.CLUSTRIX_URL, CLUSTRIX_TOKEN_FD: String(fd) }).token).toBe('fd-token-abcdef0123');
+    expect(() => fstatSync(fd)).toThrow(/EBADF/);
+  });
+
+  it.each(['0', '2', 'x', '3.5'])('from CLUSTRIX_TOKEN_FD %j (not a descriptor above stdio) is refused', (raw) => {
+    expect(refusal({ CLUSTRIX_URL: base.CLUSTRIX_URL, CLUSTRIX_TOKEN_FD: raw }).message).toBe(
+      `CLUSTRIX_TOKEN_FD must be a file descriptor number above 2, got ${JSON.stringify(raw)}`,
+    );
+  });
+
+  it('from an empty CLUSTRIX_TOKEN_FD is refused', () => {
+    const fd = openSync(tokenFile('fd-empty', '', 0o600), 'r');
+    expect(refusal({ CLUSTRIX_URL: base.CLUSTRIX_URL, CLUSTRIX_TOKEN_FD: String(fd) }).message).toBe(`CLUSTRIX_TOKEN_FD ${fd} gave an empty token`);
+  });
+});
+
+describe('dropSecretEnv', () => {
+  it('deletes every secret variable and keeps the rest', () => {
+    const env: NodeJS.ProcessEnv = {
+      ...base, CLUSTRIX_TOKEN_FILE: '/t', CLUSTRIX_TOKEN_FD: '3', CLUSTRIX_SSH_PASSPHRASE: 'p', CLUSTRIX_CREDENTIAL: 'c', CLUSTRIX_SLOTS: '2', HOME: '/h',
+    };
+    dropSecretEnv(env);
+    expect(env).toEqual({ CLUSTRIX_URL: base.CLUSTRIX_URL, CLUSTRIX_SLOTS: '2', HOME: '/h' });
   });
 });
 

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ClusterClosedError } from '../../errors.js';
+import { showOnly } from '../../show-only.js';
 import type { JobLogs, JobState, JobStatus, LaunchedJob, Launcher, LaunchRequest } from '../launcher.js';
 import type { ExecResult, RemoteShell } from '../remote-shell.js';
 import { lastLines, prepareJobDirectory, resolveRemotePath, tailBytesFor, writeTokenFile, type JobDirectory } from './bootstrap.js';
@@ -66,6 +67,11 @@ interface JobRecord {
 const ENDED: ReadonlySet<JobState> = new Set(['completed', 'failed', 'cancelled']);
 
 export abstract class BatchLauncher implements Launcher {
+  static {
+    // It keeps the token's digest (to notice a new token).
+    showOnly(this.prototype, 'BatchLauncher', (l) => ({ kind: l.kind, jobs: l.jobs.size }));
+  }
+
   abstract readonly kind: SchedulerKind;
   /**
    * Whether the scheduler itself says "cancelled" for a cancelled job. When it does not (PBS and

@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ClusterClosedError } from '../../errors.js';
+import { showOnly } from '../../show-only.js';
 import type { JobLogs, JobStatus, LaunchedJob, Launcher, LaunchRequest } from '../launcher.js';
 import type { RemoteShell } from '../remote-shell.js';
 import { checkLaunchRequest } from './batch-launcher.js';
@@ -58,6 +59,11 @@ const ALIVE_FUNCTION =
   ` && tr '\\0' '\\n' < "/proc/$1/cmdline" 2>/dev/null | grep -qxF -- "$2"; }`;
 
 export class SshHostsLauncher implements Launcher {
+  static {
+    // Its hosts keep the token's digest (to notice a new token).
+    showOnly(this.prototype, 'SshHostsLauncher', (l) => ({ hosts: l.hosts.map((h) => h.name), agents: l.agents.size }));
+  }
+
   readonly kind = 'ssh';
   private readonly options: CompiledCommonOptions;
   private readonly hosts: Host[];

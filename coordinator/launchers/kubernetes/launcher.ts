@@ -1,5 +1,6 @@
 import type { CoreV1Event, V1Job, V1Pod } from '@kubernetes/client-node';
 import { ClusterClosedError, ClustrixError, JobStartError } from '../../errors.js';
+import { showOnly } from '../../show-only.js';
 import type { JobLogs, JobStatus, LaunchedJob, LaunchRequest, Launcher } from '../launcher.js';
 import { KubernetesApi, apiFailure, configErrorFor, loadKubeConfig, resolveNamespace } from './api.js';
 import { jobStatus, type JobView, type PodProblem } from './diagnosis.js';
@@ -31,6 +32,11 @@ interface OwnJob {
  * ```
  */
 export class KubernetesLauncher implements Launcher {
+  static {
+    // Its API client holds the kubeconfig's credentials (tokens, client keys).
+    showOnly(this.prototype, 'KubernetesLauncher', (l) => ({ namespace: l.namespace, jobs: l.own.size }));
+  }
+
   readonly kind = 'kubernetes';
   readonly options: CompiledKubernetesOptions;
   /** The namespace in use: the option, else the kubeconfig context's, else 'default'. */
