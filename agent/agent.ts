@@ -3,7 +3,7 @@ import type { FailureKind, RemoteErrorInfo } from '../protocol/common.js';
 import type { AgentMessage, Hello } from '../protocol/agent-messages.js';
 import type { CoordinatorMessage, Task } from '../protocol/coordinator-messages.js';
 import { longTimeout } from '../protocol/durations.js';
-import { PROTOCOL_VERSION } from '../protocol/version.js';
+import { PROTOCOL_VERSION, valueLimit } from '../protocol/version.js';
 import type { AgentConfig } from './config.js';
 import { CoordinatorConnection } from './connection.js';
 import { ActorHost } from './actor-host.js';
@@ -37,7 +37,7 @@ export class Agent {
   ) {
     this.agentId = config.agentId;
     const events: PoolEvents = {
-      done: (id, value, runMs) => this.report(id, () => this.connection.send({ type: 'done', id, value, runMs })),
+      done: (id, value, runMs) => this.report(id, () => this.sendResult(id, value, runMs)),
       failed: (id, kind, error) => this.report(id, () => this.connection.send({ type: 'failed', id, kind, error })),
       log: (id, stream, text) => this.connection.send({ type: 'log', id, stream, text }),
       actorRequest: (req, reply) => {
@@ -52,7 +52,7 @@ export class Agent {
     // Actor calls are not tracked in `tasks`: the actor host reports each exactly once itself.
     this.actors = new ActorHost(workerEntry, config.cacheDir, {
       ...events,
-      done: (id, value, runMs) => this.connection.send({ type: 'done', id, value, runMs }),
+      done: (id, value, runMs) => this.sendResult(id, value, runMs),
       failed: (id, kind, error) => this.connection.send({ type: 'failed', id, kind, error }),
       ready: (actorId) => this.connection.send({ type: 'actor-ready', actorId }),
       exited: (actorId, constructorFailed, error) => this.connection.send({ type: 'actor-exited', actorId, constructorFailed, error }),
@@ -177,14 +177,28 @@ export class Agent {
     }
   }
 
-  // The result is checked before it is sent (see report); this catches any other message.
-  private oversize(message: AgentMessage, bytes: number): void {
-    const what = `a '${message.type}' message of ${bytes} bytes exceeds the frame limit of ${this.config.maxFrameBytes} bytes`;
-    if (message.type === 'done') {
-      this.connection.send({ type: 'failed', id: message.id, kind: 'value', error: tooLarge(`the result is ${bytes} bytes`, this.config.maxFrameBytes) });
+  /** A result goes back unless it cannot fit a frame: then the call fails, and the link stays. */
+  private sendResult(id: string, value: Uint8Array, runMs: number): void {
+    if (value.byteLength > valueLimit(this.config.maxFrameBytes)) {
+      this.connection.send({ type: 'failed', id, kind: 'value', error: tooLarge(`the result is ${value.byteLength} bytes`, valueLimit(this.config.maxFrameBytes)) });
       return;
     }
-    process.stderr.write(`clustrix agent: dropped ${what}\n`);
+    this.connection.send({ type: 'done', id, value, runMs });
+  }
+
+  // Results are checked before they are sent (sendResult); this is the net under every other message.
+  private oversize(message: AgentMessage, bytes: number): void {
+    if (message.type === 'actor-request') {
+      const reply = this.requests.get(message.id);
+      this.requests.delete(message.id);
+      reply?.({ type: 'actor-reply', id: message.id, value: null, error: tooLarge(`the arguments of ${message.method} are ${bytes} bytes`, valueLimit(this.config.maxFrameBytes)) });
+      return;
+    }
+    if (message.type === 'done') {
+      this.connection.send({ type: 'failed', id: message.id, kind: 'value', error: tooLarge(`the result is ${bytes} bytes`, valueLimit(this.config.maxFrameBytes)) });
+      return;
+    }
+    process.stderr.write(`clustrix agent: dropped a '${message.type}' message of ${bytes} bytes, larger than a frame may be\n`);
   }
 
   private cancel(id: string, kind: FailureKind, error: RemoteErrorInfo): void {
@@ -222,6 +236,6 @@ export function tooLarge(what: string, limit: number): RemoteErrorInfo {
   return {
     name: 'ValueTooLargeError',
     code: 'VALUE_TOO_LARGE',
-    message: `${what}, more than the ${limit} bytes one frame may carry (maxFrameBytes); return less (write large data to shared storage and return its path), or raise maxFrameBytes`,
+    message: `${what}, more than the ${limit} bytes one message may carry (maxFrameBytes less room for the envelope); return less (write large data to shared storage and return its path), or raise maxFrameBytes`,
   };
 }

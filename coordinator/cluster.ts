@@ -5,7 +5,7 @@ import { ActorManager, isClassRef, makeClassRef, resolveActorOptions, type Actor
 import { createBackend, type Backend } from './backends.js';
 import { resolveProfile } from './config/index.js';
 import { bundleModule, captureClass, type ShippableClass, type ShippableFunction } from './code/index.js';
-import { ClusterClosedError, ConfigError } from './errors.js';
+import { ClusterClosedError, ConfigError, ValueTooLargeError } from './errors.js';
 import type { MapOptions } from './fan-out.js';
 import { AgentLink } from './link.js';
 import { createLogger, type Logger } from './logger.js';
@@ -82,8 +82,8 @@ export class Cluster extends TaskApi {
     private readonly log: Logger,
   ) {
     super();
-    this.submitter = new Submitter(scheduler, () => this.closed);
-    this.actorManager = new ActorManager(() => pool.links.values(), log);
+    this.submitter = new Submitter(scheduler, () => this.closed, options.maxFrameBytes);
+    this.actorManager = new ActorManager(() => pool.links.values(), log, options.maxFrameBytes);
   }
 
   /** Starts a coordinator and its agents; resolves once every agent has connected. */
@@ -292,6 +292,12 @@ export class Cluster extends TaskApi {
     const link = new AgentLink(id, hello, socket, this.options.heartbeatMs, {
       message: (l, m) => this.onMessage(l, m),
       invalid: (l, reason) => this.log.warn(`agent ${l.id} sent a bad frame: ${reason}`),
+      // Arguments are checked when packed; this is the net under it (e.g. a huge module bundle).
+      oversize: (l, m, bytes) => {
+        const task = m.type === 'task' ? l.inflight.get(m.id) : undefined;
+        if (task) this.scheduler.cancel(task, new ValueTooLargeError(`task ${task.id} is a message of ${bytes} bytes, larger than a frame may be`, 'arguments'));
+        else this.log.warn(`dropped a '${m.type}' message of ${bytes} bytes for agent ${l.id}: larger than a frame may be`);
+      },
       closed: (l, reason) => {
         this.scheduler.removeLink(l, reason);
         this.actorManager.onLinkLost(l, reason);

@@ -33,4 +33,5 @@ export {
   AuthError,
   JobStartError,
   ClusterClosedError,
+  ValueTooLargeError,
 } from './errors.js';

@@ -12,6 +12,8 @@ export interface LinkEvents {
   closed(link: AgentLink, reason: string): void;
   /** The agent sent a frame that did not decode or validate (the link closes next). */
   invalid?(link: AgentLink, reason: string): void;
+  /** A message for the agent was larger than a frame may be and was not sent. */
+  oversize?(link: AgentLink, message: CoordinatorMessage, bytes: number): void;
 }
 
 /**
@@ -48,6 +50,7 @@ export class AgentLink {
       messages: (messages) => this.deliver(messages),
       closed: ({ code, reason, local }) => this.onClose(local ? reason : `connection closed (${code}${reason ? `: ${reason}` : ''})`),
       invalid: (err) => this.events.invalid?.(this, err.message),
+      oversize: (message, bytes) => this.events.oversize?.(this, message, bytes),
     });
     // A busy agent gets bigger, fewer frames (wait for the rest of this loop turn's results);
     // a quiet one gets its task at once.

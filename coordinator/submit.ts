@@ -1,5 +1,6 @@
 import { nanoid } from 'nanoid';
-import { packValue, unpackValue } from '../protocol/values.js';
+import { unpackValue } from '../protocol/values.js';
+import { checkSize, packArguments } from './pack.js';
 import { CancelledError, ClusterClosedError, ClustrixError } from './errors.js';
 import type { Scheduler } from './scheduler.js';
 import type { ResolvedTaskOptions } from './task-options.js';
@@ -46,6 +47,7 @@ export class Submitter implements TaskSubmitter {
   constructor(
     private readonly scheduler: Scheduler,
     private readonly isClosed: () => boolean,
+    private readonly maxFrameBytes: number,
   ) {}
 
   submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra: SubmitExtra = {}): LocalSubmission {
@@ -57,11 +59,15 @@ export class Submitter implements TaskSubmitter {
     });
     const signal = options.signal;
     const onAbort = (): void => this.scheduler.cancel(task, new CancelledError(`task ${task.id} (${code.name}) was aborted`, { cause: signal?.reason }));
+    const id = nanoid(12);
+    const what = `task ${id} (${code.name})`;
+    // A service forwards a client's packed bytes: they are checked against this pool's limit here.
+    if (extra.packedArgs) checkSize(extra.packedArgs.byteLength, this.maxFrameBytes, `the arguments of ${what}`, 'arguments');
     const task: TaskRecord = {
-      id: nanoid(12),
+      id,
       code,
       export: exportName,
-      args: extra.packedArgs ?? packArgs(args),
+      args: extra.packedArgs ?? packArguments(args, this.maxFrameBytes, what),
       inline: options.inline,
       chunk: extra.chunk ?? false,
       timeoutMs: options.timeoutMs,
@@ -102,16 +108,5 @@ export class Submitter implements TaskSubmitter {
 
   cancel(task: TaskRecord, error: ClustrixError): void {
     this.scheduler.cancel(task, error);
-  }
-}
-
-function packArgs(args: unknown[]): Uint8Array {
-  try {
-    return packValue(args);
-  } catch (cause) {
-    throw new ClustrixError('ARGS_NOT_SERIALIZABLE', `the task's arguments cannot be serialized: ${(cause as Error).message}`, {
-      cause,
-      hint: 'arguments must be data (objects, arrays, Map, Set, Date, typed arrays, BigInt), not functions or sockets',
-    });
   }
 }

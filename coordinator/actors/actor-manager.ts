@@ -3,6 +3,7 @@ import type { ActorExited, ActorRequest } from '../../protocol/actor-messages.js
 import type { Done, Failed } from '../../protocol/agent-messages.js';
 import type { RemoteErrorInfo } from '../../protocol/common.js';
 import { packValue, setActorRefReviver, unpackValue } from '../../protocol/values.js';
+import { checkSize, packArguments } from '../pack.js';
 import { ActorDiedError, ClustrixError, ConfigError, RemoteError, TimeoutError, valueError } from '../errors.js';
 import type { AgentLink } from '../link.js';
 import type { Logger } from '../logger.js';
@@ -76,6 +77,7 @@ export class ActorManager implements ActorBackend {
   constructor(
     private readonly links: () => Iterable<AgentLink>,
     private readonly log: Logger,
+    private readonly maxFrameBytes: number,
   ) {}
 
   async create(code: ShippedCode, exportName: string | null, options: ResolvedActorOptions): Promise<ActorHandle> {
@@ -93,7 +95,7 @@ export class ActorManager implements ActorBackend {
       handle,
       code,
       exportName,
-      args: packValue(options.args),
+      args: packArguments(options.args, this.maxFrameBytes, `the constructor of ${code.name}`),
       options,
       link: null,
       state: 'starting',
@@ -145,9 +147,9 @@ export class ActorManager implements ActorBackend {
     }
     let packed: Uint8Array;
     try {
-      packed = packValue(args);
-    } catch (cause) {
-      return Promise.reject(new ClustrixError('ARGS_NOT_SERIALIZABLE', `arguments of ${record.code.name}.${method} cannot be serialized`, { cause }));
+      packed = packArguments(args, this.maxFrameBytes, `${record.code.name}.${method}`);
+    } catch (err) {
+      return Promise.reject(err);
     }
     return new Promise((resolve, reject) => {
       const call: Call = { id: nanoid(12), method, args: packed, resolve, reject };
@@ -255,7 +257,18 @@ export class ActorManager implements ActorBackend {
       return;
     }
     this.call(msg.actorId, msg.method, args).then(
-      (value) => reply(packValue(value), null),
+      (value) => {
+        let packed: Uint8Array;
+        try {
+          packed = packValue(value);
+          checkSize(packed.byteLength, this.maxFrameBytes, `the result of ${msg.method}`, 'result');
+        } catch (err) {
+          const e = err as ClustrixError;
+          reply(null, { name: e.name, message: e.message, code: e.code });
+          return;
+        }
+        reply(packed, null);
+      },
       (err: unknown) => {
         const e = err as ClustrixError & { remoteName?: string; remoteMessage?: string; remoteStack?: string };
         reply(null, e.remoteName ? { name: e.remoteName, message: e.remoteMessage ?? e.message, stack: e.remoteStack } : { name: e.name, message: e.message, code: e.code });

@@ -1,6 +1,8 @@
 import { nanoid } from 'nanoid';
 import type { ActorRow, ActorsReply, ActorUpdate, TaskDone } from '../../protocol/client-messages.js';
-import { packValue, unpackValue } from '../../protocol/values.js';
+import { unpackValue } from '../../protocol/values.js';
+import { DEFAULT_MAX_FRAME_BYTES } from '../../protocol/version.js';
+import { packArguments } from '../pack.js';
 import { ActorHandle, type ActorBackend, type ActorState } from '../actors/actor-handle.js';
 import type { ActorInfo, ResolvedActorOptions } from '../actors/actor-manager.js';
 import { ClustrixError } from '../errors.js';
@@ -26,12 +28,7 @@ export class ClientActors implements ActorBackend {
 
   async create(code: ShippedCode, exportName: string | null, options: ResolvedActorOptions): Promise<ActorHandle> {
     const { args, ...wire } = options;
-    let packed: Uint8Array;
-    try {
-      packed = packValue(args);
-    } catch (cause) {
-      throw new ClustrixError('ARGS_NOT_SERIALIZABLE', `constructor arguments of ${code.name} cannot be serialized`, { cause });
-    }
+    const packed = packArguments(args, DEFAULT_MAX_FRAME_BYTES, `the constructor of ${code.name}`);
     const reply = (await this.conn.request({ type: 'actor-create', id: nanoid(12), code: code.hash, export: exportName, args: packed, options: wire }, code)) as ActorsReply;
     const row = reply.actors[0];
     if (!row) throw new ClustrixError('PROTOCOL_ERROR', 'the service answered actor-create without the actor');
@@ -53,9 +50,9 @@ export class ClientActors implements ActorBackend {
   call(actorId: string, method: string, args: unknown[]): Promise<unknown> {
     let packed: Uint8Array;
     try {
-      packed = packValue(args);
-    } catch (cause) {
-      return Promise.reject(new ClustrixError('ARGS_NOT_SERIALIZABLE', `arguments of ${method} on actor ${actorId} cannot be serialized`, { cause }));
+      packed = packArguments(args, DEFAULT_MAX_FRAME_BYTES, `${method} on actor ${actorId}`);
+    } catch (err) {
+      return Promise.reject(err);
     }
     return this.conn.request({ type: 'actor-call', id: nanoid(12), actorId, method, args: packed }).then(
       (m) => {

@@ -4,9 +4,10 @@ import type { ActorUpdate, BroadcastDone, ClientMessage, ServiceMessage, StatusR
 import { decodeServiceFrame } from '../../protocol/client-codec.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import { FramedSocket } from '../../protocol/framed-socket.js';
-import { packValue, unpackValue } from '../../protocol/values.js';
+import { unpackValue } from '../../protocol/values.js';
+import { packArguments } from '../pack.js';
 import { CloseCode, DEFAULT_MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../protocol/version.js';
-import { AuthError, CancelledError, ClustrixError } from '../errors.js';
+import { AuthError, CancelledError, ClustrixError, ValueTooLargeError } from '../errors.js';
 import type { LogEntry } from '../logs.js';
 import { showOnly } from '../show-only.js';
 import type { Submission, SubmitExtra, TaskSubmitter } from '../submit.js';
@@ -75,7 +76,14 @@ export class ServiceConnection implements TaskSubmitter {
             clearTimeout(timer);
             conn = new ServiceConnection(socket, address, events);
             conn.welcome = first;
-            socket.setHandlers({ messages: (m) => conn.receive(m), closed: ({ code, reason }) => conn.lost(code, reason) });
+            socket.setHandlers({
+              messages: (m) => conn.receive(m),
+              closed: ({ code, reason }) => conn.lost(code, reason),
+              // Values are checked before they are packed into a message; this is the net under it.
+              oversize: (m, bytes) => {
+                if ('id' in m) conn.pending.get(m.id)?.settle(null, new ValueTooLargeError(`a '${m.type}' message of ${bytes} bytes is larger than a frame may be`, 'arguments'));
+              },
+            });
             resolve();
             if (rest.length > 0) conn.receive(rest);
           },
@@ -94,7 +102,7 @@ export class ServiceConnection implements TaskSubmitter {
 
   submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra: SubmitExtra = {}): Submission {
     const id = nanoid(12);
-    const packed = packValue(args);
+    const packed = packArguments(args, DEFAULT_MAX_FRAME_BYTES, `task ${id} (${code.name})`);
     return this.track(id, options.signal, code.name, (m) => unpackValue((m as TaskDone).value), () => {
       this.shipCode(code);
       const { timeoutMs, retries, retryExceptions, inline } = options;
@@ -104,7 +112,7 @@ export class ServiceConnection implements TaskSubmitter {
 
   broadcast(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions): Promise<unknown[]> {
     const id = nanoid(12);
-    const packed = packValue(args);
+    const packed = packArguments(args, DEFAULT_MAX_FRAME_BYTES, `broadcast ${id} (${code.name})`);
     return this.track(id, options.signal, code.name, (m) => (m as BroadcastDone).values.map((v) => unpackValue(v)), () => {
       this.shipCode(code);
       const { timeoutMs, retries, retryExceptions, inline } = options;

@@ -1,6 +1,6 @@
 import type { WireError } from '../../protocol/client-messages.js';
 import type { RemoteErrorInfo } from '../../protocol/common.js';
-import { ActorDiedError, AgentLostError, CancelledError, ClusterClosedError, ClustrixError, ConfigError, RemoteError, TimeoutError } from '../errors.js';
+import { ActorDiedError, AgentLostError, CancelledError, ClusterClosedError, ClustrixError, ConfigError, RemoteError, TimeoutError, ValueTooLargeError } from '../errors.js';
 
 /** A typed error as it goes to a client. */
 export function toWireError(err: unknown): WireError {
@@ -54,6 +54,8 @@ export function fromWireError(w: WireError): ClustrixError {
       return new ClusterClosedError(w.message);
     case 'CONFIG_INVALID':
       return new ConfigError(w.message, hinted);
+    case 'VALUE_TOO_LARGE':
+      return new ValueTooLargeError(w.message, /^the arguments/.test(w.message) ? 'arguments' : 'result', hinted);
     default:
       break;
   }

@@ -105,7 +105,7 @@ export class ClientSession {
         const code = this.codeFor(m.id, m.code);
         if (!code) return;
         const options = { timeoutMs: m.timeoutMs, retries: m.retries, retryExceptions: m.retryExceptions, signal: null, inline: m.inline };
-        this.track(m.id, [this.host.submit(this, code, m.export, m.args, options, { chunk: m.chunk })], (values) => {
+        this.track(m.id, () => [this.host.submit(this, code, m.export, m.args, options, { chunk: m.chunk })], (values) => {
           const value = values[0];
           if (value) this.send({ type: 'task-done', id: m.id, value });
         });
@@ -115,7 +115,7 @@ export class ClientSession {
         const code = this.codeFor(m.id, m.code);
         if (!code) return;
         const options = { timeoutMs: m.timeoutMs, retries: 0, retryExceptions: m.retryExceptions, signal: null, inline: m.inline };
-        const subs = this.host.readyAgents().map((agent) => this.host.submit(this, code, m.export, m.args, options, { pinned: agent }));
+        const subs = (): Submission[] => this.host.readyAgents().map((agent) => this.host.submit(this, code, m.export, m.args, options, { pinned: agent }));
         this.track(m.id, subs, (values) => this.send({ type: 'broadcast-done', id: m.id, values }));
         return;
       }
@@ -280,7 +280,15 @@ export class ClientSession {
     return code;
   }
 
-  private track(id: string, subs: Submission[], done: (values: Uint8Array[]) => void): void {
+  /** Submits (a refusal, e.g. arguments too large, answers that request only) and answers when all settle. */
+  private track(id: string, submit: () => Submission[], done: (values: Uint8Array[]) => void): void {
+    let subs: Submission[];
+    try {
+      subs = submit();
+    } catch (err) {
+      this.send({ type: 'task-failed', id, error: toWireError(err) });
+      return;
+    }
     this.tasks.set(id, subs);
     Promise.all(subs.map((s) => s.result as Promise<Uint8Array>)).then(
       (values) => {
