@@ -12,6 +12,9 @@ export class RemoteError extends ClustrixError {
   readonly remoteStack: string | undefined;
   /** The remote error's own `code` property, if it had one. */
   readonly remoteCode: string | undefined;
+  /** The task (or actor call) that threw, and the agent it ran on. */
+  readonly taskId: string;
+  readonly agentId: string;
 
   constructor(info: RemoteErrorInfo, context: { taskId: string; agentId: string }) {
     super('REMOTE_ERROR', `${info.name}: ${info.message} (task ${context.taskId} on agent ${context.agentId})`, {
@@ -22,6 +25,8 @@ export class RemoteError extends ClustrixError {
     this.remoteMessage = info.message;
     this.remoteStack = info.stack;
     this.remoteCode = info.code;
+    this.taskId = context.taskId;
+    this.agentId = context.agentId;
     if (info.stack) this.stack = `${this.stack ?? ''}\n  --- remote stack ---\n${info.stack}`;
   }
 
@@ -144,8 +149,48 @@ function indent(text: string): string {
     .join('\n');
 }
 
+/** An argument cannot travel (a function, a Promise, a socket, a symbol...); nothing was sent. */
+export class ArgsNotSerializableError extends ClustrixError {
+  /** Where in the arguments, e.g. `args[1].opts.onDone`. */
+  readonly path: string;
+  constructor(message: string, path: string, options?: { cause?: unknown; hint?: string }) {
+    super('ARGS_NOT_SERIALIZABLE', message, { cause: options?.cause, hint: options?.hint ?? 'pass data (objects, arrays, Map, Set, Date, typed arrays, BigInt), not functions, promises or sockets' });
+    this.name = 'ArgsNotSerializableError';
+    this.path = path;
+  }
+}
+
+/** A task's result cannot travel back (a function, a Promise, a socket, a symbol...). */
+export class ResultNotSerializableError extends ClustrixError {
+  /** Where in the result, e.g. `result.handlers[0]`. */
+  readonly path: string;
+  constructor(message: string, path: string, options?: { cause?: unknown; hint?: string }) {
+    super('RESULT_NOT_SERIALIZABLE', message, { cause: options?.cause, hint: options?.hint ?? 'return data (objects, arrays, Map, Set, Date, typed arrays, BigInt), not functions, promises or sockets' });
+    this.name = 'ResultNotSerializableError';
+    this.path = path;
+  }
+}
+
+/** A result arrived but could not be decoded here (a corrupt or foreign value). */
+export class ResultDecodeError extends ClustrixError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('RESULT_DECODE_FAILED', message, { cause: options?.cause, hint: 'run the same clustrix version on the coordinator, the service and the agents' });
+    this.name = 'ResultDecodeError';
+  }
+}
+
+/** The agent could not load the task's code (a missing export, a module that does not import). */
+export class TaskSetupError extends ClustrixError {
+  readonly agentId: string;
+  constructor(message: string, agentId: string, options?: { cause?: unknown; hint?: string }) {
+    super('TASK_SETUP_FAILED', message, { cause: options?.cause, hint: options?.hint ?? 'check the module exports the function, and that it imports on the agent (clustrix check)' });
+    this.name = 'TaskSetupError';
+    this.agentId = agentId;
+  }
+}
+
 /** The typed error for a result that could not travel back (`failed` of kind 'value'). */
 export function valueError(info: RemoteErrorInfo, where: string): ClustrixError {
   if (info.code === 'VALUE_TOO_LARGE') return new ValueTooLargeError(`${where}: ${info.message}`, 'result');
-  return new ClustrixError('RESULT_NOT_SERIALIZABLE', `${where}: ${info.message}`, { hint: 'return plain data (objects, arrays, Map, Set, Date, typed arrays, BigInt)' });
+  return new ResultNotSerializableError(`${where}: ${info.message}`, 'result');
 }

@@ -59,7 +59,7 @@ export function fromWireError(w: WireError): ClustrixError {
     default:
       break;
   }
-  const err = new ClustrixError(w.code, w.message, hinted);
+  const err = new ClustrixError(w.code as ClustrixError['code'], w.message, hinted);
   err.name = w.name;
   return err;
 }

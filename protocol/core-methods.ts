@@ -1,0 +1,68 @@
+/**
+ * The methods beneath every `Cluster`, embedded or connected: one entry per method, its argument
+ * list and its result as zod schemas. An embedded cluster calls them in process; a connected one
+ * sends `{ type: 'request', id, method, args }` and the service answers `{ type: 'response' }`.
+ * Adding a method to `Cluster` is one entry here and one handler in the engine's core.
+ */
+import { z } from 'zod';
+import { ActorCreate } from './actor-messages.js';
+import { Bytes, Id } from './common.js';
+import { Task } from './coordinator-messages.js';
+import { MAX_TIMER_MS } from './durations.js';
+import { ActorInfo, AgentInfo, PendingAgent } from './rows.js';
+
+/** A task as a cluster submits it: the agent's Task, plus what the scheduler needs. */
+export const TaskSpec = Task.omit({ type: true }).extend({
+  /** Re-runs after the task's agent is lost. */
+  retries: z.number().int().nonnegative(),
+  /** Re-runs after the function throws. */
+  retryExceptions: z.number().int().nonnegative(),
+});
+export type TaskSpec = z.infer<typeof TaskSpec>;
+
+/** What a broadcast runs on every agent: a task spec without an id of its own (each copy gets one). */
+export const BroadcastSpec = TaskSpec.omit({ id: true, chunk: true });
+export type BroadcastSpec = z.infer<typeof BroadcastSpec>;
+
+/** An actor as a cluster creates it: the agent's ActorCreate, plus what the actor manager needs. */
+export const ActorSpec = ActorCreate.omit({ type: true, actorId: true }).extend({
+  name: z.string().min(1).max(200).nullable(),
+  maxRestarts: z.number().int().nonnegative(),
+  /** Place it on this agent; null: the least loaded. */
+  agent: z.string().min(1).max(200).nullable(),
+  getIfExists: z.boolean(),
+  timeoutMs: z.number().int().positive().max(MAX_TIMER_MS).nullable(),
+});
+export type ActorSpec = z.infer<typeof ActorSpec>;
+
+export const ScaleOptions = z.object({});
+export type ScaleOptions = z.infer<typeof ScaleOptions>;
+
+const method = <A extends z.ZodTuple, R extends z.ZodType>(args: A, result: R) => ({ args, result });
+
+export const CoreMethods = {
+  /** Runs a task; resolves with its packed result. */
+  submit: method(z.tuple([TaskSpec]), Bytes),
+  /** Settles a task as cancelled: dropped if queued, stopped on its agent if running. */
+  cancel: method(z.tuple([Id]), z.null()),
+  /** Runs a task once on every ready agent; the packed results in `agents()` order. */
+  broadcast: method(z.tuple([BroadcastSpec]), z.array(Bytes)),
+  agents: method(z.tuple([]), z.array(AgentInfo)),
+  pendingAgents: method(z.tuple([]), z.array(PendingAgent)),
+  scale: method(z.tuple([z.number().int().nonnegative(), ScaleOptions]), z.null()),
+  actorCreate: method(z.tuple([ActorSpec]), ActorInfo),
+  /** Calls a method of an actor with packed arguments; resolves with the packed result. */
+  actorCall: method(z.tuple([Id, z.string().min(1).max(256), Bytes]), Bytes),
+  actorKill: method(z.tuple([Id]), z.null()),
+  actorGet: method(z.tuple([z.string().min(1).max(200)]), ActorInfo.nullable()),
+  actorList: method(z.tuple([]), z.array(ActorInfo)),
+  /** Sends this caller every log line of one agent or job (null: every agent), whoever's task printed it. */
+  followLogs: method(z.tuple([z.string().max(200).nullable()]), z.null()),
+} as const;
+
+export type CoreMethodName = keyof typeof CoreMethods;
+export type CoreArgs<M extends CoreMethodName> = z.infer<(typeof CoreMethods)[M]['args']>;
+export type CoreResult<M extends CoreMethodName> = z.infer<(typeof CoreMethods)[M]['result']>;
+
+/** An implementation of every core method: the engine's (in process), or a connection's (over the wire). */
+export type CoreHandlers = { [M in CoreMethodName]: (...args: CoreArgs<M>) => Promise<CoreResult<M>> };
