@@ -28,7 +28,7 @@ export interface ClusterOptions {
   resources?: ResourceOptions;
   /** Shell lines run before each agent starts (module loads, exports, ...), verbatim, in order. */
   setup?: readonly string[];
-  /** The node command on the compute nodes. @default 'node' */
+  /** The node command agents run with. @default 'node' (local: this process's node binary) */
   node?: string;
   /**
    * When no usable node (>= 20) is found on the login node, upload this machine's node binary
@@ -199,7 +199,7 @@ export function resolveClusterOptions(options: ClusterOptions = {}, cores = os.a
       if (typeof l !== 'string') throw new TypeError(`options.setup[${i}] must be a string (a shell line)`);
       return l;
     }),
-    node: str(options.node, 'node', 'node'),
+    node: str(options.node, 'node', local ? process.execPath : 'node'),
     uploadNode: bool(options.uploadNode, 'uploadNode', true),
     remoteDir: str(options.remoteDir, 'remoteDir', '~/.clustrix'),
     binDir: options.binDir === undefined ? '' : str(options.binDir, 'binDir', ''),
