@@ -32,5 +32,7 @@ export {
   ConfigError,
   AuthError,
   JobStartError,
+  PoolUnavailableError,
   ClusterClosedError,
 } from './errors.js';
+export type { FailedJob } from './errors.js';
