@@ -45,7 +45,7 @@ export async function createBackend(options: ResolvedClusterOptions, context: Ba
   const port = await context.listen(options.host ?? '127.0.0.1');
   const url = `${context.scheme}://${formatHost(options.advertiseHost ?? '127.0.0.1')}:${port}`;
   return {
-    launcher: new LocalLauncher({ agentEntry: agentEntryPath(), env: agentEnv(options) }),
+    launcher: new LocalLauncher({ agentEntry: agentEntryPath(), nodePath: options.node, env: agentEnv(options) }),
     connect: agentConnectInfo({ url, token: context.token, certFingerprint: context.certFingerprint }),
     slotsFor: (i) => options.slots[i % options.slots.length],
     release: async () => undefined,

@@ -128,9 +128,22 @@ export class Cluster extends TaskApi {
     const pool = new AgentPool(
       backend.launcher,
       backend.connect,
-      { startTimeoutMs: resolved.startTimeoutMs, slotsFor: backend.slotsFor, replaceLostAgents: resolved.replaceLostAgents, idPrefix: `${id}-a` },
+      {
+        startTimeoutMs: resolved.startTimeoutMs,
+        slotsFor: backend.slotsFor,
+        replaceLostAgents: resolved.replaceLostAgents,
+        recoveryTimeoutMs: resolved.recoveryTimeoutMs,
+        idPrefix: `${id}-a`,
+      },
       log,
       (link) => scheduler.drain(link),
+      {
+        waiting: () => scheduler.queued + (ready.cluster?.actorManager.waiting() ?? 0),
+        fail: (error) => {
+          scheduler.failQueued(error);
+          ready.cluster?.actorManager.failUnplaced(error);
+        },
+      },
     );
     const cluster = new Cluster(id, resolved, server, scheduler, pool, backend, log);
     ready.cluster = cluster;

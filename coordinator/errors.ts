@@ -134,6 +134,41 @@ export class ValueTooLargeError extends ClustrixError {
   }
 }
 
+/** The last agent or job of a pool that failed, with the last lines of its output. */
+export interface FailedJob {
+  jobId: string;
+  state: string;
+  output: string;
+}
+
+/**
+ * The pool had no agent and could not bring one back within `recoveryTimeoutMs`: the work waiting
+ * for an agent failed. The pool keeps trying; work submitted once it recovers runs normally.
+ */
+export class PoolUnavailableError extends ClustrixError {
+  readonly agentsLost: number;
+  readonly replacementsTried: number;
+  /** The launcher's last error (a launch that threw), if any. */
+  readonly lastLaunchError: string | null;
+  readonly lastFailedJob: FailedJob | null;
+  constructor(message: string, details: { agentsLost: number; replacementsTried: number; lastLaunchError: string | null; lastFailedJob: FailedJob | null; hint?: string }) {
+    const job = details.lastFailedJob;
+    const lines = [
+      message,
+      details.lastLaunchError !== null ? `  last launch error: ${details.lastLaunchError}` : '',
+      job ? `  last failed job ${job.jobId}: ${job.state}${job.output ? `; last output:\n${indent(job.output)}` : ''}` : '',
+    ];
+    super('POOL_UNAVAILABLE', lines.filter(Boolean).join('\n'), {
+      hint: details.hint ?? 'fix what the errors above show; the pool keeps trying and runs new work once an agent connects (raise recoveryTimeoutMs to wait longer)',
+    });
+    this.name = 'PoolUnavailableError';
+    this.agentsLost = details.agentsLost;
+    this.replacementsTried = details.replacementsTried;
+    this.lastLaunchError = details.lastLaunchError;
+    this.lastFailedJob = job;
+  }
+}
+
 /** The cluster was closed (or never started) when the call was made. */
 export class ClusterClosedError extends ClustrixError {
   constructor(message = 'the cluster is closed') {

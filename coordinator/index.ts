@@ -32,6 +32,8 @@ export {
   ConfigError,
   AuthError,
   JobStartError,
+  PoolUnavailableError,
   ClusterClosedError,
   ValueTooLargeError,
 } from './errors.js';
+export type { FailedJob } from './errors.js';

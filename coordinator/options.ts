@@ -30,7 +30,7 @@ export interface ClusterOptions {
   resources?: ResourceOptions;
   /** Shell lines run before each agent starts (module loads, exports, ...), verbatim, in order. */
   setup?: readonly string[];
-  /** The node command on the compute nodes. @default 'node' */
+  /** The node command agents run with. @default 'node' (local: this process's node binary) */
   node?: string;
   /**
    * When no usable node (>= 20) is found on the login node, upload this machine's node binary
@@ -81,6 +81,12 @@ export interface ClusterOptions {
   agentGraceMs?: number;
   /** How long start() and scale() wait for agents to connect, ms. @default 60000 */
   startTimeoutMs?: number;
+  /**
+   * How long work waits for a pool that has lost every agent to get one back, ms; then waiting
+   * tasks and actor calls fail with `POOL_UNAVAILABLE` (the pool keeps trying). Covers replacement
+   * jobs queued in a scheduler too: raise it for a busy queue. @default 120000
+   */
+  recoveryTimeoutMs?: number;
   /** Most tasks queued on one agent per slot beyond the running one. @default 128 */
   maxPipelinePerSlot?: number;
   /** Largest WebSocket frame, bytes. @default 256 MiB */
@@ -114,6 +120,7 @@ export interface ResolvedClusterOptions {
   heartbeatMs: number;
   agentGraceMs: number;
   startTimeoutMs: number;
+  recoveryTimeoutMs: number;
   maxPipelinePerSlot: number;
   maxFrameBytes: number;
   inlineConcurrency: number;
@@ -141,7 +148,7 @@ const BACKENDS: readonly BackendName[] = ['local', 'ssh', 'slurm', 'pbs', 'sge',
 
 const KNOWN = new Set<string>([
   'backend', 'agents', 'slots', 'host', 'port', 'advertiseHost', 'token', 'retries', 'heartbeatMs', 'agentGraceMs',
-  'startTimeoutMs', 'maxPipelinePerSlot', 'maxFrameBytes', 'inlineConcurrency', 'onLog', 'replaceLostAgents', 'tls',
+  'startTimeoutMs', 'recoveryTimeoutMs', 'maxPipelinePerSlot', 'maxFrameBytes', 'inlineConcurrency', 'onLog', 'replaceLostAgents', 'tls',
   'profile', 'configFile', 'ssh', 'hosts', 'resources', 'setup', 'node', 'uploadNode', 'remoteDir', 'binDir', 'jobName',
   'connect', 'relayHost', 'slurm', 'pbs', 'sge', 'kubernetes',
 ]);
@@ -190,6 +197,7 @@ export function resolveClusterOptions(options: ClusterOptions = {}, cores = os.a
     heartbeatMs: duration(options.heartbeatMs, 'heartbeatMs', 50, 5_000),
     agentGraceMs: duration(options.agentGraceMs, 'agentGraceMs', 100, 60_000),
     startTimeoutMs: duration(options.startTimeoutMs, 'startTimeoutMs', 100, 60_000),
+    recoveryTimeoutMs: duration(options.recoveryTimeoutMs, 'recoveryTimeoutMs', 100, 120_000),
     maxPipelinePerSlot: int(options.maxPipelinePerSlot, 'maxPipelinePerSlot', 0, 128),
     maxFrameBytes: int(options.maxFrameBytes, 'maxFrameBytes', 1024, DEFAULT_MAX_FRAME_BYTES),
     inlineConcurrency: int(options.inlineConcurrency, 'inlineConcurrency', 1, 64),
@@ -203,7 +211,7 @@ export function resolveClusterOptions(options: ClusterOptions = {}, cores = os.a
       if (typeof l !== 'string') throw new TypeError(`options.setup[${i}] must be a string (a shell line)`);
       return l;
     }),
-    node: str(options.node, 'node', 'node'),
+    node: str(options.node, 'node', local ? process.execPath : 'node'),
     uploadNode: bool(options.uploadNode, 'uploadNode', true),
     remoteDir: str(options.remoteDir, 'remoteDir', '~/.clustrix'),
     binDir: options.binDir === undefined ? '' : str(options.binDir, 'binDir', ''),

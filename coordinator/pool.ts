@@ -1,7 +1,10 @@
 import { ClustrixError, JobStartError } from './errors.js';
+import { jobOutput } from './job-output.js';
 import type { AgentConnectInfo, Launcher } from './launchers/launcher.js';
 import type { AgentLink } from './link.js';
 import type { Logger } from './logger.js';
+import { Recovery } from './pool-recovery.js';
+import { StallWatch, type PoolWork } from './pool-stall.js';
 import { CloseCode } from '../protocol/version.js';
 
 export interface PoolOptions {
@@ -9,6 +12,8 @@ export interface PoolOptions {
   /** Slots for the n-th agent ever launched; undefined lets the agent use its node's cores. */
   slotsFor: (ordinal: number) => number | undefined;
   replaceLostAgents: boolean;
+  /** How long waiting work waits for a pool with no agent to get one back, ms. */
+  recoveryTimeoutMs: number;
   /** Prefix of agent ids, e.g. the cluster id. */
   idPrefix: string;
 }
@@ -25,13 +30,12 @@ interface Waiter {
 }
 
 const STATUS_POLL_MS = 500;
-/** Replacements allowed per minute per wanted agent, so a crash loop does not fork-bomb. */
-const REPLACEMENTS_PER_MINUTE = 3;
 
 /**
  * Keeps the number of agents at the wanted size: launches through the launcher, waits for agents
  * to connect back, notices jobs that die before connecting (failing start/scale with their logs),
- * replaces agents that are lost, and drains agents it removes so no task is cut off.
+ * replaces agents that are lost (retrying failed replacements with backoff), fails waiting work
+ * when it has no agent for `recoveryTimeoutMs`, and drains agents it removes so no task is cut off.
  */
 export class AgentPool {
   readonly links = new Map<string, AgentLink>();
@@ -43,7 +47,13 @@ export class AgentPool {
   private ordinal = 0;
   private closing = false;
   private poller: NodeJS.Timeout | null = null;
-  private replacements: number[] = [];
+  private readonly recovery = new Recovery();
+  /** The next replacement attempt, when it waits for a backoff. */
+  private retryTimer: NodeJS.Timeout | null = null;
+  private replacing = false;
+  private readonly stall: StallWatch;
+  /** Lost agents no replacement was launched for yet. */
+  private unreplaced: string[] = [];
   /**
    * Lost agents the pool launched a replacement for. Their job may bring them back by itself
    * (Kubernetes restarts a crashed container in place and recreates a deleted pod of an Indexed
@@ -57,7 +67,10 @@ export class AgentPool {
     private readonly options: PoolOptions,
     private readonly log: Logger,
     private readonly onRemove: (link: AgentLink) => void,
-  ) {}
+    work: PoolWork,
+  ) {
+    this.stall = new StallWatch(options.recoveryTimeoutMs, { ready: () => this.readyCount(), wanted: () => this.target }, work, () => this.unavailable(), log);
+  }
 
   get size(): number {
     return this.target;
@@ -98,6 +111,10 @@ export class AgentPool {
     if (old && old !== link) old.terminate('replaced by a new connection of the same agent');
     this.links.set(link.id, link);
     if (link.hello.jobId && !this.jobOf.has(link.id)) this.jobOf.set(link.id, link.hello.jobId);
+    this.unreplaced = this.unreplaced.filter((id) => id !== link.id);
+    this.recovery.connected();
+    this.stall.reset();
+    if (this.readyCount() >= this.target) this.recovery.recovered();
     for (const w of this.waiters) {
       w.ids.delete(link.id);
       if (w.ids.size === 0) {
@@ -113,26 +130,12 @@ export class AgentPool {
     if (this.links.get(link.id) !== link) return;
     this.links.delete(link.id);
     if (this.closing) return;
-    const alive = this.links.size + this.pending.size;
     // A link that was draining (retired or scaled down) left on purpose.
-    if (alive >= this.target) return;
+    if (this.missing() <= 0) return;
     this.log.warn(`agent ${link.id} on ${link.hello.host} was lost: ${reason}`);
-    if (!this.options.replaceLostAgents) return;
-    const now = Date.now();
-    this.replacements = this.replacements.filter((t) => now - t < 60_000);
-    if (this.replacements.length >= REPLACEMENTS_PER_MINUTE * Math.max(1, this.target)) {
-      this.log.error(`not replacing agent ${link.id}: ${this.replacements.length} agents were replaced in the last minute`);
-      return;
-    }
-    this.replacements.push(now);
-    this.replaced.add(link.id);
-    this.launch(this.target - alive).then(
-      (ids) => this.log.info(`replacing lost agent ${link.id} with ${ids.join(', ')}`),
-      (err: unknown) => {
-        this.replaced.delete(link.id);
-        this.log.error(`could not replace agent ${link.id}: ${(err as Error).message}`);
-      },
-    );
+    this.recovery.agentLost(this.jobOf.get(link.id), reason);
+    this.unreplaced.push(link.id);
+    this.replenish();
   }
 
   /**
@@ -144,7 +147,11 @@ export class AgentPool {
     const ready = [...this.links.values()].filter((l) => l.state === 'ready').length;
     if (!this.closing && ready + this.pending.size < this.target) {
       this.log.info(`agent ${link.id} is leaving (${reason}); starting its replacement`);
-      this.launch(this.target - ready - this.pending.size).catch((err: unknown) => this.log.error(`could not replace agent ${link.id}: ${(err as Error).message}`));
+      this.launch(this.target - ready - this.pending.size).catch((err: unknown) => {
+        this.log.error(`could not replace agent ${link.id}: ${(err as Error).message}`);
+        this.recovery.launchFailed(err);
+        this.replenish();
+      });
     }
     while (link.inflight.size > 0 && link.state !== 'closed') await new Promise((r) => setTimeout(r, 100));
     if (link.state === 'closed') return;
@@ -159,6 +166,8 @@ export class AgentPool {
     this.closing = true;
     this.target = 0;
     if (this.poller) clearInterval(this.poller);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.stall.stop();
     for (const w of this.waiters) w.reject(new ClustrixError('CLUSTER_CLOSED', 'the cluster was closed while agents were starting'));
     this.waiters.clear();
     for (const link of this.links.values()) {
@@ -166,6 +175,70 @@ export class AgentPool {
       link.close(CloseCode.shutdown, 'cluster closed');
     }
     await this.launcher.close();
+  }
+
+  private readyCount(): number {
+    let n = 0;
+    for (const link of this.links.values()) if (link.state === 'ready') n++;
+    return n;
+  }
+
+  /** Agents the pool wants and neither has nor has launched. */
+  private missing(): number {
+    return this.target - this.readyCount() - this.pending.size;
+  }
+
+  /**
+   * The one place replacements start: at once while the per-minute cap has room and launches
+   * work, else after a backoff (the cap limits the rate; it never stops the pool for good). One
+   * attempt at a time; a failed one schedules the next.
+   */
+  private replenish(): void {
+    if (this.closing) return;
+    this.stall.start();
+    if (!this.options.replaceLostAgents || this.replacing || this.retryTimer || this.missing() <= 0) return;
+    const delay = this.recovery.delay(Date.now(), this.target);
+    if (delay === 0) {
+      this.replace();
+      return;
+    }
+    this.log.info(`replacing ${this.missing()} agent(s) in ${Math.round(delay)} ms`);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.replace();
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  private replace(): void {
+    const count = this.missing();
+    if (this.closing || count <= 0) return;
+    this.replacing = true;
+    this.recovery.launching(Date.now(), count);
+    this.launch(count).then(
+      (ids) => {
+        this.replacing = false;
+        const lost = this.unreplaced.splice(0, ids.length);
+        // If they come back by themselves (Kubernetes restarts pods in place), they are surplus.
+        for (const id of lost) this.replaced.add(id);
+        this.log.info(`replacing lost agent${lost.length === 1 ? '' : 's'} ${lost.join(', ') || '?'} with ${ids.join(', ')}`);
+        this.replenish();
+      },
+      (err: unknown) => {
+        this.replacing = false;
+        this.log.error(`could not launch a replacement agent: ${(err as Error).message}`);
+        this.recovery.launchFailed(err);
+        this.replenish();
+      },
+    );
+  }
+
+  private unavailable(): Promise<ClustrixError> {
+    const pendingJobs = [...new Set([...this.pending.values()].map((p) => p.jobId))];
+    return this.recovery.error(
+      { wanted: this.target, timeoutMs: this.options.recoveryTimeoutMs, replacing: this.options.replaceLostAgents, pendingJobs },
+      (jobId) => jobOutput(this.launcher, jobId, 20),
+    );
   }
 
   private async launch(count: number): Promise<string[]> {
@@ -257,7 +330,11 @@ export class AgentPool {
           await this.failStart(dead, `the job of agent ${dead.join(', ')} ended before the agent connected`, state, w.reject, status.jobId);
         }
       }
-      if (!rejected) this.log.warn(`job ${status.jobId} ended (${state}) before its agent connected`);
+      if (!rejected) {
+        this.log.warn(`job ${status.jobId} ended (${state}) before its agent connected`);
+        this.recovery.jobDied(status.jobId, state);
+        this.replenish();
+      }
     }
   }
 
@@ -272,15 +349,7 @@ export class AgentPool {
     }
     // The backend's own explanation, when it has one (Kubernetes: the reason, events and pod logs).
     const explained = this.launcher.startError ? await this.launcher.startError(job, 30).catch(() => null) : null;
-    let output = '';
-    if (!explained) {
-      try {
-        const logs = await this.launcher.logs(job, 30);
-        output = [logs.stdout && `stdout:\n${logs.stdout}`, logs.stderr && `stderr:\n${logs.stderr}`].filter(Boolean).join('\n');
-      } catch (err) {
-        output = `(could not read the job's output: ${(err as Error).message})`;
-      }
-    }
+    const output = explained ? '' : await jobOutput(this.launcher, job, 30);
     for (const id of ids) this.pending.delete(id);
     await this.launcher.cancel([job]).catch(() => undefined);
     // On a timeout the job has not failed (yet): the pool's words, with the backend's details.

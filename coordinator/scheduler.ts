@@ -161,6 +161,15 @@ export class Scheduler {
     this.pinned.clear();
   }
 
+  /**
+   * Fails every queued task with `error` (no agent came back for them); running ones and later
+   * submissions are untouched.
+   */
+  failQueued(error: ClustrixError): void {
+    for (const task of [...this.queue.drain(), ...this.inlineQueue.drain()]) this.settle(task, { ok: false, error });
+    this.scheduleDispatch();
+  }
+
   /** Resolves when nothing is queued or running. */
   whenIdle(): Promise<void> {
     if (this.queued === 0 && this.running === 0) return Promise.resolve();

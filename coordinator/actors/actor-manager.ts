@@ -283,6 +283,32 @@ export class ActorManager implements ActorBackend {
     }
   }
 
+  /** Actors waiting for an agent to be constructed on, and calls waiting for such actors. */
+  waiting(): number {
+    let n = 0;
+    for (const record of this.unplaced()) n += (record.created ? 1 : 0) + record.backlog.length;
+    return n;
+  }
+
+  /**
+   * No agent came back: what waits for one fails with `error`. An actor never constructed dies
+   * (nobody holds its handle); one restarting stays so, and is constructed once an agent connects.
+   */
+  failUnplaced(error: ClustrixError): void {
+    for (const record of this.unplaced()) {
+      for (const call of record.backlog.splice(0)) call.reject(error);
+      if (record.created) {
+        record.created.reject(error);
+        record.created = null;
+        this.bury(record, error.message.split('\n')[0] ?? error.message);
+      }
+    }
+  }
+
+  private unplaced(): ActorRecord[] {
+    return [...this.actors.values()].filter((r) => (r.state === 'starting' || r.state === 'restarting') && r.link === null);
+  }
+
   /** An agent joined: actors waiting for a place can start on it. */
   onLinkAdded(): void {
     for (const record of this.actors.values()) {

@@ -217,6 +217,7 @@ export const profileSchema = z.strictObject(
     heartbeatMs: ms(50).optional(),
     agentGraceMs: ms(100).optional(),
     startTimeoutMs: ms(100).optional(),
+    recoveryTimeoutMs: ms(100).optional(),
     maxPipelinePerSlot: nonNegativeInt().optional(),
     maxFrameBytes: int(1024, 'an integer number of bytes >= 1024').optional(),
     inlineConcurrency: positiveInt().optional(),

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { withoutSecrets } from '../../protocol/secret-env.js';
+import { JobStartError } from '../errors.js';
 import type { JobLogs, JobStatus, Launcher, LaunchedJob, LaunchRequest } from './launcher.js';
 
 export interface LocalLauncherOptions {
@@ -49,7 +50,7 @@ export class LocalLauncher implements Launcher {
   }
 
   async launch(request: LaunchRequest): Promise<LaunchedJob[]> {
-    return request.agentIds.map((agentId) => {
+    const started = request.agentIds.map((agentId) => {
       const env: NodeJS.ProcessEnv = {
         // This program's own secrets (an SSH passphrase, a service credential) are not the agents' business.
         ...withoutSecrets(process.env),
@@ -90,7 +91,25 @@ export class LocalLauncher implements Launcher {
       }
       const jobId = `pid-${proc.pid ?? 'failed'}-${agentId}`;
       this.children.set(jobId, child);
-      return { jobId, agentIds: [agentId] };
+      // A process that cannot start at all (ENOENT, EACCES, EMFILE) reports it before 'spawn'.
+      const spawned = new Promise<Error | null>((resolve) => {
+        proc.once('spawn', () => resolve(null));
+        proc.once('error', (err) => resolve(err));
+      });
+      return { job: { jobId, agentIds: [agentId] }, spawned };
+    });
+    const errors = await Promise.all(started.map((s) => s.spawned));
+    const failed = errors.findIndex((e) => e !== null);
+    if (failed < 0) return started.map((s) => s.job);
+    // The pool learns of no job of a launch that threw: stop the ones that did start.
+    await this.cancel(started.map((s) => s.job.jobId));
+    for (const s of started) this.children.delete(s.job.jobId);
+    const job = started[failed]!.job;
+    throw new JobStartError(`could not start agent ${job.agentIds.join(', ')}: ${this.nodePath}: ${errors[failed]!.message}`, {
+      jobId: job.jobId,
+      state: 'not started',
+      output: '',
+      hint: 'check the node option (the node binary agents run with) and this machine\'s process and file limits',
     });
   }
 
