@@ -169,6 +169,14 @@ export class PoolUnavailableError extends ClustrixError {
   }
 }
 
+/** The service went away (stopped, restarted, crashed) or the connection broke. */
+export class ServiceLostError extends ClustrixError {
+  constructor(message: string) {
+    super('SERVICE_LOST', message, { hint: 'the clustrix service stopped or restarted: check `clustrix status <profile>`, then connect again' });
+    this.name = 'ServiceLostError';
+  }
+}
+
 /** The cluster was closed (or never started) when the call was made. */
 export class ClusterClosedError extends ClustrixError {
   constructor(message = 'the cluster is closed') {

@@ -7,13 +7,13 @@ import { FramedSocket } from '../../protocol/framed-socket.js';
 import { unpackValue } from '../../protocol/values.js';
 import { packArguments } from '../pack.js';
 import { CloseCode, DEFAULT_MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../protocol/version.js';
-import { AuthError, CancelledError, ClustrixError, ValueTooLargeError } from '../errors.js';
+import { AuthError, CancelledError, ClustrixError, ServiceLostError, ValueTooLargeError } from '../errors.js';
 import type { LogEntry } from '../logs.js';
 import { showOnly } from '../show-only.js';
 import type { Submission, SubmitExtra, TaskSubmitter } from '../submit.js';
 import type { ResolvedTaskOptions } from '../task-options.js';
 import type { ShippedCode } from '../task.js';
-import { fromWireError, ServiceLostError } from './wire-errors.js';
+import { fromWireError } from './wire-errors.js';
 
 interface Pending {
   settle(message: ServiceMessage | null, error?: ClustrixError): void;

@@ -64,10 +64,3 @@ export function fromWireError(w: WireError): ClustrixError {
   return err;
 }
 
-/** The service went away (stopped, restarted, crashed) or the connection broke. */
-export class ServiceLostError extends ClustrixError {
-  constructor(message: string) {
-    super('SERVICE_LOST', message, { hint: 'the clustrix service stopped or restarted: check `clustrix status <profile>`, then connect again' });
-    this.name = 'ServiceLostError';
-  }
-}

@@ -3,5 +3,6 @@
  * detectAdvertiseHost) or `tunnel` (they dial a relay on the login node that forwards over the
  * coordinator's SSH connection, see openTunnel).
  */
-export { openTunnel, detectRelayHost, TunnelError, type Tunnel, type TunnelOptions, type CommandRunner } from './tunnel.js';
+export { openTunnel, detectRelayHost, type Tunnel, type TunnelOptions, type CommandRunner } from './tunnel.js';
+export { TunnelError } from './tunnel-error.js';
 export { detectAdvertiseHost } from './advertise.js';

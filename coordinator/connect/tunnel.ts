@@ -15,7 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import { ClustrixError } from '../../protocol/errors.js';
+import { TunnelError } from './tunnel-error.js';
 import { shellQuote } from '../launchers/batch/shell-quote.js';
 import type { ExecOptions, ExecResult } from '../launchers/remote-shell.js';
 import type { SshConnection } from '../ssh/connection.js';
@@ -65,21 +65,6 @@ export interface Tunnel {
   readonly activeConnections: number;
   /** Stops the relay and the forward; idempotent, never rejects (failures go to onError). */
   close(): Promise<void>;
-}
-
-/** The tunnel could not be set up: the relay did not start, or exited, or never listened. */
-export class TunnelError extends ClustrixError {
-  /** The tail of the relay's log, when there is one. */
-  readonly output: string;
-  constructor(message: string, details: { output?: string; hint: string; cause?: unknown }) {
-    const output = details.output?.trim() ?? '';
-    super('TUNNEL_FAILED', `${message}${output ? `\n  relay output:\n${output.split('\n').map((l) => `    ${l}`).join('\n')}` : ''}`, {
-      hint: details.hint,
-      cause: details.cause,
-    });
-    this.name = 'TunnelError';
-    this.output = output;
-  }
 }
 
 /** Anything that runs a shell command on the login node (an SshConnection, an SshShell, a LocalShell). */

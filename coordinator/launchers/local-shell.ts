@@ -9,7 +9,7 @@ import { chmod, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promise
 import os from 'node:os';
 import path from 'node:path';
 import { withoutSecrets } from '../../protocol/secret-env.js';
-import { ClustrixError } from '../errors.js';
+import { CommandTimeoutError } from './command-timeout.js';
 import type { ExecOptions, ExecResult, RemoteShell } from './remote-shell.js';
 
 export interface LocalShellOptions {
@@ -19,20 +19,6 @@ export interface LocalShellOptions {
   defaultTimeoutMs?: number;
   /** Environment of the commands. @default process.env without clustrix's secret variables (protocol/secret-env.ts) */
   env?: NodeJS.ProcessEnv;
-}
-
-/** A command ran past its time limit and was killed (with its whole process group). */
-export class CommandTimeoutError extends ClustrixError {
-  readonly command: string;
-  readonly timeoutMs: number;
-  constructor(command: string, timeoutMs: number, where: string) {
-    super('COMMAND_TIMEOUT', `command on ${where} did not finish within ${timeoutMs} ms: ${command}`, {
-      hint: 'the login node or the scheduler is slow or stuck; raise commandTimeoutMs if it is only slow',
-    });
-    this.name = 'CommandTimeoutError';
-    this.command = command;
-    this.timeoutMs = timeoutMs;
-  }
 }
 
 export class LocalShell implements RemoteShell {

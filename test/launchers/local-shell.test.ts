@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { shellQuote } from '../../coordinator/launchers/batch/shell-quote.js';
-import { CommandTimeoutError, LocalShell } from '../../coordinator/launchers/local-shell.js';
+import { CommandTimeoutError } from '../../coordinator/launchers/command-timeout.js';
+import { LocalShell } from '../../coordinator/launchers/local-shell.js';
 
 let dir: string;
 const shell = new LocalShell();
