@@ -3,7 +3,7 @@
  * `clustrix <command>`: warm pools that outlive a program. Each command lives in cli/commands/;
  * this file dispatches, prints help, and turns errors into exit codes.
  */
-import { ClustrixError } from '../coordinator/errors.js';
+import { ClustrixError } from '../coordinator/errors/errors.js';
 import { UsageError } from './args.js';
 import { Exit, type Command } from './command.js';
 import { bench } from './commands/bench.js';

@@ -1,5 +1,5 @@
 import { findConfigFile, loadConfig, resolveProfile } from '../coordinator/config/index.js';
-import type { ClusterOptions } from '../coordinator/options.js';
+import type { ClusterOptions } from '../coordinator/config/options.js';
 
 /**
  * The options of profile `name`: from `configFile` or the usual config file; `local` works without

@@ -8,16 +8,16 @@
  * await cluster.close();
  * ```
  */
-export { Cluster } from './cluster.js';
-export type { MapOptions, AgentInfo, TaskModule } from './cluster.js';
+export { Cluster } from './api/cluster.js';
+export type { MapOptions, AgentInfo, TaskModule } from './api/cluster.js';
 export { ClusterClient, ServiceLostError } from './client/index.js';
 export type { ConnectOptions } from './client/index.js';
-export type { Progress, ProgressOptions } from './progress.js';
-export type { ClusterOptions } from './options.js';
-export type { TaskOptions } from './task-options.js';
-export type { TaskRef, Runnable } from './task-ref.js';
-export type { StreamResult } from './fan-out.js';
-export type { LogEntry } from './logs.js';
+export type { Progress, ProgressOptions } from './api/progress.js';
+export type { ClusterOptions } from './config/options.js';
+export type { TaskOptions } from './api/task-options.js';
+export type { TaskRef, Runnable } from './api/task-ref.js';
+export type { StreamResult } from './api/fan-out.js';
+export type { LogEntry } from './api/logs.js';
 export { ActorHandle } from './actors/index.js';
 export type { ActorOptions, ActorInfo, ActorProxy, ActorState, ClassRef } from './actors/index.js';
 export {
@@ -35,5 +35,5 @@ export {
   PoolUnavailableError,
   ClusterClosedError,
   ValueTooLargeError,
-} from './errors.js';
-export type { FailedJob } from './errors.js';
+} from './errors/errors.js';
+export type { FailedJob } from './errors/errors.js';

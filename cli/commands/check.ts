@@ -1,7 +1,7 @@
-import { Cluster } from '../../coordinator/cluster.js';
-import { ClustrixError } from '../../coordinator/errors.js';
-import type { ClusterOptions } from '../../coordinator/options.js';
-import { SshShell } from '../../coordinator/ssh/index.js';
+import { Cluster } from '../../coordinator/api/cluster.js';
+import { ClustrixError } from '../../coordinator/errors/errors.js';
+import type { ClusterOptions } from '../../coordinator/config/options.js';
+import { SshShell } from '../../coordinator/backends/ssh/index.js';
 import { parseArgs, stringFlag } from '../args.js';
 import { Exit, type Command } from '../command.js';
 import { green, json, out, red } from '../output.js';

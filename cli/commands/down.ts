@@ -1,4 +1,4 @@
-import { Cluster } from '../../coordinator/cluster.js';
+import { Cluster } from '../../coordinator/api/cluster.js';
 import { isServiceProcess, readState, removeState } from '../../coordinator/service/state-file.js';
 import { parseArgs, stringFlag, UsageError } from '../args.js';
 import { Exit, type Command } from '../command.js';

@@ -1,5 +1,5 @@
-import { Cluster } from '../../coordinator/cluster.js';
-import { printLog } from '../../coordinator/logs.js';
+import { Cluster } from '../../coordinator/api/cluster.js';
+import { printLog } from '../../coordinator/api/logs.js';
 import { parseArgs, stringFlag, UsageError } from '../args.js';
 import { Exit, type Command } from '../command.js';
 import { dim, fail } from '../output.js';

@@ -1,5 +1,5 @@
 import type { StatusReply } from '../../protocol/client-messages.js';
-import { Cluster } from '../../coordinator/cluster.js';
+import { Cluster } from '../../coordinator/api/cluster.js';
 import { isServiceProcess, listStates, readState, type ServiceState } from '../../coordinator/service/state-file.js';
 import { parseArgs } from '../args.js';
 import { Exit, type Command } from '../command.js';

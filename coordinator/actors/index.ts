@@ -1,6 +1,6 @@
-export { ActorHandle, makeClassRef, isClassRef } from './actor-handle.js';
-export type { ActorProxy, ActorState, ClassRef, MethodNames, MethodArgs, MethodResult } from './actor-handle.js';
-export { ActorManager } from './actor-manager.js';
-export type { ActorInfo } from './actor-manager.js';
-export { resolveActorOptions } from './actor-options.js';
-export type { ActorOptions } from './actor-options.js';
+export { ActorHandle, makeClassRef, isClassRef } from '../api/actor-handle.js';
+export type { ActorProxy, ActorState, ClassRef, MethodNames, MethodArgs, MethodResult } from '../api/actor-handle.js';
+export { ActorManager } from '../engine/actor-manager.js';
+export type { ActorInfo } from '../engine/actor-manager.js';
+export { resolveActorOptions } from '../api/actor-options.js';
+export type { ActorOptions } from '../api/actor-options.js';

@@ -1,5 +1,5 @@
-import { ConfigError } from '../errors.js';
-import type { LogEntry } from '../logs.js';
+import { ConfigError } from '../errors/errors.js';
+import type { LogEntry } from '../api/logs.js';
 import { isServiceProcess, listStates, readState, stateFilePath } from '../service/state-file.js';
 
 export interface ConnectOptions {

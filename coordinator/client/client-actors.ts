@@ -2,11 +2,11 @@ import { nanoid } from 'nanoid';
 import type { ActorRow, ActorsReply, ActorUpdate, TaskDone } from '../../protocol/client-messages.js';
 import { unpackValue } from '../../protocol/values.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../../protocol/version.js';
-import { packArguments } from '../pack.js';
-import { ActorHandle, type ActorBackend, type ActorState } from '../actors/actor-handle.js';
-import type { ActorInfo, ResolvedActorOptions } from '../actors/actor-manager.js';
-import { ClustrixError } from '../errors.js';
-import type { ShippedCode } from '../task.js';
+import { packArguments } from '../engine/pack.js';
+import { ActorHandle, type ActorBackend, type ActorState } from '../api/actor-handle.js';
+import type { ActorInfo, ResolvedActorOptions } from '../engine/actor-manager.js';
+import { ClustrixError } from '../errors/errors.js';
+import type { ShippedCode } from '../engine/task.js';
 import type { ServiceConnection } from './connection.js';
 
 interface Known {

@@ -1,16 +1,16 @@
 import { basename } from 'node:path';
 import type { StatusReply } from '../../protocol/client-messages.js';
-import type { AgentInfo, TaskModule } from '../cluster.js';
+import type { AgentInfo, TaskModule } from '../api/cluster.js';
 import { isClassRef, makeClassRef, resolveActorOptions, type ActorHandle, type ActorInfo, type ActorOptions, type ClassRef } from '../actors/index.js';
 import { bundleModule, captureClass, type ShippableClass } from '../code/index.js';
 import { ClientActors } from './client-actors.js';
-import { ClusterClosedError, ConfigError } from '../errors.js';
-import { dedupLogs, printLog, type LogEntry } from '../logs.js';
-import { resolveTaskOptions } from '../task-options.js';
-import { codeOf, makeTaskRef, type Runnable } from '../task-ref.js';
-import type { TaskSubmitter } from '../submit.js';
-import { TaskApi } from '../task-api.js';
-import { showOnly } from '../show-only.js';
+import { ClusterClosedError, ConfigError } from '../errors/errors.js';
+import { dedupLogs, printLog, type LogEntry } from '../api/logs.js';
+import { resolveTaskOptions } from '../api/task-options.js';
+import { codeOf, makeTaskRef, type Runnable } from '../api/task-ref.js';
+import type { TaskSubmitter } from '../engine/submit.js';
+import { TaskApi } from '../api/task-api.js';
+import { showOnly } from '../util/show-only.js';
 import { ServiceConnection } from './connection.js';
 import { resolveAddress, type ConnectOptions } from './address.js';
 

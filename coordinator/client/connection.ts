@@ -5,14 +5,14 @@ import { decodeServiceFrame } from '../../protocol/client-codec.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import { FramedSocket } from '../../protocol/framed-socket.js';
 import { unpackValue } from '../../protocol/values.js';
-import { packArguments } from '../pack.js';
+import { packArguments } from '../engine/pack.js';
 import { CloseCode, DEFAULT_MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../protocol/version.js';
-import { AuthError, CancelledError, ClustrixError, ServiceLostError, ValueTooLargeError } from '../errors.js';
-import type { LogEntry } from '../logs.js';
-import { showOnly } from '../show-only.js';
-import type { Submission, SubmitExtra, TaskSubmitter } from '../submit.js';
-import type { ResolvedTaskOptions } from '../task-options.js';
-import type { ShippedCode } from '../task.js';
+import { AuthError, CancelledError, ClustrixError, ServiceLostError, ValueTooLargeError } from '../errors/errors.js';
+import type { LogEntry } from '../api/logs.js';
+import { showOnly } from '../util/show-only.js';
+import type { Submission, SubmitExtra, TaskSubmitter } from '../engine/submit.js';
+import type { ResolvedTaskOptions } from '../api/task-options.js';
+import type { ShippedCode } from '../engine/task.js';
 import { fromWireError } from './wire-errors.js';
 
 interface Pending {

@@ -13,7 +13,7 @@ import type { ConnectOptions } from './address.js';
 
 export { ClusterClient } from './client-cluster.js';
 export { resolveAddress, type ConnectOptions } from './address.js';
-export { ServiceLostError } from '../errors.js';
+export { ServiceLostError } from '../errors/errors.js';
 
 export function connectCluster(options?: ConnectOptions): Promise<ClusterClient> {
   return ClusterClient.connect(options);

@@ -1,6 +1,6 @@
 import type { WireError } from '../../protocol/client-messages.js';
 import type { RemoteErrorInfo } from '../../protocol/common.js';
-import { ActorDiedError, AgentLostError, CancelledError, ClusterClosedError, ClustrixError, ConfigError, RemoteError, TimeoutError, ValueTooLargeError } from '../errors.js';
+import { ActorDiedError, AgentLostError, CancelledError, ClusterClosedError, ClustrixError, ConfigError, RemoteError, TimeoutError, ValueTooLargeError } from '../errors/errors.js';
 
 /** A typed error as it goes to a client. */
 export function toWireError(err: unknown): WireError {

@@ -2,7 +2,7 @@
  * Failures of code capture. They live here rather than in coordinator/errors.ts only because that
  * file belongs to another change in flight; both extend the same ClustrixError base.
  */
-import { ClustrixError } from '../errors.js';
+import { ClustrixError } from '../errors/errors.js';
 
 /** A function or class whose source cannot be shipped: native, bound, a getter, unparsable. */
 export class FunctionNotShippableError extends ClustrixError {

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { parse, type Node as AcornNode } from 'acorn';
-import { ClosureError } from '../errors.js';
+import { ClosureError } from '../errors/errors.js';
 import { FunctionNotShippableError, describe } from './code-errors.js';
 import { capturedVariables } from './closure-check.js';
 

@@ -21,9 +21,9 @@ import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import { ConfigError } from '../errors.js';
-import type { ClusterOptions } from '../options.js';
-import type { ResourceOptions } from '../launchers/batch/resources.js';
+import { ConfigError } from '../errors/errors.js';
+import type { ClusterOptions } from './options.js';
+import type { ResourceOptions } from '../backends/launchers/batch/resources.js';
 import { describeIssues, didYouMean, formatPath, type KeyPath } from './issues.js';
 import { configFileSchema, type ProfileOptions } from './profile-schema.js';
 

@@ -20,9 +20,9 @@
  */
 import { z } from 'zod';
 import { MAX_TIMER_MS } from '../../protocol/durations.js';
-import type { BackendName, ClusterOptions } from '../options.js';
-import type { SshOptions } from '../ssh/options.js';
-import { parseMemoryMb, parseWalltimeSeconds, type ResourceOptions } from '../launchers/batch/resources.js';
+import type { BackendName, ClusterOptions } from './options.js';
+import type { SshOptions } from '../backends/ssh/options.js';
+import { parseMemoryMb, parseWalltimeSeconds, type ResourceOptions } from '../backends/launchers/batch/resources.js';
 
 /** Compiles only when T is assignable to U. */
 type Assignable<T extends U, U> = T;

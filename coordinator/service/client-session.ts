@@ -7,9 +7,9 @@ import { packValue, unpackValue } from '../../protocol/values.js';
 import { CloseCode, PROTOCOL_VERSION } from '../../protocol/version.js';
 import type { ActorHandle, ActorOptions, ActorState } from '../actors/index.js';
 import { toWireError } from '../client/wire-errors.js';
-import { ActorDiedError, CancelledError, ClustrixError } from '../errors.js';
-import type { Submission } from '../submit.js';
-import type { ShippedCode } from '../task.js';
+import { ActorDiedError, CancelledError, ClustrixError } from '../errors/errors.js';
+import type { Submission } from '../engine/submit.js';
+import type { ShippedCode } from '../engine/task.js';
 import type { ServiceHost } from './service-host.js';
 
 /** A handle of the embedded cluster, called with a client's method name and arguments. */

@@ -1,9 +1,9 @@
 import type { StatusReply } from '../../protocol/client-messages.js';
 import type { ActorHandle, ActorInfo, ActorOptions } from '../actors/index.js';
-import type { Logger } from '../logger.js';
-import type { Submission, SubmitExtra } from '../submit.js';
-import type { ResolvedTaskOptions } from '../task-options.js';
-import type { ShippedCode } from '../task.js';
+import type { Logger } from '../util/logger.js';
+import type { Submission, SubmitExtra } from '../engine/submit.js';
+import type { ResolvedTaskOptions } from '../api/task-options.js';
+import type { ShippedCode } from '../engine/task.js';
 import type { ClientSession } from './client-session.js';
 
 /** What a client session needs from the service that holds the pool. */

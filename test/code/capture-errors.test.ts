@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ClosureError, ClustrixError } from '../../coordinator/errors.js';
+import { ClosureError, ClustrixError } from '../../coordinator/errors/errors.js';
 import { FunctionNotShippableError, captureClass, captureFunction, type ShippableClass, type ShippableFunction } from '../../coordinator/code/index.js';
 
 function thrown(fn: () => unknown): ClustrixError {

@@ -5,7 +5,7 @@ import { EOL } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClustrixError } from '../../coordinator/errors.js';
+import { ClustrixError } from '../../coordinator/errors/errors.js';
 import { ModuleBundleError, bundleModule } from '../../coordinator/code/index.js';
 
 const fixtureUrl = (name: string): URL => new URL(`../fixtures/code/${name}`, import.meta.url);

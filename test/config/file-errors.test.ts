@@ -1,7 +1,7 @@
 // Errors about the file as a whole: YAML syntax, a missing file, a profile that is not there.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../coordinator/errors.js';
+import { ConfigError } from '../../coordinator/errors/errors.js';
 import { loadConfig, resolveProfile } from '../../coordinator/config/index.js';
 import { fixture, thrown, useTempDirs } from './helpers.js';
 

@@ -1,7 +1,7 @@
 // Secrets have no place in a shared config file: each is refused with where it belongs instead.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../coordinator/errors.js';
+import { ConfigError } from '../../coordinator/errors/errors.js';
 import { loadConfig } from '../../coordinator/config/index.js';
 import { fixture, thrown, useTempDirs } from './helpers.js';
 

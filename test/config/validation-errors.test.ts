@@ -2,7 +2,7 @@
 // allowed there and what the file holds instead. Messages are pinned exactly.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../coordinator/errors.js';
+import { ConfigError } from '../../coordinator/errors/errors.js';
 import { loadConfig } from '../../coordinator/config/index.js';
 import { fixture, thrown, useTempDirs } from './helpers.js';
 
@@ -80,7 +80,7 @@ describe('bad values', () => {
     ['profiles:\n  a:\n    agents: 0\n', `FILE:3:13: profiles.a.agents: expected a positive integer, got 0`],
     ['profiles:\n  a:\n    agents: 2.5\n', `FILE:3:13: profiles.a.agents: expected a positive integer, got 2.5`],
     ['profiles:\n  a:\n    agents:\n', `FILE:3:12: profiles.a.agents: expected a positive integer, got null`],
-    ['profiles:\n  a:\n    heartbeatMs: 5s\n', `FILE:3:18: profiles.a.heartbeatMs: expected a whole number of milliseconds >= 50, got "5s"`],
+    ['profiles:\n  a:\n    heartbeatMs: 5s\n', `FILE:3:18: profiles.a.heartbeatMs: expected a whole number of milliseconds from 50 to 2147483647 (the longest timer Node can set), got "5s"`],
     ['profiles:\n  a:\n    port: 70000\n', `FILE:3:11: profiles.a.port: expected an integer from 0 to 65535 (0: any free port), got 70000`],
     ['profiles:\n  a:\n    connect: tunel\n', `FILE:3:14: profiles.a.connect: expected one of 'direct', 'tunnel', got "tunel"; did you mean 'tunnel'?`],
     ['profiles:\n  a:\n    replaceLostAgents: yes\n', `FILE:3:24: profiles.a.replaceLostAgents: expected true or false, got "yes"`],

@@ -2,7 +2,7 @@
 // No packet is sent: a connected UDP socket only asks the kernel for the route.
 import os from 'node:os';
 import { describe, expect, test } from 'vitest';
-import { detectAdvertiseHost } from '../../coordinator/connect/index.js';
+import { detectAdvertiseHost } from '../../coordinator/backends/connect/index.js';
 import { LOGIN_ADDR, netnsPresent } from './netns.js';
 
 const localAddresses = new Set(

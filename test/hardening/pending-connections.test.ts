@@ -5,7 +5,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cluster } from 'clustrix';
-import { WsEndpoint } from '../../coordinator/endpoint.js';
+import { WsEndpoint } from '../../coordinator/engine/endpoint.js';
 import { coordinatorUrl } from '../helpers/processes.js';
 
 const endpoints: WsEndpoint[] = [];

@@ -7,8 +7,8 @@ import { Writable } from 'node:stream';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, type ClusterClient } from 'clustrix';
-import { resolveClusterOptions } from '../../coordinator/options.js';
-import { SshConnection, SshShell } from '../../coordinator/ssh/index.js';
+import { resolveClusterOptions } from '../../coordinator/config/options.js';
+import { SshConnection, SshShell } from '../../coordinator/backends/ssh/index.js';
 import { SSH, sshAvailable, sshOptions } from '../ssh/ssh-env.js';
 
 // The service is not public API; it comes from the build, as `clustrix up` runs it (its agents need dist/).

@@ -16,8 +16,8 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
-import { AGENT_UID } from '../../coordinator/launchers/kubernetes/manifests.js';
-import { compileKubernetesOptions, packageVersion } from '../../coordinator/launchers/kubernetes/index.js';
+import { AGENT_UID } from '../../coordinator/backends/launchers/kubernetes/manifests.js';
+import { compileKubernetesOptions, packageVersion } from '../../coordinator/backends/launchers/kubernetes/index.js';
 
 const root = new URL('../../', import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), 'utf8');

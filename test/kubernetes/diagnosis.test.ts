@@ -1,7 +1,7 @@
 import type { CoreV1Event, V1Job, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { JobStartError } from '../../coordinator/errors.js';
-import { StuckClock, jobStartError, jobStatus, podProblem } from '../../coordinator/launchers/kubernetes/index.js';
+import { JobStartError } from '../../coordinator/errors/errors.js';
+import { StuckClock, jobStartError, jobStatus, podProblem } from '../../coordinator/backends/launchers/kubernetes/index.js';
 
 function pod(name: string, status: V1Pod['status'], extra: Partial<V1Pod['metadata']> = {}): V1Pod {
   return { metadata: { name, uid: `uid-${name}`, ...extra }, status };

@@ -7,8 +7,8 @@
  * dials back to a WebSocket endpoint standing in for the coordinator.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClusterClosedError, ConfigError, JobStartError } from '../../coordinator/errors.js';
-import { KubernetesLauncher, indexedAgentIds, type KubernetesLauncherOptions } from '../../coordinator/launchers/kubernetes/index.js';
+import { ClusterClosedError, ConfigError, JobStartError } from '../../coordinator/errors/errors.js';
+import { KubernetesLauncher, indexedAgentIds, type KubernetesLauncherOptions } from '../../coordinator/backends/launchers/kubernetes/index.js';
 import type { Obj } from './standin/store.js';
 import { FakeCoordinator, startStandin, waitFor, type Standin } from './standin/harness.js';
 

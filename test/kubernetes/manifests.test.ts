@@ -11,7 +11,7 @@ import {
   renderJob,
   renderSecret,
   type KubernetesLauncherOptions,
-} from '../../coordinator/launchers/kubernetes/index.js';
+} from '../../coordinator/backends/launchers/kubernetes/index.js';
 
 const TOKEN = 's3cret-token-value';
 const connect = { url: 'ws://10.0.0.5:7420', token: TOKEN, certFingerprint: 'AB:CD' };

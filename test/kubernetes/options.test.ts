@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compileKubernetesOptions, packageVersion, type KubernetesLauncherOptions } from '../../coordinator/launchers/kubernetes/index.js';
+import { compileKubernetesOptions, packageVersion, type KubernetesLauncherOptions } from '../../coordinator/backends/launchers/kubernetes/index.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -90,7 +90,7 @@ describe('kubernetes launcher options', () => {
     [{ activeDeadlineSeconds: 0 }, "kubernetes launcher option 'activeDeadlineSeconds' must be a positive integer number of seconds, or null, got 0"],
     [{ ttlSecondsAfterFinished: -1 }, "kubernetes launcher option 'ttlSecondsAfterFinished' must be a non-negative integer number of seconds, or null, got -1"],
     [{ backoffLimit: '3' }, `kubernetes launcher option 'backoffLimit' must be a non-negative integer, got "3"`],
-    [{ stuckTimeoutMs: Number.NaN }, "kubernetes launcher option 'stuckTimeoutMs' must be a non-negative number of milliseconds, got null"],
+    [{ stuckTimeoutMs: Number.NaN }, "kubernetes launcher option 'stuckTimeoutMs' must be a number of milliseconds from 0 to 2147483647, got null"],
   ];
   it.each(invalid)('rejects %j', (options, message) => {
     const thrown = catching(() => compileKubernetesOptions(options as KubernetesLauncherOptions));

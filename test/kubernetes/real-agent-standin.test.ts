@@ -10,9 +10,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hello } from '../../protocol/agent-messages.js';
-import { createLogger } from '../../coordinator/logger.js';
-import { AgentServer, welcomeMessage } from '../../coordinator/server.js';
-import { KubernetesLauncher } from '../../coordinator/launchers/kubernetes/index.js';
+import { createLogger } from '../../coordinator/util/logger.js';
+import { AgentServer, welcomeMessage } from '../../coordinator/engine/agent-server.js';
+import { KubernetesLauncher } from '../../coordinator/backends/launchers/kubernetes/index.js';
 import { startStandin, waitFor, type Standin } from './standin/harness.js';
 
 const bundle = fileURLToPath(new URL('../../dist/bundle/agent.mjs', import.meta.url));

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { cacheAgentBundle, lastLines, prepareJobDirectory, resolveRemotePath, writeTokenFile } from '../../coordinator/launchers/batch/bootstrap.js';
-import { SchedulerCommandError } from '../../coordinator/launchers/batch/errors.js';
-import { LocalShell } from '../../coordinator/launchers/local-shell.js';
+import { cacheAgentBundle, lastLines, prepareJobDirectory, resolveRemotePath, writeTokenFile } from '../../coordinator/backends/launchers/batch/bootstrap.js';
+import { SchedulerCommandError } from '../../coordinator/backends/launchers/batch/errors.js';
+import { LocalShell } from '../../coordinator/backends/launchers/local-shell.js';
 import { awkwardTempDir } from './helpers.js';
 
 let home: string;

@@ -7,10 +7,10 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { cacheAgentBundle } from '../../coordinator/launchers/batch/index.js';
-import type { RemoteShell } from '../../coordinator/launchers/remote-shell.js';
-import { JobRejectedError } from '../../coordinator/launchers/batch/errors.js';
-import type { JobState, JobStatus, Launcher } from '../../coordinator/launchers/launcher.js';
+import { cacheAgentBundle } from '../../coordinator/backends/launchers/batch/index.js';
+import type { RemoteShell } from '../../coordinator/backends/launchers/remote-shell.js';
+import { JobRejectedError } from '../../coordinator/backends/launchers/batch/errors.js';
+import type { JobState, JobStatus, Launcher } from '../../coordinator/backends/launchers/launcher.js';
 import { awkwardTempDir, FAKE_AGENT, fakeAgentReport, filesContaining, waitFor } from './helpers.js';
 
 export const AGENT_ID = `agent 'one' "two" $3`;

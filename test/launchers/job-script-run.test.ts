@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { copyFile, chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { renderJobScript, type JobScriptSpec } from '../../coordinator/launchers/batch/job-script.js';
-import { compileResources, type SchedulerKind } from '../../coordinator/launchers/batch/resources.js';
+import { renderJobScript, type JobScriptSpec } from '../../coordinator/backends/launchers/batch/job-script.js';
+import { compileResources, type SchedulerKind } from '../../coordinator/backends/launchers/batch/resources.js';
 import { awkwardTempDir, FAKE_AGENT, fakeAgentReport } from './helpers.js';
 
 const TOKEN = 'tok-run-0123456789';

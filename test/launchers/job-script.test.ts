@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
-import { renderJobScript, slurmFilename, type JobScriptSpec, type SchedulerDialect } from '../../coordinator/launchers/batch/job-script.js';
-import { compileResources, type ResourceOptions, type SchedulerKind } from '../../coordinator/launchers/batch/resources.js';
+import { renderJobScript, slurmFilename, type JobScriptSpec, type SchedulerDialect } from '../../coordinator/backends/launchers/batch/job-script.js';
+import { compileResources, type ResourceOptions, type SchedulerKind } from '../../coordinator/backends/launchers/batch/resources.js';
 
 const TOKEN = 'tok-3f9a-SECRET-never-in-scripts';
 const DIR = `/home/o'brien/my "jobs" $HOME/%j dir`;

@@ -5,10 +5,10 @@
  */
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ClusterClosedError } from '../../coordinator/errors.js';
-import { JobRejectedError, PbsLauncher, SchedulerCommandError, SgeLauncher, SlurmLauncher } from '../../coordinator/launchers/batch/index.js';
-import { LocalShell } from '../../coordinator/launchers/local-shell.js';
-import type { ExecOptions, ExecResult, RemoteShell } from '../../coordinator/launchers/remote-shell.js';
+import { ClusterClosedError } from '../../coordinator/errors/errors.js';
+import { JobRejectedError, PbsLauncher, SchedulerCommandError, SgeLauncher, SlurmLauncher } from '../../coordinator/backends/launchers/batch/index.js';
+import { LocalShell } from '../../coordinator/backends/launchers/local-shell.js';
+import type { ExecOptions, ExecResult, RemoteShell } from '../../coordinator/backends/launchers/remote-shell.js';
 import { awkwardTempDir } from './helpers.js';
 
 const TOKEN = 'flow-token-7f3e9c1d-do-not-leak';

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { PbsLauncher, SgeLauncher, SlurmLauncher, SshHostsLauncher } from '../../coordinator/launchers/batch/index.js';
-import { LocalShell } from '../../coordinator/launchers/local-shell.js';
+import { PbsLauncher, SgeLauncher, SlurmLauncher, SshHostsLauncher } from '../../coordinator/backends/launchers/batch/index.js';
+import { LocalShell } from '../../coordinator/backends/launchers/local-shell.js';
 
 const shell = new LocalShell();
 const ensureAgent = (): Promise<string> => Promise.resolve('/x/agent.mjs');

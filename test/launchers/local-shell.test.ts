@@ -2,9 +2,9 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { shellQuote } from '../../coordinator/launchers/batch/shell-quote.js';
-import { CommandTimeoutError } from '../../coordinator/launchers/command-timeout.js';
-import { LocalShell } from '../../coordinator/launchers/local-shell.js';
+import { shellQuote } from '../../coordinator/backends/launchers/batch/shell-quote.js';
+import { CommandTimeoutError } from '../../coordinator/backends/launchers/command-timeout.js';
+import { LocalShell } from '../../coordinator/backends/launchers/local-shell.js';
 
 let dir: string;
 const shell = new LocalShell();

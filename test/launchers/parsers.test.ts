@@ -16,7 +16,7 @@ import {
   parseSqueue,
   sgeJobState,
   slurmJobState,
-} from '../../coordinator/launchers/batch/parsers.js';
+} from '../../coordinator/backends/launchers/batch/parsers.js';
 import { fixture } from './helpers.js';
 
 describe('SLURM', () => {

@@ -5,8 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
-import { PbsLauncher, type PbsLauncherOptions } from '../../coordinator/launchers/batch/index.js';
-import { LocalShell } from '../../coordinator/launchers/local-shell.js';
+import { PbsLauncher, type PbsLauncherOptions } from '../../coordinator/backends/launchers/batch/index.js';
+import { LocalShell } from '../../coordinator/backends/launchers/local-shell.js';
 import { baseTestOptions, launcherFixture, lifecycle, noUsableNode, rejected } from './cluster-scenario.js';
 import { skipUnlessAnswers } from './helpers.js';
 

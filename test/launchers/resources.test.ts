@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { compileResources, formatHms, formatSlurmTime, parseMemoryMb, parseWalltimeSeconds } from '../../coordinator/launchers/batch/resources.js';
-import type { ResourceOptions } from '../../coordinator/launchers/batch/resources.js';
+import { compileResources, formatHms, formatSlurmTime, parseMemoryMb, parseWalltimeSeconds } from '../../coordinator/backends/launchers/batch/resources.js';
+import type { ResourceOptions } from '../../coordinator/backends/launchers/batch/resources.js';
 
 describe('compileResources', () => {
   test('defaults: one node, everything else left to the scheduler', () => {

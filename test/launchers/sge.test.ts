@@ -6,8 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { SgeLauncher, type SgeLauncherOptions } from '../../coordinator/launchers/batch/index.js';
-import { LocalShell } from '../../coordinator/launchers/local-shell.js';
+import { SgeLauncher, type SgeLauncherOptions } from '../../coordinator/backends/launchers/batch/index.js';
+import { LocalShell } from '../../coordinator/backends/launchers/local-shell.js';
 import { baseTestOptions, launcherFixture, lifecycle, noUsableNode, rejected } from './cluster-scenario.js';
 import { skipUnlessAnswers } from './helpers.js';
 

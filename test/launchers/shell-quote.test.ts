@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
-import { assertSingleLine, shellJoin, shellQuote } from '../../coordinator/launchers/batch/shell-quote.js';
+import { assertSingleLine, shellJoin, shellQuote } from '../../coordinator/backends/launchers/batch/shell-quote.js';
 
 /** What bash hands to a command as its arguments when given `line`. */
 function argvThroughShell(shell: string, line: string): string[] {

@@ -5,11 +5,11 @@
 import { spawnSync } from 'node:child_process';
 import { copyFile, writeFile } from 'node:fs/promises';
 import { describe, expect, test } from 'vitest';
-import { SlurmLauncher, type SlurmLauncherOptions } from '../../coordinator/launchers/batch/index.js';
-import { renderJobScript } from '../../coordinator/launchers/batch/job-script.js';
-import { compileResources } from '../../coordinator/launchers/batch/resources.js';
-import { shellQuote } from '../../coordinator/launchers/batch/shell-quote.js';
-import { LocalShell } from '../../coordinator/launchers/local-shell.js';
+import { SlurmLauncher, type SlurmLauncherOptions } from '../../coordinator/backends/launchers/batch/index.js';
+import { renderJobScript } from '../../coordinator/backends/launchers/batch/job-script.js';
+import { compileResources } from '../../coordinator/backends/launchers/batch/resources.js';
+import { shellQuote } from '../../coordinator/backends/launchers/batch/shell-quote.js';
+import { LocalShell } from '../../coordinator/backends/launchers/local-shell.js';
 import { baseTestOptions, launcherFixture, lifecycle, noUsableNode, rejected } from './cluster-scenario.js';
 import { FAKE_AGENT, fakeAgentReport, skipUnlessAnswers, waitFor } from './helpers.js';
 

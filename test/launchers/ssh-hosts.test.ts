@@ -4,8 +4,8 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cacheAgentBundle, JobRejectedError, SshHostsLauncher, type SshHostsLauncherOptions } from '../../coordinator/launchers/batch/index.js';
-import { LocalShell } from '../../coordinator/launchers/local-shell.js';
+import { cacheAgentBundle, JobRejectedError, SshHostsLauncher, type SshHostsLauncherOptions } from '../../coordinator/backends/launchers/batch/index.js';
+import { LocalShell } from '../../coordinator/backends/launchers/local-shell.js';
 import { lifecycle, noUsableNode, waitForState } from './cluster-scenario.js';
 import { awkwardTempDir, FAKE_AGENT, fakeAgentReport, waitFor } from './helpers.js';
 

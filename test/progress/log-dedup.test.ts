@@ -1,6 +1,6 @@
 // Task output de-duplication (as Ray does): a line printed by many tasks appears once, then a count.
 import { describe, expect, it, vi } from 'vitest';
-import { dedupLogs, type LogEntry } from '../../coordinator/logs.js';
+import { dedupLogs, type LogEntry } from '../../coordinator/api/logs.js';
 
 const line = (agentId: string, taskId: string, text: string): LogEntry => ({ agentId, taskId, stream: 'stdout', text });
 

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, type Progress } from 'clustrix';
-import { ProgressTracker, renderBar } from '../../coordinator/progress.js';
+import { ProgressTracker, renderBar } from '../../coordinator/api/progress.js';
 
 const script = fileURLToPath(new URL('../fixtures/service/progress-map.mjs', import.meta.url));
 

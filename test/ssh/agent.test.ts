@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { SshConnection } from '../../coordinator/ssh/index.js';
+import { SshConnection } from '../../coordinator/backends/ssh/index.js';
 import { connectError, hasCommand, makeKey, SSH, sshAvailable, sshOptions, tempDir } from './ssh-env.js';
 
 describe.skipIf(!sshAvailable || !hasCommand('ssh-agent') || !hasCommand('ssh-add'))('ssh-agent authentication', () => {

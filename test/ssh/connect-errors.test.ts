@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import { afterAll, describe, expect, test } from 'vitest';
-import type { SshError } from '../../coordinator/ssh/index.js';
+import type { SshError } from '../../coordinator/backends/ssh/index.js';
 import { connectError, hasCommand, makeKey, sshAvailable, sshOptions, tempDir } from './ssh-env.js';
 
 async function failure(extra: Parameters<typeof sshOptions>[0]): Promise<SshError> {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { SshConnection } from '../../coordinator/ssh/index.js';
+import { SshConnection } from '../../coordinator/backends/ssh/index.js';
 import { sshAvailable, sshOptions } from './ssh-env.js';
 
 /**

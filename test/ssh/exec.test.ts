@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { SshConnection, SshError } from '../../coordinator/ssh/index.js';
+import { SshConnection, SshError } from '../../coordinator/backends/ssh/index.js';
 import { sshAvailable, sshOptions } from './ssh-env.js';
 
 describe.skipIf(!sshAvailable)('exec over SSH', () => {

@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { fingerprintSha256, hashHostName, knownHostsName, SshConnection, type SshError } from '../../coordinator/ssh/index.js';
+import { fingerprintSha256, hashHostName, knownHostsName, SshConnection, type SshError } from '../../coordinator/backends/ssh/index.js';
 import { connectError, serverKnownHostsLine, SSH, sshAvailable, sshOptions, tempDir } from './ssh-env.js';
 
 describe.skipIf(!sshAvailable)('host key verification against the real sshd', () => {

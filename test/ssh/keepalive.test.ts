@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { SshConnection, type SshError } from '../../coordinator/ssh/index.js';
+import { SshConnection, type SshError } from '../../coordinator/backends/ssh/index.js';
 import { sshAvailable, sshOptions } from './ssh-env.js';
 
 describe.skipIf(!sshAvailable)('keepalive (ServerAliveInterval)', () => {

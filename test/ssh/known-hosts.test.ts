@@ -3,8 +3,8 @@ import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { checkHostKey, fingerprintSha256, hashHostName, knownHostsName, parseKnownHosts } from '../../coordinator/ssh/index.js';
-import { hostKeyRefusal } from '../../coordinator/ssh/known-hosts.js';
+import { checkHostKey, fingerprintSha256, hashHostName, knownHostsName, parseKnownHosts } from '../../coordinator/backends/ssh/index.js';
+import { hostKeyRefusal } from '../../coordinator/backends/ssh/known-hosts.js';
 import { hasCommand, tempDir } from './ssh-env.js';
 
 /** An ssh-ed25519 public key blob: string "ssh-ed25519", string <32 key bytes>. */

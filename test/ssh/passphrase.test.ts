@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { PASSPHRASE_ENV, SshConnection, SshError } from '../../coordinator/ssh/index.js';
+import { PASSPHRASE_ENV, SshConnection, SshError } from '../../coordinator/backends/ssh/index.js';
 import { connectError, hasCommand, makeKey, sshAvailable, sshOptions, tempDir } from './ssh-env.js';
 
 const PASSPHRASE = 'correct horse battery staple';

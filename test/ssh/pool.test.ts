@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { SshConnectionPool, SshShell } from '../../coordinator/ssh/index.js';
+import { SshConnectionPool, SshShell } from '../../coordinator/backends/ssh/index.js';
 import { SSH, sshAvailable, sshOptions } from './ssh-env.js';
 
 describe.skipIf(!sshAvailable)('connection pool: one connection per user@host:port', () => {

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { SshConnection, SshConnectionPool } from '../../coordinator/ssh/index.js';
+import { SshConnection, SshConnectionPool } from '../../coordinator/backends/ssh/index.js';
 import { connectError, SSH, sshAvailable, sshOptions, tempDir } from './ssh-env.js';
 
 // The test sshd is its own bastion: jump to it, then forward from it to itself.

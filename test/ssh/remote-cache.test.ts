@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ensureCached, SshConnection, SshShell } from '../../coordinator/ssh/index.js';
+import { ensureCached, SshConnection, SshShell } from '../../coordinator/backends/ssh/index.js';
 import { remoteScratch, sshAvailable, sshOptions, tempDir } from './ssh-env.js';
 
 describe.skipIf(!sshAvailable)('content-addressed remote cache', () => {

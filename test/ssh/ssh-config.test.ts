@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { parseProxyJump, resolveSshTarget, SshConfig, SshError } from '../../coordinator/ssh/index.js';
+import { parseProxyJump, resolveSshTarget, SshConfig, SshError } from '../../coordinator/backends/ssh/index.js';
 import { tempDir } from './ssh-env.js';
 
 const config = (text: string) => SshConfig.parse(text, { file: 'cfg' });

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SshConnection, SshError, type SshOptions } from '../../coordinator/ssh/index.js';
+import { SshConnection, SshError, type SshOptions } from '../../coordinator/backends/ssh/index.js';
 
 export const SSH = {
   host: process.env.CLUSTRIX_TEST_SSH_HOST ?? '127.0.0.1',

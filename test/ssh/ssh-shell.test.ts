@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { SshConnectionPool, SshShell } from '../../coordinator/ssh/index.js';
-import type { RemoteShell } from '../../coordinator/launchers/remote-shell.js';
+import { SshConnectionPool, SshShell } from '../../coordinator/backends/ssh/index.js';
+import type { RemoteShell } from '../../coordinator/backends/launchers/remote-shell.js';
 import { remoteScratch, SSH, sshAvailable, sshOptions } from './ssh-env.js';
 
 describe.skipIf(!sshAvailable)('SshShell (RemoteShell over exec + SFTP)', () => {

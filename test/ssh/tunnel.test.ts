@@ -1,6 +1,6 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { openReverseTunnel, SshConnection } from '../../coordinator/ssh/index.js';
+import { openReverseTunnel, SshConnection } from '../../coordinator/backends/ssh/index.js';
 import { sshAvailable, sshOptions } from './ssh-env.js';
 
 /** A local server standing in for the coordinator's WebSocket server: answers each line with `echo:<line>`. */

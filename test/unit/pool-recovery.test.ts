@@ -2,7 +2,7 @@
 // launches work; past the cap or after a failed launch, after an exponential backoff with jitter
 // (1 s doubling to 30 s), so a crash loop is rate-limited and never stopped for good.
 import { describe, expect, it } from 'vitest';
-import { Recovery } from '../../coordinator/pool-recovery.js';
+import { Recovery } from '../../coordinator/engine/pool-recovery.js';
 
 const T0 = 1_000_000;
 

@@ -1,0 +1,143 @@
+import { CancelledError, type ClustrixError } from '../errors/errors.js';
+import { int } from '../config/options.js';
+import { progressFor, type ProgressOptions, type ProgressSink } from './progress.js';
+import type { Submission, TaskSubmitter } from '../engine/submit.js';
+import { resolveTaskOptions, type ResolvedTaskOptions, type TaskOptions } from './task-options.js';
+import { codeOf } from './task-ref.js';
+import type { ShippedCode } from '../engine/task.js';
+
+/** Options of `map` and `stream`, on top of the per-task options. */
+export interface MapOptions extends TaskOptions, ProgressOptions {
+  /** Items per task: fewer, larger messages for tiny functions. Results are the same. @default 1 */
+  chunkSize?: number;
+  /** Most tasks of this call queued or running at once. @default enough to keep every slot busy */
+  concurrency?: number;
+}
+
+const MAP_KEYS = new Set(['chunkSize', 'concurrency', 'progress', 'onProgress']);
+
+/**
+ * `stream(fn, items, options)` of a cluster, embedded or connected: checks the options, captures
+ * the code, and fans out through `submitter`.
+ */
+export function streamCall<R>(
+  submitter: TaskSubmitter,
+  fn: unknown,
+  items: unknown,
+  options: MapOptions | undefined,
+  defaults: { retries: number; totalSlots: number },
+): AsyncGenerator<StreamResult<R>> {
+  const task = resolveTaskOptions(options, defaults, MAP_KEYS);
+  const chunkSize = int(options?.chunkSize, 'chunkSize', 1, 1);
+  const window = int(options?.concurrency, 'concurrency', 1, Math.max(1024, 64 * defaults.totalSlots));
+  if (items === null || typeof items !== 'object' || !(Symbol.iterator in items || Symbol.asyncIterator in items)) {
+    throw new TypeError('items must be an iterable or async iterable');
+  }
+  const { code, exportName } = codeOf(fn);
+  const progress = progressFor(exportName ?? code.name, items, options);
+  return fanOut<R>(submitter, code, exportName, items as Iterable<unknown> | AsyncIterable<unknown>, { chunkSize, window, task, progress });
+}
+
+export interface FanOutOptions {
+  /** Items per task; each task runs the function over its chunk. */
+  chunkSize: number;
+  /** Most tasks of this call queued or running at once. */
+  window: number;
+  task: ResolvedTaskOptions;
+  /** Told of each finished task; null: nobody watches. */
+  progress?: ProgressSink | null;
+}
+
+export interface StreamResult<R> {
+  /** Position of the item in the input. */
+  index: number;
+  value: R;
+}
+
+interface Pending {
+  start: number;
+  count: number;
+  submission: Submission;
+}
+
+/**
+ * Runs a function over items with bounded memory: at most `window` tasks exist at once, more items
+ * are read from the (possibly lazy) input only as results come back. Yields in completion order.
+ * The first failure cancels everything still pending and is thrown; so is leaving the loop early.
+ */
+export async function* fanOut<R>(
+  submitter: TaskSubmitter,
+  code: ShippedCode,
+  exportName: string | null,
+  items: Iterable<unknown> | AsyncIterable<unknown>,
+  options: FanOutOptions,
+): AsyncGenerator<StreamResult<R>> {
+  const iterator = Symbol.asyncIterator in items ? (items as AsyncIterable<unknown>)[Symbol.asyncIterator]() : (items as Iterable<unknown>)[Symbol.iterator]();
+  const pending = new Set<Pending>();
+  const completed: { entry: Pending; value?: unknown; error?: unknown }[] = [];
+  let wake: (() => void) | null = null;
+  let next = 0;
+  let exhausted = false;
+
+  const launch = (batch: unknown[]): void => {
+    const chunk = options.chunkSize > 1;
+    const args = chunk ? batch.map((item) => [item]) : [batch[0]];
+    const submission = submitter.submit(code, exportName, args, options.task, { chunk });
+    const entry: Pending = { start: next, count: batch.length, submission };
+    next += batch.length;
+    pending.add(entry);
+    submission.result.then(
+      (value) => settle({ entry, value }),
+      (error: unknown) => settle({ entry, error }),
+    );
+  };
+  const settle = (done: (typeof completed)[number]): void => {
+    options.progress?.settled(done.entry.count, !('error' in done));
+    completed.push(done);
+    wake?.();
+  };
+  const fill = async (): Promise<void> => {
+    while (!exhausted && pending.size < options.window) {
+      const batch: unknown[] = [];
+      while (batch.length < options.chunkSize) {
+        const step = await iterator.next();
+        if (step.done) {
+          exhausted = true;
+          options.progress?.total(next + batch.length);
+          break;
+        }
+        batch.push(step.value);
+      }
+      if (batch.length > 0) launch(batch);
+    }
+  };
+
+  try {
+    await fill();
+    while (pending.size > 0) {
+      if (completed.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      wake = null;
+      for (const done of completed.splice(0)) {
+        pending.delete(done.entry);
+        if ('error' in done) throw done.error;
+        if (options.chunkSize > 1) {
+          const values = done.value as unknown[];
+          for (let i = 0; i < values.length; i++) yield { index: done.entry.start + i, value: values[i] as R };
+        } else {
+          yield { index: done.entry.start, value: done.value as R };
+        }
+      }
+      await fill();
+    }
+  } finally {
+    if (pending.size > 0) {
+      const error: ClustrixError = new CancelledError('cancelled: another task of the same map/stream failed, or the loop ended early');
+      for (const entry of pending) {
+        entry.submission.result.catch(() => undefined);
+        entry.submission.cancel(error);
+      }
+    }
+    options.progress?.end();
+    if (!exhausted) await iterator.return?.();
+  }
+}

@@ -1,0 +1,45 @@
+import { captureFunction, type ShippableFunction } from '../code/index.js';
+import type { ShippedCode } from '../engine/task.js';
+
+const TASK_REF = Symbol.for('clustrix.task-ref');
+
+/** A function exported by a module shipped with `cluster.module()`; typed by the export. */
+export interface TaskRef<F extends ShippableFunction = ShippableFunction> {
+  readonly [TASK_REF]: true;
+  readonly code: ShippedCode;
+  readonly exportName: string;
+  /** Type-only: the export's signature. */
+  readonly __fn?: F;
+}
+
+/** Something that can run as a task: a self-contained function, or a module export. */
+export type Runnable<A extends unknown[], R> = ((...args: A) => R) | TaskRef<(...args: A) => R>;
+
+export function makeTaskRef<F extends ShippableFunction>(code: ShippedCode, exportName: string): TaskRef<F> {
+  return { [TASK_REF]: true, code, exportName } as TaskRef<F>;
+}
+
+export function isTaskRef(value: unknown): value is TaskRef {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[TASK_REF] === true;
+}
+
+/** Resolves what to ship for a runnable: the module and export, or the function's own source. */
+export function codeOf(runnable: unknown): { code: ShippedCode; exportName: string | null } {
+  if (isTaskRef(runnable)) return { code: runnable.code, exportName: runnable.exportName };
+  if (typeof runnable !== 'function') {
+    throw new TypeError(`expected a function or a module export (tasks.fn('name')), got ${runnable === null ? 'null' : typeof runnable}`);
+  }
+  // A function literal in a loop is a new object each time: look it up by its text too.
+  const text = Function.prototype.toString.call(runnable);
+  let code = bySource.get(text);
+  if (!code) {
+    const captured = captureFunction(runnable as ShippableFunction);
+    code = { hash: captured.hash, kind: 'function', source: captured.source, name: captured.name || 'anonymous function' };
+    if (bySource.size >= SOURCE_CACHE_SIZE) bySource.delete(bySource.keys().next().value!);
+    bySource.set(text, code);
+  }
+  return { code, exportName: null };
+}
+
+const SOURCE_CACHE_SIZE = 4096;
+const bySource = new Map<string, ShippedCode>();

@@ -1,0 +1,57 @@
+import { agentEntryPath } from './agent-path.js';
+import { agentConnectInfo, type AgentConnectInfo, type Launcher } from './launchers/launcher.js';
+import { LocalLauncher } from './launchers/local.js';
+import type { Logger } from '../util/logger.js';
+import type { ResolvedClusterOptions } from '../config/options.js';
+
+/** Everything a backend needs at run time, and what to release when the cluster closes. */
+export interface Backend {
+  launcher: Launcher;
+  connect: AgentConnectInfo;
+  /** Slots for the n-th agent launched; undefined: the agent uses its node's cores. */
+  slotsFor: (ordinal: number) => number | undefined;
+  /** Releases SSH connections and tunnels (after the launcher has cancelled its jobs). */
+  release(): Promise<void>;
+}
+
+export interface BackendContext {
+  clusterId: string;
+  /** Makes the coordinator listen on `host` (once); resolves with its port. */
+  listen(host: string): Promise<number>;
+  token: string;
+  scheme: 'ws' | 'wss';
+  certFingerprint: string | undefined;
+  log: Logger;
+}
+
+/** Settings every agent gets, whatever starts it (no secrets among them). */
+export function agentEnv(options: ResolvedClusterOptions): Record<string, string> {
+  return {
+    CLUSTRIX_GRACE_MS: String(options.agentGraceMs),
+    CLUSTRIX_INLINE_CONCURRENCY: String(options.inlineConcurrency),
+    CLUSTRIX_MAX_FRAME_BYTES: String(options.maxFrameBytes),
+  };
+}
+
+/**
+ * Builds the launcher of `options.backend` and works out the address agents dial. Remote backends
+ * are loaded only when used: ssh2 and the Kubernetes client cost a local cluster nothing.
+ */
+export async function createBackend(options: ResolvedClusterOptions, context: BackendContext): Promise<Backend> {
+  if (options.backend !== 'local') {
+    const { createRemoteBackend } = await import('./remote-backends.js');
+    return createRemoteBackend(options, context);
+  }
+  const port = await context.listen(options.host ?? '127.0.0.1');
+  const url = `${context.scheme}://${formatHost(options.advertiseHost ?? '127.0.0.1')}:${port}`;
+  return {
+    launcher: new LocalLauncher({ agentEntry: agentEntryPath(), nodePath: options.node, env: agentEnv(options) }),
+    connect: agentConnectInfo({ url, token: context.token, certFingerprint: context.certFingerprint }),
+    slotsFor: (i) => options.slots[i % options.slots.length],
+    release: async () => undefined,
+  };
+}
+
+export function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}

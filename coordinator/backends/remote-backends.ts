@@ -1,0 +1,143 @@
+import { isIP } from 'node:net';
+import os from 'node:os';
+import { agentEntryPath } from './agent-path.js';
+import { agentEnv, formatHost, type Backend, type BackendContext } from './backends.js';
+import { detectAdvertiseHost, detectRelayHost, openTunnel, type Tunnel } from './connect/index.js';
+import { ConfigError } from '../errors/errors.js';
+import { PbsLauncher, SgeLauncher, SlurmLauncher, SshHostsLauncher, cacheAgentBundle, type EnsureAgent } from './launchers/batch/index.js';
+import { agentConnectInfo, type AgentConnectInfo, type Launcher } from './launchers/launcher.js';
+import { LocalShell } from './launchers/local-shell.js';
+import type { RemoteShell } from './launchers/remote-shell.js';
+import type { ResolvedClusterOptions } from '../config/options.js';
+import { resolveRemoteNode } from './remote-node.js';
+import { ensureCached, SshShell, type SshOptions } from './ssh/index.js';
+
+/** The ssh, slurm, pbs, sge and kubernetes backends (see createBackend). */
+export async function createRemoteBackend(options: ResolvedClusterOptions, context: BackendContext): Promise<Backend> {
+  const shells: RemoteShell[] = [];
+  let tunnel: Tunnel | null = null;
+  const release = async (): Promise<void> => {
+    await tunnel?.close().catch((err: unknown) => context.log.warn(`closing the tunnel: ${(err as Error).message}`));
+    await Promise.all(shells.map((s) => s.close().catch(() => undefined)));
+  };
+  try {
+    const agentBundle = agentEntryPath();
+    const cacheDir = `${options.remoteDir.replace(/\/+$/, '')}/cache`;
+    const ensureAgent: EnsureAgent = async (shell) =>
+      shell instanceof SshShell ? (await ensureCached(shell, agentBundle, { cacheDir, name: 'agent.mjs' })).path : cacheAgentBundle(agentBundle, { cacheDir })(shell);
+    const slotsFor = (): number | undefined => options.slots[0] ?? options.resources?.cpusPerTask;
+    // Agent settings travel as plain exports before the user's setup lines (no secrets among them).
+    const exports = Object.entries(agentEnv(options)).map(([k, v]) => `export ${k}=${v}`);
+    const common = { ensureAgent, clusterId: context.clusterId, remoteDir: options.remoteDir, setup: [...exports, ...options.setup], jobName: options.jobName };
+
+    // The login node (or the first plain host): where scheduler commands, the node check and the tunnel run.
+    let login: RemoteShell;
+    let hostShells: RemoteShell[] = [];
+    if (options.backend === 'ssh') {
+      if (options.hosts.length === 0) throw new ConfigError("backend 'ssh' needs `hosts`: the machines agents start on");
+      hostShells = await Promise.all(options.hosts.map((h) => SshShell.connect(hostOptions(h))));
+      shells.push(...hostShells);
+      login = hostShells[0]!;
+    } else if (options.backend === 'kubernetes') {
+      login = new LocalShell();
+    } else {
+      login = options.ssh ? await SshShell.connect(options.ssh) : new LocalShell();
+      shells.push(login);
+    }
+
+    const connect = await connectInfo(options, context, login, (t) => (tunnel = t), ensureAgent);
+    if (options.backend === 'kubernetes') {
+      const { KubernetesLauncher } = await import('./launchers/kubernetes/index.js');
+      const env = { ...agentEnv(options), ...options.kubernetes.env };
+      return { launcher: new KubernetesLauncher({ ...options.kubernetes, env, connectUrl: connect.url, clusterName: context.clusterId }), connect, slotsFor, release };
+    }
+
+    const node = await resolveRemoteNode(login, { node: options.node, setup: options.setup, uploadNode: options.uploadNode, cacheDir });
+    let launcher: Launcher;
+    switch (options.backend) {
+      case 'ssh':
+        launcher = new SshHostsLauncher({
+          ...common,
+          node,
+          hosts: hostShells.map((shell, i) => ({ shell, maxAgents: maxAgentsOf(options.hosts[i]) })),
+        });
+        break;
+      case 'slurm':
+        launcher = new SlurmLauncher({ ...common, node, shell: login, binDir: options.binDir, resources: options.resources, ...options.slurm });
+        break;
+      case 'pbs':
+        launcher = new PbsLauncher({ ...common, node, shell: login, binDir: options.binDir, resources: options.resources, ...options.pbs });
+        break;
+      case 'sge':
+        launcher = new SgeLauncher({ ...common, node, shell: login, binDir: options.binDir, resources: options.resources, ...options.sge });
+        break;
+      default:
+        throw new ConfigError(`backend '${options.backend}' is not a remote backend`);
+    }
+    return { launcher, connect, slotsFor, release };
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
+
+async function connectInfo(
+  options: ResolvedClusterOptions,
+  context: BackendContext,
+  login: RemoteShell,
+  keepTunnel: (t: Tunnel) => void,
+  ensureAgent: EnsureAgent,
+): Promise<AgentConnectInfo> {
+  const base = { token: context.token, certFingerprint: context.certFingerprint };
+  if (options.connect === 'direct') {
+    const host = options.advertiseHost ?? (login instanceof SshShell ? await detectAdvertiseHost(login.connection.target.host, login.connection.target.port) : '127.0.0.1');
+    const listenOn = options.host ?? listenAddressFor(host);
+    if (listenOn === '0.0.0.0') context.log.info(`agents dial ${host}, which is no address of this machine (a name, NAT or a proxy): listening on all addresses; set host to narrow it`);
+    const port = await context.listen(listenOn);
+    return agentConnectInfo({ ...base, url: `${context.scheme}://${formatHost(host)}:${port}` });
+  }
+  if (!(login instanceof SshShell)) {
+    throw new ConfigError("connect: 'tunnel' needs an SSH connection to the login node (`ssh`, or `hosts` for the ssh backend)");
+  }
+  // Only the SSH forward reaches the coordinator: it listens on loopback.
+  const port = await context.listen(options.host ?? '127.0.0.1');
+  const agentPath = await ensureAgent(login);
+  const node = await resolveRemoteNode(login, { node: options.node, setup: options.setup, uploadNode: options.uploadNode, cacheDir: `${options.remoteDir}/cache` });
+  const tunnel = await openTunnel({
+    connection: login.connection,
+    localPort: port,
+    relayHost: options.relayHost ?? (await detectRelayHost(login.connection)),
+    agentPath,
+    node,
+    setup: options.setup,
+    remoteDir: options.remoteDir,
+    scheme: context.scheme,
+  });
+  keepTunnel(tunnel);
+  const url = tunnel.url;
+  context.log.info(`agents connect through the tunnel at ${url}`);
+  return agentConnectInfo({ ...base, url });
+}
+
+/** `address` itself when it belongs to one of this machine's interfaces, else every address. */
+function listenAddressFor(address: string): string {
+  const bare = address.replace(/^\[(.*)\]$/, '$1');
+  if (isIP(bare) === 0) return '0.0.0.0';
+  const local = Object.values(os.networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
+  return local.includes(bare) ? bare : '0.0.0.0';
+}
+
+function hostOptions(host: ResolvedClusterOptions['hosts'][number]): SshOptions {
+  if (typeof host !== 'string') {
+    const { maxAgents: _maxAgents, ...rest } = host;
+    return rest;
+  }
+  // `user@host:port`, or an ssh_config alias.
+  const m = /^(?:([^@]+)@)?([^:]+)(?::(\d+))?$/.exec(host);
+  if (!m) throw new ConfigError(`hosts entry ${JSON.stringify(host)} is not 'host', 'user@host' or 'user@host:port'`);
+  return { host: m[2]!, ...(m[1] ? { user: m[1] } : {}), ...(m[3] ? { port: Number(m[3]) } : {}) };
+}
+
+function maxAgentsOf(host: ResolvedClusterOptions['hosts'][number] | undefined): number | undefined {
+  return typeof host === 'object' ? host.maxAgents : undefined;
+}

@@ -1,0 +1,102 @@
+import type { AgentMessage, Hello } from '../../protocol/agent-messages.js';
+import type { CoordinatorMessage } from '../../protocol/coordinator-messages.js';
+import { CloseCode } from '../../protocol/version.js';
+import type { AgentSocket } from './agent-server.js';
+import type { TaskRecord } from './task.js';
+
+/** Lifecycle of a link: taking work, finishing what it has (no new work), gone. */
+export type LinkState = 'ready' | 'draining' | 'closed';
+
+export interface LinkEvents {
+  message(link: AgentLink, message: AgentMessage): void;
+  closed(link: AgentLink, reason: string): void;
+  /** The agent sent a frame that did not decode or validate (the link closes next). */
+  invalid?(link: AgentLink, reason: string): void;
+  /** A message for the agent was larger than a frame may be and was not sent. */
+  oversize?(link: AgentLink, message: CoordinatorMessage, bytes: number): void;
+}
+
+/**
+ * The coordinator's side of one agent connection: batched sends, the tasks in flight on it, the
+ * code it already holds, and the heartbeat that notices a silent agent.
+ */
+export class AgentLink {
+  state: LinkState = 'ready';
+  /** Tasks sent and not yet reported, by id. */
+  readonly inflight = new Map<string, TaskRecord>();
+  /** How many of `inflight` are inline tasks (they do not use worker slots). */
+  inlineInflight = 0;
+  /** Code hashes this agent has received on this connection. */
+  readonly sentCode = new Set<string>();
+  readonly connectedAt = Date.now();
+  tasksDone = 0;
+  /** Slots held by actors living on this agent; the scheduler keeps tasks off them. */
+  actorSlots = 0;
+  /** Smoothed run time of one task on this agent, ms; sizes the pipeline. */
+  avgRunMs = 1;
+  rssBytes = 0;
+  /** Smoothed round trip of heartbeats, ms (0 until measured). */
+  rttMs = 0;
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor(
+    readonly id: string,
+    readonly hello: Hello,
+    private readonly socket: AgentSocket,
+    heartbeatMs: number,
+    private readonly events: LinkEvents,
+  ) {
+    socket.setHandlers({
+      messages: (messages) => this.deliver(messages),
+      closed: ({ code, reason, local }) => this.onClose(local ? reason : `connection closed (${code}${reason ? `: ${reason}` : ''})`),
+      invalid: (err) => this.events.invalid?.(this, err.message),
+      oversize: (message, bytes) => this.events.oversize?.(this, message, bytes),
+    });
+    // A busy agent gets bigger, fewer frames (wait for the rest of this loop turn's results);
+    // a quiet one gets its task at once.
+    socket.setDeferFlush(() => this.inflight.size > 2 * this.slots);
+    this.heartbeat = setInterval(() => {
+      const silent = Date.now() - socket.lastHeard;
+      if (silent > 3 * heartbeatMs) {
+        this.close(CloseCode.heartbeatTimeout, `no heartbeat for ${Math.round(silent / 1000)} s`);
+        return;
+      }
+      this.send({ type: 'ping', t: Date.now() });
+    }, heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  get slots(): number {
+    return this.hello.slots;
+  }
+
+  /** Queues a message; everything queued in one tick leaves as one frame. */
+  send(message: CoordinatorMessage): void {
+    if (this.state === 'closed') return;
+    this.socket.send(message);
+  }
+
+  /** Handles frames that arrived together with the hello. */
+  deliver(messages: readonly AgentMessage[]): void {
+    for (const m of messages) {
+      if (this.state === 'closed') return;
+      this.events.message(this, m);
+    }
+  }
+
+  close(code: number, reason: string): void {
+    this.socket.close(code, reason);
+  }
+
+  /** Kills the connection without a closing handshake (used when a peer misbehaves). */
+  terminate(reason: string): void {
+    this.socket.terminate(reason);
+  }
+
+  private onClose(reason: string): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearInterval(this.heartbeat);
+    this.events.closed(this, reason);
+  }
+}

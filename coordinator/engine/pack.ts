@@ -1,0 +1,35 @@
+import { packValue } from '../../protocol/values.js';
+import { valueLimit } from '../../protocol/version.js';
+import { ClustrixError, ValueTooLargeError } from '../errors/errors.js';
+
+/**
+ * Packs the arguments of a call (`what`: "task t1 (fn)", "Counter.add") for the wire, refusing
+ * before anything is sent what cannot travel: a value msgpack cannot carry, or one larger than a
+ * frame may be. Every argument list the coordinator or a client sends goes through here.
+ */
+export function packArguments(args: unknown[], maxFrameBytes: number, what: string): Uint8Array {
+  let packed: Uint8Array;
+  try {
+    packed = packValue(args);
+  } catch (cause) {
+    throw new ClustrixError('ARGS_NOT_SERIALIZABLE', `the arguments of ${what} cannot be serialized: ${(cause as Error).message}`, {
+      cause,
+      hint: 'arguments must be data (objects, arrays, Map, Set, Date, typed arrays, BigInt), not functions or sockets',
+    });
+  }
+  checkSize(packed.byteLength, maxFrameBytes, `the arguments of ${what}`, 'arguments');
+  return packed;
+}
+
+/** Throws ValueTooLargeError when `bytes` of a value cannot fit one frame. */
+export function checkSize(bytes: number, maxFrameBytes: number, what: string, kind: 'arguments' | 'result'): void {
+  const limit = valueLimit(maxFrameBytes);
+  if (bytes > limit) throw new ValueTooLargeError(`${what}: ${formatBytes(bytes)}, more than the ${formatBytes(limit)} one message may carry (maxFrameBytes ${formatBytes(maxFrameBytes)})`, kind);
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(1)} GiB`;
+  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${n} bytes`;
+}

@@ -1,0 +1,86 @@
+import type { ClustrixError } from '../../protocol/errors.js';
+import type { AgentLink } from './link.js';
+
+/** Code as it is shipped: a function's source, or a bundled ES module. */
+export interface ShippedCode {
+  hash: string;
+  kind: 'function' | 'module';
+  source: string;
+  /** For messages: the function's or module's name. */
+  name: string;
+}
+
+export type TaskOutcome = { ok: true; value: Uint8Array; agentId: string } | { ok: false; error: ClustrixError };
+
+/** One unit of work from submission until its outcome is delivered (at most once). */
+export interface TaskRecord {
+  readonly id: string;
+  readonly code: ShippedCode;
+  readonly export: string | null;
+  readonly args: Uint8Array;
+  readonly inline: boolean;
+  readonly chunk: boolean;
+  readonly timeoutMs: number | null;
+  /** Re-runs left after its agent is lost. */
+  lossRetriesLeft: number;
+  /** Re-runs left after the function threw. */
+  exceptionRetriesLeft: number;
+  /** Only this agent may run it (broadcast); lost with it. */
+  readonly pinned: string | null;
+  /** Where it runs now. */
+  link: AgentLink | null;
+  /** The outcome was delivered; later reports about it are ignored. */
+  settled: boolean;
+  readonly deliver: (outcome: TaskOutcome) => void;
+}
+
+/** FIFO of tasks with O(1) push, shift and unshift. */
+export class TaskQueue {
+  private items: (TaskRecord | undefined)[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(task: TaskRecord): void {
+    this.items.push(task);
+  }
+
+  /** Puts tasks back at the front, keeping their order (a lost agent's work runs next). */
+  unshiftAll(tasks: readonly TaskRecord[]): void {
+    if (tasks.length === 0) return;
+    if (this.head >= tasks.length) {
+      this.head -= tasks.length;
+      for (let i = 0; i < tasks.length; i++) this.items[this.head + i] = tasks[i];
+    } else {
+      this.items = [...tasks, ...this.items.slice(this.head)];
+      this.head = 0;
+    }
+  }
+
+  shift(): TaskRecord | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const task = this.items[this.head];
+    this.items[this.head++] = undefined;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return task;
+  }
+
+  remove(task: TaskRecord): boolean {
+    const i = this.items.indexOf(task, this.head);
+    if (i < 0) return false;
+    this.items.splice(i, 1);
+    return true;
+  }
+
+  drain(): TaskRecord[] {
+    const rest = this.items.slice(this.head).filter((t): t is TaskRecord => t !== undefined);
+    this.items = [];
+    this.head = 0;
+    return rest;
+  }
+}
