@@ -4,12 +4,12 @@ export const PROTOCOL_VERSION = 1;
 /** Largest WebSocket frame either side accepts unless configured otherwise (256 MiB). */
 export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024;
 
-/** Room a message's envelope needs beside its value bytes in one frame. */
+/** Room a message's envelope needs beside its value bytes in one frame (less for tiny frames). */
 const ENVELOPE_BYTES = 64 * 1024;
 
 /** The largest value (arguments or result, packed) that fits one message in a frame of `maxFrameBytes`. */
 export function valueLimit(maxFrameBytes: number): number {
-  return Math.max(0, maxFrameBytes - ENVELOPE_BYTES);
+  return maxFrameBytes - Math.min(ENVELOPE_BYTES, Math.floor(maxFrameBytes / 8));
 }
 
 /**

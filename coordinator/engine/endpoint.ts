@@ -67,8 +67,11 @@ export class WsEndpoint {
     this.http = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createHttpServer();
     this.http.on('connection', (socket: Socket) => this.track(socket));
     this.http.on('request', options.request ?? ((_req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('clustrix connects here over WebSocket\n')));
-    // A TLS handshake that fails, or a client error before the upgrade: drop that socket only.
-    this.http.on('clientError', (_err: Error, socket: Duplex) => socket.destroy());
+    // A request that does not parse: answer 400 as Node would, and drop that socket only.
+    this.http.on('clientError', (_err: Error, socket: Duplex) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      socket.destroy();
+    });
     this.http.on('tlsClientError', (_err: Error, socket: Duplex) => socket.destroy());
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, perMessageDeflate: false });
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
