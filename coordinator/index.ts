@@ -9,17 +9,19 @@
  * ```
  */
 export { Cluster } from './api/cluster.js';
-export type { MapOptions, AgentInfo, TaskModule } from './api/cluster.js';
-export { ClusterClient, ServiceLostError } from './client/index.js';
-export type { ConnectOptions } from './client/index.js';
+export type { ClusterEvents } from './api/events.js';
+export type { MapOptions, StreamResult } from './api/fan-out.js';
+export type { TaskModule, ModuleOptions } from './api/module.js';
 export type { Progress, ProgressOptions } from './api/progress.js';
-export type { ClusterOptions } from './config/options.js';
 export type { TaskOptions } from './api/task-options.js';
 export type { TaskRef, Runnable } from './api/task-ref.js';
-export type { StreamResult } from './api/fan-out.js';
-export type { LogEntry } from './api/logs.js';
-export { ActorHandle } from './actors/index.js';
-export type { ActorOptions, ActorInfo, ActorProxy, ActorState, ClassRef } from './actors/index.js';
+export { ActorHandle } from './api/actor-handle.js';
+export type { ActorProxy, ClassRef } from './api/actor-handle.js';
+export type { ActorOptions } from './api/actor-options.js';
+export type { ClusterOptions } from './config/options.js';
+export type { ConnectOptions } from './transport/address.js';
+export type { AgentInfo, PendingAgent, ActorInfo, ActorState, LogEntry } from '../protocol/rows.js';
+export type { ErrorCode } from '../protocol/errors.js';
 export {
   ClustrixError,
   ProtocolError,
@@ -28,12 +30,24 @@ export {
   CancelledError,
   AgentLostError,
   ActorDiedError,
+  ActorNameTakenError,
   ClosureError,
   ConfigError,
   AuthError,
   JobStartError,
   PoolUnavailableError,
   ClusterClosedError,
+  ServiceLostError,
   ValueTooLargeError,
+  ArgsNotSerializableError,
+  ResultNotSerializableError,
+  ResultDecodeError,
+  TaskSetupError,
 } from './errors/errors.js';
 export type { FailedJob } from './errors/errors.js';
+export { FunctionNotShippableError, ModuleBundleError } from './code/code-errors.js';
+export { JobRejectedError, SchedulerCommandError } from './backends/launchers/batch/errors.js';
+export { CommandTimeoutError } from './backends/launchers/command-timeout.js';
+export { TunnelError } from './backends/connect/tunnel-error.js';
+export { SshError } from './backends/ssh/errors.js';
+export type { SshErrorCode } from './backends/ssh/errors.js';

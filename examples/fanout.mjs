@@ -29,7 +29,7 @@ t = performance.now();
 const cluster = await Cluster.start();
 const startMs = performance.now() - t;
 try {
-  const agents = cluster.agents();
+  const agents = (await cluster.agents());
   const slots = agents.reduce((n, a) => n + a.slots, 0);
   console.log(`cluster up in ${startMs.toFixed(0)} ms: ${agents.length} agent(s), ${slots} slot(s) on ${os.availableParallelism()} core(s)`);
 

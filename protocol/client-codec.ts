@@ -1,4 +1,4 @@
-import { ClientMessage, ServiceMessage } from './client-messages.js';
+import { ClientMessage, ServiceMessage } from './service-messages.js';
 import { decodeFrame, encodeMessages, type HandshakeCheck } from './codec.js';
 
 // The framing of protocol/codec.ts: a msgpack array of messages per WebSocket frame.

@@ -15,11 +15,15 @@ export class ActorRef {
 /** msgpack extension type of actor handles (application range 0-127). */
 export const ACTOR_REF_EXTENSION = 0x61;
 
-let reviver: (ref: ActorRef) => unknown = (ref) => ref;
+/** What an ActorRef becomes when unpacked on this side: a live handle of the thread's, or of one cluster. */
+export type ActorRefReviver = (ref: ActorRef) => unknown;
 
-/** Sets what an ActorRef becomes when unpacked on this side (a live handle). */
-export function setActorRefReviver(revive: (ref: ActorRef) => unknown): void {
-  reviver = revive;
+let defaultReviver: ActorRefReviver = (ref) => ref;
+let reviver: ActorRefReviver = defaultReviver;
+
+/** Sets what an ActorRef becomes when unpacked in this thread unless a call says otherwise (an agent's handle). */
+export function setActorRefReviver(revive: ActorRefReviver): void {
+  defaultReviver = reviver = revive;
 }
 
 /** Makes instances of `Class` (a live handle type) pack as actor refs. */
@@ -50,6 +54,17 @@ export function packValue(value: unknown): Uint8Array {
   return new Uint8Array(structured.pack(value));
 }
 
-export function unpackValue(bytes: Uint8Array): unknown {
-  return structured.unpack(bytes);
+/**
+ * Unpacks a user value. `revive` turns the actor handles inside into handles of the cluster that
+ * unpacks them (a process may hold several clusters); unpacking is synchronous, so the reviver is
+ * set for this call only.
+ */
+export function unpackValue(bytes: Uint8Array, revive?: ActorRefReviver): unknown {
+  if (!revive) return structured.unpack(bytes);
+  reviver = revive;
+  try {
+    return structured.unpack(bytes);
+  } finally {
+    reviver = defaultReviver;
+  }
 }

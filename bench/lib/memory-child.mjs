@@ -29,13 +29,13 @@ if (mode === 'idle') {
 } else if (mode === 'map') {
   const input = Array.from({ length: N }, (_, i) => i);
   const cluster = await Cluster.start({ agents: 2, slots: 1 });
-  const agentRss = () => cluster.agents().map((a) => ({ pid: a.pid, rss: procMemory(a.pid)?.rss ?? null }));
+  const agentRss = () => (await cluster.agents()).map((a) => ({ pid: a.pid, rss: procMemory(a.pid)?.rss ?? null }));
   await new Promise((r) => setTimeout(r, 500));
   out.agentsIdleFresh = agentRss();
   out.beforeMap = procMemory(process.pid);
   globalThis.gc?.();
   out.liveHeapBefore = process.memoryUsage().heapUsed;
-  const done = () => cluster.agents().reduce((s, a) => s + a.tasksDone, 0);
+  const done = () => (await cluster.agents()).reduce((s, a) => s + a.tasksDone, 0);
   const samples = [];
   let heapPeak = 0;
   const t0 = performance.now();

@@ -20,7 +20,7 @@ export async function run(ctx, log) {
     const startMs = performance.now() - t0;
     log(`${AGENTS} agents up in ${startMs.toFixed(0)} ms`);
     try {
-      const connected = cluster.agents().length;
+      const connected = (await cluster.agents()).length;
       if (connected !== AGENTS) notes.push(`${connected} agents connected, not ${AGENTS}`);
       const samples = await rounds({ warmup: 1, count: ROUNDS, log, label: 'broadcast' }, async () => {
         const lat = [];

@@ -2,7 +2,7 @@
 // child process; 2 agents × 1 slot), against the RSS of a process that only holds the 1M-item
 // input and output arrays (and the same clustrix import). Bounded by backpressure means: the map
 // adds a constant, not something that grows with the input. Also an idle agent's RSS (VmRSS of
-// the agent pids from cluster.agents()).
+// the agent pids from (await cluster.agents())).
 import { fileURLToPath } from 'node:url';
 import { pick, timeLeftMs } from '../lib/config.mjs';
 import { MB } from '../lib/clustrix.mjs';

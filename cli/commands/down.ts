@@ -1,5 +1,6 @@
-import { Cluster } from '../../coordinator/api/cluster.js';
-import { isServiceProcess, readState, removeState } from '../../coordinator/service/state-file.js';
+import { processExists, readState, removeState } from '../../coordinator/service/state-file.js';
+import { isServiceLive } from '../../coordinator/transport/discovery.js';
+import { RemoteTransport } from '../../coordinator/transport/remote.js';
 import { parseArgs, stringFlag, UsageError } from '../args.js';
 import { Exit, type Command } from '../command.js';
 import { fail, green, json, out } from '../output.js';
@@ -23,23 +24,23 @@ Options:
     if (args.positionals.length > 1) throw new UsageError('down takes one profile');
     const profile = args.positionals[0] ?? defaultProfile(stringFlag(args, 'config'));
     const state = readState(profile);
-    if (!state || !isServiceProcess(state.pid)) {
+    if (!state || !(await isServiceLive(state))) {
       if (state) removeState(profile, state.pid);
       if (args.flags.has('json')) json({ profile, pid: state?.pid ?? null, stopped: false, running: false });
       else fail(`no service is running for '${profile}'${state ? ' (removed a stale state file)' : ''}`);
       return Exit.notRunning;
     }
     try {
-      const client = await Cluster.connect({ profile, name: 'clustrix down' });
-      await client.stopService();
-      await client.close();
+      const admin = await RemoteTransport.open(state.address, state.credential, 'clustrix down');
+      await admin.callService('stop');
+      await admin.close();
     } catch {
-      // Unreachable over its socket: stop it by signal (it is ours: its command line says so).
+      // It answered the handshake a moment ago: it is ours. Stop it by signal.
       process.kill(state.pid, 'SIGTERM');
     }
     const timeoutMs = Number(stringFlag(args, 'timeout') ?? 120) * 1000;
     const started = Date.now();
-    while (isServiceProcess(state.pid)) {
+    while (processExists(state.pid)) {
       if (Date.now() - started > timeoutMs) {
         process.kill(state.pid, 'SIGKILL');
         removeState(profile, state.pid);

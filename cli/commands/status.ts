@@ -1,6 +1,7 @@
-import type { StatusReply } from '../../protocol/client-messages.js';
-import { Cluster } from '../../coordinator/api/cluster.js';
-import { isServiceProcess, listStates, readState, type ServiceState } from '../../coordinator/service/state-file.js';
+import type { ServiceStatus } from '../../protocol/service-messages.js';
+import { readState, type ServiceState } from '../../coordinator/service/state-file.js';
+import { isServiceLive, liveServices as allLive } from '../../coordinator/transport/discovery.js';
+import { RemoteTransport } from '../../coordinator/transport/remote.js';
 import { parseArgs } from '../args.js';
 import { Exit, type Command } from '../command.js';
 import { dim, fail, formatBytes, formatMs, json, out, table } from '../output.js';
@@ -24,10 +25,11 @@ Options:
       else fail(args.positionals[0] ? `no service is running for '${args.positionals[0]}'` : 'no service is running (start one with `clustrix up <profile>`)');
       return Exit.notRunning;
     }
-    const replies: StatusReply[] = [];
+    const replies: ServiceStatus[] = [];
     for (const state of states) replies.push(await statusOf(state));
     if (args.flags.has('json')) {
-      json(replies.map(({ type: _type, id: _id, ...rest }) => ({ ...rest, address: states.find((s) => s.serviceId === rest.serviceId)?.address })));
+      // Without this command's own connection among the clients.
+      json(replies.map((r) => ({ ...r, clients: r.clients.filter((c) => c.name !== STATUS_CLIENT), address: states.find((s) => s.serviceId === r.serviceId)?.address })));
       return Exit.ok;
     }
     for (const r of replies) printStatus(r);
@@ -35,22 +37,25 @@ Options:
   },
 };
 
-/** State files whose process is alive: of `profile`, or all. */
+const STATUS_CLIENT = 'clustrix status';
+
+/** Services that answer: of `profile`, or all. */
 export async function liveServices(profile?: string): Promise<ServiceState[]> {
-  const states = profile ? [readState(profile)].filter((s): s is ServiceState => s !== null) : listStates();
-  return Promise.resolve(states.filter((s) => isServiceProcess(s.pid)));
+  if (profile === undefined) return allLive();
+  const state = readState(profile);
+  return state && (await isServiceLive(state)) ? [state] : [];
 }
 
-export async function statusOf(state: ServiceState): Promise<StatusReply> {
-  const client = await Cluster.connect({ profile: state.profile, name: 'clustrix status' });
+export async function statusOf(state: ServiceState): Promise<ServiceStatus> {
+  const admin = await RemoteTransport.open(state.address, state.credential, STATUS_CLIENT);
   try {
-    return await client.status();
+    return await admin.callService('status');
   } finally {
-    await client.close();
+    await admin.close();
   }
 }
 
-function printStatus(r: StatusReply): void {
+function printStatus(r: ServiceStatus): void {
   const busy = r.agents.reduce((n, a) => n + a.busy, 0);
   const slots = r.agents.reduce((n, a) => n + a.slots, 0);
   out(`${r.profile} (${r.backend}): ${r.agents.length} agents, ${slots} slots, ${busy} busy; pid ${r.pid}, up ${formatMs(Date.now() - r.startedAt)}`);
@@ -60,7 +65,7 @@ function printStatus(r: StatusReply): void {
       r.agents.map((a) => [a.id, a.host, a.jobId ?? '-', String(a.slots), String(a.busy), String(a.tasksDone), formatMs(a.walltimeLeftMs), formatBytes(a.rssBytes), a.state]),
     ),
   );
-  const others = r.clients.filter((c) => c.name !== 'clustrix status');
+  const others = r.clients.filter((c) => c.name !== STATUS_CLIENT);
   out(dim(others.length === 0 ? 'no clients attached' : `clients: ${others.map((c) => `${c.id} ${c.name} (${c.tasks} tasks)`).join(', ')}`));
   out();
 }

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { fchmodSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ClusterService } from '../../coordinator/service/service.js';
-import { ensureServicesDir, isServiceProcess, logFilePath, readState, type ServiceState } from '../../coordinator/service/state-file.js';
+import { ensureServicesDir, logFilePath, readState, type ServiceState } from '../../coordinator/service/state-file.js';
+import { isServiceLive } from '../../coordinator/transport/discovery.js';
 import { intFlag, parseArgs, stringFlag, UsageError } from '../args.js';
 import { Exit, type Command } from '../command.js';
 import { dim, fail, green, json, out } from '../output.js';
@@ -37,7 +38,7 @@ The profile 'local' works without a config file.`,
     const agents = intFlag(args, 'agents', 0);
     const port = intFlag(args, 'port', 0);
     const existing = readState(profile);
-    if (existing && isServiceProcess(existing.pid)) {
+    if (existing && (await isServiceLive(existing))) {
       fail(`a service for '${profile}' is already running (pid ${existing.pid}, ${existing.address})\n  hint: clustrix status ${profile}; clustrix down ${profile}`);
       return Exit.failed;
     }

@@ -1,3 +1,4 @@
+import type { ActorState } from '../../protocol/rows.js';
 import { ActorRef, registerActorHandleClass } from '../../protocol/values.js';
 import type { ShippableClass } from '../code/index.js';
 import type { ShippedCode } from '../engine/task.js';
@@ -10,10 +11,9 @@ export type MethodResult<T, K extends keyof T> = T[K] extends (...args: never[])
 /** `handle.proxy`: each method of the class, returning a promise of its result. */
 export type ActorProxy<T> = { readonly [K in MethodNames<T>]: (...args: MethodArgs<T, K>) => Promise<MethodResult<T, K>> };
 
-/** Lifecycle: constructing, serving calls, being constructed again after a loss, gone for good. */
-export type ActorState = 'starting' | 'alive' | 'restarting' | 'dead';
+export type { ActorState };
 
-/** What a handle needs from the cluster: the manager implements it. */
+/** What a handle needs from its cluster (api/actors.ts implements it). */
 export interface ActorBackend {
   call(actorId: string, method: string, args: unknown[]): Promise<unknown>;
   kill(actorId: string): Promise<void>;

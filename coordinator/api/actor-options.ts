@@ -1,5 +1,4 @@
 import { duration, int } from '../config/options.js';
-import type { ResolvedActorOptions } from '../engine/actor-manager.js';
 
 /** Options of `cluster.actor()`. */
 export interface ActorOptions<A extends unknown[] = unknown[]> {
@@ -17,6 +16,17 @@ export interface ActorOptions<A extends unknown[] = unknown[]> {
   getIfExists?: boolean;
   /** Limit on each call's run time, ms. A timed-out call kills a strictly ordered actor. */
   timeoutMs?: number;
+}
+
+/** Actor options with every default applied. */
+export interface ResolvedActorOptions {
+  args: unknown[];
+  name: string | null;
+  maxRestarts: number;
+  maxConcurrency: number;
+  agent: string | null;
+  getIfExists: boolean;
+  timeoutMs: number | null;
 }
 
 const KEYS = new Set(['args', 'name', 'maxRestarts', 'maxConcurrency', 'agent', 'getIfExists', 'timeoutMs']);

@@ -1,7 +1,7 @@
 import { CancelledError, type ClustrixError } from '../errors/errors.js';
 import { int } from '../config/options.js';
 import { progressFor, type ProgressOptions, type ProgressSink } from './progress.js';
-import type { Submission, TaskSubmitter } from '../engine/submit.js';
+import type { Submission, TaskSubmitter } from './task-call.js';
 import { resolveTaskOptions, type ResolvedTaskOptions, type TaskOptions } from './task-options.js';
 import { codeOf } from './task-ref.js';
 import type { ShippedCode } from '../engine/task.js';

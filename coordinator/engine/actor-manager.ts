@@ -2,49 +2,26 @@ import { nanoid } from 'nanoid';
 import type { ActorExited, ActorRequest } from '../../protocol/actor-messages.js';
 import type { Done, Failed } from '../../protocol/agent-messages.js';
 import type { RemoteErrorInfo } from '../../protocol/common.js';
-import { packValue, setActorRefReviver, unpackValue } from '../../protocol/values.js';
-import { checkSize, packArguments } from './pack.js';
-import { ActorDiedError, ClustrixError, ConfigError, RemoteError, TimeoutError, valueError } from '../errors/errors.js';
-import type { AgentLink } from './link.js';
+import type { ActorSpec } from '../../protocol/core-methods.js';
+import type { ActorInfo, ActorState } from '../../protocol/rows.js';
+import { ActorDiedError, ActorNameTakenError, ClusterClosedError, ConfigError, RemoteError, TimeoutError, valueError, type ClustrixError } from '../errors/errors.js';
 import type { Logger } from '../util/logger.js';
+import type { AgentLink } from './link.js';
+import { checkSize } from './pack.js';
 import type { ShippedCode } from './task.js';
-import { ActorHandle, type ActorBackend, type ActorState } from '../api/actor-handle.js';
-
-export interface ResolvedActorOptions {
-  args: unknown[];
-  name: string | null;
-  maxRestarts: number;
-  maxConcurrency: number;
-  agent: string | null;
-  getIfExists: boolean;
-  timeoutMs: number | null;
-}
-
-/** One row of `cluster.actors()`. */
-export interface ActorInfo {
-  id: string;
-  name: string | null;
-  className: string;
-  agentId: string | null;
-  state: ActorState;
-  callsServed: number;
-  restarts: number;
-}
 
 interface Call {
   id: string;
   method: string;
   args: Uint8Array;
-  resolve: (value: unknown) => void;
+  resolve: (value: Uint8Array) => void;
   reject: (err: unknown) => void;
 }
 
 interface ActorRecord {
-  handle: ActorHandle;
+  id: string;
   code: ShippedCode;
-  exportName: string | null;
-  args: Uint8Array;
-  options: ResolvedActorOptions;
+  spec: ActorSpec;
   link: AgentLink | null;
   state: ActorState;
   restarts: number;
@@ -54,20 +31,17 @@ interface ActorRecord {
   /** Made while (re)starting: sent, in order, once the actor is ready. */
   backlog: Call[];
   /** Settles the first construction. */
-  created: { resolve: (h: ActorHandle) => void; reject: (e: unknown) => void } | null;
+  created: { resolve: (info: ActorInfo) => void; reject: (e: unknown) => void } | null;
   /** Why the last incarnation ended, for messages. */
   lastCause: string;
 }
 
-/** Every live handle of this process by actor id, so refs coming back in results become handles. */
-const liveHandles = new Map<string, ActorHandle>();
-setActorRefReviver((ref) => liveHandles.get(ref.actorId) ?? ref);
-
 /**
- * Places actors on agents, routes calls (from the program and from tasks holding handles), and
- * constructs an actor again on another agent when its agent is lost, while its restart budget lasts.
+ * Places actors on agents, routes calls (from programs and from tasks holding handles), and
+ * constructs an actor again on another agent when its agent is lost, while its restart budget
+ * lasts. Arguments and results stay packed: the manager never decodes a user's value.
  */
-export class ActorManager implements ActorBackend {
+export class ActorManager {
   private readonly actors = new Map<string, ActorRecord>();
   private readonly byName = new Map<string, ActorRecord>();
   /** Call id → actor, to route `done`/`failed`. */
@@ -78,25 +52,30 @@ export class ActorManager implements ActorBackend {
     private readonly links: () => Iterable<AgentLink>,
     private readonly log: Logger,
     private readonly maxFrameBytes: number,
+    /** Told of every change of an actor's state, restarts or agent. */
+    private readonly changed: (info: ActorInfo) => void,
   ) {}
 
-  async create(code: ShippedCode, exportName: string | null, options: ResolvedActorOptions): Promise<ActorHandle> {
-    if (this.closed) throw new ClustrixError('CLUSTER_CLOSED', 'the cluster is closed');
-    if (options.name !== null) {
-      const existing = this.byName.get(options.name);
+  /** Constructs an actor; resolves with its row once the constructor has run on an agent. */
+  create(code: ShippedCode, spec: ActorSpec): Promise<ActorInfo> {
+    if (this.closed) return Promise.reject(new ClusterClosedError('the cluster is closed'));
+    if (spec.name !== null) {
+      const existing = this.byName.get(spec.name);
       if (existing && existing.state !== 'dead') {
-        if (options.getIfExists) return existing.handle;
-        throw new ConfigError(`an actor named '${options.name}' already exists`, { hint: 'use cluster.getActor(name), or pass getIfExists: true' });
+        if (spec.getIfExists) return Promise.resolve(this.info(existing));
+        return Promise.reject(new ActorNameTakenError(spec.name));
       }
     }
+    try {
+      checkSize(spec.args.byteLength, this.maxFrameBytes, `the constructor arguments of ${code.name}`, 'arguments');
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const id = `actor-${nanoid(10)}`;
-    const handle = new ActorHandle(id, options.name, code.name, this);
     const record: ActorRecord = {
-      handle,
+      id,
       code,
-      exportName,
-      args: packArguments(options.args, this.maxFrameBytes, `the constructor of ${code.name}`),
-      options,
+      spec,
       link: null,
       state: 'starting',
       restarts: 0,
@@ -107,52 +86,38 @@ export class ActorManager implements ActorBackend {
       lastCause: '',
     };
     this.actors.set(id, record);
-    if (options.name !== null) this.byName.set(options.name, record);
-    liveHandles.set(id, handle);
-    const created = new Promise<ActorHandle>((resolve, reject) => (record.created = { resolve, reject }));
+    if (spec.name !== null) this.byName.set(spec.name, record);
+    const created = new Promise<ActorInfo>((resolve, reject) => (record.created = { resolve, reject }));
+    this.changed(this.info(record));
     this.place(record);
     return created;
   }
 
-  get(name: string): ActorHandle | undefined {
+  /** The live actor registered under `name`, if any. */
+  get(name: string): ActorInfo | null {
     const record = this.byName.get(name);
-    return record && record.state !== 'dead' ? record.handle : undefined;
+    return record && record.state !== 'dead' ? this.info(record) : null;
   }
 
+  /** Every actor, live or dead. */
   list(): ActorInfo[] {
-    return [...this.actors.values()].map((r) => ({
-      id: r.handle.id,
-      name: r.options.name,
-      className: r.code.name,
-      agentId: r.link?.id ?? null,
-      state: r.state,
-      callsServed: r.callsServed,
-      restarts: r.restarts,
-    }));
+    return [...this.actors.values()].map((r) => this.info(r));
   }
 
-  restartsOf(actorId: string): number {
-    return this.actors.get(actorId)?.restarts ?? 0;
-  }
-
-  stateOf(actorId: string): ActorState {
-    return this.actors.get(actorId)?.state ?? 'dead';
-  }
-
-  call(actorId: string, method: string, args: unknown[]): Promise<unknown> {
+  /** Calls a method with packed arguments; resolves with the packed result. */
+  call(actorId: string, method: string, args: Uint8Array): Promise<Uint8Array> {
     const record = this.actors.get(actorId);
     if (!record || record.state === 'dead') {
       const who = record ? label(record) : actorId;
       return Promise.reject(new ActorDiedError(`actor ${who} is dead${record?.lastCause ? `: ${record.lastCause}` : ''}`, actorId));
     }
-    let packed: Uint8Array;
     try {
-      packed = packArguments(args, this.maxFrameBytes, `${record.code.name}.${method}`);
+      checkSize(args.byteLength, this.maxFrameBytes, `the arguments of ${record.code.name}.${method}`, 'arguments');
     } catch (err) {
       return Promise.reject(err);
     }
     return new Promise((resolve, reject) => {
-      const call: Call = { id: nanoid(12), method, args: packed, resolve, reject };
+      const call: Call = { id: nanoid(12), method, args, resolve, reject };
       if (record.state === 'alive' && record.link) this.send(record, call);
       else record.backlog.push(call);
     });
@@ -165,12 +130,18 @@ export class ActorManager implements ActorBackend {
     this.bury(record, 'it was killed');
   }
 
+  /** Whether the actor is alive (or coming back). */
+  isLive(actorId: string): boolean {
+    const state = this.actors.get(actorId)?.state;
+    return state !== undefined && state !== 'dead';
+  }
+
   /** Kills every actor (the cluster is closing). */
   closeAll(): void {
     this.closed = true;
     for (const record of this.actors.values()) {
       if (record.state === 'dead') continue;
-      record.link?.send({ type: 'actor-kill', actorId: record.handle.id });
+      record.link?.send({ type: 'actor-kill', actorId: record.id });
       this.bury(record, 'the cluster was closed');
     }
   }
@@ -179,8 +150,9 @@ export class ActorManager implements ActorBackend {
     const record = this.actors.get(actorId);
     if (!record || record.link !== link || record.state === 'dead') return;
     record.state = 'alive';
-    record.created?.resolve(record.handle);
+    record.created?.resolve(this.info(record));
     record.created = null;
+    this.changed(this.info(record));
     for (const call of record.backlog.splice(0)) this.send(record, call);
   }
 
@@ -188,7 +160,7 @@ export class ActorManager implements ActorBackend {
     const record = this.actors.get(msg.actorId);
     if (!record || record.link !== link || record.state === 'dead') return;
     if (msg.constructorFailed) {
-      const error = new RemoteError(msg.error, { taskId: `${record.handle.id} constructor`, agentId: link.id });
+      const error = new RemoteError(msg.error, { taskId: `${record.id} constructor`, agentId: link.id });
       record.created?.reject(error);
       record.created = null;
       this.bury(record, `its constructor threw ${msg.error.name}: ${msg.error.message}`);
@@ -197,50 +169,47 @@ export class ActorManager implements ActorBackend {
     this.lost(record, `${msg.error.name}: ${msg.error.message}`);
   }
 
-  /** Returns false when the id is not an actor call (it is a task's). */
-  onDone(_link: AgentLink, msg: Done): boolean {
-    const found = this.takeCall(msg.id);
+  /** Returns false when the id is not an actor call of this agent's (it is a task's). */
+  onDone(link: AgentLink, msg: Done): boolean {
+    const found = this.takeCall(link, msg.id);
     if (!found) return false;
     const { record, call } = found;
-    if (!call) return true;
     record.callsServed++;
-    try {
-      call.resolve(unpackValue(msg.value));
-    } catch (cause) {
-      call.reject(new ClustrixError('RESULT_DECODE_FAILED', `the result of ${record.code.name}.${call.method} could not be decoded`, { cause }));
-    }
+    call.resolve(msg.value);
     return true;
   }
 
   onFailed(link: AgentLink, msg: Failed): boolean {
-    const found = this.takeCall(msg.id);
+    const found = this.takeCall(link, msg.id);
     if (!found) return false;
     const { record, call } = found;
-    if (!call) return true;
-    const what = `${record.code.name}.${call.method} on actor ${record.handle.id}`;
+    const what = `${record.code.name}.${call.method} on actor ${record.id}`;
     switch (msg.kind) {
       case 'exception':
         record.callsServed++;
         call.reject(new RemoteError(msg.error, { taskId: what, agentId: link.id }));
         return true;
       case 'timeout':
-        call.reject(new TimeoutError(`${what}: ${msg.error.message}`, record.options.timeoutMs ?? 0));
+        call.reject(new TimeoutError(`${what}: ${msg.error.message}`, record.spec.timeoutMs ?? 0));
         return true;
       case 'value':
         record.callsServed++;
         call.reject(valueError(msg.error, what));
         return true;
       default:
-        call.reject(new ActorDiedError(`${what} did not complete: ${msg.error.message}`, record.handle.id));
+        call.reject(new ActorDiedError(`${what} did not complete: ${msg.error.message}`, record.id));
         return true;
     }
   }
 
-  /** Forgets a call once it is answered; undefined when the id is not an actor call. */
-  private takeCall(id: string): { record: ActorRecord; call: Call | undefined } | undefined {
+  /**
+   * Forgets a call once it is answered; undefined when the id is not an actor call sent to this
+   * agent (a result for another agent's call is forged or stale, and is not believed).
+   */
+  private takeCall(link: AgentLink, id: string): { record: ActorRecord; call: Call } | undefined {
     const record = this.calls.get(id);
-    if (!record) return undefined;
-    const call = record.inflight.get(id);
+    const call = record?.inflight.get(id);
+    if (!record || !call || record.link !== link) return undefined;
     this.calls.delete(id);
     record.inflight.delete(id);
     return { record, call };
@@ -249,26 +218,8 @@ export class ActorManager implements ActorBackend {
   /** A task on `link` calls an actor through a handle: run it and answer that agent. */
   onRequest(link: AgentLink, msg: ActorRequest): void {
     const reply = (value: Uint8Array | null, error: RemoteErrorInfo | null): void => link.send({ type: 'actor-reply', id: msg.id, value, error });
-    let args: unknown[];
-    try {
-      args = unpackValue(msg.args) as unknown[];
-    } catch (err) {
-      reply(null, { name: 'TypeError', message: `could not decode the arguments: ${(err as Error).message}` });
-      return;
-    }
-    this.call(msg.actorId, msg.method, args).then(
-      (value) => {
-        let packed: Uint8Array;
-        try {
-          packed = packValue(value);
-          checkSize(packed.byteLength, this.maxFrameBytes, `the result of ${msg.method}`, 'result');
-        } catch (err) {
-          const e = err as ClustrixError;
-          reply(null, { name: e.name, message: e.message, code: e.code });
-          return;
-        }
-        reply(packed, null);
-      },
+    this.call(msg.actorId, msg.method, msg.args).then(
+      (value) => reply(value, null),
       (err: unknown) => {
         const e = err as ClustrixError & { remoteName?: string; remoteMessage?: string; remoteStack?: string };
         reply(null, e.remoteName ? { name: e.remoteName, message: e.remoteMessage ?? e.message, stack: e.remoteStack } : { name: e.name, message: e.message, code: e.code });
@@ -320,7 +271,7 @@ export class ActorManager implements ActorBackend {
     const link = record.link!;
     record.inflight.set(call.id, call);
     this.calls.set(call.id, record);
-    link.send({ type: 'actor-call', id: call.id, actorId: record.handle.id, method: call.method, args: call.args, timeoutMs: record.options.timeoutMs });
+    link.send({ type: 'actor-call', id: call.id, actorId: record.id, method: call.method, args: call.args, timeoutMs: record.spec.timeoutMs });
   }
 
   private lost(record: ActorRecord, cause: string): void {
@@ -328,17 +279,18 @@ export class ActorManager implements ActorBackend {
     const name = label(record);
     for (const call of record.inflight.values()) {
       this.calls.delete(call.id);
-      call.reject(new ActorDiedError(`actor ${name} died during ${record.code.name}.${call.method}: ${cause}`, record.handle.id));
+      call.reject(new ActorDiedError(`actor ${name} died during ${record.code.name}.${call.method}: ${cause}`, record.id));
     }
     record.inflight.clear();
     this.unplace(record);
-    if (record.restarts >= record.options.maxRestarts || this.closed) {
+    if (record.restarts >= record.spec.maxRestarts || this.closed) {
       this.bury(record, cause);
       return;
     }
     record.restarts++;
     record.state = 'restarting';
-    this.log.warn(`actor ${name} died (${cause}); constructing it again (restart ${record.restarts} of ${record.options.maxRestarts}); its state since the last construction is lost`);
+    this.log.warn(`actor ${name} died (${cause}); constructing it again (restart ${record.restarts} of ${record.spec.maxRestarts}); its state since the last construction is lost`);
+    this.changed(this.info(record));
     this.place(record);
   }
 
@@ -346,18 +298,18 @@ export class ActorManager implements ActorBackend {
     record.state = 'dead';
     record.lastCause = cause;
     this.unplace(record);
-    liveHandles.delete(record.handle.id);
-    if (record.options.name !== null && this.byName.get(record.options.name) === record) this.byName.delete(record.options.name);
+    if (record.spec.name !== null && this.byName.get(record.spec.name) === record) this.byName.delete(record.spec.name);
     const name = label(record);
-    const err = (method: string) => new ActorDiedError(`actor ${name} is dead, so ${record.code.name}.${method} cannot run: ${cause}`, record.handle.id);
+    const err = (method: string) => new ActorDiedError(`actor ${name} is dead, so ${record.code.name}.${method} cannot run: ${cause}`, record.id);
     for (const call of record.inflight.values()) {
       this.calls.delete(call.id);
       call.reject(err(call.method));
     }
     record.inflight.clear();
     for (const call of record.backlog.splice(0)) call.reject(err(call.method));
-    record.created?.reject(new ActorDiedError(`actor ${name} could not be created: ${cause}`, record.handle.id));
+    record.created?.reject(new ActorDiedError(`actor ${name} could not be created: ${cause}`, record.id));
     record.created = null;
+    this.changed(this.info(record));
   }
 
   private place(record: ActorRecord): void {
@@ -369,7 +321,7 @@ export class ActorManager implements ActorBackend {
       link.sentCode.add(record.code.hash);
       link.send({ type: 'code', hash: record.code.hash, kind: record.code.kind, source: record.code.source });
     }
-    link.send({ type: 'actor-create', actorId: record.handle.id, code: record.code.hash, export: record.exportName, args: record.args, maxConcurrency: record.options.maxConcurrency });
+    link.send({ type: 'actor-create', actorId: record.id, code: record.code.hash, export: record.spec.export, args: record.spec.args, maxConcurrency: record.spec.maxConcurrency });
   }
 
   /** The actor no longer holds a slot of its agent. */
@@ -378,14 +330,18 @@ export class ActorManager implements ActorBackend {
     record.link = null;
   }
 
+  private info(r: ActorRecord): ActorInfo {
+    return { id: r.id, name: r.spec.name, className: r.code.name, agentId: r.link?.id ?? null, state: r.state, callsServed: r.callsServed, restarts: r.restarts };
+  }
+
   private choose(record: ActorRecord): AgentLink | null {
     const ready = [...this.links()].filter((l) => l.state === 'ready');
-    if (record.options.agent !== null) {
-      const chosen = ready.find((l) => l.id === record.options.agent);
+    if (record.spec.agent !== null) {
+      const chosen = ready.find((l) => l.id === record.spec.agent);
       if (!chosen && record.state === 'starting') {
-        record.created?.reject(new ConfigError(`agent '${record.options.agent}' is not connected (agents: ${ready.map((l) => l.id).join(', ') || 'none'})`));
+        record.created?.reject(new ConfigError(`agent '${record.spec.agent}' is not connected (agents: ${ready.map((l) => l.id).join(', ') || 'none'})`));
         record.created = null;
-        this.bury(record, `agent ${record.options.agent} is not connected`);
+        this.bury(record, `agent ${record.spec.agent} is not connected`);
       }
       return chosen ?? null;
     }
@@ -405,5 +361,5 @@ export class ActorManager implements ActorBackend {
 
 /** How messages name an actor: its name when it has one, and always its id. */
 function label(record: ActorRecord): string {
-  return record.options.name ? `'${record.options.name}' (${record.handle.id})` : record.handle.id;
+  return record.spec.name ? `'${record.spec.name}' (${record.id})` : record.id;
 }

@@ -73,6 +73,16 @@ export class ActorDiedError extends ClustrixError {
   }
 }
 
+/** An actor of that name is alive already (pass `getIfExists: true` to get it instead). */
+export class ActorNameTakenError extends ClustrixError {
+  readonly actorName: string;
+  constructor(actorName: string) {
+    super('ACTOR_NAME_TAKEN', `an actor named '${actorName}' already exists`, { hint: 'use cluster.getActor(name), pass getIfExists: true, or choose another name' });
+    this.name = 'ActorNameTakenError';
+    this.actorName = actorName;
+  }
+}
+
 /** A function shipped by source reads a variable from its enclosing scope. */
 export class ClosureError extends ClustrixError {
   readonly variables: readonly string[];
@@ -179,8 +189,8 @@ export class ServiceLostError extends ClustrixError {
 
 /** The cluster was closed (or never started) when the call was made. */
 export class ClusterClosedError extends ClustrixError {
-  constructor(message = 'the cluster is closed') {
-    super('CLUSTER_CLOSED', message, { hint: 'start a new cluster with Cluster.start()' });
+  constructor(message = 'the cluster is closed', options?: { hint?: string }) {
+    super('CLUSTER_CLOSED', message, { hint: options?.hint ?? 'start a new cluster with Cluster.start() (or connect again with Cluster.connect())' });
     this.name = 'ClusterClosedError';
   }
 }

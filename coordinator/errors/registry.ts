@@ -10,6 +10,7 @@ import { FunctionNotShippableError, ModuleBundleError } from '../code/code-error
 import { TunnelError } from '../backends/connect/tunnel-error.js';
 import {
   ActorDiedError,
+  ActorNameTakenError,
   AgentLostError,
   ArgsNotSerializableError,
   AuthError,
@@ -49,6 +50,7 @@ export const ERROR_CLASSES: Readonly<Record<ErrorCode, Entry>> = {
   CANCELLED: entry(CancelledError),
   AGENT_LOST: entry(AgentLostError, 'agentId'),
   ACTOR_DIED: entry(ActorDiedError, 'actorId'),
+  ACTOR_NAME_TAKEN: entry(ActorNameTakenError, 'actorName'),
   CLOSURE_CAPTURE: entry(ClosureError, 'variables'),
   FUNCTION_NOT_SHIPPABLE: entry(FunctionNotShippableError, 'functionName'),
   MODULE_BUNDLE_FAILED: entry(ModuleBundleError, 'file', 'messages'),

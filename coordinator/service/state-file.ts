@@ -7,6 +7,7 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, wr
 import os from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
+import { ConfigError } from '../errors/errors.js';
 
 export const ServiceState = z.object({
   profile: z.string(),
@@ -62,23 +63,38 @@ export function writeState(state: ServiceState, env: NodeJS.ProcessEnv = process
   return path;
 }
 
-/** The state of `profile`'s service, or null when there is none (or the file is unreadable). */
+/**
+ * The state of `profile`'s service, or null when it has none. A file that exists but cannot be
+ * read or parsed is an error naming it, not "no service" (`clustrix down` must not take a live
+ * service for a stale one).
+ */
 export function readState(profile: string, env: NodeJS.ProcessEnv = process.env): ServiceState | null {
+  const path = stateFilePath(profile, env);
   let text: string;
   try {
-    text = readFileSync(stateFilePath(profile, env), 'utf8');
-  } catch {
-    return null;
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new ConfigError(`cannot read the service state file ${path}: ${(err as Error).message}`, { hint: 'check its permissions (it should be yours, mode 0600)' });
   }
+  let data: unknown;
   try {
-    const parsed = ServiceState.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
+    data = JSON.parse(text);
+  } catch (err) {
+    throw corrupt(path, (err as Error).message);
   }
+  const parsed = ServiceState.safeParse(data);
+  if (!parsed.success) throw corrupt(path, `${parsed.error.issues[0]?.path.join('.') || '(file)'}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  return parsed.data;
 }
 
-/** Every state file, live or stale. */
+function corrupt(path: string, why: string): ConfigError {
+  return new ConfigError(`the service state file ${path} is corrupt (${why})`, {
+    hint: 'if no service runs for that profile, delete the file; else stop the service with `clustrix down <profile>` first',
+  });
+}
+
+/** Every state file, live or stale (a corrupt one is an error naming it). */
 export function listStates(env: NodeJS.ProcessEnv = process.env): ServiceState[] {
   let names: string[];
   try {
@@ -94,19 +110,23 @@ export function listStates(env: NodeJS.ProcessEnv = process.env): ServiceState[]
 
 /** Removes the state file, if it still belongs to the process `pid`. */
 export function removeState(profile: string, pid: number, env: NodeJS.ProcessEnv = process.env): void {
-  const state = readState(profile, env);
+  const path = stateFilePath(profile, env);
+  let state: ServiceState | null = null;
+  try {
+    state = readState(profile, env);
+  } catch {
+    // corrupt: it belongs to nobody
+  }
   if (state && state.pid !== pid) return;
-  rmSync(stateFilePath(profile, env), { force: true });
+  rmSync(path, { force: true });
 }
 
-/** True if `pid` is alive and is a clustrix service (its command line says so), not a reused pid. */
-export function isServiceProcess(pid: number): boolean {
+/** True while a process `pid` exists (signal 0: portable, and EPERM means it exists as someone else's). */
+export function processExists(pid: number): boolean {
   try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && cmdline.some((a) => a.includes('clustrix') || a.endsWith('cli/main.js')) && cmdline.includes('up');
-  } catch {
-    return false;
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

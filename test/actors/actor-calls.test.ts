@@ -86,16 +86,16 @@ describe('actor calls', () => {
     const counter = await cluster.actor(Counter, { args: [0] });
     await counter.kill();
     await expect(counter.call('get')).rejects.toMatchObject({ code: 'ACTOR_DIED' });
-    expect(cluster.actors().find((a) => a.id === counter.id)?.state).toBe('dead');
+    expect((await cluster.actors()).find((a) => a.id === counter.id)?.state).toBe('dead');
   });
 
   it('lists actors with their class, agent, state and calls served', async () => {
     const counter = await cluster.actor(Counter, { args: [0] });
     await counter.call('add', 1);
     await counter.call('add', 1);
-    const row = cluster.actors().find((a) => a.id === counter.id);
+    const row = (await cluster.actors()).find((a) => a.id === counter.id);
     expect(row).toMatchObject({ className: 'Counter', state: 'alive', callsServed: 2, restarts: 0 });
-    expect(cluster.agents().map((a) => a.id)).toContain(row?.agentId);
+    expect((await cluster.agents()).map((a) => a.id)).toContain(row?.agentId);
     await counter.kill();
   });
 
@@ -108,9 +108,9 @@ describe('actor calls', () => {
   });
 
   it('places an actor on a chosen agent and keeps tasks off the slot it holds', async () => {
-    const target = cluster.agents()[1]!;
+    const target = (await cluster.agents())[1]!;
     const counter = await cluster.actor(Counter, { args: [0], agent: target.id });
-    expect(cluster.actors().find((a) => a.id === counter.id)?.agentId).toBe(target.id);
+    expect((await cluster.actors()).find((a) => a.id === counter.id)?.agentId).toBe(target.id);
     await expect(cluster.actor(Counter, { args: [0], agent: 'no-such-agent' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     await counter.kill();
   });

@@ -22,9 +22,9 @@ describe('actors when their agent dies', () => {
     cluster = undefined;
   });
 
-  const agentPidOf = (c: Cluster, actorId: string): number => {
-    const agentId = c.actors().find((a) => a.id === actorId)?.agentId;
-    const pid = c.agents().find((a) => a.id === agentId)?.pid;
+  const agentPidOf = async (c: Cluster, actorId: string): Promise<number> => {
+    const agentId = (await c.actors()).find((a) => a.id === actorId)?.agentId;
+    const pid = (await c.agents()).find((a) => a.id === agentId)?.pid;
     if (!pid) throw new Error(`no agent for actor ${actorId}`);
     return pid;
   };
@@ -33,10 +33,10 @@ describe('actors when their agent dies', () => {
     cluster = await Cluster.start({ agents: 2, slots: 1 });
     const counter = await cluster.actor(Counter, { name: 'doomed' });
     await counter.call('add', 1);
-    const pid = agentPidOf(cluster, counter.id);
+    const pid = await agentPidOf(cluster, counter.id);
     process.kill(pid, 'SIGKILL');
-    await waitUntil(() => !isAlive(pid), { what: 'the agent to die' });
-    await waitUntil(() => counter.state === 'dead', { what: 'the actor to be declared dead' });
+    await waitUntil(async () => !isAlive(pid), { what: 'the agent to die' });
+    await waitUntil(async () => counter.state === 'dead', { what: 'the actor to be declared dead' });
     const err = await counter.call('add', 1).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ActorDiedError);
     expect((err as ActorDiedError).message).toContain("'doomed'");
@@ -47,13 +47,13 @@ describe('actors when their agent dies', () => {
     cluster = await Cluster.start({ agents: 2, slots: 1 });
     const counter = await cluster.actor(Counter, { maxRestarts: 1 });
     await counter.call('add', 41);
-    const before = cluster.actors().find((a) => a.id === counter.id)?.agentId;
-    const pid = agentPidOf(cluster, counter.id);
+    const before = (await cluster.actors()).find((a) => a.id === counter.id)?.agentId;
+    const pid = await agentPidOf(cluster, counter.id);
     process.kill(pid, 'SIGKILL');
-    await waitUntil(() => counter.restarts === 1 && counter.state === 'alive', { what: 'the restart', timeoutMs: 15_000 });
+    await waitUntil(async () => counter.restarts === 1 && counter.state === 'alive', { what: 'the restart', timeoutMs: 15_000 });
     // Its state since the last construction is lost: the counter starts from 0 again.
     expect(await counter.call('add', 1)).toBe(1);
-    const after = cluster.actors().find((a) => a.id === counter.id)?.agentId;
+    const after = (await cluster.actors()).find((a) => a.id === counter.id)?.agentId;
     expect(after).not.toBe(before);
   });
 
@@ -62,7 +62,7 @@ describe('actors when their agent dies', () => {
     const counter = await cluster.actor(Counter, { timeoutMs: 300, maxRestarts: 1 });
     await counter.call('add', 5);
     await expect(counter.call('spin')).rejects.toMatchObject({ code: 'TASK_TIMEOUT' });
-    await waitUntil(() => counter.restarts === 1 && counter.state === 'alive', { what: 'the restart' });
+    await waitUntil(async () => counter.restarts === 1 && counter.state === 'alive', { what: 'the restart' });
     expect(await counter.call('add', 1)).toBe(1);
     // The agent itself stayed healthy.
     expect(await cluster.run((x: number) => x * 2, 21)).toBe(42);

@@ -22,21 +22,21 @@ describe('named actors', () => {
   it('getActor(name) returns the same actor from any part of the program', async () => {
     const cache = await cluster.actor(Cache, { name: 'cache' });
     await cache.call('set', 'a', '1');
-    const again = cluster.getActor<Cache>('cache');
+    const again = await cluster.getActor<Cache>('cache');
     expect(again?.id).toBe(cache.id);
     expect(await again!.call('get', 'a')).toBe('1');
-    expect(cluster.getActor('nobody')).toBeUndefined();
+    expect(await cluster.getActor('nobody')).toBeUndefined();
   });
 
   it('a second create with the same name is an error, unless getIfExists', async () => {
-    await expect(cluster.actor(Cache, { name: 'cache' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(cluster.actor(Cache, { name: 'cache' })).rejects.toMatchObject({ code: 'ACTOR_NAME_TAKEN' });
     const same = await cluster.actor(Cache, { name: 'cache', getIfExists: true });
-    expect(same.id).toBe(cluster.getActor('cache')?.id);
+    expect(same.id).toBe((await cluster.getActor('cache'))?.id);
   });
 
   it('the name is free again once the actor is killed', async () => {
-    await cluster.getActor('cache')!.kill();
-    expect(cluster.getActor('cache')).toBeUndefined();
+    await (await cluster.getActor('cache'))!.kill();
+    expect(await cluster.getActor('cache')).toBeUndefined();
     const fresh = await cluster.actor(Cache, { name: 'cache' });
     expect(await fresh.call('get', 'a')).toBeUndefined();
   });

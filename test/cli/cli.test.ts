@@ -93,10 +93,10 @@ describe('run, jobs and logs against a running service', () => {
   it("logs streams an agent's output, whichever client ran the task", async () => {
     const rows = JSON.parse((await cli(['jobs', '--json'], env)).stdout) as { agent: string }[];
     const follower = node(join(FIXTURES, '../../../dist/cli/main.js'), ['logs', rows[0]!.agent], env);
-    await waitUntil(() => follower.output().includes('following'), { timeoutMs: 20_000, what: 'logs to attach' });
+    await waitUntil(async () => follower.output().includes('following'), { timeoutMs: 20_000, what: 'logs to attach' });
     const printer = node(join(FIXTURES, 'client-print.mjs'), [], env);
     expect(await printer.exit, printer.output()).toBe(0);
-    await waitUntil(() => follower.output().includes('marker-from-task'), { timeoutMs: 10_000, what: 'the line to reach logs' });
+    await waitUntil(async () => follower.output().includes('marker-from-task'), { timeoutMs: 10_000, what: 'the line to reach logs' });
     expect(follower.output()).toMatch(new RegExp(`\\[${rows[0]!.agent} \\S+\\] marker-from-task`));
     follower.child.kill('SIGINT');
     await follower.exit;

@@ -32,7 +32,7 @@ describe.skipIf(skipCluster || otherAddresses.length === 0)('the agent port of a
   });
 
   it('listens on the advertised address only, not on every interface', async () => {
-    const url = new URL(coordinatorUrl(cluster));
+    const url = new URL(await coordinatorUrl(cluster));
     expect(url.hostname).toBe('127.0.0.1');
     const port = Number(url.port);
     expect(await reaches('127.0.0.1', port)).toBe(true);

@@ -32,19 +32,19 @@ export function describeBackend(c: BackendCase): void {
     // Every job the pool ran, so close() can be checked against exactly these (other test files
     // share the queue).
     const jobs = new Set<string>();
-    const noteJobs = (): void => {
-      for (const a of cluster.agents()) if (a.jobId) jobs.add(a.jobId);
+    const noteJobs = async (): Promise<void> => {
+      for (const a of (await cluster.agents())) if (a.jobId) jobs.add(a.jobId);
     };
     beforeAll(async () => {
       cluster = await Cluster.start({ agents: 2, startTimeoutMs: 180_000, ...c.options });
-      noteJobs();
+      await noteJobs();
     }, 240_000);
     afterAll(async () => {
       await cluster?.close();
     }, 120_000);
 
     it('runs a map and a broadcast on the agents of two jobs', async () => {
-      const agents = cluster.agents();
+      const agents = (await cluster.agents());
       expect(agents).toHaveLength(2);
       const jobs = new Set(agents.map((a) => a.jobId));
       expect(jobs.size).toBe(2);
@@ -57,12 +57,12 @@ export function describeBackend(c: BackendCase): void {
     }, 120_000);
 
     it('notices a job killed behind its back and replaces it', async () => {
-      const victim = cluster.agents()[0]!;
+      const victim = (await cluster.agents())[0]!;
       asTestUser(c.kill(victim.jobId!));
-      await waitUntil(() => !cluster.agents().some((a) => a.id === victim.id), { timeoutMs: 60_000, what: 'the killed agent to be noticed' });
-      await waitUntil(() => cluster.agents().length === 2, { timeoutMs: 180_000, intervalMs: 250, what: 'a replacement agent' });
-      expect(cluster.agents().map((a) => a.jobId)).not.toContain(victim.jobId);
-      noteJobs();
+      await waitUntil(async () => !(await cluster.agents()).some((a) => a.id === victim.id), { timeoutMs: 60_000, what: 'the killed agent to be noticed' });
+      await waitUntil(async () => (await cluster.agents()).length === 2, { timeoutMs: 180_000, intervalMs: 250, what: 'a replacement agent' });
+      expect((await cluster.agents()).map((a) => a.jobId)).not.toContain(victim.jobId);
+      await noteJobs();
       expect(await cluster.run((a: number, b: number) => a + b, 2, 3)).toBe(5);
     }, 300_000);
 
@@ -75,10 +75,10 @@ export function describeBackend(c: BackendCase): void {
     }
 
     it('close() cancels every job it submitted', async () => {
-      noteJobs();
+      await noteJobs();
       expect(jobs.size).toBeGreaterThanOrEqual(3);
       await cluster.close();
-      await waitUntil(() => asTestUser(c.alive([...jobs])).trim() === '', { timeoutMs: 60_000, intervalMs: 500, what: `jobs ${[...jobs].join(', ')} to leave the queue` });
+      await waitUntil(async () => asTestUser(c.alive([...jobs])).trim() === '', { timeoutMs: 60_000, intervalMs: 500, what: `jobs ${[...jobs].join(', ')} to leave the queue` });
     }, 120_000);
   });
 }

@@ -27,7 +27,7 @@ describe.skipIf(skipCluster)("Cluster.start with connect: 'tunnel' (SLURM jobs, 
     // The job script exports the address the agent dials (no secret in it).
     const urls = await cluster.broadcast(() => process.env.CLUSTRIX_URL ?? null);
     expect(urls).toHaveLength(2);
-    for (const agent of cluster.agents()) expect(readEnviron(agent.pid).CLUSTRIX_URL).toBe(urls[0]);
+    for (const agent of (await cluster.agents())) expect(readEnviron(agent.pid).CLUSTRIX_URL).toBe(urls[0]);
     for (const url of urls) expect(url).toMatch(new RegExp(`^wss://${relayHost.replace(/\./g, '\\.')}:\\d+$`));
     expect(await cluster.map((x: number) => x + 1, [1, 2, 3])).toEqual([2, 3, 4]);
   });

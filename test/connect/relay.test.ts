@@ -49,7 +49,7 @@ async function startRelay(target: string, env: Record<string, string> = {}, stdi
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
   );
-  await waitUntil(() => existsSync(portFile) || child.exitCode !== null, { timeoutMs: 10_000, what: 'the relay port file' });
+  await waitUntil(async () => existsSync(portFile) || child.exitCode !== null, { timeoutMs: 10_000, what: 'the relay port file' });
   if (!existsSync(portFile)) throw new Error(`the relay exited before listening:\n${err}`);
   const port = Number(readFileSync(portFile, 'utf8').trim());
   return { child, port, portFile, stderr: () => err, exited, startedAt };
@@ -206,7 +206,7 @@ describe('relay mode of agent.mjs (CLUSTRIX_RELAY_LISTEN)', () => {
     // closed (or reset: the relay never read what was sent) without a byte from anywhere
     const got = await exchange(relay.port, Buffer.from('x')).catch((err: NodeJS.ErrnoException) => err.code);
     expect(got === 'ECONNRESET' || (Buffer.isBuffer(got) && got.length === 0)).toBe(true);
-    await waitUntil(() => /refused: cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED/.test(relay.stderr()), { what: 'the refusal in the log' });
+    await waitUntil(async () => /refused: cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED/.test(relay.stderr()), { what: 'the refusal in the log' });
     relay.child.kill('SIGTERM');
     expect((await relay.exited).code).toBe(0);
   });

@@ -126,7 +126,7 @@ describe.skipIf(!tunnelTestsEnabled)("connect: 'tunnel' through a relay on the l
 
     const before = coord.accepted.length;
     const a = agent(t.url, 'netns-through-tunnel', 15_000);
-    await waitUntil(() => coord.accepted.some((x) => x.hello.agentId === 'netns-through-tunnel') || a.child.exitCode !== null, {
+    await waitUntil(async () => coord.accepted.some((x) => x.hello.agentId === 'netns-through-tunnel') || a.child.exitCode !== null, {
       timeoutMs: 20_000,
       what: 'the agent in the namespace to say hello through the tunnel',
     });
@@ -170,7 +170,7 @@ describe.skipIf(!tunnelTestsEnabled)("connect: 'tunnel' through a relay on the l
       const runs = blocked.map((b) => ({ ...b, agent: agent(b.url, b.id, 1_500) }));
       // The positive control, same namespace and same server: the login node address does answer.
       const reachable = agent(`ws://${LOGIN_ADDR}:${wide.port}`, 'ctl-wide-login-addr', 15_000);
-      await waitUntil(() => wide.accepted.some((x) => x.hello.agentId === 'ctl-wide-login-addr'), { timeoutMs: 20_000, what: 'the positive control' });
+      await waitUntil(async () => wide.accepted.some((x) => x.hello.agentId === 'ctl-wide-login-addr'), { timeoutMs: 20_000, what: 'the positive control' });
 
       for (const r of runs) {
         const exit = await r.agent.exited;
@@ -230,7 +230,7 @@ describe.skipIf(!tunnelTestsEnabled)("connect: 'tunnel' through a relay on the l
     expect(isAlive(t.relayPid)).toBe(true);
     const droppedAt = Date.now();
     await own.close(); // the coordinator "dies": its forward goes with the connection
-    await waitUntil(() => !isAlive(t.relayPid), { timeoutMs: 10_000, what: 'the relay to exit by itself' });
+    await waitUntil(async () => !isAlive(t.relayPid), { timeoutMs: 10_000, what: 'the relay to exit by itself' });
     expect(Date.now() - droppedAt).toBeGreaterThanOrEqual(1_000);
     expect(relayPids(agentPath)).not.toContain(t.relayPid);
     await t.close(); // nothing left to do, and it says nothing

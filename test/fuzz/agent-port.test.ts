@@ -66,8 +66,8 @@ beforeAll(async () => {
   cacheDir = mkdtempSync(join(os.tmpdir(), 'clustrix-fuzz-'));
   process.env.CLUSTRIX_CACHE_DIR = cacheDir;
   cluster = await Cluster.start({ agents: 1, slots: 1, token: TOKEN, maxFrameBytes: MAX_FRAME_BYTES, onLog: () => undefined });
-  port.url = coordinatorUrl(cluster);
-  agentPid = cluster.agents()[0]!.pid;
+  port.url = await coordinatorUrl(cluster);
+  agentPid = (await cluster.agents())[0]!.pid;
 });
 
 const fakes: WebSocket[] = [];
@@ -97,7 +97,7 @@ async function runCases(cls: string, handshake: boolean, specs: readonly CaseSpe
 
 /** A fake agent: authenticated, and scripted by the test from the messages it receives. */
 async function fakeAgent(agentId: string, slots: number): Promise<Peer<CoordinatorMessage>> {
-  await waitUntil(() => cluster.agents().length === 1, { timeoutMs: 10_000, what: 'earlier fuzz connections to leave' });
+  await waitUntil(async () => (await cluster.agents()).length === 1, { timeoutMs: 10_000, what: 'earlier fuzz connections to leave' });
   const fake = await openPeer(port.url, (d) => decodeCoordinatorFrame(d, MAX_FRAME_BYTES));
   fakes.push(fake.ws);
   fake.ws.send(pack([{ ...HELLO, agentId, slots }]));
@@ -126,7 +126,7 @@ describe('forged results for real work', () => {
     const second = await fake.next(ofType('task'));
     fake.ws.send(pack([{ type: 'done', id: second.id, value: POISON, runMs: -0 }]));
     await expect(garbled).rejects.toMatchObject({ code: 'RESULT_DECODE_FAILED' });
-    expect(cluster.agents().find((a) => a.id === 'fz-fake-task')?.busy).toBe(0);
+    expect((await cluster.agents()).find((a) => a.id === 'fz-fake-task')?.busy).toBe(0);
 
     fake.ws.send(POISON);
     expect(describeObserved(await fake.closed)).toMatch(/^4000 .*not valid msgpack/);
@@ -238,14 +238,14 @@ describe('the agent port', () => {
 describe('afterwards', () => {
   it('no link outlives its connection', async () => {
     // Every fuzz connection has closed by now: the pool must hold only the real agent again.
-    await waitUntil(() => cluster.agents().length === 1, { timeoutMs: 3_000, what: 'the fuzz links to leave' }).catch(() => undefined);
-    expect(cluster.agents().map((a) => `${a.id} (${a.state})`).slice(1), `[seed ${seed}] links still in the pool`).toEqual([]);
+    await waitUntil(async () => (await cluster.agents()).length === 1, { timeoutMs: 3_000, what: 'the fuzz links to leave' }).catch(() => undefined);
+    expect((await cluster.agents()).map((a) => `${a.id} (${a.state})`).slice(1), `[seed ${seed}] links still in the pool`).toEqual([]);
   });
 
   it('the cluster maps correctly on the same agent, which never died', { timeout: 60_000 }, async () => {
     // A link left behind is still offered work: wait for the heartbeat (3 × 5 s) to drop it.
-    await waitUntil(() => cluster.agents().length === 1, { timeoutMs: 20_000, what: 'the fuzz links to leave' });
-    expect(cluster.agents()[0]!.pid).toBe(agentPid);
+    await waitUntil(async () => (await cluster.agents()).length === 1, { timeoutMs: 20_000, what: 'the fuzz links to leave' });
+    expect((await cluster.agents())[0]!.pid).toBe(agentPid);
     const xs = Array.from({ length: 50 }, (_, i) => i);
     expect(await cluster.map((x: number) => x * x, xs, { chunkSize: 7 })).toEqual(xs.map((x) => x * x));
     expect(await cluster.run((s: string) => s.length, '€'.repeat(64))).toBe(64);

@@ -12,13 +12,13 @@ import { Packr } from 'msgpackr';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { Cluster } from 'clustrix';
-import { ClientMessage, CloseCode, decodeServiceFrame, DEFAULT_MAX_FRAME_BYTES, packValue, type ServiceMessage } from 'clustrix/protocol';
+import { ClientMessage, CloseCode, CoreMethods, decodeServiceFrame, DEFAULT_MAX_FRAME_BYTES, packValue, ServiceMethods, type ServiceMessage } from 'clustrix/protocol';
 // Built, not source: the service starts agents from the bundle next to its own compiled file.
 import { ClusterService } from '../../dist/coordinator/service/index.js';
 import type { Logger } from '../../dist/coordinator/util/logger.js';
 import { waitUntil } from '../helpers/processes.js';
 import { protocolClasses, type CaseSpec } from './classes.js';
-import { CLIENT_TEMPLATES, fuzzSeed, missingFields, MULTIBYTE, pack, randomString, rngFor, type Rng } from './generators.js';
+import { CLIENT_TEMPLATES, fuzzSeed, missingFields, MULTIBYTE, pack, randomString, REQUEST_TEMPLATES, rngFor, type Rng } from './generators.js';
 import { POISON, type Frame, type Message, type ProtocolModel } from './model.js';
 import { closeOf, CrashGuard, describeObserved, judge, ofType, openClient, openPeer, runClass, runClientCase, Tally, type ClientPort, type FuzzCase, type Peer } from './probe.js';
 import { RAW_TCP_CASES, rawTcp, silentSockets } from './raw-tcp.js';
@@ -31,7 +31,7 @@ const CONCURRENCY = 16;
 const CREDENTIAL = { value: '' };
 const hello = (): Message => ({ ...CLIENT_TEMPLATES['client-hello'], credential: CREDENTIAL.value });
 
-/** coordinator/service/client-session.ts, as rules. */
+/** coordinator/service/session.ts, as rules. */
 const model: ProtocolModel = {
   schema: ClientMessage,
   handshakeTypes: new Set(['client-hello', 'client-welcome']),
@@ -104,7 +104,9 @@ function reshapesTheService(frames: readonly Frame[]): boolean {
     if (!Array.isArray(raw)) return false;
     return raw.some((m: unknown) => {
       const parsed = ClientMessage.safeParse(m);
-      return parsed.success && (parsed.data.type === 'stop' || (parsed.data.type === 'scale' && parsed.data.agents !== 1));
+      if (!parsed.success || parsed.data.type !== 'request') return false;
+      const { method, args } = parsed.data;
+      return method === 'stop' || (method === 'scale' && args[0] !== 1);
     });
   });
 }
@@ -125,8 +127,13 @@ function classes(label: string): Map<string, CaseSpec[]> {
 const CLASS_NAMES = [...classes('names').keys()];
 
 describe('the client port', () => {
-  it('has a template for every field of every client message', () => {
+  it('has a template for every field of every client message, and a request for every method', () => {
     expect(missingFields(ClientMessage, CLIENT_TEMPLATES)).toEqual([]);
+    expect(Object.keys(REQUEST_TEMPLATES).sort()).toEqual(Object.keys(ServiceMethods).sort());
+    for (const [method, t] of Object.entries(REQUEST_TEMPLATES)) {
+      const m = t as { args: unknown[] };
+      expect(ServiceMethods[method as keyof typeof ServiceMethods].args.safeParse(m.args).success, method).toBe(true);
+    }
   });
 
   describe.each(CLASS_NAMES)('before the client-hello: %s', (cls) => {
@@ -144,11 +151,11 @@ describe('the client port', () => {
   });
 
   it('handles the messages that come in the client-hello frame', async () => {
-    const m = CLIENT_TEMPLATES;
+    const m = REQUEST_TEMPLATES;
     await runCases('messages in the client-hello frame', false, [
-      { name: 'client-hello + status + actor-list', frames: [{ binary: pack([hello(), m.status, m['actor-list']]) }] },
+      { name: 'client-hello + status + actorList', frames: [{ binary: pack([hello(), m.status!, m.actorList!]) }] },
       { name: 'client-hello + client-hello', frames: [{ binary: pack([hello(), hello()]) }] },
-      { name: 'status + client-hello', frames: [{ binary: pack([m.status, hello()]) }] },
+      { name: 'status + client-hello', frames: [{ binary: pack([m.status!, hello()]) }] },
       { name: 'client-hello + an unknown type', frames: [{ binary: pack([hello(), { type: 'nope' }]) }] },
     ]);
   });
@@ -162,7 +169,8 @@ describe('the client port', () => {
   });
 
   it('refuses every request before the client-hello with 4003', async () => {
-    await runCases('requests before the client-hello', false, Object.values(CLIENT_TEMPLATES).filter((t) => t.type !== 'client-hello').map((t) => ({ name: t.type, frames: [{ binary: pack([t]) }] })));
+    const before = [CLIENT_TEMPLATES.code, ...Object.values(REQUEST_TEMPLATES)];
+    await runCases('requests before the client-hello', false, before.map((t) => ({ name: t.type === 'request' ? t.method : t.type, frames: [{ binary: pack([t]) }] })));
   });
 
   it('closes a connection that sends nothing with 4004 within about 5 s', { timeout: 15_000 }, async () => {
@@ -197,28 +205,32 @@ async function hostileClient(): Promise<Peer<ServiceMessage>> {
   return peer;
 }
 
-const answerTo = (id: string) => (m: ServiceMessage): m is Extract<ServiceMessage, { type: 'task-done' | 'task-failed' }> => (m.type === 'task-done' || m.type === 'task-failed') && m.id === id;
+type Answer = Extract<ServiceMessage, { type: 'response' }>;
+const answerTo = (id: string) => (m: ServiceMessage): m is Answer => m.type === 'response' && m.id === id;
 
 describe('a real actor, called by a hostile client', () => {
   it('answers every call (odd method names, junk arguments, after kill) and keeps the session open', async () => {
     const peer = await hostileClient();
+    const spec = (REQUEST_TEMPLATES.actorCreate as unknown as { args: [Record<string, unknown>] }).args[0];
     peer.ws.send(pack([
-      { type: 'client-code', hash: 'fz-class', kind: 'function', source: 'class FzActor { m(x) { return x; } }', name: 'FzActor' },
-      { ...CLIENT_TEMPLATES['actor-create'], id: 'create', code: 'fz-class', export: null, options: { ...CLIENT_TEMPLATES['actor-create'].options, name: null, agent: null } },
+      { type: 'code', hash: 'fz-class', kind: 'function', source: 'class FzActor { m(x) { return x; } }', name: 'FzActor' },
+      { type: 'request', id: 'create', method: 'actorCreate', args: [{ ...spec, code: 'fz-class', export: null, name: null, agent: null }] },
     ]));
-    const created = await peer.next((m): m is Extract<ServiceMessage, { type: 'actors-reply' }> => m.type === 'actors-reply' && m.id === 'create');
-    const actorId = created.actors[0]!.id;
+    const created = await peer.next(answerTo('create'));
+    if (!created.ok) throw new Error(`actorCreate failed: ${created.error.message}`);
+    const actorId = (created.value as { id: string }).id;
     const calls: [string, Uint8Array][] = [
       ['m', packValue([42])], ['m', Buffer.from([0x92, 0xc0])], ['m', packValue(7)], ['constructor', packValue([])], ['__proto__', packValue([])],
       ['toString', packValue([])], ['then', packValue([])], ['€'.repeat(64), packValue([])], ['hasOwnProperty', packValue(['m'])],
     ];
-    peer.ws.send(pack(calls.map(([method, args], i) => ({ type: 'actor-call', id: `call-${i}`, actorId, method, args }))));
+    peer.ws.send(pack(calls.map(([method, args], i) => ({ type: 'request', id: `call-${i}`, method: 'actorCall', args: [actorId, method, args] }))));
     const answers = await Promise.all(calls.map((_, i) => peer.next(answerTo(`call-${i}`))));
-    expect(answers[0]).toMatchObject({ type: 'task-done' });
-    expect(answers.slice(1).every((a) => a.type === 'task-failed' || a.type === 'task-done')).toBe(true);
+    expect(answers[0]).toMatchObject({ type: 'response', ok: true });
+    expect(answers.every((a) => a.type === 'response')).toBe(true);
 
-    peer.ws.send(pack([{ type: 'actor-kill', id: 'kill-1', actorId }, { type: 'actor-kill', id: 'kill-2', actorId }, { type: 'actor-call', id: 'late', actorId, method: 'm', args: packValue([1]) }]));
-    expect(await peer.next(answerTo('late'))).toMatchObject({ type: 'task-failed', error: { code: 'ACTOR_DIED' } });
+    const kill = (id: string) => ({ type: 'request', id, method: 'actorKill', args: [actorId] });
+    peer.ws.send(pack([kill('kill-1'), kill('kill-2'), { type: 'request', id: 'late', method: 'actorCall', args: [actorId, 'm', packValue([1])] }]));
+    expect(await peer.next(answerTo('late'))).toMatchObject({ type: 'response', ok: false, error: { code: 'ACTOR_DIED' } });
     peer.ws.send(POISON);
     expect(describeObserved(await peer.closed)).toMatch(/^4000 .*not valid msgpack/);
   });
@@ -251,57 +263,65 @@ const HASHES = ['fz-fn', 'fz-class', 'fz-junk', 'fz-mod', 'never-sent', '€'.re
 /** The code a hostile batch refers to: a real function and class, junk source, a junk module. */
 function codes(rng: Rng): Message[] {
   return [
-    { type: 'client-code', hash: 'fz-fn', kind: 'function', source: '(...a) => a.length', name: 'count' },
-    { type: 'client-code', hash: 'fz-class', kind: 'function', source: 'class FzActor { m(x) { return x; } }', name: 'FzActor' },
-    { type: 'client-code', hash: 'fz-junk', kind: 'function', source: randomString(rng, 30), name: randomString(rng, 10) },
-    { type: 'client-code', hash: 'fz-mod', kind: 'module', source: randomString(rng, 30), name: 'mod' },
-    { type: 'client-code', hash: '€'.repeat(64), kind: rng.pick(['function', 'module']), source: MULTIBYTE['euro×64']!, name: '€' },
+    { type: 'code', hash: 'fz-fn', kind: 'function', source: '(...a) => a.length', name: 'count' },
+    { type: 'code', hash: 'fz-class', kind: 'function', source: 'class FzActor { m(x) { return x; } }', name: 'FzActor' },
+    { type: 'code', hash: 'fz-junk', kind: 'function', source: randomString(rng, 30), name: randomString(rng, 10) },
+    { type: 'code', hash: 'fz-mod', kind: 'module', source: randomString(rng, 30), name: 'mod' },
+    { type: 'code', hash: '€'.repeat(64), kind: rng.pick(['function', 'module']), source: MULTIBYTE['euro×64']!, name: '€' },
   ];
 }
 
-/** A valid request whose content is hostile: unknown ids, junk arguments, odd options. Never stop, never resize. */
+/** A request whose content is hostile: unknown ids and methods, junk arguments, odd options. Never stop, never resize. */
 function hostileRequest(rng: Rng): Message {
   const id = rng.pick(['r1', 'r1', '€'.repeat(64), 'x'.repeat(128), randomString(rng, 6) || 'r']);
   const args = (): Uint8Array => rng.pick([packValue([1, 2]), packValue(5), packValue([[1], [2]]), rng.bytes(rng.int(0, 12)), packValue(['€'.repeat(64)])]);
   const task = {
-    code: rng.pick(HASHES), export: rng.pick([null, 'default', randomString(rng, 5)]), args: args(), inline: rng.bool(),
+    id, code: rng.pick(HASHES), export: rng.pick([null, 'default', randomString(rng, 5)]), args: args(), inline: rng.bool(),
     timeoutMs: rng.pick([null, 1, 50, 2 ** 31 - 1, 2 ** 40, Number.MAX_SAFE_INTEGER]), retries: rng.int(0, 3), retryExceptions: rng.int(0, 2),
   };
   const junkCode = rng.pick(['fz-junk', 'fz-mod', 'never-sent']);
-  switch (rng.int(0, 11)) {
+  const request = (method: string, list: unknown[]): Message => ({ type: 'request', id, method, args: list });
+  switch (rng.int(0, 13)) {
     case 0:
-      return { type: 'submit', id, ...task, chunk: rng.bool() };
-    case 1:
-      return { type: 'broadcast', id, ...task };
+      return request('submit', [{ ...task, chunk: rng.bool() }]);
+    case 1: {
+      const { id: _id, ...spec } = task;
+      return request('broadcast', [spec]);
+    }
     case 2:
-      return { type: 'cancel-task', id };
+      return request('cancel', [id]);
     case 3:
-      return { type: 'status', id };
+      return request('status', []);
     case 4:
-      return { type: 'scale', id, agents: 1 };
+      return request('scale', [1, {}]);
     case 5:
-      return { type: 'follow-logs', id, target: rng.pick([null, randomString(rng, 8)]) };
+      return request('followLogs', [rng.pick([null, randomString(rng, 8)])]);
     case 6: {
       // The real class only unnamed (it dies with the session); named actors only of junk code
       // (their constructor fails): a named live actor would hold a slot after the fuzzer left.
       const real = rng.bool();
-      return {
-        type: 'actor-create', id, code: real ? 'fz-class' : junkCode, export: rng.pick([null, 'FzActor', randomString(rng, 4)]), args: args(),
-        options: {
-          name: real ? null : rng.pick([null, `fz-${randomString(rng, 6)}`, '€'.repeat(64)]), maxRestarts: rng.int(0, 2), maxConcurrency: rng.int(1, 4),
-          agent: rng.pick([null, null, randomString(rng, 6) || 'a']), getIfExists: rng.bool(), timeoutMs: rng.pick([null, 1, 100]),
-        },
-      };
+      return request('actorCreate', [{
+        code: real ? 'fz-class' : junkCode, export: rng.pick([null, 'FzActor', randomString(rng, 4)]), args: args(),
+        name: real ? null : rng.pick([null, `fz-${randomString(rng, 6)}`, '€'.repeat(64)]), maxRestarts: rng.int(0, 2), maxConcurrency: rng.int(1, 4),
+        agent: rng.pick([null, null, randomString(rng, 6) || 'a']), getIfExists: rng.bool(), timeoutMs: rng.pick([null, 1, 100]),
+      }]);
     }
     case 7:
-      return { type: 'actor-call', id, actorId: rng.pick(['actor-nope', '€'.repeat(64)]), method: rng.pick(['m', 'constructor', '€']), args: args() };
+      return request('actorCall', [rng.pick(['actor-nope', '€'.repeat(64)]), rng.pick(['m', 'constructor', '€']), args()]);
     case 8:
-      return { type: 'actor-kill', id, actorId: rng.pick(['actor-nope', '€'.repeat(64)]) };
+      return request('actorKill', [rng.pick(['actor-nope', '€'.repeat(64)])]);
     case 9:
-      return { type: 'actor-get', id, name: rng.pick(['fz-x', '€'.repeat(64), randomString(rng, 6) || 'n']) };
+      return request('actorGet', [rng.pick(['fz-x', '€'.repeat(64), randomString(rng, 6) || 'n'])]);
     case 10:
-      return { type: 'actor-list', id };
+      return request('actorList', []);
+    case 11:
+      // Unknown methods and wrong argument lists answer that request with an error.
+      return request(rng.pick(['nope', '€'.repeat(64), '__proto__', 'constructor', 'toString', 'hasOwnProperty']), [rng.next()]);
+    case 12: {
+      const method = rng.pick(Object.keys(CoreMethods));
+      return request(method, rng.pick([[], [rng.next()], [randomString(rng, 4), 1, 2, 3], [null]]));
+    }
     default:
-      return { type: 'submit', id, ...task, code: 'fz-fn', args: packValue([1, 2, 3]), chunk: false };
+      return request('submit', [{ ...task, code: 'fz-fn', args: packValue([1, 2, 3]), chunk: false }]);
   }
 }

@@ -239,25 +239,35 @@ export const COORDINATOR_TEMPLATES: Templates<CoordinatorMessage> = {
   'actor-reply': { type: 'actor-reply', id: 'no-such-request', value: null, error: errorInfo },
 };
 
-/** One valid message of each type a client sends to a service (`stop` is valid: callers must not send it post-auth). */
+/** One valid message of each type a client sends to a service (the envelope: hello, code, request). */
 export const CLIENT_TEMPLATES: Templates<ClientMessage> = {
   'client-hello': { type: 'client-hello', protocol: PROTOCOL_VERSION, credential: 'template-credential', name: 'fuzz' },
-  'client-code': { type: 'client-code', hash: 'fz-template-code', kind: 'function', source: '(x) => x', name: 'identity' },
-  submit: { type: 'submit', id: 'fz-task', code: 'no-such-code', export: 'default', args: packValue([1]), inline: false, chunk: false, timeoutMs: null, retries: 0, retryExceptions: 0 },
-  broadcast: { type: 'broadcast', id: 'fz-bcast', code: 'no-such-code', export: 'default', args: packValue([1]), inline: false, timeoutMs: null, retries: 0, retryExceptions: 0 },
-  'cancel-task': { type: 'cancel-task', id: 'no-such-task' },
-  status: { type: 'status', id: 'fz-status' },
-  scale: { type: 'scale', id: 'fz-scale', agents: 1 },
-  stop: { type: 'stop', id: 'fz-stop' },
-  'follow-logs': { type: 'follow-logs', id: 'fz-follow', target: 'no-such-agent' },
-  'actor-create': {
-    type: 'actor-create', id: 'fz-actor-create', code: 'no-such-code', export: 'A', args: packValue([]),
-    options: { name: 'fz-named', maxRestarts: 0, maxConcurrency: 1, agent: 'no-such-agent', getIfExists: false, timeoutMs: null },
-  },
-  'actor-call': { type: 'actor-call', id: 'fz-call', actorId: 'no-such-actor', method: 'm', args: packValue([]) },
-  'actor-kill': { type: 'actor-kill', id: 'fz-kill', actorId: 'no-such-actor' },
-  'actor-get': { type: 'actor-get', id: 'fz-get', name: 'no-such-name' },
-  'actor-list': { type: 'actor-list', id: 'fz-list' },
+  code: { type: 'code', hash: 'fz-template-code', kind: 'function', source: '(x) => x', name: 'identity' },
+  request: { type: 'request', id: 'fz-agents', method: 'agents', args: [] },
+};
+
+const taskSpec = { id: 'fz-task', code: 'no-such-code', export: 'default', args: packValue([1]), inline: false, chunk: false, timeoutMs: null, retries: 0, retryExceptions: 0 };
+const actorSpec = { code: 'no-such-code', export: 'A', args: packValue([]), maxConcurrency: 1, name: 'fz-named', maxRestarts: 0, agent: 'no-such-agent', getIfExists: false, timeoutMs: null };
+
+/**
+ * One valid request of each method a client may call (`stop` is valid: the fuzzer must not send
+ * it; `scale` only to the pool's own size).
+ */
+export const REQUEST_TEMPLATES: Record<string, ClientMessage> = {
+  submit: { type: 'request', id: 'fz-submit', method: 'submit', args: [taskSpec] },
+  cancel: { type: 'request', id: 'fz-cancel', method: 'cancel', args: ['no-such-task'] },
+  broadcast: { type: 'request', id: 'fz-bcast', method: 'broadcast', args: [{ code: 'no-such-code', export: 'default', args: packValue([1]), inline: false, timeoutMs: null, retries: 0, retryExceptions: 0 }] },
+  agents: { type: 'request', id: 'fz-agents', method: 'agents', args: [] },
+  pendingAgents: { type: 'request', id: 'fz-pending', method: 'pendingAgents', args: [] },
+  scale: { type: 'request', id: 'fz-scale', method: 'scale', args: [1, {}] },
+  actorCreate: { type: 'request', id: 'fz-actor-create', method: 'actorCreate', args: [actorSpec] },
+  actorCall: { type: 'request', id: 'fz-call', method: 'actorCall', args: ['no-such-actor', 'm', packValue([])] },
+  actorKill: { type: 'request', id: 'fz-kill', method: 'actorKill', args: ['no-such-actor'] },
+  actorGet: { type: 'request', id: 'fz-get', method: 'actorGet', args: ['no-such-name'] },
+  actorList: { type: 'request', id: 'fz-list', method: 'actorList', args: [] },
+  followLogs: { type: 'request', id: 'fz-follow', method: 'followLogs', args: ['no-such-agent'] },
+  status: { type: 'request', id: 'fz-status', method: 'status', args: [] },
+  stop: { type: 'request', id: 'fz-stop', method: 'stop', args: [] },
 };
 
 /** Top-level fields a union member's schema has and its template lacks (the templates must cover every field). */

@@ -58,7 +58,7 @@ describe('a multi-byte decode error before any hello', () => {
   });
 
   it('closes that connection at the agent port with 4000, and the coordinator carries on', async () => {
-    const { code, reason } = await sendHostile(coordinatorUrl(cluster));
+    const { code, reason } = await sendHostile(await coordinatorUrl(cluster));
     expect(code).toBe(CloseCode.protocolError);
     expect(Buffer.byteLength(reason)).toBeLessThanOrEqual(MAX_CLOSE_REASON_BYTES);
     expect(reason).toContain('€');

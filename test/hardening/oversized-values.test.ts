@@ -9,8 +9,8 @@ import { ClusterService } from '../../dist/coordinator/service/index.js';
 const MAX_FRAME = 1024 * 1024;
 const big = () => new Uint8Array(2 * 1024 * 1024).fill(7);
 
-function pids(cluster: Cluster): number[] {
-  return cluster.agents().map((a) => a.pid).sort();
+async function pids(cluster: Cluster): Promise<number[]> {
+  return (await cluster.agents()).map((a) => a.pid).sort();
 }
 
 describe('values larger than a frame', () => {
@@ -23,21 +23,21 @@ describe('values larger than a frame', () => {
   });
 
   it('an argument is refused before it is sent, naming its size and the limit', async () => {
-    const before = pids(cluster);
+    const before = await pids(cluster);
     const err = await cluster.run((b: Uint8Array) => b.length, big()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ValueTooLargeError);
     expect((err as ValueTooLargeError).what).toBe('arguments');
     expect((err as ValueTooLargeError).message).toMatch(/the arguments of task \S+ \(.*\): 2\.0 MiB, more than the 960\.0 KiB one message may carry \(maxFrameBytes 1\.0 MiB\)/);
-    expect(pids(cluster)).toEqual(before);
+    expect(await pids(cluster)).toEqual(before);
   });
 
   it('a result fails that call on the agent, and every link stays up', async () => {
-    const before = pids(cluster);
+    const before = await pids(cluster);
     const err = await cluster.run(() => new Uint8Array(2 * 1024 * 1024)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ValueTooLargeError);
     expect((err as ValueTooLargeError).what).toBe('result');
     expect((err as ValueTooLargeError).message).toMatch(/the result is \d+ bytes, more than the \d+ bytes one message may carry/);
-    expect(pids(cluster)).toEqual(before);
+    expect(await pids(cluster)).toEqual(before);
     expect(await cluster.map((x: number) => x * 2, [1, 2, 3, 4])).toEqual([2, 4, 6, 8]);
   });
 
@@ -55,12 +55,12 @@ describe('values larger than a frame', () => {
         return new Uint8Array(2 * 1024 * 1024);
       }
     }
-    const before = pids(cluster);
+    const before = await pids(cluster);
     const store = await cluster.actor(Store);
     await expect(store.call('take', big())).rejects.toBeInstanceOf(ValueTooLargeError);
     await expect(store.call('give')).rejects.toBeInstanceOf(ValueTooLargeError);
     expect(await store.call('take', new Uint8Array(10))).toBe(10);
-    expect(pids(cluster)).toEqual(before);
+    expect(await pids(cluster)).toEqual(before);
     await store.kill();
   });
 });

@@ -68,7 +68,7 @@ describe("the coordinator's agent port", () => {
   it('closes raw TCP connections that never upgrade within its 5 s handshake deadline, and keeps serving', async () => {
     const cluster = await Cluster.start({ agents: 1, slots: 1 });
     try {
-      const port = Number(new URL(coordinatorUrl(cluster)).port);
+      const port = Number(new URL(await coordinatorUrl(cluster)).port);
       const idle = [...Array.from({ length: 20 }, () => rawSocket(port, '')), ...Array.from({ length: 20 }, () => rawSocket(port, 'GET / HTTP/1.1\r\n'))];
       const times = await Promise.all(idle.map((s) => s.closed));
       expect(Math.max(...times)).toBeLessThan(8_000);

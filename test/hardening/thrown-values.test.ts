@@ -54,14 +54,14 @@ describe.each([
     ['an object whose message getter throws', throwHostileMessage],
     ['a Proxy whose every trap throws', throwProxy],
   ])('%s fails with a RemoteError, and its agent lives on', async (_name, fn) => {
-    const pid = cluster.agents()[0]!.pid;
+    const pid = (await cluster.agents())[0]!.pid;
     const err = await cluster.remote(fn, { inline })().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RemoteError);
     expect(await cluster.run(() => process.pid)).toBe(pid);
   });
 
   it('a 2,000-deep cause chain arrives cut, saying so, and the agent lives on', async () => {
-    const pid = cluster.agents()[0]!.pid;
+    const pid = (await cluster.agents())[0]!.pid;
     const err = await cluster.remote(throwDeepChain, { inline })().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RemoteError);
     expect((err as RemoteError).remoteMessage).toBe('level 1');
@@ -73,7 +73,7 @@ describe.each([
 });
 
 it('a forged failed message with a 2,000-deep cause chain closes that connection with 4000; the coordinator carries on', async () => {
-  const ws = new WebSocket(coordinatorUrl(cluster));
+  const ws = new WebSocket(await coordinatorUrl(cluster));
   ws.on('error', () => undefined);
   await new Promise<void>((resolve, reject) => ws.once('open', resolve).once('error', reject));
   const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));

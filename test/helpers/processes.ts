@@ -57,8 +57,8 @@ export function readEnviron(pid: number): Record<string, string> {
  * The coordinator address of a cluster, as its agents were told it (CLUSTRIX_URL): the public API
  * does not expose it, and handshake tests need to dial it themselves.
  */
-export function coordinatorUrl(cluster: { agents(): { pid: number }[] }): string {
-  const agent = cluster.agents()[0];
+export async function coordinatorUrl(cluster: { agents(): Promise<{ pid: number }[]> }): Promise<string> {
+  const agent = (await cluster.agents())[0];
   if (!agent) throw new Error('the cluster has no agents to read CLUSTRIX_URL from');
   const url = readEnviron(agent.pid).CLUSTRIX_URL;
   if (!url) throw new Error(`agent ${agent.pid} has no CLUSTRIX_URL in its environment`);

@@ -24,7 +24,7 @@ describe('aborting', () => {
     const controller = new AbortController();
     const running = cluster.remote(spinForever, { signal: controller.signal })();
     running.catch(() => undefined);
-    await waitUntil(() => (cluster.agents()[0]?.busy ?? 0) > 0, { what: 'the task to reach the agent' });
+    await waitUntil(async () => ((await cluster.agents())[0]?.busy ?? 0) > 0, { what: 'the task to reach the agent' });
     await new Promise((r) => setTimeout(r, 100)); // let it start spinning
 
     const reason = new Error('user pressed stop');
@@ -37,17 +37,17 @@ describe('aborting', () => {
     expect((err as CancelledError).cause).toBe(reason);
 
     expect(await cluster.run(() => process.pid)).toBe(pid);
-    expect(cluster.agents()).toHaveLength(1);
+    expect((await cluster.agents())).toHaveLength(1);
   });
 
   it('before the call rejects with CancelledError without running it', async () => {
     const controller = new AbortController();
     controller.abort();
-    const done = cluster.agents()[0]?.tasksDone ?? 0;
+    const done = (await cluster.agents())[0]?.tasksDone ?? 0;
     const err = await cluster.remote((x: number) => x, { signal: controller.signal })(1).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CancelledError);
     expect((err as CancelledError).code).toBe('CANCELLED');
-    expect(cluster.agents()[0]?.tasksDone).toBe(done);
+    expect((await cluster.agents())[0]?.tasksDone).toBe(done);
   });
 
   it('a task waiting behind a busy slot cancels only that task', async () => {

@@ -28,12 +28,12 @@ async function clusterWithOwnAgent(): Promise<{ cluster: Cluster; agent: ChildPr
   const cluster = await Cluster.start({ agents: 1, slots: 1, token: TOKEN });
   clusters.push(cluster);
   const agent = spawn(process.execPath, [agentBundle], {
-    env: { PATH: process.env.PATH ?? '', CLUSTRIX_URL: coordinatorUrl(cluster), CLUSTRIX_TOKEN: TOKEN, CLUSTRIX_SLOTS: '1' },
+    env: { PATH: process.env.PATH ?? '', CLUSTRIX_URL: await coordinatorUrl(cluster), CLUSTRIX_TOKEN: TOKEN, CLUSTRIX_SLOTS: '1' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   children.push(agent);
   const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => agent.once('exit', (code, signal) => resolve({ code, signal })));
-  await waitUntil(() => cluster.agents().some((a) => a.pid === agent.pid), { timeoutMs: 15_000, what: 'the hand-started agent to connect' });
+  await waitUntil(async () => (await cluster.agents()).some((a) => a.pid === agent.pid), { timeoutMs: 15_000, what: 'the hand-started agent to connect' });
   return { cluster, agent, exit };
 }
 
@@ -52,7 +52,7 @@ describe('an agent', () => {
   it('exits with code 0 after close() while a task runs on it', { timeout: 30_000 }, async () => {
     const { cluster, agent, exit } = await clusterWithOwnAgent();
     cluster.broadcast(spinForever).catch(() => undefined);
-    await waitUntil(() => (cluster.agents().find((a) => a.pid === agent.pid)?.busy ?? 0) > 0, { what: 'the task to reach the agent' });
+    await waitUntil(async () => ((await cluster.agents()).find((a) => a.pid === agent.pid)?.busy ?? 0) > 0, { what: 'the task to reach the agent' });
     await new Promise((r) => setTimeout(r, 200));
     await cluster.close();
     expect(await exitWithin(exit, 5_000)).toEqual({ code: 0, signal: null });
@@ -61,7 +61,7 @@ describe('an agent', () => {
   it('exits with code 0 on SIGTERM while a task runs on it', { timeout: 30_000 }, async () => {
     const { cluster, agent, exit } = await clusterWithOwnAgent();
     cluster.broadcast(spinForever).catch(() => undefined);
-    await waitUntil(() => (cluster.agents().find((a) => a.pid === agent.pid)?.busy ?? 0) > 0, { what: 'the task to reach the agent' });
+    await waitUntil(async () => ((await cluster.agents()).find((a) => a.pid === agent.pid)?.busy ?? 0) > 0, { what: 'the task to reach the agent' });
     await new Promise((r) => setTimeout(r, 200));
     agent.kill('SIGTERM');
     expect(await exitWithin(exit, 5_000)).toEqual({ code: 0, signal: null });

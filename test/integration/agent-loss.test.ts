@@ -26,7 +26,7 @@ describe('an agent killed with SIGKILL during a map', () => {
     const total = 2_000;
     const items = Array.from({ length: total }, (_, i) => i);
     const seen = new Array<number>(total).fill(0);
-    const victim = cluster.agents()[0]!;
+    const victim = (await cluster.agents())[0]!;
     let killed = false;
 
     for await (const { index, value } of cluster.stream(work, items)) {
@@ -40,11 +40,11 @@ describe('an agent killed with SIGKILL during a map', () => {
 
     expect(killed).toBe(true);
     expect(seen.filter((n) => n !== 1)).toEqual([]);
-    await waitUntil(() => !isAlive(victim.pid), { what: `killed agent ${victim.pid} to disappear` });
+    await waitUntil(async () => !isAlive(victim.pid), { what: `killed agent ${victim.pid} to disappear` });
   });
 
   it('is replaced, and the new agent runs tasks', { timeout: 30_000 }, async () => {
-    await waitUntil(() => cluster.agents().filter((a) => a.state === 'ready').length === 2, {
+    await waitUntil(async () => (await cluster.agents()).filter((a) => a.state === 'ready').length === 2, {
       timeoutMs: 15_000,
       what: 'the pool to replace the lost agent',
     });
@@ -54,11 +54,11 @@ describe('an agent killed with SIGKILL during a map', () => {
   });
 
   it('keeps map results in order and correct', { timeout: 60_000 }, async () => {
-    const victim = cluster.agents()[1]!;
+    const victim = (await cluster.agents())[1]!;
     const items = Array.from({ length: 1_000 }, (_, i) => i);
     const mapping = cluster.map(work, items);
     mapping.catch(() => undefined);
-    await waitUntil(() => (cluster.agents().find((a) => a.id === victim.id)?.tasksDone ?? 0) >= 100, {
+    await waitUntil(async () => ((await cluster.agents()).find((a) => a.id === victim.id)?.tasksDone ?? 0) >= 100, {
       timeoutMs: 20_000,
       what: 'the victim to finish some of the map',
     });

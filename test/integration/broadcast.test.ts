@@ -15,7 +15,7 @@ describe('broadcast', () => {
     const pids = await cluster.broadcast(() => process.pid);
     expect(pids).toHaveLength(2);
     expect(new Set(pids).size).toBe(2);
-    expect(pids).toEqual(cluster.agents().map((a) => a.pid));
+    expect(pids).toEqual((await cluster.agents()).map((a) => a.pid));
   });
 
   it('passes the arguments to every agent', async () => {

@@ -50,7 +50,7 @@ describe('agents SIGKILLed in a loop during a large map', () => {
       delivered[index]!++;
       received++;
       if (received % KILL_EVERY === 0 && killed.size < KILLS) {
-        const live = cluster.agents().filter((a) => a.state === 'ready' && !killed.has(a.pid));
+        const live = (await cluster.agents()).filter((a) => a.state === 'ready' && !killed.has(a.pid));
         const victim = live[Math.floor(Math.random() * live.length)];
         if (victim) {
           killed.add(victim.pid);
@@ -67,7 +67,7 @@ describe('agents SIGKILLed in a loop during a large map', () => {
     // Re-runs after a loss are allowed (and expected now and then): more executions than items.
     expect(executions.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(TOTAL);
 
-    await waitUntil(() => cluster.agents().filter((a) => a.state === 'ready').length === AGENTS, {
+    await waitUntil(async () => (await cluster.agents()).filter((a) => a.state === 'ready').length === AGENTS, {
       timeoutMs: 60_000,
       intervalMs: 100,
       what: `the pool to be back to ${AGENTS} agents after ${killed.size} kills`,

@@ -11,14 +11,14 @@ describe('close', () => {
     const cluster = await Cluster.start({ agents: 2, slots: 1 });
     let pids: number[] = [];
     try {
-      pids = cluster.agents().map((a) => a.pid);
+      pids = (await cluster.agents()).map((a) => a.pid);
       expect(pids).toHaveLength(2);
       for (const pid of pids) expect(isAlive(pid)).toBe(true);
     } finally {
       await cluster.close();
     }
-    await waitUntil(() => pids.every((pid) => !isAlive(pid)), { what: `agents ${pids.join(', ')} to exit` });
-    expect(cluster.agents()).toEqual([]);
+    await waitUntil(async () => pids.every((pid) => !isAlive(pid)), { what: `agents ${pids.join(', ')} to exit` });
+    await expect(cluster.agents()).rejects.toBeInstanceOf(ClusterClosedError);
   });
 
   it('twice, or twice at once, is fine', async () => {
@@ -96,5 +96,10 @@ describe('close', () => {
       }));
     it('broadcast', () => expectClosed(() => cluster.broadcast(identity, 1)));
     it('scale', () => expectClosed(() => cluster.scale(2)));
+    it('agents', () => expectClosed(() => cluster.agents()));
+    it('pendingAgents', () => expectClosed(() => cluster.pendingAgents()));
+    it('actor', () => expectClosed(() => cluster.actor(class A {})));
+    it('getActor', () => expectClosed(() => cluster.getActor('a')));
+    it('actors', () => expectClosed(() => cluster.actors()));
   });
 });

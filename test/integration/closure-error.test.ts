@@ -24,14 +24,14 @@ async function refusal(call: () => unknown): Promise<ClosureError> {
   return err as ClosureError;
 }
 
-const tasksDone = (): number => cluster.agents().reduce((n, a) => n + a.tasksDone, 0);
+const tasksDone = async (): Promise<number> => (await cluster.agents()).reduce((n, a) => n + a.tasksDone, 0);
 
 describe('a function reading an outer variable', () => {
   const factor = 3;
   const scale = (x: number): number => x * factor;
 
   it('is refused by run, naming the variable and the fix', async () => {
-    const before = tasksDone();
+    const before = await tasksDone();
     const err = await refusal(() => cluster.run(scale, 2));
     expect(err).toBeInstanceOf(ClustrixError);
     expect(err.code).toBe('CLOSURE_CAPTURE');
@@ -39,12 +39,12 @@ describe('a function reading an outer variable', () => {
     expect(err.message).toContain("'factor'");
     expect(err.message).toMatch(/argument/);
     expect(err.message).toMatch(/cluster\.module/);
-    expect(tasksDone()).toBe(before);
-    expect(cluster.agents()[0]?.busy).toBe(0);
+    expect(await tasksDone()).toBe(before);
+    expect((await cluster.agents())[0]?.busy).toBe(0);
   });
 
   it('is refused by map, stream, remote and broadcast', async () => {
-    const before = tasksDone();
+    const before = await tasksDone();
     await refusal(() => cluster.map(scale, [1, 2]));
     await refusal(async () => {
       for await (const _ of cluster.stream(scale, [1, 2])) {
@@ -53,7 +53,7 @@ describe('a function reading an outer variable', () => {
     });
     await refusal(() => cluster.remote(scale)(1));
     await refusal(() => cluster.broadcast(scale, 1));
-    expect(tasksDone()).toBe(before);
+    expect(await tasksDone()).toBe(before);
   });
 
   it('lists every captured name once', async () => {

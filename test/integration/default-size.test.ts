@@ -12,17 +12,17 @@ afterAll(async () => {
 });
 
 describe('the default cluster', () => {
-  it('has agents × slots = os.availableParallelism()', () => {
-    const agents = cluster.agents();
+  it('has agents × slots = os.availableParallelism()', async () => {
+    const agents = (await cluster.agents());
     expect(agents.length).toBeGreaterThanOrEqual(1);
     expect(agents.reduce((n, a) => n + a.slots, 0)).toBe(os.availableParallelism());
     for (const a of agents) expect(a.state).toBe('ready');
   });
 
   it('runs on this machine', async () => {
-    expect(new Set(cluster.agents().map((a) => a.host))).toEqual(new Set([os.hostname()]));
+    expect(new Set((await cluster.agents()).map((a) => a.host))).toEqual(new Set([os.hostname()]));
     const pids = await cluster.broadcast(() => process.pid);
-    expect(pids).toEqual(cluster.agents().map((a) => a.pid));
+    expect(pids).toEqual((await cluster.agents()).map((a) => a.pid));
   });
 
   it('spreads a map over every slot', async () => {

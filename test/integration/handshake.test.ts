@@ -14,7 +14,7 @@ const sockets: WebSocket[] = [];
 
 beforeAll(async () => {
   cluster = await Cluster.start({ agents: 1, slots: 1 });
-  url = coordinatorUrl(cluster);
+  url = await coordinatorUrl(cluster);
 });
 afterEach(() => {
   for (const ws of sockets.splice(0)) ws.terminate();
@@ -112,7 +112,7 @@ describe('the coordinator closes a connection', () => {
 describe('an agent started with a wrong token', () => {
   it('exits with code 2, and the coordinator logs a warning', { timeout: 30_000 }, async () => {
     const logs = captureStderr();
-    const agentsBefore = cluster.agents().map((a) => a.id);
+    const agentsBefore = (await cluster.agents()).map((a) => a.id);
     const child = spawn(process.execPath, [agentBundle], {
       env: { PATH: process.env.PATH ?? '', CLUSTRIX_URL: url, CLUSTRIX_TOKEN: 'wrong-token-wrong-token-wrong', CLUSTRIX_SLOTS: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -123,7 +123,7 @@ describe('an agent started with a wrong token', () => {
     expect(exitCode, `agent stderr:\n${stderr}`).toBe(2);
     expect(stderr).toMatch(/4003/);
     expect(logs.join('')).toMatch(/warn: refused an agent connection .*wrong token/);
-    expect(cluster.agents().map((a) => a.id)).toEqual(agentsBefore);
+    expect((await cluster.agents()).map((a) => a.id)).toEqual(agentsBefore);
   });
 
   it('leaves the cluster working', async () => {

@@ -49,6 +49,6 @@ describe('inline tasks', () => {
       },
       { inline: true },
     )();
-    expect(where).toEqual({ isMainThread: true, pid: cluster.agents()[0]?.pid });
+    expect(where).toEqual({ isMainThread: true, pid: (await cluster.agents())[0]?.pid });
   });
 });

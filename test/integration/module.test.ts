@@ -37,7 +37,7 @@ describe('a module', () => {
   it('runs an async export on every agent', async () => {
     const results = await cluster.broadcast(tasks.fn('pidAndValue'), 7);
     expect(results.map((r) => r.x)).toEqual([7, 7]);
-    expect(results.map((r) => r.pid)).toEqual(cluster.agents().map((a) => a.pid));
+    expect(results.map((r) => r.pid)).toEqual((await cluster.agents()).map((a) => a.pid));
   });
 
   it('runs an export inline', async () => {

@@ -33,7 +33,7 @@ describe('after the parent process is killed with SIGKILL', () => {
 
       parent.kill('SIGKILL');
       await exited;
-      await waitUntil(() => pids.every((pid) => !isAlive(pid)), { timeoutMs: 5_000, what: `agents ${pids.join(', ')} to exit` });
+      await waitUntil(async () => pids.every((pid) => !isAlive(pid)), { timeoutMs: 5_000, what: `agents ${pids.join(', ')} to exit` });
     } finally {
       parent.kill('SIGKILL');
       for (const pid of pids) {

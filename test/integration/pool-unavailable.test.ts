@@ -34,9 +34,9 @@ function writeNode(path: string, body: string): void {
 const workingNode = (path: string): void => writeNode(path, `exec '${process.execPath}' "$@"`);
 
 async function killAll(cluster: Cluster): Promise<void> {
-  const pids = cluster.agents().map((a) => a.pid);
+  const pids = (await cluster.agents()).map((a) => a.pid);
   for (const pid of pids) process.kill(pid, 'SIGKILL');
-  await waitUntil(() => cluster.agents().length === 0 && pids.every((pid) => !isAlive(pid)), { what: 'every agent to be gone' });
+  await waitUntil(async () => (await cluster.agents()).length === 0 && pids.every((pid) => !isAlive(pid)), { what: 'every agent to be gone' });
 }
 
 interface Failure {
@@ -82,12 +82,12 @@ describe('a pool whose launcher fails after the pool was up', () => {
       expect(err.message).toContain('ENOENT');
     }
     expect(elapsed).toBeLessThan(RECOVERY_MS + 2_000);
-    expect(cluster.agents()).toHaveLength(0);
+    expect((await cluster.agents())).toHaveLength(0);
   });
 
   it('serves new work normally once the launcher works again', { timeout: 60_000 }, async () => {
     workingNode(node);
-    await waitUntil(() => cluster.agents().filter((a) => a.state === 'ready').length === 1, {
+    await waitUntil(async () => (await cluster.agents()).filter((a) => a.state === 'ready').length === 1, {
       timeoutMs: 45_000,
       intervalMs: 100,
       what: 'the pool to start an agent again',

@@ -111,6 +111,6 @@ describe('a thrown error', () => {
 
   it('leaves the agent working', async () => {
     const pids = await cluster.broadcast(() => process.pid);
-    expect(pids).toEqual(cluster.agents().map((a) => a.pid));
+    expect(pids).toEqual((await cluster.agents()).map((a) => a.pid));
   });
 });

@@ -39,7 +39,7 @@ describe('a pool pushed past its replacement cap', () => {
     const killed = new Set<number>();
     for (let k = 1; k <= 8; k++) {
       let victim: { pid: number } | undefined;
-      await waitUntil(() => (victim = cluster.agents().find((a) => a.state === 'ready' && !killed.has(a.pid))) !== undefined, {
+      await waitUntil(async () => (victim = (await cluster.agents()).find((a) => a.state === 'ready' && !killed.has(a.pid))) !== undefined, {
         timeoutMs: 30_000,
         what: `a live agent for kill ${k} of 8`,
       });
@@ -50,9 +50,9 @@ describe('a pool pushed past its replacement cap', () => {
     expect(existsSync(gate)).toBe(false);
     writeFileSync(gate, '');
 
-    await waitUntil(() => settled, { timeoutMs: 30_000, intervalMs: 100, what: 'the map to end after 8 kills' });
+    await waitUntil(async () => settled, { timeoutMs: 30_000, intervalMs: 100, what: 'the map to end after 8 kills' });
     expect(await mapping).toEqual(items.map(({ i }) => i * 3));
-    await waitUntil(() => cluster.agents().filter((a) => a.state === 'ready').length === 2, {
+    await waitUntil(async () => (await cluster.agents()).filter((a) => a.state === 'ready').length === 2, {
       timeoutMs: 30_000,
       what: 'the pool to be back to 2 agents',
     });

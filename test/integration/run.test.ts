@@ -22,7 +22,7 @@ describe('run', () => {
   it('runs in another process', async () => {
     const pid = await cluster.run(() => process.pid);
     expect(pid).not.toBe(process.pid);
-    expect(cluster.agents().map((a) => a.pid)).toContain(pid);
+    expect((await cluster.agents()).map((a) => a.pid)).toContain(pid);
   });
 
   it('passes no arguments, and returns undefined and null', async () => {

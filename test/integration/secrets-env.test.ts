@@ -61,9 +61,9 @@ function expectBlind(sight: Sight, where: string, options: { environ: boolean } 
   }
 }
 
-function startByHand(env: Record<string, string>): ChildProcess {
+async function startByHand(env: Record<string, string>): Promise<ChildProcess> {
   const child = spawn(process.execPath, [agentBundle], {
-    env: { PATH: process.env.PATH ?? '', CLUSTRIX_URL: coordinatorUrl(cluster), CLUSTRIX_SLOTS: '1', ...env },
+    env: { PATH: process.env.PATH ?? '', CLUSTRIX_URL: await coordinatorUrl(cluster), CLUSTRIX_SLOTS: '1', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   children.push(child);
@@ -73,7 +73,7 @@ function startByHand(env: Record<string, string>): ChildProcess {
 beforeAll(async () => {
   Object.assign(process.env, INHERITED);
   cluster = await Cluster.start({ agents: 1, slots: 1, token: TOKEN });
-  launchedPid = cluster.agents()[0]!.pid;
+  launchedPid = (await cluster.agents())[0]!.pid;
 });
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -129,9 +129,9 @@ describe('agents started by hand', () => {
   it('drop CLUSTRIX_TOKEN_FILE (batch jobs) and CLUSTRIX_TOKEN (Kubernetes) before any task runs', { timeout: 30_000 }, async () => {
     const tokenFile = join(tmp, 'token');
     writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
-    const fromFile = startByHand({ CLUSTRIX_TOKEN_FILE: tokenFile });
-    const fromEnv = startByHand({ CLUSTRIX_TOKEN: TOKEN });
-    await waitUntil(() => cluster.agents().length === 3, { timeoutMs: 20_000, what: 'both hand-started agents to connect' });
+    const fromFile = await startByHand({ CLUSTRIX_TOKEN_FILE: tokenFile });
+    const fromEnv = await startByHand({ CLUSTRIX_TOKEN: TOKEN });
+    await waitUntil(async () => (await cluster.agents()).length === 3, { timeoutMs: 20_000, what: 'both hand-started agents to connect' });
     const sights = await cluster.broadcast(look);
     expect(sights.map((s) => s.pid).sort()).toEqual([launchedPid, fromFile.pid, fromEnv.pid].sort());
     for (const sight of sights) {

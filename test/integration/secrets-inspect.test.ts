@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, type ClusterClient } from 'clustrix';
+import { Cluster } from 'clustrix';
+type ClusterClient = Cluster;
 import { resolveClusterOptions } from '../../coordinator/config/options.js';
 import { SshConnection, SshShell } from '../../coordinator/backends/ssh/index.js';
 import { SSH, sshAvailable, sshOptions } from '../ssh/ssh-env.js';
@@ -59,6 +60,8 @@ function keyLines(pem: string): string[] {
 }
 
 const internal = (o: object, field: string): unknown => (o as Record<string, unknown>)[field];
+/** A part of an embedded cluster's engine (behind its transport). */
+const engineOf = (c: Cluster, field: string): object => internal(internal(internal(c, 'transport') as object, 'engine') as object, field) as object;
 
 let cluster: Cluster;
 let tlsKey: string;
@@ -67,7 +70,7 @@ let client: ClusterClient;
 
 beforeAll(async () => {
   cluster = await Cluster.start({ agents: 1, slots: 1, token: TOKEN, tls: true });
-  tlsKey = ((internal(internal(cluster, 'server') as object, 'options') as { tls: { key: string } }).tls).key;
+  tlsKey = ((internal(engineOf(cluster, 'server'), 'options') as { tls: { key: string } }).tls).key;
   service = await ClusterService.start({ profile: 'inspect', cluster: { agents: 1, slots: 1, token: SERVICE_TOKEN }, writeStateFile: false });
   client = await Cluster.connect({ address: service.address, credential: service.credential });
 });
@@ -80,13 +83,14 @@ afterAll(async () => {
 describe('a Cluster', () => {
   it('prints its id, backend and agents, and neither its token nor its TLS key', () => {
     expectHidden(cluster, 'Cluster', [TOKEN, ...keyLines(tlsKey)]);
-    expect(inspect(cluster)).toBe(`Cluster { id: '${cluster.id}', backend: 'local', agents: 1 }`);
-    expect(JSON.parse(JSON.stringify(cluster))).toEqual({ id: cluster.id, backend: 'local', agents: 1 });
+    expect(inspect(cluster)).toBe(`Cluster { id: '${cluster.id}', mode: 'embedded', backend: 'local', agents: 1 }`);
+    expect(JSON.parse(JSON.stringify(cluster))).toEqual({ id: cluster.id, mode: 'embedded', backend: 'local', agents: 1 });
   });
 
-  it('keeps them out of the resolved options and the agent server it holds', () => {
-    expectHidden(internal(cluster, 'options'), 'resolved options', [TOKEN, ...keyLines(tlsKey)]);
-    expectHidden(internal(cluster, 'server'), 'AgentServer', [TOKEN, ...keyLines(tlsKey)]);
+  it('keeps them out of its engine, the resolved options and the agent server', () => {
+    expectHidden(internal(internal(cluster, 'transport') as object, 'engine'), 'Engine', [TOKEN, ...keyLines(tlsKey)]);
+    expectHidden(engineOf(cluster, 'options'), 'resolved options', [TOKEN, ...keyLines(tlsKey)]);
+    expectHidden(engineOf(cluster, 'server'), 'AgentServer', [TOKEN, ...keyLines(tlsKey)]);
   });
 });
 
@@ -108,10 +112,11 @@ describe('the service and its clients', () => {
     expect(inspect(service, { breakLength: Infinity })).toMatch(/^ClusterService \{ serviceId: '\w+', profile: 'inspect', backend: 'local', address: 'ws:\/\/127\.0\.0\.1:\d+', clients: 1 \}$/);
   });
 
-  it('a ClusterClient and its connection show no credential', () => {
-    expectHidden(client, 'ClusterClient', [service.credential]);
-    expectHidden(internal(client, 'conn'), 'ServiceConnection', [service.credential]);
-    expect(inspect(client)).toBe(`ClusterClient { id: '${client.id}', profile: 'inspect', address: '${service.address}' }`);
+  it('a connected Cluster and its transport show no credential', () => {
+    expectHidden(client, 'connected Cluster', [service.credential]);
+    expectHidden(internal(client, 'transport'), 'RemoteTransport', [service.credential]);
+    expect(inspect(client)).toBe(`Cluster { id: '${client.id}', mode: 'connected', backend: 'local', agents: 1 }`);
+    expect(inspect(internal(client, 'transport'))).toBe(`RemoteTransport { id: '${client.id}', address: '${service.address}' }`);
   });
 });
 

@@ -16,7 +16,7 @@ afterAll(async () => {
 const containing = (marker: string): LogEntry[] => entries.filter((e) => e.text.includes(marker));
 
 async function logged(marker: string, count = 1): Promise<LogEntry[]> {
-  await waitUntil(() => containing(marker).length >= count, { what: `${count} log line(s) containing ${marker}` });
+  await waitUntil(async () => containing(marker).length >= count, { what: `${count} log line(s) containing ${marker}` });
   return containing(marker);
 }
 
@@ -27,8 +27,8 @@ describe('console output of a worker task', () => {
       console.error('err', tag);
       return process.pid;
     }, 'w-1');
-    const agentIds = cluster.agents().map((a) => a.id);
-    const agentId = cluster.agents().find((a) => a.pid === pid)?.id;
+    const agentIds = (await cluster.agents()).map((a) => a.id);
+    const agentId = (await cluster.agents()).find((a) => a.pid === pid)?.id;
 
     const [out] = await logged('out w-1');
     const [err] = await logged('err w-1');
@@ -67,7 +67,7 @@ describe('console output of an inline task', () => {
     const [before] = await logged('before i-1');
     const [after] = await logged('after i-1');
     const [warned] = await logged('warned i-1');
-    expect(cluster.agents().map((a) => a.id)).toContain(after?.agentId);
+    expect((await cluster.agents()).map((a) => a.id)).toContain(after?.agentId);
     expect(typeof after?.taskId).toBe('string');
     expect(after?.taskId).toBe(before?.taskId);
     expect(after).toMatchObject({ stream: 'stdout' });

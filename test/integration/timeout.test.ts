@@ -19,7 +19,7 @@ const spinForever = (): never => {
 describe('timeoutMs', () => {
   it('rejects an endless loop with TimeoutError, and the same agent runs the next task', async () => {
     const before = await cluster.run(() => process.pid);
-    const [agentBefore] = cluster.agents();
+    const [agentBefore] = (await cluster.agents());
 
     const err = await cluster.remote(spinForever, { timeoutMs: 300 })().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TimeoutError);
@@ -28,9 +28,9 @@ describe('timeoutMs', () => {
     expect((err as TimeoutError).timeoutMs).toBe(300);
 
     expect(await cluster.run(() => process.pid)).toBe(before);
-    expect(cluster.agents()).toHaveLength(1);
-    expect(cluster.agents()[0]?.id).toBe(agentBefore?.id);
-    expect(cluster.agents()[0]?.pid).toBe(before);
+    expect((await cluster.agents())).toHaveLength(1);
+    expect((await cluster.agents())[0]?.id).toBe(agentBefore?.id);
+    expect((await cluster.agents())[0]?.pid).toBe(before);
   });
 
   it('stops several endless loops in a row on the one slot', async () => {

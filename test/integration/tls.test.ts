@@ -16,7 +16,7 @@ describe('wss with a pinned self-signed certificate', () => {
   afterAll(() => cluster.close());
 
   it('agents connect over wss:// and run tasks', async () => {
-    expect(coordinatorUrl(cluster)).toMatch(/^wss:\/\//);
+    expect(await coordinatorUrl(cluster)).toMatch(/^wss:\/\//);
     expect(await cluster.run((x: number) => x + 1, 41)).toBe(42);
   });
 
@@ -24,7 +24,7 @@ describe('wss with a pinned self-signed certificate', () => {
     const child = spawn(process.execPath, [agentBundle], {
       env: {
         PATH: process.env.PATH,
-        CLUSTRIX_URL: coordinatorUrl(cluster),
+        CLUSTRIX_URL: await coordinatorUrl(cluster),
         CLUSTRIX_TOKEN: TOKEN,
         CLUSTRIX_CERT_FINGERPRINT: 'AA:'.repeat(31) + 'AA',
       },
@@ -35,6 +35,6 @@ describe('wss with a pinned self-signed certificate', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(2);
     expect(stderr).toContain('does not match the pinned CLUSTRIX_CERT_FINGERPRINT');
-    expect(cluster.agents()).toHaveLength(1);
+    expect((await cluster.agents())).toHaveLength(1);
   });
 });

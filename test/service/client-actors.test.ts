@@ -1,6 +1,7 @@
 // Actors from a connected client: `clustrix up local -n 2` as a real background process.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ActorDiedError, ActorHandle, Cluster, RemoteError, TimeoutError, type ClusterClient } from 'clustrix';
+import { ActorDiedError, ActorHandle, Cluster, RemoteError, TimeoutError } from 'clustrix';
+type ClusterClient = Cluster;
 import { isAlive, waitUntil } from '../helpers/processes.js';
 import { cli, isolatedEnv } from './cli-helpers.js';
 
@@ -133,7 +134,7 @@ describe('actors from a connected client', () => {
       expect(again?.id).toBe(cache.id);
       expect(await again!.call('add', 1)).toBe(4);
       expect(await other.getActor('nobody')).toBeUndefined();
-      await expect(other.actor(Counter, { args: [0], name: 'shared' })).rejects.toMatchObject({ code: 'CONFIG_INVALID', name: 'ConfigError' });
+      await expect(other.actor(Counter, { args: [0], name: 'shared' })).rejects.toMatchObject({ code: 'ACTOR_NAME_TAKEN', name: 'ActorNameTakenError' });
       const same = await other.actor(Counter, { args: [0], name: 'shared', getIfExists: true });
       expect(same.id).toBe(cache.id);
     } finally {

@@ -2,7 +2,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuthError, Cluster, type ClusterClient } from 'clustrix';
+import { AuthError, Cluster } from 'clustrix';
+type ClusterClient = Cluster;
 import { isAlive, waitUntil } from '../helpers/processes.js';
 import { cli, FIXTURES, isolatedEnv, node } from './cli-helpers.js';
 
@@ -72,7 +73,7 @@ describe('clustrix up / connect / status / down', () => {
       await expect(c.run(() => {
         throw new TypeError('boom');
       })).rejects.toMatchObject({ code: 'REMOTE_ERROR', remoteName: 'TypeError' });
-      expect(c.agents()).toHaveLength(2);
+      expect((await c.agents())).toHaveLength(2);
     } finally {
       await c.close();
     }
@@ -107,7 +108,7 @@ describe('clustrix up / connect / status / down', () => {
 
   it('cancels the tasks of a client killed with SIGKILL mid-map; the next client runs', async () => {
     const victim = node(join(FIXTURES, 'client-map.mjs'), ['1000', '3000'], env);
-    await waitUntil(() => victim.output().includes('attached'), { timeoutMs: 20_000, what: 'the client to attach' });
+    await waitUntil(async () => victim.output().includes('attached'), { timeoutMs: 20_000, what: 'the client to attach' });
     await waitUntil(async () => (await status()).agents.some((a) => a.busy > 0), { timeoutMs: 10_000, intervalMs: 200, what: 'busy agents' });
     victim.child.kill('SIGKILL');
     await victim.exit;
@@ -139,7 +140,7 @@ describe('clustrix up / connect / status / down', () => {
     await expect(c.run(() => 1)).rejects.toMatchObject({ code: 'SERVICE_LOST' });
     expect(isAlive(servicePid)).toBe(false);
     expect(existsSync(stateFile)).toBe(false);
-    for (const a of before.agents) await waitUntil(() => !isAlive(a.pid), { timeoutMs: 10_000, what: `agent ${a.id} to exit` });
+    for (const a of before.agents) await waitUntil(async () => !isAlive(a.pid), { timeoutMs: 10_000, what: `agent ${a.id} to exit` });
     const again = await cli(['down', 'local'], env);
     expect(again.code).toBe(3);
     const none = await cli(['status', '--json'], env);

@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors/errors.js';
-import type { LogEntry } from '../api/logs.js';
-import { isServiceProcess, listStates, readState, stateFilePath } from '../service/state-file.js';
+import type { LogEntry } from '../../protocol/rows.js';
+import { listStates, readState, stateFilePath } from '../service/state-file.js';
+import { liveServices } from './discovery.js';
 
 export interface ConnectOptions {
   /** `ws://host:port` of the service. @default `CLUSTRIX_ADDRESS`, else the state file of `profile` */
@@ -18,8 +19,8 @@ export interface ConnectOptions {
 }
 
 /** Where to connect and with what credential, from the options, the environment, or a state file. */
-export function resolveAddress(options: ConnectOptions = {}): { address: string; credential: string } {
-  if (typeof options !== 'object' || options === null) throw new TypeError('Cluster.connect options must be an object');
+export async function resolveAddress(options: ConnectOptions = {}): Promise<{ address: string; credential: string }> {
+  if (typeof options !== 'object' || options === null) throw new ConfigError('Cluster.connect options must be an object');
   const env = options.env ?? process.env;
   const address = options.address ?? env.CLUSTRIX_ADDRESS;
   if (address !== undefined && address !== '') {
@@ -42,7 +43,7 @@ export function resolveAddress(options: ConnectOptions = {}): { address: string;
     }
     return { address: state.address, credential: options.credential ?? state.credential };
   }
-  const live = listStates(env).filter((s) => isServiceProcess(s.pid));
+  const live = await liveServices(env);
   const only = live[0];
   if (live.length === 1 && only) return { address: only.address, credential: options.credential ?? only.credential };
   if (live.length === 0) {

@@ -1,0 +1,99 @@
+import type { ActorInfo } from '../../protocol/rows.js';
+import type { ActorRef } from '../../protocol/values.js';
+import type { ShippedCode } from '../engine/task.js';
+import type { Transport } from '../transport/transport.js';
+import { ActorHandle, type ActorBackend, type ActorState } from './actor-handle.js';
+import type { ResolvedActorOptions } from './actor-options.js';
+import type { Values } from './values.js';
+
+interface Known {
+  handle: ActorHandle;
+  state: ActorState;
+  restarts: number;
+}
+
+/**
+ * A cluster's actors, for either transport: handles are made here (one per actor), calls go
+ * through the transport with packed arguments, and `state` / `restarts` follow the actor events
+ * the transport delivers, so a handle reads the same in both modes.
+ */
+export class ClusterActors implements ActorBackend {
+  private readonly known = new Map<string, Known>();
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly values: Values,
+  ) {}
+
+  async create(code: ShippedCode, exportName: string | null, options: ResolvedActorOptions): Promise<ActorHandle> {
+    const args = this.values.packArgs(options.args, `the constructor of ${code.name}`);
+    this.transport.ship(code);
+    const { name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs } = options;
+    const info = await this.transport.call('actorCreate', { code: code.hash, export: exportName, args, maxConcurrency, name, maxRestarts, agent, getIfExists, timeoutMs });
+    return this.adopt(info);
+  }
+
+  async get(name: string): Promise<ActorHandle | undefined> {
+    const info = await this.transport.call('actorGet', name);
+    return info ? this.adopt(info) : undefined;
+  }
+
+  async list(): Promise<ActorInfo[]> {
+    const rows = await this.transport.call('actorList');
+    for (const row of rows) this.update(row);
+    return rows;
+  }
+
+  async call(actorId: string, method: string, args: unknown[]): Promise<unknown> {
+    const packed = this.values.packArgs(args, `${method} on actor ${actorId}`);
+    return this.values.unpack(await this.transport.call('actorCall', actorId, method, packed), `the result of ${method} on actor ${actorId}`);
+  }
+
+  async kill(actorId: string): Promise<void> {
+    await this.transport.call('actorKill', actorId);
+    const k = this.known.get(actorId);
+    if (k) k.state = 'dead';
+  }
+
+  restartsOf(actorId: string): number {
+    return this.known.get(actorId)?.restarts ?? 0;
+  }
+
+  stateOf(actorId: string): ActorState {
+    return this.known.get(actorId)?.state ?? 'dead';
+  }
+
+  /** An actor changed (the transport's event). */
+  update(info: ActorInfo): void {
+    const k = this.known.get(info.id);
+    if (!k || k.state === 'dead') return; // dead is final
+    k.state = info.state;
+    k.restarts = info.restarts;
+  }
+
+  /** A handle that came back inside a result: this cluster's handle of that actor. */
+  revive(ref: ActorRef): ActorHandle {
+    const k = this.known.get(ref.actorId);
+    if (k) return k.handle;
+    const handle = new ActorHandle(ref.actorId, ref.name, ref.name ?? 'actor', this);
+    // Alive until an event or a call says otherwise: it was alive when it was packed.
+    this.known.set(ref.actorId, { handle, state: 'alive', restarts: 0 });
+    return handle;
+  }
+
+  /** The transport is gone: no actor can be reached through it any more. */
+  lostAll(): void {
+    for (const k of this.known.values()) k.state = 'dead';
+  }
+
+  private adopt(info: ActorInfo): ActorHandle {
+    let k = this.known.get(info.id);
+    if (!k) {
+      k = { handle: new ActorHandle(info.id, info.name, info.className, this), state: info.state, restarts: info.restarts };
+      this.known.set(info.id, k);
+    } else {
+      this.update(info);
+    }
+    return k.handle;
+  }
+}

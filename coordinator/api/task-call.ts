@@ -1,0 +1,88 @@
+import type { TaskSpec } from '../../protocol/core-methods.js';
+import type { ShippedCode } from '../engine/task.js';
+import { CancelledError, ClusterClosedError, type ClustrixError } from '../errors/errors.js';
+import type { Transport } from '../transport/transport.js';
+import type { ResolvedTaskOptions } from './task-options.js';
+import type { Values } from './values.js';
+
+/** One submitted task. */
+export interface Submission {
+  readonly id: string;
+  /** Settles with the decoded result, or a typed error. */
+  readonly result: Promise<unknown>;
+  /** Settles the task with `error` now: dropped if queued, cancelled on its agent if running. */
+  cancel(error: ClustrixError): void;
+}
+
+/** What `map`/`stream` need to submit their tasks. */
+export interface TaskSubmitter {
+  submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra?: { chunk?: boolean }): Submission;
+}
+
+/**
+ * Turns a call into a core `submit` over the cluster's transport: packs the arguments (refusing
+ * what cannot travel before anything is sent), ships the code once, wires the AbortSignal, and
+ * decodes the result.
+ */
+export class TaskCaller implements TaskSubmitter {
+  private next = 0;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly values: Values,
+    private readonly isClosed: () => boolean,
+  ) {}
+
+  submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra: { chunk?: boolean } = {}): Submission {
+    const id = `t${++this.next}`;
+    const what = `task ${id} (${code.name})`;
+    if (this.isClosed()) return this.refused(id, new ClusterClosedError());
+    const signal = options.signal;
+    if (signal?.aborted) return this.refused(id, new CancelledError(`${what} was aborted before it started`, { cause: signal.reason }));
+    const spec: TaskSpec = {
+      id,
+      code: code.hash,
+      export: exportName,
+      args: this.values.packArgs(args, what),
+      inline: options.inline,
+      chunk: extra.chunk ?? false,
+      timeoutMs: options.timeoutMs,
+      retries: options.retries,
+      retryExceptions: options.retryExceptions,
+    };
+    this.transport.ship(code);
+    let settleEarly!: (error: ClustrixError) => void;
+    const early = new Promise<never>((_, reject) => (settleEarly = reject));
+    let done = false;
+    const cancel = (error: ClustrixError): void => {
+      if (done) return;
+      done = true;
+      settleEarly(error);
+      this.transport.call('cancel', id).catch(() => undefined);
+    };
+    const onAbort = (): void => cancel(new CancelledError(`${what} was aborted`, { cause: signal?.reason }));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const ran = this.transport.call('submit', spec).then((bytes) => this.values.unpack(bytes, `the result of ${what}`));
+    const result = Promise.race([ran, early]).finally(() => {
+      done = true;
+      signal?.removeEventListener('abort', onAbort);
+    });
+    ran.catch(() => undefined); // settled through `result`, or cancelled before it
+    return { id, result, cancel };
+  }
+
+  /** Runs a task once on every ready agent; one result per agent, in `agents()` order. */
+  async broadcast(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions): Promise<unknown[]> {
+    if (this.isClosed()) throw new ClusterClosedError();
+    const what = `a broadcast of ${code.name}`;
+    const packed = this.values.packArgs(args, what);
+    this.transport.ship(code);
+    const { inline, timeoutMs, retryExceptions } = options;
+    const values = await this.transport.call('broadcast', { code: code.hash, export: exportName, args: packed, inline, timeoutMs, retries: 0, retryExceptions });
+    return values.map((v) => this.values.unpack(v, `a result of ${what}`));
+  }
+
+  private refused(id: string, error: ClustrixError): Submission {
+    return { id, result: Promise.reject(error), cancel: () => undefined };
+  }
+}

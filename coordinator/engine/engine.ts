@@ -1,0 +1,284 @@
+import { customAlphabet, nanoid } from 'nanoid';
+import type { AgentMessage } from '../../protocol/agent-messages.js';
+import type { ActorInfo, AgentInfo, LogEntry, PendingAgent } from '../../protocol/rows.js';
+import { CloseCode } from '../../protocol/version.js';
+import { createBackend, type Backend } from '../backends/backends.js';
+import { loadTls } from '../backends/tls.js';
+import type { ResolvedClusterOptions } from '../config/options.js';
+import { ClusterClosedError, ValueTooLargeError } from '../errors/errors.js';
+import { createLogger, type Logger } from '../util/logger.js';
+import { showOnly } from '../util/show-only.js';
+import { ActorManager } from './actor-manager.js';
+import { AgentServer, welcomeMessage, type AcceptedAgent } from './agent-server.js';
+import { AgentLink } from './link.js';
+import { AgentPool } from './pool.js';
+import { Scheduler } from './scheduler.js';
+import { EngineScope, type ScopeEvents } from './scope.js';
+import { Submitter } from './submit.js';
+
+/** What the engine tells about itself: the same for an embedded program and a service's clients. */
+export interface EngineInfo {
+  id: string;
+  backend: string;
+  retries: number;
+  maxFrameBytes: number;
+}
+
+/**
+ * The coordinator's machinery, once, for `Cluster.start()` and for `clustrix up`: the agent
+ * server, the pool and its launcher, the scheduler and the actor manager. Programs reach it
+ * through scopes (one per embedded cluster, one per connected client), which own their tasks
+ * and actors and hear the events meant for them.
+ */
+export class Engine {
+  static {
+    // It holds the token and its digest (options, server, launcher).
+    showOnly(this.prototype, 'Engine', (e) => ({ id: e.id, backend: e.options.backend, agents: e.pool.links.size }));
+  }
+
+  private closing: Promise<void> | null = null;
+  readonly submitter: Submitter;
+  readonly actors: ActorManager;
+  readonly scopes = new Set<EngineScope>();
+  /** The scope that owns each running task (by engine task id), for its log lines. */
+  private readonly taskOwners = new Map<string, { scope: EngineScope; taskId: string }>();
+  private agentsQueued = false;
+
+  private constructor(
+    readonly id: string,
+    readonly options: ResolvedClusterOptions,
+    private readonly server: AgentServer,
+    readonly scheduler: Scheduler,
+    readonly pool: AgentPool,
+    private readonly backend: Backend,
+    readonly log: Logger,
+    ready: { engine?: Engine },
+  ) {
+    ready.engine = this;
+    this.submitter = new Submitter(scheduler, () => this.closing !== null, options.maxFrameBytes);
+    this.actors = new ActorManager(() => pool.links.values(), log, options.maxFrameBytes, (info) => this.actorChanged(info));
+  }
+
+  /** Starts the agent server and the pool; resolves once every agent has connected. */
+  static async start(options: ResolvedClusterOptions, log: Logger = createLogger()): Promise<Engine> {
+    const id = clusterId();
+    const tls = options.tls ? loadTls(options.tls, options.advertiseHost ? [options.advertiseHost] : []) : null;
+    const scheduler = new Scheduler({ maxPipelinePerSlot: options.maxPipelinePerSlot, warn: (m) => log.warn(m) });
+    // The server exists before the engine; agents that connect that early are turned away.
+    const ready: { engine?: Engine } = {};
+    const server = new AgentServer(
+      { token: options.token, maxFrameBytes: options.maxFrameBytes, heartbeatMs: options.heartbeatMs, authTimeoutMs: 5_000, tls: tls ? { cert: tls.cert, key: tls.key } : null },
+      (agent) => {
+        if (ready.engine) ready.engine.accept(agent);
+        else agent.socket.close(CloseCode.shutdown, 'cluster not ready');
+      },
+      log,
+    );
+    // The backend says where to listen: only where its agents dial in (loopback for local agents
+    // and tunnels, the advertised interface for direct connect-back).
+    const listen = async (host: string): Promise<number> => {
+      const { port } = await server.listen(host, options.port);
+      log.debug(`listening for agents on ${host}:${port}`);
+      return port;
+    };
+    let backend: Backend;
+    try {
+      backend = await createBackend(options, { clusterId: id, listen, token: options.token, scheme: tls ? 'wss' : 'ws', certFingerprint: tls?.fingerprint, log });
+    } catch (err) {
+      await server.close();
+      throw err;
+    }
+    const pool = new AgentPool(
+      backend.launcher,
+      backend.connect,
+      { startTimeoutMs: options.startTimeoutMs, slotsFor: backend.slotsFor, replaceLostAgents: options.replaceLostAgents, recoveryTimeoutMs: options.recoveryTimeoutMs, idPrefix: `${id}-a` },
+      log,
+      (link) => {
+        scheduler.drain(link);
+        ready.engine?.agentsChanged();
+      },
+      {
+        waiting: () => scheduler.queued + (ready.engine?.actors.waiting() ?? 0),
+        fail: (error) => {
+          scheduler.failQueued(error);
+          ready.engine?.actors.failUnplaced(error);
+        },
+      },
+    );
+    const engine = new Engine(id, options, server, scheduler, pool, backend, log, ready);
+    try {
+      await pool.scale(options.agents);
+    } catch (err) {
+      await engine.close();
+      throw err;
+    }
+    return engine;
+  }
+
+  get info(): EngineInfo {
+    return { id: this.id, backend: this.options.backend, retries: this.options.retries, maxFrameBytes: this.options.maxFrameBytes };
+  }
+
+  get closed(): boolean {
+    return this.closing !== null;
+  }
+
+  /** A view of the engine for one program or client: its tasks, its actors, its events. */
+  openScope(name: string, events: ScopeEvents): EngineScope {
+    if (this.closing) throw new ClusterClosedError('the cluster is closed');
+    const scope = new EngineScope(this, name, events);
+    this.scopes.add(scope);
+    return scope;
+  }
+
+  /** @internal A scope closed. */
+  forgetScope(scope: EngineScope): void {
+    this.scopes.delete(scope);
+  }
+
+  /** @internal Which scope's task `engineId` is, for its log lines; cleared when it settles. */
+  ownTask(engineId: string, scope: EngineScope, taskId: string): () => void {
+    this.taskOwners.set(engineId, { scope, taskId });
+    // Output can trail the result by a moment: keep routing it for a little while.
+    return () => void setTimeout(() => this.taskOwners.delete(engineId), LOG_OWNER_GRACE_MS).unref();
+  }
+
+  agents(): AgentInfo[] {
+    return [...this.pool.links.values()].map((link) => ({
+      id: link.id,
+      host: link.hello.host,
+      pid: link.hello.pid,
+      slots: link.slots,
+      state: link.state,
+      busy: link.inflight.size,
+      tasksDone: link.tasksDone,
+      jobId: link.hello.jobId ?? this.pool.jobIdOf(link.id) ?? null,
+      rssBytes: link.rssBytes,
+      walltimeLeftMs: link.hello.walltimeLeftMs === null ? null : link.hello.walltimeLeftMs - (Date.now() - link.connectedAt),
+    }));
+  }
+
+  pendingAgents(): PendingAgent[] {
+    return this.pool.pendingAgents();
+  }
+
+  /** Stops every agent and job. Queued and running tasks fail with CLUSTER_CLOSED. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.scheduler.close(new ClusterClosedError('the cluster was closed before the task finished'));
+      this.actors.closeAll();
+      await this.pool.close();
+      await this.backend.release();
+      await this.server.close();
+    })();
+    return this.closing;
+  }
+
+  private accept({ socket, hello, rest }: AcceptedAgent): void {
+    const id = hello.agentId ?? `${this.id}-x${nanoid(6)}`;
+    const link = new AgentLink(id, hello, socket, this.options.heartbeatMs, {
+      message: (l, m) => this.onMessage(l, m),
+      invalid: (l, reason) => this.log.warn(`agent ${l.id} sent a bad frame: ${reason}`),
+      // Arguments are checked when packed; this is the net under it (e.g. a huge module bundle).
+      oversize: (l, m, bytes) => {
+        const task = m.type === 'task' ? l.inflight.get(m.id) : undefined;
+        if (task) this.scheduler.cancel(task, new ValueTooLargeError(`task ${task.id} is a message of ${bytes} bytes, larger than a frame may be`, 'arguments'));
+        else this.log.warn(`dropped a '${m.type}' message of ${bytes} bytes for agent ${l.id}: larger than a frame may be`);
+      },
+      closed: (l, reason) => {
+        this.scheduler.removeLink(l, reason);
+        this.actors.onLinkLost(l, reason);
+        this.pool.detach(l, reason);
+        this.agentsChanged();
+      },
+    });
+    if (!this.pool.attach(link)) {
+      link.close(CloseCode.shutdown, 'cluster closing');
+      return;
+    }
+    link.send(welcomeMessage(id, this.options.heartbeatMs));
+    this.log.debug(`agent ${id} connected from ${hello.host} (pid ${hello.pid}, ${hello.slots} slots)`);
+    this.scheduler.addLink(link);
+    this.actors.onLinkAdded();
+    this.agentsChanged();
+    link.deliver(rest);
+  }
+
+  private onMessage(link: AgentLink, message: AgentMessage): void {
+    switch (message.type) {
+      case 'done':
+        if (!this.actors.onDone(link, message)) this.scheduler.onDone(link, message);
+        return;
+      case 'failed':
+        if (!this.actors.onFailed(link, message)) this.scheduler.onFailed(link, message);
+        return;
+      case 'actor-ready':
+        this.actors.onReady(link, message.actorId);
+        return;
+      case 'actor-exited':
+        this.actors.onExited(link, message);
+        return;
+      case 'actor-request':
+        this.actors.onRequest(link, message);
+        return;
+      case 'log':
+        this.routeLog({ agentId: link.id, taskId: message.id, stream: message.stream, text: message.text });
+        return;
+      case 'pong': {
+        link.rssBytes = message.rssBytes;
+        const rtt = Date.now() - message.t;
+        link.rttMs = link.rttMs === 0 ? rtt : link.rttMs + (rtt - link.rttMs) * 0.2;
+        return;
+      }
+      case 'draining':
+        void this.pool.retire(link, message.reason);
+        return;
+      case 'hello':
+        link.close(CloseCode.protocolError, 'a second hello on one connection');
+        return;
+      default: {
+        const unreachable: never = message;
+        throw new Error(`unhandled agent message ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  /** A line goes to the scope whose task printed it, and to every scope that follows its agent. */
+  private routeLog(entry: LogEntry): void {
+    const owner = entry.taskId === null ? undefined : this.taskOwners.get(entry.taskId);
+    owner?.scope.emitLog({ ...entry, taskId: owner.taskId });
+    let jobId: string | null | undefined;
+    for (const scope of this.scopes) {
+      if (scope === owner?.scope || scope.follow === undefined) continue;
+      if (scope.follow !== null && scope.follow !== entry.agentId) {
+        jobId ??= this.pool.jobIdOf(entry.agentId) ?? null;
+        if (scope.follow !== jobId) continue;
+      }
+      scope.emitLog(entry);
+    }
+    if (!owner) this.log.debug(`[${entry.agentId}${entry.taskId ? ` ${entry.taskId}` : ''}] ${entry.text.trimEnd()}`);
+  }
+
+  /** Scopes hear the agent list once per turn of changes, not once per change. */
+  private agentsChanged(): void {
+    if (this.agentsQueued) return;
+    this.agentsQueued = true;
+    queueMicrotask(() => {
+      this.agentsQueued = false;
+      if (this.scopes.size === 0) return;
+      const agents = this.agents();
+      for (const scope of this.scopes) scope.emitAgents(agents);
+    });
+  }
+
+  private actorChanged(info: ActorInfo): void {
+    for (const scope of this.scopes) scope.emitActor(info);
+  }
+}
+
+/** Lines of a task kept routable to its owner after it settles (output can trail the result). */
+const LOG_OWNER_GRACE_MS = 2_000;
+
+// Lower-case letters and digits: the id names batch jobs, Kubernetes objects (DNS labels) and
+// directories, and must be valid in all of them.
+const clusterId = customAlphabet('abcdefghijklmnopqrstuvwxyz0123456789', 10);

@@ -1,0 +1,174 @@
+import { nanoid } from 'nanoid';
+import type { ActorSpec, BroadcastSpec, CoreHandlers, ScaleOptions, TaskSpec } from '../../protocol/core-methods.js';
+import type { ActorInfo, AgentInfo, LogEntry, PendingAgent } from '../../protocol/rows.js';
+import { CancelledError, ClusterClosedError, ProtocolError, type ClustrixError } from '../errors/errors.js';
+import type { Engine } from './engine.js';
+import type { Submission } from './submit.js';
+import type { ShippedCode } from './task.js';
+import { CloseCode } from '../../protocol/version.js';
+
+/** What a scope tells its program (or the client it serves). */
+export interface ScopeEvents {
+  agents(agents: AgentInfo[]): void;
+  actor(info: ActorInfo): void;
+  log(entry: LogEntry): void;
+}
+
+/** Most agents one scale step may ask for: past it, a typo (1e9) would fork-bomb a launcher. */
+export const MAX_AGENTS = 100_000;
+
+/**
+ * One program's view of the engine (an embedded cluster, or one client of a service): the core
+ * methods, its code by hash, its tasks and its unnamed actors. Closing it cancels its queued and
+ * running tasks and kills its unnamed actors; nobody else's work is touched.
+ */
+export class EngineScope implements CoreHandlers {
+  /** Agent (or job) whose every log line this scope wants; undefined: none, null: all. */
+  follow: string | null | undefined = undefined;
+  private readonly code = new Map<string, ShippedCode>();
+  /** Tasks not settled yet, by the caller's id. */
+  private readonly tasks = new Map<string, Submission[]>();
+  /** Unnamed actors this scope created: killed when it closes. */
+  private readonly owned = new Set<string>();
+  private closed = false;
+
+  constructor(
+    private readonly engine: Engine,
+    readonly name: string,
+    private readonly events: ScopeEvents,
+  ) {}
+
+  /** Tasks of this scope queued or running. */
+  get taskCount(): number {
+    let n = 0;
+    for (const subs of this.tasks.values()) n += subs.length;
+    return n;
+  }
+
+  /** Code a later call names by hash. */
+  addCode(code: ShippedCode): void {
+    this.code.set(code.hash, code);
+  }
+
+  submit = async (spec: TaskSpec): Promise<Uint8Array> => {
+    const [value] = await this.run(spec.id, (engineId) => [this.engine.submitter.submit(engineId, spec, this.codeFor(spec.code))]);
+    return value!;
+  };
+
+  cancel = async (id: string): Promise<null> => {
+    for (const s of this.tasks.get(id) ?? []) s.cancel(new CancelledError(`task ${id} was cancelled`));
+    return null;
+  };
+
+  broadcast = async (spec: BroadcastSpec): Promise<Uint8Array[]> => {
+    const code = this.codeFor(spec.code);
+    const targets = this.engine.agents().filter((a) => a.state === 'ready');
+    const id = `b${nanoid(10)}`;
+    return this.run(id, () => targets.map((agent) => this.engine.submitter.submit(nanoid(12), { ...spec, id, chunk: false }, code, agent.id)));
+  };
+
+  agents = async (): Promise<AgentInfo[]> => this.engine.agents();
+
+  pendingAgents = async (): Promise<PendingAgent[]> => this.engine.pendingAgents();
+
+  scale = async (n: number, _options: ScaleOptions): Promise<null> => {
+    this.assertOpen();
+    if (!Number.isInteger(n) || n < 0 || n > MAX_AGENTS) throw new ProtocolError(`scale needs a whole number of agents from 0 to ${MAX_AGENTS}, got ${n}`, CloseCode.protocolError);
+    await this.engine.pool.scale(n);
+    return null;
+  };
+
+  actorCreate = async (spec: ActorSpec): Promise<ActorInfo> => {
+    this.assertOpen();
+    const info = await this.engine.actors.create(this.codeFor(spec.code), spec);
+    // An actor belongs to its creator unless named (a named one outlives it, for others).
+    if (info.name === null) {
+      if (this.closed) await this.engine.actors.kill(info.id);
+      else this.owned.add(info.id);
+    }
+    return info;
+  };
+
+  actorCall = (actorId: string, method: string, args: Uint8Array): Promise<Uint8Array> => this.engine.actors.call(actorId, method, args);
+
+  actorKill = async (actorId: string): Promise<null> => {
+    this.owned.delete(actorId);
+    await this.engine.actors.kill(actorId);
+    return null;
+  };
+
+  actorGet = async (name: string): Promise<ActorInfo | null> => this.engine.actors.get(name);
+
+  actorList = async (): Promise<ActorInfo[]> => this.engine.actors.list();
+
+  followLogs = async (target: string | null): Promise<null> => {
+    this.follow = target;
+    return null;
+  };
+
+  /** @internal The engine routes this scope's events through here. */
+  emitLog(entry: LogEntry): void {
+    if (!this.closed) this.events.log(entry);
+  }
+
+  emitAgents(agents: AgentInfo[]): void {
+    if (!this.closed) this.events.agents(agents);
+  }
+
+  emitActor(info: ActorInfo): void {
+    if (!this.closed) this.events.actor(info);
+  }
+
+  /** Drops this scope's queued tasks, cancels its running ones, kills its unnamed actors. Idempotent. */
+  close(error: ClustrixError): { tasks: number; actors: number } {
+    if (this.closed) return { tasks: 0, actors: 0 };
+    this.closed = true;
+    this.engine.forgetScope(this);
+    let tasks = 0;
+    for (const subs of this.tasks.values()) {
+      for (const s of subs) {
+        s.result.catch(() => undefined);
+        s.cancel(error);
+        tasks++;
+      }
+    }
+    this.tasks.clear();
+    let actors = 0;
+    for (const actorId of this.owned) {
+      if (!this.engine.actors.isLive(actorId)) continue;
+      this.engine.actors.kill(actorId).catch(() => undefined);
+      actors++;
+    }
+    this.owned.clear();
+    return { tasks, actors };
+  }
+
+  /** Submits under the caller's `id`, tracks the submissions until they settle, resolves with every result. */
+  private async run(id: string, submit: (engineId: string) => Submission[]): Promise<Uint8Array[]> {
+    this.assertOpen();
+    if (this.tasks.has(id)) throw new ProtocolError(`task id ${id} is in use by a task of this caller that has not settled`, CloseCode.protocolError);
+    const engineId = nanoid(12);
+    const subs = submit(engineId);
+    this.tasks.set(id, subs);
+    const forget = subs.map((s) => this.engine.ownTask(s.id, this, id));
+    try {
+      return await Promise.all(subs.map((s) => s.result));
+    } catch (err) {
+      for (const s of subs) s.cancel(new CancelledError('another agent of the same broadcast failed'));
+      throw err;
+    } finally {
+      this.tasks.delete(id);
+      for (const f of forget) f();
+    }
+  }
+
+  private codeFor(hash: string): ShippedCode {
+    const code = this.code.get(hash);
+    if (!code) throw new ProtocolError(`a call names code ${hash} that was never sent`, CloseCode.protocolError);
+    return code;
+  }
+
+  private assertOpen(): void {
+    if (this.closed || this.engine.closed) throw new ClusterClosedError();
+  }
+}

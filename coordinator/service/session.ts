@@ -1,0 +1,168 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type WebSocket from 'ws';
+import { decodeClientFrame } from '../../protocol/client-codec.js';
+import { CoreMethods, type CoreMethodName } from '../../protocol/core-methods.js';
+import { FramedSocket } from '../../protocol/framed-socket.js';
+import { ServiceMethods, type ClientMessage, type Request, type ServiceMessage, type ServiceStatus } from '../../protocol/service-messages.js';
+import { CloseCode, PROTOCOL_VERSION } from '../../protocol/version.js';
+import type { Engine } from '../engine/engine.js';
+import type { EngineScope } from '../engine/scope.js';
+import { CancelledError, ProtocolError } from '../errors/errors.js';
+import { toWireError } from '../errors/registry.js';
+import type { Logger } from '../util/logger.js';
+
+/** What a session needs from the service that holds the engine. */
+export interface SessionHost {
+  readonly credential: string;
+  readonly maxFrameBytes: number;
+  readonly log: Logger;
+  readonly engine: Engine;
+  register(session: ClientSession): string;
+  unregister(session: ClientSession, released: { tasks: number; actors: number }): void;
+  describe(): { serviceId: string; profile: string; backend: string };
+  status(): ServiceStatus;
+  stop(reason: string): Promise<void>;
+}
+
+/**
+ * The service's side of one client connection, generic over the method table: authenticates the
+ * client, opens its engine scope, checks each request's arguments against its method's schema,
+ * calls the scope (or the service, for status and stop) and answers; pushes the scope's events.
+ * Closing it closes the scope: the client's tasks stop and its unnamed actors die.
+ */
+export class ClientSession {
+  id = '';
+  name = '';
+  readonly connectedAt = Date.now();
+  private scope: EngineScope | null = null;
+  private closed = false;
+  private readonly socket: FramedSocket<ClientMessage, ServiceMessage>;
+
+  constructor(
+    ws: WebSocket,
+    private readonly host: SessionHost,
+    /** Lifts the endpoint's deadline for unauthenticated connections. */
+    private readonly authenticated: () => void,
+  ) {
+    this.socket = new FramedSocket<ClientMessage, ServiceMessage>(
+      ws,
+      { decode: (data) => decodeClientFrame(data, host.maxFrameBytes), maxFrameBytes: host.maxFrameBytes },
+      {
+        messages: (messages) => {
+          for (const m of messages) {
+            if (this.closed) return;
+            this.handle(m);
+          }
+        },
+        invalid: (err) => this.host.log.warn(`client ${this.id || '(unauthenticated)'}: ${err.message}`),
+        oversize: (m, bytes) => {
+          if (m.type === 'response') this.socket.send({ type: 'response', id: m.id, ok: false, error: toWireError(new ProtocolError(`the answer is ${bytes} bytes, larger than a frame may be`, CloseCode.tooBig)) });
+        },
+        closed: () => this.onClosed(),
+      },
+    );
+  }
+
+  /** Tasks of this client queued or running. */
+  get taskCount(): number {
+    return this.scope?.taskCount ?? 0;
+  }
+
+  send(message: ServiceMessage): void {
+    if (!this.closed) this.socket.send(message);
+  }
+
+  close(code: number, reason: string): void {
+    this.socket.close(code, reason);
+  }
+
+  private handle(m: ClientMessage): void {
+    if (!this.scope) {
+      if (m.type !== 'client-hello' || !sameSecret(m.credential, this.host.credential)) {
+        this.host.log.warn('a client presented a wrong credential');
+        this.close(CloseCode.authFailed, 'wrong credential');
+        return;
+      }
+      this.authenticated();
+      this.name = m.name;
+      this.id = this.host.register(this);
+      this.scope = this.host.engine.openScope(`client ${this.id} (${this.name})`, {
+        agents: (data) => this.send({ type: 'event', name: 'agents', data }),
+        actor: (data) => this.send({ type: 'event', name: 'actor', data }),
+        log: (data) => this.send({ type: 'event', name: 'log', data }),
+      });
+      const { retries, maxFrameBytes } = this.host.engine.info;
+      this.send({ type: 'client-welcome', protocol: PROTOCOL_VERSION, clientId: this.id, ...this.host.describe(), retries, maxFrameBytes });
+      return;
+    }
+    switch (m.type) {
+      case 'client-hello':
+        this.close(CloseCode.protocolError, 'a second client-hello');
+        return;
+      case 'code':
+        this.scope.addCode({ hash: m.hash, kind: m.kind, source: m.source, name: m.name });
+        return;
+      case 'request':
+        this.request(this.scope, m);
+        return;
+      default: {
+        const unreachable: never = m;
+        throw new Error(`unhandled client message ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  /** One request: a bad method or bad arguments answer that request with an error, not the connection. */
+  private request(scope: EngineScope, m: Request): void {
+    const answer = (run: () => Promise<unknown>): void => {
+      run().then(
+        (value) => this.send({ type: 'response', id: m.id, ok: true, value }),
+        (err: unknown) => this.send({ type: 'response', id: m.id, ok: false, error: toWireError(err) }),
+      );
+    };
+    if (!Object.hasOwn(ServiceMethods, m.method)) {
+      answer(() => Promise.reject(new ProtocolError(`the service has no method '${m.method.slice(0, 64)}'`, CloseCode.protocolError, { hint: 'run the same clustrix version for the service (clustrix up) and its clients' })));
+      return;
+    }
+    const method = m.method as keyof typeof ServiceMethods;
+    const parsed = ServiceMethods[method].args.safeParse(m.args);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      answer(() => Promise.reject(new ProtocolError(`bad arguments for ${method}: ${issue ? `${issue.path.join('.') || '(args)'}: ${issue.message}` : 'invalid'}`, CloseCode.protocolError)));
+      return;
+    }
+    switch (method) {
+      case 'status':
+        answer(async () => this.host.status());
+        return;
+      case 'stop':
+        this.send({ type: 'response', id: m.id, ok: true, value: null });
+        this.socket.flush();
+        void this.host.stop(`stopped by client ${this.name}`);
+        return;
+      default: {
+        const core: CoreMethodName = method;
+        const handler = scope[core] as (...args: unknown[]) => Promise<unknown>;
+        answer(() => handler(...(parsed.data as unknown[])));
+      }
+    }
+  }
+
+  private onClosed(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.scope) return;
+    const released = this.scope.close(new CancelledError(`client ${this.id} (${this.name}) disconnected`));
+    this.host.unregister(this, released);
+  }
+}
+
+/** Type-level check: every core method is also a service method (the session dispatches them alike). */
+export type _CoreIsService = keyof typeof CoreMethods extends keyof typeof ServiceMethods ? true : never;
+
+/** Constant-time comparison of two secrets of any length (hashed first, so lengths do not leak). */
+function sameSecret(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}

@@ -1,0 +1,222 @@
+import WebSocket from 'ws';
+import { decodeServiceFrame } from '../../protocol/client-codec.js';
+import type { CoreArgs, CoreMethodName, CoreResult } from '../../protocol/core-methods.js';
+import { FramedSocket } from '../../protocol/framed-socket.js';
+import { ServiceEvents, ServiceMethods, type ClientMessage, type ClientWelcome, type ServiceArgs, type ServiceMessage, type ServiceMethodName, type ServiceResult } from '../../protocol/service-messages.js';
+import { CloseCode, DEFAULT_MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../protocol/version.js';
+import type { ShippedCode } from '../engine/task.js';
+import { AuthError, ClusterClosedError, ProtocolError, ServiceLostError, ValueTooLargeError, type ClustrixError } from '../errors/errors.js';
+import { fromWireError } from '../errors/registry.js';
+import { showOnly } from '../util/show-only.js';
+import type { Transport, TransportEvents, TransportInfo } from './transport.js';
+
+interface Pending {
+  method: ServiceMethodName;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+type Socket = FramedSocket<ServiceMessage, ClientMessage>;
+
+/**
+ * The transport of `Cluster.connect()`: one WebSocket to a service, carrying requests for the core
+ * methods and the service's own (status, stop), their responses, and the events it pushes. When
+ * the service goes, every pending call fails with ServiceLostError.
+ */
+export class RemoteTransport implements Transport {
+  static {
+    showOnly(this.prototype, 'RemoteTransport', (t) => ({ id: t.welcome.clientId, address: t.address }));
+  }
+
+  private readonly pending = new Map<string, Pending>();
+  private readonly sentCode = new Set<string>();
+  private events: TransportEvents | null = null;
+  private lostWith: ClustrixError | null = null;
+  private closing = false;
+  private nextId = 0;
+
+  private constructor(
+    private readonly socket: Socket,
+    readonly address: string,
+    private readonly welcome: ClientWelcome,
+  ) {}
+
+  /** Connects and authenticates; resolves once the service has welcomed this client. */
+  static open(address: string, credential: string, name: string, timeoutMs = 10_000): Promise<RemoteTransport> {
+    const ws = new WebSocket(address, { maxPayload: DEFAULT_MAX_FRAME_BYTES, handshakeTimeout: timeoutMs, perMessageDeflate: false });
+    return new Promise<RemoteTransport>((resolve, reject) => {
+      let settled = false;
+      const fail = (err: Error): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        socket.terminate('handshake failed');
+        reject(err);
+      };
+      const timer = setTimeout(() => fail(new ServiceLostError(`no answer from the clustrix service at ${address} within ${timeoutMs} ms`)), timeoutMs);
+      const socket: Socket = new FramedSocket<ServiceMessage, ClientMessage>(
+        ws,
+        { decode: (data) => decodeServiceFrame(data, DEFAULT_MAX_FRAME_BYTES), maxFrameBytes: DEFAULT_MAX_FRAME_BYTES },
+        {
+          messages: ([first, ...rest]) => {
+            if (first?.type !== 'client-welcome') {
+              fail(new ProtocolError('the service did not answer with client-welcome', CloseCode.protocolError));
+              return;
+            }
+            settled = true;
+            clearTimeout(timer);
+            const transport = new RemoteTransport(socket, address, first);
+            socket.setHandlers({
+              messages: (m) => transport.receive(m),
+              closed: ({ code, reason }) => transport.lost(code, reason),
+              // Values are checked before they are packed into a request; this is the net under it.
+              oversize: (m, bytes) => {
+                if (m.type === 'request') transport.settle(m.id, null, new ValueTooLargeError(`a '${m.method}' request of ${bytes} bytes is larger than a frame may be`, 'arguments'));
+              },
+            });
+            resolve(transport);
+            if (rest.length > 0) transport.receive(rest);
+          },
+          invalid: (err) => fail(err),
+          closed: ({ code, reason }) => {
+            if (code === CloseCode.authFailed) fail(new AuthError(`the clustrix service at ${address} refused the credential`));
+            else fail(new ServiceLostError(`the clustrix service at ${address} closed the connection (${code}${reason ? ` ${reason}` : ''})`));
+          },
+        },
+      );
+      ws.once('error', (err) => fail(new ServiceLostError(`cannot reach the clustrix service at ${address}: ${err.message}`)));
+      ws.once('open', () => socket.send({ type: 'client-hello', protocol: PROTOCOL_VERSION, credential, name }));
+    });
+  }
+
+  get info(): TransportInfo {
+    const w = this.welcome;
+    return { id: w.clientId, mode: 'connected', backend: w.backend, profile: w.profile, retries: w.retries, maxFrameBytes: w.maxFrameBytes };
+  }
+
+  /** The service's id (for status output). */
+  get serviceId(): string {
+    return this.welcome.serviceId;
+  }
+
+  call<M extends CoreMethodName>(method: M, ...args: CoreArgs<M>): Promise<CoreResult<M>> {
+    return this.request(method, args) as Promise<CoreResult<M>>;
+  }
+
+  /** The methods only a service has (the CLI's): status, stop. */
+  callService<M extends ServiceMethodName>(method: M, ...args: ServiceArgs<M>): Promise<ServiceResult<M>> {
+    return this.request(method, args) as Promise<ServiceResult<M>>;
+  }
+
+  ship(code: ShippedCode): void {
+    if (this.sentCode.has(code.hash) || this.lostWith) return;
+    this.sentCode.add(code.hash);
+    this.socket.send({ type: 'code', hash: code.hash, kind: code.kind, source: code.source, name: code.name.slice(0, 1000) });
+  }
+
+  setEvents(events: TransportEvents): void {
+    this.events = events;
+  }
+
+  /** Detaches: this client's queued tasks are dropped and running ones cancelled by the service. */
+  async close(): Promise<void> {
+    this.closing = true;
+    this.socket.close(CloseCode.normal, 'client closed');
+  }
+
+  private request(method: ServiceMethodName, args: unknown[]): Promise<unknown> {
+    if (this.lostWith) return Promise.reject(this.lostWith);
+    const id = `r${++this.nextId}`;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { method, resolve, reject });
+      this.socket.send({ type: 'request', id, method, args });
+    });
+  }
+
+  private settle(id: string, value: unknown, error?: unknown): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    if (error !== undefined) {
+      p.reject(error);
+      return;
+    }
+    // The service's answer is checked like any input from the network.
+    const parsed = ServiceMethods[p.method].result.safeParse(value);
+    if (parsed.success) p.resolve(parsed.data);
+    else p.reject(new ProtocolError(`the service answered ${p.method} with a value of the wrong shape: ${parsed.error.issues[0]?.message ?? 'invalid'}`, CloseCode.protocolError));
+  }
+
+  private receive(messages: ServiceMessage[]): void {
+    for (const m of messages) {
+      switch (m.type) {
+        case 'response':
+          if (m.ok) this.settle(m.id, m.value);
+          else this.settle(m.id, null, fromWireError(m.error));
+          break;
+        case 'event':
+          this.onEvent(m.name, m.data);
+          break;
+        case 'client-welcome':
+          this.socket.close(CloseCode.protocolError, 'a second client-welcome');
+          return;
+        default: {
+          const unreachable: never = m;
+          throw new Error(`unhandled service message ${JSON.stringify(unreachable)}`);
+        }
+      }
+    }
+  }
+
+  private onEvent(name: string, raw: unknown): void {
+    switch (name) {
+      case 'agents': {
+        const agents = this.eventData(ServiceEvents.agents, name, raw);
+        if (agents) this.events?.agents(agents);
+        return;
+      }
+      case 'actor': {
+        const info = this.eventData(ServiceEvents.actor, name, raw);
+        if (info) this.events?.actor(info);
+        return;
+      }
+      case 'log': {
+        const entry = this.eventData(ServiceEvents.log, name, raw);
+        if (entry) this.events?.log(entry);
+        return;
+      }
+      case 'closing': {
+        // Everything pending fails with this now, not with the CLUSTER_CLOSED the pool is about to send.
+        const closing = this.eventData(ServiceEvents.closing, name, raw);
+        if (closing) this.fail(new ServiceLostError(`the clustrix service at ${this.address} stopped (${closing.reason})`));
+        return;
+      }
+      default:
+        return; // a newer service's event: not ours to know
+    }
+  }
+
+  /** An event's data, checked like any input from the network; a bad one closes the connection. */
+  private eventData<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }, name: string, raw: unknown): T | null {
+    const parsed = schema.safeParse(raw);
+    if (parsed.success) return parsed.data;
+    this.socket.close(CloseCode.protocolError, `the service sent a '${name}' event of the wrong shape`);
+    return null;
+  }
+
+  private lost(code: number, reason: string): void {
+    this.fail(
+      this.closing
+        ? new ClusterClosedError('this client was closed', { hint: 'connect again with Cluster.connect()' })
+        : new ServiceLostError(`lost the clustrix service at ${this.address} (connection closed: ${code}${reason ? ` ${reason}` : ''})`),
+    );
+  }
+
+  private fail(error: ClustrixError): void {
+    if (this.lostWith) return;
+    this.lostWith = error;
+    for (const p of [...this.pending.values()]) p.reject(error);
+    this.pending.clear();
+    if (!this.closing) this.events?.lost?.(error);
+  }
+}
