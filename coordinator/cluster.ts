@@ -1,11 +1,12 @@
 import { customAlphabet, nanoid } from 'nanoid';
 import type { AgentMessage } from '../protocol/agent-messages.js';
 import { CloseCode } from '../protocol/version.js';
-import { ActorManager, isClassRef, makeClassRef, resolveActorOptions, type ActorHandle, type ActorInfo, type ActorOptions, type ClassRef } from './actors/index.js';
+import { ActorManager, isClassRef, resolveActorOptions, type ActorHandle, type ActorInfo, type ActorOptions, type ClassRef } from './actors/index.js';
 import { createBackend, type Backend } from './backends.js';
 import { resolveProfile } from './config/index.js';
-import { bundleModule, captureClass, type ShippableClass, type ShippableFunction } from './code/index.js';
-import { ClusterClosedError, ConfigError, ValueTooLargeError } from './errors.js';
+import { captureClass, type ModuleOptions, type ShippableClass, type ShippableFunction } from './code/index.js';
+import { shipModule } from './code/ship-module.js';
+import { ClusterClosedError, ValueTooLargeError } from './errors.js';
 import type { MapOptions } from './fan-out.js';
 import { AgentLink } from './link.js';
 import { createLogger, type Logger } from './logger.js';
@@ -22,7 +23,7 @@ import { TaskApi } from './task-api.js';
 import type { ShippedCode } from './task.js';
 import { connectCluster, type ClusterClient, type ConnectOptions } from './client/index.js';
 import { resolveTaskOptions, type ResolvedTaskOptions } from './task-options.js';
-import { codeOf, makeTaskRef, type Runnable, type TaskRef } from './task-ref.js';
+import { codeOf, type Runnable, type TaskRef } from './task-ref.js';
 
 export type { MapOptions };
 
@@ -211,27 +212,13 @@ export class Cluster extends TaskApi {
     return this.actorManager.list();
   }
 
-  /** Bundles a TS/JS module with its imports (esbuild); its exports run as tasks, shipped once per agent. */
-  async module<M = Record<string, unknown>>(entry: string | URL): Promise<TaskModule<M>> {
-    const bundle = await bundleModule(entry);
-    const code = { hash: bundle.hash, kind: 'module' as const, source: bundle.source, name: bundle.path };
-    const exportsList = bundle.exports;
-    return {
-      hash: bundle.hash,
-      exports: exportsList,
-      fn: (name) => {
-        if (!exportsList.includes(name)) {
-          throw new ConfigError(`module ${bundle.path} has no export '${name}' (exports: ${exportsList.join(', ') || 'none'})`);
-        }
-        return makeTaskRef(code, name);
-      },
-      cls: (name) => {
-        if (!exportsList.includes(name)) {
-          throw new ConfigError(`module ${bundle.path} has no export '${name}' (exports: ${exportsList.join(', ') || 'none'})`);
-        }
-        return makeClassRef(code, name);
-      },
-    };
+  /**
+   * Bundles a TS/JS module with its imports (esbuild); its exports run as tasks, shipped once per
+   * agent. Native addons (and `options.external`) stay out of the bundle and are made loadable
+   * where the agents run, or this rejects with MODULE_DEPENDENCY_UNAVAILABLE.
+   */
+  module<M = Record<string, unknown>>(entry: string | URL, options?: ModuleOptions): Promise<TaskModule<M>> {
+    return shipModule<M>(entry, options, this.backend.environment);
   }
 
   /** The agents connected now. */

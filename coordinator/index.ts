@@ -34,4 +34,5 @@ export {
   JobStartError,
   ClusterClosedError,
   ValueTooLargeError,
+  ModuleDependencyError,
 } from './errors.js';

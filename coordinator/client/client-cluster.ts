@@ -1,13 +1,14 @@
 import { basename } from 'node:path';
 import type { StatusReply } from '../../protocol/client-messages.js';
 import type { AgentInfo, TaskModule } from '../cluster.js';
-import { isClassRef, makeClassRef, resolveActorOptions, type ActorHandle, type ActorInfo, type ActorOptions, type ClassRef } from '../actors/index.js';
-import { bundleModule, captureClass, type ShippableClass } from '../code/index.js';
+import { isClassRef, resolveActorOptions, type ActorHandle, type ActorInfo, type ActorOptions, type ClassRef } from '../actors/index.js';
+import { captureClass, serviceEnvironment, type ModuleOptions, type ShippableClass } from '../code/index.js';
+import { shipModule } from '../code/ship-module.js';
 import { ClientActors } from './client-actors.js';
-import { ClusterClosedError, ConfigError } from '../errors.js';
+import { ClusterClosedError } from '../errors.js';
 import { dedupLogs, printLog, type LogEntry } from '../logs.js';
 import { resolveTaskOptions } from '../task-options.js';
-import { codeOf, makeTaskRef, type Runnable } from '../task-ref.js';
+import { codeOf, type Runnable } from '../task-ref.js';
 import type { TaskSubmitter } from '../submit.js';
 import { TaskApi } from '../task-api.js';
 import { showOnly } from '../show-only.js';
@@ -118,19 +119,8 @@ export class ClusterClient extends TaskApi {
   }
 
   /** Bundles a TS/JS module with its imports here; the service ships it to its agents once. */
-  async module<M = Record<string, unknown>>(entry: string | URL): Promise<TaskModule<M>> {
-    const bundle = await bundleModule(entry);
-    const code = { hash: bundle.hash, kind: 'module' as const, source: bundle.source, name: bundle.path };
-    const exportsList = bundle.exports;
-    const check = (name: string): void => {
-      if (!exportsList.includes(name)) throw new ConfigError(`module ${bundle.path} has no export '${name}' (exports: ${exportsList.join(', ') || 'none'})`);
-    };
-    return {
-      hash: bundle.hash,
-      exports: exportsList,
-      fn: (name) => (check(name), makeTaskRef(code, name)),
-      cls: (name) => (check(name), makeClassRef(code, name)),
-    };
+  module<M = Record<string, unknown>>(entry: string | URL, options?: ModuleOptions): Promise<TaskModule<M>> {
+    return shipModule<M>(entry, options, serviceEnvironment(this.conn.welcome.backend));
   }
 
   /** The service's agents, as last reported (the service pushes changes; `status()` refreshes). */
