@@ -11,9 +11,10 @@ import type { WorkerEntry } from './worker-pool.js';
  */
 declare const __CLUSTRIX_WORKER_SOURCE__: string | undefined;
 
+// Named after the file that embeds it, so remote stacks say `agent.mjs#worker-thread:…`, not `[worker eval]`.
 const workerEntry: WorkerEntry =
   typeof __CLUSTRIX_WORKER_SOURCE__ === 'string'
-    ? { source: __CLUSTRIX_WORKER_SOURCE__ }
+    ? { source: `${__CLUSTRIX_WORKER_SOURCE__}\n//# sourceURL=${new URL('#worker-thread', import.meta.url).href}\n` }
     : { file: new URL('./worker-main.js', import.meta.url) };
 
 startAgent();

@@ -13,7 +13,7 @@
  * never sees half an install; whichever rename lands first wins and the other copy is dropped.
  */
 import type { RemoteShell } from '../launchers/remote-shell.js';
-import { lastLines, resolveRemotePath } from '../launchers/batch/bootstrap.js';
+import { resolveRemotePath } from '../launchers/batch/bootstrap.js';
 import { shellQuote } from '../launchers/batch/shell-quote.js';
 import { ModuleDependencyError } from '../errors.js';
 import { PROBE_SCRIPT, parseProbe, type AgentEnvironment, type ProbeFailure, type ProjectFiles } from './agent-environment.js';
@@ -31,8 +31,9 @@ export interface RemoteEnvironmentOptions {
   installTimeoutMs?: number;
 }
 
-/** Lines of npm's output kept in an error. */
-const OUTPUT_LINES = 40;
+/** Lines of npm's output kept in an error: its first (npm says what is wrong, then may print its usage) and its last. */
+const HEAD_LINES = 15;
+const TAIL_LINES = 25;
 const EXIT_NO_NPM = 98;
 const DONE = 'CLUSTRIX_INSTALL_DIR=';
 
@@ -99,7 +100,7 @@ async function installOn(shell: RemoteShell, options: RemoteEnvironmentOptions, 
   const result = await shell.exec(`bash -c ${q(script)} </dev/null`, { timeoutMs: options.installTimeoutMs ?? 600_000 });
   const line = result.stdout.split('\n').find((l) => l.startsWith(DONE));
   if (result.code === 0 && line) return agentsView(line.slice(DONE.length).trim(), home);
-  const output = lastLines(`${result.stderr}${result.stdout}`, OUTPUT_LINES);
+  const output = headAndTail(`${result.stderr}${result.stdout}`);
   throw new ModuleDependencyError(
     result.code === EXIT_NO_NPM
       ? `cannot install the project's dependencies on ${shell.description}: npm is not on PATH there`
@@ -122,6 +123,12 @@ async function probeOn(shell: RemoteShell, options: RemoteEnvironmentOptions, ba
   const result = await shell.exec(`bash -c ${q(script)} </dev/null`, { timeoutMs: 120_000 });
   const stderr = result.code === 95 ? `${base} does not exist on ${shell.description}` : result.stderr;
   return parseProbe(result.stdout, packages, stderr).map((f) => ({ name: f.name, message: `on ${shell.description}: ${f.message}` }));
+}
+
+function headAndTail(text: string): string {
+  const lines = text.trimEnd().split('\n');
+  if (lines.length <= HEAD_LINES + TAIL_LINES) return lines.join('\n');
+  return [...lines.slice(0, HEAD_LINES), `... (${lines.length - HEAD_LINES - TAIL_LINES} lines cut)`, ...lines.slice(-TAIL_LINES)].join('\n');
 }
 
 /** `/home/u/.clustrix/…` → `~/.clustrix/…`: agents expand it to their own home, which can differ between hosts. */
