@@ -14,6 +14,7 @@ export { ClusterClient, ServiceLostError } from './client/index.js';
 export type { ConnectOptions } from './client/index.js';
 export type { Progress, ProgressOptions } from './progress.js';
 export type { ClusterOptions } from './options.js';
+export type { ModuleOptions } from './code/index.js';
 export type { TaskOptions } from './task-options.js';
 export type { TaskRef, Runnable } from './task-ref.js';
 export type { StreamResult } from './fan-out.js';
