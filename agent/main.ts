@@ -1,5 +1,6 @@
 import { Agent } from './agent.js';
 import { AgentConfigError, dropSecretEnv, readAgentConfig } from './config.js';
+import { pruneCodeCache } from './module-files.js';
 import { defineTaskGlobals } from './task-code.js';
 import { runRelay } from './relay.js'; // relay mode, see startAgent()
 import type { WorkerEntry } from './worker-pool.js';
@@ -10,9 +11,10 @@ import type { WorkerEntry } from './worker-pool.js';
  */
 declare const __CLUSTRIX_WORKER_SOURCE__: string | undefined;
 
+// Named after the file that embeds it, so remote stacks say `agent.mjs#worker-thread:…`, not `[worker eval]`.
 const workerEntry: WorkerEntry =
   typeof __CLUSTRIX_WORKER_SOURCE__ === 'string'
-    ? { source: __CLUSTRIX_WORKER_SOURCE__ }
+    ? { source: `${__CLUSTRIX_WORKER_SOURCE__}\n//# sourceURL=${new URL('#worker-thread', import.meta.url).href}\n` }
     : { file: new URL('./worker-main.js', import.meta.url) };
 
 startAgent();
@@ -37,6 +39,9 @@ function startAgent(): void {
     // Before any task code or worker thread exists: both would see process.env (threads copy it).
     dropSecretEnv();
   }
+  // Remote stacks of module tasks name the user's files (bundles carry their source maps inline).
+  process.setSourceMapsEnabled(true);
+  pruneCodeCache(config.cacheDir);
   defineTaskGlobals();
   const agent = new Agent(config, workerEntry, (code, reason) => {
     if (code !== 0) process.stderr.write(`clustrix agent: exiting: ${reason}\n`);

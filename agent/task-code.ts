@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
-import { mkdirSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { materializeModule } from './module-files.js';
 
 export type CodeKind = 'function' | 'module';
 
@@ -19,18 +19,6 @@ export function defineTaskGlobals(): void {
   const g = globalThis as Record<string, unknown>;
   if (g.require === undefined) g.require = createRequire(join(process.cwd(), 'clustrix-task.cjs'));
   if (g.__name === undefined) g.__name = (target: unknown) => target;
-}
-
-/** Writes a module bundle to the cache dir (once, atomically) and returns its file path. */
-export function materializeModule(cacheDir: string, hash: string, source: string): string {
-  const file = join(cacheDir, `${hash}.mjs`);
-  if (!existsSync(file)) {
-    mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    writeFileSync(tmp, source, { mode: 0o600 });
-    renameSync(tmp, file);
-  }
-  return file;
 }
 
 /** Compiled code of one thread, by hash: a function, or a module namespace. */

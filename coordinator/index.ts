@@ -43,6 +43,7 @@ export {
   ResultNotSerializableError,
   ResultDecodeError,
   TaskSetupError,
+  ModuleDependencyError,
 } from './errors/errors.js';
 export type { FailedJob } from './errors/errors.js';
 export { FunctionNotShippableError, ModuleBundleError } from './code/code-errors.js';

@@ -21,7 +21,6 @@ await build({
   entryPoints: ['agent/main.ts'],
   outfile: 'dist/bundle/agent.mjs',
   format: 'esm',
-  sourcemap: 'linked',
   external: ['msgpackr-extract'],
   define: { __CLUSTRIX_WORKER_SOURCE__: JSON.stringify(worker.outputFiles[0].text) },
   banner: { js: "import { createRequire as __clustrixCreateRequire } from 'node:module'; const require = __clustrixCreateRequire(import.meta.url);" },

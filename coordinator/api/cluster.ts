@@ -16,7 +16,8 @@ import { ClusterActors } from './actors.js';
 import { ClusterEventsHub, type ClusterEvents } from './events.js';
 import { streamCall, type MapOptions, type StreamResult } from './fan-out.js';
 import { dedupLogs, printLog } from './logs.js';
-import { bundleTaskModule, type ModuleOptions, type TaskModule } from './module.js';
+import type { ModuleOptions, TaskModule } from './module.js';
+import { shipModule } from '../code/ship-module.js';
 import { closeOnSignals, forgetOnSignals } from './signals.js';
 import { TaskCaller } from './task-call.js';
 import { resolveTaskOptions, type ResolvedTaskOptions, type TaskOptions } from './task-options.js';
@@ -188,9 +189,13 @@ export class Cluster {
     return this.actorsOf.list();
   }
 
-  /** Bundles a TS/JS module with its imports (esbuild); its exports run as tasks, shipped once per agent. */
+  /**
+   * Bundles a TS/JS module with its imports (esbuild); its exports run as tasks, shipped once per
+   * agent. Packages that cannot be bundled (native addons, or `external`) stay external and are
+   * made loadable where the agents run, or module() fails now, naming them.
+   */
   module<M = Record<string, unknown>>(entry: string | URL, options?: ModuleOptions): Promise<TaskModule<M>> {
-    return bundleTaskModule<M>(entry, options);
+    return shipModule<M>(entry, options, this.transport.agentEnvironment);
   }
 
   /** The agents connected now. */

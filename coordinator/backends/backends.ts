@@ -1,4 +1,5 @@
 import { agentEntryPath } from './agent-path.js';
+import { localEnvironment, type AgentEnvironment } from '../code/agent-environment.js';
 import { agentConnectInfo, type AgentConnectInfo, type Launcher } from './launchers/launcher.js';
 import { LocalLauncher } from './launchers/local.js';
 import type { Logger } from '../util/logger.js';
@@ -10,6 +11,8 @@ export interface Backend {
   connect: AgentConnectInfo;
   /** Slots for the n-th agent launched; undefined: the agent uses its node's cores. */
   slotsFor: (ordinal: number) => number | undefined;
+  /** Where the agents run, for cluster.module(): whether they read this machine's files, how to install packages there. */
+  environment: AgentEnvironment;
   /** Releases SSH connections and tunnels (after the launcher has cancelled its jobs). */
   release(): Promise<void>;
 }
@@ -48,6 +51,7 @@ export async function createBackend(options: ResolvedClusterOptions, context: Ba
     launcher: new LocalLauncher({ agentEntry: agentEntryPath(), nodePath: options.node, env: agentEnv(options) }),
     connect: agentConnectInfo({ url, token: context.token, certFingerprint: context.certFingerprint }),
     slotsFor: (i) => options.slots[i % options.slots.length],
+    environment: localEnvironment(),
     release: async () => undefined,
   };
 }

@@ -2,6 +2,8 @@ import { isIP } from 'node:net';
 import os from 'node:os';
 import { agentEntryPath } from './agent-path.js';
 import { agentEnv, formatHost, type Backend, type BackendContext } from './backends.js';
+import { unreachableEnvironment } from '../code/agent-environment.js';
+import { remoteEnvironment } from '../code/remote-install.js';
 import { detectAdvertiseHost, detectRelayHost, openTunnel, type Tunnel } from './connect/index.js';
 import { ConfigError } from '../errors/errors.js';
 import { PbsLauncher, SgeLauncher, SlurmLauncher, SshHostsLauncher, cacheAgentBundle, type EnsureAgent } from './launchers/batch/index.js';
@@ -49,7 +51,8 @@ export async function createRemoteBackend(options: ResolvedClusterOptions, conte
     if (options.backend === 'kubernetes') {
       const { KubernetesLauncher } = await import('./launchers/kubernetes/index.js');
       const env = { ...agentEnv(options), ...options.kubernetes.env };
-      return { launcher: new KubernetesLauncher({ ...options.kubernetes, env, connectUrl: connect.url, clusterName: context.clusterId }), connect, slotsFor, release };
+      const environment = unreachableEnvironment('Kubernetes pods');
+      return { launcher: new KubernetesLauncher({ ...options.kubernetes, env, connectUrl: connect.url, clusterName: context.clusterId }), connect, slotsFor, environment, release };
     }
 
     const node = await resolveRemoteNode(login, { node: options.node, setup: options.setup, uploadNode: options.uploadNode, cacheDir });
@@ -74,7 +77,9 @@ export async function createRemoteBackend(options: ResolvedClusterOptions, conte
       default:
         throw new ConfigError(`backend '${options.backend}' is not a remote backend`);
     }
-    return { launcher, connect, slotsFor, release };
+    // The ssh backend's hosts may not share a filesystem: each gets the install; batch jobs share the login node's.
+    const environment = remoteEnvironment({ shells: options.backend === 'ssh' ? hostShells : [login], cacheDir, node, setup: options.setup });
+    return { launcher, connect, slotsFor, environment, release };
   } catch (err) {
     await release();
     throw err;

@@ -1,16 +1,21 @@
 /**
  * Turns a function or class into source text the agent can evaluate with
- * `(0, eval)('(' + source + ')')`, plus a content hash so each agent receives a given source once.
+ * `(0, eval)('(' + source + '\n)')`, plus a content hash so each agent receives a given source once.
  */
 import { createHash } from 'node:crypto';
 import { parse, type Node as AcornNode } from 'acorn';
 import { ClosureError } from '../errors/errors.js';
 import { FunctionNotShippableError, describe } from './code-errors.js';
 import { capturedVariables } from './closure-check.js';
+import { withOrigin } from './function-origin.js';
 
 /** What travels to the agent for one function or class. */
 export interface CapturedFunction {
-  /** An expression that evaluates to an equivalent function (or class). */
+  /**
+   * An expression that evaluates to an equivalent function (or class) when wrapped as
+   * `(` + source + `\n)`: it ends in a `//# sourceURL=` line naming where it came from (see
+   * function-origin.ts).
+   */
   readonly source: string;
   /** sha256 (hex) of `source`. */
   readonly hash: string;
@@ -69,10 +74,11 @@ function build(fn: ShippableFunction | ShippableClass): { kind: Kind; captured: 
   // Not fn.toString(): a user's own toString must not decide what we ship.
   const text = Function.prototype.toString.call(fn);
   if (NATIVE_CODE.test(text)) throw notShippable(name);
-  const { kind, source } = toExpression(text, name, Object.hasOwn(fn, 'prototype'));
-  const hash = createHash('sha256').update(source).digest('hex');
-  const variables = capturedVariables(source, hash, name);
+  const { kind, source: expression } = toExpression(text, name, Object.hasOwn(fn, 'prototype'));
+  const variables = capturedVariables(expression, createHash('sha256').update(expression).digest('hex'), name);
   if (variables.length > 0) throw new ClosureError(describe(name, kind), variables);
+  const source = withOrigin(expression, name);
+  const hash = createHash('sha256').update(source).digest('hex');
   return { kind, captured: Object.freeze({ source, hash, name }) };
 }
 

@@ -1,13 +1,21 @@
 /**
  * Bundles a module with everything it imports into one ESM file, so an agent needs nothing but
- * the text: no node_modules, no TypeScript, no copy of the user's tree.
+ * the text: no TypeScript, no copy of the user's tree, and no node_modules except for the
+ * packages that cannot be bundled (native addons, and those the caller names), which are listed
+ * in `externals` for dependencies.ts to make resolvable on the agents.
+ *
+ * The bundle carries an inline source map whose sources are absolute file: URLs, so a stack on
+ * any agent (which enables source maps) names the user's files: `file:///…/work.ts:12:7`.
  */
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
+import { isBuiltin } from 'node:module';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build, type Message, type Metafile } from 'esbuild';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build, type Message, type Metafile, type OutputFile } from 'esbuild';
+import { nativeExternals, ownImportMeta, type NativeFindings } from './bundle-plugins.js';
 import { ModuleBundleError, type BundleMessage } from './code-errors.js';
+import { findPackageDir, packageNameOf } from './native-packages.js';
 
 export interface BundleOptions {
   /**
@@ -18,8 +26,20 @@ export interface BundleOptions {
   external?: string[];
 }
 
+/** A package the bundle imports but does not contain. */
+export interface ExternalPackage {
+  /** `name` or `@scope/name`. */
+  readonly name: string;
+  /** Why it is external: `named in external`, or what makes it a native addon. */
+  readonly reason: string;
+  /** The file that imports it (the first one found). */
+  readonly importer: string;
+  /** Its directory as Node finds it from `importer`; undefined when it is not installed here. */
+  readonly dir: string | undefined;
+}
+
 export interface BundledModule {
-  /** The bundled ESM source. */
+  /** The bundled ESM source, its source map inline. */
   readonly source: string;
   /** sha256 (hex) of `source`. */
   readonly hash: string;
@@ -27,6 +47,8 @@ export interface BundledModule {
   readonly path: string;
   /** Names the entry module exports (`default` included when it has one). */
   readonly exports: readonly string[];
+  /** Packages left out of the bundle (node builtins are not listed), by name. */
+  readonly externals: readonly ExternalPackage[];
 }
 
 /**
@@ -88,6 +110,7 @@ function entryPath(entry: string | URL): string {
 async function rebuild(path: string, external: string[], key: string): Promise<BundledModule> {
   const workingDir = dirname(path);
   const startedMs = Date.now();
+  const native: NativeFindings = new Map();
   let result;
   try {
     result = await build({
@@ -103,19 +126,26 @@ async function rebuild(path: string, external: string[], key: string): Promise<B
       metafile: true,
       banner: { js: REQUIRE_BANNER },
       external,
+      plugins: [nativeExternals(native), ownImportMeta()],
+      // Mappings only: the agent needs positions and file names, the caller has the files.
+      sourcemap: 'external',
+      sourcesContent: false,
       logLevel: 'silent',
     });
   } catch (error) {
     throw new ModuleBundleError(path, diagnostics(error, workingDir), { cause: error });
   }
 
-  const output = result.outputFiles[0];
+  const output = result.outputFiles.find((f) => f.path.endsWith('.mjs'));
+  const map = result.outputFiles.find((f) => f.path.endsWith('.map'));
   if (!output) throw new ModuleBundleError(path, [{ text: 'esbuild produced no output' }]);
+  const source = map ? `${output.text}${inlineSourceMap(map, dirname(output.path))}` : output.text;
   const module: BundledModule = Object.freeze({
-    source: output.text,
-    hash: createHash('sha256').update(output.contents).digest('hex'),
+    source,
+    hash: createHash('sha256').update(source).digest('hex'),
     path,
     exports: Object.freeze(entryExports(result.metafile)),
+    externals: Object.freeze(externalPackages(result.metafile, workingDir, native)),
   });
   const inputs = await stampInputs(result.metafile, workingDir);
   const finishedMs = Date.now();
@@ -126,6 +156,32 @@ async function rebuild(path: string, external: string[], key: string): Promise<B
   if (editedDuringBuild) cache.delete(key);
   else cache.set(key, { module, inputs });
   return module;
+}
+
+/**
+ * The map as a data: URL comment, its sources made absolute file: URLs: Node resolves relative
+ * sources against the bundle's own URL, which on an agent is a cache file far from the user's tree.
+ */
+function inlineSourceMap(map: OutputFile, outDir: string): string {
+  const parsed = JSON.parse(map.text) as { sources?: string[]; sourceRoot?: string };
+  parsed.sources = (parsed.sources ?? []).map((s) => (/^[a-z-]+:/.test(s) ? s : pathToFileURL(resolve(outDir, s)).href));
+  delete parsed.sourceRoot;
+  return `\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(parsed)).toString('base64')}\n`;
+}
+
+/** Every bare, non-builtin import esbuild left external (ours and the caller's `external`), by package. */
+function externalPackages(metafile: Metafile, workingDir: string, native: NativeFindings): ExternalPackage[] {
+  const found = new Map<string, ExternalPackage>();
+  for (const [input, info] of Object.entries(metafile.inputs)) {
+    for (const imported of info.imports) {
+      if (!imported.external || isBuiltin(imported.path)) continue;
+      const name = packageNameOf(imported.path);
+      if (name === undefined || found.has(name)) continue;
+      const importer = resolve(workingDir, input.replace(/^[a-z-]+:/, ''));
+      found.set(name, { name, reason: native.get(name) ?? 'named in external', importer, dir: findPackageDir(name, dirname(importer)) });
+    }
+  }
+  return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
 function entryExports(metafile: Metafile): string[] {

@@ -4,6 +4,7 @@ import type { ActorInfo, AgentInfo, LogEntry, PendingAgent } from '../../protoco
 import { CloseCode } from '../../protocol/version.js';
 import { createBackend, type Backend } from '../backends/backends.js';
 import { loadTls } from '../backends/tls.js';
+import type { AgentEnvironment } from '../code/agent-environment.js';
 import type { ResolvedClusterOptions } from '../config/options.js';
 import { ClusterClosedError, ValueTooLargeError } from '../errors/errors.js';
 import { createLogger, type Logger } from '../util/logger.js';
@@ -117,6 +118,11 @@ export class Engine {
 
   get info(): EngineInfo {
     return { id: this.id, backend: this.options.backend, retries: this.options.retries, maxFrameBytes: this.options.maxFrameBytes };
+  }
+
+  /** Where the agents run, as `cluster.module()` needs to know it. */
+  get environment(): AgentEnvironment {
+    return this.backend.environment;
   }
 
   get closed(): boolean {

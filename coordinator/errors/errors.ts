@@ -187,6 +187,26 @@ export class ServiceLostError extends ClustrixError {
   }
 }
 
+/**
+ * `cluster.module()` keeps a package out of the bundle (a native addon, or named in `external`)
+ * and cannot make it load where the agents run: not installed here, no lockfile to install it
+ * from on the cluster, the install failed, or it does not load there. Raised by module(), before
+ * any task is sent.
+ */
+export class ModuleDependencyError extends ClustrixError {
+  /** The packages concerned. */
+  readonly packages: readonly string[];
+  /** What the install or the load check printed (its last lines), when one ran. */
+  readonly output: string;
+  constructor(message: string, details: { packages: readonly string[]; output?: string; hint: string; cause?: unknown }) {
+    const output = details.output?.trim() ?? '';
+    super('MODULE_DEPENDENCY_UNAVAILABLE', `${message}${output ? `\n  output:\n${indent(output)}` : ''}`, { hint: details.hint, cause: details.cause });
+    this.name = 'ModuleDependencyError';
+    this.packages = details.packages;
+    this.output = output;
+  }
+}
+
 /** The cluster was closed (or never started) when the call was made. */
 export class ClusterClosedError extends ClustrixError {
   constructor(message = 'the cluster is closed', options?: { hint?: string }) {

@@ -2,6 +2,7 @@ import type { CoreArgs, CoreHandlers, CoreMethodName, CoreResult } from '../../p
 import type { ResolvedClusterOptions } from '../config/options.js';
 import { Engine } from '../engine/engine.js';
 import type { EngineScope } from '../engine/scope.js';
+import type { AgentEnvironment } from '../code/agent-environment.js';
 import type { ShippedCode } from '../engine/task.js';
 import { ClusterClosedError } from '../errors/errors.js';
 import type { Transport, TransportEvents, TransportInfo } from './transport.js';
@@ -21,6 +22,10 @@ export class EmbeddedTransport implements Transport {
 
   static async start(options: ResolvedClusterOptions): Promise<EmbeddedTransport> {
     return new EmbeddedTransport(await Engine.start(options));
+  }
+
+  get agentEnvironment(): AgentEnvironment {
+    return this.engine.environment;
   }
 
   get info(): TransportInfo {
