@@ -9,7 +9,7 @@ import { ClusterClosedError, ConfigError, ValueTooLargeError } from './errors.js
 import type { MapOptions } from './fan-out.js';
 import { AgentLink } from './link.js';
 import { createLogger, type Logger } from './logger.js';
-import { printLog, type LogEntry } from './logs.js';
+import { dedupLogs, printLog, type LogEntry } from './logs.js';
 import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from './options.js';
 import { AgentPool } from './pool.js';
 import { Scheduler } from './scheduler.js';
@@ -71,6 +71,8 @@ export class Cluster extends TaskApi {
   private closing: Promise<void> | null = null;
   private readonly submitter: Submitter;
   private readonly actorManager: ActorManager;
+  /** Task output unless `onLog` is given: a line printed by many tasks appears once, then a count. */
+  private readonly logs = dedupLogs(printLog);
 
   private constructor(
     readonly id: string,
@@ -284,6 +286,7 @@ export class Cluster extends TaskApi {
         await this.pool.close();
         await this.backend.release();
         await this.server.close();
+        this.logs.flush();
         forgetOnSignals(this);
       })();
     }
@@ -369,7 +372,7 @@ export class Cluster extends TaskApi {
 
   private emitLog(entry: LogEntry): void {
     try {
-      (this.options.onLog ?? printLog)(entry);
+      (this.options.onLog ?? this.logs.write)(entry);
     } catch (err) {
       this.log.error(`onLog threw: ${(err as Error).message}`);
     }
