@@ -1,10 +1,10 @@
-import { format } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
 import { packValue, unpackValue } from '../protocol/values.js';
 import type { RemoteErrorInfo } from '../protocol/common.js';
 import { installActorBridge, onActorReply, type ActorReplyToThread, type ActorRequestFromThread } from './actor-bridge.js';
 import { toErrorInfo } from './errors-info.js';
 import { CodeCache, defineTaskGlobals, type CodeSource } from './task-code.js';
+import { interceptWrites, TaskOutput } from './task-output.js';
 import type { ThreadResult } from './thread-messages.js';
 
 export type ToActorThread =
@@ -42,9 +42,16 @@ export function runActorThread(): void {
 
   defineTaskGlobals();
   installActorBridge((msg) => post(msg));
-  const forward = (stream: 'stdout' | 'stderr') => (...args: unknown[]) => post({ type: 'log', id: current, stream, text: format(...args) });
-  console.log = console.info = console.debug = forward('stdout');
-  console.error = console.warn = console.trace = forward('stderr');
+  // Output as whole lines of the call running now (console.trace prints through console.error).
+  const output = new TaskOutput((id, stream, text) => post({ type: 'log', id, stream, text }));
+  console.log = console.info = console.debug = (...args: unknown[]) => output.console(current, 'stdout', args);
+  console.error = console.warn = (...args: unknown[]) => output.console(current, 'stderr', args);
+  for (const stream of ['stdout', 'stderr'] as const) {
+    interceptWrites(process[stream], (chunk, encoding) => {
+      output.write(current, stream, chunk, encoding);
+      return true;
+    });
+  }
 
   const flush = (): void => {
     if (results.length === 0) return;
@@ -68,6 +75,7 @@ export function runActorThread(): void {
   const invoke = async (call: { id: string; method: string; args: Uint8Array }): Promise<void> => {
     const started = performance.now();
     current = call.id;
+    output.begin(call.id);
     try {
       const method = instance![call.method];
       if (typeof method !== 'function') {
@@ -75,9 +83,11 @@ export function runActorThread(): void {
       }
       const args = unpackValue(call.args) as unknown[];
       const value = packValue(await (method as (...a: unknown[]) => unknown).apply(instance, args));
+      output.end(call.id);
       results.push({ type: 'done', id: call.id, value, runMs: performance.now() - started });
       transfer.push(value.buffer as ArrayBuffer);
     } catch (err) {
+      output.end(call.id);
       results.push({ type: 'failed', id: call.id, error: toErrorInfo(err) });
     } finally {
       current = null;

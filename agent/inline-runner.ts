@@ -4,6 +4,7 @@ import type { FailureKind, RemoteErrorInfo } from '../protocol/common.js';
 import { toErrorInfo } from './errors-info.js';
 import { executeTask } from './execute.js';
 import { CodeCache } from './task-code.js';
+import { interceptWrites, TaskOutput } from './task-output.js';
 import type { PoolEvents, PoolJob } from './worker-pool.js';
 
 /**
@@ -16,6 +17,7 @@ export class InlineRunner {
   private readonly queue: PoolJob[] = [];
   private readonly active = new Map<string, NodeJS.Timeout | null>();
   private readonly context = new AsyncLocalStorage<string>();
+  private readonly output: TaskOutput;
 
   constructor(
     private readonly concurrency: number,
@@ -23,7 +25,8 @@ export class InlineRunner {
     private readonly events: PoolEvents,
   ) {
     this.cache = new CodeCache(cacheDir);
-    this.captureConsole();
+    this.output = new TaskOutput((id, stream, text) => events.log(id, stream, text));
+    this.captureOutput();
   }
 
   get running(): number {
@@ -69,6 +72,7 @@ export class InlineRunner {
             });
           }, job.timeoutMs);
     this.active.set(job.id, timer);
+    this.output.begin(job.id);
     this.context.run(job.id, () => {
       try {
         this.cache.add(job.code);
@@ -91,26 +95,36 @@ export class InlineRunner {
     this.pump();
   }
 
+  /** The task is over here (done, failed, timed out or cancelled): its partial lines go out first. */
   private settle(id: string): void {
     const timer = this.active.get(id);
     if (timer) clearTimeout(timer);
     this.active.delete(id);
+    this.output.end(id);
   }
 
-  // Inline tasks share one thread, so output is attributed through async context, not a global.
-  private captureConsole(): void {
-    const events = this.events;
-    const context = this.context;
+  // Inline tasks share the agent's thread, so output is attributed through async context, not a
+  // global; output outside any task is the agent's own and passes through.
+  private captureOutput(): void {
+    const { context, output } = this;
+    // Through the stream (captured below, never recursing), formatted without colours.
     const wrap = (stream: 'stdout' | 'stderr', original: (...a: unknown[]) => void) =>
       (...args: unknown[]) => {
-        const id = context.getStore();
-        if (id === undefined) original(...args);
-        else events.log(id, stream, format(...args));
+        if (context.getStore() === undefined) original(...args);
+        else process[stream].write(`${format(...args)}\n`);
       };
     console.log = wrap('stdout', console.log.bind(console));
     console.info = wrap('stdout', console.info.bind(console));
     console.debug = wrap('stdout', console.debug.bind(console));
     console.error = wrap('stderr', console.error.bind(console));
     console.warn = wrap('stderr', console.warn.bind(console));
+    for (const stream of ['stdout', 'stderr'] as const) {
+      interceptWrites(process[stream], (chunk, encoding) => {
+        const id = context.getStore();
+        if (id === undefined) return false;
+        output.write(id, stream, chunk, encoding);
+        return true;
+      });
+    }
   }
 }

@@ -1,9 +1,9 @@
-import { format } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
 import { installActorBridge, onActorReply } from './actor-bridge.js';
 import { toErrorInfo } from './errors-info.js';
 import { executeTask } from './execute.js';
 import { CodeCache, defineTaskGlobals } from './task-code.js';
+import { interceptWrites, TaskOutput } from './task-output.js';
 import type { FromThread, RunInThread, ThreadResult, ToThread } from './thread-messages.js';
 
 /** Results posted in one message at most; a long queue still reports progress. */
@@ -11,7 +11,7 @@ const MAX_RESULTS_PER_POST = 64;
 
 /**
  * Entry of one worker thread: runs its queue of tasks one at a time, in order, and forwards their
- * console output tagged with the running task's id.
+ * output (console and process.stdout/stderr.write) as whole lines tagged with the running task's id.
  */
 export function runWorkerThread(): void {
   const port = parentPort;
@@ -25,10 +25,16 @@ export function runWorkerThread(): void {
 
   defineTaskGlobals();
   installActorBridge((msg) => port.postMessage(msg satisfies FromThread));
-  const forward = (stream: 'stdout' | 'stderr') => (...args: unknown[]) =>
-    port.postMessage({ type: 'log', id: current, stream, text: format(...args) } satisfies FromThread);
-  console.log = console.info = console.debug = forward('stdout');
-  console.error = console.warn = console.trace = forward('stderr');
+  const output = new TaskOutput((id, stream, text) => port.postMessage({ type: 'log', id, stream, text } satisfies FromThread));
+  // console.trace is left alone: it prints its stack through console.error.
+  console.log = console.info = console.debug = (...args: unknown[]) => output.console(current, 'stdout', args);
+  console.error = console.warn = (...args: unknown[]) => output.console(current, 'stderr', args);
+  for (const stream of ['stdout', 'stderr'] as const) {
+    interceptWrites(process[stream], (chunk, encoding) => {
+      output.write(current, stream, chunk, encoding);
+      return true;
+    });
+  }
 
   const flush = (): void => {
     if (results.length === 0) return;
@@ -42,15 +48,20 @@ export function runWorkerThread(): void {
     while (queue.length > 0) {
       const run = queue.shift()!;
       current = run.id;
+      output.begin(run.id);
       const started = performance.now();
+      let result: ThreadResult;
       try {
         if (run.code) cache.add(run.code);
         const value = await executeTask(cache, run.hash, run.export, run.args, run.chunk);
-        results.push({ type: 'done', id: run.id, value, runMs: performance.now() - started });
+        result = { type: 'done', id: run.id, value, runMs: performance.now() - started };
         transfer.push(value.buffer as ArrayBuffer);
       } catch (err) {
-        results.push({ type: 'failed', id: run.id, error: toErrorInfo(err) });
+        result = { type: 'failed', id: run.id, error: toErrorInfo(err) };
       }
+      // The task's last partial line goes out before its result.
+      output.end(run.id);
+      results.push(result);
       current = null;
       if (queue.length === 0 || results.length >= MAX_RESULTS_PER_POST) flush();
     }

@@ -11,11 +11,16 @@ export const bench: Command = {
 
 Runs bench/run.mjs of the clustrix source tree (round trip, throughput, fan-out, broadcast, cold
 start, large values, memory, actors, SLURM), passing the arguments through; see bench/README.md.
-The published package does not ship the benchmarks: run it from a clone.`,
+It runs only from a source checkout: the npm package does not ship the benchmarks (they
+compare against dev dependencies such as piscina and tinypool, and Debian's Dask). In a clone:
+npm ci && npx clustrix bench`,
   async run(argv) {
     const script = fileURLToPath(new URL('../../../bench/run.mjs', import.meta.url));
     if (!existsSync(script)) {
-      fail(`the benchmarks are not here (${script})\n  hint: clone the clustrix repository and run \`npx clustrix bench\` there`);
+      fail(
+        '`bench` runs only from a source checkout of clustrix: the npm package does not ship the benchmarks' +
+          `\n  (looked for ${script})\n  hint: in a clone of the repository, run \`npm ci && npx clustrix bench\``,
+      );
       return Exit.failed;
     }
     return new Promise<number>((done) => {

@@ -1,7 +1,8 @@
 import { Cluster } from '../../coordinator/api/cluster.js';
 import { ClustrixError } from '../../coordinator/errors/errors.js';
 import type { ClusterOptions } from '../../coordinator/config/options.js';
-import { SshShell } from '../../coordinator/backends/ssh/index.js';
+import { loadSsh } from '../../coordinator/backends/peer-deps.js';
+import type { SshShell } from '../../coordinator/backends/ssh/index.js';
 import { parseArgs, stringFlag } from '../args.js';
 import { Exit, type Command } from '../command.js';
 import { green, json, out, red } from '../output.js';
@@ -68,7 +69,8 @@ async function checkSsh(options: ClusterOptions, backend: string, report: (s: St
   const where = `${ssh.user ? `${ssh.user}@` : ''}${ssh.host}:${ssh.port ?? 22}`;
   let shell: SshShell;
   try {
-    shell = await SshShell.connect(ssh);
+    // ssh2 is an optional peer dependency: missing, it is reported as this step's failure.
+    shell = await (await loadSsh(`backend '${backend}'`)).SshShell.connect(ssh);
   } catch (err) {
     const e = err as ClustrixError;
     const hostKey = e.code?.startsWith('SSH_HOST_KEY');

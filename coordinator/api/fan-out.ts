@@ -1,6 +1,6 @@
 import { CancelledError, type ClustrixError } from '../errors/errors.js';
 import { int } from '../config/options.js';
-import { progressFor, type ProgressOptions, type ProgressSink } from './progress.js';
+import { progressFor, resolveLabel, type ProgressOptions, type ProgressSink } from './progress.js';
 import type { Submission, TaskSubmitter } from './task-call.js';
 import { resolveTaskOptions, type ResolvedTaskOptions, type TaskOptions } from './task-options.js';
 import { codeOf } from './task-ref.js';
@@ -14,7 +14,7 @@ export interface MapOptions extends TaskOptions, ProgressOptions {
   concurrency?: number;
 }
 
-const MAP_KEYS = new Set(['chunkSize', 'concurrency', 'progress', 'onProgress']);
+const MAP_KEYS = new Set(['chunkSize', 'concurrency', 'progress', 'onProgress', 'label']);
 
 /**
  * `stream(fn, items, options)` of a cluster, embedded or connected: checks the options, captures
@@ -34,8 +34,9 @@ export function streamCall<R>(
     throw new TypeError('items must be an iterable or async iterable');
   }
   const { code, exportName } = codeOf(fn);
-  const progress = progressFor(exportName ?? code.name, items, options);
-  return fanOut<R>(submitter, code, exportName, items as Iterable<unknown> | AsyncIterable<unknown>, { chunkSize, window, task, progress });
+  const label = resolveLabel(options?.label, exportName ?? (typeof fn === 'function' && fn.name ? fn.name : 'map'));
+  const progress = progressFor(label, items, options);
+  return fanOut<R>(submitter, code, exportName, items as Iterable<unknown> | AsyncIterable<unknown>, { chunkSize, window, task, progress, label });
 }
 
 export interface FanOutOptions {
@@ -46,6 +47,8 @@ export interface FanOutOptions {
   task: ResolvedTaskOptions;
   /** Told of each finished task; null: nobody watches. */
   progress?: ProgressSink | null;
+  /** Names the call in errors. @default 'map' */
+  label?: string;
 }
 
 export interface StreamResult<R> {
@@ -64,6 +67,8 @@ interface Pending {
  * Runs a function over items with bounded memory: at most `window` tasks exist at once, more items
  * are read from the (possibly lazy) input only as results come back. Yields in completion order.
  * The first failure cancels everything still pending and is thrown; so is leaving the loop early.
+ * The call's AbortSignal is watched here, by one listener for the whole call: the tasks are
+ * submitted without it (a listener per task is 1,024 of them on one signal, and Node warns at 11).
  */
 export async function* fanOut<R>(
   submitter: TaskSubmitter,
@@ -78,11 +83,28 @@ export async function* fanOut<R>(
   let wake: (() => void) | null = null;
   let next = 0;
   let exhausted = false;
+  /** Set once the call is over (aborted, failed, or left): later settlements are not progress. */
+  let stopping = false;
+  let aborted: ClustrixError | null = null;
+  const signal = options.task.signal;
+  const task: ResolvedTaskOptions = { ...options.task, signal: null };
+  const cancelPending = (error: ClustrixError): void => {
+    for (const entry of pending) {
+      entry.submission.result.catch(() => undefined);
+      entry.submission.cancel(error);
+    }
+  };
+  const onAbort = (): void => {
+    stopping = true;
+    aborted = new CancelledError(`the map/stream call (${options.label ?? 'map'}) was aborted`, { cause: signal?.reason });
+    cancelPending(aborted);
+    wake?.();
+  };
 
   const launch = (batch: unknown[]): void => {
     const chunk = options.chunkSize > 1;
     const args = chunk ? batch.map((item) => [item]) : [batch[0]];
-    const submission = submitter.submit(code, exportName, args, options.task, { chunk });
+    const submission = submitter.submit(code, exportName, args, task, { chunk });
     const entry: Pending = { start: next, count: batch.length, submission };
     next += batch.length;
     pending.add(entry);
@@ -92,12 +114,12 @@ export async function* fanOut<R>(
     );
   };
   const settle = (done: (typeof completed)[number]): void => {
-    options.progress?.settled(done.entry.count, !('error' in done));
+    if (!stopping) options.progress?.settled(done.entry.count, !('error' in done));
     completed.push(done);
     wake?.();
   };
   const fill = async (): Promise<void> => {
-    while (!exhausted && pending.size < options.window) {
+    while (!exhausted && aborted === null && pending.size < options.window) {
       const batch: unknown[] = [];
       while (batch.length < options.chunkSize) {
         const step = await iterator.next();
@@ -113,8 +135,12 @@ export async function* fanOut<R>(
   };
 
   try {
+    if (signal?.aborted) throw new CancelledError(`the map/stream call (${options.label ?? 'map'}) was aborted before it started`, { cause: signal.reason });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    options.progress?.begin();
     await fill();
-    while (pending.size > 0) {
+    while (pending.size > 0 || aborted !== null) {
+      if (aborted !== null) throw aborted;
       if (completed.length === 0) await new Promise<void>((resolve) => (wake = resolve));
       wake = null;
       for (const done of completed.splice(0)) {
@@ -130,13 +156,9 @@ export async function* fanOut<R>(
       await fill();
     }
   } finally {
-    if (pending.size > 0) {
-      const error: ClustrixError = new CancelledError('cancelled: another task of the same map/stream failed, or the loop ended early');
-      for (const entry of pending) {
-        entry.submission.result.catch(() => undefined);
-        entry.submission.cancel(error);
-      }
-    }
+    stopping = true;
+    signal?.removeEventListener('abort', onAbort);
+    if (pending.size > 0) cancelPending(new CancelledError('cancelled: another task of the same map/stream failed, or the loop ended early'));
     options.progress?.end();
     if (!exhausted) await iterator.return?.();
   }

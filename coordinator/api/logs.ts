@@ -1,3 +1,5 @@
+import { terminal } from './terminal.js';
+
 /** One line of a task's console output, as it reaches the program. */
 export interface LogEntry {
   agentId: string;
@@ -7,12 +9,14 @@ export interface LogEntry {
   text: string;
 }
 
-/** Default sink: each line to this process's stdout/stderr, prefixed with agent and task. */
+/**
+ * Default sink: each line to this process's stdout/stderr, prefixed with agent and task, through
+ * the terminal writer that keeps progress bars below the output.
+ */
 export function printLog(entry: LogEntry): void {
   const prefix = entry.taskId ? `[${entry.agentId} ${entry.taskId}] ` : `[${entry.agentId}] `;
-  const out = entry.stream === 'stdout' ? process.stdout : process.stderr;
   const text = entry.text.endsWith('\n') ? entry.text.slice(0, -1) : entry.text;
-  out.write(`${prefix}${text.split('\n').join(`\n${prefix}`)}\n`);
+  terminal().write(entry.stream, `${prefix}${text.split('\n').join(`\n${prefix}`)}\n`);
 }
 
 /** Identical lines from other tasks within this window are counted, not printed. */

@@ -1,7 +1,9 @@
 /**
  * Progress of a `map`/`stream`: counts for programs (`onProgress`), and a one-line bar on stderr
- * when stderr is a terminal (`progress: false` turns it off).
+ * when stderr is a terminal (`progress: false` turns it off), drawn through the process's one
+ * terminal writer so task output never lands on it.
  */
+import { terminal, type Terminal } from './terminal.js';
 
 /** One snapshot of a `map`/`stream` call's progress, as `onProgress` receives it. */
 export interface Progress {
@@ -23,34 +25,46 @@ export interface Progress {
 export interface ProgressOptions {
   /** A progress bar on stderr while this call runs, when stderr is a terminal. @default true */
   progress?: boolean;
-  /** Called after each finished task with the counts so far, and once at the end. */
+  /**
+   * Called after each finished task with the counts so far, and once at the end (`finished: true`,
+   * after the bar shows its final counts).
+   */
   onProgress?: (progress: Progress) => void;
+  /** The bar's name. @default the function's name, or the module export's; else 'map' */
+  label?: string;
 }
 
 /** What fan-out reports into. */
 export interface ProgressSink {
+  /** The call's first step: the bar appears (not before: a stream nobody iterates draws nothing). */
+  begin(): void;
   settled(items: number, ok: boolean): void;
   /** The input is exhausted: now the total is known. */
   total(items: number): void;
   end(): void;
 }
 
-export interface BarStream {
-  isTTY?: boolean;
-  columns?: number;
-  write(text: string): boolean;
+const REDRAW_MS = 100;
+const MAX_LABEL = 200;
+
+/** `options.label` checked, or `fallback` when not given. */
+export function resolveLabel(label: unknown, fallback: string): string {
+  if (label === undefined) return fallback;
+  // eslint-disable-next-line no-control-regex -- a newline or escape in a label would break the bar's line
+  if (typeof label !== 'string' || label.length === 0 || label.length > MAX_LABEL || /[\x00-\x1f\x7f]/.test(label)) {
+    throw new TypeError(`options.label must be a non-empty string of at most ${MAX_LABEL} characters without control characters, got ${JSON.stringify(label)}`);
+  }
+  return label;
 }
 
-const REDRAW_MS = 100;
-
 /** The sink for one call, or null when nobody watches (no TTY bar and no callback). */
-export function progressFor(label: string, items: unknown, options: ProgressOptions | undefined, stream: BarStream = process.stderr): ProgressSink | null {
+export function progressFor(label: string, items: unknown, options: ProgressOptions | undefined, term: Terminal = terminal()): ProgressSink | null {
   const onProgress = options?.onProgress;
   if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError('options.onProgress must be a function');
   if (options?.progress !== undefined && typeof options.progress !== 'boolean') throw new TypeError('options.progress must be a boolean');
-  const bar = options?.progress !== false && stream.isTTY === true && process.env.CLUSTRIX_PROGRESS !== '0';
+  const bar = options?.progress !== false && term.stderr.isTTY === true && process.env.CLUSTRIX_PROGRESS !== '0';
   if (!bar && !onProgress) return null;
-  return new ProgressTracker(label, knownSize(items), onProgress ?? null, bar ? stream : null);
+  return new ProgressTracker(label, knownSize(items), onProgress ?? null, bar ? term : null);
 }
 
 function knownSize(items: unknown): number | null {
@@ -71,9 +85,11 @@ export class ProgressTracker implements ProgressSink {
     private readonly label: string,
     private totalItems: number | null,
     private readonly onProgress: ((p: Progress) => void) | null,
-    private readonly stream: BarStream | null,
-  ) {
-    if (stream) this.draw();
+    private readonly term: Terminal | null,
+  ) {}
+
+  begin(): void {
+    if (this.term && !this.ended) this.draw(false);
   }
 
   settled(items: number, ok: boolean): void {
@@ -102,7 +118,10 @@ export class ProgressTracker implements ProgressSink {
     return { done: this.done, failed: this.failed, total: this.totalItems, rate, etaMs, elapsedMs, finished };
   }
 
+  // The bar first: a callback that prints (or a program that logs once the last one fired) must
+  // find the bar already at these counts, the final one above it.
   private report(finished: boolean): void {
+    if (this.term && (finished || Date.now() - this.lastDraw >= REDRAW_MS)) this.draw(finished);
     if (this.onProgress) {
       try {
         this.onProgress(this.snapshot(finished));
@@ -110,14 +129,15 @@ export class ProgressTracker implements ProgressSink {
         // A throwing callback must not break the map it watches.
       }
     }
-    if (this.stream && (finished || Date.now() - this.lastDraw >= REDRAW_MS)) this.draw(finished);
   }
 
-  private draw(finished = false): void {
-    if (!this.stream) return;
+  private draw(finished: boolean): void {
+    if (!this.term) return;
     this.lastDraw = Date.now();
-    const line = renderBar(this.label, this.snapshot(finished), this.stream.columns ?? 80);
-    this.stream.write(`\r\x1b[2K${line}${finished ? '\n' : ''}`);
+    // A terminal of unknown size (0 columns, as under some pseudo-terminals) gets the usual 80.
+    const line = renderBar(this.label, this.snapshot(finished), this.term.stderr.columns || 80);
+    if (finished) this.term.endBar(this, line);
+    else this.term.bar(this, line);
   }
 }
 
@@ -129,10 +149,14 @@ export function renderBar(label: string, p: Progress, columns: number): string {
   const eta = p.finished ? `in ${formatDuration(p.elapsedMs)}` : p.etaMs === null ? 'ETA ?' : `ETA ${formatDuration(p.etaMs)}`;
   const failures = p.failed > 0 ? ` \x1b[31m${p.failed} failed\x1b[0m` : '';
   const tail = ` ${count} ${rate} ${eta}`;
-  const width = Math.max(10, Math.min(40, columns - label.length - tail.length - (p.failed > 0 ? 12 : 0) - 4));
+  // One screen line, always: the terminal writer clears bars by line count. A long label is cut.
+  const failWidth = p.failed > 0 ? 12 : 0;
+  const room = columns - tail.length - failWidth - 14;
+  const name = label.length <= room ? label : room > 1 ? `${label.slice(0, room - 1)}…` : '';
+  const width = Math.max(10, Math.min(40, columns - name.length - tail.length - failWidth - 4));
   const fraction = p.total ? Math.min(1, finishedItems / p.total) : 0;
   const filled = Math.round(fraction * width);
-  return `${label} [${'█'.repeat(filled)}${'░'.repeat(width - filled)}]${tail}${failures}`;
+  return `${name} [${'█'.repeat(filled)}${'░'.repeat(width - filled)}]${tail}${failures}`;
 }
 
 export function formatDuration(ms: number): string {

@@ -11,13 +11,22 @@ import { agentConnectInfo, type AgentConnectInfo, type Launcher } from './launch
 import { LocalShell } from './launchers/local-shell.js';
 import type { RemoteShell } from './launchers/remote-shell.js';
 import type { ResolvedClusterOptions } from '../config/options.js';
+import { loadSsh, requirePeer } from './peer-deps.js';
 import { resolveRemoteNode } from './remote-node.js';
-import { ensureCached, SshShell, type SshOptions } from './ssh/index.js';
+import type { SshOptions, SshShell } from './ssh/index.js';
 
-/** The ssh, slurm, pbs, sge and kubernetes backends (see createBackend). */
+type SshModule = Awaited<ReturnType<typeof loadSsh>>;
+
+/**
+ * The ssh, slurm, pbs, sge and kubernetes backends (see createBackend). The SSH layer (ssh2) is
+ * loaded only when SSH is used, the Kubernetes client only for kubernetes: both are optional peer
+ * dependencies, and a missing one fails here with a ConfigError naming it.
+ */
 export async function createRemoteBackend(options: ResolvedClusterOptions, context: BackendContext): Promise<Backend> {
   const shells: RemoteShell[] = [];
   let tunnel: Tunnel | null = null;
+  let ssh: SshModule | null = null;
+  const isSsh = (shell: RemoteShell): shell is SshShell => ssh !== null && shell instanceof ssh.SshShell;
   const release = async (): Promise<void> => {
     await tunnel?.close().catch((err: unknown) => context.log.warn(`closing the tunnel: ${(err as Error).message}`));
     await Promise.all(shells.map((s) => s.close().catch(() => undefined)));
@@ -26,7 +35,7 @@ export async function createRemoteBackend(options: ResolvedClusterOptions, conte
     const agentBundle = agentEntryPath();
     const cacheDir = `${options.remoteDir.replace(/\/+$/, '')}/cache`;
     const ensureAgent: EnsureAgent = async (shell) =>
-      shell instanceof SshShell ? (await ensureCached(shell, agentBundle, { cacheDir, name: 'agent.mjs' })).path : cacheAgentBundle(agentBundle, { cacheDir })(shell);
+      isSsh(shell) ? (await ssh!.ensureCached(shell, agentBundle, { cacheDir, name: 'agent.mjs' })).path : cacheAgentBundle(agentBundle, { cacheDir })(shell);
     const slotsFor = (): number | undefined => options.slots[0] ?? options.resources?.cpusPerTask;
     // Agent settings travel as plain exports before the user's setup lines (no secrets among them).
     const exports = Object.entries(agentEnv(options)).map(([k, v]) => `export ${k}=${v}`);
@@ -37,17 +46,23 @@ export async function createRemoteBackend(options: ResolvedClusterOptions, conte
     let hostShells: RemoteShell[] = [];
     if (options.backend === 'ssh') {
       if (options.hosts.length === 0) throw new ConfigError("backend 'ssh' needs `hosts`: the machines agents start on");
+      const { SshShell } = (ssh = await loadSsh("backend 'ssh'"));
       hostShells = await Promise.all(options.hosts.map((h) => SshShell.connect(hostOptions(h))));
       shells.push(...hostShells);
       login = hostShells[0]!;
     } else if (options.backend === 'kubernetes') {
+      await requirePeer('@kubernetes/client-node', "backend 'kubernetes'");
       login = new LocalShell();
+    } else if (options.ssh) {
+      const { SshShell } = (ssh = await loadSsh(`backend '${options.backend}' through its login node (\`ssh\`)`));
+      login = await SshShell.connect(options.ssh);
+      shells.push(login);
     } else {
-      login = options.ssh ? await SshShell.connect(options.ssh) : new LocalShell();
+      login = new LocalShell();
       shells.push(login);
     }
 
-    const connect = await connectInfo(options, context, login, (t) => (tunnel = t), ensureAgent);
+    const connect = await connectInfo(options, context, login, isSsh, (t) => (tunnel = t), ensureAgent);
     if (options.backend === 'kubernetes') {
       const { KubernetesLauncher } = await import('./launchers/kubernetes/index.js');
       const env = { ...agentEnv(options), ...options.kubernetes.env };
@@ -90,18 +105,19 @@ async function connectInfo(
   options: ResolvedClusterOptions,
   context: BackendContext,
   login: RemoteShell,
+  isSsh: (shell: RemoteShell) => shell is SshShell,
   keepTunnel: (t: Tunnel) => void,
   ensureAgent: EnsureAgent,
 ): Promise<AgentConnectInfo> {
   const base = { token: context.token, certFingerprint: context.certFingerprint };
   if (options.connect === 'direct') {
-    const host = options.advertiseHost ?? (login instanceof SshShell ? await detectAdvertiseHost(login.connection.target.host, login.connection.target.port) : '127.0.0.1');
+    const host = options.advertiseHost ?? (isSsh(login) ? await detectAdvertiseHost(login.connection.target.host, login.connection.target.port) : '127.0.0.1');
     const listenOn = options.host ?? listenAddressFor(host);
     if (listenOn === '0.0.0.0') context.log.info(`agents dial ${host}, which is no address of this machine (a name, NAT or a proxy): listening on all addresses; set host to narrow it`);
     const port = await context.listen(listenOn);
     return agentConnectInfo({ ...base, url: `${context.scheme}://${formatHost(host)}:${port}` });
   }
-  if (!(login instanceof SshShell)) {
+  if (!isSsh(login)) {
     throw new ConfigError("connect: 'tunnel' needs an SSH connection to the login node (`ssh`, or `hosts` for the ssh backend)");
   }
   // Only the SSH forward reaches the coordinator: it listens on loopback.

@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors/errors.js';
 import { shellQuote } from './launchers/batch/index.js';
+import { LocalShell } from './launchers/local-shell.js';
 import type { RemoteShell } from './launchers/remote-shell.js';
-import { ensureCached, SshShell } from './ssh/index.js';
 
 const MIN_NODE_MAJOR = 20;
 
@@ -25,7 +25,9 @@ export async function resolveRemoteNode(
   if (major >= MIN_NODE_MAJOR) return options.node;
 
   const why = version ? `found node ${version} (need >= ${MIN_NODE_MAJOR})` : `'${options.node}' did not run (${lastLine(found.stderr) || `exit ${found.code}`})`;
-  if (!options.uploadNode || !(shell instanceof SshShell)) {
+  // Only an SSH shell can upload; any shell but the local one means ssh2 is loaded already.
+  const ssh = options.uploadNode && !(shell instanceof LocalShell) ? await import('./ssh/index.js') : null;
+  if (!ssh || !(shell instanceof ssh.SshShell)) {
     throw new ConfigError(`no usable node on ${shell.description}: ${why}`, {
       hint: "set `node` to the path of a Node.js >= 20 there, add `module load nodejs` (or similar) to `setup`, or allow uploadNode",
     });
@@ -38,7 +40,7 @@ export async function resolveRemoteNode(
       hint: "set `node` to a Node.js >= 20 on the cluster, or add the line that loads one (`module load nodejs`) to `setup`",
     });
   }
-  const cached = await ensureCached(shell, process.execPath, { cacheDir: options.cacheDir, name: 'node', mode: 0o755 });
+  const cached = await ssh.ensureCached(shell, process.execPath, { cacheDir: options.cacheDir, name: 'node', mode: 0o755 });
   return cached.path;
 }
 

@@ -4,9 +4,9 @@ import { MAX_TIMER_MS } from '../../protocol/durations.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../../protocol/version.js';
 import type { LogEntry } from '../api/logs.js';
 import { showOnly } from '../util/show-only.js';
-import type { SshOptions } from '../backends/ssh/index.js';
+import type { SshOptions } from '../backends/ssh/options.js';
 import type { ResourceOptions } from '../backends/launchers/batch/index.js';
-import type { KubernetesLauncherOptions } from '../backends/launchers/kubernetes/index.js';
+import type { KubernetesLauncherOptions } from '../backends/launchers/kubernetes/options.js';
 
 /** Where agents run. */
 export type BackendName = 'local' | 'ssh' | 'slurm' | 'pbs' | 'sge' | 'kubernetes';

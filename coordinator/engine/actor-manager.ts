@@ -104,8 +104,11 @@ export class ActorManager {
     return [...this.actors.values()].map((r) => this.info(r));
   }
 
-  /** Calls a method with packed arguments; resolves with the packed result. */
-  call(actorId: string, method: string, args: Uint8Array): Promise<Uint8Array> {
+  /**
+   * Calls a method with packed arguments; resolves with the packed result. `sent` hears the
+   * call's id at once (its output carries it).
+   */
+  call(actorId: string, method: string, args: Uint8Array, sent?: (callId: string) => void): Promise<Uint8Array> {
     const record = this.actors.get(actorId);
     if (!record || record.state === 'dead') {
       const who = record ? label(record) : actorId;
@@ -118,6 +121,7 @@ export class ActorManager {
     }
     return new Promise((resolve, reject) => {
       const call: Call = { id: nanoid(12), method, args, resolve, reject };
+      sent?.(call.id);
       if (record.state === 'alive' && record.link) this.send(record, call);
       else record.backlog.push(call);
     });

@@ -89,7 +89,15 @@ export class EngineScope implements CoreHandlers {
     return info;
   };
 
-  actorCall = (actorId: string, method: string, args: Uint8Array): Promise<Uint8Array> => this.engine.actors.call(actorId, method, args);
+  actorCall = async (actorId: string, method: string, args: Uint8Array): Promise<Uint8Array> => {
+    let forget: (() => void) | undefined;
+    try {
+      // The call's output is this scope's, like a task's.
+      return await this.engine.actors.call(actorId, method, args, (callId) => (forget = this.engine.ownTask(callId, this, callId)));
+    } finally {
+      forget?.();
+    }
+  };
 
   actorKill = async (actorId: string): Promise<null> => {
     this.owned.delete(actorId);

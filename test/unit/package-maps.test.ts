@@ -1,5 +1,5 @@
-// The package ships dist/ only (package.json `files`): nothing in it may point a debugger or a
-// stack trace at the TypeScript sources, which are not shipped. Built without source maps.
+// The package ships dist/ and a few documents (package.json `files`), never the TypeScript
+// sources: nothing in it may point a debugger or a stack trace at them. Built without source maps.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,9 +12,10 @@ function walk(dir: string): string[] {
 }
 
 describe('the built package', () => {
-  it('ships only dist', () => {
+  it('ships dist and documents, no sources', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { files: string[] };
-    expect(pkg.files).toEqual(['dist']);
+    expect(pkg.files).toContain('dist');
+    for (const source of ['coordinator', 'agent', 'protocol', 'cli', 'test']) expect(pkg.files.some((f) => f === source || f.startsWith(`${source}/`))).toBe(false);
   });
 
   it('has no source maps nor sourceMappingURL comments naming the unshipped .ts files', () => {
