@@ -96,6 +96,7 @@ describe('bad values', () => {
     ['profiles:\n  a:\n    hosts: [{ host: h, port: 0 }]\n', `FILE:3:30: profiles.a.hosts[0].port: expected an integer from 1 to 65535, got 0`],
     ['profiles:\n  a:\n    tls: { cert: c.pem }\n', `FILE:3:10: profiles.a.tls.key: missing, expected a PEM file path`],
     ['profiles:\n  a:\n    tls: on\n', `FILE:3:10: profiles.a.tls: expected true, false, or a mapping of cert and key PEM file paths, got "on"`],
+    ['profiles:\n  a:\n    maxArraySize: 0\n', `FILE:3:19: profiles.a.maxArraySize: expected a positive integer, got 0`],
     ['profiles:\n  a:\n    jobName: 9lives\n', `FILE:3:14: profiles.a.jobName: expected a name of at most 32 letters, digits, '.', '_' or '-', starting with a letter, got "9lives"`],
     ['profiles:\n  a:\n    pbs: { resourceStyle: pbs-pro }\n', `FILE:3:27: profiles.a.pbs.resourceStyle: expected one of 'torque', 'pbspro', got "pbs-pro"; did you mean 'pbspro'?`],
     ['profiles:\n  a:\n    kubernetes: { cpu: lots }\n', `FILE:3:24: profiles.a.kubernetes.cpu: expected a positive number of cores or a Kubernetes quantity such as '500m', got "lots"`],
