@@ -39,7 +39,8 @@ node_net_up() {
 node_net_down() {
   local n=$1
   if ip netns list | awk '{print $1}' | grep -qx "$n"; then ip netns del "$n"; echo "netns $n removed"; fi
-  ip link show "clx-n${n#cx-node}" >/dev/null 2>&1 && ip link del "clx-n${n#cx-node}"
+  # the host end goes with the namespace, a moment later: only a half-built pair is left to delete
+  if ip link show "clx-n${n#cx-node}" >/dev/null 2>&1; then ip link del "clx-n${n#cx-node}" 2>/dev/null || true; fi
   rm -rf "/etc/netns/$n"
 }
 
