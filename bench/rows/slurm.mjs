@@ -2,6 +2,10 @@
 // `sbatch --wrap true` turnaround (submit → gone from the queue). Skipped when sbatch is absent,
 // when clustrix does not support backend 'slurm' yet (detected at run time), or when no SLURM
 // controller answers (start one with test/infra/slurm-up.sh).
+// The test cluster's nodes live in network namespaces and reach this machine (the login node)
+// only at its bridge address, so the coordinator advertises that: CLUSTRIX_TEST_LOGIN_ADDR
+// (test/infra/env.sh), else SlurmctldHost's address from `scontrol show config` (slurmctld runs
+// here, on the address the nodes use for it).
 import { spawnSync } from 'node:child_process';
 import { pick } from '../lib/config.mjs';
 import { loadClustrix } from '../lib/clustrix.mjs';
@@ -28,6 +32,13 @@ export async function skip() {
   return null;
 }
 
+/** The address this machine has on the nodes' network (see the file comment). */
+function loginAddress() {
+  if (process.env.CLUSTRIX_TEST_LOGIN_ADDR) return process.env.CLUSTRIX_TEST_LOGIN_ADDR;
+  const config = spawnSync('scontrol', ['show', 'config'], { encoding: 'utf8', timeout: 10_000 }).stdout ?? '';
+  return /^SlurmctldHost\[0\]\s*=\s*[^(\s]+\(([^)]+)\)/m.exec(config)?.[1] ?? '127.0.0.1';
+}
+
 function sbatchTurnaround() {
   const t0 = performance.now();
   const sub = spawnSync('sbatch', ['--parsable', '--wrap', 'true', '-o', '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
@@ -51,10 +62,11 @@ export async function run(ctx, log) {
   const comparisons = [];
   const failures = [];
   const { Cluster } = await loadClustrix();
+  const advertiseHost = loginAddress();
   const clx = await attempt(failures, 'clustrix', () => rounds({ warmup: 1, count: ROUNDS, log, label: 'Cluster.start slurm' }, async () => {
     const t0 = performance.now();
     // scheduler commands run on this machine (no `ssh` option); one 1-CPU job
-    const cluster = await Cluster.start({ backend: 'slurm', agents: 1, slots: 1, resources: { cpusPerTask: 1, time: '00:10:00' }, startTimeoutMs: 120_000 });
+    const cluster = await Cluster.start({ backend: 'slurm', agents: 1, slots: 1, advertiseHost, resources: { cpusPerTask: 1, time: '00:10:00' }, startTimeoutMs: 120_000 });
     const ms = performance.now() - t0;
     if ((await cluster.run((x) => x + 1, 1)) !== 2) throw new Error('wrong result from the SLURM agent');
     await cluster.close();

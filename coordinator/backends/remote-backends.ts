@@ -40,6 +40,7 @@ export async function createRemoteBackend(options: ResolvedClusterOptions, conte
     // Agent settings travel as plain exports before the user's setup lines (no secrets among them).
     const exports = Object.entries(agentEnv(options)).map(([k, v]) => `export ${k}=${v}`);
     const common = { ensureAgent, clusterId: context.clusterId, remoteDir: options.remoteDir, setup: [...exports, ...options.setup], jobName: options.jobName };
+    const batch = { binDir: options.binDir, resources: options.resources, ...(options.maxArraySize === null ? {} : { maxArraySize: options.maxArraySize }) };
 
     // The login node (or the first plain host): where scheduler commands, the node check and the tunnel run.
     let login: RemoteShell;
@@ -81,13 +82,13 @@ export async function createRemoteBackend(options: ResolvedClusterOptions, conte
         });
         break;
       case 'slurm':
-        launcher = new SlurmLauncher({ ...common, node, shell: login, binDir: options.binDir, resources: options.resources, ...options.slurm });
+        launcher = new SlurmLauncher({ ...common, ...batch, node, shell: login, ...options.slurm });
         break;
       case 'pbs':
-        launcher = new PbsLauncher({ ...common, node, shell: login, binDir: options.binDir, resources: options.resources, ...options.pbs });
+        launcher = new PbsLauncher({ ...common, ...batch, node, shell: login, ...options.pbs });
         break;
       case 'sge':
-        launcher = new SgeLauncher({ ...common, node, shell: login, binDir: options.binDir, resources: options.resources, ...options.sge });
+        launcher = new SgeLauncher({ ...common, ...batch, node, shell: login, ...options.sge });
         break;
       default:
         throw new ConfigError(`backend '${options.backend}' is not a remote backend`);

@@ -70,6 +70,7 @@ profiles:
     connect: tunnel
     # relayHost: login1.hpc.internal   # the login node's address as compute nodes see it
     # remoteDir: ~/.clustrix           # cache, job scripts and logs, on a shared filesystem
+    # maxArraySize: 1000               # a scale step is one job array of at most this many jobs (1: no arrays)
     # slurm:
     #   accounting: auto               # auto | slurmdbd | jobcomp | none
 

@@ -44,6 +44,12 @@ export interface ClusterOptions {
   /** Prefix of batch job names. @default 'clustrix' */
   jobName?: string;
   /**
+   * slurm, pbs, sge: most elements in one job array. A scale step of n agents is one array
+   * submission (n jobs), split into several when n is larger; 1 submits one job per agent.
+   * @default SLURM: MaxArraySize of `scontrol show config`; PBS and SGE: 1000
+   */
+  maxArraySize?: number;
+  /**
    * How agents reach the coordinator: `direct` dials `advertiseHost:port`; `tunnel` dials a relay
    * on the login node that forwards over this program's SSH connection (for a laptop the compute
    * nodes cannot reach). @default 'direct'
@@ -136,6 +142,8 @@ export interface ResolvedClusterOptions {
   remoteDir: string;
   binDir: string;
   jobName: string;
+  /** null: the scheduler's. */
+  maxArraySize: number | null;
   connect: 'direct' | 'tunnel';
   relayHost: string | null;
   slurm: NonNullable<ClusterOptions['slurm']>;
@@ -150,7 +158,7 @@ const KNOWN = new Set<string>([
   'backend', 'agents', 'slots', 'host', 'port', 'advertiseHost', 'token', 'retries', 'heartbeatMs', 'agentGraceMs',
   'startTimeoutMs', 'recoveryTimeoutMs', 'maxPipelinePerSlot', 'maxFrameBytes', 'inlineConcurrency', 'onLog', 'replaceLostAgents', 'tls',
   'profile', 'configFile', 'ssh', 'hosts', 'resources', 'setup', 'node', 'uploadNode', 'remoteDir', 'binDir', 'jobName',
-  'connect', 'relayHost', 'slurm', 'pbs', 'sge', 'kubernetes',
+  'maxArraySize', 'connect', 'relayHost', 'slurm', 'pbs', 'sge', 'kubernetes',
 ]);
 
 export function resolveClusterOptions(options: ClusterOptions = {}, cores = os.availableParallelism()): ResolvedClusterOptions {
@@ -216,6 +224,7 @@ export function resolveClusterOptions(options: ClusterOptions = {}, cores = os.a
     remoteDir: str(options.remoteDir, 'remoteDir', '~/.clustrix'),
     binDir: options.binDir === undefined ? '' : str(options.binDir, 'binDir', ''),
     jobName: str(options.jobName, 'jobName', 'clustrix'),
+    maxArraySize: options.maxArraySize === undefined ? null : int(options.maxArraySize, 'maxArraySize', 1, 1),
     connect,
     relayHost: options.relayHost === undefined ? null : str(options.relayHost, 'relayHost', ''),
     slurm: (objectOrNull(options.slurm, 'slurm') ?? {}) as ResolvedClusterOptions['slurm'],

@@ -189,6 +189,7 @@ export const profileSchema = z.strictObject(
       .string({ error: "a name of at most 32 letters, digits, '.', '_' or '-', starting with a letter" })
       .regex(/^[A-Za-z][A-Za-z0-9._-]{0,31}$/, { error: "a name of at most 32 letters, digits, '.', '_' or '-', starting with a letter" })
       .optional(),
+    maxArraySize: positiveInt().optional(),
     connect: z.enum(['direct', 'tunnel']).optional(),
     relayHost: nonEmpty().optional(),
     slurm: z.strictObject({ accounting: z.enum(['auto', 'slurmdbd', 'jobcomp', 'none']).optional() }, mapping('slurm options (accounting)')).optional(),

@@ -3,9 +3,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { skipCluster, ssh } from '../cluster/cluster-env.js';
+import { loginSsh as ssh, skipCluster } from '../cluster/cluster-env.js';
 import { cli, isolatedEnv } from '../service/cli-helpers.js';
 
+// The login node by its cluster address: the SLURM nodes reach only that (test/infra), so the
+// round trip's agent can dial the address `connect: 'direct'` advertises.
 function configWith(port: number): string {
   const dir = mkdtempSync(join(tmpdir(), 'clustrix-check-'));
   const file = join(dir, 'clustrix.config.yaml');

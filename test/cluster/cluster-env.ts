@@ -14,6 +14,15 @@ export const ssh = {
   configFile: false as const,
 };
 
+/**
+ * The login node as the SLURM compute nodes reach it (test/infra: cx-node1..4 in network
+ * namespaces, where 127.0.0.1 is each node's own loopback). sshd listens here too, so a cluster
+ * that reaches the login node by this address advertises it to its agents (`connect: 'direct'`).
+ * SLURM and PBS (which runs on SLURM) jobs need it; SGE runs on this host itself.
+ */
+export const loginAddress = process.env.CLUSTRIX_TEST_LOGIN_ADDR ?? '10.202.0.1';
+export const loginSsh = { ...ssh, host: loginAddress };
+
 export const pbsBinDir = process.env.CLUSTRIX_TEST_PBS_PATH ?? '/opt/slurm-torque/usr/bin';
 
 /** Skip only on a developer machine without the infrastructure; in CI a missing service fails. */

@@ -7,13 +7,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, ModuleDependencyError, type ClusterOptions } from 'clustrix';
 import { XXH32_OF_CLUSTRIX, installNativeFixture, nativeModuleUrl, nativeProjectDir, type NativeTasks } from '../helpers/native-fixture.js';
-import { asTestUser, skipCluster, ssh } from './cluster-env.js';
+import { asTestUser, loginSsh, skipCluster, ssh } from './cluster-env.js';
 
 const HOME = '/home/testuser';
 
 const backends: { name: string; options: ClusterOptions }[] = [
   { name: 'ssh', options: { backend: 'ssh', hosts: [ssh], slots: 1 } },
-  { name: 'slurm', options: { backend: 'slurm', ssh, slots: 1, resources: { cpusPerTask: 1, time: '00:10:00' } } },
+  { name: 'slurm', options: { backend: 'slurm', ssh: loginSsh, slots: 1, resources: { cpusPerTask: 1, time: '00:10:00' } } },
 ];
 
 let localNodeModules: string;

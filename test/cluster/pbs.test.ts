@@ -1,11 +1,13 @@
 import { describe } from 'vitest';
 import { describeBackend } from './pool-lifecycle.js';
-import { pbsBinDir, skipCluster, ssh } from './cluster-env.js';
+import { loginSsh, pbsBinDir, skipCluster } from './cluster-env.js';
 
 describe.skipIf(skipCluster)('cluster tier', () => {
   describeBackend({
     name: 'pbs',
-    options: { backend: 'pbs', ssh, binDir: pbsBinDir, resources: { cpusPerTask: 1, time: '00:10:00' } },
+    // maxArraySize 1: one job per agent, the lifecycle this checks (the wrappers track an array as
+    // one job of all its agents: pbs-array.test.ts)
+    options: { backend: 'pbs', ssh: loginSsh, binDir: pbsBinDir, maxArraySize: 1, resources: { cpusPerTask: 1, time: '00:10:00' } },
     kill: (job) => `${pbsBinDir}/qdel ${job}`,
     // The wrappers run on SLURM: its queue is the truth.
     alive: (jobs) => `squeue -h -o %i -j ${jobs.join(',')} 2>/dev/null || true`,

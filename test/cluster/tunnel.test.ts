@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from 'clustrix';
 import { readEnviron } from '../helpers/processes.js';
-import { skipCluster, ssh } from './cluster-env.js';
+import { loginAddress, skipCluster, ssh } from './cluster-env.js';
 
-const relayHost = process.env.CLUSTRIX_TEST_NETNS_LOGIN_ADDR ?? '10.201.0.1';
+// The SLURM nodes reach the login node only on the cluster bridge: the relay listens there.
+const relayHost = loginAddress;
 
 // The agent-in-a-namespace proof of the relay is test/connect/tunnel.test.ts; this one drives the
 // same path through Cluster.start, with SLURM jobs and wss through the relay.

@@ -48,7 +48,7 @@ describe('unknown keys', () => {
   it.each([
     [
       'profiles:\n  hpc:\n    backnd: slurm\n',
-      `FILE:3:5: profiles.hpc.backnd: unknown key (allowed: backend, agents, slots, ssh, hosts, resources, setup, node, uploadNode, remoteDir, binDir, jobName, connect, relayHost, slurm, pbs, sge, kubernetes, host, port, advertiseHost, retries, heartbeatMs, agentGraceMs, startTimeoutMs, recoveryTimeoutMs, maxPipelinePerSlot, maxFrameBytes, inlineConcurrency, replaceLostAgents, tls); did you mean 'backend'?`,
+      `FILE:3:5: profiles.hpc.backnd: unknown key (allowed: backend, agents, slots, ssh, hosts, resources, setup, node, uploadNode, remoteDir, binDir, jobName, maxArraySize, connect, relayHost, slurm, pbs, sge, kubernetes, host, port, advertiseHost, retries, heartbeatMs, agentGraceMs, startTimeoutMs, recoveryTimeoutMs, maxPipelinePerSlot, maxFrameBytes, inlineConcurrency, replaceLostAgents, tls); did you mean 'backend'?`,
     ],
     [
       'profiles:\n  hpc:\n    resources:\n      cpuPerTask: 4\n',
@@ -69,7 +69,7 @@ describe('unknown keys', () => {
     ],
     // One mistake, one report: the near miss stands for the missing 'profiles' too.
     ['profile:\n  a: {}\n', `FILE:1:1: profile: unknown key (allowed: profiles, default); did you mean 'profiles'?`],
-    ['profiles:\n  a:\n    profile: b\n', `FILE:3:5: profiles.a.profile: unknown key (allowed: backend, agents, slots, ssh, hosts, resources, setup, node, uploadNode, remoteDir, binDir, jobName, connect, relayHost, slurm, pbs, sge, kubernetes, host, port, advertiseHost, retries, heartbeatMs, agentGraceMs, startTimeoutMs, recoveryTimeoutMs, maxPipelinePerSlot, maxFrameBytes, inlineConcurrency, replaceLostAgents, tls)`],
+    ['profiles:\n  a:\n    profile: b\n', `FILE:3:5: profiles.a.profile: unknown key (allowed: backend, agents, slots, ssh, hosts, resources, setup, node, uploadNode, remoteDir, binDir, jobName, maxArraySize, connect, relayHost, slurm, pbs, sge, kubernetes, host, port, advertiseHost, retries, heartbeatMs, agentGraceMs, startTimeoutMs, recoveryTimeoutMs, maxPipelinePerSlot, maxFrameBytes, inlineConcurrency, replaceLostAgents, tls)`],
   ])('%j', (text, message) => {
     expect(errorFor(text)).toBe(message);
   });
@@ -96,6 +96,7 @@ describe('bad values', () => {
     ['profiles:\n  a:\n    hosts: [{ host: h, port: 0 }]\n', `FILE:3:30: profiles.a.hosts[0].port: expected an integer from 1 to 65535, got 0`],
     ['profiles:\n  a:\n    tls: { cert: c.pem }\n', `FILE:3:10: profiles.a.tls.key: missing, expected a PEM file path`],
     ['profiles:\n  a:\n    tls: on\n', `FILE:3:10: profiles.a.tls: expected true, false, or a mapping of cert and key PEM file paths, got "on"`],
+    ['profiles:\n  a:\n    maxArraySize: 0\n', `FILE:3:19: profiles.a.maxArraySize: expected a positive integer, got 0`],
     ['profiles:\n  a:\n    jobName: 9lives\n', `FILE:3:14: profiles.a.jobName: expected a name of at most 32 letters, digits, '.', '_' or '-', starting with a letter, got "9lives"`],
     ['profiles:\n  a:\n    pbs: { resourceStyle: pbs-pro }\n', `FILE:3:27: profiles.a.pbs.resourceStyle: expected one of 'torque', 'pbspro', got "pbs-pro"; did you mean 'pbspro'?`],
     ['profiles:\n  a:\n    kubernetes: { cpu: lots }\n', `FILE:3:24: profiles.a.kubernetes.cpu: expected a positive number of cores or a Kubernetes quantity such as '500m', got "lots"`],

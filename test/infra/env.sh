@@ -9,6 +9,10 @@ export CLUSTRIX_TEST_SSH_PORT=2222
 export CLUSTRIX_TEST_SSH_USER=testuser
 export CLUSTRIX_TEST_SSH_KEY=/tmp/clustrix-infra/sshd/id_ed25519
 export CLUSTRIX_TEST_SSH_KNOWN_HOSTS=/tmp/clustrix-infra/sshd/known_hosts
+# sshd-up.sh / slurm-up.sh: the login node's address on the cluster bridge. SLURM jobs run on
+# cx-node1..4, each in its own network namespace, where 127.0.0.1 is the node's own loopback: a
+# coordinator must be reachable here (ssh to this address and `connect: 'direct'` advertises it).
+export CLUSTRIX_TEST_LOGIN_ADDR=10.202.0.1
 # pbs-up.sh: PBS-syntax qsub/qstat/qdel (on SLURM); put this dir first on PATH for PBS tests.
 # SGE's qsub is plain /usr/bin/qsub, SLURM's sbatch /usr/bin/sbatch.
 export CLUSTRIX_TEST_PBS_PATH=/opt/slurm-torque/usr/bin

@@ -57,3 +57,28 @@ wait_until() {
   for i in $(seq 1 "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
   "$@" >/dev/null 2>&1
 }
+
+# ---------- the cluster network: a bridge on this host ("the login node") ----------
+# The SLURM compute nodes (slurm-nodes.sh) hang off this bridge, each in its own network
+# namespace; this host is CLUSTER_LOGIN_ADDR on it. sshd and slurmctld listen there too, so the
+# nodes reach the login node the way real compute nodes do: by its cluster-facing address.
+CLUSTER_BRIDGE=clx-br0
+CLUSTER_LOGIN_ADDR=10.202.0.1
+CLUSTER_PREFIX=24
+
+# bridge_up — create the bridge with this host's address on it (idempotent; needs iproute2, root).
+bridge_up() {
+  ip link show "$CLUSTER_BRIDGE" >/dev/null 2>&1 || ip link add "$CLUSTER_BRIDGE" type bridge
+  [ "$(ip -4 -o addr show dev "$CLUSTER_BRIDGE" | awk '{print $4}')" = "$CLUSTER_LOGIN_ADDR/$CLUSTER_PREFIX" ] || {
+    ip addr flush dev "$CLUSTER_BRIDGE"; ip addr add "$CLUSTER_LOGIN_ADDR/$CLUSTER_PREFIX" dev "$CLUSTER_BRIDGE"; }
+  ip link set "$CLUSTER_BRIDGE" up
+}
+
+# bridge_down_if_unused — remove the bridge once no node is attached to it and sshd (which
+# listens on its address) is not running from sshd-up.sh. Called by slurm-down.sh and sshd-down.sh.
+bridge_down_if_unused() {
+  ip link show "$CLUSTER_BRIDGE" >/dev/null 2>&1 || return 0
+  [ -z "$(ip -o link show master "$CLUSTER_BRIDGE" 2>/dev/null)" ] || return 0
+  alive "$INFRA_DIR/sshd/sshd.pid" sshd && return 0
+  ip link del "$CLUSTER_BRIDGE" && echo "bridge $CLUSTER_BRIDGE removed"
+}

@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# slurm-up.sh — idempotently install and start a single-node SLURM (Debian 12: 22.05.8) on this
-# machine without systemd: munged + slurmctld (port 6817) + slurmd (port 6818), no slurmdbd.
+# slurm-up.sh — idempotently install and start a four-node SLURM (Debian 12: 22.05.8) on this
+# machine without systemd: munged + slurmctld (port 6817, this host) + four slurmd (port 6818),
+# each in its own network + UTS namespace (slurm-nodes.sh): nodes cx-node1..4 at 10.202.0.11-14
+# on the bridge clx-br0, where this host (the login node, slurmctld) is 10.202.0.1. No slurmdbd.
 # Writes /etc/slurm/slurm.conf (the default path, so sbatch/squeue need no SLURM_CONF) and only
-# reconfigures the running daemons when that file really changed.
+# reconfigures the running daemons when that file really changed (a changed node list restarts
+# slurmctld, keeping its saved state: queued jobs survive).
 # Env overrides: SLURM_PARTITION (debug), SLURM_OVERSUBSCRIBE (FORCE:4, see below).
 # `slurm-up.sh --needs-install` exits 0 if packages must be installed, 1 otherwise (for up.sh).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
+. "$HERE/slurm-nodes.sh"
 PART=${SLURM_PARTITION:-debug}
-# OverSubscribe=FORCE:4 (default here): every core may be shared by up to 4 jobs, so on this
-# 2-core machine up to 8 single-CPU jobs RUN at the same time instead of queueing behind 2.
+# CPUs: each node declares the 2 real cores (what slurmd -C sees inside its namespace: the four
+# nodes share them) and a quarter of the memory. OverSubscribe=FORCE:4 (default here): every core
+# may be shared by up to 4 jobs, so each node runs up to 8 single-CPU jobs, 32 in all, instead
+# of queueing.
 # Why: tests start several agents (one sbatch each, mostly idle waiting on a socket) and would
 # otherwise wait for a slot or deadlock waiting on a peer that is still PENDING. Without gang
 # scheduling (PreemptMode=OFF) the shared jobs simply all run and the kernel shares the CPU.
@@ -20,10 +26,13 @@ PART=${SLURM_PARTITION:-debug}
 OVERSUB=${SLURM_OVERSUBSCRIBE:-FORCE:4}
 LOGDIR=/var/log/slurm
 
-installed() { [ -x /usr/sbin/slurmctld ] && [ -x /usr/sbin/slurmd ] && [ -x /usr/sbin/munged ] && command -v sbatch >/dev/null; }
+installed() {
+  [ -x /usr/sbin/slurmctld ] && [ -x /usr/sbin/slurmd ] && [ -x /usr/sbin/munged ] && command -v sbatch >/dev/null \
+    && command -v ip >/dev/null && command -v nsenter >/dev/null
+}
 if [ "${1:-}" = --needs-install ]; then installed && exit 1 || exit 0; fi
 # --no-install-recommends: 9 packages instead of 43 (skips hdf5/rrd/ipmi/... plugins)
-installed || apt_install slurm-wlm munge
+installed || apt_install slurm-wlm munge iproute2 util-linux
 
 # ---------- munge (authenticates every SLURM message) ----------
 # the package's postinst creates /etc/munge/munge.key; make one if it is missing
@@ -45,17 +54,26 @@ if ! munge_ok; then
 fi
 munge_ok || { echo "munge not working" >&2; tail -20 /var/log/munge/munged.log >&2; exit 1; }
 
+# ---------- the nodes' network: bridge, namespaces, addresses, hosts files ----------
+bridge_up
+for n in "${SLURM_NODES[@]}"; do node_net_up "$n"; done
+
 # ---------- slurm.conf ----------
 HOST=$(hostname -s)
 # the real hardware as slurmd sees it, e.g. "CPUs=2 Boards=1 SocketsPerBoard=1 CoresPerSocket=2
-# ThreadsPerCore=1 RealMemory=24105"; declaring more than that would drain the node
+# ThreadsPerCore=1 RealMemory=24105"; declaring more than that would drain a node. Memory is split
+# four ways (it is not a consumable resource here, so this only sets what jobs are told).
 HW=$(/usr/sbin/slurmd -C | head -1 | sed -E "s/^NodeName=[^ ]+ //")
+MEM=$(sed -nE 's/.*RealMemory=([0-9]+).*/\1/p' <<<"$HW")
+HW=$(sed -E "s/RealMemory=[0-9]+/RealMemory=$(( MEM / ${#SLURM_NODES[@]} ))/" <<<"$HW")
 mkdir -p /etc/slurm /var/lib/slurm/slurmctld /var/lib/slurm/slurmd "$LOGDIR"
 chown slurm:slurm /var/lib/slurm /var/lib/slurm/slurmctld "$LOGDIR"
-cat > /etc/slurm/slurm.conf.new <<CONF
-# single-node test cluster, written by test/infra/slurm-up.sh
+{
+cat <<CONF
+# four-node test cluster, written by test/infra/slurm-up.sh (nodes: slurm-nodes.sh)
 ClusterName=localcluster
-SlurmctldHost=$HOST(127.0.0.1)
+# the login node as the compute nodes reach it (127.0.0.1 is each node's own loopback)
+SlurmctldHost=$HOST($CLUSTER_LOGIN_ADDR)
 SlurmUser=slurm
 SlurmctldPort=6817
 SlurmdPort=6818
@@ -67,8 +85,9 @@ ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 ReturnToService=2
 SlurmctldPidFile=/run/slurmctld.pid
-SlurmdPidFile=/run/slurmd.pid
-SlurmdSpoolDir=/var/lib/slurm/slurmd
+# one slurmd per node on one machine: %n (the node name) keeps their files apart
+SlurmdPidFile=/run/slurmd-%n.pid
+SlurmdSpoolDir=/var/lib/slurm/slurmd/%n
 StateSaveLocation=/var/lib/slurm/slurmctld
 SwitchType=switch/none
 SchedulerType=sched/backfill
@@ -96,12 +115,18 @@ JobAcctGatherFrequency=30
 SlurmctldDebug=info
 SlurmctldLogFile=$LOGDIR/slurmctld.log
 SlurmdDebug=info
-SlurmdLogFile=$LOGDIR/slurmd.log
-NodeName=$HOST NodeAddr=127.0.0.1 $HW State=UNKNOWN
-PartitionName=$PART Nodes=$HOST Default=YES MaxTime=INFINITE State=UP OverSubscribe=$OVERSUB
+SlurmdLogFile=$LOGDIR/slurmd-%n.log
 CONF
-CHANGED=0
+for n in "${SLURM_NODES[@]}"; do echo "NodeName=$n NodeAddr=$(node_addr "$n") $HW State=UNKNOWN"; done
+# LLN: a new job goes to the least loaded node, so the jobs of a test (and the elements of an
+# array) spread over the nodes instead of filling cx-node1's 8 oversubscribed slots first.
+echo "PartitionName=$PART Nodes=cx-node[1-${#SLURM_NODES[@]}] Default=YES MaxTime=INFINITE State=UP OverSubscribe=$OVERSUB LLN=YES"
+} > /etc/slurm/slurm.conf.new
+CHANGED=0 NODES_CHANGED=0
 if ! cmp -s /etc/slurm/slurm.conf.new /etc/slurm/slurm.conf; then
+  # SLURM 22.05 cannot add or remove nodes (or move slurmctld's address) by `scontrol reconfigure`
+  nodes_of() { grep -E '^(NodeName|SlurmctldHost)=' "$1" 2>/dev/null | sed -E 's/ (CPUs|RealMemory)=[^ ]+//g'; }
+  [ "$(nodes_of /etc/slurm/slurm.conf.new)" = "$(nodes_of /etc/slurm/slurm.conf)" ] || NODES_CHANGED=1
   mv /etc/slurm/slurm.conf.new /etc/slurm/slurm.conf; CHANGED=1
 else
   rm -f /etc/slurm/slurm.conf.new
@@ -110,6 +135,14 @@ chmod 644 /etc/slurm/slurm.conf
 
 ctld_up() { scontrol ping 2>/dev/null | grep -q 'is UP'; }
 # ---------- slurmctld ----------
+# The single-node slurmd of earlier versions of this recipe (on this host, /run/slurmd.pid) is
+# not a node any more.
+stop_pidfile slurmd /run/slurmd.pid >/dev/null
+if alive /run/slurmctld.pid slurmctld && [ "$NODES_CHANGED" = 1 ]; then
+  # no -c on restart: the saved state (queued jobs) is kept; jobs on removed nodes are lost
+  echo "node list changed: restarting slurmctld"
+  stop_pidfile slurmctld /run/slurmctld.pid
+fi
 if alive /run/slurmctld.pid slurmctld; then
   # running daemons re-read slurm.conf (partition/scheduler changes apply; no job is lost)
   if [ "$CHANGED" = 1 ]; then scontrol reconfigure; echo "slurm.conf changed: reconfigured"; fi
@@ -119,18 +152,23 @@ else
 fi
 wait_until 100 ctld_up || { echo "slurmctld not up" >&2; tail -20 "$LOGDIR/slurmctld.log" >&2; exit 1; }
 
-# ---------- slurmd ----------
-alive /run/slurmd.pid slurmd || /usr/sbin/slurmd
-node_state() { sinfo -h -n "$HOST" -o '%t' 2>/dev/null | head -1; }
-node_ok() { case "$(node_state)" in idle|mix|alloc|comp) return 0;; esac; return 1; }  # comp = a job is completing
-if ! wait_until 150 node_ok; then
-  # e.g. drain/down after an unclean stop or a changed memory size: bring it back
-  scontrol update NodeName="$HOST" State=RESUME 2>/dev/null || true
-  wait_until 30 node_ok || true
-fi
-if node_ok; then
-  echo "slurm up: node $HOST is $(node_state), partition $PART OverSubscribe=$OVERSUB"; sinfo
-else
-  echo "node $HOST is '$(node_state)'" >&2; scontrol show node "$HOST" >&2
-  tail -20 "$LOGDIR/slurmd.log" >&2; exit 1
-fi
+# ---------- slurmd, one per node ----------
+for n in "${SLURM_NODES[@]}"; do
+  # a slurmd that read the old node list would not know its peers: restart it (its job steps,
+  # run by slurmstepd, carry on)
+  [ "$NODES_CHANGED" = 1 ] && stop_pidfile slurmd "$(node_pidfile "$n")" >/dev/null
+  slurmd_up "$n"
+done
+for n in "${SLURM_NODES[@]}"; do
+  if ! wait_until 150 node_ok "$n"; then
+    # e.g. drain/down after an unclean stop or a changed memory size: bring it back
+    scontrol update NodeName="$n" State=RESUME 2>/dev/null || true
+    wait_until 30 node_ok "$n" || true
+  fi
+  if ! node_ok "$n"; then
+    echo "node $n is '$(node_state "$n")'" >&2; scontrol show node "$n" >&2
+    tail -20 "$LOGDIR/slurmd-$n.log" >&2; exit 1
+  fi
+done
+echo "slurm up: nodes ${SLURM_NODES[*]} ($HW each), partition $PART OverSubscribe=$OVERSUB LLN, slurmctld at $CLUSTER_LOGIN_ADDR"
+sinfo -N

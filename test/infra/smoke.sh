@@ -2,13 +2,14 @@
 # smoke.sh [section...] — end-to-end checks of what up.sh started, as root AND as the test user
 # through ssh (the way the coordinator uses the machine). Sections (default: all that are up):
 #   ssh    testuser over ssh has node, sbatch, qsub (SGE) on the non-interactive PATH
-#   slurm  sbatch/squeue/scancel/sacct, a job reaching a 127.0.0.1 server, 3 x 1-CPU jobs at once,
-#          and an sbatch as testuser whose job runs node
+#   slurm  sbatch/squeue/scancel/sacct, a job reaching a server on the login address 10.202.0.1
+#          (and not the host's 127.0.0.1), a 2-node srun on two hostnames, an array spread over
+#          the four nodes, 3 x 1-CPU jobs at once, and an sbatch as testuser whose job runs node
 #   sge    qsub (stdin script)/qstat/qacct/qdel, loopback TCP from a job, a testuser job running node
 #   pbs    PBS-syntax qsub/qstat/qdel (slurm-wlm-torque wrappers), as root and as testuser
 #   netns  ping of 10.201.0.1 from clx-compute; host 127.0.0.1 unreachable, 10.201.0.1 reachable
 #   dask   a task on the dask-up.sh scheduler
-# Runs as root; uses ports 18765-18769 on 127.0.0.1 / 10.201.0.1 only.
+# Runs as root; uses ports 18765-18769 on 127.0.0.1 / 10.201.0.1 / 10.202.0.1 only.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -48,21 +49,35 @@ sec_slurm() {
   wait_until 30 sh -c "sacct -c -j $J -o State -n | grep -q COMPLETED" || die "sacct -c has no COMPLETED for $J"
   ok "sbatch/squeue/sacct -c (job $J)"
 
-  serve 127.0.0.1 18765 hello-from-loopback
-  J=$(sbatch --parsable -o "$W/s-%j.out" --wrap 'curl -fsS http://127.0.0.1:18765/index.txt')
+  # the nodes live in their own network namespaces: the login node is 10.202.0.1 there
+  serve "$CLUSTRIX_TEST_LOGIN_ADDR" 18765 hello-from-login
+  serve 127.0.0.1 18769 host-loopback
+  J=$(sbatch --parsable -o "$W/s-%j.out" --wrap "curl -fsS http://$CLUSTRIX_TEST_LOGIN_ADDR:18765/index.txt; curl -fsS -m 2 http://127.0.0.1:18769/index.txt || echo loopback-is-the-node-s-own")
   wait_until 300 slurm_gone "$J" || die "job $J did not finish"
-  grep -q hello-from-loopback "$W/s-$J.out" || die "job could not reach 127.0.0.1"
-  ok "a job reaches a server on 127.0.0.1"
+  grep -q hello-from-login "$W/s-$J.out" || die "job could not reach $CLUSTRIX_TEST_LOGIN_ADDR: $(cat "$W/s-$J.out")"
+  grep -q loopback-is-the-node-s-own "$W/s-$J.out" || die "a job reached the host's 127.0.0.1: not in a node namespace"
+  ok "a job reaches the login node at $CLUSTRIX_TEST_LOGIN_ADDR, and 127.0.0.1 there is the node's own"
 
-  # OverSubscribe=FORCE:4: three 1-CPU jobs must RUN together on this 2-CPU node
+  J=$(sbatch --parsable -N 2 --ntasks-per-node=1 -o "$W/s-%j.out" --wrap 'srun hostname')
+  wait_until 300 slurm_gone "$J" || die "2-node job $J did not finish"
+  [ "$(sort -u "$W/s-$J.out" | grep -c '^cx-node[1-4]$')" = 2 ] || die "srun in a 2-node job: $(cat "$W/s-$J.out")"
+  ok "a 2-node job's srun ran on $(sort -u "$W/s-$J.out" | tr '\n' ' ')"
+
+  J=$(sbatch --parsable --array=0-7 -o "$W/a-%A_%a.out" --wrap 'hostname')
+  wait_until 300 slurm_gone "$J" || die "array $J did not finish"
+  hosts=$(cat "$W/a-${J}"_*.out | sort -u | tr '\n' ' ')
+  [ "$(cat "$W/a-${J}"_*.out | sort -u | wc -l)" -ge 2 ] || die "array $J ran on one node only: $hosts"
+  ok "an array of 8 ran on $hosts"
+
+  # OverSubscribe=FORCE:4: three 1-CPU jobs must RUN together (here even on one 2-CPU node: -w)
   JS=()
-  for i in 1 2 3; do JS+=("$(sbatch --parsable -c 1 -o /dev/null --wrap 'sleep 20')"); done
+  for i in 1 2 3; do JS+=("$(sbatch --parsable -c 1 -w cx-node1 -o /dev/null --wrap 'sleep 20')"); done
   three_running() { [ "$(squeue -h -t R -j "$(IFS=,; echo "${JS[*]}")" | wc -l)" = 3 ]; }
   wait_until 100 three_running || { squeue; scancel "${JS[@]}"; die "3 single-CPU jobs did not run at once"; }
   squeue -j "$(IFS=,; echo "${JS[*]}")" -o '     %i %T %C %N'
   scancel "${JS[@]}"
   for j in "${JS[@]}"; do wait_until 100 slurm_gone "$j" || die "scancel $j"; done
-  ok "3 x 1-CPU jobs ran concurrently on $(nproc) CPUs, scancel worked"
+  ok "3 x 1-CPU jobs ran concurrently on one node of $(nproc) CPUs, scancel worked"
 
   # as testuser over ssh: sbatch, and the job (which inherits the submit PATH) runs node
   out=$("${SSH[@]}" 'bash -s' <<'R'

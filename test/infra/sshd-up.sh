@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# sshd-up.sh — idempotently install and start an OpenSSH server on 127.0.0.1:$SSH_PORT without
-# systemd, with its own host key, a client key pair and a key-only test user; then make sure the
+# sshd-up.sh — idempotently install and start an OpenSSH server on 127.0.0.1:$SSH_PORT and on
+# the login node's cluster address $CLUSTER_LOGIN_ADDR:$SSH_PORT (the bridge the SLURM nodes hang
+# off, see lib.sh: a coordinator that reaches the login node there advertises that address to its
+# agents, which the nodes can reach) without systemd, with its own host key, a client key pair and a key-only test user; then make sure the
 # test user finds `node` on the PATH of NON-interactive ssh commands (what the coordinator uses to
 # launch agents). The cluster commands (sbatch, SGE's qsub) are in /usr/bin once slurm-up.sh /
 # sge-up.sh have run, so they are on that PATH too; smoke.sh checks them through ssh.
@@ -18,9 +20,10 @@ SSH_PORT=${SSH_PORT:-2222}
 SSH_USER=${SSH_USER:-testuser}
 SSH_DIR=${SSH_DIR:-$INFRA_DIR/sshd}
 
-installed() { [ -x /usr/sbin/sshd ] && command -v ssh >/dev/null && command -v ssh-keygen >/dev/null; }
+installed() { [ -x /usr/sbin/sshd ] && command -v ssh >/dev/null && command -v ssh-keygen >/dev/null && command -v ip >/dev/null; }
 if [ "${1:-}" = --needs-install ]; then installed && exit 1 || exit 0; fi
-installed || apt_install openssh-server openssh-client
+installed || apt_install openssh-server openssh-client iproute2
+bridge_up    # sshd cannot listen on an address this host does not have yet
 
 mkdir -p "$SSH_DIR"
 chmod 755 "$SSH_DIR"
@@ -48,6 +51,7 @@ cat > "$SSH_DIR/sshd_config.new" <<EOF
 # written by test/infra/sshd-up.sh
 Port $SSH_PORT
 ListenAddress 127.0.0.1
+ListenAddress $CLUSTER_LOGIN_ADDR
 HostKey $SSH_DIR/ssh_host_ed25519_key
 PidFile $SSH_DIR/sshd.pid
 PubkeyAuthentication yes
@@ -77,7 +81,9 @@ fi
 /usr/sbin/sshd -t -f "$SSH_DIR/sshd_config"
 
 # known_hosts for the client side, so tests need no StrictHostKeyChecking=no
-echo "[127.0.0.1]:$SSH_PORT $(cut -d' ' -f1,2 "$SSH_DIR/ssh_host_ed25519_key.pub")" > "$SSH_DIR/known_hosts"
+KEY=$(cut -d' ' -f1,2 "$SSH_DIR/ssh_host_ed25519_key.pub")
+printf '[127.0.0.1]:%s %s\n[%s]:%s %s\n' "$SSH_PORT" "$KEY" "$CLUSTER_LOGIN_ADDR" "$SSH_PORT" "$KEY" > "$SSH_DIR/known_hosts.new"
+mv "$SSH_DIR/known_hosts.new" "$SSH_DIR/known_hosts"
 chmod 644 "$SSH_DIR/known_hosts"
 
 if alive "$SSH_DIR/sshd.pid" sshd; then
@@ -101,7 +107,9 @@ if ! wait_until 50 "${SSH[@]}" true; then
   echo "sshd did not come up; log:" >&2; cat "$SSH_DIR/sshd.log" >&2; exit 1
 fi
 wait_until 20 alive "$SSH_DIR/sshd.pid" sshd || true
-echo "sshd up on 127.0.0.1:$SSH_PORT (pid $(cat "$SSH_DIR/sshd.pid" 2>/dev/null || echo '?'))"
+# the same client, to the login node's cluster address (the last word of SSH is the destination)
+"${SSH[@]:0:${#SSH[@]}-1}" "$SSH_USER@$CLUSTER_LOGIN_ADDR" true || { echo "sshd does not answer on $CLUSTER_LOGIN_ADDR:$SSH_PORT" >&2; exit 1; }
+echo "sshd up on 127.0.0.1:$SSH_PORT and $CLUSTER_LOGIN_ADDR:$SSH_PORT (pid $(cat "$SSH_DIR/sshd.pid" 2>/dev/null || echo '?'))"
 
 # ---------- node for the test user ----------
 # A non-interactive `ssh host cmd` gets sshd's compiled-in PATH (Debian:

@@ -75,12 +75,11 @@ describe('Dockerfile.agent (static checks; no container engine on this machine)'
   const copy = instructions.find((l) => l.startsWith('COPY '))?.split(/\s+/).slice(1) ?? [];
   const sources = copy.slice(0, -1);
 
-  it('copies only what `npm run build` writes: the agent bundle and its source map', () => {
-    expect(sources).toEqual(['dist/bundle/agent.mjs', 'dist/bundle/agent.mjs.map']);
-    // scripts/build-agent.mjs is the producer; its outfile and linked source map name these files.
+  it('copies only what `npm run build` writes: the agent bundle (one file, no map: the package ships no sources)', () => {
+    expect(sources).toEqual(['dist/bundle/agent.mjs']);
+    // scripts/build-agent.mjs is the producer; its outfile names this file.
     const build = read('scripts/build-agent.mjs');
     expect(build).toContain("outfile: 'dist/bundle/agent.mjs'");
-    expect(build).toContain("sourcemap: 'linked'");
     expect(read('package.json')).toContain('node scripts/build-agent.mjs');
   });
 
@@ -99,13 +98,13 @@ describe('Dockerfile.agent (static checks; no container engine on this machine)'
     expect(instructions.filter((l) => l.startsWith('HEALTHCHECK'))).toEqual(['HEALTHCHECK NONE']);
   });
 
-  it('.dockerignore lets exactly the two copied files into the build context', () => {
+  it('.dockerignore lets exactly the copied file into the build context', () => {
     const candidates = [
       ...execFileSync('git', ['ls-files'], { cwd: root, encoding: 'utf8' }).split('\n').filter(Boolean),
       'dist/bundle/agent.mjs', 'dist/bundle/agent.mjs.map', 'dist/coordinator/index.js', 'node_modules/ws/index.js', '.env',
     ];
     const included = candidates.filter(dockerignoreAdmits(read('.dockerignore')));
-    expect(included.sort()).toEqual(['dist/bundle/agent.mjs', 'dist/bundle/agent.mjs.map']);
+    expect(included.sort()).toEqual(['dist/bundle/agent.mjs']);
   });
 
   it('deploy/kubernetes/README.md names the default image the launcher uses', () => {

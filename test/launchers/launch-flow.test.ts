@@ -8,50 +8,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ClusterClosedError } from '../../coordinator/errors/errors.js';
 import { JobRejectedError, PbsLauncher, SchedulerCommandError, SgeLauncher, SlurmLauncher } from '../../coordinator/backends/launchers/batch/index.js';
 import { LocalShell } from '../../coordinator/backends/launchers/local-shell.js';
-import type { ExecOptions, ExecResult, RemoteShell } from '../../coordinator/backends/launchers/remote-shell.js';
 import { awkwardTempDir } from './helpers.js';
+import { ScriptedShell } from './scripted-shell.js';
 
 const TOKEN = 'flow-token-7f3e9c1d-do-not-leak';
 const CONNECT = { url: 'ws://10.0.0.1:7070', token: TOKEN };
-
-type Handler = (command: string, stdin: string) => Partial<ExecResult> | undefined;
-
-class ScriptedShell implements RemoteShell {
-  readonly description = 'scripted';
-  readonly commands: { command: string; stdin: string }[] = [];
-  readonly writes: { path: string; data: string; mode: number | undefined }[] = [];
-  constructor(
-    private readonly files: LocalShell,
-    public handler: Handler,
-  ) {}
-  exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    const stdin = typeof options.stdin === 'string' ? options.stdin : Buffer.from(options.stdin ?? '').toString('utf8');
-    this.commands.push({ command, stdin });
-    // mkdir and other plumbing run for real; scheduler commands are answered by the handler
-    const answer = this.handler(command, stdin);
-    if (answer === undefined) return this.files.exec(command, options);
-    return Promise.resolve({ stdout: '', stderr: '', code: 0, ...answer });
-  }
-  writeFile(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
-    this.writes.push({ path, data: typeof data === 'string' ? data : Buffer.from(data).toString('utf8'), mode });
-    return this.files.writeFile(path, data, mode);
-  }
-  readTail(path: string, maxBytes: number): Promise<string> {
-    return this.files.readTail(path, maxBytes);
-  }
-  exists(path: string): Promise<boolean> {
-    return this.files.exists(path);
-  }
-  home(): Promise<string> {
-    return this.files.home();
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-  scheduler(name: string): string[] {
-    return this.commands.map((c) => c.command).filter((c) => new RegExp(`(^|[/' ])${name}'? `).test(c));
-  }
-}
 
 let home: string;
 let files: LocalShell;
@@ -79,9 +40,9 @@ function slurmShell(rejectNth = 0): ScriptedShell {
 }
 
 describe('launch', () => {
-  test('one job per agent; the token goes only to the 0600 token file, never to a command, stdin or script', async () => {
+  test('maxArraySize 1: one job per agent; the token goes only to the 0600 token file, never to a command, stdin or script', async () => {
     const shell = slurmShell();
-    const launcher = new SlurmLauncher({ shell, ensureAgent, clusterId: 'flow1', resources: { cpusPerTask: 2 }, binDir: '/opt/slurm bin/' });
+    const launcher = new SlurmLauncher({ shell, ensureAgent, clusterId: 'flow1', resources: { cpusPerTask: 2 }, binDir: '/opt/slurm bin/', maxArraySize: 1 });
     const jobs = await launcher.launch({ connect: CONNECT, agentIds: ['a1', 'a2', 'a/3'], slots: 1 });
     expect(jobs).toEqual([
       { jobId: '101', agentIds: ['a1'] },
@@ -109,7 +70,7 @@ describe('launch', () => {
 
   test('all or nothing: a rejection cancels the jobs this call already submitted', async () => {
     const shell = slurmShell(3);
-    const launcher = new SlurmLauncher({ shell, ensureAgent, clusterId: 'flow2', resources: { cpusPerTask: 64 } });
+    const launcher = new SlurmLauncher({ shell, ensureAgent, clusterId: 'flow2', resources: { cpusPerTask: 64 }, maxArraySize: 1 });
     const error = await launcher.launch({ connect: CONNECT, agentIds: ['b1', 'b2', 'b3'] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(JobRejectedError);
     expect(error).toMatchObject({
@@ -196,7 +157,7 @@ describe('status, cancel, logs, close', () => {
       { jobId: '203', state: 'completed', exitCode: 0 },
       { jobId: '204', state: 'unknown', reason: 'slurm does not know this job (any more)' },
     ]);
-    expect(shell.scheduler('squeue')).toEqual(["squeue -h -j 201,202,203,204 -o '%i|%T|%r'"]);
+    expect(shell.scheduler('squeue')).toEqual(["squeue -h -r -j 201,202,203,204 -o '%i|%T|%r'"]);
     expect(shell.scheduler('sacct')).toEqual(['sacct -c -n -P -j 203,204 -o JobID,State,ExitCode']);
   });
 
@@ -234,7 +195,7 @@ describe('status, cancel, logs, close', () => {
       if (/scancel /.test(command)) return { code: 0 };
       return undefined;
     });
-    const launcher = new SlurmLauncher({ shell, ensureAgent });
+    const launcher = new SlurmLauncher({ shell, ensureAgent, maxArraySize: 1 });
     await launcher.launch({ connect: CONNECT, agentIds: ['d1', 'd2', 'd3'] });
     await launcher.status(['301', '302']);
     await launcher.close();

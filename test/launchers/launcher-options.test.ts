@@ -8,7 +8,7 @@ const ensureAgent = (): Promise<string> => Promise.resolve('/x/agent.mjs');
 describe('launcher options: each invalid value throws a TypeError naming the option', () => {
   const cases: [string, () => unknown, string][] = [
     ['not an object', () => new SlurmLauncher(null as never), 'options must be an object, got null'],
-    ['unknown option', () => new SlurmLauncher({ shell, ensureAgent, partition: 'x' } as never), 'partition is not an option (known: ensureAgent, clusterId, remoteDir, node, setup, workDir, jobName, commandTimeoutMs, shell, resources, binDir, accounting)'],
+    ['unknown option', () => new SlurmLauncher({ shell, ensureAgent, partition: 'x' } as never), 'partition is not an option (known: ensureAgent, clusterId, remoteDir, node, setup, workDir, jobName, commandTimeoutMs, shell, resources, binDir, maxArraySize, accounting)'],
     ['no ensureAgent', () => new SlurmLauncher({ shell } as never), 'ensureAgent must be a function (shell) => Promise<path of agent.mjs>, got undefined'],
     ['no shell', () => new SlurmLauncher({ ensureAgent } as never), 'shell must be a RemoteShell (LocalShell, or SshShell from coordinator/ssh), got undefined'],
     ['job name with a blank', () => new SlurmLauncher({ shell, ensureAgent, jobName: 'my job' }), `jobName must start with a letter and hold at most 32 letters, digits, '.', '_' or '-', got "my job"`],
@@ -20,6 +20,8 @@ describe('launcher options: each invalid value throws a TypeError naming the opt
     ['zero timeout', () => new SlurmLauncher({ shell, ensureAgent, commandTimeoutMs: 0 }), 'commandTimeoutMs must be a positive integer, got 0'],
     ['newline in binDir', () => new SlurmLauncher({ shell, ensureAgent, binDir: '/opt\n' }), 'binDir must be a single line (no newline or carriage return), got "/opt\\n"'],
     ['bad accounting', () => new SlurmLauncher({ shell, ensureAgent, accounting: 'dbd' as never }), `accounting must be one of 'auto', 'slurmdbd', 'jobcomp', 'none', got "dbd"`],
+    ['zero maxArraySize', () => new SlurmLauncher({ shell, ensureAgent, maxArraySize: 0 }), 'maxArraySize must be a positive integer, got 0'],
+    ['fractional maxArraySize', () => new SgeLauncher({ shell, ensureAgent, maxArraySize: 2.5 }), 'maxArraySize must be a positive integer, got 2.5'],
     ['resources checked too', () => new SlurmLauncher({ shell, ensureAgent, resources: { cpusPerTask: 0 } }), 'resources.cpusPerTask must be a positive integer, got 0'],
     ['pbs resource style', () => new PbsLauncher({ shell, ensureAgent, resourceStyle: 'pbs' as never }), `resourceStyle must be one of 'torque', 'pbspro', got "pbs"`],
     ['pbs multi-node', () => new PbsLauncher({ shell, ensureAgent, resources: { nodes: 2 } }), 'resources.nodes above 1 needs slurm (pbs jobs run one agent each: ask for more agents instead), got 2'],

@@ -4,11 +4,12 @@
  * LocalShell. Skipped when they do not answer, unless CLUSTRIX_TEST_CLUSTER=1 (CI).
  */
 import { spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { describe, expect, test } from 'vitest';
 import { PbsLauncher, type PbsLauncherOptions } from '../../coordinator/backends/launchers/batch/index.js';
 import { LocalShell } from '../../coordinator/backends/launchers/local-shell.js';
 import { baseTestOptions, launcherFixture, lifecycle, noUsableNode, rejected } from './cluster-scenario.js';
-import { skipUnlessAnswers } from './helpers.js';
+import { fakeAgentReport, filesContaining, skipUnlessAnswers, waitFor } from './helpers.js';
 
 const BIN = process.env.CLUSTRIX_TEST_PBS_PATH ?? '/opt/slurm-torque/usr/bin';
 const SKIP = skipUnlessAnswers(`${BIN}/qstat`, []);
@@ -37,9 +38,29 @@ describe.skipIf(SKIP)('PbsLauncher on the PBS wrappers', () => {
     await noUsableNode(make({ node: '/nonexistent/node' }), 120_000, { state: 'completed', reason: 'ended; this qstat reports no exit_status' });
   }, 180_000);
 
+  test('an array of 3 (qsub -t 0-2): one SLURM array under the wrappers, tracked as one job; each element runs the agent of its index', async () => {
+    const launcher = make();
+    const ids = ['pbs-arr-0', "pbs 'arr' 1", 'pbs-arr-$2'];
+    const jobs = await launcher.launch({ connect: { url: 'ws://10.202.0.1:9', token: 'array-test' }, agentIds: ids });
+    expect(jobs).toHaveLength(1);
+    const arrayId = jobs[0]!.jobId;
+    expect(jobs[0]!.agentIds).toEqual(ids);
+    const reports = await waitFor('three elements to report', async () => {
+      const files = (await filesContaining(fx.remoteDir, '"fakeAgent":true')).filter((f) => f.includes('pbs-arr-0.'));
+      const found = await Promise.all(files.map(async (f) => fakeAgentReport(await readFile(f, 'utf8'))));
+      return found.length === 3 ? found : undefined;
+    }, 120_000);
+    expect(new Set(reports.map((r) => r?.agentId))).toEqual(new Set(ids));
+    for (const r of reports) expect(r?.jobId).toBe(arrayId);
+    const elements = spawnSync('squeue', ['-h', '-r', '-j', arrayId, '-o', '%i'], { encoding: 'utf8' }).stdout.trim().split('\n').sort();
+    expect(elements).toEqual([0, 1, 2].map((t) => `${arrayId}_${t}`));
+    await launcher.close();
+    await waitFor('the array to leave the queue', async () => (spawnSync('squeue', ['-h', '-r', '-j', arrayId, '-t', 'PD,R'], { encoding: 'utf8' }).stdout.trim() === '' ? true : undefined), 60_000);
+  }, 240_000);
+
   test('close() cancels what is still queued or running', async () => {
     const launcher = make();
-    const jobs = await launcher.launch({ connect: { url: 'ws://127.0.0.1:9', token: 'close-test' }, agentIds: ['c1', 'c2'] });
+    const jobs = await launcher.launch({ connect: { url: 'ws://127.0.0.1:9', token: 'close-test' }, agentIds: ['c1'] });
     await launcher.close();
     const out = spawnSync(`${BIN}/qstat`, jobs.map((j) => j.jobId), { encoding: 'utf8' }).stdout;
     expect(out.split('\n').filter((l) => / [QR] +\S+ *$/.test(l))).toEqual([]);

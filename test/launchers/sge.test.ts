@@ -8,8 +8,8 @@ import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { SgeLauncher, type SgeLauncherOptions } from '../../coordinator/backends/launchers/batch/index.js';
 import { LocalShell } from '../../coordinator/backends/launchers/local-shell.js';
-import { baseTestOptions, launcherFixture, lifecycle, noUsableNode, rejected } from './cluster-scenario.js';
-import { skipUnlessAnswers } from './helpers.js';
+import { baseTestOptions, launcherFixture, lifecycle, noUsableNode, rejected, waitForState } from './cluster-scenario.js';
+import { fakeAgentReport, skipUnlessAnswers, waitFor } from './helpers.js';
 
 const BIN = process.env.CLUSTRIX_TEST_SGE_PATH ?? '';
 const SKIP = skipUnlessAnswers(BIN ? path.join(BIN, 'qconf') : 'qconf', ['-sql']);
@@ -35,11 +35,31 @@ describe.skipIf(SKIP)('SgeLauncher on the real SGE', () => {
     await noUsableNode(make({ node: '/nonexistent/node' }), 240_000);
   }, 300_000);
 
+  test('an array of 2: one qsub -t 1-2; each task runs its own agent id with its task job id; one task is deleted alone', async () => {
+    const launcher = make();
+    const jobs = await launcher.launch({ connect: { url: 'ws://127.0.0.1:9', token: 'array-test' }, agentIds: ['sge-arr-0', "sge 'arr' 1"] });
+    const job = /^(\d+)\.1$/.exec(jobs[0]?.jobId ?? '')?.[1];
+    expect(jobs).toEqual([
+      { jobId: `${job}.1`, agentIds: ['sge-arr-0'] },
+      { jobId: `${job}.2`, agentIds: ["sge 'arr' 1"] },
+    ]);
+    for (const j of jobs) {
+      const report = await waitFor(`task ${j.jobId} to report`, async () => fakeAgentReport((await launcher.logs(j.jobId, 20)).stdout), 240_000, 1000);
+      expect(report).toMatchObject({ agentId: j.agentIds[0], jobId: j.jobId });
+    }
+    await launcher.cancel([jobs[0]!.jobId]);
+    expect(await waitForState(launcher, jobs[0]!.jobId, ['cancelled', 'completed', 'failed'], 120_000)).toMatchObject({ state: 'cancelled' });
+    expect((await launcher.status([jobs[1]!.jobId]))[0]?.state).toBe('running');
+    await launcher.close();
+  }, 600_000);
+
   test('close() cancels what is still queued or running', async () => {
     const launcher = make();
     const jobs = await launcher.launch({ connect: { url: 'ws://127.0.0.1:9', token: 'close-test' }, agentIds: ['c1', 'c2'] });
     await launcher.close();
-    const ids = new Set(jobs.map((j) => j.jobId));
+    // tasks of one array, 77.1 and 77.2: qstat lists them under the job number
+    const ids = new Set(jobs.map((j) => j.jobId.replace(/\.\d+$/, '')));
+    expect(ids.size).toBe(1);
     const out = spawnSync(BIN ? path.join(BIN, 'qstat') : 'qstat', [], { encoding: 'utf8' }).stdout;
     // qdel'd jobs may still show as being deleted (d...), never as waiting or running
     const live = out.split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => ids.has(f[0] ?? '') && !(f[4] ?? '').includes('d'));

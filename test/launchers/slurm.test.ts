@@ -10,7 +10,7 @@ import { renderJobScript } from '../../coordinator/backends/launchers/batch/job-
 import { compileResources } from '../../coordinator/backends/launchers/batch/resources.js';
 import { shellQuote } from '../../coordinator/backends/launchers/batch/shell-quote.js';
 import { LocalShell } from '../../coordinator/backends/launchers/local-shell.js';
-import { baseTestOptions, launcherFixture, lifecycle, noUsableNode, rejected } from './cluster-scenario.js';
+import { baseTestOptions, launcherFixture, lifecycle, noUsableNode, rejected, waitForState } from './cluster-scenario.js';
 import { FAKE_AGENT, fakeAgentReport, skipUnlessAnswers, waitFor } from './helpers.js';
 
 const SKIP = skipUnlessAnswers('squeue', ['-h', '-o', '%i']);
@@ -35,9 +35,7 @@ describe.skipIf(SKIP)('SlurmLauncher on the real SLURM', () => {
     await noUsableNode(make({ node: '/nonexistent/node' }), 120_000);
   }, 180_000);
 
-  test('the several-nodes start line works under the real srun: a task takes its rank\'s agent id', async () => {
-    // This machine has one node, so render for two nodes and shrink the request to one node and
-    // one task: the real srun then starts rank 0 through the same bash -c line.
+  test('a 2-node job under the real srun: each node\'s task takes its rank\'s agent id', async () => {
     const agentPath = `${fx.remoteDir}/agent for srun.mjs`;
     await copyFile(FAKE_AGENT, agentPath);
     await writeFile(`${fx.remoteDir}/srun-token`, 'srun-token\n', { mode: 0o600 });
@@ -54,20 +52,41 @@ describe.skipIf(SKIP)('SlurmLauncher on the real SLURM', () => {
       tokenFile: `${fx.remoteDir}/srun-token`,
       url: 'ws://127.0.0.1:9',
       agentIds: ["rank 'zero' $0", 'rank-one'],
-    })
-      .replace('#SBATCH --nodes=2', '#SBATCH --nodes=1')
-      .replace('srun --nodes=2 --ntasks=2', 'srun --nodes=1 --ntasks=1');
+    });
     await writeFile(`${fx.remoteDir}/srun.sh`, script);
     const submitted = await shell.exec(`sbatch --parsable ${shellQuote(`${fx.remoteDir}/srun.sh`)}`);
     expect(submitted.stderr).toBe('');
     const jobId = submitted.stdout.trim();
     try {
-      const report = await waitFor('the srun task to report', async () => fakeAgentReport(await shell.readTail(`${fx.remoteDir}/srun.out`, 10_000)), 120_000);
-      expect(report).toMatchObject({ agentId: "rank 'zero' $0", jobId, tokenLength: 'srun-token'.length });
+      const reports = await waitFor('both srun tasks to report', async () => {
+        const lines = (await shell.readTail(`${fx.remoteDir}/srun.out`, 10_000)).split('\n').filter((l) => l.startsWith('{"fakeAgent"'));
+        return lines.length === 2 ? lines.map((l) => JSON.parse(l) as Record<string, unknown>) : undefined;
+      }, 120_000);
+      expect(new Set(reports.map((r) => r.agentId))).toEqual(new Set(["rank 'zero' $0", 'rank-one']));
+      for (const r of reports) expect(r).toMatchObject({ jobId, tokenLength: 'srun-token'.length });
+      // two nodes of the test cluster, each its own network and UTS namespace
+      expect(new Set(reports.map((r) => r.host)).size).toBe(2);
     } finally {
       await shell.exec(`scancel ${shellQuote(jobId)}`);
     }
   }, 180_000);
+
+  test('an array of 3: one sbatch; each element runs its own agent id with its element job id; one element is cancelled alone', async () => {
+    const launcher = make();
+    const ids = ['arr-0', "arr '1'", 'arr $2'];
+    const jobs = await launcher.launch({ connect: { url: 'ws://10.202.0.1:9', token: 'array-test' }, agentIds: ids });
+    const arrayId = /^(\d+)_0$/.exec(jobs[0]?.jobId ?? '')?.[1];
+    expect(jobs).toEqual(ids.map((id, i) => ({ jobId: `${arrayId}_${i}`, agentIds: [id] })));
+    for (const job of jobs) {
+      const report = await waitFor(`element ${job.jobId} to report`, async () => fakeAgentReport((await launcher.logs(job.jobId, 20)).stdout), 120_000);
+      expect(report).toMatchObject({ agentId: job.agentIds[0], jobId: job.jobId });
+      expect(String(report.host)).toMatch(/^cx-node[1-4]$/);
+    }
+    await launcher.cancel([jobs[1]!.jobId]);
+    expect(await waitForState(launcher, jobs[1]!.jobId, ['cancelled', 'completed', 'failed'], 60_000)).toMatchObject({ state: 'cancelled' });
+    expect((await launcher.status([jobs[0]!.jobId, jobs[2]!.jobId])).map((s) => s.state)).toEqual(['running', 'running']);
+    await launcher.close();
+  }, 240_000);
 
   test('close() cancels what is still queued or running', async () => {
     const launcher = make();

@@ -23,6 +23,7 @@ describe('Cluster.start refuses', () => {
     [{ agents: 1, slots: 0 }, 'options.slots must be an integer >= 1, got 0'],
     [{ agents: 1, port: 70_000 }, 'options.port must be an integer between 0 and 65535, got 70000'],
     [{ agents: 1, retries: -1 }, 'options.retries must be an integer >= 0, got -1'],
+    [{ agents: 1, maxArraySize: 0 }, 'options.maxArraySize must be an integer >= 1, got 0'],
     [{ agents: 1, heartbeatMs: 10 }, 'options.heartbeatMs must be an integer between 50 and 2147483647, got 10'],
     [{ agents: 1, recoveryTimeoutMs: 0 }, 'options.recoveryTimeoutMs must be an integer between 100 and 2147483647, got 0'],
     [{ agents: 1, node: '' }, 'options.node must be a non-empty string'],

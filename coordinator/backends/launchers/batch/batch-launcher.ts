@@ -1,7 +1,12 @@
 /**
  * The part of the SLURM, PBS and SGE launchers that does not depend on the scheduler: options,
- * bootstrap, one job script per job, all-or-nothing submission, job records for logs and close().
- * Each scheduler file supplies its dialect and four commands (submit, cancel, status; logs are files).
+ * bootstrap, one job script per job (or per job array), all-or-nothing submission, job records for
+ * logs and close(). Each scheduler file supplies its dialect and four commands (submit, cancel,
+ * status; logs are files).
+ *
+ * A launch of several jobs is one job array (job-array.ts), or several when it holds more jobs
+ * than `maxArraySize`; each element is reported as a job of its own (`123_4`, `123.5`,
+ * `123[4].server`), so the pool cancels, drains and watches elements one by one.
  */
 import { createHash } from 'node:crypto';
 import { ClusterClosedError } from '../../../errors/errors.js';
@@ -10,8 +15,9 @@ import type { JobLogs, JobState, JobStatus, LaunchedJob, Launcher, LaunchRequest
 import type { ExecResult, RemoteShell } from '../remote-shell.js';
 import { lastLines, prepareJobDirectory, resolveRemotePath, tailBytesFor, writeTokenFile, type JobDirectory } from './bootstrap.js';
 import { JobRejectedError, SchedulerCommandError } from './errors.js';
+import { elementJobIds, elementPath, firstTaskId } from './job-array.js';
 import { renderJobScript, type SchedulerDialect } from './job-script.js';
-import { checkShell, COMMON_KEYS, compileCommonOptions, safeName, type CommonLauncherOptions, type CompiledCommonOptions } from './options.js';
+import { checkShell, COMMON_KEYS, compileCommonOptions, compileMaxArraySize, safeName, type CommonLauncherOptions, type CompiledCommonOptions } from './options.js';
 import { compileResources, type CompiledResources, type ResourceOptions, type SchedulerKind } from './resources.js';
 import { shellQuote } from './shell-quote.js';
 import { checkKnownKeys, isPlainObject, line, show } from './validate.js';
@@ -27,39 +33,52 @@ export interface BatchLauncherOptions extends CommonLauncherOptions {
    * @default ''
    */
   binDir?: string;
+  /**
+   * Most elements in one job array: a launch of more jobs is split into several arrays; 1 submits
+   * one job per agent (no arrays).
+   * @default SLURM: MaxArraySize of `scontrol show config` (0 there: 1); PBS and SGE: 1000
+   */
+  maxArraySize?: number;
 }
 
 export interface CompiledBatchOptions extends CompiledCommonOptions {
   shell: RemoteShell;
   resources: CompiledResources;
   binDir: string;
+  /** undefined: the scheduler's, asked once (defaultMaxArraySize). */
+  maxArraySize: number | undefined;
 }
 
 export function compileBatchOptions(options: BatchLauncherOptions, kind: SchedulerKind, extraKeys: readonly string[]): CompiledBatchOptions {
   if (!isPlainObject(options)) throw new TypeError(`options must be an object, got ${show(options)}`);
-  checkKnownKeys(options, [...COMMON_KEYS, 'shell', 'resources', 'binDir', ...extraKeys], '');
+  checkKnownKeys(options, [...COMMON_KEYS, 'shell', 'resources', 'binDir', 'maxArraySize', ...extraKeys], '');
   return {
     ...compileCommonOptions(options),
     shell: checkShell(options.shell, 'shell'),
     resources: compileResources(options.resources, kind),
     binDir: options.binDir === undefined || options.binDir === '' ? '' : line(options.binDir, 'binDir').replace(/\/+$/, ''),
+    maxArraySize: compileMaxArraySize(options.maxArraySize),
   };
 }
 
-/** What a scheduler file needs to submit one job. */
+/** What a scheduler file needs to submit one job, or one job array. */
 export interface PreparedJob {
   name: string;
   agentIds: readonly string[];
   scriptPath: string;
+  /** The job's files; an array element writes elementPath(path, its task id) instead. */
   stdoutPath: string;
   stderrPath: string;
   /** The script text (SGE pipes it to qsub). */
   script: string;
   jobDir: string;
+  /** Set for a job array: submit() resolves to the array's id, elements follow from it. */
+  array?: { count: number } | undefined;
 }
 
 interface JobRecord {
-  job: PreparedJob;
+  stdoutPath: string;
+  stderrPath: string;
   cancelRequested: boolean;
   ended: boolean;
 }
@@ -86,13 +105,14 @@ export abstract class BatchLauncher implements Launcher {
   private tokenDigest: string | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
+  private arrayLimit: Promise<number> | undefined;
 
   protected constructor(options: CompiledBatchOptions) {
     this.options = options;
   }
 
   protected abstract dialect(): SchedulerDialect;
-  /** Submits the written script; resolves to the job id or throws JobRejectedError. */
+  /** Submits the written script; resolves to the job id (an array's: `123`, `123[].server`) or throws JobRejectedError. */
   protected abstract submit(job: PreparedJob): Promise<string>;
   protected abstract cancelJobs(jobIds: readonly string[]): Promise<void>;
   /** Statuses of the jobs the scheduler still knows; missing ids are reported 'unknown'. */
@@ -104,15 +124,23 @@ export abstract class BatchLauncher implements Launcher {
     const dir = await this.jobDirectory();
     await this.ensureToken(dir, request.connect.token);
     const perJob = this.options.resources.nodes;
+    const groups: (readonly string[])[] = [];
+    for (let i = 0; i < request.agentIds.length; i += perJob) groups.push(request.agentIds.slice(i, i + perJob));
+    const limit = groups.length > 1 ? await this.maxArraySize() : 1;
+    // One submission per batch: up to `limit` jobs of the same size (an array's elements are alike;
+    // a short last job, e.g. 3 agents of 2-node jobs, goes alone).
+    const batches: (readonly string[])[][] = [];
+    for (const group of groups) {
+      const last = batches[batches.length - 1];
+      if (last && last.length < limit && last[0]?.length === group.length) last.push(group);
+      else batches.push([group]);
+    }
     const launched: LaunchedJob[] = [];
     try {
-      for (let i = 0; i < request.agentIds.length; i += perJob) {
-        const ids = request.agentIds.slice(i, i + perJob);
-        const job = this.prepare(dir, ids, request);
+      for (const batch of batches) {
+        const job = this.prepare(dir, batch, request);
         await this.options.shell.writeFile(job.scriptPath, job.script, 0o700);
-        const jobId = await this.submit(job);
-        this.jobs.set(jobId, { job, cancelRequested: false, ended: false });
-        launched.push({ jobId, agentIds: ids });
+        launched.push(...this.record(job, batch, await this.submit(job)));
       }
     } catch (error) {
       // All or nothing: the caller gets no ids for jobs submitted before the failure, so their
@@ -144,10 +172,7 @@ export abstract class BatchLauncher implements Launcher {
     const record = this.jobs.get(jobId);
     if (!record || lines === 0) return { stdout: '', stderr: '' };
     const bytes = tailBytesFor(lines);
-    const [stdout, stderr] = await Promise.all([
-      this.options.shell.readTail(record.job.stdoutPath, bytes),
-      this.options.shell.readTail(record.job.stderrPath, bytes),
-    ]);
+    const [stdout, stderr] = await Promise.all([this.options.shell.readTail(record.stdoutPath, bytes), this.options.shell.readTail(record.stderrPath, bytes)]);
     return { stdout: lastLines(stdout, lines), stderr: lastLines(stderr, lines) };
   }
 
@@ -196,6 +221,32 @@ export abstract class BatchLauncher implements Launcher {
     return result;
   }
 
+  /** The largest job array this scheduler takes; the one in options, else asked once. */
+  protected defaultMaxArraySize(): Promise<number> {
+    return Promise.resolve(1000);
+  }
+
+  private maxArraySize(): Promise<number> {
+    if (this.options.maxArraySize !== undefined) return Promise.resolve(this.options.maxArraySize);
+    this.arrayLimit ??= this.defaultMaxArraySize().catch(() => 1000);
+    return this.arrayLimit;
+  }
+
+  /** Job records and LaunchedJobs for what one submission started: a job, or each element of an array. */
+  private record(job: PreparedJob, batch: readonly (readonly string[])[], submitted: string): LaunchedJob[] {
+    const track = (jobId: string, stdoutPath: string, stderrPath: string, agentIds: readonly string[]): LaunchedJob => {
+      this.jobs.set(jobId, { stdoutPath, stderrPath, cancelRequested: false, ended: false });
+      return { jobId, agentIds };
+    };
+    if (!job.array) return [track(submitted, job.stdoutPath, job.stderrPath, batch[0] ?? [])];
+    const first = firstTaskId(this.kind);
+    const elements = elementJobIds(this.kind, submitted, batch.length);
+    const files = (k: number): [string, string] => [elementPath(job.stdoutPath, first + k), elementPath(job.stderrPath, first + k)];
+    // A scheduler that keeps no element ids (see elementJobIds): the array is one job of all its agents.
+    if (elements.length !== batch.length) return [track(submitted, ...files(0), batch.flat())];
+    return elements.map((id, k) => track(id, ...files(k), batch[k] ?? []));
+  }
+
   private jobDirectory(): Promise<JobDirectory> {
     this.directory ??= prepareJobDirectory(this.options.shell, {
       remoteDir: this.options.remoteDir,
@@ -217,13 +268,16 @@ export abstract class BatchLauncher implements Launcher {
     this.tokenDigest = digest;
   }
 
-  private prepare(dir: JobDirectory, agentIds: readonly string[], request: LaunchRequest): PreparedJob {
+  /** One job script for `batch` (one id list per job): a plain job for one, a job array for several. */
+  private prepare(dir: JobDirectory, batch: readonly (readonly string[])[], request: LaunchRequest): PreparedJob {
+    const agentIds = batch.flat();
+    const array = batch.length > 1 ? { count: batch.length } : undefined;
     const name = this.uniqueName(agentIds[0] ?? 'agent');
     const base = `${dir.jobDir}/${name}`;
-    const job = { name, agentIds, scriptPath: `${base}.sh`, stdoutPath: `${base}.out`, stderrPath: `${base}.err`, jobDir: dir.jobDir };
+    const job = { name, agentIds, scriptPath: `${base}.sh`, stdoutPath: `${base}.out`, stderrPath: `${base}.err`, jobDir: dir.jobDir, array };
     const script = renderJobScript({
       scheduler: this.dialect(),
-      resources: { ...this.options.resources, nodes: agentIds.length },
+      resources: { ...this.options.resources, nodes: batch[0]?.length ?? 1 },
       jobName: name,
       stdoutPath: job.stdoutPath,
       stderrPath: job.stderrPath,
@@ -235,6 +289,7 @@ export abstract class BatchLauncher implements Launcher {
       url: request.connect.url,
       certFingerprint: request.connect.certFingerprint,
       agentIds,
+      array,
       slots: request.slots,
     });
     return { ...job, script };

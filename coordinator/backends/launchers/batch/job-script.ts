@@ -7,6 +7,7 @@
  * in (shell word or directive). The cluster token is not an input at all: the script only names
  * the 0600 file that holds it, so the token never reaches the script text, argv or `ps`.
  */
+import { arrayDirective, arrayLines, elementPath } from './job-array.js';
 import { assertNoNul, assertSingleLine, shellQuote } from './shell-quote.js';
 import { formatHms, formatSlurmTime, type CompiledResources } from './resources.js';
 
@@ -60,8 +61,13 @@ export interface JobScriptSpec {
   /** ws:// or wss:// address the agents dial. */
   url: string;
   certFingerprint?: string | undefined;
-  /** One id per node; its length must equal `resources.nodes`. */
+  /** One id per node (per node of each element, element after element, for an array). */
   agentIds: readonly string[];
+  /**
+   * A job array of `count` elements, each a job of `resources.nodes` agents (job-array.ts);
+   * element i runs agentIds[i * nodes] to agentIds[(i + 1) * nodes - 1]. Unset: one plain job.
+   */
+  array?: { count: number } | undefined;
   /** Worker-thread slots per agent; default: resources.cpusPerTask, else the agent's own default. */
   slots?: number | undefined;
 }
@@ -87,9 +93,10 @@ export function renderJobScript(spec: JobScriptSpec): string {
     for (const d of directives) lines.push(`${prefix} ${d}`);
     for (const extra of resources.extraDirectives) lines.push(`${prefix} ${stripPrefix(extra, prefix)}`);
   }
-  const many = spec.agentIds.length > 1;
+  const nodes = resources.nodes;
+  const what = nodes > 1 ? `one agent on each of ${nodes} nodes` : 'one agent';
   lines.push(
-    `# Rendered by clustrix: starts ${many ? `one agent on each of ${spec.agentIds.length} nodes` : 'one agent'}, which connects back to the coordinator.`,
+    `# Rendered by clustrix: ${spec.array ? `a job array of ${spec.array.count} elements, each starting ${what}` : `starts ${what}`}, which connects back to the coordinator.`,
     '# The cluster token is not in this file: the agent reads it from CLUSTRIX_TOKEN_FILE (mode 0600).',
     // No `set -u`: site setup lines (module load, conda activate) often read unset variables.
     'set -eo pipefail',
@@ -108,18 +115,16 @@ export function renderJobScript(spec: JobScriptSpec): string {
     // Measured when the job starts, not when it was queued: the walltime clock starts then too.
     lines.push(`export CLUSTRIX_WALLTIME_END="$(( ($(date +%s) + ${resources.timeSeconds}) * 1000 ))"`);
   }
-  lines.push(
-    `cd ${shellQuote(spec.workDir)}`,
-    `export CLUSTRIX_URL=${shellQuote(spec.url)}`,
-    `export CLUSTRIX_TOKEN_FILE=${shellQuote(spec.tokenFile)}`,
-    `export CLUSTRIX_JOB_ID=${scheduler.kind === 'ssh' ? `${shellQuote(scheduler.jobIdPrefix)}"$$"` : JOB_ID_EXPRESSION[scheduler.kind]}`,
-  );
-  if (many) {
+  lines.push(`cd ${shellQuote(spec.workDir)}`, `export CLUSTRIX_URL=${shellQuote(spec.url)}`, `export CLUSTRIX_TOKEN_FILE=${shellQuote(spec.tokenFile)}`);
+  if (spec.array && scheduler.kind !== 'ssh') {
+    lines.push(...arrayLines(scheduler, spec.agentIds, nodes, spec));
+  } else if (nodes > 1) {
     // One id per node, picked by srun's rank below: the pool's ids are opaque strings, so a
     // `{SLURM_PROCID}` placeholder could not turn into them.
+    lines.push(jobIdLine(scheduler));
     spec.agentIds.forEach((id, rank) => lines.push(`export CLUSTRIX_AGENT_ID_${rank}=${shellQuote(id)}`));
   } else {
-    lines.push(`export CLUSTRIX_AGENT_ID=${shellQuote(spec.agentIds[0] ?? '')}`);
+    lines.push(jobIdLine(scheduler), `export CLUSTRIX_AGENT_ID=${shellQuote(spec.agentIds[0] ?? '')}`);
   }
   const slots = spec.slots ?? resources.cpusPerTask;
   if (slots !== undefined) lines.push(`export CLUSTRIX_SLOTS=${slots}`);
@@ -129,12 +134,18 @@ export function renderJobScript(spec: JobScriptSpec): string {
   return `${lines.join('\n')}\n`;
 }
 
+function jobIdLine(scheduler: SchedulerDialect): string {
+  return `export CLUSTRIX_JOB_ID=${scheduler.kind === 'ssh' ? `${shellQuote(scheduler.jobIdPrefix)}"$$"` : JOB_ID_EXPRESSION[scheduler.kind]}`;
+}
+
 function slurmDirectives(spec: JobScriptSpec): string[] {
   const r = spec.resources;
+  // An array element writes <base>.<task>.out: %a is its task id (patterns must stay on, see slurmFilename).
+  const file = (path: string): string => (spec.array ? elementPath(slurmFilename(path), '%a') : slurmFilename(path));
   const d = [
     `--job-name=${shellQuote(spec.jobName)}`,
-    `--output=${shellQuote(slurmFilename(spec.stdoutPath))}`,
-    `--error=${shellQuote(slurmFilename(spec.stderrPath))}`,
+    `--output=${shellQuote(file(spec.stdoutPath))}`,
+    `--error=${shellQuote(file(spec.stderrPath))}`,
     `--nodes=${r.nodes}`,
     '--ntasks-per-node=1',
     // The pool replaces lost agents itself; a requeued job would bring back agent ids it gave up on.
@@ -147,6 +158,7 @@ function slurmDirectives(spec: JobScriptSpec): string[] {
   if (r.account !== undefined) d.push(`--account=${shellQuote(r.account)}`);
   if (r.qos !== undefined) d.push(`--qos=${shellQuote(r.qos)}`);
   if (r.gpus !== undefined) d.push(`--gpus-per-node=${r.gpus}`);
+  if (spec.array) d.push(arrayDirective({ kind: 'slurm' }, spec.array.count));
   return d;
 }
 
@@ -173,6 +185,7 @@ function pbsDirectives(spec: JobScriptSpec, style: 'torque' | 'pbspro'): string[
   if (r.timeSeconds !== undefined) d.push(`-l walltime=${formatHms(r.timeSeconds)}`);
   if (r.queue !== undefined) d.push(`-q ${shellQuote(r.queue)}`);
   if (r.account !== undefined) d.push(`-A ${shellQuote(r.account)}`);
+  if (spec.array) d.push(arrayDirective({ kind: 'pbs', resourceStyle: style }, spec.array.count));
   return d;
 }
 
@@ -190,6 +203,7 @@ function sgeDirectives(spec: JobScriptSpec, dialect: Extract<SchedulerDialect, {
   if (r.gpus !== undefined) d.push(`-l ${word(dialect.gpuResource, 'gpuResource')}=${r.gpus}`);
   if (r.queue !== undefined) d.push(`-q ${word(r.queue, 'resources.queue')}`);
   if (r.account !== undefined) d.push(`-A ${word(r.account, 'resources.account')}`);
+  if (spec.array) d.push(arrayDirective({ kind: 'sge' }, spec.array.count));
   return d;
 }
 
@@ -230,8 +244,8 @@ function nodeCheck(node: string): string[] {
 function startAgent(spec: JobScriptSpec): string[] {
   const agent = shellQuote(spec.agentPath);
   if (spec.scheduler.kind === 'ssh') return [`"$clustrix_node" ${agent}`];
-  if (spec.agentIds.length === 1) return [`exec "$clustrix_node" ${agent}`];
-  const n = spec.agentIds.length;
+  const n = spec.resources.nodes;
+  if (n === 1) return [`exec "$clustrix_node" ${agent}`];
   const cpus = spec.resources.cpusPerTask !== undefined ? ` --cpus-per-task=${spec.resources.cpusPerTask}` : '';
   // srun since 22.05 no longer takes --cpus-per-task from the batch allocation: repeat it.
   // The inner bash is constant text; the node and agent paths reach it as quoted arguments.
@@ -259,11 +273,21 @@ function checkSpec(spec: JobScriptSpec): void {
   }
   spec.agentIds.forEach((id, i) => one(id, `agentIds[${i}]`));
   spec.setup.forEach((s, i) => assertNoNul(s, `setup[${i}]`));
-  if (spec.agentIds.length !== spec.resources.nodes) {
-    throw new TypeError(`agentIds must hold one id per node (${spec.resources.nodes}), got ${spec.agentIds.length}`);
+  const count = spec.array?.count ?? 1;
+  if (spec.array !== undefined) {
+    if (!Number.isSafeInteger(count) || count < 1) throw new TypeError(`array.count must be a positive integer, got ${String(count)}`);
+    if (spec.scheduler.kind === 'ssh') throw new TypeError('job arrays need a scheduler (slurm, pbs, sge), got ssh');
+    if (spec.scheduler.kind === 'slurm' && (spec.stdoutPath.includes('\\') || spec.stderrPath.includes('\\'))) {
+      // a backslash turns SLURM's filename patterns off, and each element needs %a in its file name
+      throw new TypeError(`the log paths of a SLURM job array cannot hold a backslash, got ${JSON.stringify(spec.stdoutPath)}`);
+    }
   }
-  if (spec.agentIds.length > 1 && spec.scheduler.kind !== 'slurm') {
-    throw new TypeError(`several agents in one job need slurm, got ${spec.agentIds.length} agents for ${spec.scheduler.kind}`);
+  if (spec.agentIds.length !== spec.resources.nodes * count) {
+    const per = spec.array ? `per node of each of ${count} elements (${spec.resources.nodes * count})` : `per node (${spec.resources.nodes})`;
+    throw new TypeError(`agentIds must hold one id ${per}, got ${spec.agentIds.length}`);
+  }
+  if (spec.resources.nodes > 1 && spec.scheduler.kind !== 'slurm') {
+    throw new TypeError(`several agents in one job need slurm, got ${spec.resources.nodes} agents for ${spec.scheduler.kind}`);
   }
   if (spec.slots !== undefined && (!Number.isSafeInteger(spec.slots) || spec.slots < 1)) {
     throw new TypeError(`slots must be a positive integer, got ${String(spec.slots)}`);

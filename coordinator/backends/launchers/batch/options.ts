@@ -98,3 +98,8 @@ export function safeName(text: string): string {
   const cleaned = text.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[._-]+/, '');
   return cleaned.slice(0, 40) || 'agent';
 }
+
+/** `maxArraySize`: undefined (the scheduler's), or a positive integer. */
+export function compileMaxArraySize(value: unknown): number | undefined {
+  return value === undefined ? undefined : positiveInt(value, 'maxArraySize');
+}

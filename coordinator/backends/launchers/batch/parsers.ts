@@ -2,6 +2,10 @@
  * Parsers for what the schedulers print, mapped onto JobState with the scheduler's own words as
  * the reason. Pure functions; test/fixtures/launchers holds real outputs they are tested against
  * (SLURM 22.05, SGE 8.1.9, Debian's slurm-wlm-torque PBS wrappers).
+ *
+ * Job array elements are reported under the ids the launchers give them (job-array.ts): SLURM
+ * `123_4`, SGE `123.5`. Where a scheduler prints several pending elements as one line (squeue's
+ * `123_[0-7]`, qstat's `<tasks>1-4:1</tasks>`), the line becomes one status per element.
  */
 import type { JobState, JobStatus } from '../launcher.js';
 
@@ -64,44 +68,88 @@ export function parseSlurmExitCode(text: string): number | undefined {
   return signal > 0 ? 128 + signal : Number(m[1]);
 }
 
-/** `squeue -h -o '%i|%T|%r'`: one `id|STATE|reason` line per job. */
-export function parseSqueue(text: string): JobStatus[] {
-  const out: JobStatus[] = [];
-  for (const row of text.split('\n')) {
-    const [id, state, reason] = row.trim().split('|');
-    if (id && state) out.push(slurmStatus(id, state, reason, undefined));
+/**
+ * The ids one SLURM id stands for: itself, or for the pending elements of an array printed
+ * together, `123_[0-3,7%2]` (`%2`: at most 2 at once), one `123_<task>` each.
+ */
+export function slurmJobIds(id: string): string[] {
+  const m = /^(\d+)_\[([^\]]+)\]$/.exec(id);
+  if (!m?.[1] || !m[2]) return [id];
+  const base = m[1];
+  return expandTaskList(m[2].replace(/%\d+$/, '')).map((t) => `${base}_${t}`);
+}
+
+/**
+ * Task ids of a list like `0-3,7` (SLURM), `1-4:1`, `1,2,4` or `5-9:2` (SGE's start-end:step).
+ * A malformed part is left out: the job then counts as unknown, not as some other element.
+ */
+export function expandTaskList(list: string): number[] {
+  const out: number[] = [];
+  for (const part of list.split(',')) {
+    const m = /^(\d+)(?:-(\d+)(?::(\d+))?)?$/.exec(part.trim());
+    if (!m?.[1]) continue;
+    const start = Number(m[1]);
+    const end = m[2] === undefined ? start : Number(m[2]);
+    const step = m[3] === undefined ? 1 : Math.max(1, Number(m[3]));
+    // bounded: a range of a million ids from a garbled line would not help anyone
+    for (let t = start; t <= end && out.length < 100_000; t += step) out.push(t);
   }
   return out;
 }
 
-/** `scontrol show job -o <id>` (one line per job, `Key=Value` pairs; values may hold spaces, e.g. JobName). */
+/** `squeue -h -r -o '%i|%T|%r'`: one `id|STATE|reason` line per job (or per collapsed array, see slurmJobIds). */
+export function parseSqueue(text: string): JobStatus[] {
+  const out: JobStatus[] = [];
+  for (const row of text.split('\n')) {
+    const [id, state, reason] = row.trim().split('|');
+    if (id && state) for (const one of slurmJobIds(id)) out.push(slurmStatus(one, state, reason, undefined));
+  }
+  return out;
+}
+
+/**
+ * `scontrol show job -o <id>` (one line per job, `Key=Value` pairs; values may hold spaces, e.g.
+ * JobName). An array element (`JobId=141 ArrayJobId=140 ArrayTaskId=2`) is reported as `140_2`;
+ * the record of its still pending elements (`ArrayTaskId=0-1,3`) as one status each.
+ */
 export function parseScontrolJobs(text: string): JobStatus[] {
   const out: JobStatus[] = [];
   for (const row of text.split('\n')) {
     const id = /^JobId=(\S+)/.exec(row)?.[1];
     const state = /\sJobState=(\S+)/.exec(row)?.[1];
     if (!id || !state) continue;
-    out.push(slurmStatus(id, state, /\sReason=(\S+)/.exec(row)?.[1], /\sExitCode=(\S+)/.exec(row)?.[1]));
+    const arrayJob = /\sArrayJobId=(\d+)/.exec(row)?.[1];
+    const tasks = /\sArrayTaskId=(\S+)/.exec(row)?.[1];
+    const ids = arrayJob && tasks ? slurmJobIds(/^\d+$/.test(tasks) ? `${arrayJob}_${tasks}` : `${arrayJob}_[${tasks}]`) : [id];
+    for (const one of ids) out.push(slurmStatus(one, state, /\sReason=(\S+)/.exec(row)?.[1], /\sExitCode=(\S+)/.exec(row)?.[1]));
   }
   return out;
+}
+
+/** `MaxArraySize = 1001` of `scontrol show config`; undefined when the line is missing. */
+export function parseScontrolMaxArraySize(text: string): number | undefined {
+  const m = /^MaxArraySize\s*=\s*(\d+)\s*$/m.exec(text);
+  return m?.[1] === undefined ? undefined : Number(m[1]);
 }
 
 /**
  * `sacct -c -n -P -j <ids> -o JobID,State,ExitCode` (the jobcomp file; no accounting daemon).
  * Steps (`123.batch`) are skipped. SLURM 22.05's filetxt reader prints an empty State for a job
- * cancelled while pending (and complains on stderr): that becomes 'unknown'.
+ * cancelled while pending (and complains on stderr): that becomes 'unknown'. With slurmdbd, array
+ * elements are `123_4` (pending ones `123_[5-7]`); the jobcomp file knows elements only by their
+ * own job ids, so there an element that slurmctld forgot (MinJobAge) stays unknown.
  */
 export function parseSacct(text: string): JobStatus[] {
   const out: JobStatus[] = [];
   for (const row of text.split('\n')) {
     const [id, state, exit] = row.trim().split('|');
     if (!id || id.includes('.') || state === undefined) continue;
-    out.push(slurmStatus(id, state, undefined, exit));
+    for (const one of slurmJobIds(id)) out.push(slurmStatus(one, state, undefined, exit));
   }
   return out;
 }
 
-/** `sbatch --parsable`: `<id>` or `<id>;<cluster>`. */
+/** `sbatch --parsable`: `<id>` or `<id>;<cluster>` (for an array too: its elements are `<id>_<task>`). */
 export function parseSbatchParsable(stdout: string): string | undefined {
   const last = lastLine(stdout);
   const id = last?.split(';')[0];
@@ -190,7 +238,9 @@ function pbsStatus(jobId: string, code: string, exitText: string | undefined, co
 
 /**
  * `qstat -xml` (the submitting user's jobs): `<job_list>` entries with `<JB_job_number>` and a
- * state code such as `r`, `qw`, `hqw`, `Eqw`, `dr`, `t`, `s`.
+ * state code such as `r`, `qw`, `hqw`, `Eqw`, `dr`, `t`, `s`. An array task is `<job>.<task>`:
+ * a running one has an entry of its own (`<tasks>2</tasks>`), pending ones share one
+ * (`<tasks>1-4:1</tasks>`, `<tasks>1,3</tasks>`).
  */
 export function parseSgeQstatXml(text: string): JobStatus[] {
   const out: JobStatus[] = [];
@@ -199,12 +249,22 @@ export function parseSgeQstatXml(text: string): JobStatus[] {
     const id = /<JB_job_number>\s*(\d+)\s*<\/JB_job_number>/.exec(body)?.[1];
     const code = /<state>\s*([^<]*?)\s*<\/state>/.exec(body)?.[1];
     if (id === undefined || code === undefined) continue;
+    const tasks = /<tasks>\s*([^<]*?)\s*<\/tasks>/.exec(body)?.[1];
+    const ids = tasks ? expandTaskList(tasks).map((t) => `${id}.${t}`) : [id];
     const state = sgeJobState(code);
-    const status: JobStatus = { jobId: id, state };
-    if (code !== 'r' && code !== 'qw') status.reason = sgeReason(code);
-    out.push(status);
+    for (const jobId of ids) {
+      const status: JobStatus = { jobId, state };
+      if (code !== 'r' && code !== 'qw') status.reason = sgeReason(code);
+      out.push(status);
+    }
   }
   return out;
+}
+
+/** `qsub -terse` prints `123` for a job and `123.1-4:1` for an array: the job number either way. */
+export function parseSgeSubmitted(stdout: string): string | undefined {
+  const last = lastLine(stdout);
+  return last === undefined ? undefined : /^(\d+)(?:\.\d+-\d+:\d+)?$/.exec(last)?.[1];
 }
 
 /** SGE state codes combine letters: E(rror) and d(eleting) decide first, then r/t (running), q/w (waiting). */
@@ -235,12 +295,17 @@ export function parseSgeErrorReason(text: string): string | undefined {
 }
 
 /**
- * `qacct -j <id>`: one block per run (a rescheduled job has several; the last counts).
+ * `qacct -j <id>` (`qacct -j <job> -t <task>` for an array task `<job>.<task>`): one block per
+ * run (a rescheduled job has several; the last counts; of an array, only the task's).
  * `failed` non-zero means SGE itself failed the job (e.g. `28 : changing into working directory`,
  * `100 : assumedly after job` for a kill); otherwise `exit_status` is the script's exit code.
  */
 export function parseQacct(text: string, jobId?: string): JobStatus | undefined {
-  const blocks = text.split(/^=+\s*$/m).filter((b) => /^jobnumber\s/m.test(b));
+  const task = jobId === undefined ? undefined : /^\d+\.(\d+)$/.exec(jobId)?.[1];
+  const blocks = text
+    .split(/^=+\s*$/m)
+    .filter((b) => /^jobnumber\s/m.test(b))
+    .filter((b) => task === undefined || new RegExp(`^taskid\\s+${task}\\s*$`, 'm').test(b));
   const last = blocks[blocks.length - 1];
   if (!last) return undefined;
   const field = (name: string): string | undefined => new RegExp(`^${name}\\s+(.*)$`, 'm').exec(last)?.[1]?.trim();

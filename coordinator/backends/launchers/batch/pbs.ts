@@ -1,6 +1,10 @@
 /**
  * PBS (Torque, PBS Pro, or Debian's slurm-wlm-torque wrappers): `qsub` a script file, `qstat -f`
- * for status, `qdel` to cancel. One agent per job.
+ * for status, `qdel` to cancel. One agent per job. A launch of several jobs is one array per
+ * `maxArraySize` jobs (`-t 0-(n-1)` Torque, `-J 0-(n-1)` PBS Pro), whose elements are
+ * `123[4].server`. Debian's slurm-torque wrappers take both flags (as sbatch --array) but answer
+ * with a bare SLURM id and cannot address an element (their qdel cancels the whole array for
+ * `123[4]`): there the array is tracked as one job of all its agents (see elementJobIds).
  *
  * qsub runs in the job directory and gets relative -o/-e names, because the slurm-torque wrapper
  * pastes its arguments unquoted into a shell command: an absolute path with a blank would break
@@ -62,8 +66,10 @@ export class PbsLauncher extends BatchLauncher {
   }
 
   protected async queryStatus(jobIds: readonly string[]): Promise<JobStatus[]> {
-    // qstat -f prints the jobs it knows and exits non-zero if any id is unknown
-    const command = `${this.command('qstat')} -f ${jobIds.map(shellQuote).join(' ')}`;
+    // qstat -f prints the jobs it knows and exits non-zero if any id is unknown; -t shows array
+    // elements (Torque, PBS Pro), and only they need it (the wrappers have no -t)
+    const elements = jobIds.some((id) => id.includes('[')) ? ' -t' : '';
+    const command = `${this.command('qstat')} -f${elements} ${jobIds.map(shellQuote).join(' ')}`;
     const result = await this.run(command);
     this.checkRan(command, result, 'qstat');
     return parsePbsQstatFull(result.stdout);

@@ -1,7 +1,9 @@
 /**
  * Sun/Son of Grid Engine: the script piped to `qsub -terse` on stdin, `qstat -xml` for status,
  * `qstat -j` for why a job sits in an error state, `qacct -j` once it ended, `qdel` to cancel.
- * One agent per job; several CPUs come from a parallel environment (`-pe smp N`).
+ * One agent per job; several CPUs come from a parallel environment (`-pe smp N`). A launch of
+ * several jobs is one `-t 1-n` array per `maxArraySize` jobs; a task is `<job>.<task>` (qstat
+ * lists it so, `qdel 123.4` cancels it alone, `qacct -j 123 -t 4` has its end).
  *
  * stdout/stderr paths go on the qsub command line, shell-quoted, because SGE's `#$` directive
  * parser strips quote characters. (SGE still expands $HOME, $USER, $JOB_ID, $JOB_NAME, $HOSTNAME
@@ -11,7 +13,8 @@ import type { JobStatus } from '../launcher.js';
 import { compileBatchOptions, BatchLauncher, type BatchLauncherOptions, type PreparedJob } from './batch-launcher.js';
 import { SchedulerCommandError } from './errors.js';
 import { assertSgeWord, type SchedulerDialect } from './job-script.js';
-import { parseQacct, parseQsubJobId, parseSgeErrorReason, parseSgeQstatXml } from './parsers.js';
+import { elementPath } from './job-array.js';
+import { parseQacct, parseSgeErrorReason, parseSgeQstatXml, parseSgeSubmitted } from './parsers.js';
 import { shellQuote } from './shell-quote.js';
 import { boolean, line } from './validate.js';
 
@@ -59,11 +62,13 @@ export class SgeLauncher extends BatchLauncher {
 
   protected async submit(job: PreparedJob): Promise<string> {
     const verify = this.sge.rejectImpossible ? ' -w e' : '';
-    const command = `${this.command('qsub')} -terse${verify} -o ${shellQuote(job.stdoutPath)} -e ${shellQuote(job.stderrPath)}`;
+    // SGE expands $TASK_ID in these paths: each task of an array writes its own files.
+    const file = (path: string): string => shellQuote(job.array ? elementPath(path, '$TASK_ID') : path);
+    const command = `${this.command('qsub')} -terse${verify} -o ${file(job.stdoutPath)} -e ${file(job.stderrPath)}`;
     const result = await this.run(command, job.script);
     this.checkRan(command, result, 'qsub'); // not found is a set-up problem, not a rejection
     if (result.code !== 0) throw this.rejected(job, result, sgeHint(result.stderr, job));
-    const id = parseQsubJobId(result.stdout);
+    const id = parseSgeSubmitted(result.stdout);
     if (id === undefined) throw new SchedulerCommandError('qsub printed no job id', { command, stderr: result.stdout + result.stderr, exitCode: result.code });
     return id;
   }
@@ -89,18 +94,24 @@ export class SgeLauncher extends BatchLauncher {
 
     for (const s of found.values()) {
       if (s.state !== 'failed') continue;
-      // Eqw: the reason is only in `qstat -j`; worth one more call since the pool will show it
-      const why = parseSgeErrorReason((await this.run(`${this.command('qstat')} -j ${shellQuote(s.jobId)}`)).stdout);
+      // Eqw: the reason is only in `qstat -j` (of the whole array, for a task); worth one more call since the pool will show it
+      const why = parseSgeErrorReason((await this.run(`${this.command('qstat')} -j ${shellQuote(jobNumber(s.jobId))}`)).stdout);
       if (why) s.reason = `${s.reason ?? 'error state'}: ${why}`;
     }
     for (const id of jobIds.filter((j) => !found.has(j))) {
       // ended: accounting is written a moment after the job leaves qstat (flush_time), so a miss is not final
-      const result = await this.run(`${this.command('qacct')} -j ${shellQuote(id)}`);
+      const task = /\.(\d+)$/.exec(id)?.[1];
+      const result = await this.run(`${this.command('qacct')} -j ${shellQuote(jobNumber(id))}${task === undefined ? '' : ` -t ${task}`}`);
       const status = result.code === 0 ? parseQacct(result.stdout, id) : undefined;
       found.set(id, status ?? { jobId: id, state: 'unknown', reason: 'not in qstat, not yet in qacct' });
     }
     return [...found.values()];
   }
+}
+
+/** `123` of a job `123` or an array task `123.4`. */
+function jobNumber(id: string): string {
+  return id.replace(/\.\d+$/, '');
 }
 
 export function sgeHint(stderr: string, job: PreparedJob): string {

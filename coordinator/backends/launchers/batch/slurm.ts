@@ -1,13 +1,15 @@
 /**
  * SLURM: `sbatch --parsable` a script file; status from `squeue`, then `scontrol show job` for a
  * job that ended recently (slurmctld keeps it for MinJobAge), then `sacct`; `scancel` to cancel.
- * A job of `resources.nodes` > 1 runs one agent per node through srun.
+ * A job of `resources.nodes` > 1 runs one agent per node through srun. A launch of several jobs is
+ * one `--array` submission per `maxArraySize` jobs (default: slurmctld's MaxArraySize); elements
+ * are `<id>_<task>` for squeue, scontrol and scancel alike.
  */
 import type { JobStatus } from '../launcher.js';
 import { compileBatchOptions, BatchLauncher, type BatchLauncherOptions, type PreparedJob } from './batch-launcher.js';
 import { SchedulerCommandError } from './errors.js';
 import type { SchedulerDialect } from './job-script.js';
-import { parseSacct, parseSbatchParsable, parseScontrolJobs, parseSqueue } from './parsers.js';
+import { parseSacct, parseSbatchParsable, parseScontrolJobs, parseScontrolMaxArraySize, parseSqueue } from './parsers.js';
 import { shellQuote } from './shell-quote.js';
 import { oneOf } from './validate.js';
 
@@ -45,6 +47,14 @@ export class SlurmLauncher extends BatchLauncher {
     return id;
   }
 
+  /** MaxArraySize of `scontrol show config` (0, arrays disabled there: 1); 1000 when it says none. */
+  protected override async defaultMaxArraySize(): Promise<number> {
+    const result = await this.run(`${this.command('scontrol')} show config`);
+    const size = result.code === 0 ? parseScontrolMaxArraySize(result.stdout) : undefined;
+    // MaxArraySize bounds the task index (0 to MaxArraySize - 1), so 0-based arrays hold that many.
+    return size === undefined ? 1000 : Math.max(1, size);
+  }
+
   protected async cancelJobs(jobIds: readonly string[]): Promise<void> {
     const command = `${this.command('scancel')} ${jobIds.map(shellQuote).join(' ')}`;
     const result = await this.run(command);
@@ -58,7 +68,8 @@ export class SlurmLauncher extends BatchLauncher {
     const found = new Map<string, JobStatus>();
     const add = (list: JobStatus[]): void => list.forEach((s) => jobIds.includes(s.jobId) && !found.has(s.jobId) && found.set(s.jobId, s));
 
-    const squeue = `${this.command('squeue')} -h -j ${shellQuote(jobIds.join(','))} -o '%i|%T|%r'`;
+    // -r: pending array elements one per line, not collapsed into `123_[0-7]`
+    const squeue = `${this.command('squeue')} -h -r -j ${shellQuote(jobIds.join(','))} -o '%i|%T|%r'`;
     const active = await this.run(squeue);
     // squeue fails with "Invalid job id" when it knows none of the ids: that is an answer, not an error
     if (active.code !== 0 && !/invalid job id/i.test(active.stderr)) {
