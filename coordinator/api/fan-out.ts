@@ -1,8 +1,10 @@
+import { z } from 'zod';
 import { CancelledError, type ClustrixError } from '../errors/errors.js';
-import { int } from '../config/options.js';
-import { progressFor, type ProgressOptions, type ProgressSink } from './progress.js';
+import { parseOptions } from '../config/parse-options.js';
+import { custom, fn, flag, mapping, positiveInt, type Differences, type None } from '../config/schema-kit.js';
+import { progressFor, type Progress, type ProgressOptions, type ProgressSink } from './progress.js';
 import type { Submission, TaskSubmitter } from '../engine/submit.js';
-import { resolveTaskOptions, type ResolvedTaskOptions, type TaskOptions } from './task-options.js';
+import { taskDefaults, taskOptionsShape, type ResolvedTaskOptions, type TaskOptions } from './task-options.js';
 import { codeOf } from './task-ref.js';
 import type { ShippedCode } from '../engine/task.js';
 
@@ -14,11 +16,27 @@ export interface MapOptions extends TaskOptions, ProgressOptions {
   concurrency?: number;
 }
 
-const MAP_KEYS = new Set(['chunkSize', 'concurrency', 'progress', 'onProgress']);
+const mapOptionsSchema = z.strictObject(
+  {
+    ...taskOptionsShape,
+    chunkSize: positiveInt().optional(),
+    concurrency: positiveInt().optional(),
+    progress: flag().optional(),
+    onProgress: fn<(progress: Progress) => void>('a function (progress) => void').optional(),
+  },
+  mapping('map options (chunkSize, concurrency, progress, onProgress, and the task options)'),
+);
+type _MapOptionsMirrored = None<Differences<MapOptions, z.input<typeof mapOptionsSchema>>>;
+
+const itemsSchema = custom<Iterable<unknown> | AsyncIterable<unknown>>(
+  'an iterable or async iterable (an array, a Set, a generator, ...)',
+  (v) => v !== null && typeof v === 'object' && (Symbol.iterator in v || Symbol.asyncIterator in v),
+);
 
 /**
- * `stream(fn, items, options)` of a cluster, embedded or connected: checks the options, captures
- * the code, and fans out through `submitter`.
+ * `stream(fn, items, options)` of a cluster, embedded or connected: checks the options and the
+ * items (a ConfigError naming `options.<key>` or `items`), captures the code, and fans out
+ * through `submitter`.
  */
 export function streamCall<R>(
   submitter: TaskSubmitter,
@@ -27,15 +45,13 @@ export function streamCall<R>(
   options: MapOptions | undefined,
   defaults: { retries: number; totalSlots: number },
 ): AsyncGenerator<StreamResult<R>> {
-  const task = resolveTaskOptions(options, defaults, MAP_KEYS);
-  const chunkSize = int(options?.chunkSize, 'chunkSize', 1, 1);
-  const window = int(options?.concurrency, 'concurrency', 1, Math.max(1024, 64 * defaults.totalSlots));
-  if (items === null || typeof items !== 'object' || !(Symbol.iterator in items || Symbol.asyncIterator in items)) {
-    throw new TypeError('items must be an iterable or async iterable');
-  }
+  const o = parseOptions(mapOptionsSchema, options ?? {});
+  const input = parseOptions(itemsSchema, items, ['items']);
   const { code, exportName } = codeOf(fn);
-  const progress = progressFor(exportName ?? code.name, items, options);
-  return fanOut<R>(submitter, code, exportName, items as Iterable<unknown> | AsyncIterable<unknown>, { chunkSize, window, task, progress });
+  const progress = progressFor(exportName ?? code.name, input, o);
+  const chunkSize = o.chunkSize ?? 1;
+  const window = o.concurrency ?? Math.max(1024, 64 * defaults.totalSlots);
+  return fanOut<R>(submitter, code, exportName, input, { chunkSize, window, task: taskDefaults(o, defaults), progress });
 }
 
 export interface FanOutOptions {

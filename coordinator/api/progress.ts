@@ -45,9 +45,8 @@ const REDRAW_MS = 100;
 
 /** The sink for one call, or null when nobody watches (no TTY bar and no callback). */
 export function progressFor(label: string, items: unknown, options: ProgressOptions | undefined, stream: BarStream = process.stderr): ProgressSink | null {
+  // Checked by the map options schema (fan-out.ts) before this is called.
   const onProgress = options?.onProgress;
-  if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError('options.onProgress must be a function');
-  if (options?.progress !== undefined && typeof options.progress !== 'boolean') throw new TypeError('options.progress must be a boolean');
   const bar = options?.progress !== false && stream.isTTY === true && process.env.CLUSTRIX_PROGRESS !== '0';
   if (!bar && !onProgress) return null;
   return new ProgressTracker(label, knownSize(items), onProgress ?? null, bar ? stream : null);

@@ -12,6 +12,7 @@ import type { TaskSubmitter } from '../engine/submit.js';
 import { TaskApi } from '../api/task-api.js';
 import { showOnly } from '../util/show-only.js';
 import { ServiceConnection } from './connection.js';
+import { show } from '../config/issues.js';
 import { resolveAddress, type ConnectOptions } from './address.js';
 
 type Instance<C> = C extends abstract new (...args: never[]) => infer I ? I : never;
@@ -98,7 +99,7 @@ export class ClusterClient extends TaskApi {
     if (this.closed) throw new ClusterClosedError('this client was closed');
     const resolved = resolveActorOptions(options as ActorOptions | undefined);
     if (isClassRef(cls)) return (await this.actorBackend.create(cls.code, cls.exportName, resolved)) as ActorHandle<Instance<C>>;
-    if (typeof cls !== 'function') throw new TypeError('cluster.actor needs a class, or a module class from tasks.cls(name)');
+    if (typeof cls !== 'function') throw new ConfigError(`expected a class, or a module class from tasks.cls(name), got ${show(cls)}`);
     const captured = captureClass(cls);
     const code = { hash: captured.hash, kind: 'function' as const, source: captured.source, name: captured.name || 'anonymous class' };
     return (await this.actorBackend.create(code, null, resolved)) as ActorHandle<Instance<C>>;
@@ -107,7 +108,7 @@ export class ClusterClient extends TaskApi {
   /** The live actor registered under `name` on the service (by any client), if any. */
   async getActor<T = unknown>(name: string): Promise<ActorHandle<T> | undefined> {
     if (this.closed) throw new ClusterClosedError('this client was closed');
-    if (typeof name !== 'string' || name.length === 0) throw new TypeError('getActor needs a non-empty name');
+    if (typeof name !== 'string' || name.length === 0) throw new ConfigError(`getActor(name): expected a non-empty string, got ${show(name)}`);
     return (await this.actorBackend.get(name)) as ActorHandle<T> | undefined;
   }
 

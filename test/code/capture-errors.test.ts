@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ClosureError, ClustrixError } from '../../coordinator/errors/errors.js';
+import { ClosureError, ClustrixError, ConfigError } from '../../coordinator/errors/errors.js';
 import { FunctionNotShippableError, captureClass, captureFunction, type ShippableClass, type ShippableFunction } from '../../coordinator/code/index.js';
 
 function thrown(fn: () => unknown): ClustrixError {
@@ -114,8 +114,8 @@ describe('FunctionNotShippableError', () => {
     expect(captureFunction(fn).source).toBe(Function.prototype.toString.call(fn));
   });
 
-  it('rejects non-functions with a TypeError', () => {
-    expect(() => captureFunction(42 as unknown as ShippableFunction)).toThrow(new TypeError('expected a function, got number'));
+  it('rejects non-functions with a ConfigError', () => {
+    expect(() => captureFunction(42 as unknown as ShippableFunction)).toThrow(new ConfigError('expected a function, got 42'));
   });
 });
 
