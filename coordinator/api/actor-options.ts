@@ -1,4 +1,6 @@
-import { duration, int } from '../config/options.js';
+import { z } from 'zod';
+import { parseOptions } from '../config/parse-options.js';
+import { flag, mapping, ms, nonEmpty, nonNegativeInt, positiveInt, type Differences, type None } from '../config/schema-kit.js';
 
 /** Options of `cluster.actor()`. */
 export interface ActorOptions<A extends unknown[] = unknown[]> {
@@ -29,24 +31,30 @@ export interface ResolvedActorOptions {
   timeoutMs: number | null;
 }
 
-const KEYS = new Set(['args', 'name', 'maxRestarts', 'maxConcurrency', 'agent', 'getIfExists', 'timeoutMs']);
+const actorOptionsSchema = z.strictObject(
+  {
+    args: z.array(z.unknown(), { error: 'a list of constructor arguments' }).optional(),
+    name: nonEmpty().optional(),
+    maxRestarts: nonNegativeInt().optional(),
+    maxConcurrency: positiveInt().optional(),
+    agent: nonEmpty('an agent id').optional(),
+    getIfExists: flag().optional(),
+    timeoutMs: ms(1).optional(),
+  },
+  mapping('actor options (args, name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs)'),
+);
+type _ActorOptionsMirrored = None<Differences<ActorOptions, z.input<typeof actorOptionsSchema>>>;
 
+/** Checks actor options (a ConfigError naming `options.<key>`) and applies the defaults. */
 export function resolveActorOptions(options: ActorOptions | undefined): ResolvedActorOptions {
-  const o = options ?? {};
-  for (const key of Object.keys(o)) {
-    if (!KEYS.has(key)) throw new TypeError(`Unknown actor option '${key}' (known: ${[...KEYS].join(', ')})`);
-  }
-  if (o.args !== undefined && !Array.isArray(o.args)) throw new TypeError('options.args must be an array of constructor arguments');
-  if (o.name !== undefined && (typeof o.name !== 'string' || o.name.length === 0)) throw new TypeError('options.name must be a non-empty string');
-  if (o.agent !== undefined && (typeof o.agent !== 'string' || o.agent.length === 0)) throw new TypeError('options.agent must be an agent id');
-  if (o.getIfExists !== undefined && typeof o.getIfExists !== 'boolean') throw new TypeError('options.getIfExists must be a boolean');
+  const o = parseOptions(actorOptionsSchema, options ?? {});
   return {
     args: o.args ?? [],
     name: o.name ?? null,
-    maxRestarts: int(o.maxRestarts, 'maxRestarts', 0, 0),
-    maxConcurrency: int(o.maxConcurrency, 'maxConcurrency', 1, 1),
+    maxRestarts: o.maxRestarts ?? 0,
+    maxConcurrency: o.maxConcurrency ?? 1,
     agent: o.agent ?? null,
     getIfExists: o.getIfExists ?? false,
-    timeoutMs: o.timeoutMs === undefined ? null : duration(o.timeoutMs, 'timeoutMs', 1, 0),
+    timeoutMs: o.timeoutMs ?? null,
   };
 }

@@ -212,7 +212,7 @@ export class Cluster {
   /** Adds or removes agents (of a shared pool: every program sees it); removed ones finish their tasks first. */
   async scale(n: number): Promise<void> {
     this.assertOpen();
-    if (!Number.isInteger(n) || n < 0) throw new ConfigError(`scale(n) needs a whole number of agents >= 0, got ${String(n)}`);
+    if (!Number.isInteger(n) || n < 0) throw new ConfigError(`scale(n): expected a non-negative integer, got ${String(n)}`);
     await this.transport.call('scale', n, {});
     await this.refreshAgents();
   }

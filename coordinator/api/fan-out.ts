@@ -1,8 +1,10 @@
+import { z } from 'zod';
 import { CancelledError, type ClustrixError } from '../errors/errors.js';
-import { int } from '../config/options.js';
-import { progressFor, resolveLabel, type ProgressOptions, type ProgressSink } from './progress.js';
+import { parseOptions } from '../config/parse-options.js';
+import { custom, fn, flag, mapping, positiveInt, type Differences, type None } from '../config/schema-kit.js';
+import { MAX_LABEL, progressFor, type Progress, type ProgressOptions, type ProgressSink } from './progress.js';
 import type { Submission, TaskSubmitter } from './task-call.js';
-import { resolveTaskOptions, type ResolvedTaskOptions, type TaskOptions } from './task-options.js';
+import { taskDefaults, taskOptionsShape, type ResolvedTaskOptions, type TaskOptions } from './task-options.js';
 import { codeOf } from './task-ref.js';
 import type { ShippedCode } from '../engine/task.js';
 
@@ -14,11 +16,32 @@ export interface MapOptions extends TaskOptions, ProgressOptions {
   concurrency?: number;
 }
 
-const MAP_KEYS = new Set(['chunkSize', 'concurrency', 'progress', 'onProgress', 'label']);
+const mapOptionsSchema = z.strictObject(
+  {
+    ...taskOptionsShape,
+    chunkSize: positiveInt().optional(),
+    concurrency: positiveInt().optional(),
+    progress: flag().optional(),
+    onProgress: fn<(progress: Progress) => void>('a function (progress) => void').optional(),
+    label: custom<string>(
+      `a non-empty string of at most ${MAX_LABEL} characters without control characters`,
+      // eslint-disable-next-line no-control-regex -- a newline or escape in a label would break the bar's line
+      (v) => typeof v === 'string' && v.length > 0 && v.length <= MAX_LABEL && !/[\x00-\x1f\x7f]/.test(v),
+    ).optional(),
+  },
+  mapping('map options (chunkSize, concurrency, progress, onProgress, label, and the task options)'),
+);
+type _MapOptionsMirrored = None<Differences<MapOptions, z.input<typeof mapOptionsSchema>>>;
+
+const itemsSchema = custom<Iterable<unknown> | AsyncIterable<unknown>>(
+  'an iterable or async iterable (an array, a Set, a generator, ...)',
+  (v) => v !== null && typeof v === 'object' && (Symbol.iterator in v || Symbol.asyncIterator in v),
+);
 
 /**
- * `stream(fn, items, options)` of a cluster, embedded or connected: checks the options, captures
- * the code, and fans out through `submitter`.
+ * `stream(fn, items, options)` of a cluster, embedded or connected: checks the options and the
+ * items (a ConfigError naming `options.<key>` or `items`), captures the code, and fans out
+ * through `submitter`.
  */
 export function streamCall<R>(
   submitter: TaskSubmitter,
@@ -27,16 +50,14 @@ export function streamCall<R>(
   options: MapOptions | undefined,
   defaults: { retries: number; totalSlots: number },
 ): AsyncGenerator<StreamResult<R>> {
-  const task = resolveTaskOptions(options, defaults, MAP_KEYS);
-  const chunkSize = int(options?.chunkSize, 'chunkSize', 1, 1);
-  const window = int(options?.concurrency, 'concurrency', 1, Math.max(1024, 64 * defaults.totalSlots));
-  if (items === null || typeof items !== 'object' || !(Symbol.iterator in items || Symbol.asyncIterator in items)) {
-    throw new TypeError('items must be an iterable or async iterable');
-  }
+  const o = parseOptions(mapOptionsSchema, options ?? {});
+  const input = parseOptions(itemsSchema, items, ['items']);
   const { code, exportName } = codeOf(fn);
-  const label = resolveLabel(options?.label, exportName ?? (typeof fn === 'function' && fn.name ? fn.name : 'map'));
-  const progress = progressFor(label, items, options);
-  return fanOut<R>(submitter, code, exportName, items as Iterable<unknown> | AsyncIterable<unknown>, { chunkSize, window, task, progress, label });
+  const label = o.label ?? exportName ?? (typeof fn === 'function' && fn.name ? fn.name : 'map');
+  const progress = progressFor(label, input, o);
+  const chunkSize = o.chunkSize ?? 1;
+  const window = o.concurrency ?? Math.max(1024, 64 * defaults.totalSlots);
+  return fanOut<R>(submitter, code, exportName, input, { chunkSize, window, task: taskDefaults(o, defaults), progress, label });
 }
 
 export interface FanOutOptions {

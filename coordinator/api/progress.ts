@@ -45,23 +45,11 @@ export interface ProgressSink {
 }
 
 const REDRAW_MS = 100;
-const MAX_LABEL = 200;
+export const MAX_LABEL = 200;
 
-/** `options.label` checked, or `fallback` when not given. */
-export function resolveLabel(label: unknown, fallback: string): string {
-  if (label === undefined) return fallback;
-  // eslint-disable-next-line no-control-regex -- a newline or escape in a label would break the bar's line
-  if (typeof label !== 'string' || label.length === 0 || label.length > MAX_LABEL || /[\x00-\x1f\x7f]/.test(label)) {
-    throw new TypeError(`options.label must be a non-empty string of at most ${MAX_LABEL} characters without control characters, got ${JSON.stringify(label)}`);
-  }
-  return label;
-}
-
-/** The sink for one call, or null when nobody watches (no TTY bar and no callback). */
 export function progressFor(label: string, items: unknown, options: ProgressOptions | undefined, term: Terminal = terminal()): ProgressSink | null {
+  // Checked by the map options schema (fan-out.ts) before this is called.
   const onProgress = options?.onProgress;
-  if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError('options.onProgress must be a function');
-  if (options?.progress !== undefined && typeof options.progress !== 'boolean') throw new TypeError('options.progress must be a boolean');
   const bar = options?.progress !== false && term.stderr.isTTY === true && process.env.CLUSTRIX_PROGRESS !== '0';
   if (!bar && !onProgress) return null;
   return new ProgressTracker(label, knownSize(items), onProgress ?? null, bar ? term : null);

@@ -1,4 +1,6 @@
-import { duration, int } from '../config/options.js';
+import { z } from 'zod';
+import { parseOptions } from '../config/parse-options.js';
+import { custom, flag, mapping, ms, nonNegativeInt, type Differences, type None } from '../config/schema-kit.js';
 
 /** Options of one task, `remote()`, or every task of a `map`/`stream`. */
 export interface TaskOptions {
@@ -22,20 +24,32 @@ export interface ResolvedTaskOptions {
   inline: boolean;
 }
 
-const TASK_KEYS = new Set(['timeoutMs', 'retries', 'retryExceptions', 'signal', 'inline']);
+/** The fields of TaskOptions, for map options to extend. */
+export const taskOptionsShape = {
+  timeoutMs: ms(1).optional(),
+  retries: nonNegativeInt().optional(),
+  retryExceptions: nonNegativeInt().optional(),
+  signal: custom<AbortSignal>('an AbortSignal', (v) => v instanceof AbortSignal).optional(),
+  inline: flag().optional(),
+};
+const taskOptionsSchema = z.strictObject(taskOptionsShape, mapping('task options (timeoutMs, retries, retryExceptions, signal, inline)'));
+type _TaskOptionsMirrored = None<Differences<TaskOptions, z.input<typeof taskOptionsSchema>>>;
 
+/**
+ * Checks task options (a ConfigError naming `options.<key>`) and applies the defaults. `extraKeys`
+ * are accepted unchecked, for a caller that checks them itself.
+ */
 export function resolveTaskOptions(options: TaskOptions | undefined, defaults: { retries: number }, extraKeys: ReadonlySet<string> = new Set()): ResolvedTaskOptions {
-  const o = options ?? {};
-  if (typeof o !== 'object' || o === null) throw new TypeError('task options must be an object');
-  for (const key of Object.keys(o)) {
-    if (!TASK_KEYS.has(key) && !extraKeys.has(key)) throw new TypeError(`Unknown task option '${key}' (known: ${[...TASK_KEYS, ...extraKeys].join(', ')})`);
-  }
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new TypeError('options.signal must be an AbortSignal');
-  if (o.inline !== undefined && typeof o.inline !== 'boolean') throw new TypeError('options.inline must be a boolean');
+  const schema = extraKeys.size === 0 ? taskOptionsSchema : taskOptionsSchema.extend(Object.fromEntries([...extraKeys].map((k) => [k, z.unknown()])));
+  return taskDefaults(parseOptions(schema, options ?? {}), defaults);
+}
+
+/** Parsed task options with their defaults. */
+export function taskDefaults(o: TaskOptions, defaults: { retries: number }): ResolvedTaskOptions {
   return {
-    timeoutMs: o.timeoutMs === undefined ? null : duration(o.timeoutMs, 'timeoutMs', 1, 0),
-    retries: int(o.retries, 'retries', 0, defaults.retries),
-    retryExceptions: int(o.retryExceptions, 'retryExceptions', 0, 0),
+    timeoutMs: o.timeoutMs ?? null,
+    retries: o.retries ?? defaults.retries,
+    retryExceptions: o.retryExceptions ?? 0,
     signal: o.signal ?? null,
     inline: o.inline ?? false,
   };

@@ -1,5 +1,7 @@
 import { captureFunction, type ShippableFunction } from '../code/index.js';
 import type { ShippedCode } from '../engine/task.js';
+import { ConfigError } from '../errors/errors.js';
+import { show } from '../config/issues.js';
 
 const TASK_REF = Symbol.for('clustrix.task-ref');
 
@@ -27,7 +29,7 @@ export function isTaskRef(value: unknown): value is TaskRef {
 export function codeOf(runnable: unknown): { code: ShippedCode; exportName: string | null } {
   if (isTaskRef(runnable)) return { code: runnable.code, exportName: runnable.exportName };
   if (typeof runnable !== 'function') {
-    throw new TypeError(`expected a function or a module export (tasks.fn('name')), got ${runnable === null ? 'null' : typeof runnable}`);
+    throw new ConfigError(`expected a function or a module export (tasks.fn('name')), got ${show(runnable)}`);
   }
   // A function literal in a loop is a new object each time: look it up by its text too.
   const text = Function.prototype.toString.call(runnable);

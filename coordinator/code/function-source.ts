@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { parse, type Node as AcornNode } from 'acorn';
-import { ClosureError } from '../errors/errors.js';
+import { ClosureError, ConfigError } from '../errors/errors.js';
+import { show } from '../config/issues.js';
 import { FunctionNotShippableError, describe } from './code-errors.js';
 import { capturedVariables } from './closure-check.js';
 import { withOrigin } from './function-origin.js';
@@ -59,7 +60,7 @@ export function captureClass(cls: ShippableClass): CapturedFunction {
 function capture(fn: ShippableFunction | ShippableClass, want: Kind): CapturedFunction {
   // Callers from plain JavaScript get past the types.
   const value: unknown = fn;
-  if (typeof value !== 'function') throw new TypeError(`expected a ${want}, got ${value === null ? 'null' : typeof value}`);
+  if (typeof value !== 'function') throw new ConfigError(`expected a ${want}, got ${show(value)}`);
   let entry = captures.get(fn);
   if (!entry) {
     entry = build(fn);

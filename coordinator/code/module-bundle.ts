@@ -14,6 +14,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Message, type Metafile, type OutputFile } from 'esbuild';
 import { nativeExternals, ownImportMeta, type NativeFindings } from './bundle-plugins.js';
+import { ConfigError } from '../errors/errors.js';
 import { ModuleBundleError, type BundleMessage } from './code-errors.js';
 import { findPackageDir, packageNameOf } from './native-packages.js';
 
@@ -101,7 +102,7 @@ export async function bundleModule(entry: string | URL, options: BundleOptions =
 function entryPath(entry: string | URL): string {
   if (entry instanceof URL || entry.startsWith('file:')) {
     const url = new URL(entry);
-    if (url.protocol !== 'file:') throw new TypeError(`bundleModule needs a file: URL or a path, got ${url.href}`);
+    if (url.protocol !== 'file:') throw new ConfigError(`module: expected a file: URL or a path, got ${url.href}`);
     return fileURLToPath(url);
   }
   return isAbsolute(entry) ? entry : resolve(entry);

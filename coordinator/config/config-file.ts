@@ -22,16 +22,16 @@ import os from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { ConfigError } from '../errors/errors.js';
-import type { ClusterOptions } from './options.js';
+import { clusterOptionsSchema, clusterOptionsShape, type ClusterOptions } from './options-schema.js';
+import { parseOptions } from './parse-options.js';
 import type { ResourceOptions } from '../backends/launchers/batch/resources.js';
-import { describeIssues, didYouMean, formatPath, type KeyPath } from './issues.js';
+import { describeIssues, didYouMean, reportProblems, type KeyPath } from './issues.js';
 import { configFileSchema, type ProfileOptions } from './profile-schema.js';
+
+const profileAndFile = clusterOptionsShape.pick({ profile: true, configFile: true });
 
 /** The file in the working directory: a project's own profiles, found before the user's. */
 export const PROJECT_CONFIG_NAME = 'clustrix.config.yaml';
-
-/** Problems listed in one error; the rest are counted. */
-const MAX_REPORTED = 10;
 
 /** A loaded, valid config file. */
 export interface ClustrixConfig {
@@ -94,13 +94,10 @@ export function loadConfig(path: string): ClustrixConfig {
     // mis-indented block can produce dozens, of which the first few say enough.
     const problems = describeIssues(parsed.error.issues, configFileSchema)
       .map((p) => ({ ...p, offset: offsetOf(doc, p.path, p.unknownKey) }))
-      .sort((a, b) => (a.offset ?? -1) - (b.offset ?? -1));
-    const report = problems.slice(0, MAX_REPORTED).map((p) => {
-      const where = p.offset === undefined ? path : at(p.offset);
-      return p.path.length === 0 ? `${where}: ${p.text}` : `${where}: ${formatPath(p.path)}: ${p.text}`;
-    });
-    if (problems.length > MAX_REPORTED) report.push(`... and ${problems.length - MAX_REPORTED} more`);
-    throw new ConfigError(report.join('\n'), { cause: parsed.error });
+      .sort((a, b) => (a.offset ?? -1) - (b.offset ?? -1))
+      .map((p) => ({ ...p, where: p.offset === undefined ? path : at(p.offset) }));
+    // No cause: zod's issues hold the inputs, a refused secret among them.
+    throw new ConfigError(reportProblems(problems));
   }
 
   const config: ClustrixConfig = { path, profiles: parsed.data.profiles, default: parsed.data.default };
@@ -131,14 +128,12 @@ export function selectProfile(config: ClustrixConfig, name: string): ProfileOpti
  * A relative `configFile` is taken from `search.cwd`.
  */
 export function resolveProfile(options: ClusterOptions, search: ConfigSearch = {}): ClusterOptions {
+  // Not an object: the options schema says so, in the words it uses for every option.
+  if (typeof options !== 'object' || options === null) return parseOptions(clusterOptionsSchema, options);
   const { profile, configFile, ...overrides } = options;
   if (profile === undefined && configFile === undefined) return overrides;
-  if (profile !== undefined && (typeof profile !== 'string' || profile === '')) {
-    throw new ConfigError(`options.profile must be a profile name, got ${JSON.stringify(profile)}`);
-  }
-  if (configFile !== undefined && (typeof configFile !== 'string' || configFile === '')) {
-    throw new ConfigError(`options.configFile must be a file path, got ${JSON.stringify(configFile)}`);
-  }
+  // The rest is checked after the merge (resolveClusterOptions): an override may complete the profile.
+  parseOptions(profileAndFile, { profile, configFile });
 
   const cwd = search.cwd ?? process.cwd();
   let path: string;

@@ -23,15 +23,11 @@ export {
   type ClustrixConfig,
   type ConfigSearch,
 } from './config-file.js';
-export {
-  BACKENDS,
-  configFileSchema,
-  hostSchema,
-  kubernetesSchema,
-  profileNameSchema,
-  profileSchema,
-  resourcesSchema,
-  sshSchema,
-  type ProfileOptions,
-} from './profile-schema.js';
+export { configFileSchema, profileSchema, type ProfileOptions } from './profile-schema.js';
+export { BACKENDS, clusterOptionsSchema, profileNameSchema, type BackendName, type ClusterOptions } from './options-schema.js';
+export { resolveClusterOptions, type ResolvedClusterOptions } from './options.js';
+export { parseOptions } from './parse-options.js';
+export { hostsSchema, sshSchema, type SshHostOption } from './ssh-schema.js';
+export { resourcesSchema } from './batch-schema.js';
+export { kubernetesSchema, type KubernetesOptions } from './kubernetes-schema.js';
 export { configTemplate } from './init-template.js';

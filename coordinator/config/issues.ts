@@ -75,6 +75,13 @@ function describeIssue(issue: Issue, base: KeyPath, schema: z.ZodType): Problem[
     case 'invalid_type':
       if (issue.expected === 'never') return [{ path, unknownKey: true, missing: false, text: issue.message }];
       return [valueProblem(path, issue)];
+    case 'custom': {
+      // A rule between options speaks in a sentence of its own; a secret's value is never repeated.
+      const params = issue.params as { sentence?: boolean; secret?: boolean } | undefined;
+      if (params?.sentence) return [{ path, unknownKey: false, missing: false, text: issue.message }];
+      if (params?.secret && issue.input !== undefined) return [{ path, unknownKey: false, missing: false, text: `expected ${issue.message} (the value is a secret: not shown)` }];
+      return [valueProblem(path, issue)];
+    }
     default:
       return [valueProblem(path, issue)];
   }
@@ -117,7 +124,7 @@ function objectAt(schema: z.ZodType, path: KeyPath): z.ZodObject | undefined {
 
 function unwrap(schema: z.ZodType): z.ZodType {
   let s = schema;
-  while (s instanceof z.ZodOptional || s instanceof z.ZodNullable) s = s.unwrap() as z.ZodType;
+  while (s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodReadonly) s = s.unwrap() as z.ZodType;
   return s;
 }
 
@@ -167,9 +174,27 @@ export function formatPath(path: KeyPath): string {
   return out;
 }
 
+/** Problems listed in one message; the rest are counted. */
+const MAX_REPORTED = 10;
+
+/**
+ * The one message for a list of problems, wherever the values came from: a line each,
+ * `<where>: <key path>: <text>`. `where` is the file position for a config file, and nothing for
+ * options passed in code (whose key path starts at `options`), so the text after it is the same.
+ */
+export function reportProblems(problems: readonly (Problem & { where?: string | undefined })[]): string {
+  const lines = problems.slice(0, MAX_REPORTED).map((p) => {
+    const what = p.path.length === 0 ? p.text : `${formatPath(p.path)}: ${p.text}`;
+    return p.where === undefined ? what : `${p.where}: ${what}`;
+  });
+  if (problems.length > MAX_REPORTED) lines.push(`... and ${problems.length - MAX_REPORTED} more`);
+  return lines.join('\n');
+}
+
 /** A value as the message shows it: strings JSON-quoted so empty and padded values are visible. */
 export function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';

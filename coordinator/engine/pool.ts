@@ -1,4 +1,5 @@
-import { ClustrixError, JobStartError } from '../errors/errors.js';
+import { ClustrixError, ConfigError, JobStartError } from '../errors/errors.js';
+import { show } from '../config/issues.js';
 import { jobOutput } from './job-output.js';
 import type { AgentConnectInfo, Launcher } from '../backends/launchers/launcher.js';
 import type { AgentLink } from './link.js';
@@ -87,7 +88,7 @@ export class AgentPool {
 
   /** Grows or shrinks the pool; growing resolves once every new agent has connected. */
   async scale(n: number): Promise<void> {
-    if (!Number.isInteger(n) || n < 0) throw new TypeError(`scale(n) needs a non-negative integer, got ${String(n)}`);
+    if (!Number.isInteger(n) || n < 0) throw new ConfigError(`scale(n): expected a non-negative integer, got ${show(n)}`);
     this.target = n;
     const live = [...this.links.values()].filter((l) => l.state === 'ready');
     const have = live.length + this.pending.size;

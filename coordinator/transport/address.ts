@@ -1,7 +1,11 @@
+import { z } from 'zod';
 import { ConfigError } from '../errors/errors.js';
 import type { LogEntry } from '../../protocol/rows.js';
 import { listStates, readState, stateFilePath } from '../service/state-file.js';
 import { liveServices } from './discovery.js';
+import { profileNameSchema } from '../config/options-schema.js';
+import { parseOptions } from '../config/parse-options.js';
+import { custom, fn, mapping, nonEmpty, type Differences, type None } from '../config/schema-kit.js';
 
 export interface ConnectOptions {
   /** `ws://host:port` of the service. @default `CLUSTRIX_ADDRESS`, else the state file of `profile` */
@@ -18,13 +22,34 @@ export interface ConnectOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+const ADDRESS = 'a ws:// or wss:// address (ws://host:port)';
+const addressSchema = z.string({ error: ADDRESS }).regex(/^wss?:\/\/\S+$/, { error: ADDRESS });
+
+const connectOptionsSchema = z.strictObject(
+  {
+    address: addressSchema.optional(),
+    credential: nonEmpty().optional(),
+    profile: profileNameSchema.optional(),
+    name: nonEmpty().optional(),
+    onLog: fn<(entry: LogEntry) => void>('a function (entry) => void').optional(),
+    env: custom<NodeJS.ProcessEnv>('a mapping of environment variables', (v) => typeof v === 'object' && v !== null && !Array.isArray(v)).optional(),
+  },
+  mapping('connect options (address, credential, profile, name, onLog, env)'),
+);
+type _ConnectOptionsMirrored = None<Differences<ConnectOptions, z.input<typeof connectOptionsSchema>>>;
+
+/** Checks connect options: a ConfigError naming `options.<key>` and what is allowed. */
+export function checkConnectOptions(options: ConnectOptions | undefined): ConnectOptions {
+  return parseOptions(connectOptionsSchema, options ?? {});
+}
+
 /** Where to connect and with what credential, from the options, the environment, or a state file. */
 export async function resolveAddress(options: ConnectOptions = {}): Promise<{ address: string; credential: string }> {
-  if (typeof options !== 'object' || options === null) throw new ConfigError('Cluster.connect options must be an object');
+  options = checkConnectOptions(options);
   const env = options.env ?? process.env;
-  const address = options.address ?? env.CLUSTRIX_ADDRESS;
-  if (address !== undefined && address !== '') {
-    if (!/^wss?:\/\//.test(address)) throw new ConfigError(`the service address must look like ws://host:port, got '${address}'`);
+  // An address from the environment is checked by the same rule, and named by its variable.
+  const address = options.address ?? (env.CLUSTRIX_ADDRESS ? parseOptions(addressSchema, env.CLUSTRIX_ADDRESS, ['CLUSTRIX_ADDRESS']) : undefined);
+  if (address !== undefined) {
     const credential = options.credential ?? env.CLUSTRIX_CREDENTIAL ?? listStates(env).find((s) => s.address === address)?.credential;
     if (!credential) {
       throw new ConfigError(`no credential for the clustrix service at ${address}`, {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster } from 'clustrix';
+import { Cluster, ConfigError } from 'clustrix';
 
 class Cache {
   private readonly entries = new Map<string, string>();
@@ -41,8 +41,12 @@ describe('named actors', () => {
     expect(await fresh.call('get', 'a')).toBeUndefined();
   });
 
-  it('rejects bad options with a TypeError naming the option', async () => {
-    await expect(cluster.actor(Cache, { maxRestarts: -1 })).rejects.toThrow('options.maxRestarts must be an integer >= 0, got -1');
-    await expect(cluster.actor(Cache, { bogus: 1 } as never)).rejects.toThrow("Unknown actor option 'bogus'");
+  it('rejects bad options with a ConfigError naming the option', async () => {
+    await expect(cluster.actor(Cache, { maxRestarts: -1 })).rejects.toThrow(new ConfigError('options.maxRestarts: expected a non-negative integer, got -1'));
+    await expect(cluster.actor(Cache, { bogus: 1 } as never)).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: 'options.bogus: unknown key (allowed: args, name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs)',
+    });
+    await expect(cluster.actor(Cache, { maxRestart: 1 } as never)).rejects.toThrow(/did you mean 'maxRestarts'\?$/);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ClosureError, ClustrixError } from '../../coordinator/errors/errors.js';
+import { ClosureError, ClustrixError, ConfigError } from '../../coordinator/errors/errors.js';
 import { FunctionNotShippableError, captureClass, captureFunction, type ShippableClass, type ShippableFunction } from '../../coordinator/code/index.js';
 
 function thrown(fn: () => unknown): ClustrixError {
@@ -116,8 +116,8 @@ describe('FunctionNotShippableError', () => {
     expect(source).not.toContain('not source');
   });
 
-  it('rejects non-functions with a TypeError', () => {
-    expect(() => captureFunction(42 as unknown as ShippableFunction)).toThrow(new TypeError('expected a function, got number'));
+  it('rejects non-functions with a ConfigError', () => {
+    expect(() => captureFunction(42 as unknown as ShippableFunction)).toThrow(new ConfigError('expected a function, got 42'));
   });
 });
 

@@ -5,7 +5,7 @@ import { EOL } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClustrixError } from '../../coordinator/errors/errors.js';
+import { ClustrixError, ConfigError } from '../../coordinator/errors/errors.js';
 import { ModuleBundleError, bundleModule } from '../../coordinator/code/index.js';
 
 const fixtureUrl = (name: string): URL => new URL(`../fixtures/code/${name}`, import.meta.url);
@@ -95,7 +95,7 @@ describe('bundleModule errors', () => {
     await expect(bundleModule(join(dir, 'nope.ts'))).rejects.toMatchObject({ code: 'MODULE_BUNDLE_FAILED' });
   });
 
-  it('a URL that is not file: is a TypeError', async () => {
-    await expect(bundleModule(new URL('https://example.com/x.ts'))).rejects.toThrow(TypeError);
+  it('a URL that is not file: is a ConfigError', async () => {
+    await expect(bundleModule(new URL('https://example.com/x.ts'))).rejects.toThrow(new ConfigError('module: expected a file: URL or a path, got https://example.com/x.ts'));
   });
 });

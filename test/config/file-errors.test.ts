@@ -70,7 +70,12 @@ describe('choosing the profile', () => {
     );
   });
 
-  it('a profile option that is not a name', () => {
-    expect(thrown(() => resolveProfile({ profile: 42 as unknown as string })).message).toBe('options.profile must be a profile name, got 42');
+  it('a profile or configFile option that is not a name, in the words of the options schema', () => {
+    const err = thrown(() => resolveProfile({ profile: 42 as unknown as string }));
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.message).toBe("options.profile: expected a profile name (letters, digits, '_' and '-'), got 42");
+    expect(thrown(() => resolveProfile({ configFile: '' })).message).toBe('options.configFile: expected a file path, got ""');
+    expect(thrown(() => resolveProfile(null as never)).message).toBe('options: expected a mapping of cluster options (backend, agents, ssh, resources, ...), got null');
   });
 });

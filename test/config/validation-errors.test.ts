@@ -77,9 +77,10 @@ describe('unknown keys', () => {
 
 describe('bad values', () => {
   it.each([
-    ['profiles:\n  a:\n    agents: 0\n', `FILE:3:13: profiles.a.agents: expected a positive integer, got 0`],
-    ['profiles:\n  a:\n    agents: 2.5\n', `FILE:3:13: profiles.a.agents: expected a positive integer, got 2.5`],
-    ['profiles:\n  a:\n    agents:\n', `FILE:3:12: profiles.a.agents: expected a positive integer, got null`],
+    ['profiles:\n  a:\n    agents: 0\n', `FILE:3:13: profiles.a.agents: expected a positive integer for the local backend (0 only for a remote backend, grown later by scale() or adapt()), got 0`],
+    ['profiles:\n  a:\n    agents: -1\n', `FILE:3:13: profiles.a.agents: expected a non-negative integer, got -1`],
+    ['profiles:\n  a:\n    agents: 2.5\n', `FILE:3:13: profiles.a.agents: expected a non-negative integer, got 2.5`],
+    ['profiles:\n  a:\n    agents:\n', `FILE:3:12: profiles.a.agents: expected a non-negative integer, got null`],
     ['profiles:\n  a:\n    heartbeatMs: 5s\n', `FILE:3:18: profiles.a.heartbeatMs: expected a whole number of milliseconds from 50 to 2147483647 (the longest timer Node can set), got "5s"`],
     ['profiles:\n  a:\n    port: 70000\n', `FILE:3:11: profiles.a.port: expected an integer from 0 to 65535 (0: any free port), got 70000`],
     ['profiles:\n  a:\n    connect: tunel\n', `FILE:3:14: profiles.a.connect: expected one of 'direct', 'tunnel', got "tunel"; did you mean 'tunnel'?`],
@@ -111,7 +112,7 @@ describe('bad values', () => {
   it('lists every problem, in file order', () => {
     expect(errorFor('profiles:\n  b:\n    retries: -1\n  a:\n    agents: x\n    slots: 0\n')).toBe(
       'FILE:3:14: profiles.b.retries: expected a non-negative integer, got -1\n' +
-        'FILE:5:13: profiles.a.agents: expected a positive integer, got "x"\n' +
+        'FILE:5:13: profiles.a.agents: expected a non-negative integer, got "x"\n' +
         'FILE:6:12: profiles.a.slots: expected a positive integer, got 0',
     );
   });
@@ -120,7 +121,7 @@ describe('bad values', () => {
     const text = `profiles:\n${Array.from({ length: 12 }, (_, i) => `  p${i}: { agents: 0 }\n`).join('')}`;
     const lines = errorFor(text).split('\n');
     expect(lines).toHaveLength(11);
-    expect(lines[9]).toBe('FILE:11:17: profiles.p9.agents: expected a positive integer, got 0');
+    expect(lines[9]).toBe('FILE:11:17: profiles.p9.agents: expected a positive integer for the local backend (0 only for a remote backend, grown later by scale() or adapt()), got 0');
     expect(lines[10]).toBe('... and 2 more');
   });
 

@@ -16,7 +16,7 @@ describe('durations past 2^31-1 ms', () => {
   });
 
   it('a task timeoutMs of 3e9 is refused, naming the limit', () => {
-    expect(() => cluster.remote((x: number) => x, { timeoutMs: 3e9 })).toThrow(/timeoutMs must be an integer between 1 and 2147483647, got 3000000000/);
+    expect(() => cluster.remote((x: number) => x, { timeoutMs: 3e9 })).toThrow(/^options\.timeoutMs: expected a whole number of milliseconds from 1 to 2147483647 \(the longest timer Node can set\), got 3000000000$/);
   });
 
   it('the longest timeoutMs Node can hold is accepted and does not fire early', async () => {
@@ -30,11 +30,11 @@ describe('durations past 2^31-1 ms', () => {
         return x;
       }
     }
-    await expect(cluster.actor(Echo, { timeoutMs: 3e9 })).rejects.toThrow(/timeoutMs must be an integer between 1 and 2147483647/);
+    await expect(cluster.actor(Echo, { timeoutMs: 3e9 })).rejects.toThrow(/^options\.timeoutMs: expected a whole number of milliseconds from 1 to 2147483647 \(the longest timer Node can set\), got 3000000000$/);
   });
 
   it.each(['heartbeatMs', 'agentGraceMs', 'startTimeoutMs'])('Cluster.start refuses %s of 3e9', async (name) => {
-    await expect(Cluster.start({ agents: 1, [name]: 3e9 })).rejects.toThrow(new RegExp(`${name} must be an integer between \\d+ and 2147483647`));
+    await expect(Cluster.start({ agents: 1, [name]: 3e9 })).rejects.toThrow(new RegExp(`^options\\.${name}: expected a whole number of milliseconds from \\d+ to 2147483647 \\(the longest timer Node can set\\), got 3000000000$`));
   });
 
   it('a profile with heartbeatMs of 3e9 is refused', () => {

@@ -1,6 +1,6 @@
 // cluster.map: results in input order, whatever the chunking and whatever kind of iterable.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, RemoteError } from 'clustrix';
+import { Cluster, ConfigError, RemoteError } from 'clustrix';
 
 let cluster: Cluster;
 beforeAll(async () => {
@@ -56,8 +56,8 @@ describe('map with chunkSize', () => {
     expect(await cluster.map(sum, pairs)).toEqual([3, 7, 11]);
   });
 
-  it('refuses a chunkSize of 0 with a TypeError', async () => {
-    await expect(cluster.map(square, items, { chunkSize: 0 })).rejects.toThrow(TypeError);
+  it('refuses a chunkSize of 0 with a ConfigError', async () => {
+    await expect(cluster.map(square, items, { chunkSize: 0 })).rejects.toThrow(new ConfigError('options.chunkSize: expected a positive integer, got 0'));
   });
 });
 
@@ -90,8 +90,10 @@ describe('map over other iterables', () => {
     expect(await cluster.map(square, new Set([3, 1, 2]))).toEqual([9, 1, 4]);
   });
 
-  it('refuses something that is not iterable with a TypeError', async () => {
-    await expect(cluster.map(square, 5 as unknown as number[])).rejects.toThrow(TypeError);
+  it('refuses something that is not iterable with a ConfigError', async () => {
+    await expect(cluster.map(square, 5 as unknown as number[])).rejects.toThrow(
+      new ConfigError('items: expected an iterable or async iterable (an array, a Set, a generator, ...), got 5'),
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 // cluster.run and cluster.remote: one call, one result, on a real agent process.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster } from 'clustrix';
+import { Cluster, ConfigError } from 'clustrix';
 
 let cluster: Cluster;
 beforeAll(async () => {
@@ -50,7 +50,9 @@ describe('remote', () => {
     expect(await square(5)).toBe(25);
   });
 
-  it('refuses unknown task options with a TypeError', () => {
-    expect(() => cluster.remote((x: number) => x, { timeout: 5 } as never)).toThrow(TypeError);
+  it('refuses unknown task options with a ConfigError and the near miss', () => {
+    expect(() => cluster.remote((x: number) => x, { timeout: 5 } as never)).toThrow(
+      new ConfigError("options.timeout: unknown key (allowed: timeoutMs, retries, retryExceptions, signal, inline); did you mean 'timeoutMs'?"),
+    );
   });
 });

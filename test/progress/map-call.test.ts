@@ -75,7 +75,7 @@ describe('map with an AbortSignal', () => {
 describe('map label', () => {
   it('is validated', () => {
     for (const label of [3, '', 'a\nb', 'x'.repeat(201)]) {
-      expect(() => cluster.stream((x: number) => x, [1], { label: label as string })).toThrow(/^options\.label must be/);
+      expect(() => cluster.stream((x: number) => x, [1], { label: label as string })).toThrow(/^options\.label: expected a non-empty string of at most 200 characters without control characters, got/);
     }
   });
 });

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, type Progress } from 'clustrix';
+import { Cluster, ConfigError, type Progress } from 'clustrix';
 import { ProgressTracker, renderBar } from '../../coordinator/api/progress.js';
 
 const script = fileURLToPath(new URL('../fixtures/service/progress-map.mjs', import.meta.url));
@@ -71,7 +71,7 @@ describe('onProgress', () => {
   });
 
   it('rejects a non-function onProgress', () => {
-    expect(() => cluster.stream((x: number) => x, [1], { onProgress: 1 as unknown as () => void })).toThrow('options.onProgress must be a function');
+    expect(() => cluster.stream((x: number) => x, [1], { onProgress: 1 as unknown as () => void })).toThrow(new ConfigError('options.onProgress: expected a function (progress) => void, got 1'));
   });
 });
 

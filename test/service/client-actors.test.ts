@@ -80,7 +80,7 @@ describe('actors from a connected client', () => {
     await counter.kill();
   });
 
-  it('a constructor that throws rejects actor() with RemoteError; bad options with TypeError', async () => {
+  it('a constructor that throws rejects actor() with RemoteError; bad options with ConfigError', async () => {
     class Broken {
       constructor() {
         throw new TypeError('cannot build');
@@ -89,7 +89,7 @@ describe('actors from a connected client', () => {
     const err = await client.actor(Broken).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RemoteError);
     expect((err as RemoteError).remoteName).toBe('TypeError');
-    await expect(client.actor(Counter, { bogus: 1 } as never)).rejects.toThrow("Unknown actor option 'bogus'");
+    await expect(client.actor(Counter, { bogus: 1 } as never)).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(/^options\.bogus: unknown key \(allowed: args, /) });
   });
 
   it('a call past timeoutMs rejects with TimeoutError', async () => {

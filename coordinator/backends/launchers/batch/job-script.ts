@@ -207,12 +207,17 @@ function sgeDirectives(spec: JobScriptSpec, dialect: Extract<SchedulerDialect, {
   return d;
 }
 
+/** A plain word, as an SGE #$ directive can hold one (see assertSgeWord); the options schema asks this too. */
+export function isSgeWord(value: string): boolean {
+  return /^[^\s'"\\`$]+$/.test(value);
+}
+
 /**
  * SGE's #$ parser strips every quote character and splits at blanks, so a value cannot be quoted
  * there: it must be a plain word. The launcher checks its options with this at construction.
  */
 export function assertSgeWord(value: string, what: string): void {
-  if (!/^[^\s'"\\`$]+$/.test(value)) {
+  if (!isSgeWord(value)) {
     throw new TypeError(`${what} cannot be written in an SGE #$ directive (no blanks, quotes, backslashes, backquotes or $), got ${JSON.stringify(value)}`);
   }
 }

@@ -58,6 +58,9 @@ export interface CompiledCommonOptions {
   commandTimeoutMs: number;
 }
 
+/** Job names every scheduler accepts; the options schema checks `jobName` with it too. */
+export const JOB_NAME = /^[A-Za-z][A-Za-z0-9._-]{0,31}$/;
+
 export const COMMON_KEYS = ['ensureAgent', 'clusterId', 'remoteDir', 'node', 'setup', 'workDir', 'jobName', 'commandTimeoutMs'] as const;
 
 export function compileCommonOptions(options: CommonLauncherOptions): CompiledCommonOptions {
@@ -69,7 +72,7 @@ export function compileCommonOptions(options: CommonLauncherOptions): CompiledCo
     throw new TypeError(`clusterId must be 1 to 64 letters, digits, '.', '_' or '-' (not starting with '.'), got ${show(clusterId)}`);
   }
   const jobName = options.jobName === undefined ? 'clustrix' : line(options.jobName, 'jobName');
-  if (!/^[A-Za-z][A-Za-z0-9._-]{0,31}$/.test(jobName)) {
+  if (!JOB_NAME.test(jobName)) {
     throw new TypeError(`jobName must start with a letter and hold at most 32 letters, digits, '.', '_' or '-', got ${show(jobName)}`);
   }
   return {

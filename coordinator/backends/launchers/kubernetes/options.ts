@@ -112,7 +112,7 @@ export const CLUSTER_LABEL = 'clustrix.dev/cluster';
 export const JOB_LABEL = 'clustrix.dev/job';
 
 /** Variables the launcher sets itself; the token and address travel only in the Secret. */
-const RESERVED_ENV = [
+export const RESERVED_ENV = [
   'CLUSTRIX_URL', 'CLUSTRIX_TOKEN', 'CLUSTRIX_TOKEN_FILE', 'CLUSTRIX_CERT_FINGERPRINT', 'CLUSTRIX_AGENT_ID',
   'CLUSTRIX_JOB_ID', 'CLUSTRIX_SLOTS', 'CLUSTRIX_WALLTIME_END',
 ];
@@ -120,8 +120,8 @@ const RESERVED_ENV = [
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-const QUANTITY = /^(\d+(\.\d+)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
-const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+export const QUANTITY = /^(\d+(\.\d+)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
+export const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 const KNOWN = new Set<string>([
   'kubeconfig', 'context', 'inCluster', 'namespace', 'image', 'imagePullPolicy', 'imagePullSecrets', 'command',
   'serviceAccountName', 'cpu', 'cpuLimit', 'memory', 'memoryLimit', 'gpus', 'gpuResource', 'nodeSelector',
@@ -244,20 +244,22 @@ function positiveInt(v: unknown): boolean {
 function nonNegativeInt(v: unknown): boolean {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0;
 }
-function dnsLabel(v: unknown): boolean {
+// Exported, with the patterns above, for the options schema (config/kubernetes-schema.ts), which
+// checks Cluster.start()'s `kubernetes` options with them before this launcher is built.
+export function dnsLabel(v: unknown): boolean {
   return typeof v === 'string' && v.length <= 63 && DNS_LABEL.test(v);
 }
-function dnsSubdomain(v: unknown): boolean {
+export function dnsSubdomain(v: unknown): boolean {
   return typeof v === 'string' && v.length <= 253 && DNS_SUBDOMAIN.test(v);
 }
 /** `[prefix/]name` as Kubernetes checks label keys (and extended resource names). */
-function labelKey(v: unknown): boolean {
+export function labelKey(v: unknown): boolean {
   if (typeof v !== 'string') return false;
   const slash = v.indexOf('/');
   const name = slash < 0 ? v : v.slice(slash + 1);
   return (slash < 0 || dnsSubdomain(v.slice(0, slash))) && name.length <= 63 && LABEL_NAME.test(name);
 }
-function labelValue(v: string): boolean {
+export function labelValue(v: string): boolean {
   return v === '' || (v.length <= 63 && LABEL_NAME.test(v));
 }
 
