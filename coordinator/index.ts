@@ -44,6 +44,8 @@ export {
   ResultDecodeError,
   TaskSetupError,
   ModuleDependencyError,
+  ObjectLostError,
+  ObjectStoreFullError,
 } from './errors/errors.js';
 export type { FailedJob } from './errors/errors.js';
 export { FunctionNotShippableError, ModuleBundleError } from './code/code-errors.js';

@@ -207,6 +207,24 @@ export class ModuleDependencyError extends ClustrixError {
   }
 }
 
+/** A value kept on the cluster is gone and cannot be made again (its agents lost, no lineage or retries left). */
+export class ObjectLostError extends ClustrixError {
+  readonly objectId: string;
+  constructor(message: string, objectId: string) {
+    super('OBJECT_LOST', message, { hint: 'raise the producing task\'s retries (lineage re-runs it), or keep a copy with cluster.put' });
+    this.name = 'ObjectLostError';
+    this.objectId = objectId;
+  }
+}
+
+/** An agent's object store is full in memory and on disk: the value cannot be kept there. */
+export class ObjectStoreFullError extends ClustrixError {
+  constructor(message: string) {
+    super('OBJECT_STORE_FULL', message, { hint: 'free refs you no longer need (ref.free()), or raise objectStoreBytes / objectSpillBytes' });
+    this.name = 'ObjectStoreFullError';
+  }
+}
+
 /** The cluster was closed (or never started) when the call was made. */
 export class ClusterClosedError extends ClustrixError {
   constructor(message = 'the cluster is closed', options?: { hint?: string }) {
@@ -265,5 +283,6 @@ export class TaskSetupError extends ClustrixError {
 /** The typed error for a result that could not travel back (`failed` of kind 'value'). */
 export function valueError(info: RemoteErrorInfo, where: string): ClustrixError {
   if (info.code === 'VALUE_TOO_LARGE') return new ValueTooLargeError(`${where}: ${info.message}`, 'result');
+  if (info.code === 'OBJECT_STORE_FULL') return new ObjectStoreFullError(`${where}: ${info.message}`);
   return new ResultNotSerializableError(`${where}: ${info.message}`, 'result');
 }

@@ -1,0 +1,70 @@
+import { addExtension } from 'msgpackr';
+
+/**
+ * A value kept on the cluster, as data: what a TaskRef or ObjectRef becomes when it is an argument
+ * or inside a result. Each side turns it back into a live ref of its own (the program's, which
+ * fetches on `await`; a task's, which reads the agent's store). Only the id travels: it is an
+ * unguessable capability, and whoever holds it may read the value.
+ */
+export class ObjectRefData {
+  constructor(readonly objectId: string) {}
+}
+
+/** msgpack extension type of object refs (application range 0-127; actor refs are 0x61). */
+export const OBJECT_REF_EXTENSION = 0x62;
+
+export type ObjectRefReviver = (ref: ObjectRefData) => unknown;
+
+let defaultReviver: ObjectRefReviver = (ref) => ref;
+let reviver: ObjectRefReviver = defaultReviver;
+/** Ids of the refs met by the pack in progress (packing is synchronous). */
+let met: Set<string> | null = null;
+
+function write(objectId: string): string {
+  met?.add(objectId);
+  return objectId;
+}
+
+addExtension({
+  Class: ObjectRefData,
+  type: OBJECT_REF_EXTENSION,
+  write: (ref: ObjectRefData) => write(ref.objectId),
+  read: (objectId: string) => reviver(new ObjectRefData(objectId)),
+});
+
+/** Makes instances of `Class` (a live ref type) pack as object refs. */
+export function registerObjectRefClass(Class: new (...args: never[]) => { readonly objectId: string }): void {
+  addExtension({
+    Class,
+    type: OBJECT_REF_EXTENSION,
+    write: (ref: { objectId: string }) => write(ref.objectId),
+    read: (objectId: string) => reviver(new ObjectRefData(objectId)),
+  });
+}
+
+/** Sets what a ref becomes when unpacked in this thread unless a call says otherwise. */
+export function setObjectRefReviver(revive: ObjectRefReviver): void {
+  defaultReviver = reviver = revive;
+}
+
+/** Runs a pack and reports the ids of the object refs inside what it packed. */
+export function collectingRefs<T>(pack: () => T): { value: T; refs: string[] } {
+  const outer = met;
+  met = new Set();
+  try {
+    const value = pack();
+    return { value, refs: [...met] };
+  } finally {
+    met = outer;
+  }
+}
+
+/** Runs an unpack with refs revived by `revive` (a cluster's own refs) for this call only. */
+export function revivingRefs<T>(revive: ObjectRefReviver, unpack: () => T): T {
+  reviver = revive;
+  try {
+    return unpack();
+  } finally {
+    reviver = defaultReviver;
+  }
+}
