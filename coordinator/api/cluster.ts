@@ -21,7 +21,7 @@ import { shipModule } from '../code/ship-module.js';
 import { closeOnSignals, forgetOnSignals } from './signals.js';
 import { TaskCaller } from './task-call.js';
 import { resolveTaskOptions, type ResolvedTaskOptions, type TaskOptions } from './task-options.js';
-import { codeOf, type Runnable } from './task-ref.js';
+import { codeOf, type Runnable } from './runnable.js';
 import { Values } from './values.js';
 
 type Instance<C> = C extends abstract new (...args: never[]) => infer I ? I : never;

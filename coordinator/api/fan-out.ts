@@ -5,7 +5,7 @@ import { custom, fn, flag, mapping, positiveInt, type Differences, type None } f
 import { MAX_LABEL, progressFor, type Progress, type ProgressOptions, type ProgressSink } from './progress.js';
 import type { Submission, TaskSubmitter } from './task-call.js';
 import { taskDefaults, taskOptionsShape, type ResolvedTaskOptions, type TaskOptions } from './task-options.js';
-import { codeOf } from './task-ref.js';
+import { codeOf } from './runnable.js';
 import type { ShippedCode } from '../engine/task.js';
 
 /** Options of `map` and `stream`, on top of the per-task options. */

@@ -1,6 +1,6 @@
 import type { ShippableClass, ShippableFunction } from '../code/index.js';
 import type { ClassRef } from './actor-handle.js';
-import type { TaskRef } from './task-ref.js';
+import type { ModuleFunction } from './runnable.js';
 
 export type { ModuleOptions } from '../code/module-options.js';
 
@@ -9,7 +9,7 @@ export interface TaskModule<M = Record<string, unknown>> {
   readonly hash: string;
   readonly exports: readonly string[];
   /** A task running the named exported function. */
-  fn<K extends FunctionKeys<M>>(name: K): TaskRef<M[K] extends ShippableFunction ? M[K] : never>;
+  fn<K extends FunctionKeys<M>>(name: K): ModuleFunction<M[K] extends ShippableFunction ? M[K] : never>;
   /** The named exported class, for `cluster.actor()`. */
   cls<K extends ClassKeys<M>>(name: K): ClassRef<M[K] extends ShippableClass ? M[K] : never>;
 }

@@ -9,7 +9,7 @@ import { makeClassRef } from '../api/actor-handle.js';
 import type { TaskModule } from '../api/module.js';
 import { ConfigError } from '../errors/errors.js';
 import type { ShippedCode } from '../engine/task.js';
-import { makeTaskRef } from '../api/task-ref.js';
+import { makeModuleFunction } from '../api/runnable.js';
 import type { AgentEnvironment } from './agent-environment.js';
 import { resolveLinks } from './dependencies.js';
 import { bundleModule } from './module-bundle.js';
@@ -34,7 +34,7 @@ export async function shipModule<M>(entry: string | URL, options: unknown, envir
   return {
     hash,
     exports: exportsList,
-    fn: (name) => (check(name), makeTaskRef(code, name)),
+    fn: (name) => (check(name), makeModuleFunction(code, name)),
     cls: (name) => (check(name), makeClassRef(code, name)),
   };
 }

@@ -3,11 +3,11 @@ import type { ShippedCode } from '../engine/task.js';
 import { ConfigError } from '../errors/errors.js';
 import { show } from '../config/issues.js';
 
-const TASK_REF = Symbol.for('clustrix.task-ref');
+const MODULE_FUNCTION = Symbol.for('clustrix.module-function');
 
 /** A function exported by a module shipped with `cluster.module()`; typed by the export. */
-export interface TaskRef<F extends ShippableFunction = ShippableFunction> {
-  readonly [TASK_REF]: true;
+export interface ModuleFunction<F extends ShippableFunction = ShippableFunction> {
+  readonly [MODULE_FUNCTION]: true;
   readonly code: ShippedCode;
   readonly exportName: string;
   /** Type-only: the export's signature. */
@@ -15,19 +15,19 @@ export interface TaskRef<F extends ShippableFunction = ShippableFunction> {
 }
 
 /** Something that can run as a task: a self-contained function, or a module export. */
-export type Runnable<A extends unknown[], R> = ((...args: A) => R) | TaskRef<(...args: A) => R>;
+export type Runnable<A extends unknown[], R> = ((...args: A) => R) | ModuleFunction<(...args: A) => R>;
 
-export function makeTaskRef<F extends ShippableFunction>(code: ShippedCode, exportName: string): TaskRef<F> {
-  return { [TASK_REF]: true, code, exportName } as TaskRef<F>;
+export function makeModuleFunction<F extends ShippableFunction>(code: ShippedCode, exportName: string): ModuleFunction<F> {
+  return { [MODULE_FUNCTION]: true, code, exportName } as ModuleFunction<F>;
 }
 
-export function isTaskRef(value: unknown): value is TaskRef {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[TASK_REF] === true;
+export function isModuleFunction(value: unknown): value is ModuleFunction {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[MODULE_FUNCTION] === true;
 }
 
 /** Resolves what to ship for a runnable: the module and export, or the function's own source. */
 export function codeOf(runnable: unknown): { code: ShippedCode; exportName: string | null } {
-  if (isTaskRef(runnable)) return { code: runnable.code, exportName: runnable.exportName };
+  if (isModuleFunction(runnable)) return { code: runnable.code, exportName: runnable.exportName };
   if (typeof runnable !== 'function') {
     throw new ConfigError(`expected a function or a module export (tasks.fn('name')), got ${show(runnable)}`);
   }
