@@ -36,3 +36,27 @@ export function recordSpawns() {
 
 /** The single function ids clustrix is shipped with must stay self-contained: no helpers here. */
 export const MB = 1e6;
+
+/**
+ * A connected cluster: a service (`clustrix up`, here in this process, as a program would find
+ * one running) holding a pool of `pool` options, and a client attached with Cluster.connect().
+ */
+export async function connectedCluster(pool) {
+  const dist = process.env.BENCH_DIST;
+  const { Cluster } = await loadClustrix();
+  const { ClusterService } = await import(dist ? pathToFileURL(join(dist, 'coordinator', 'service', 'index.js')).href : new URL('../../dist/coordinator/service/index.js', import.meta.url).href);
+  const service = await ClusterService.start({ profile: 'bench', cluster: pool, writeStateFile: false });
+  try {
+    const cluster = await Cluster.connect({ address: service.address, credential: service.credential });
+    return {
+      cluster,
+      close: async () => {
+        await cluster.close();
+        await service.stop('bench done');
+      },
+    };
+  } catch (err) {
+    await service.stop('bench failed');
+    throw err;
+  }
+}

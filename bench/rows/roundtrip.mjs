@@ -1,7 +1,7 @@
 // Row 1: round trip of one trivial task, awaited one at a time, through the coordinator and one
 // local agent (1 slot), against the bare ws echo (server in another process) and Dask.
 import { pick } from '../lib/config.mjs';
-import { loadClustrix } from '../lib/clustrix.mjs';
+import { connectedCluster, loadClustrix } from '../lib/clustrix.mjs';
 import { attempt, comparison, latency, rounds } from '../lib/metrics.mjs';
 import { runDask } from '../lib/refs.mjs';
 import { startEchoServer, connectEcho } from '../refs/ws-echo-client.mjs';
@@ -39,6 +39,28 @@ export async function run(ctx, log) {
   }, log);
   if (clx) metrics.push(clx);
 
+  // The same through a service: the program's cluster is Cluster.connect(), the pool the service's.
+  const connected = await attempt(failures, 'clustrix connected', async () => {
+    const { cluster, close } = await connectedCluster({ agents: 1, slots: 1 });
+    try {
+      const perRound = await rounds({ warmup: 1, count: ROUNDS, log, label: 'clustrix connected run()' }, async ({ warmup }) => {
+        const n = warmup ? WARM : N;
+        const lat = new Array(n);
+        for (let i = 0; i < n; i++) {
+          const t = performance.now();
+          const v = await cluster.run((x) => x + 1, i);
+          lat[i] = performance.now() - t;
+          if (v !== i + 1) throw new Error(`run returned ${v} for ${i}`);
+        }
+        return lat;
+      });
+      return latency('clustrix-connected', 'clustrix `run(x => x + 1, i)` through `Cluster.connect()` to a service (same process), 1 agent × 1 slot', perRound);
+    } finally {
+      await close();
+    }
+  }, log);
+  if (connected) metrics.push(connected);
+
   const echo = await attempt(failures, 'ws echo reference', async () => {
     const server = await startEchoServer();
     try {
@@ -62,6 +84,9 @@ export async function run(ctx, log) {
   }, log);
   if (echo) metrics.push(echo);
   if (clx && echo) comparisons.push(comparison('vs-echo', 'clustrix median RTT ÷ bare ws echo median RTT', clx.median / echo.median, { op: '<=', value: 1.5 }));
+  if (clx && echo && connected) {
+    comparisons.push(comparison('connected-vs-embedded', 'connected median RTT ÷ (embedded median + one bare echo hop)', connected.median / (clx.median + echo.median), { op: '<=', value: 1 }));
+  }
 
   if (ctx.dask.ok) {
     const dask = await attempt(failures, 'Dask reference', async () => {

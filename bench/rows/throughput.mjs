@@ -2,7 +2,7 @@
 // against Dask (client.map + gather, 2 worker processes, fewer items) and piscina / tinypool
 // (same function, 2 threads, one process).
 import { pick } from '../lib/config.mjs';
-import { loadClustrix } from '../lib/clustrix.mjs';
+import { connectedCluster, loadClustrix } from '../lib/clustrix.mjs';
 import { attempt, comparison, perRound, rounds } from '../lib/metrics.mjs';
 import { runDask, runPool } from '../lib/refs.mjs';
 
@@ -38,6 +38,25 @@ export async function run(ctx, log) {
     }
   }, log);
   if (clx) metrics.push(clx);
+
+  const connected = await attempt(failures, 'clustrix connected', async () => {
+    const { cluster, close } = await connectedCluster({ agents: 2, slots: 1 });
+    try {
+      const rates = await rounds({ warmup: 1, count: ROUNDS, budgetMs: pick(75_000, 20_000), log, label: `clustrix connected map ${N}` }, async ({ warmup }) => {
+        const items = warmup ? input.slice(0, WARM) : input;
+        const t = performance.now();
+        const out = await cluster.map((x) => x + 1, items);
+        const ms = performance.now() - t;
+        if (out.length !== items.length || out[items.length - 1] !== items.length) throw new Error('wrong map result');
+        return (items.length / ms) * 1000;
+      });
+      return perRound('clustrix-connected', `clustrix \`map(x => x + 1, ${fmtN(N)} items)\` through \`Cluster.connect()\` to a service, 2 agents × 1 slot`, 'tasks/s', 'higher', rates);
+    } finally {
+      await close();
+    }
+  }, log);
+  if (connected) metrics.push(connected);
+  if (clx && connected) comparisons.push(comparison('connected-vs-embedded', 'connected tasks/s ÷ embedded tasks/s', connected.median / clx.median, { op: '>=', value: 0.8 }));
 
   const pools = {};
   for (const pool of ['piscina', 'tinypool']) {
