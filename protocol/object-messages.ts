@@ -40,16 +40,6 @@ export const ObjectFree = z.object({
 });
 export type ObjectFree = z.infer<typeof ObjectFree>;
 
-/** The answer to an `object-request`: the bytes, relayed, or why there are none. */
-export const ObjectReply = z.object({
-  type: z.literal('object-reply'),
-  id: Id,
-  objectId: Id,
-  bytes: Bytes.nullable(),
-  error: z.string().max(2000).nullable(),
-});
-export type ObjectReply = z.infer<typeof ObjectReply>;
-
 // ---- agent → coordinator ----
 
 /** A task's result was kept here under its object id (small ones travel along). */
@@ -75,6 +65,10 @@ export const ObjectData = z.object({
   error: z.string().max(2000).nullable(),
 });
 export type ObjectData = z.infer<typeof ObjectData>;
+
+/** The answer to an `object-request`: the bytes, relayed, or why there are none. */
+export const ObjectReply = ObjectData.extend({ type: z.literal('object-reply') });
+export type ObjectReply = z.infer<typeof ObjectReply>;
 
 /** This agent could not fetch an object from its peers: the coordinator relays it (`object-reply`). */
 export const ObjectRequest = z.object({
