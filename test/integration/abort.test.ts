@@ -2,8 +2,8 @@
 // agent keeps working; a signal aborted before the call rejects at once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancelledError, Cluster } from 'clustrix';
-import { waitUntil } from '../helpers/processes.js';
 import { MODES, type ClusterHandle } from '../helpers/modes.js';
+import { logged, marker } from '../helpers/task-events.js';
 
 describe.each(MODES)('$name', (mode) => {
   let cluster: Cluster;
@@ -16,7 +16,9 @@ describe.each(MODES)('$name', (mode) => {
     await handle?.close();
   });
 
-  const spinForever = (): never => {
+  /** Says it started (the test waits for that line), then spins. */
+  const spinForever = (started: string): never => {
+    console.log(started);
     while (true) {
       // only terminating the thread stops this
     }
@@ -26,10 +28,11 @@ describe.each(MODES)('$name', (mode) => {
     it('a running endless loop rejects quickly with CancelledError, and the agent keeps working', async () => {
       const pid = await cluster.run(() => process.pid);
       const controller = new AbortController();
-      const running = cluster.remote(spinForever, { signal: controller.signal })();
+      const m = marker('spinning');
+      const started = logged(cluster, m);
+      const running = cluster.remote(spinForever, { signal: controller.signal })(m);
       running.catch(() => undefined);
-      await waitUntil(async () => ((await cluster.agents())[0]?.busy ?? 0) > 0, { what: 'the task to reach the agent' });
-      await new Promise((r) => setTimeout(r, 100)); // let it start spinning
+      await started; // it runs, and spins
 
       const reason = new Error('user pressed stop');
       const abortedAt = Date.now();
@@ -57,11 +60,13 @@ describe.each(MODES)('$name', (mode) => {
     it('a task waiting behind a busy slot cancels only that task', async () => {
       const blocker = new AbortController();
       const waiting = new AbortController();
-      const first = cluster.remote(spinForever, { signal: blocker.signal })();
+      const m = marker('blocking');
+      const started = logged(cluster, m);
+      const first = cluster.remote(spinForever, { signal: blocker.signal })(m);
       const second = cluster.remote((x: number) => x, { signal: waiting.signal })(2);
       first.catch(() => undefined);
       second.catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 100));
+      await started; // the one slot is taken: the second waits
       waiting.abort();
       await expect(second).rejects.toBeInstanceOf(CancelledError);
       blocker.abort();
@@ -71,18 +76,23 @@ describe.each(MODES)('$name', (mode) => {
 
     it('a map cancels every item still pending', async () => {
       const controller = new AbortController();
+      const m = marker('mapping');
+      const started = logged(cluster, m);
       const mapping = cluster.map(
-        async (ms: number) => {
+        async ([ms, started]: [number, string]) => {
+          console.log(started);
           await new Promise((r) => setTimeout(r, ms));
           return ms;
         },
-        [5_000, 5_000, 5_000],
+        [[5_000, m], [5_000, m], [5_000, m]] as [number, string][],
         { signal: controller.signal, inline: true },
       );
       mapping.catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 100));
+      await started;
+      const abortedAt = Date.now();
       controller.abort();
       await expect(mapping).rejects.toBeInstanceOf(CancelledError);
+      expect(Date.now() - abortedAt).toBeLessThan(2_000); // not after the 5 s the items sleep
       expect(await cluster.run(() => 'still here')).toBe('still here');
     });
   });

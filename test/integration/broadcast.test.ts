@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, RemoteError } from 'clustrix';
 import { MODES, type ClusterHandle } from '../helpers/modes.js';
+import { logged, marker } from '../helpers/task-events.js';
 
 describe.each(MODES)('$name', (mode) => {
   let cluster: Cluster;
@@ -28,10 +29,14 @@ describe.each(MODES)('$name', (mode) => {
     });
 
     it('runs on every agent even when one is busy', async () => {
-      const busy = cluster.run(async () => {
-        await new Promise((r) => setTimeout(r, 300));
+      const m = marker('busy');
+      const started = logged(cluster, m);
+      const busy = cluster.run(async (started: string) => {
+        console.log(started);
+        await new Promise((r) => setTimeout(r, 1_000));
         return 'done';
-      });
+      }, m);
+      await started; // one agent's only slot is taken
       const pids = await cluster.broadcast(() => process.pid);
       expect(new Set(pids).size).toBe(2);
       expect(await busy).toBe('done');
