@@ -12,7 +12,7 @@
  * process (port 0, no state file, so tests never see each other's services) holding a pool of the
  * same options, and `Cluster.connect()` to it, as a program attaching to `clustrix up` would.
  */
-import { Cluster, type ClusterOptions, type LogEntry } from 'clustrix';
+import { Cluster, type ClusterOptions } from 'clustrix';
 // The built service, as `clustrix up` runs it (it starts agents from dist/).
 import { ClusterService } from '../../dist/coordinator/service/index.js';
 
@@ -47,7 +47,7 @@ const connected: Mode = {
   name: 'connected',
   async start(options = {}) {
     // onLog belongs to the program (the client), not to the pool.
-    const { onLog, ...pool } = options as ClusterOptions & { onLog?: (entry: LogEntry) => void };
+    const { onLog, ...pool } = options;
     const service = await ClusterService.start({ profile: `matrix-${process.pid}-${++services}`, cluster: pool, writeStateFile: false });
     let cluster: Cluster;
     try {
