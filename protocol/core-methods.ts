@@ -17,11 +17,17 @@ export const TaskSpec = Task.omit({ type: true }).extend({
   retries: z.number().int().nonnegative(),
   /** Re-runs after the function throws. */
   retryExceptions: z.number().int().nonnegative(),
+  /** Higher runs first, within the caller's share and across callers. */
+  priority: z.number().finite(),
+  /** Fair-share weight of the task's share-holder (its call in a program, its client in a service). */
+  weight: z.number().positive().max(1e6),
+  /** The call it belongs to (a `map`'s tasks share one); null: a call of its own. */
+  group: Id.nullable(),
 });
 export type TaskSpec = z.infer<typeof TaskSpec>;
 
 /** What a broadcast runs on every agent: a task spec without an id of its own (each copy gets one). */
-export const BroadcastSpec = TaskSpec.omit({ id: true, chunk: true });
+export const BroadcastSpec = TaskSpec.omit({ id: true, chunk: true, priority: true, weight: true, group: true });
 export type BroadcastSpec = z.infer<typeof BroadcastSpec>;
 
 /** An actor as a cluster creates it: the agent's ActorCreate, plus what the actor manager needs. */

@@ -14,6 +14,16 @@ export interface TaskOptions {
   signal?: AbortSignal;
   /** Run on the agent's event loop instead of a worker thread: for async, I/O-bound work. @default false */
   inline?: boolean;
+  /**
+   * Higher runs first: before lower-priority work of this program and of other clients of the same
+   * service. Within one priority, the next free slot goes to whoever holds the least share. @default 0
+   */
+  priority?: number;
+  /**
+   * Fair-share weight of the call (embedded) or of this client (connected; its latest task's
+   * weight counts): with weight 2 it may hold twice the slots before others are preferred. @default 1
+   */
+  weight?: number;
 }
 
 export interface ResolvedTaskOptions {
@@ -22,6 +32,8 @@ export interface ResolvedTaskOptions {
   retryExceptions: number;
   signal: AbortSignal | null;
   inline: boolean;
+  priority: number;
+  weight: number;
 }
 
 /** The fields of TaskOptions, for map options to extend. */
@@ -31,8 +43,10 @@ export const taskOptionsShape = {
   retryExceptions: nonNegativeInt().optional(),
   signal: custom<AbortSignal>('an AbortSignal', (v) => v instanceof AbortSignal).optional(),
   inline: flag().optional(),
+  priority: z.number({ error: 'a finite number' }).finite({ error: 'a finite number' }).optional(),
+  weight: z.number({ error: 'a number above 0, at most 1000000' }).positive({ error: 'a number above 0, at most 1000000' }).max(1e6, { error: 'a number above 0, at most 1000000' }).optional(),
 };
-const taskOptionsSchema = z.strictObject(taskOptionsShape, mapping('task options (timeoutMs, retries, retryExceptions, signal, inline)'));
+const taskOptionsSchema = z.strictObject(taskOptionsShape, mapping('task options (timeoutMs, retries, retryExceptions, signal, inline, priority, weight)'));
 type _TaskOptionsMirrored = None<Differences<TaskOptions, z.input<typeof taskOptionsSchema>>>;
 
 /**
@@ -52,5 +66,7 @@ export function taskDefaults(o: TaskOptions, defaults: { retries: number }): Res
     retryExceptions: o.retryExceptions ?? 0,
     signal: o.signal ?? null,
     inline: o.inline ?? false,
+    priority: o.priority ?? 0,
+    weight: o.weight ?? 1,
   };
 }

@@ -54,6 +54,8 @@ export class ActorManager {
     private readonly maxFrameBytes: number,
     /** Told of every change of an actor's state, restarts or agent. */
     private readonly changed: (info: ActorInfo) => void,
+    /** Told when the slots actors hold on a link changed (the scheduler's room for tasks). */
+    private readonly slotsChanged: (link: AgentLink) => void = () => undefined,
   ) {}
 
   /** Constructs an actor; resolves with its row once the constructor has run on an agent. */
@@ -321,6 +323,7 @@ export class ActorManager {
     if (!link) return; // waits for onLinkAdded
     record.link = link;
     link.actorSlots++;
+    this.slotsChanged(link);
     if (!link.sentCode.has(record.code.hash)) {
       link.sentCode.add(record.code.hash);
       link.send({ type: 'code', hash: record.code.hash, kind: record.code.kind, source: record.code.source });
@@ -330,8 +333,11 @@ export class ActorManager {
 
   /** The actor no longer holds a slot of its agent. */
   private unplace(record: ActorRecord): void {
-    if (record.link) record.link.actorSlots = Math.max(0, record.link.actorSlots - 1);
+    const link = record.link;
     record.link = null;
+    if (!link) return;
+    link.actorSlots = Math.max(0, link.actorSlots - 1);
+    this.slotsChanged(link);
   }
 
   private info(r: ActorRecord): ActorInfo {

@@ -4,6 +4,9 @@ import { CloseCode } from '../../protocol/version.js';
 import type { AgentSocket } from './agent-server.js';
 import type { TaskRecord } from './task.js';
 
+/** What a link needs of its agent's connection: a framed socket, or a test's fake agent. */
+export type LinkSocket = Pick<AgentSocket, 'setHandlers' | 'setDeferFlush' | 'send' | 'close' | 'terminate' | 'lastHeard'>;
+
 /** Lifecycle of a link: taking work, finishing what it has (no new work), gone. */
 export type LinkState = 'ready' | 'draining' | 'closed';
 
@@ -42,7 +45,7 @@ export class AgentLink {
   constructor(
     readonly id: string,
     readonly hello: Hello,
-    private readonly socket: AgentSocket,
+    private readonly socket: LinkSocket,
     heartbeatMs: number,
     private readonly events: LinkEvents,
   ) {

@@ -21,6 +21,12 @@ export interface TaskRecord {
   readonly inline: boolean;
   readonly chunk: boolean;
   readonly timeoutMs: number | null;
+  /** Higher runs first, within its share-holder and across holders. */
+  readonly priority: number;
+  /** Its share-holder: a client of a service, or one call of an embedded program. */
+  readonly share: string;
+  /** The holder's fair-share weight: it may hold `weight` times the slots of a holder of weight 1. */
+  readonly weight: number;
   /** Re-runs left after its agent is lost. */
   lossRetriesLeft: number;
   /** Re-runs left after the function threw. */
