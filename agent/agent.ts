@@ -167,7 +167,7 @@ export class Agent {
       });
       return;
     }
-    const job = { id: task.id, code, export: task.export, args: task.args, chunk: task.chunk, timeoutMs: task.timeoutMs };
+    const job = { id: task.id, code, export: task.export, args: task.args, chunk: task.chunk, timeoutMs: task.timeoutMs, express: task.express };
     if (task.inline) {
       this.tasks.set(task.id, 'inline');
       this.inline.submit(job);

@@ -13,6 +13,8 @@ export interface PoolJob {
   args: Uint8Array;
   chunk: boolean;
   timeoutMs: number | null;
+  /** Goes before the jobs waiting that are not express (the coordinator's call). */
+  express?: boolean | undefined;
 }
 
 /** Where worker threads start: a file (from dist/), or source embedded in the one-file bundle. */
@@ -85,7 +87,14 @@ export class WorkerPool {
   }
 
   submit(job: PoolJob): void {
-    this.queue.push(job);
+    if (job.express) {
+      // Express jobs are few (a call holding no slot): finding their end is short.
+      let i = 0;
+      while (i < this.queue.length && this.queue[i]!.express) i++;
+      this.queue.splice(i, 0, job);
+    } else {
+      this.queue.push(job);
+    }
     this.pump();
   }
 

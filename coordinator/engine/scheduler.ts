@@ -296,7 +296,9 @@ export class Scheduler {
         lane.queue.unshiftAll([task]);
         return;
       }
-      this.start(link, task);
+      // A holder's only task on agents (an interactive call, a batch's first) or a raised priority
+      // goes before what is queued on the agent already: it waits for no one's pipelined window.
+      this.start(link, task, lane.queue.runningOf(task) === 1 || task.priority > 0);
       lane.open.took(link);
     }
   }
@@ -309,7 +311,7 @@ export class Scheduler {
     return lane.open.first();
   }
 
-  private start(link: AgentLink, task: TaskRecord): void {
+  private start(link: AgentLink, task: TaskRecord, express = false): void {
     task.link = link;
     link.inflight.set(task.id, task);
     this.runningCount++;
@@ -327,6 +329,7 @@ export class Scheduler {
       inline: task.inline,
       chunk: task.chunk,
       timeoutMs: task.timeoutMs,
+      express,
     });
   }
 }

@@ -95,6 +95,11 @@ export class ShareQueue {
     }
   }
 
+  /** Tasks of `task`'s holder on agents now (counting `task` once it was taken). */
+  runningOf(task: TaskRecord): number {
+    return this.holders.get(task.share)?.running ?? 0;
+  }
+
   /** A waiting task was settled (cancelled): it no longer counts; its record is skipped later. */
   forget(task: TaskRecord): void {
     const h = this.holders.get(task.share);

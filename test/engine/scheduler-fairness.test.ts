@@ -104,3 +104,23 @@ describe('scheduler priorities', () => {
     expect(agent.taskIds[1]).toBe(normal.record.id);
   });
 });
+
+describe('scheduler express tasks', () => {
+  it('marks a holder\'s only task on agents express (the agent runs it before its queue), not the batch behind it', async () => {
+    const s = scheduler(4);
+    const agent = new FakeAgent('a1', 1, s);
+    for (let i = 0; i < 10; i++) s.submit(task('batch').record);
+    await settle();
+    const interactive = task('interactive');
+    const urgent = task('batch', { priority: 1 });
+    s.submit(interactive.record);
+    s.submit(urgent.record);
+    agent.done(agent.running[0]!);
+    agent.done(agent.running[0]!);
+    await settle();
+    const express = new Map(agent.socket.sent.flatMap((m) => (m.type === 'task' ? [[m.id, m.express] as const] : [])));
+    expect([...express.values()].filter(Boolean)).toHaveLength(3);
+    expect(express.get(interactive.record.id)).toBe(true);
+    expect(express.get(urgent.record.id)).toBe(true);
+  });
+});
