@@ -9,6 +9,7 @@ import { ActorCreate } from './actor-messages.js';
 import { Bytes, Id } from './common.js';
 import { Task } from './coordinator-messages.js';
 import { MAX_TIMER_MS } from './durations.js';
+import { Resources } from './resources.js';
 import { ActorInfo, AgentInfo, PendingAgent } from './rows.js';
 
 /** A task as a cluster submits it: the agent's Task, plus what the scheduler needs. */
@@ -38,6 +39,8 @@ export const ActorSpec = ActorCreate.omit({ type: true, actorId: true }).extend(
   agent: z.string().min(1).max(200).nullable(),
   getIfExists: z.boolean(),
   timeoutMs: z.number().int().positive().max(MAX_TIMER_MS).nullable(),
+  /** What it holds of its agent while it lives: `cpus` are slots kept from tasks (0: none, the default). */
+  resources: Resources,
 });
 export type ActorSpec = z.infer<typeof ActorSpec>;
 

@@ -305,6 +305,7 @@ function hostileRequest(rng: Rng): Message {
         code: real ? 'fz-class' : junkCode, export: rng.pick([null, 'FzActor', randomString(rng, 4)]), args: args(),
         name: real ? null : rng.pick([null, `fz-${randomString(rng, 6)}`, '€'.repeat(64)]), maxRestarts: rng.int(0, 2), maxConcurrency: rng.int(1, 4),
         agent: rng.pick([null, null, randomString(rng, 6) || 'a']), getIfExists: rng.bool(), timeoutMs: rng.pick([null, 1, 100]),
+        resources: rng.pick([{}, { cpus: 0 }, { cpus: 1e9 }, { gpus: -1 }]),
       }]);
     }
     case 7:

@@ -50,6 +50,8 @@ describe('actor options', () => {
     [{ agent: 7 }, 'options.agent: expected an agent id, got 7'],
     [{ getIfExists: 'yes' }, 'options.getIfExists: expected true or false, got "yes"'],
     [{ timeoutMs: 3e9 }, `options.timeoutMs: expected ${TIMER}, got 3000000000`],
+    [{ resources: { cpus: 1.5 } }, 'options.resources.cpus: expected a non-negative integer, got 1.5'],
+    [{ resources: { gpus: 1 } }, "options.resources.gpus: unknown key (allowed: cpus); did you mean 'cpus'?"],
   ])('%j', (options, message) => {
     expect(refusal(() => resolveActorOptions(options as never)).message).toBe(message);
   });
