@@ -227,6 +227,7 @@ export class Agent {
       slots: this.config.slots,
       inlineConcurrency: this.config.inlineConcurrency,
       walltimeLeftMs: this.config.walltimeEnd === null ? null : this.config.walltimeEnd - Date.now(),
+      resources: this.config.resources,
     };
   }
 }

@@ -24,11 +24,13 @@ export const TaskSpec = Task.omit({ type: true, express: true }).extend({
   weight: z.number().positive().max(1e6),
   /** The call it belongs to (a `map`'s tasks share one); null: a call of its own. */
   group: Id.nullable(),
+  /** What it needs of an agent while it runs; null: one slot. */
+  resources: Resources.nullable(),
 });
 export type TaskSpec = z.infer<typeof TaskSpec>;
 
 /** What a broadcast runs on every agent: a task spec without an id of its own (each copy gets one). */
-export const BroadcastSpec = TaskSpec.omit({ id: true, chunk: true, priority: true, weight: true, group: true });
+export const BroadcastSpec = TaskSpec.omit({ id: true, chunk: true, priority: true, weight: true, group: true, resources: true });
 export type BroadcastSpec = z.infer<typeof BroadcastSpec>;
 
 /** An actor as a cluster creates it: the agent's ActorCreate, plus what the actor manager needs. */

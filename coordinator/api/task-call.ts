@@ -53,6 +53,7 @@ export class TaskCaller implements TaskSubmitter {
       priority: options.priority,
       weight: options.weight,
       group: extra.group ?? null,
+      resources: options.resources,
     };
     this.transport.ship(code);
     let settleEarly!: (error: ClustrixError) => void;

@@ -24,6 +24,20 @@ export interface TaskOptions {
    * weight counts): with weight 2 it may hold twice the slots before others are preferred. @default 1
    */
   weight?: number;
+  /**
+   * What one task needs of its agent while it runs: `cpus` (slots, default 1), `gpus`, `memory`
+   * (bytes), or a custom name agents offer (CLUSTRIX_RESOURCES). It runs only where it fits; if no
+   * agent has that much, it fails at once with `ResourcesUnsatisfiableError`. @default one slot
+   */
+  resources?: TaskResources;
+}
+
+/** Amounts by resource name. */
+export interface TaskResources {
+  cpus?: number;
+  gpus?: number;
+  memory?: number;
+  [custom: string]: number | undefined;
 }
 
 export interface ResolvedTaskOptions {
@@ -34,6 +48,7 @@ export interface ResolvedTaskOptions {
   inline: boolean;
   priority: number;
   weight: number;
+  resources: Record<string, number> | null;
 }
 
 /** The fields of TaskOptions, for map options to extend. */
@@ -45,8 +60,12 @@ export const taskOptionsShape = {
   inline: flag().optional(),
   priority: z.number({ error: 'a finite number' }).finite({ error: 'a finite number' }).optional(),
   weight: z.number({ error: 'a number above 0, at most 1000000' }).positive({ error: 'a number above 0, at most 1000000' }).max(1e6, { error: 'a number above 0, at most 1000000' }).optional(),
+  resources: custom<TaskResources>(
+    'a mapping of resource names (cpus, gpus, memory, or custom) to non-negative amounts, e.g. { gpus: 1 }',
+    (v) => v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length <= 32 && Object.entries(v).every(([k, n]) => k.length > 0 && k.length <= 64 && (n === undefined || (typeof n === 'number' && Number.isFinite(n) && n >= 0))),
+  ).optional(),
 };
-const taskOptionsSchema = z.strictObject(taskOptionsShape, mapping('task options (timeoutMs, retries, retryExceptions, signal, inline, priority, weight)'));
+const taskOptionsSchema = z.strictObject(taskOptionsShape, mapping('task options (timeoutMs, retries, retryExceptions, signal, inline, priority, weight, resources)'));
 type _TaskOptionsMirrored = None<Differences<TaskOptions, z.input<typeof taskOptionsSchema>>>;
 
 /**
@@ -68,5 +87,12 @@ export function taskDefaults(o: TaskOptions, defaults: { retries: number }): Res
     inline: o.inline ?? false,
     priority: o.priority ?? 0,
     weight: o.weight ?? 1,
+    resources: o.resources ? definedAmounts(o.resources) : null,
   };
+}
+
+function definedAmounts(r: TaskResources): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(r)) if (v !== undefined) out[k] = v;
+  return out;
 }

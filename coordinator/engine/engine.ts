@@ -161,6 +161,7 @@ export class Engine {
       jobId: link.hello.jobId ?? this.pool.jobIdOf(link.id) ?? null,
       rssBytes: link.rssBytes,
       walltimeLeftMs: link.hello.walltimeLeftMs === null ? null : link.hello.walltimeLeftMs - (Date.now() - link.connectedAt),
+      resources: link.resources,
     }));
   }
 

@@ -5,6 +5,8 @@ import type { AgentLink } from './link.js';
 import { OpenLinks } from './open-links.js';
 import { ShareQueue } from './share-queue.js';
 import type { TaskRecord } from './task.js';
+import type { Resources } from '../../protocol/resources.js';
+import { fits, largestOf, unsatisfiableError, withCpus } from './fit.js';
 
 export interface SchedulerOptions {
   /** Upper bound on tasks queued on one agent per slot beyond the running one. */
@@ -16,7 +18,12 @@ export interface SchedulerOptions {
 interface Lane {
   readonly queue: ShareQueue;
   readonly open: OpenLinks;
+  /** Tasks that asked for resources no agent had free when their turn came, in their order. */
+  readonly blocked: Set<TaskRecord>;
 }
+
+/** Most tasks set aside at once; past it the lane waits for room instead of taking more. */
+const MAX_BLOCKED = 1024;
 
 /**
  * Fair share over all agents. The next free slot goes to the task of highest priority, and among
@@ -38,15 +45,17 @@ export class Scheduler {
   private warnedActorsHoldAll = false;
   private readonly idleWaiters: (() => void)[] = [];
   private runningCount = 0;
+  /** The most of each resource one connected agent has; recomputed after agents come or go. */
+  private largest: Resources | null = null;
 
   constructor(private readonly options: SchedulerOptions) {
-    this.worker = { queue: new ShareQueue(), open: new OpenLinks((l) => this.capacity(l)) };
-    this.inline = { queue: new ShareQueue(), open: new OpenLinks((l) => this.inlineCapacity(l)) };
+    this.worker = { queue: new ShareQueue(), open: new OpenLinks((l) => this.capacity(l)), blocked: new Set() };
+    this.inline = { queue: new ShareQueue(), open: new OpenLinks((l) => this.inlineCapacity(l)), blocked: new Set() };
   }
 
   /** Tasks waiting for any agent (a broadcast's copies, which wait for theirs, are not counted). */
   get queued(): number {
-    return this.worker.queue.length + this.inline.queue.length;
+    return this.worker.queue.length + this.inline.queue.length + this.worker.blocked.size + this.inline.blocked.size;
   }
 
   /** Tasks sent to agents and not reported yet. */
@@ -65,6 +74,12 @@ export class Scheduler {
       if (!list) this.pinned.set(task.pinned, (list = []));
       list.push(task);
     } else {
+      if (task.resources && this.links.size > 0) this.largest ??= largestOf(this.links.values());
+      const unsatisfiable = task.resources && this.largest && unsatisfiableError(task.resources, this.largest);
+      if (unsatisfiable) {
+        this.settle(task, { ok: false, error: unsatisfiable });
+        return;
+      }
       this.laneOf(task).queue.push(task);
     }
     this.scheduleDispatch();
@@ -72,6 +87,7 @@ export class Scheduler {
 
   addLink(link: AgentLink): void {
     this.links.set(link.id, link);
+    this.largest = null;
     this.linkChanged(link);
   }
 
@@ -90,6 +106,7 @@ export class Scheduler {
   /** The agent is gone: its tasks run elsewhere while their loss budget lasts. */
   removeLink(link: AgentLink, reason: string): void {
     this.links.delete(link.id);
+    this.largest = null;
     this.worker.open.delete(link);
     this.inline.open.delete(link);
     const requeue: TaskRecord[] = [];
@@ -180,7 +197,8 @@ export class Scheduler {
     if (task.link) {
       task.link.send({ type: 'cancel', id: task.id });
     } else if (task.pinned === null) {
-      this.laneOf(task).queue.forget(task);
+      const lane = this.laneOf(task);
+      if (!lane.blocked.delete(task)) lane.queue.forget(task);
     } else {
       const list = this.pinned.get(task.pinned);
       const i = list?.indexOf(task) ?? -1;
@@ -196,7 +214,7 @@ export class Scheduler {
    */
   close(error: ClustrixError): void {
     this.closedWith = error;
-    for (const task of [...this.worker.queue.drain(), ...this.inline.queue.drain()]) this.settle(task, { ok: false, error });
+    for (const task of this.drainWaiting()) this.settle(task, { ok: false, error });
     for (const list of this.pinned.values()) for (const task of list) this.settle(task, { ok: false, error });
     this.pinned.clear();
   }
@@ -206,7 +224,7 @@ export class Scheduler {
    * submissions are untouched.
    */
   failQueued(error: ClustrixError): void {
-    for (const task of [...this.worker.queue.drain(), ...this.inline.queue.drain()]) this.settle(task, { ok: false, error });
+    for (const task of this.drainWaiting()) this.settle(task, { ok: false, error });
     this.scheduleDispatch();
   }
 
@@ -214,6 +232,13 @@ export class Scheduler {
   whenIdle(): Promise<void> {
     if (this.queued === 0 && this.running === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private drainWaiting(): TaskRecord[] {
+    const out = [...this.worker.blocked, ...this.worker.queue.drain(), ...this.inline.blocked, ...this.inline.queue.drain()];
+    this.worker.blocked.clear();
+    this.inline.blocked.clear();
+    return out;
   }
 
   private settle(task: TaskRecord, outcome: Parameters<TaskRecord['deliver']>[0]): void {
@@ -238,6 +263,10 @@ export class Scheduler {
     link.inflight.delete(id);
     this.runningCount--;
     if (task.inline) link.inlineInflight--;
+    if (task.resources) {
+      link.constrainedInflight--;
+      for (const [name, amount] of Object.entries(withCpus(task.resources))) link.reserved[name] = (link.reserved[name] ?? 0) - amount;
+    }
     task.link = null;
     if (task.pinned === null) this.laneOf(task).queue.finished(task);
     return task;
@@ -251,13 +280,13 @@ export class Scheduler {
 
   private capacity(link: AgentLink): number {
     if (link.state !== 'ready') return 0;
-    const slots = link.slots - link.actorSlots;
+    const slots = link.slots - link.actorSlots - (link.reserved.cpus ?? 0);
     if (slots <= 0) return 0;
     // Keep enough queued on the agent to cover one round trip at its measured task rate.
     const rtt = link.rttMs > 0 ? link.rttMs : 0.5;
     const extra = Math.ceil((slots * rtt) / Math.max(link.avgRunMs, 0.01));
     const depth = slots + Math.min(Math.max(extra, 1), slots * this.options.maxPipelinePerSlot);
-    return depth - (link.inflight.size - link.inlineInflight);
+    return depth - (link.inflight.size - link.inlineInflight - link.constrainedInflight);
   }
 
   private readonly dispatch = (): void => {
@@ -287,12 +316,27 @@ export class Scheduler {
 
   /** Sends waiting tasks, next by fair share, while some link has room. */
   private fill(lane: Lane): void {
+    // Tasks set aside for resources go first, in order, while the first of them fits somewhere.
+    for (const task of lane.blocked) {
+      const link = this.placeOf(task, lane);
+      if (!link) break;
+      lane.blocked.delete(task);
+      lane.queue.started(task);
+      this.start(link, task, false);
+      lane.open.update(link);
+    }
     while (lane.queue.length > 0 && lane.open.size > 0) {
       const task = lane.queue.take();
       if (!task) return;
       const link = this.placeOf(task, lane);
       if (!link) {
         lane.queue.finished(task);
+        if (task.resources) {
+          // It waits for room without holding up the tasks behind it.
+          lane.blocked.add(task);
+          if (lane.blocked.size >= MAX_BLOCKED) return;
+          continue;
+        }
         lane.queue.unshiftAll([task]);
         return;
       }
@@ -307,14 +351,24 @@ export class Scheduler {
    * The one place a task's agent is chosen: the next in turn among the links with room. A hint on
    * the task (such as where its arguments are) would be consulted here.
    */
-  private placeOf(_task: TaskRecord, lane: Lane): AgentLink | undefined {
-    return lane.open.first();
+  private placeOf(task: TaskRecord, lane: Lane): AgentLink | undefined {
+    if (!task.resources) return lane.open.first();
+    // Asking for resources is rarer and not pipelined: the first agent where it fits now.
+    const asked = withCpus(task.resources);
+    for (const link of this.links.values()) {
+      if (link.state === 'ready' && fits(link, asked)) return link;
+    }
+    return undefined;
   }
 
   private start(link: AgentLink, task: TaskRecord, express = false): void {
     task.link = link;
     link.inflight.set(task.id, task);
     this.runningCount++;
+    if (task.resources) {
+      link.constrainedInflight++;
+      for (const [name, amount] of Object.entries(withCpus(task.resources))) link.reserved[name] = (link.reserved[name] ?? 0) + amount;
+    }
     if (task.inline) link.inlineInflight++;
     if (!link.sentCode.has(task.code.hash)) {
       link.sentCode.add(task.code.hash);
@@ -333,3 +387,4 @@ export class Scheduler {
     });
   }
 }
+

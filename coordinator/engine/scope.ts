@@ -72,7 +72,7 @@ export class EngineScope implements CoreHandlers {
     const code = this.codeFor(spec.code);
     const targets = this.engine.agents().filter((a) => a.state === 'ready');
     const id = `b${nanoid(10)}`;
-    const task = { ...spec, id, chunk: false, priority: 0, weight: 1, group: null };
+    const task = { ...spec, id, chunk: false, priority: 0, weight: 1, group: null, resources: null };
     return this.run(id, () => targets.map((agent) => this.engine.submitter.submit(nanoid(12), task, code, this.shareKey, agent.id)));
   };
 

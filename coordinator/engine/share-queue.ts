@@ -95,6 +95,13 @@ export class ShareQueue {
     }
   }
 
+  /** A task set aside after `take()` (it fit no agent then, see finished()) runs after all. */
+  started(task: TaskRecord): void {
+    const h = this.holder(task);
+    h.running++;
+    if (h.heapIndex >= 0) this.sift(h);
+  }
+
   /** Tasks of `task`'s holder on agents now (counting `task` once it was taken). */
   runningOf(task: TaskRecord): number {
     return this.holders.get(task.share)?.running ?? 0;

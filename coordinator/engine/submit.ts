@@ -47,6 +47,7 @@ export class Submitter {
       priority: spec.priority,
       share,
       weight: spec.weight,
+      resources: pinned === null ? spec.resources : null,
       lossRetriesLeft: spec.retries,
       exceptionRetriesLeft: spec.retryExceptions,
       pinned,

@@ -1,4 +1,5 @@
 import type { ClustrixError } from '../../protocol/errors.js';
+import type { Resources } from '../../protocol/resources.js';
 import type { AgentLink } from './link.js';
 
 /** Code as it is shipped: a function's source, or a bundled ES module. */
@@ -27,6 +28,8 @@ export interface TaskRecord {
   readonly share: string;
   /** The holder's fair-share weight: it may hold `weight` times the slots of a holder of weight 1. */
   readonly weight: number;
+  /** What it needs of its agent (cpus default 1) while it runs; null: one slot, pipelined (the fast path). */
+  readonly resources: Resources | null;
   /** Re-runs left after its agent is lost. */
   lossRetriesLeft: number;
   /** Re-runs left after the function threw. */

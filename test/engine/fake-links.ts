@@ -36,8 +36,8 @@ export class FakeSocket implements LinkSocket {
   }
 }
 
-export function hello(slots: number, inlineConcurrency = 4): Hello {
-  return { type: 'hello', protocol: 1, token: 't', agentId: null, jobId: null, host: 'fake', pid: 1, cpus: slots, memoryBytes: 0, node: 'v20', slots, inlineConcurrency, walltimeLeftMs: null };
+export function hello(slots: number, inlineConcurrency = 4, resources?: Record<string, number>): Hello {
+  return { type: 'hello', protocol: 1, token: 't', agentId: null, jobId: null, host: 'fake', pid: 1, cpus: slots, memoryBytes: 0, node: 'v20', slots, inlineConcurrency, walltimeLeftMs: null, resources };
 }
 
 /** One fake agent: its link, and the tasks it was sent, in order. */
@@ -50,8 +50,9 @@ export class FakeAgent {
     slots: number,
     private readonly scheduler: Scheduler,
     inlineConcurrency = 4,
+    resources?: Record<string, number>,
   ) {
-    this.link = new AgentLink(id, hello(slots, inlineConcurrency), this.socket, 3_600_000, {
+    this.link = new AgentLink(id, hello(slots, inlineConcurrency, resources), this.socket, 3_600_000, {
       message: () => undefined,
       closed: (l, reason) => scheduler.removeLink(l, reason),
     });
@@ -94,7 +95,7 @@ export interface TestTask {
 let next = 0;
 
 /** A task record of share-holder `share`; its outcome resolves (never rejects) when it settles. */
-export function task(share: string, options: { priority?: number; weight?: number; inline?: boolean; retries?: number; id?: string } = {}): TestTask {
+export function task(share: string, options: { priority?: number; weight?: number; inline?: boolean; retries?: number; id?: string; resources?: Record<string, number> } = {}): TestTask {
   let deliver!: (o: TaskOutcome) => void;
   const outcome = new Promise<TaskOutcome>((resolve) => (deliver = resolve));
   const record: TaskRecord = {
@@ -108,6 +109,7 @@ export function task(share: string, options: { priority?: number; weight?: numbe
     priority: options.priority ?? 0,
     share,
     weight: options.weight ?? 1,
+    resources: options.resources ?? null,
     lossRetriesLeft: options.retries ?? 0,
     exceptionRetriesLeft: 0,
     pinned: null,

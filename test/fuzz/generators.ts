@@ -246,7 +246,7 @@ export const CLIENT_TEMPLATES: Templates<ClientMessage> = {
   request: { type: 'request', id: 'fz-agents', method: 'agents', args: [] },
 };
 
-const taskSpec = { id: 'fz-task', code: 'no-such-code', export: 'default', args: packValue([1]), inline: false, chunk: false, timeoutMs: null, retries: 0, retryExceptions: 0, priority: 0, weight: 1, group: null };
+const taskSpec = { id: 'fz-task', code: 'no-such-code', export: 'default', args: packValue([1]), inline: false, chunk: false, timeoutMs: null, retries: 0, retryExceptions: 0, priority: 0, weight: 1, group: null, resources: null };
 const actorSpec = { code: 'no-such-code', export: 'A', args: packValue([]), maxConcurrency: 1, name: 'fz-named', maxRestarts: 0, agent: 'no-such-agent', getIfExists: false, timeoutMs: null, resources: {} };
 
 /**

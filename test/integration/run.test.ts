@@ -52,7 +52,7 @@ describe('remote', () => {
 
   it('refuses unknown task options with a ConfigError and the near miss', () => {
     expect(() => cluster.remote((x: number) => x, { timeout: 5 } as never)).toThrow(
-      new ConfigError("options.timeout: unknown key (allowed: timeoutMs, retries, retryExceptions, signal, inline, priority, weight); did you mean 'timeoutMs'?"),
+      new ConfigError("options.timeout: unknown key (allowed: timeoutMs, retries, retryExceptions, signal, inline, priority, weight, resources); did you mean 'timeoutMs'?"),
     );
   });
 });
