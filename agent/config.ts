@@ -3,7 +3,7 @@ import os from 'node:os';
 import type { Resources } from '../protocol/resources.js';
 import { SECRET_ENV } from '../protocol/secret-env.js';
 import { AgentConfigError } from './config-error.js';
-import { detectResources } from './resources.js';
+import { detectResources, gpuDevices } from './resources.js';
 
 /**
  * How an agent learns where to connect and how to authenticate: environment variables, and for the
@@ -45,6 +45,8 @@ export interface AgentConfig {
   maxFrameBytes: number;
   /** What it offers tasks (resources.ts). */
   resources: Resources;
+  /** GPU device ids it hands to GPU tasks, one set per task (their threads see only those). */
+  gpuDevices: string[];
 }
 
 export { AgentConfigError };
@@ -69,6 +71,7 @@ export function readAgentConfig(env: NodeJS.ProcessEnv = process.env): AgentConf
     cacheDir: env.CLUSTRIX_CACHE_DIR || `${os.tmpdir()}/clustrix-${process.getuid?.() ?? 'user'}/code`,
     maxFrameBytes: positiveInt(env, 'CLUSTRIX_MAX_FRAME_BYTES', 256 * 1024 * 1024),
     resources: detectResources(slots, env),
+    gpuDevices: gpuDevices(env),
   };
 }
 

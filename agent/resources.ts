@@ -12,7 +12,7 @@ import { AgentConfigError } from './config-error.js';
  */
 export function detectResources(slots: number, env: NodeJS.ProcessEnv = process.env): Resources {
   const out: Resources = { ...custom(env), cpus: slots, memory: memoryLimit() };
-  const gpus = gpuCount(env);
+  const gpus = gpuDevices(env).length;
   if (gpus > 0) out.gpus = gpus;
   return out;
 }
@@ -52,14 +52,15 @@ export function deviceList(value: string | undefined): string[] {
   return list.length === 1 && (list[0] === '-1' || list[0] === 'NoDevFiles') ? [] : list;
 }
 
-function gpuCount(env: NodeJS.ProcessEnv): number {
+/** The GPU devices this agent may hand to tasks (ids as CUDA_VISIBLE_DEVICES takes them). */
+export function gpuDevices(env: NodeJS.ProcessEnv = process.env): string[] {
   for (const name of ['CUDA_VISIBLE_DEVICES', 'SLURM_STEP_GPUS', 'SLURM_JOB_GPUS', 'GPU_DEVICE_ORDINAL']) {
-    if (env[name] !== undefined) return deviceList(env[name]).length;
+    if (env[name] !== undefined) return deviceList(env[name]);
   }
   try {
     const out = execFileSync('nvidia-smi', ['-L'], { encoding: 'utf8', timeout: 3_000, stdio: ['ignore', 'pipe', 'ignore'] });
-    return out.split('\n').filter((l) => l.startsWith('GPU ')).length;
+    return out.split('\n').filter((l) => l.startsWith('GPU ')).map((_, i) => String(i));
   } catch {
-    return 0; // no nvidia-smi, or no driver
+    return []; // no nvidia-smi, or no driver
   }
 }

@@ -42,6 +42,8 @@ export const Task = z.object({
    * none, or it has a raised priority), so it waits for no pipelined window. Absent: false.
    */
   express: z.boolean().optional(),
+  /** GPU devices to give it: its thread (and its children) see only those. Absent: none. */
+  gpus: z.number().int().positive().max(1024).optional(),
 });
 export type Task = z.infer<typeof Task>;
 

@@ -13,7 +13,7 @@ import { Resources } from './resources.js';
 import { ActorInfo, AgentInfo, PendingAgent } from './rows.js';
 
 /** A task as a cluster submits it: the agent's Task, plus what the scheduler needs. */
-export const TaskSpec = Task.omit({ type: true, express: true }).extend({
+export const TaskSpec = Task.omit({ type: true, express: true, gpus: true }).extend({
   /** Re-runs after the task's agent is lost. */
   retries: z.number().int().nonnegative(),
   /** Re-runs after the function throws. */

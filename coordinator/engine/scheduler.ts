@@ -384,6 +384,7 @@ export class Scheduler {
       chunk: task.chunk,
       timeoutMs: task.timeoutMs,
       express,
+      ...(task.resources?.gpus ? { gpus: Math.ceil(task.resources.gpus) } : {}),
     });
   }
 }

@@ -27,7 +27,7 @@ describe.each(modes)('per-task resources with fake GPUs via env (%s)', (_mode, o
   let cluster: Cluster;
   let close: () => Promise<void>;
   beforeAll(async () => {
-    process.env.CUDA_VISIBLE_DEVICES = '0';
+    process.env.CUDA_VISIBLE_DEVICES = '5,7';
     process.env.CLUSTRIX_RESOURCES = '{"licenses": 1}';
     try {
       ({ cluster, close } = await open());
@@ -44,7 +44,7 @@ describe.each(modes)('per-task resources with fake GPUs via env (%s)', (_mode, o
 
   it('agents() rows name what each agent offers', async () => {
     const [agent] = await cluster.agents();
-    expect(agent!.resources).toMatchObject({ cpus: 2, gpus: 1, licenses: 1 });
+    expect(agent!.resources).toMatchObject({ cpus: 2, gpus: 2, licenses: 1 });
     expect(agent!.resources.memory).toBeGreaterThan(0);
   });
 
@@ -59,8 +59,24 @@ describe.each(modes)('per-task resources with fake GPUs via env (%s)', (_mode, o
   });
 
   it('fails at once with RESOURCES_UNSATISFIABLE naming what is missing', async () => {
-    const err = await cluster.remote((x: number) => x, { resources: { gpus: 2, fpga: 1 } })(1).catch((e: unknown) => e);
+    const err = await cluster.remote((x: number) => x, { resources: { gpus: 3, fpga: 1 } })(1).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ResourcesUnsatisfiableError);
-    expect((err as ResourcesUnsatisfiableError).missing).toEqual({ gpus: { asked: 2, largest: 1 }, fpga: { asked: 1, largest: 0 } });
+    expect((err as ResourcesUnsatisfiableError).missing).toEqual({ gpus: { asked: 3, largest: 2 }, fpga: { asked: 1, largest: 0 } });
+  });
+
+  it('a GPU task\'s thread and its child processes see only its own GPU', async () => {
+    const seen = cluster.remote(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- shipped source cannot import; agents provide require
+      const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
+      const child = execFileSync('sh', ['-c', 'printf %s "$CUDA_VISIBLE_DEVICES"'], { encoding: 'utf8' });
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+      return { thread: process.env.CUDA_VISIBLE_DEVICES, child };
+    }, { resources: { gpus: 1 } });
+    const [a, b] = await Promise.all([seen(), seen()]);
+    expect(a!.thread).toBe(a!.child);
+    expect(b!.thread).toBe(b!.child);
+    expect([a!.thread, b!.thread].sort()).toEqual(['5', '7']);
+    const both = await cluster.remote(() => process.env.CUDA_VISIBLE_DEVICES, { resources: { gpus: 2 } })();
+    expect(both!.split(',').sort()).toEqual(['5', '7']);
   });
 });
