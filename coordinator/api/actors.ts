@@ -30,8 +30,8 @@ export class ClusterActors implements ActorBackend {
   async create(code: ShippedCode, exportName: string | null, options: ResolvedActorOptions): Promise<ActorHandle> {
     const args = this.values.packArgs(options.args, `the constructor of ${code.name}`);
     this.transport.ship(code);
-    const { name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs } = options;
-    const info = await this.transport.call('actorCreate', { code: code.hash, export: exportName, args, maxConcurrency, name, maxRestarts, agent, getIfExists, timeoutMs });
+    const { name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs, resources } = options;
+    const info = await this.transport.call('actorCreate', { code: code.hash, export: exportName, args, maxConcurrency, name, maxRestarts, agent, getIfExists, timeoutMs, resources });
     return this.adopt(info);
   }
 
