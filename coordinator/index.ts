@@ -36,6 +36,7 @@ export {
   AuthError,
   JobStartError,
   PoolUnavailableError,
+  ResourcesUnsatisfiableError,
   ClusterClosedError,
   ServiceLostError,
   ValueTooLargeError,

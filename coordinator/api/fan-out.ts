@@ -1,3 +1,4 @@
+import { nanoid } from 'nanoid';
 import { z } from 'zod';
 import { CancelledError, ConfigError, type ClustrixError } from '../errors/errors.js';
 import { parseOptions } from '../config/parse-options.js';
@@ -166,12 +167,13 @@ export async function* fanOut<R>(
     wake?.();
   };
 
+  const group = `m${nanoid(10)}`;
   const launch = (batch: unknown[]): void => {
     const chunk = options.chunkSize > 1;
     const extra = options.extraArgs ?? [];
     const argsOf = options.spread ? (item: unknown): unknown[] => [...(item as unknown[]), ...extra] : (item: unknown): unknown[] => [item, ...extra];
     const args = chunk ? batch.map(argsOf) : argsOf(batch[0]);
-    const submission = submitter.submit(code, exportName, args, task, { chunk });
+    const submission = submitter.submit(code, exportName, args, task, { chunk, group });
     const entry: Pending = { start: next, count: batch.length, submission };
     next += batch.length;
     pending.add(entry);

@@ -16,7 +16,8 @@ export interface Submission {
 
 /** What `map`/`stream` need to submit their tasks. */
 export interface TaskSubmitter {
-  submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra?: { chunk?: boolean }): Submission;
+  /** `extra.group` names the call the task belongs to (a map's tasks share a fair share). */
+  submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra?: { chunk?: boolean; group?: string }): Submission;
 }
 
 /**
@@ -33,7 +34,7 @@ export class TaskCaller implements TaskSubmitter {
     private readonly isClosed: () => boolean,
   ) {}
 
-  submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra: { chunk?: boolean } = {}): Submission {
+  submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra: { chunk?: boolean; group?: string } = {}): Submission {
     const id = `t${++this.next}`;
     const what = `task ${id} (${code.name})`;
     if (this.isClosed()) return this.refused(id, new ClusterClosedError());
@@ -49,6 +50,10 @@ export class TaskCaller implements TaskSubmitter {
       timeoutMs: options.timeoutMs,
       retries: options.retries,
       retryExceptions: options.retryExceptions,
+      priority: options.priority,
+      weight: options.weight,
+      group: extra.group ?? null,
+      resources: options.resources,
     };
     this.transport.ship(code);
     let settleEarly!: (error: ClustrixError) => void;
