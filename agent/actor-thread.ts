@@ -84,7 +84,7 @@ export function runActorThread(): void {
       const args = unpackValue(call.args) as unknown[];
       const value = packValue(await (method as (...a: unknown[]) => unknown).apply(instance, args));
       output.end(call.id);
-      results.push({ type: 'done', id: call.id, value, runMs: performance.now() - started });
+      results.push({ type: 'done', id: call.id, value, refs: [], runMs: performance.now() - started });
       transfer.push(value.buffer as ArrayBuffer);
     } catch (err) {
       output.end(call.id);

@@ -13,6 +13,8 @@ export interface PoolJob {
   args: Uint8Array;
   chunk: boolean;
   timeoutMs: number | null;
+  /** Bytes of the objects its arguments refer to. */
+  deps: Map<string, Uint8Array>;
 }
 
 /** Where worker threads start: a file (from dist/), or source embedded in the one-file bundle. */
@@ -29,7 +31,8 @@ export function startWorker(entry: WorkerEntry, workerData: object): Worker {
 }
 
 export interface PoolEvents {
-  done(id: string, value: Uint8Array, runMs: number): void;
+  /** `refs`: ids of the refs inside the result. */
+  done(id: string, value: Uint8Array, runMs: number, refs: string[]): void;
   failed(id: string, kind: FailureKind, error: RemoteErrorInfo): void;
   log(id: string | null, stream: 'stdout' | 'stderr', text: string): void;
   /** A task calls an actor through a handle; `reply` answers the thread that asked. */
@@ -157,7 +160,7 @@ export class WorkerPool {
       const first = !slot.known.has(job.code.hash);
       if (first) slot.known.add(job.code.hash);
       slot.assigned.push(job);
-      runs.push({ id: job.id, hash: job.code.hash, code: first ? job.code : null, export: job.export, args: job.args, chunk: job.chunk });
+      runs.push({ id: job.id, hash: job.code.hash, code: first ? job.code : null, export: job.export, args: job.args, chunk: job.chunk, deps: job.deps });
     }
     slot.worker.postMessage({ type: 'run', runs });
     if (wasIdle) this.begin(slot);
@@ -236,7 +239,7 @@ export class WorkerPool {
     if (i === 0) this.begin(slot);
     if (result.type === 'done') {
       this.avgRunMs += (result.runMs - this.avgRunMs) * 0.1;
-      this.events.done(result.id, result.value, result.runMs);
+      this.events.done(result.id, result.value, result.runMs, result.refs);
     } else {
       this.events.failed(result.id, 'exception', result.error);
     }

@@ -54,3 +54,14 @@ export const LogEntry = z.object({
   text: z.string(),
 });
 export type LogEntry = z.infer<typeof LogEntry>;
+
+/** `cluster.objectStats()`: the values kept on the cluster, as the coordinator's directory knows them. */
+export const ObjectStats = z.object({
+  /** Objects alive (made or being made). */
+  objects: z.number(),
+  /** Bytes the coordinator keeps itself (`put` values, small results). */
+  coordinatorBytes: z.number(),
+  /** Per agent: the objects it holds and their bytes. */
+  agents: z.array(z.object({ agentId: z.string(), objects: z.number(), bytes: z.number() })),
+});
+export type ObjectStats = z.infer<typeof ObjectStats>;

@@ -4,7 +4,8 @@ import type { ShippedCode } from '../engine/task.js';
 import type { Transport } from '../transport/transport.js';
 import { ActorHandle, type ActorBackend, type ActorState } from './actor-handle.js';
 import type { ResolvedActorOptions } from './actor-options.js';
-import type { Values } from './values.js';
+import type { PackedArgs, Values } from './values.js';
+import { ConfigError } from '../errors/errors.js';
 
 interface Known {
   handle: ActorHandle;
@@ -26,7 +27,7 @@ export class ClusterActors implements ActorBackend {
   ) {}
 
   async create(code: ShippedCode, exportName: string | null, options: ResolvedActorOptions): Promise<ActorHandle> {
-    const args = this.values.packArgs(options.args, `the constructor of ${code.name}`);
+    const args = noRefs(this.values.packArgs(options.args, `the constructor of ${code.name}`), `the constructor of ${code.name}`);
     this.transport.ship(code);
     const { name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs } = options;
     const info = await this.transport.call('actorCreate', { code: code.hash, export: exportName, args, maxConcurrency, name, maxRestarts, agent, getIfExists, timeoutMs });
@@ -45,7 +46,7 @@ export class ClusterActors implements ActorBackend {
   }
 
   async call(actorId: string, method: string, args: unknown[]): Promise<unknown> {
-    const packed = this.values.packArgs(args, `${method} on actor ${actorId}`);
+    const packed = noRefs(this.values.packArgs(args, `${method} on actor ${actorId}`), `${method} on actor ${actorId}`);
     return this.values.unpack(await this.transport.call('actorCall', actorId, method, packed), `the result of ${method} on actor ${actorId}`);
   }
 
@@ -96,4 +97,12 @@ export class ClusterActors implements ActorBackend {
     }
     return k.handle;
   }
+}
+
+/** Actors do not resolve refs yet: refused by name rather than arriving as refs nobody can read. */
+function noRefs(packed: PackedArgs, what: string): Uint8Array {
+  if (packed.refs.length > 0) {
+    throw new ConfigError(`the arguments of ${what} hold object refs (${packed.refs.length}); actors cannot take refs yet`, { hint: 'await the ref in this program and pass its value, or pass the ref to a task (cluster.submit / run)' });
+  }
+  return packed.bytes;
 }

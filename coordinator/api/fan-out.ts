@@ -9,11 +9,13 @@ import { codeOf } from './runnable.js';
 import type { ShippedCode } from '../engine/task.js';
 
 /** Options of `map` and `stream`, on top of the per-task options. */
-export interface MapOptions extends TaskOptions, ProgressOptions {
+export interface MapOptions<S extends unknown[] = unknown[]> extends TaskOptions, ProgressOptions {
   /** Items per task: fewer, larger messages for tiny functions. Results are the same. @default 1 */
   chunkSize?: number;
   /** Most tasks of this call queued or running at once. @default enough to keep every slot busy */
   concurrency?: number;
+  /** Arguments after the item, the same for every call: `fn(item, ...args)` (refs resolve on the agent). @default [] */
+  args?: S;
 }
 
 const mapOptionsSchema = z.strictObject(
@@ -21,6 +23,7 @@ const mapOptionsSchema = z.strictObject(
     ...taskOptionsShape,
     chunkSize: positiveInt().optional(),
     concurrency: positiveInt().optional(),
+    args: custom<unknown[]>('an array of arguments passed after each item', (v) => Array.isArray(v)).optional(),
     progress: flag().optional(),
     onProgress: fn<(progress: Progress) => void>('a function (progress) => void').optional(),
     label: custom<string>(
@@ -57,7 +60,7 @@ export function streamCall<R>(
   const progress = progressFor(label, input, o);
   const chunkSize = o.chunkSize ?? 1;
   const window = o.concurrency ?? Math.max(1024, 64 * defaults.totalSlots);
-  return fanOut<R>(submitter, code, exportName, input, { chunkSize, window, task: taskDefaults(o, defaults), progress, label });
+  return fanOut<R>(submitter, code, exportName, input, { chunkSize, window, task: taskDefaults(o, defaults), progress, label, args: o.args ?? [] });
 }
 
 export interface FanOutOptions {
@@ -70,6 +73,8 @@ export interface FanOutOptions {
   progress?: ProgressSink | null;
   /** Names the call in errors. @default 'map' */
   label?: string;
+  /** Arguments after each item. @default [] */
+  args?: readonly unknown[];
 }
 
 export interface StreamResult<R> {
@@ -124,7 +129,8 @@ export async function* fanOut<R>(
 
   const launch = (batch: unknown[]): void => {
     const chunk = options.chunkSize > 1;
-    const args = chunk ? batch.map((item) => [item]) : [batch[0]];
+    const shared = options.args ?? [];
+    const args = chunk ? batch.map((item) => [item, ...shared]) : [batch[0], ...shared];
     const submission = submitter.submit(code, exportName, args, task, { chunk });
     const entry: Pending = { start: next, count: batch.length, submission };
     next += batch.length;

@@ -37,6 +37,8 @@ export class AgentLink {
   rssBytes = 0;
   /** Smoothed round trip of heartbeats, ms (0 until measured). */
   rttMs = 0;
+  /** Where other agents fetch this agent's objects (its PeerServer); null: only through the coordinator. */
+  peerAddress: string | null = null;
   private readonly heartbeat: NodeJS.Timeout;
 
   constructor(

@@ -249,12 +249,16 @@ export class Scheduler {
     for (const link of this.links.values()) if (capacity(link) > 0) open.push(link);
     while (queue.length > 0 && open.length > 0) {
       for (let i = 0; i < open.length && queue.length > 0; ) {
-        const link = open[i]!;
         const task = queue.shift()!;
         if (task.settled) continue;
+        // Locality: an agent holding the task's arguments' values takes it when it has room.
+        const at = task.prefer?.map((id) => open.findIndex((l) => l.id === id)).find((n) => n >= 0) ?? i;
+        const link = open[at]!;
         this.start(link, task);
-        if (capacity(link) <= 0) open.splice(i, 1);
-        else i++;
+        if (capacity(link) <= 0) {
+          open.splice(at, 1);
+          if (at < i) i--;
+        } else if (at === i) i++;
       }
     }
   }
@@ -276,6 +280,8 @@ export class Scheduler {
       inline: task.inline,
       chunk: task.chunk,
       timeoutMs: task.timeoutMs,
+      keep: task.keep,
+      deps: task.deps,
     });
   }
 }

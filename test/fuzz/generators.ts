@@ -223,13 +223,18 @@ export const AGENT_TEMPLATES: Templates<AgentMessage> = {
   'actor-ready': { type: 'actor-ready', actorId: 'no-such-actor' },
   'actor-exited': { type: 'actor-exited', actorId: 'no-such-actor', constructorFailed: false, error: errorInfo },
   'actor-request': { type: 'actor-request', id: 'req-1', actorId: 'no-such-actor', method: 'm', args: packValue([]) },
+  kept: { type: 'kept', id: 'no-such-task', objectId: 'no-such-object', size: 1, value: packValue(1), refs: ['no-such-ref'], runMs: 1 },
+  'object-data': { type: 'object-data', id: 'no-such-get', objectId: 'no-such-object', bytes: null, error: 'not held' },
+  'object-request': { type: 'object-request', id: 'req-2', objectId: 'no-such-object' },
+  'object-copied': { type: 'object-copied', objectId: 'no-such-object' },
+  'object-peer': { type: 'object-peer', address: '127.0.0.1:1' },
 };
 
 /** One valid message of each type a coordinator sends. */
 export const COORDINATOR_TEMPLATES: Templates<CoordinatorMessage> = {
-  welcome: { type: 'welcome', protocol: PROTOCOL_VERSION, agentId: 'fz-agent', heartbeatMs: 60_000 },
+  welcome: { type: 'welcome', protocol: PROTOCOL_VERSION, agentId: 'fz-agent', heartbeatMs: 60_000, objectStoreBytes: 1024 * 1024, objectSpillBytes: 1024 * 1024 },
   code: { type: 'code', hash: 'fz-template-code', kind: 'function', source: '(x) => x' },
-  task: { type: 'task', id: 'fz-task', code: 'no-such-code', export: 'default', args: packValue([1]), inline: false, chunk: false, timeoutMs: null },
+  task: { type: 'task', id: 'fz-task', code: 'no-such-code', export: 'default', args: packValue([1]), inline: false, chunk: false, timeoutMs: null, keep: null, deps: [] },
   cancel: { type: 'cancel', id: 'no-such-task' },
   ping: { type: 'ping', t: 1 },
   shutdown: { type: 'shutdown', reason: 'bye' },
@@ -237,6 +242,10 @@ export const COORDINATOR_TEMPLATES: Templates<CoordinatorMessage> = {
   'actor-call': { type: 'actor-call', id: 'fz-call', actorId: 'no-such-actor', method: 'm', args: packValue([]), timeoutMs: null },
   'actor-kill': { type: 'actor-kill', actorId: 'no-such-actor' },
   'actor-reply': { type: 'actor-reply', id: 'no-such-request', value: null, error: errorInfo },
+  'object-put': { type: 'object-put', objectId: 'fz-object', bytes: packValue(1) },
+  'object-get': { type: 'object-get', id: 'fz-get', objectId: 'no-such-object' },
+  'object-free': { type: 'object-free', objectIds: ['no-such-object'] },
+  'object-reply': { type: 'object-reply', id: 'no-such-request', objectId: 'no-such-object', bytes: null, error: 'gone' },
 };
 
 /** One valid message of each type a client sends to a service (the envelope: hello, code, request). */
