@@ -13,7 +13,17 @@ export interface ActorHostEvents {
   failed(id: string, kind: FailureKind, error: RemoteErrorInfo): void;
   log(id: string | null, stream: 'stdout' | 'stderr', text: string): void;
   actorRequest(request: ActorRequestFromThread, reply: (msg: ActorReplyToThread) => void): void;
+  /** The actor's state after `calls` calls (checkpoints). */
+  checkpoint(actorId: string, calls: number, state: Uint8Array): void;
 }
+
+/** Checkpoints of one actor: how often, and the state a restart begins from. */
+export interface Checkpointing {
+  checkpointEvery: number | null;
+  restore: { state: Uint8Array; calls: number } | null;
+}
+
+const NO_CHECKPOINTS: Checkpointing = { checkpointEvery: null, restore: null };
 
 interface PendingCall {
   id: string;
@@ -50,7 +60,7 @@ export class ActorHost {
     return this.actors.size;
   }
 
-  create(actorId: string, code: CodeSource, exportName: string | null, args: Uint8Array, maxConcurrency: number): void {
+  create(actorId: string, code: CodeSource, exportName: string | null, args: Uint8Array, maxConcurrency: number, checkpoint: Checkpointing = NO_CHECKPOINTS): void {
     this.kill(actorId);
     const worker = startWorker(this.entry, { cacheDir: this.cacheDir, mode: 'actor' });
     const actor: Hosted = { actorId, worker, maxConcurrency, calls: [], outbox: [], dead: false };
@@ -58,7 +68,7 @@ export class ActorHost {
     worker.on('message', (msg: FromActorThread) => this.onMessage(actor, msg));
     worker.on('error', (err) => !actor.dead && this.die(actor, false, { ...toErrorInfo(err), message: `the actor's thread died: ${toErrorInfo(err).message}` }));
     worker.on('exit', (code) => this.die(actor, false, { name: 'ActorThreadExited', message: `the actor's thread exited with code ${code}` }));
-    worker.postMessage({ type: 'create', code, export: exportName, args, maxConcurrency } satisfies ToActorThread);
+    worker.postMessage({ type: 'create', code, export: exportName, args, maxConcurrency, ...checkpoint } satisfies ToActorThread);
   }
 
   call(actorId: string, id: string, method: string, args: Uint8Array, timeoutMs: number | null): void {
@@ -125,6 +135,9 @@ export class ActorHost {
         return;
       case 'create-failed':
         this.die(actor, true, msg.error);
+        return;
+      case 'checkpoint':
+        this.events.checkpoint(actor.actorId, msg.calls, msg.state);
         return;
       case 'log':
         this.events.log(msg.id, msg.stream, msg.text);

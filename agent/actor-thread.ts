@@ -8,7 +8,15 @@ import { interceptWrites, TaskOutput } from './task-output.js';
 import type { ThreadResult } from './thread-messages.js';
 
 export type ToActorThread =
-  | { type: 'create'; code: CodeSource; export: string | null; args: Uint8Array; maxConcurrency: number }
+  | {
+      type: 'create';
+      code: CodeSource;
+      export: string | null;
+      args: Uint8Array;
+      maxConcurrency: number;
+      checkpointEvery: number | null;
+      restore: { state: Uint8Array; calls: number } | null;
+    }
   /** Calls in order; several per message, as they arrived together. */
   | { type: 'calls'; calls: { id: string; method: string; args: Uint8Array }[] }
   | ActorReplyToThread;
@@ -16,6 +24,7 @@ export type ToActorThread =
 export type FromActorThread =
   | { type: 'ready' }
   | { type: 'create-failed'; error: RemoteErrorInfo }
+  | { type: 'checkpoint'; calls: number; state: Uint8Array }
   | { type: 'results'; results: ThreadResult[] }
   | { type: 'log'; id: string | null; stream: 'stdout' | 'stderr'; text: string }
   | ActorRequestFromThread;
@@ -39,6 +48,9 @@ export function runActorThread(): void {
   let current: string | null = null;
   let results: ThreadResult[] = [];
   let transfer: ArrayBuffer[] = [];
+  /** Calls served, counted from the checkpoint this incarnation was restored from. */
+  let served = 0;
+  let checkpointEvery: number | null = null;
 
   defineTaskGlobals();
   installActorBridge((msg) => post(msg));
@@ -64,7 +76,12 @@ export function runActorThread(): void {
     while (instance && active < maxConcurrency && mailbox.length > 0) {
       const call = mailbox.shift()!;
       active++;
-      void invoke(call).finally(() => {
+      void invoke(call).finally(async () => {
+        served++;
+        if (checkpointEvery !== null && served % checkpointEvery === 0) {
+          flush();
+          await checkpoint(served);
+        }
         active--;
         if (mailbox.length === 0 || results.length >= MAX_RESULTS_PER_POST) flush();
         serve();
@@ -94,6 +111,19 @@ export function runActorThread(): void {
     }
   };
 
+  /** The state, by the class's `checkpoint()` or else its own enumerable fields. */
+  const checkpoint = async (calls: number): Promise<void> => {
+    try {
+      const own = instance!;
+      const state = typeof own.checkpoint === 'function' ? await (own.checkpoint as () => unknown).call(own) : { ...own };
+      const packed = packValue(state);
+      post({ type: 'checkpoint', calls, state: packed }, [packed.buffer as ArrayBuffer]);
+    } catch (err) {
+      // The previous checkpoint stays the one a restart resumes from.
+      console.error(`${className}: checkpoint after call ${calls} failed: ${(err as Error).message}`);
+    }
+  };
+
   port.on('message', (msg: ToActorThread) => {
     switch (msg.type) {
       case 'create':
@@ -116,6 +146,14 @@ export function runActorThread(): void {
       className = Class.name || 'actor';
       maxConcurrency = msg.maxConcurrency;
       instance = new Class(...(unpackValue(msg.args) as unknown[]));
+      checkpointEvery = msg.checkpointEvery;
+      if (msg.restore) {
+        // After the constructor: what it sets up that a checkpoint cannot carry is in place.
+        const state = unpackValue(msg.restore.state);
+        if (typeof instance.restore === 'function') await (instance.restore as (s: unknown) => unknown).call(instance, state);
+        else Object.assign(instance, state);
+        served = msg.restore.calls;
+      }
       post({ type: 'ready' });
       serve();
     } catch (err) {

@@ -60,6 +60,7 @@ export class Agent {
       failed: (id, kind, error) => this.connection.send({ type: 'failed', id, kind, error }),
       ready: (actorId) => this.connection.send({ type: 'actor-ready', actorId }),
       exited: (actorId, constructorFailed, error) => this.connection.send({ type: 'actor-exited', actorId, constructorFailed, error }),
+      checkpoint: (actorId, calls, state) => this.connection.send({ type: 'actor-checkpoint', actorId, calls, state }),
     });
     this.objects = new AgentObjects({ token: config.token, maxFrameBytes: config.maxFrameBytes, spillDir: spillDirOf(config.cacheDir), send: (m) => this.connection.send(m) });
     this.connection = new CoordinatorConnection(config, {
@@ -142,7 +143,7 @@ export class Agent {
           });
           return;
         }
-        this.actors.create(message.actorId, code, message.export, message.args, message.maxConcurrency);
+        this.actors.create(message.actorId, code, message.export, message.args, message.maxConcurrency, { checkpointEvery: message.checkpointEvery, restore: message.restore });
         return;
       }
       case 'actor-call':

@@ -16,6 +16,10 @@ export const ActorCreate = z.object({
   args: Bytes,
   /** Calls that may run at once (async methods); 1 runs them strictly in order. */
   maxConcurrency: z.number().int().positive(),
+  /** Send the actor's state (`actor-checkpoint`) after every this many calls; null: never. */
+  checkpointEvery: z.number().int().positive().nullable(),
+  /** A restart: the last checkpoint, given to the new instance after its constructor ran. */
+  restore: z.object({ state: Bytes, calls: z.number().int().nonnegative() }).nullable(),
 });
 export type ActorCreate = z.infer<typeof ActorCreate>;
 
@@ -62,6 +66,15 @@ export const ActorExited = z.object({
   error: RemoteErrorInfo,
 });
 export type ActorExited = z.infer<typeof ActorExited>;
+
+/** The actor's state after `calls` calls (its `checkpoint()`, or its own enumerable fields), packed. */
+export const ActorCheckpoint = z.object({
+  type: z.literal('actor-checkpoint'),
+  actorId: Id,
+  calls: z.number().int().nonnegative(),
+  state: Bytes,
+});
+export type ActorCheckpoint = z.infer<typeof ActorCheckpoint>;
 
 /** A task on this agent calls an actor through a handle it was given; the coordinator routes it. */
 export const ActorRequest = z.object({

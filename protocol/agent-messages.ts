@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ActorExited, ActorReady, ActorRequest } from './actor-messages.js';
+import { ActorCheckpoint, ActorExited, ActorReady, ActorRequest } from './actor-messages.js';
 import { Bytes, FailureKind, Id, RemoteErrorInfo } from './common.js';
 import { Kept, ObjectCopied, ObjectData, ObjectPeer, ObjectRequest } from './object-messages.js';
 
@@ -67,6 +67,6 @@ export type Draining = z.infer<typeof Draining>;
 
 /** Everything an agent sends to a coordinator. */
 export const AgentMessage = z.discriminatedUnion('type', [
-  Hello, Done, Failed, Log, Pong, Draining, ActorReady, ActorExited, ActorRequest, Kept, ObjectData, ObjectRequest, ObjectCopied, ObjectPeer,
+  Hello, Done, Failed, Log, Pong, Draining, ActorReady, ActorExited, ActorRequest, ActorCheckpoint, Kept, ObjectData, ObjectRequest, ObjectCopied, ObjectPeer,
 ]);
 export type AgentMessage = z.infer<typeof AgentMessage>;

@@ -31,7 +31,7 @@ export const BroadcastSpec = TaskSpec.omit({ id: true, chunk: true, keep: true }
 export type BroadcastSpec = z.infer<typeof BroadcastSpec>;
 
 /** An actor as a cluster creates it: the agent's ActorCreate, plus what the actor manager needs. */
-export const ActorSpec = ActorCreate.omit({ type: true, actorId: true }).extend({
+export const ActorSpec = ActorCreate.omit({ type: true, actorId: true, restore: true }).extend({
   name: z.string().min(1).max(200).nullable(),
   maxRestarts: z.number().int().nonnegative(),
   /** Place it on this agent; null: the least loaded. */

@@ -15,7 +15,7 @@ export type { ErrorCode } from './errors.js';
 export { Bytes, Id, RemoteErrorInfo, FailureKind } from './common.js';
 export { Welcome, Code, Task, Cancel, Ping, Shutdown, CoordinatorMessage } from './coordinator-messages.js';
 export { Hello, Done, Failed, Log, Pong, Draining, AgentMessage } from './agent-messages.js';
-export { ActorCreate, ActorCall, ActorKill, ActorReply, ActorReady, ActorExited, ActorRequest } from './actor-messages.js';
+export { ActorCreate, ActorCall, ActorKill, ActorReply, ActorReady, ActorExited, ActorRequest, ActorCheckpoint } from './actor-messages.js';
 export { encodeFrame, decodeAgentFrame, decodeCoordinatorFrame, MAX_MESSAGES_PER_FRAME } from './codec.js';
 export { packValue, unpackValue, ActorRef, setActorRefReviver, registerActorHandleClass, ACTOR_REF_EXTENSION } from './values.js';
 export { AgentInfo, PendingAgent, ActorState, ActorInfo, LogEntry, ObjectStats } from './rows.js';

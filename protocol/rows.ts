@@ -42,6 +42,8 @@ export const ActorInfo = z.object({
   state: ActorState,
   callsServed: z.number(),
   restarts: z.number(),
+  /** The calls its state was restored from at the last restart (a checkpoint); null: its constructor's. */
+  restoredFrom: z.number().nullable(),
 });
 export type ActorInfo = z.infer<typeof ActorInfo>;
 

@@ -18,6 +18,7 @@ export interface ActorBackend {
   call(actorId: string, method: string, args: unknown[]): Promise<unknown>;
   kill(actorId: string): Promise<void>;
   restartsOf(actorId: string): number;
+  restoredFromOf(actorId: string): number | null;
   stateOf(actorId: string): ActorState;
 }
 
@@ -76,6 +77,14 @@ export class ActorHandle<T = unknown> {
   /** How many times the actor was constructed again after losing its agent. */
   get restarts(): number {
     return this.backend.restartsOf(this.id);
+  }
+
+  /**
+   * After a restart: the number of calls its restored checkpoint had seen (`checkpoint` option);
+   * null when it began from its constructor.
+   */
+  get restoredFrom(): number | null {
+    return this.backend.restoredFromOf(this.id);
   }
 
   get state(): ActorState {

@@ -18,6 +18,12 @@ export interface ActorOptions<A extends unknown[] = unknown[]> {
   getIfExists?: boolean;
   /** Limit on each call's run time, ms. A timed-out call kills a strictly ordered actor. */
   timeoutMs?: number;
+  /**
+   * Save the actor's state every `everyCalls` calls (its `checkpoint()` result, or else its own
+   * enumerable fields) on the coordinator; a restart after a loss resumes from the last one
+   * (`restore(state)`, or else the fields assigned) instead of from the constructor. @default none
+   */
+  checkpoint?: { everyCalls: number };
 }
 
 /** Actor options with every default applied. */
@@ -29,6 +35,7 @@ export interface ResolvedActorOptions {
   agent: string | null;
   getIfExists: boolean;
   timeoutMs: number | null;
+  checkpointEvery: number | null;
 }
 
 const actorOptionsSchema = z.strictObject(
@@ -40,8 +47,9 @@ const actorOptionsSchema = z.strictObject(
     agent: nonEmpty('an agent id').optional(),
     getIfExists: flag().optional(),
     timeoutMs: ms(1).optional(),
+    checkpoint: z.strictObject({ everyCalls: positiveInt() }, mapping('a mapping { everyCalls: n }')).optional(),
   },
-  mapping('actor options (args, name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs)'),
+  mapping('actor options (args, name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs, checkpoint)'),
 );
 type _ActorOptionsMirrored = None<Differences<ActorOptions, z.input<typeof actorOptionsSchema>>>;
 
@@ -56,5 +64,6 @@ export function resolveActorOptions(options: ActorOptions | undefined): Resolved
     agent: o.agent ?? null,
     getIfExists: o.getIfExists ?? false,
     timeoutMs: o.timeoutMs ?? null,
+    checkpointEvery: o.checkpoint?.everyCalls ?? null,
   };
 }

@@ -11,6 +11,7 @@ interface Known {
   handle: ActorHandle;
   state: ActorState;
   restarts: number;
+  restoredFrom: number | null;
 }
 
 /**
@@ -29,8 +30,8 @@ export class ClusterActors implements ActorBackend {
   async create(code: ShippedCode, exportName: string | null, options: ResolvedActorOptions): Promise<ActorHandle> {
     const args = noRefs(this.values.packArgs(options.args, `the constructor of ${code.name}`), `the constructor of ${code.name}`);
     this.transport.ship(code);
-    const { name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs } = options;
-    const info = await this.transport.call('actorCreate', { code: code.hash, export: exportName, args, maxConcurrency, name, maxRestarts, agent, getIfExists, timeoutMs });
+    const { name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs, checkpointEvery } = options;
+    const info = await this.transport.call('actorCreate', { code: code.hash, export: exportName, args, maxConcurrency, name, maxRestarts, agent, getIfExists, timeoutMs, checkpointEvery });
     return this.adopt(info);
   }
 
@@ -60,6 +61,10 @@ export class ClusterActors implements ActorBackend {
     return this.known.get(actorId)?.restarts ?? 0;
   }
 
+  restoredFromOf(actorId: string): number | null {
+    return this.known.get(actorId)?.restoredFrom ?? null;
+  }
+
   stateOf(actorId: string): ActorState {
     return this.known.get(actorId)?.state ?? 'dead';
   }
@@ -70,6 +75,7 @@ export class ClusterActors implements ActorBackend {
     if (!k || k.state === 'dead') return; // dead is final
     k.state = info.state;
     k.restarts = info.restarts;
+    k.restoredFrom = info.restoredFrom;
   }
 
   /** A handle that came back inside a result: this cluster's handle of that actor. */
@@ -78,7 +84,7 @@ export class ClusterActors implements ActorBackend {
     if (k) return k.handle;
     const handle = new ActorHandle(ref.actorId, ref.name, ref.name ?? 'actor', this);
     // Alive until an event or a call says otherwise: it was alive when it was packed.
-    this.known.set(ref.actorId, { handle, state: 'alive', restarts: 0 });
+    this.known.set(ref.actorId, { handle, state: 'alive', restarts: 0, restoredFrom: null });
     return handle;
   }
 
@@ -90,7 +96,7 @@ export class ClusterActors implements ActorBackend {
   private adopt(info: ActorInfo): ActorHandle {
     let k = this.known.get(info.id);
     if (!k) {
-      k = { handle: new ActorHandle(info.id, info.name, info.className, this), state: info.state, restarts: info.restarts };
+      k = { handle: new ActorHandle(info.id, info.name, info.className, this), state: info.state, restarts: info.restarts, restoredFrom: info.restoredFrom };
       this.known.set(info.id, k);
     } else {
       this.update(info);

@@ -162,7 +162,7 @@ export class Cluster {
   }
 
   /** Yields each ref as it is done (made or failed), in completion order. */
-  asCompleted<R extends ObjectRef>(refs: readonly R[]): AsyncGenerator<R> {
+  asCompleted<R extends ObjectRef>(refs: readonly R[]): AsyncIterableIterator<R> {
     this.assertOpen();
     return this.objects.asCompleted(refs);
   }

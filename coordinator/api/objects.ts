@@ -77,14 +77,33 @@ export class ClusterObjects {
     return { ready, pending };
   }
 
-  /** Yields each ref as it is done (made or failed), in completion order. */
-  async *asCompleted<R extends ObjectRef>(refs: readonly R[]): AsyncGenerator<R> {
+  /**
+   * Yields each ref as it is done (made or failed), in completion order. Not an async generator:
+   * `yield` there awaits a thenable, and a ref must arrive as itself.
+   */
+  asCompleted<R extends ObjectRef>(refs: readonly R[]): AsyncIterableIterator<R> {
     let pending = [...refs];
-    while (pending.length > 0) {
-      const next = await this.wait(pending, { count: 1 });
-      yield* next.ready;
-      pending = next.pending;
-    }
+    let ready: R[] = [];
+    const next = async (): Promise<IteratorResult<R>> => {
+      while (ready.length === 0 && pending.length > 0) {
+        const round = await this.wait(pending, { count: 1 });
+        ready = round.ready;
+        pending = round.pending;
+      }
+      const value = ready.shift();
+      return value === undefined ? { done: true, value: undefined } : { done: false, value };
+    };
+    return {
+      next,
+      return: async () => {
+        pending = [];
+        ready = [];
+        return { done: true, value: undefined };
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
   }
 
   stats(): Promise<ObjectStats> {

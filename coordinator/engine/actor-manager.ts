@@ -1,5 +1,5 @@
 import { nanoid } from 'nanoid';
-import type { ActorExited, ActorRequest } from '../../protocol/actor-messages.js';
+import type { ActorCheckpoint, ActorExited, ActorRequest } from '../../protocol/actor-messages.js';
 import type { Done, Failed } from '../../protocol/agent-messages.js';
 import type { RemoteErrorInfo } from '../../protocol/common.js';
 import type { ActorSpec } from '../../protocol/core-methods.js';
@@ -34,6 +34,10 @@ interface ActorRecord {
   created: { resolve: (info: ActorInfo) => void; reject: (e: unknown) => void } | null;
   /** Why the last incarnation ended, for messages. */
   lastCause: string;
+  /** The latest state the actor sent (checkpoint option): kept here, away from its agent. */
+  checkpoint: { state: Uint8Array; calls: number } | null;
+  /** The calls of the checkpoint the current incarnation was restored from; null: its constructor. */
+  restoredFrom: number | null;
 }
 
 /**
@@ -84,6 +88,8 @@ export class ActorManager {
       backlog: [],
       created: null,
       lastCause: '',
+      checkpoint: null,
+      restoredFrom: null,
     };
     this.actors.set(id, record);
     if (spec.name !== null) this.byName.set(spec.name, record);
@@ -158,6 +164,14 @@ export class ActorManager {
     record.created = null;
     this.changed(this.info(record));
     for (const call of record.backlog.splice(0)) this.send(record, call);
+  }
+
+  /** The actor's state after some calls: the newest is what a restart resumes from. */
+  onCheckpoint(link: AgentLink, msg: ActorCheckpoint): void {
+    const record = this.actors.get(msg.actorId);
+    if (!record || record.link !== link || record.state === 'dead' || record.spec.checkpointEvery === null) return;
+    if (record.checkpoint && record.checkpoint.calls > msg.calls) return;
+    record.checkpoint = { state: msg.state, calls: msg.calls };
   }
 
   onExited(link: AgentLink, msg: ActorExited): void {
@@ -293,7 +307,8 @@ export class ActorManager {
     }
     record.restarts++;
     record.state = 'restarting';
-    this.log.warn(`actor ${name} died (${cause}); constructing it again (restart ${record.restarts} of ${record.spec.maxRestarts}); its state since the last construction is lost`);
+    const from = record.checkpoint ? `restoring its checkpoint of call ${record.checkpoint.calls}; calls since then are lost` : 'its state since the last construction is lost';
+    this.log.warn(`actor ${name} died (${cause}); constructing it again (restart ${record.restarts} of ${record.spec.maxRestarts}); ${from}`);
     this.changed(this.info(record));
     this.place(record);
   }
@@ -325,7 +340,9 @@ export class ActorManager {
       link.sentCode.add(record.code.hash);
       link.send({ type: 'code', hash: record.code.hash, kind: record.code.kind, source: record.code.source });
     }
-    link.send({ type: 'actor-create', actorId: record.id, code: record.code.hash, export: record.spec.export, args: record.spec.args, maxConcurrency: record.spec.maxConcurrency });
+    const { export: exportName, args, maxConcurrency, checkpointEvery } = record.spec;
+    record.restoredFrom = record.checkpoint?.calls ?? null;
+    link.send({ type: 'actor-create', actorId: record.id, code: record.code.hash, export: exportName, args, maxConcurrency, checkpointEvery, restore: record.checkpoint });
   }
 
   /** The actor no longer holds a slot of its agent. */
@@ -335,7 +352,7 @@ export class ActorManager {
   }
 
   private info(r: ActorRecord): ActorInfo {
-    return { id: r.id, name: r.spec.name, className: r.code.name, agentId: r.link?.id ?? null, state: r.state, callsServed: r.callsServed, restarts: r.restarts };
+    return { id: r.id, name: r.spec.name, className: r.code.name, agentId: r.link?.id ?? null, state: r.state, callsServed: r.callsServed, restarts: r.restarts, restoredFrom: r.restoredFrom };
   }
 
   private choose(record: ActorRecord): AgentLink | null {

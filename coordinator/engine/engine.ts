@@ -250,6 +250,9 @@ export class Engine {
       case 'actor-request':
         this.actors.onRequest(link, message);
         return;
+      case 'actor-checkpoint':
+        this.actors.onCheckpoint(link, message);
+        return;
       case 'log':
         this.routeLog({ agentId: link.id, taskId: message.id, stream: message.stream, text: message.text });
         return;

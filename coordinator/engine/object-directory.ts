@@ -22,6 +22,9 @@ export interface Lineage {
 
 type State = 'pending' | 'ready' | 'lost';
 
+/** Reads of one object that may each find its holders gone and wait for lineage to make it again. */
+const BYTES_ROUNDS = 4;
+
 interface Entry {
   id: string;
   state: State;
@@ -141,16 +144,20 @@ export class ObjectDirectory {
 
   /** The bytes: the coordinator's copy, or fetched from a holder. */
   async bytesOf(id: string): Promise<Uint8Array> {
-    await this.ready([id]);
-    const entry = this.entries.get(id)!;
-    if (entry.inline) return entry.inline;
     let last: unknown;
-    for (const agent of [...entry.holders]) {
-      try {
-        return await this.agents.get(agent, id);
-      } catch (err) {
-        last = err;
+    // A holder lost during the read may have set lineage going: read the new copy then.
+    for (let round = 0; round < BYTES_ROUNDS; round++) {
+      await this.ready([id]);
+      const entry = this.entries.get(id)!;
+      if (entry.inline) return entry.inline;
+      for (const agent of [...entry.holders]) {
+        try {
+          return await this.agents.get(agent, id);
+        } catch (err) {
+          last = err;
+        }
       }
+      if (this.entries.get(id)?.state !== 'pending') break;
     }
     throw new ObjectLostError(`object ${id} could not be read from any agent holding it${last ? `: ${(last as Error).message}` : ''}`, id);
   }

@@ -278,10 +278,11 @@ function hostileRequest(rng: Rng): Message {
   const task = {
     id, code: rng.pick(HASHES), export: rng.pick([null, 'default', randomString(rng, 5)]), args: args(), inline: rng.bool(),
     timeoutMs: rng.pick([null, 1, 50, 2 ** 31 - 1, 2 ** 40, Number.MAX_SAFE_INTEGER]), retries: rng.int(0, 3), retryExceptions: rng.int(0, 2),
+    refs: rng.pick([[], [], ['no-such-object'], ['fz-put-1']]), keep: null,
   };
   const junkCode = rng.pick(['fz-junk', 'fz-mod', 'never-sent']);
   const request = (method: string, list: unknown[]): Message => ({ type: 'request', id, method, args: list });
-  switch (rng.int(0, 13)) {
+  switch (rng.int(0, 17)) {
     case 0:
       return request('submit', [{ ...task, chunk: rng.bool() }]);
     case 1: {
@@ -321,6 +322,14 @@ function hostileRequest(rng: Rng): Message {
       const method = rng.pick(Object.keys(CoreMethods));
       return request(method, rng.pick([[], [rng.next()], [randomString(rng, 4), 1, 2, 3], [null]]));
     }
+    case 13:
+      return request('put', [rng.pick(['fz-put-1', 'fz-put-2', randomString(rng, 6) || 'p']), args(), rng.pick([[], ['fz-put-1'], ['no-such-object']])]);
+    case 14:
+      return request('submitRef', [{ ...task, chunk: false, keep: rng.pick(['fz-ref-1', 'fz-put-1', randomString(rng, 6) || 'k']) }]);
+    case 15:
+      return request(rng.pick(['objectGet', 'objectFree', 'objectStats']), rng.pick([['fz-put-1'], [['fz-put-1', 'fz-ref-1']], ['no-such-object'], []]));
+    case 16:
+      return request('objectWait', [rng.pick([['fz-ref-1'], ['fz-put-1', 'no-such-object']]), rng.int(1, 3), rng.pick([0, 5, 50, null])]);
     default:
       return request('submit', [{ ...task, code: 'fz-fn', args: packValue([1, 2, 3]), chunk: false }]);
   }
