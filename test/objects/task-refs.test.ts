@@ -62,6 +62,16 @@ describe.each(MODES)('task refs (%s)', (mode) => {
     expect(await got.again).toBe('deep value');
   });
 
+  it('runs a task where its ref argument is (locality), so the value does not move', async () => {
+    for (let i = 0; i < 4; i++) {
+      const made = cluster.submit(() => ({ pid: process.pid, data: new Uint8Array(300_000) }));
+      const used = cluster.submit((v: { pid: number; data: Uint8Array }) => ({ made: v.pid, used: process.pid }), made);
+      const { made: where, used: there } = await used;
+      expect(there).toBe(where);
+      await made.free();
+    }
+  });
+
   it("a task's error reaches whoever awaits its ref, and its dependents", async () => {
     const bad = cluster.submit(() => {
       throw new RangeError('no such part');
