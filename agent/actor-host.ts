@@ -38,7 +38,7 @@ interface Hosted {
   /** Calls sent to the thread and not answered, in order. */
   calls: PendingCall[];
   /** Calls not yet posted to the thread: everything that arrives in one tick goes in one message. */
-  outbox: { id: string; method: string; args: Uint8Array }[];
+  outbox: { id: string; method: string; args: Uint8Array; deps: ReadonlyMap<string, Uint8Array> }[];
   dead: boolean;
 }
 
@@ -71,7 +71,7 @@ export class ActorHost {
     worker.postMessage({ type: 'create', code, export: exportName, args, maxConcurrency, ...checkpoint } satisfies ToActorThread);
   }
 
-  call(actorId: string, id: string, method: string, args: Uint8Array, timeoutMs: number | null): void {
+  call(actorId: string, id: string, method: string, args: Uint8Array, timeoutMs: number | null, deps: ReadonlyMap<string, Uint8Array>): void {
     const actor = this.actors.get(actorId);
     if (!actor) {
       this.events.failed(id, 'actor-died', { name: 'ActorDiedError', message: `actor ${actorId} does not live on this agent (any more)` });
@@ -86,7 +86,7 @@ export class ActorHost {
         actor.outbox = [];
       });
     }
-    actor.outbox.push({ id, method, args });
+    actor.outbox.push({ id, method, args, deps });
     // In a strictly ordered actor a call starts when the one before it ends.
     if (actor.maxConcurrency > 1 || actor.calls.length === 1) this.arm(actor, call);
   }

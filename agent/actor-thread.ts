@@ -3,6 +3,7 @@ import { packValue, unpackValue } from '../protocol/values.js';
 import type { RemoteErrorInfo } from '../protocol/common.js';
 import { installActorBridge, onActorReply, type ActorReplyToThread, type ActorRequestFromThread } from './actor-bridge.js';
 import { toErrorInfo } from './errors-info.js';
+import { resolveTopLevel, unpackArgs } from './objects/task-refs.js';
 import { CodeCache, defineTaskGlobals, type CodeSource } from './task-code.js';
 import { interceptWrites, TaskOutput } from './task-output.js';
 import type { ThreadResult } from './thread-messages.js';
@@ -18,8 +19,16 @@ export type ToActorThread =
       restore: { state: Uint8Array; calls: number } | null;
     }
   /** Calls in order; several per message, as they arrived together. */
-  | { type: 'calls'; calls: { id: string; method: string; args: Uint8Array }[] }
+  | { type: 'calls'; calls: ActorCallInThread[] }
   | ActorReplyToThread;
+
+/** One call as the actor's thread gets it: the bytes of the objects its arguments refer to travel along. */
+export interface ActorCallInThread {
+  id: string;
+  method: string;
+  args: Uint8Array;
+  deps: ReadonlyMap<string, Uint8Array>;
+}
 
 export type FromActorThread =
   | { type: 'ready' }
@@ -40,7 +49,7 @@ export function runActorThread(): void {
   if (!port) throw new Error('runActorThread must run in a worker thread');
   const post = (msg: FromActorThread, transfer?: ArrayBuffer[]): void => port.postMessage(msg, transfer);
   const cache = new CodeCache((workerData as { cacheDir: string }).cacheDir);
-  const mailbox: { id: string; method: string; args: Uint8Array }[] = [];
+  const mailbox: ActorCallInThread[] = [];
   let instance: Record<string, unknown> | null = null;
   let className = 'actor';
   let maxConcurrency = 1;
@@ -89,7 +98,7 @@ export function runActorThread(): void {
     }
   };
 
-  const invoke = async (call: { id: string; method: string; args: Uint8Array }): Promise<void> => {
+  const invoke = async (call: ActorCallInThread): Promise<void> => {
     const started = performance.now();
     current = call.id;
     output.begin(call.id);
@@ -98,7 +107,7 @@ export function runActorThread(): void {
       if (typeof method !== 'function') {
         throw Object.assign(new TypeError(`${className} has no method '${call.method}'`), { code: 'ACTOR_NO_SUCH_METHOD' });
       }
-      const args = unpackValue(call.args) as unknown[];
+      const args = resolveTopLevel(unpackArgs(call.args, call.deps) as unknown[]);
       const value = packValue(await (method as (...a: unknown[]) => unknown).apply(instance, args));
       output.end(call.id);
       results.push({ type: 'done', id: call.id, value, refs: [], runMs: performance.now() - started });

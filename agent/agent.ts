@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { FailureKind, RemoteErrorInfo } from '../protocol/common.js';
 import type { AgentMessage, Hello } from '../protocol/agent-messages.js';
+import type { ActorCall } from '../protocol/actor-messages.js';
 import type { CoordinatorMessage, Task } from '../protocol/coordinator-messages.js';
 import { longTimeout } from '../protocol/durations.js';
 import { PROTOCOL_VERSION, valueLimit } from '../protocol/version.js';
@@ -13,6 +14,8 @@ import { AgentObjects, INLINE_RESULT_BYTES, spillDirOf } from './objects/agent-o
 import type { CodeSource } from './task-code.js';
 import { WorkerPool, type PoolEvents, type WorkerEntry } from './worker-pool.js';
 
+const NO_DEPS: ReadonlyMap<string, Uint8Array> = new Map();
+
 /** Time before the walltime ends at which the agent asks to be drained and replaced. */
 const DRAIN_MARGIN_MS = 120_000;
 
@@ -24,6 +27,8 @@ export class Agent {
   /** Tasks whose result stays here: task id → object id. */
   private readonly keeps = new Map<string, string>();
   private readonly objects: AgentObjects;
+  /** Per actor: the end of its calls waiting for their arguments' values. */
+  private readonly actorGates = new Map<string, Promise<void>>();
   private readonly pool: WorkerPool;
   private readonly inline: InlineRunner;
   private readonly actors: ActorHost;
@@ -147,7 +152,7 @@ export class Agent {
         return;
       }
       case 'actor-call':
-        this.actors.call(message.actorId, message.id, message.method, message.args, message.timeoutMs);
+        this.actorCall(message);
         return;
       case 'actor-kill':
         this.actors.kill(message.actorId);
@@ -207,6 +212,32 @@ export class Agent {
         this.report(task.id, () => this.fail(task.id, 'setup', { name: 'ObjectLostError', code: e.code ?? 'OBJECT_LOST', message: `an argument's value could not be fetched: ${e.message}` }));
       },
     );
+  }
+
+  /**
+   * A call goes to its actor once its arguments' values are here; calls of one actor stay in
+   * order, so one waiting for a fetch holds back those after it.
+   */
+  private actorCall(call: ActorCall): void {
+    const gate = this.actorGates.get(call.actorId);
+    if (call.deps.length === 0 && !gate) {
+      this.actors.call(call.actorId, call.id, call.method, call.args, call.timeoutMs, NO_DEPS);
+      return;
+    }
+    const next = (gate ?? Promise.resolve()).then(async () => {
+      let deps: Map<string, Uint8Array>;
+      try {
+        deps = await this.objects.resolve(call.deps);
+      } catch (err) {
+        this.connection.send({ type: 'failed', id: call.id, kind: 'value', error: { name: 'ObjectLostError', code: 'OBJECT_LOST', message: `an argument's value could not be fetched: ${(err as Error).message}` } });
+        return;
+      }
+      this.actors.call(call.actorId, call.id, call.method, call.args, call.timeoutMs, deps);
+    });
+    this.actorGates.set(call.actorId, next);
+    void next.then(() => {
+      if (this.actorGates.get(call.actorId) === next) this.actorGates.delete(call.actorId);
+    });
   }
 
   private run(task: Task, code: CodeSource, deps: Map<string, Uint8Array>): void {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Bytes, Id, RemoteErrorInfo } from './common.js';
 import { MAX_TIMER_MS } from './durations.js';
+import { Dep } from './object-messages.js';
 
 // ---- coordinator → agent ----
 
@@ -31,6 +32,8 @@ export const ActorCall = z.object({
   method: z.string().min(1).max(256),
   args: Bytes,
   timeoutMs: z.number().int().positive().max(MAX_TIMER_MS).nullable(),
+  /** Objects the arguments refer to: the agent has them at hand before the call starts (in call order). */
+  deps: z.array(Dep).max(65_536),
 });
 export type ActorCall = z.infer<typeof ActorCall>;
 

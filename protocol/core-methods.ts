@@ -73,7 +73,7 @@ export const CoreMethods = {
   scale: method(z.tuple([z.number().int().nonnegative(), ScaleOptions]), z.null()),
   actorCreate: method(z.tuple([ActorSpec]), ActorInfo),
   /** Calls a method of an actor with packed arguments; resolves with the packed result. */
-  actorCall: method(z.tuple([Id, z.string().min(1).max(256), Bytes]), Bytes),
+  actorCall: method(z.tuple([Id, z.string().min(1).max(256), Bytes, z.array(ObjectId).max(MAX_REFS)]), Bytes),
   actorKill: method(z.tuple([Id]), z.null()),
   actorGet: method(z.tuple([z.string().min(1).max(200)]), ActorInfo.nullable()),
   actorList: method(z.tuple([]), z.array(ActorInfo)),

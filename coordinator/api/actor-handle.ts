@@ -2,10 +2,12 @@ import type { ActorState } from '../../protocol/rows.js';
 import { ActorRef, registerActorHandleClass } from '../../protocol/values.js';
 import type { ShippableClass } from '../code/index.js';
 import type { ShippedCode } from '../engine/task.js';
+import type { RefArgs } from './object-refs.js';
 
 /** Names of the methods of T. */
 export type MethodNames<T> = { [K in keyof T]: T[K] extends (...args: never[]) => unknown ? K : never }[keyof T] & string;
-export type MethodArgs<T, K extends keyof T> = T[K] extends (...args: infer A) => unknown ? A : never;
+/** A method's arguments, each one a value or a ref to one (resolved on the actor's agent). */
+export type MethodArgs<T, K extends keyof T> = T[K] extends (...args: infer A) => unknown ? RefArgs<A> : never;
 export type MethodResult<T, K extends keyof T> = T[K] extends (...args: never[]) => infer R ? Awaited<R> : never;
 
 /** `handle.proxy`: each method of the class, returning a promise of its result. */

@@ -47,8 +47,8 @@ export class ClusterActors implements ActorBackend {
   }
 
   async call(actorId: string, method: string, args: unknown[]): Promise<unknown> {
-    const packed = noRefs(this.values.packArgs(args, `${method} on actor ${actorId}`), `${method} on actor ${actorId}`);
-    return this.values.unpack(await this.transport.call('actorCall', actorId, method, packed), `the result of ${method} on actor ${actorId}`);
+    const packed = this.values.packArgs(args, `${method} on actor ${actorId}`);
+    return this.values.unpack(await this.transport.call('actorCall', actorId, method, packed.bytes, packed.refs), `the result of ${method} on actor ${actorId}`);
   }
 
   async kill(actorId: string): Promise<void> {
@@ -105,10 +105,10 @@ export class ClusterActors implements ActorBackend {
   }
 }
 
-/** Actors do not resolve refs yet: refused by name rather than arriving as refs nobody can read. */
+/** Constructors do not resolve refs yet (calls do): refused by name rather than arriving as refs nobody can read. */
 function noRefs(packed: PackedArgs, what: string): Uint8Array {
   if (packed.refs.length > 0) {
-    throw new ConfigError(`the arguments of ${what} hold object refs (${packed.refs.length}); actors cannot take refs yet`, { hint: 'await the ref in this program and pass its value, or pass the ref to a task (cluster.submit / run)' });
+    throw new ConfigError(`the arguments of ${what} hold object refs (${packed.refs.length}); a constructor cannot take refs yet`, { hint: 'await the ref in this program and pass its value, or pass the ref to a method call' });
   }
   return packed.bytes;
 }

@@ -3,10 +3,12 @@ import type { ActorCheckpoint, ActorExited, ActorRequest } from '../../protocol/
 import type { Done, Failed } from '../../protocol/agent-messages.js';
 import type { RemoteErrorInfo } from '../../protocol/common.js';
 import type { ActorSpec } from '../../protocol/core-methods.js';
+import type { Dep } from '../../protocol/object-messages.js';
 import type { ActorInfo, ActorState } from '../../protocol/rows.js';
 import { ActorDiedError, ActorNameTakenError, ClusterClosedError, ConfigError, RemoteError, TimeoutError, valueError, type ClustrixError } from '../errors/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { AgentLink } from './link.js';
+import type { ObjectDirectory } from './object-directory.js';
 import { checkSize } from './pack.js';
 import type { ShippedCode } from './task.js';
 
@@ -14,6 +16,9 @@ interface Call {
   id: string;
   method: string;
   args: Uint8Array;
+  /** Objects its arguments refer to, and where they are (once they all exist). */
+  refs: readonly string[];
+  deps: Dep[];
   resolve: (value: Uint8Array) => void;
   reject: (err: unknown) => void;
 }
@@ -30,6 +35,8 @@ interface ActorRecord {
   inflight: Map<string, Call>;
   /** Made while (re)starting: sent, in order, once the actor is ready. */
   backlog: Call[];
+  /** Calls waiting for their ref arguments to exist, or behind one that is (calls keep their order). */
+  gated: Call[];
   /** Settles the first construction. */
   created: { resolve: (info: ActorInfo) => void; reject: (e: unknown) => void } | null;
   /** Why the last incarnation ended, for messages. */
@@ -58,6 +65,7 @@ export class ActorManager {
     private readonly maxFrameBytes: number,
     /** Told of every change of an actor's state, restarts or agent. */
     private readonly changed: (info: ActorInfo) => void,
+    private readonly objects: ObjectDirectory,
   ) {}
 
   /** Constructs an actor; resolves with its row once the constructor has run on an agent. */
@@ -86,6 +94,7 @@ export class ActorManager {
       callsServed: 0,
       inflight: new Map(),
       backlog: [],
+      gated: [],
       created: null,
       lastCause: '',
       checkpoint: null,
@@ -114,7 +123,7 @@ export class ActorManager {
    * Calls a method with packed arguments; resolves with the packed result. `sent` hears the
    * call's id at once (its output carries it).
    */
-  call(actorId: string, method: string, args: Uint8Array, sent?: (callId: string) => void): Promise<Uint8Array> {
+  call(actorId: string, method: string, args: Uint8Array, sent?: (callId: string) => void, refs: readonly string[] = []): Promise<Uint8Array> {
     const record = this.actors.get(actorId);
     if (!record || record.state === 'dead') {
       const who = record ? label(record) : actorId;
@@ -126,11 +135,47 @@ export class ActorManager {
       return Promise.reject(err);
     }
     return new Promise((resolve, reject) => {
-      const call: Call = { id: nanoid(12), method, args, resolve, reject };
+      const call: Call = { id: nanoid(12), method, args, refs, deps: [], resolve, reject };
       sent?.(call.id);
-      if (record.state === 'alive' && record.link) this.send(record, call);
-      else record.backlog.push(call);
+      if (refs.length === 0 && record.gated.length === 0) {
+        this.dispatch(record, call);
+        return;
+      }
+      for (const ref of refs) this.objects.pin(ref);
+      const unpin = (): void => {
+        for (const ref of refs) this.objects.unpin(ref);
+      };
+      call.resolve = (v) => (unpin(), resolve(v));
+      call.reject = (e) => (unpin(), reject(e));
+      record.gated.push(call);
+      if (record.gated.length === 1) this.ungate(record);
     });
+  }
+
+  private dispatch(record: ActorRecord, call: Call): void {
+    if (record.state === 'alive' && record.link) this.send(record, call);
+    else record.backlog.push(call);
+  }
+
+  /** The first gated call goes once its refs exist (or fails if one cannot), then the next. */
+  private ungate(record: ActorRecord): void {
+    const head = record.gated[0];
+    if (!head) return;
+    this.objects.ready(head.refs).then(
+      () => {
+        if (record.gated[0] !== head) return; // buried meanwhile
+        record.gated.shift();
+        head.deps = head.refs.map((objectId) => ({ objectId, from: this.objects.source(objectId).from }));
+        this.dispatch(record, head);
+        this.ungate(record);
+      },
+      (err: unknown) => {
+        if (record.gated[0] !== head) return;
+        record.gated.shift();
+        head.reject(err);
+        this.ungate(record);
+      },
+    );
   }
 
   async kill(actorId: string): Promise<void> {
@@ -289,7 +334,7 @@ export class ActorManager {
     const link = record.link!;
     record.inflight.set(call.id, call);
     this.calls.set(call.id, record);
-    link.send({ type: 'actor-call', id: call.id, actorId: record.id, method: call.method, args: call.args, timeoutMs: record.spec.timeoutMs });
+    link.send({ type: 'actor-call', id: call.id, actorId: record.id, method: call.method, args: call.args, timeoutMs: record.spec.timeoutMs, deps: call.deps });
   }
 
   private lost(record: ActorRecord, cause: string): void {
@@ -325,7 +370,7 @@ export class ActorManager {
       call.reject(err(call.method));
     }
     record.inflight.clear();
-    for (const call of record.backlog.splice(0)) call.reject(err(call.method));
+    for (const call of [...record.backlog.splice(0), ...record.gated.splice(0)]) call.reject(err(call.method));
     record.created?.reject(new ActorDiedError(`actor ${name} could not be created: ${cause}`, record.id));
     record.created = null;
     this.changed(this.info(record));

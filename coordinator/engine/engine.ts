@@ -61,7 +61,7 @@ export class Engine {
     ready.engine = this;
     this.objects = new EngineObjects(() => pool.links);
     this.submitter = new Submitter(scheduler, this.objects.directory, () => this.closing !== null, options.maxFrameBytes);
-    this.actors = new ActorManager(() => pool.links.values(), log, options.maxFrameBytes, (info) => this.actorChanged(info));
+    this.actors = new ActorManager(() => pool.links.values(), log, options.maxFrameBytes, (info) => this.actorChanged(info), this.objects.directory);
   }
 
   /** Starts the agent server and the pool; resolves once every agent has connected. */

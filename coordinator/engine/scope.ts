@@ -153,11 +153,11 @@ export class EngineScope implements CoreHandlers {
     return info;
   };
 
-  actorCall = async (actorId: string, method: string, args: Uint8Array): Promise<Uint8Array> => {
+  actorCall = async (actorId: string, method: string, args: Uint8Array, refs: string[]): Promise<Uint8Array> => {
     let forget: (() => void) | undefined;
     try {
       // The call's output is this scope's, like a task's.
-      return await this.engine.actors.call(actorId, method, args, (callId) => (forget = this.engine.ownTask(callId, this, callId)));
+      return await this.engine.actors.call(actorId, method, args, (callId) => (forget = this.engine.ownTask(callId, this, callId)), refs);
     } finally {
       forget?.();
     }

@@ -318,7 +318,7 @@ function hostileBatch(rng: Rng): Record<string, unknown>[] {
         if (actors++ === 0) out.push({ type: 'actor-create', actorId: rng.pick(actorIds), code: rng.pick(hashes), export: rng.pick([null, 'FzActor']), args: args(), maxConcurrency: rng.int(1, 3) });
         break;
       case 5:
-        out.push({ type: 'actor-call', id: rng.pick(ids), actorId: rng.pick(actorIds), method: rng.pick(['m', 'constructor', '__proto__', 'toString', '€']), args: args(), timeoutMs: rng.pick([null, 1, 100]) });
+        out.push({ type: 'actor-call', id: rng.pick(ids), actorId: rng.pick(actorIds), method: rng.pick(['m', 'constructor', '__proto__', 'toString', '€']), args: args(), timeoutMs: rng.pick([null, 1, 100]), deps: [] });
         break;
       case 6:
         out.push({ type: 'actor-kill', actorId: rng.pick(actorIds) });
