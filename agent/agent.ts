@@ -56,7 +56,7 @@ export class Agent {
     };
     // Inline tasks run on this thread: their actor handles route through the same table.
     installActorBridge((req) => events.actorRequest(req, onActorReply));
-    this.pool = new WorkerPool(config.slots, workerEntry, config.cacheDir, events);
+    this.pool = new WorkerPool(config.slots, workerEntry, config.cacheDir, events, config.gpuDevices);
     this.inline = new InlineRunner(config.inlineConcurrency, config.cacheDir, events);
     // Actor calls are not tracked in `tasks`: the actor host reports each exactly once itself.
     this.actors = new ActorHost(workerEntry, config.cacheDir, {
@@ -241,7 +241,7 @@ export class Agent {
   }
 
   private run(task: Task, code: CodeSource, deps: Map<string, Uint8Array>): void {
-    const job = { id: task.id, code, export: task.export, args: task.args, chunk: task.chunk, timeoutMs: task.timeoutMs, deps };
+    const job = { id: task.id, code, export: task.export, args: task.args, chunk: task.chunk, timeoutMs: task.timeoutMs, express: task.express, gpus: task.gpus, deps };
     if (task.inline) {
       this.tasks.set(task.id, 'inline');
       this.inline.submit(job);
@@ -320,6 +320,7 @@ export class Agent {
       slots: this.config.slots,
       inlineConcurrency: this.config.inlineConcurrency,
       walltimeLeftMs: this.config.walltimeEnd === null ? null : this.config.walltimeEnd - Date.now(),
+      resources: this.config.resources,
     };
   }
 }

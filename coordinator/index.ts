@@ -38,6 +38,7 @@ export {
   AuthError,
   JobStartError,
   PoolUnavailableError,
+  ResourcesUnsatisfiableError,
   ClusterClosedError,
   ServiceLostError,
   ValueTooLargeError,

@@ -45,6 +45,13 @@ export const Task = z.object({
   keep: ObjectId.nullable(),
   /** Objects the arguments refer to: the agent has them at hand before the task starts. */
   deps: z.array(Dep).max(65_536),
+  /**
+   * Run it before the tasks already waiting on the agent (their call holds slots; this one's holds
+   * none, or it has a raised priority), so it waits for no pipelined window. Absent: false.
+   */
+  express: z.boolean().optional(),
+  /** GPU devices to give it: its thread (and its children) see only those. Absent: none. */
+  gpus: z.number().int().positive().max(1024).optional(),
 });
 export type Task = z.infer<typeof Task>;
 

@@ -19,6 +19,11 @@ export interface ActorOptions<A extends unknown[] = unknown[]> {
   /** Limit on each call's run time, ms. A timed-out call kills a strictly ordered actor. */
   timeoutMs?: number;
   /**
+   * What the actor holds of its agent while it lives. `cpus`: worker slots kept from tasks (its
+   * calls run on a thread of its own either way). @default {} (holds no slot, like Ray's actors)
+   */
+  resources?: { cpus?: number };
+  /**
    * Save the actor's state every `everyCalls` calls (its `checkpoint()` result, or else its own
    * enumerable fields) on the coordinator; a restart after a loss resumes from the last one
    * (`restore(state)`, or else the fields assigned) instead of from the constructor. @default none
@@ -36,6 +41,7 @@ export interface ResolvedActorOptions {
   getIfExists: boolean;
   timeoutMs: number | null;
   checkpointEvery: number | null;
+  resources: { cpus?: number };
 }
 
 const actorOptionsSchema = z.strictObject(
@@ -47,9 +53,10 @@ const actorOptionsSchema = z.strictObject(
     agent: nonEmpty('an agent id').optional(),
     getIfExists: flag().optional(),
     timeoutMs: ms(1).optional(),
+    resources: z.strictObject({ cpus: nonNegativeInt().optional() }, mapping('actor resources (cpus)')).optional(),
     checkpoint: z.strictObject({ everyCalls: positiveInt() }, mapping('a mapping { everyCalls: n }')).optional(),
   },
-  mapping('actor options (args, name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs, checkpoint)'),
+  mapping('actor options (args, name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs, resources, checkpoint)'),
 );
 type _ActorOptionsMirrored = None<Differences<ActorOptions, z.input<typeof actorOptionsSchema>>>;
 
@@ -65,5 +72,6 @@ export function resolveActorOptions(options: ActorOptions | undefined): Resolved
     getIfExists: o.getIfExists ?? false,
     timeoutMs: o.timeoutMs ?? null,
     checkpointEvery: o.checkpoint?.everyCalls ?? null,
+    resources: o.resources ?? {},
   };
 }

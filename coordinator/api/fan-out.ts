@@ -1,3 +1,4 @@
+import { nanoid } from 'nanoid';
 import { z } from 'zod';
 import { CancelledError, type ClustrixError } from '../errors/errors.js';
 import { parseOptions } from '../config/parse-options.js';
@@ -127,11 +128,12 @@ export async function* fanOut<R>(
     wake?.();
   };
 
+  const group = `m${nanoid(10)}`;
   const launch = (batch: unknown[]): void => {
     const chunk = options.chunkSize > 1;
     const shared = options.args ?? [];
     const args = chunk ? batch.map((item) => [item, ...shared]) : [batch[0], ...shared];
-    const submission = submitter.submit(code, exportName, args, task, { chunk });
+    const submission = submitter.submit(code, exportName, args, task, { chunk, group });
     const entry: Pending = { start: next, count: batch.length, submission };
     next += batch.length;
     pending.add(entry);

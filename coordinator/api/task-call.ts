@@ -16,7 +16,8 @@ export interface Submission {
 
 /** What `map`/`stream` need to submit their tasks. */
 export interface TaskSubmitter {
-  submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra?: { chunk?: boolean }): Submission;
+  /** `extra.group` names the call the task belongs to (a map's tasks share a fair share). */
+  submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra?: { chunk?: boolean; group?: string }): Submission;
 }
 
 /**
@@ -33,7 +34,7 @@ export class TaskCaller implements TaskSubmitter {
     private readonly isClosed: () => boolean,
   ) {}
 
-  submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra: { chunk?: boolean } = {}): Submission {
+  submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra: { chunk?: boolean; group?: string } = {}): Submission {
     const id = `t${++this.next}`;
     const what = `task ${id} (${code.name})`;
     if (this.isClosed()) return this.refused(id, new ClusterClosedError());
@@ -52,6 +53,10 @@ export class TaskCaller implements TaskSubmitter {
       timeoutMs: options.timeoutMs,
       retries: options.retries,
       retryExceptions: options.retryExceptions,
+      priority: options.priority,
+      weight: options.weight,
+      group: extra.group ?? null,
+      resources: options.resources,
     };
     this.transport.ship(code);
     let settleEarly!: (error: ClustrixError) => void;
@@ -94,8 +99,10 @@ export class TaskCaller implements TaskSubmitter {
     if (this.isClosed()) return Promise.reject(new ClusterClosedError());
     const packed = this.values.packArgs(args, `task ${id} (${code.name})`);
     this.transport.ship(code);
-    const { inline, timeoutMs, retries, retryExceptions } = options;
-    return this.transport.call('submitRef', { id, code: code.hash, export: exportName, args: packed.bytes, refs: packed.refs, keep: objectId, inline, chunk: false, timeoutMs, retries, retryExceptions });
+    const { inline, timeoutMs, retries, retryExceptions, priority, weight, resources } = options;
+    return this.transport.call('submitRef', {
+      id, code: code.hash, export: exportName, args: packed.bytes, refs: packed.refs, keep: objectId, inline, chunk: false, timeoutMs, retries, retryExceptions, priority, weight, group: null, resources,
+    });
   }
 
   private refused(id: string, error: ClustrixError): Submission {

@@ -5,7 +5,7 @@ import type { RemoteErrorInfo } from '../../protocol/common.js';
 import type { ActorSpec } from '../../protocol/core-methods.js';
 import type { Dep } from '../../protocol/object-messages.js';
 import type { ActorInfo, ActorState } from '../../protocol/rows.js';
-import { ActorDiedError, ActorNameTakenError, ClusterClosedError, ConfigError, RemoteError, TimeoutError, valueError, type ClustrixError } from '../errors/errors.js';
+import { ActorDiedError, ActorNameTakenError, ClusterClosedError, ConfigError, RemoteError, ResourcesUnsatisfiableError, TimeoutError, valueError, type ClustrixError } from '../errors/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { AgentLink } from './link.js';
 import type { ObjectDirectory } from './object-directory.js';
@@ -45,6 +45,8 @@ interface ActorRecord {
   checkpoint: { state: Uint8Array; calls: number } | null;
   /** The calls of the checkpoint the current incarnation was restored from; null: its constructor. */
   restoredFrom: number | null;
+  /** It was told (once) that it waits for slots other actors hold. */
+  warnedWaiting?: boolean;
 }
 
 /**
@@ -65,6 +67,8 @@ export class ActorManager {
     private readonly maxFrameBytes: number,
     /** Told of every change of an actor's state, restarts or agent. */
     private readonly changed: (info: ActorInfo) => void,
+    /** Told when the slots actors hold on a link changed (the scheduler's room for tasks). */
+    private readonly slotsChanged: (link: AgentLink) => void = () => undefined,
     private readonly objects: ObjectDirectory,
   ) {}
 
@@ -378,9 +382,13 @@ export class ActorManager {
 
   private place(record: ActorRecord): void {
     const link = this.choose(record);
-    if (!link) return; // waits for onLinkAdded
+    if (!link) return; // waits for onLinkAdded or onRoomFreed
     record.link = link;
-    link.actorSlots++;
+    const cpus = cpusOf(record);
+    if (cpus > 0) {
+      link.actorSlots += cpus;
+      this.slotsChanged(link);
+    }
     if (!link.sentCode.has(record.code.hash)) {
       link.sentCode.add(record.code.hash);
       link.send({ type: 'code', hash: record.code.hash, kind: record.code.kind, source: record.code.source });
@@ -392,8 +400,14 @@ export class ActorManager {
 
   /** The actor no longer holds a slot of its agent. */
   private unplace(record: ActorRecord): void {
-    if (record.link) record.link.actorSlots = Math.max(0, record.link.actorSlots - 1);
+    const link = record.link;
     record.link = null;
+    const cpus = cpusOf(record);
+    if (!link || cpus === 0) return;
+    link.actorSlots = Math.max(0, link.actorSlots - cpus);
+    this.slotsChanged(link);
+    // Slots came free: an actor waiting for them may fit now.
+    if (!this.closed) queueMicrotask(() => this.onLinkAdded());
   }
 
   private info(r: ActorRecord): ActorInfo {
@@ -411,18 +425,42 @@ export class ActorManager {
       }
       return chosen ?? null;
     }
-    // Least loaded: most slots free of actors and running tasks.
+    const cpus = cpusOf(record);
+    if (ready.length > 0 && cpus > 0) {
+      const largest = Math.max(...ready.map((l) => l.slots));
+      if (largest < cpus) {
+        const error = new ResourcesUnsatisfiableError(
+          `actor ${label(record)} (${record.code.name}) asks for ${cpus} cpus (slots); the largest agent has ${largest}`,
+          { cpus: { asked: cpus, largest } },
+        );
+        record.created?.reject(error);
+        record.created = null;
+        this.bury(record, error.message);
+        return null;
+      }
+    }
+    // Least loaded among those with room: most slots free of actors and running tasks.
     let best: AgentLink | null = null;
     let bestFree = -Infinity;
     for (const link of ready) {
+      if (link.slots - link.actorSlots < cpus) continue;
       const free = link.slots - link.actorSlots - link.inflight.size;
       if (free > bestFree) {
         best = link;
         bestFree = free;
       }
     }
+    if (!best && ready.length > 0 && !record.warnedWaiting) {
+      record.warnedWaiting = true;
+      this.log.warn(`actor ${label(record)} waits in state '${record.state}': it asks for ${cpus} cpus and other actors hold the slots of every agent that has that many (kill one, or add agents)`);
+    }
     return best;
   }
+}
+
+/** Worker slots the actor keeps from tasks while it lives. */
+function cpusOf(record: ActorRecord): number {
+  return record.spec.resources.cpus ?? 0;
 }
 
 /** How messages name an actor: its name when it has one, and always its id. */

@@ -15,7 +15,7 @@ import { EngineObjects } from './engine-objects.js';
 import { AgentLink } from './link.js';
 import { AgentPool } from './pool.js';
 import { Scheduler } from './scheduler.js';
-import { EngineScope, type ScopeEvents } from './scope.js';
+import { EngineScope, type ScopeEvents, type ShareBy } from './scope.js';
 import { Submitter } from './submit.js';
 
 /** What the engine tells about itself: the same for an embedded program and a service's clients. */
@@ -61,7 +61,7 @@ export class Engine {
     ready.engine = this;
     this.objects = new EngineObjects(() => pool.links);
     this.submitter = new Submitter(scheduler, this.objects.directory, () => this.closing !== null, options.maxFrameBytes);
-    this.actors = new ActorManager(() => pool.links.values(), log, options.maxFrameBytes, (info) => this.actorChanged(info), this.objects.directory);
+    this.actors = new ActorManager(() => pool.links.values(), log, options.maxFrameBytes, (info) => this.actorChanged(info), (link) => scheduler.linkChanged(link), this.objects.directory);
   }
 
   /** Starts the agent server and the pool; resolves once every agent has connected. */
@@ -134,9 +134,9 @@ export class Engine {
   }
 
   /** A view of the engine for one program or client: its tasks, its actors, its events. */
-  openScope(name: string, events: ScopeEvents): EngineScope {
+  openScope(name: string, events: ScopeEvents, shareBy: ShareBy): EngineScope {
     if (this.closing) throw new ClusterClosedError('the cluster is closed');
-    const scope = new EngineScope(this, name, events);
+    const scope = new EngineScope(this, name, events, shareBy);
     this.scopes.add(scope);
     return scope;
   }
@@ -165,6 +165,7 @@ export class Engine {
       jobId: link.hello.jobId ?? this.pool.jobIdOf(link.id) ?? null,
       rssBytes: link.rssBytes,
       walltimeLeftMs: link.hello.walltimeLeftMs === null ? null : link.hello.walltimeLeftMs - (Date.now() - link.connectedAt),
+      resources: link.resources,
     }));
   }
 

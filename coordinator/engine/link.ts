@@ -1,8 +1,12 @@
 import type { AgentMessage, Hello } from '../../protocol/agent-messages.js';
+import type { Resources } from '../../protocol/resources.js';
 import type { CoordinatorMessage } from '../../protocol/coordinator-messages.js';
 import { CloseCode } from '../../protocol/version.js';
 import type { AgentSocket } from './agent-server.js';
 import type { TaskRecord } from './task.js';
+
+/** What a link needs of its agent's connection: a framed socket, or a test's fake agent. */
+export type LinkSocket = Pick<AgentSocket, 'setHandlers' | 'setDeferFlush' | 'send' | 'close' | 'terminate' | 'lastHeard'>;
 
 /** Lifecycle of a link: taking work, finishing what it has (no new work), gone. */
 export type LinkState = 'ready' | 'draining' | 'closed';
@@ -39,15 +43,22 @@ export class AgentLink {
   rttMs = 0;
   /** Where other agents fetch this agent's objects (its PeerServer); null: only through the coordinator. */
   peerAddress: string | null = null;
+  /** What tasks that asked for resources hold of it now, by name (cpus included). */
+  readonly reserved: Record<string, number> = {};
+  /** How many of `inflight` asked for resources (they are not pipelined and hold `reserved`). */
+  constrainedInflight = 0;
+  /** What it offers: cpus are its slots. */
+  readonly resources: Resources;
   private readonly heartbeat: NodeJS.Timeout;
 
   constructor(
     readonly id: string,
     readonly hello: Hello,
-    private readonly socket: AgentSocket,
+    private readonly socket: LinkSocket,
     heartbeatMs: number,
     private readonly events: LinkEvents,
   ) {
+    this.resources = { memory: hello.memoryBytes, ...hello.resources, cpus: hello.slots };
     socket.setHandlers({
       messages: (messages) => this.deliver(messages),
       closed: ({ code, reason, local }) => this.onClose(local ? reason : `connection closed (${code}${reason ? `: ${reason}` : ''})`),

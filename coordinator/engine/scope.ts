@@ -14,6 +14,9 @@ export interface ScopeEvents {
   log(entry: LogEntry): void;
 }
 
+/** Share-holders of a scope's tasks: each call (`run`, `map`), or the whole scope. */
+export type ShareBy = 'call' | 'scope';
+
 /** Most agents one scale step may ask for: past it, a typo (1e9) would fork-bomb a launcher. */
 export const MAX_AGENTS = 100_000;
 
@@ -33,11 +36,15 @@ export class EngineScope implements CoreHandlers {
   /** Objects this scope holds a handle on (one each, however many refs the program has): released when it closes. */
   private readonly held = new Set<string>();
   private closed = false;
+  /** Unique per scope: share-holder keys start with it. */
+  private readonly shareKey = `s${nanoid(8)}`;
 
   constructor(
     private readonly engine: Engine,
     readonly name: string,
     private readonly events: ScopeEvents,
+    /** Who holds a share of the slots: each call (an embedded program), or the scope as a whole (a client of a service). */
+    private readonly shareBy: ShareBy,
   ) {}
 
   /** Tasks of this scope queued or running. */
@@ -53,15 +60,16 @@ export class EngineScope implements CoreHandlers {
   }
 
   submit = async (spec: TaskSpec): Promise<Uint8Array> => {
-    // A result that travels back is nobody's object.
-    const [value] = await this.run(spec.id, (engineId) => [this.engine.submitter.submit(engineId, { ...spec, keep: null }, this.codeFor(spec.code))]);
+    const share = this.shareBy === 'scope' ? this.shareKey : `${this.shareKey}/${spec.group ?? spec.id}`;
+    const [value] = await this.run(spec.id, (engineId) => [this.engine.submitter.submit(engineId, { ...spec, keep: null }, this.codeFor(spec.code), share)]);
     return value!;
   };
 
   submitRef = async (spec: TaskSpec & { keep: string }): Promise<null> => {
     this.assertOpen();
     this.claim(spec.keep);
-    const sub = this.engine.submitter.submit(nanoid(12), spec, this.codeFor(spec.code));
+    const share = this.shareBy === 'scope' ? this.shareKey : `${this.shareKey}/${spec.group ?? spec.id}`;
+    const sub = this.engine.submitter.submit(nanoid(12), spec, this.codeFor(spec.code), share);
     // The handle was taken by the directory's entry (its count starts at one).
     this.held.add(spec.keep);
     const subs = [sub];
@@ -128,7 +136,8 @@ export class EngineScope implements CoreHandlers {
     const code = this.codeFor(spec.code);
     const targets = this.engine.agents().filter((a) => a.state === 'ready');
     const id = `b${nanoid(10)}`;
-    return this.run(id, () => targets.map((agent) => this.engine.submitter.submit(nanoid(12), { ...spec, id, chunk: false, keep: null }, code, agent.id)));
+    const task = { ...spec, id, chunk: false, priority: 0, weight: 1, group: null, resources: null, keep: null };
+    return this.run(id, () => targets.map((agent) => this.engine.submitter.submit(nanoid(12), task, code, this.shareKey, agent.id)));
   };
 
   agents = async (): Promise<AgentInfo[]> => this.engine.agents();

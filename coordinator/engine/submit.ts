@@ -34,18 +34,18 @@ export class Submitter {
     private readonly maxFrameBytes: number,
   ) {}
 
-  /** `id` is the engine's own (unique across callers); `spec.id` is the caller's. */
-  submit(id: string, spec: TaskSpec, code: ShippedCode, pinned: string | null = null): LocalSubmission {
+  /** `id` is the engine's own (unique across callers); `spec.id` is the caller's; `share` names the task's share-holder (share-queue.ts). */
+  submit(id: string, spec: TaskSpec, code: ShippedCode, share: string, pinned: string | null = null): LocalSubmission {
     checkSize(spec.args.byteLength, this.maxFrameBytes, `the arguments of task ${spec.id} (${code.name})`, 'arguments');
     const keep = spec.keep;
     if (keep !== null) {
-      const lineage = { retriesLeft: spec.retries, what: `task ${spec.id} (${code.name})`, rerun: () => void this.attempt(nanoid(12), spec, code, null) };
+      const lineage = { retriesLeft: spec.retries, what: `task ${spec.id} (${code.name})`, rerun: () => void this.attempt(nanoid(12), spec, code, share, null) };
       this.directory.expect(keep, lineage);
     }
-    return this.attempt(id, spec, code, pinned);
+    return this.attempt(id, spec, code, share, pinned);
   }
 
-  private attempt(id: string, spec: TaskSpec, code: ShippedCode, pinned: string | null): LocalSubmission {
+  private attempt(id: string, spec: TaskSpec, code: ShippedCode, share: string, pinned: string | null): LocalSubmission {
     let resolve!: (value: Uint8Array) => void;
     let reject!: (err: unknown) => void;
     const result = new Promise<Uint8Array>((res, rej) => {
@@ -60,6 +60,10 @@ export class Submitter {
       inline: spec.inline,
       chunk: spec.chunk,
       timeoutMs: spec.timeoutMs,
+      priority: spec.priority,
+      share,
+      weight: spec.weight,
+      resources: pinned === null ? spec.resources : null,
       lossRetriesLeft: spec.retries,
       exceptionRetriesLeft: spec.retryExceptions,
       pinned,
