@@ -14,7 +14,17 @@ export interface ActorHostEvents {
   failed(id: string, kind: FailureKind, error: RemoteErrorInfo): void;
   log(id: string | null, stream: 'stdout' | 'stderr', text: string): void;
   actorRequest(request: ActorRequestFromThread, reply: (msg: ActorReplyToThread) => void): void;
+  /** The actor's state after `calls` calls (checkpoints). */
+  checkpoint(actorId: string, calls: number, state: Uint8Array): void;
 }
+
+/** Checkpoints of one actor: how often, and the state a restart begins from. */
+export interface Checkpointing {
+  checkpointEvery: number | null;
+  restore: { state: Uint8Array; calls: number } | null;
+}
+
+const NO_CHECKPOINTS: Checkpointing = { checkpointEvery: null, restore: null };
 
 interface PendingCall {
   id: string;
@@ -29,7 +39,7 @@ interface Hosted {
   /** Calls sent to the thread and not answered, in order. */
   calls: PendingCall[];
   /** Calls not yet posted to the thread: everything that arrives in one tick goes in one message. */
-  outbox: { id: string; method: string; args: Uint8Array }[];
+  outbox: { id: string; method: string; args: Uint8Array; deps: ReadonlyMap<string, Uint8Array> }[];
   dead: boolean;
 }
 
@@ -51,7 +61,7 @@ export class ActorHost {
     return this.actors.size;
   }
 
-  create(actorId: string, code: CodeSource, exportName: string | null, args: Uint8Array, maxConcurrency: number): void {
+  create(actorId: string, code: CodeSource, exportName: string | null, args: Uint8Array, maxConcurrency: number, checkpoint: Checkpointing = NO_CHECKPOINTS): void {
     this.kill(actorId);
     const worker = startWorker(this.entry, { cacheDir: this.cacheDir, mode: 'actor' });
     const actor: Hosted = { actorId, worker, maxConcurrency, calls: [], outbox: [], dead: false };
@@ -59,10 +69,10 @@ export class ActorHost {
     worker.on('message', (msg: FromActorThread) => this.onMessage(actor, msg));
     worker.on('error', (err) => !actor.dead && this.die(actor, false, { ...toErrorInfo(err), message: `the actor's thread died: ${toErrorInfo(err).message}` }));
     worker.on('exit', (code) => this.die(actor, false, { name: 'ActorThreadExited', message: `the actor's thread exited with code ${code}` }));
-    worker.postMessage({ type: 'create', code, export: exportName, args, maxConcurrency } satisfies ToActorThread);
+    worker.postMessage({ type: 'create', code, export: exportName, args, maxConcurrency, ...checkpoint } satisfies ToActorThread);
   }
 
-  call(actorId: string, id: string, method: string, args: Uint8Array, timeoutMs: number | null): void {
+  call(actorId: string, id: string, method: string, args: Uint8Array, timeoutMs: number | null, deps: ReadonlyMap<string, Uint8Array>): void {
     const actor = this.actors.get(actorId);
     if (!actor) {
       this.events.failed(id, 'actor-died', { name: 'ActorDiedError', message: `actor ${actorId} does not live on this agent (any more)` });
@@ -77,7 +87,7 @@ export class ActorHost {
         actor.outbox = [];
       });
     }
-    actor.outbox.push({ id, method, args });
+    actor.outbox.push({ id, method, args, deps });
     // In a strictly ordered actor a call starts when the one before it ends.
     if (actor.maxConcurrency > 1 || actor.calls.length === 1) this.arm(actor, call);
   }
@@ -126,6 +136,9 @@ export class ActorHost {
         return;
       case 'create-failed':
         this.die(actor, true, msg.error);
+        return;
+      case 'checkpoint':
+        this.events.checkpoint(actor.actorId, msg.calls, msg.state);
         return;
       case 'log':
         this.events.log(msg.id, msg.stream, msg.text);

@@ -1,22 +1,40 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { unpackValue } from '../protocol/values.js';
+import { packValue, unpackValue } from '../protocol/values.js';
 import { packResult } from './pack-result.js';
 import type { RemoteErrorInfo } from '../protocol/common.js';
 import { installActorBridge, onActorReply, type ActorReplyToThread, type ActorRequestFromThread } from './actor-bridge.js';
 import { toErrorInfo } from './errors-info.js';
+import { resolveTopLevel, unpackArgs } from './objects/task-refs.js';
 import { CodeCache, defineTaskGlobals, type CodeSource } from './task-code.js';
 import { interceptWrites, TaskOutput } from './task-output.js';
 import type { ThreadResult } from './thread-messages.js';
 
 export type ToActorThread =
-  | { type: 'create'; code: CodeSource; export: string | null; args: Uint8Array; maxConcurrency: number }
+  | {
+      type: 'create';
+      code: CodeSource;
+      export: string | null;
+      args: Uint8Array;
+      maxConcurrency: number;
+      checkpointEvery: number | null;
+      restore: { state: Uint8Array; calls: number } | null;
+    }
   /** Calls in order; several per message, as they arrived together. */
-  | { type: 'calls'; calls: { id: string; method: string; args: Uint8Array }[] }
+  | { type: 'calls'; calls: ActorCallInThread[] }
   | ActorReplyToThread;
+
+/** One call as the actor's thread gets it: the bytes of the objects its arguments refer to travel along. */
+export interface ActorCallInThread {
+  id: string;
+  method: string;
+  args: Uint8Array;
+  deps: ReadonlyMap<string, Uint8Array>;
+}
 
 export type FromActorThread =
   | { type: 'ready' }
   | { type: 'create-failed'; error: RemoteErrorInfo }
+  | { type: 'checkpoint'; calls: number; state: Uint8Array }
   | { type: 'results'; results: ThreadResult[] }
   | { type: 'log'; id: string | null; stream: 'stdout' | 'stderr'; text: string }
   | ActorRequestFromThread;
@@ -32,7 +50,7 @@ export function runActorThread(): void {
   if (!port) throw new Error('runActorThread must run in a worker thread');
   const post = (msg: FromActorThread, transfer?: ArrayBuffer[]): void => port.postMessage(msg, transfer);
   const cache = new CodeCache((workerData as { cacheDir: string }).cacheDir);
-  const mailbox: { id: string; method: string; args: Uint8Array }[] = [];
+  const mailbox: ActorCallInThread[] = [];
   let instance: Record<string, unknown> | null = null;
   let className = 'actor';
   let maxConcurrency = 1;
@@ -40,6 +58,9 @@ export function runActorThread(): void {
   let current: string | null = null;
   let results: ThreadResult[] = [];
   let transfer: ArrayBuffer[] = [];
+  /** Calls served, counted from the checkpoint this incarnation was restored from. */
+  let served = 0;
+  let checkpointEvery: number | null = null;
 
   defineTaskGlobals();
   installActorBridge((msg) => post(msg));
@@ -65,7 +86,12 @@ export function runActorThread(): void {
     while (instance && active < maxConcurrency && mailbox.length > 0) {
       const call = mailbox.shift()!;
       active++;
-      void invoke(call).finally(() => {
+      void invoke(call).finally(async () => {
+        served++;
+        if (checkpointEvery !== null && served % checkpointEvery === 0) {
+          flush();
+          await checkpoint(served);
+        }
         active--;
         if (mailbox.length === 0 || results.length >= MAX_RESULTS_PER_POST) flush();
         serve();
@@ -73,7 +99,7 @@ export function runActorThread(): void {
     }
   };
 
-  const invoke = async (call: { id: string; method: string; args: Uint8Array }): Promise<void> => {
+  const invoke = async (call: ActorCallInThread): Promise<void> => {
     const started = performance.now();
     current = call.id;
     output.begin(call.id);
@@ -82,16 +108,29 @@ export function runActorThread(): void {
       if (typeof method !== 'function') {
         throw Object.assign(new TypeError(`${className} has no method '${call.method}'`), { code: 'ACTOR_NO_SUCH_METHOD' });
       }
-      const args = unpackValue(call.args) as unknown[];
-      const value = packResult(await (method as (...a: unknown[]) => unknown).apply(instance, args));
+      const args = resolveTopLevel(unpackArgs(call.args, call.deps) as unknown[]);
+      const { value } = packResult(await (method as (...a: unknown[]) => unknown).apply(instance, args));
       output.end(call.id);
-      results.push({ type: 'done', id: call.id, value, runMs: performance.now() - started });
+      results.push({ type: 'done', id: call.id, value, refs: [], runMs: performance.now() - started });
       transfer.push(value.buffer as ArrayBuffer);
     } catch (err) {
       output.end(call.id);
       results.push({ type: 'failed', id: call.id, error: toErrorInfo(err) });
     } finally {
       current = null;
+    }
+  };
+
+  /** The state, by the class's `checkpoint()` or else its own enumerable fields. */
+  const checkpoint = async (calls: number): Promise<void> => {
+    try {
+      const own = instance!;
+      const state = typeof own.checkpoint === 'function' ? await (own.checkpoint as () => unknown).call(own) : { ...own };
+      const packed = packValue(state);
+      post({ type: 'checkpoint', calls, state: packed }, [packed.buffer as ArrayBuffer]);
+    } catch (err) {
+      // The previous checkpoint stays the one a restart resumes from.
+      console.error(`${className}: checkpoint after call ${calls} failed: ${(err as Error).message}`);
     }
   };
 
@@ -117,6 +156,14 @@ export function runActorThread(): void {
       className = Class.name || 'actor';
       maxConcurrency = msg.maxConcurrency;
       instance = new Class(...(unpackValue(msg.args) as unknown[]));
+      checkpointEvery = msg.checkpointEvery;
+      if (msg.restore) {
+        // After the constructor: what it sets up that a checkpoint cannot carry is in place.
+        const state = unpackValue(msg.restore.state);
+        if (typeof instance.restore === 'function') await (instance.restore as (s: unknown) => unknown).call(instance, state);
+        else Object.assign(instance, state);
+        served = msg.restore.calls;
+      }
       post({ type: 'ready' });
       serve();
     } catch (err) {

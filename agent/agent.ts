@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { FailureKind, RemoteErrorInfo } from '../protocol/common.js';
 import type { AgentMessage, Hello } from '../protocol/agent-messages.js';
+import type { ActorCall } from '../protocol/actor-messages.js';
 import type { CoordinatorMessage, Task } from '../protocol/coordinator-messages.js';
 import { longTimeout } from '../protocol/durations.js';
 import { PROTOCOL_VERSION, valueLimit } from '../protocol/version.js';
@@ -9,8 +10,11 @@ import { CoordinatorConnection } from './connection.js';
 import { ActorHost } from './actor-host.js';
 import { installActorBridge, onActorReply, type ActorReplyToThread } from './actor-bridge.js';
 import { InlineRunner } from './inline-runner.js';
+import { AgentObjects, INLINE_RESULT_BYTES, spillDirOf } from './objects/agent-objects.js';
 import type { CodeSource } from './task-code.js';
 import { WorkerPool, type PoolEvents, type WorkerEntry } from './worker-pool.js';
+
+const NO_DEPS: ReadonlyMap<string, Uint8Array> = new Map();
 
 /** Time before the walltime ends at which the agent asks to be drained and replaced. */
 const DRAIN_MARGIN_MS = 120_000;
@@ -19,7 +23,12 @@ const DRAIN_MARGIN_MS = 120_000;
 export class Agent {
   private readonly codes = new Map<string, CodeSource>();
   /** Where each accepted task runs, until it is reported. */
-  private readonly tasks = new Map<string, 'pool' | 'inline'>();
+  private readonly tasks = new Map<string, 'pool' | 'inline' | 'fetching'>();
+  /** Tasks whose result stays here: task id → object id. */
+  private readonly keeps = new Map<string, string>();
+  private readonly objects: AgentObjects;
+  /** Per actor: the end of its calls waiting for their arguments' values. */
+  private readonly actorGates = new Map<string, Promise<void>>();
   private readonly pool: WorkerPool;
   private readonly inline: InlineRunner;
   private readonly actors: ActorHost;
@@ -37,8 +46,8 @@ export class Agent {
   ) {
     this.agentId = config.agentId;
     const events: PoolEvents = {
-      done: (id, value, runMs) => this.report(id, () => this.sendResult(id, value, runMs)),
-      failed: (id, kind, error) => this.report(id, () => this.connection.send({ type: 'failed', id, kind, error })),
+      done: (id, value, runMs, refs) => this.report(id, () => this.sendResult(id, value, runMs, refs)),
+      failed: (id, kind, error) => this.report(id, () => this.fail(id, kind, error)),
       log: (id, stream, text) => this.connection.send({ type: 'log', id, stream, text }),
       actorRequest: (req, reply) => {
         this.requests.set(req.id, reply);
@@ -56,19 +65,24 @@ export class Agent {
       failed: (id, kind, error) => this.connection.send({ type: 'failed', id, kind, error }),
       ready: (actorId) => this.connection.send({ type: 'actor-ready', actorId }),
       exited: (actorId, constructorFailed, error) => this.connection.send({ type: 'actor-exited', actorId, constructorFailed, error }),
+      checkpoint: (actorId, calls, state) => this.connection.send({ type: 'actor-checkpoint', actorId, calls, state }),
     });
+    this.objects = new AgentObjects({ token: config.token, maxFrameBytes: config.maxFrameBytes, spillDir: spillDirOf(config.cacheDir), send: (m) => this.connection.send(m) });
     this.connection = new CoordinatorConnection(config, {
       hello: () => this.hello(),
       busy: () => this.pool.queued > 0,
       oversize: (message, bytes) => this.oversize(message, bytes),
-      connected: (welcome) => {
+      connected: (welcome, localAddress) => {
         this.agentId = welcome.agentId;
+        void this.objects.connected(welcome, localAddress);
       },
       messages: (messages) => {
         for (const m of messages) this.handle(m);
       },
       disconnected: () => {
         this.tasks.clear();
+        this.keeps.clear();
+        this.objects.reset();
         this.pool.abandonAll();
         this.inline.abandonAll();
         // The coordinator restarts these elsewhere; copies here would only diverge.
@@ -94,6 +108,7 @@ export class Agent {
     this.exiting = true;
     this.cancelDrain?.();
     this.connection.stop();
+    this.objects.close();
     await this.pool.close();
     this.onExit(code, reason);
   }
@@ -133,14 +148,28 @@ export class Agent {
           });
           return;
         }
-        this.actors.create(message.actorId, code, message.export, message.args, message.maxConcurrency);
+        this.actors.create(message.actorId, code, message.export, message.args, message.maxConcurrency, { checkpointEvery: message.checkpointEvery, restore: message.restore });
         return;
       }
       case 'actor-call':
-        this.actors.call(message.actorId, message.id, message.method, message.args, message.timeoutMs);
+        this.actorCall(message);
         return;
       case 'actor-kill':
         this.actors.kill(message.actorId);
+        return;
+      case 'object-put':
+        this.objects.put(message.objectId, message.bytes);
+        return;
+      case 'object-get': {
+        const bytes = this.objects.get(message.objectId) ?? null;
+        this.connection.send({ type: 'object-data', id: message.id, objectId: message.objectId, bytes, error: bytes ? null : 'not held by this agent' });
+        return;
+      }
+      case 'object-free':
+        this.objects.free(message.objectIds);
+        return;
+      case 'object-reply':
+        this.objects.replied(message);
         return;
       case 'actor-reply': {
         const reply = this.requests.get(message.id);
@@ -167,7 +196,52 @@ export class Agent {
       });
       return;
     }
-    const job = { id: task.id, code, export: task.export, args: task.args, chunk: task.chunk, timeoutMs: task.timeoutMs, express: task.express, gpus: task.gpus };
+    if (task.keep !== null) this.keeps.set(task.id, task.keep);
+    if (task.deps.length === 0) {
+      this.run(task, code, new Map());
+      return;
+    }
+    // Its arguments' values first: from this agent's store, a peer, or the coordinator.
+    this.tasks.set(task.id, 'fetching');
+    this.objects.resolve(task.deps).then(
+      (deps) => {
+        if (this.tasks.get(task.id) === 'fetching') this.run(task, code, deps);
+      },
+      (err: unknown) => {
+        const e = err as Error & { code?: string };
+        this.report(task.id, () => this.fail(task.id, 'setup', { name: 'ObjectLostError', code: e.code ?? 'OBJECT_LOST', message: `an argument's value could not be fetched: ${e.message}` }));
+      },
+    );
+  }
+
+  /**
+   * A call goes to its actor once its arguments' values are here; calls of one actor stay in
+   * order, so one waiting for a fetch holds back those after it.
+   */
+  private actorCall(call: ActorCall): void {
+    const gate = this.actorGates.get(call.actorId);
+    if (call.deps.length === 0 && !gate) {
+      this.actors.call(call.actorId, call.id, call.method, call.args, call.timeoutMs, NO_DEPS);
+      return;
+    }
+    const next = (gate ?? Promise.resolve()).then(async () => {
+      let deps: Map<string, Uint8Array>;
+      try {
+        deps = await this.objects.resolve(call.deps);
+      } catch (err) {
+        this.connection.send({ type: 'failed', id: call.id, kind: 'value', error: { name: 'ObjectLostError', code: 'OBJECT_LOST', message: `an argument's value could not be fetched: ${(err as Error).message}` } });
+        return;
+      }
+      this.actors.call(call.actorId, call.id, call.method, call.args, call.timeoutMs, deps);
+    });
+    this.actorGates.set(call.actorId, next);
+    void next.then(() => {
+      if (this.actorGates.get(call.actorId) === next) this.actorGates.delete(call.actorId);
+    });
+  }
+
+  private run(task: Task, code: CodeSource, deps: Map<string, Uint8Array>): void {
+    const job = { id: task.id, code, export: task.export, args: task.args, chunk: task.chunk, timeoutMs: task.timeoutMs, express: task.express, gpus: task.gpus, deps };
     if (task.inline) {
       this.tasks.set(task.id, 'inline');
       this.inline.submit(job);
@@ -178,7 +252,20 @@ export class Agent {
   }
 
   /** A result goes back unless it cannot fit a frame: then the call fails, and the link stays. */
-  private sendResult(id: string, value: Uint8Array, runMs: number): void {
+  private sendResult(id: string, value: Uint8Array, runMs: number, refs: string[] = []): void {
+    const keep = this.keeps.get(id);
+    if (keep !== undefined) {
+      this.keeps.delete(id);
+      try {
+        this.objects.keep(keep, value);
+      } catch (err) {
+        this.connection.send({ type: 'failed', id, kind: 'value', error: { name: 'ObjectStoreFullError', code: 'OBJECT_STORE_FULL', message: (err as Error).message } });
+        return;
+      }
+      const inline = value.byteLength <= INLINE_RESULT_BYTES ? value : null;
+      this.connection.send({ type: 'kept', id, objectId: keep, size: value.byteLength, value: inline, refs, runMs });
+      return;
+    }
     if (value.byteLength > valueLimit(this.config.maxFrameBytes)) {
       this.connection.send({ type: 'failed', id, kind: 'value', error: tooLarge(`the result is ${value.byteLength} bytes`, valueLimit(this.config.maxFrameBytes)) });
       return;
@@ -205,6 +292,12 @@ export class Agent {
     const where = this.tasks.get(id);
     if (where === 'pool') this.pool.cancel(id, kind, error);
     else if (where === 'inline') this.inline.cancel(id, kind, error);
+    else if (where === 'fetching') this.report(id, () => this.fail(id, kind, error));
+  }
+
+  private fail(id: string, kind: FailureKind, error: RemoteErrorInfo): void {
+    this.keeps.delete(id);
+    this.connection.send({ type: 'failed', id, kind, error });
   }
 
   private report(id: string, send: () => void): void {

@@ -13,7 +13,8 @@ export interface ConnectionHandlers {
   busy(): boolean;
   /** Messages after the welcome, in order. */
   messages(messages: CoordinatorMessage[]): void;
-  connected(welcome: Welcome): void;
+  /** `localAddress`: the interface this agent dialled out of (where the coordinator sees it). */
+  connected(welcome: Welcome, localAddress: string | null): void;
   /** The link dropped; running work is void (the coordinator re-queues it elsewhere). */
   disconnected(): void;
   /** One message was too large for a frame and was not sent (e.g. a huge result). */
@@ -35,6 +36,7 @@ export class CoordinatorConnection {
   private lastContact = Date.now();
   private heartbeatMs = 5_000;
   private attempt = 0;
+  private localAddress: string | null = null;
   private stopped = false;
   private readonly watchdog: NodeJS.Timeout;
 
@@ -93,6 +95,7 @@ export class CoordinatorConnection {
     );
     this.socket = socket;
     ws.on('upgrade', (res) => {
+      this.localAddress = res.socket.localAddress ?? null;
       if (this.config.certFingerprint === null) return;
       const socket = res.socket as import('node:tls').TLSSocket;
       const seen = socket.getPeerCertificate?.().fingerprint256;
@@ -118,7 +121,7 @@ export class CoordinatorConnection {
       this.ready = true;
       this.attempt = 0;
       this.heartbeatMs = first.heartbeatMs;
-      this.handlers.connected(first);
+      this.handlers.connected(first, this.localAddress);
       messages = messages.slice(1);
       if (messages.length === 0) return;
     }

@@ -1,20 +1,27 @@
-import { unpackValue } from '../protocol/values.js';
-import { packResult } from './pack-result.js';
+import { resolveTopLevel, unpackArgs, type DepBytes } from './objects/task-refs.js';
+import { packResult, type PackedResult } from './pack-result.js';
 import type { CodeCache } from './task-code.js';
 
-/** Runs one task (or one chunk of calls) and packs its result. Shared by worker threads and inline tasks. */
+const NO_DEPS: DepBytes = new Map();
+
+/**
+ * Runs one task (or one chunk of calls) and packs its result. Shared by worker threads and inline
+ * tasks. A top-level ref argument arrives as its value (`deps` holds the bytes); nested refs stay
+ * refs the task can await.
+ */
 export async function executeTask(
   cache: CodeCache,
   hash: string,
   exportName: string | null,
   args: Uint8Array,
   chunk: boolean,
-): Promise<Uint8Array> {
+  deps: DepBytes = NO_DEPS,
+): Promise<PackedResult> {
   const fn = await cache.resolve(hash, exportName);
-  const decoded = unpackValue(args);
+  const decoded = unpackArgs(args, deps);
   if (!Array.isArray(decoded)) throw new TypeError('task arguments must be a list');
-  if (!chunk) return packResult(await fn(...(decoded as unknown[])));
+  if (!chunk) return packResult(await fn(...resolveTopLevel(decoded as unknown[])));
   const results: unknown[] = new Array(decoded.length);
-  for (let i = 0; i < decoded.length; i++) results[i] = await fn(...(decoded[i] as unknown[]));
+  for (let i = 0; i < decoded.length; i++) results[i] = await fn(...resolveTopLevel(decoded[i] as unknown[]));
   return packResult(results, true);
 }

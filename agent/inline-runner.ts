@@ -82,8 +82,8 @@ export class InlineRunner {
         return;
       }
       const startedAt = performance.now();
-      executeTask(this.cache, job.code.hash, job.export, job.args, job.chunk).then(
-        (value) => this.report(job.id, () => this.events.done(job.id, value, performance.now() - startedAt)),
+      executeTask(this.cache, job.code.hash, job.export, job.args, job.chunk, job.deps).then(
+        ({ value, refs }) => this.report(job.id, () => this.events.done(job.id, value, performance.now() - startedAt, refs)),
         (err: unknown) => {
           const info = toErrorInfo(err);
           this.report(job.id, () => this.events.failed(job.id, failureKind(info), info));

@@ -1,4 +1,5 @@
 import type { FailureKind, RemoteErrorInfo } from '../protocol/common.js';
+import { collectingRefs } from '../protocol/object-ref.js';
 import { findUnsendable } from '../protocol/sendable.js';
 import { packValue } from '../protocol/values.js';
 
@@ -19,11 +20,17 @@ export class UnsendableResult extends Error {
   }
 }
 
+/** A packed result and the ids of the refs inside it (they live while it does). */
+export interface PackedResult {
+  value: Uint8Array;
+  refs: string[];
+}
+
 /**
  * Packs a result, refusing (with the path) what msgpack would silently change or cannot carry.
  * `chunk`: the value is the list of results of a chunk of map items, each checked as `result`.
  */
-export function packResult(value: unknown, chunk = false): Uint8Array {
+export function packResult(value: unknown, chunk = false): PackedResult {
   const items = chunk ? (value as unknown[]) : [value];
   for (let i = 0; i < items.length; i++) {
     const bad = findUnsendable(items[i], 'result');
@@ -33,7 +40,7 @@ export function packResult(value: unknown, chunk = false): Uint8Array {
     }
   }
   try {
-    return packValue(value);
+    return collectingRefs(() => packValue(value));
   } catch (cause) {
     throw new UnsendableResult(`the result cannot be serialized: ${(cause as Error).message}`, 'result', undefined, { cause });
   }

@@ -15,6 +15,8 @@ export interface RunInThread {
   export: string | null;
   args: Uint8Array;
   chunk: boolean;
+  /** Bytes of the objects the arguments refer to (copied: the agent's store keeps its own). */
+  deps: Map<string, Uint8Array>;
 }
 
 export type ToThread =
@@ -23,7 +25,7 @@ export type ToThread =
   | { type: 'skip'; id: string }
   | ActorReplyToThread;
 
-export type ThreadResult = { type: 'done'; id: string; value: Uint8Array; runMs: number } | { type: 'failed'; id: string; error: RemoteErrorInfo };
+export type ThreadResult = { type: 'done'; id: string; value: Uint8Array; refs: string[]; runMs: number } | { type: 'failed'; id: string; error: RemoteErrorInfo };
 
 export type FromThread =
   | { type: 'results'; results: ThreadResult[] }

@@ -14,6 +14,8 @@ export interface PoolJob {
   args: Uint8Array;
   chunk: boolean;
   timeoutMs: number | null;
+  /** Bytes of the objects its arguments refer to. */
+  deps: Map<string, Uint8Array>;
   /** Goes before the jobs waiting that are not express (the coordinator's call). */
   express?: boolean | undefined;
   /** GPU devices it gets: it runs on a thread whose CUDA_VISIBLE_DEVICES names only those. */
@@ -34,7 +36,8 @@ export function startWorker(entry: WorkerEntry, workerData: object, extraEnv: Re
 }
 
 export interface PoolEvents {
-  done(id: string, value: Uint8Array, runMs: number): void;
+  /** `refs`: ids of the refs inside the result. */
+  done(id: string, value: Uint8Array, runMs: number, refs: string[]): void;
   failed(id: string, kind: FailureKind, error: RemoteErrorInfo): void;
   log(id: string | null, stream: 'stdout' | 'stderr', text: string): void;
   /** A task calls an actor through a handle; `reply` answers the thread that asked. */
@@ -89,9 +92,9 @@ export class WorkerPool {
     // Whichever way a GPU job ends (result, exception, timeout, cancel, crash), its devices come back.
     this.events = {
       ...events,
-      done: (id, value, runMs) => {
+      done: (id, value, runMs, refs) => {
         this.release(id);
-        events.done(id, value, runMs);
+        events.done(id, value, runMs, refs);
       },
       failed: (id, kind, error) => {
         this.release(id);
@@ -249,7 +252,7 @@ export class WorkerPool {
       const first = !slot.known.has(job.code.hash);
       if (first) slot.known.add(job.code.hash);
       slot.assigned.push(job);
-      runs.push({ id: job.id, hash: job.code.hash, code: first ? job.code : null, export: job.export, args: job.args, chunk: job.chunk });
+      runs.push({ id: job.id, hash: job.code.hash, code: first ? job.code : null, export: job.export, args: job.args, chunk: job.chunk, deps: job.deps });
     }
     slot.worker.postMessage({ type: 'run', runs });
     if (wasIdle) this.begin(slot);
@@ -328,7 +331,7 @@ export class WorkerPool {
     if (i === 0) this.begin(slot);
     if (result.type === 'done') {
       this.avgRunMs += (result.runMs - this.avgRunMs) * 0.1;
-      this.events.done(result.id, result.value, result.runMs);
+      this.events.done(result.id, result.value, result.runMs, result.refs);
     } else {
       this.events.failed(result.id, failureKind(result.error), result.error);
     }

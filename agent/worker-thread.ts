@@ -53,8 +53,8 @@ export function runWorkerThread(): void {
       let result: ThreadResult;
       try {
         if (run.code) cache.add(run.code);
-        const value = await executeTask(cache, run.hash, run.export, run.args, run.chunk);
-        result = { type: 'done', id: run.id, value, runMs: performance.now() - started };
+        const { value, refs } = await executeTask(cache, run.hash, run.export, run.args, run.chunk, run.deps);
+        result = { type: 'done', id: run.id, value, refs, runMs: performance.now() - started };
         transfer.push(value.buffer as ArrayBuffer);
       } catch (err) {
         result = { type: 'failed', id: run.id, error: toErrorInfo(err) };

@@ -16,11 +16,13 @@ export type { Progress, ProgressOptions } from './api/progress.js';
 export type { TaskOptions } from './api/task-options.js';
 export type { ModuleFunction, RemoteFunction, Runnable } from './api/runnable.js';
 export { ActorHandle } from './api/actor-handle.js';
+export { ObjectRef, TaskRef } from './api/object-refs.js';
+export type { WaitOptions, WaitResult } from './api/objects.js';
 export type { ActorProxy, ClassRef } from './api/actor-handle.js';
 export type { ActorOptions } from './api/actor-options.js';
 export type { ClusterOptions } from './config/options.js';
 export type { ConnectOptions } from './transport/address.js';
-export type { AgentInfo, PendingAgent, ActorInfo, ActorState, LogEntry } from '../protocol/rows.js';
+export type { AgentInfo, PendingAgent, ActorInfo, ActorState, LogEntry, ObjectStats } from '../protocol/rows.js';
 export type { ErrorCode } from '../protocol/errors.js';
 export {
   ClustrixError,

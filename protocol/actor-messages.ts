@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Bytes, Id, RemoteErrorInfo } from './common.js';
 import { MAX_TIMER_MS } from './durations.js';
+import { Dep } from './object-messages.js';
 
 // ---- coordinator → agent ----
 
@@ -16,6 +17,10 @@ export const ActorCreate = z.object({
   args: Bytes,
   /** Calls that may run at once (async methods); 1 runs them strictly in order. */
   maxConcurrency: z.number().int().positive(),
+  /** Send the actor's state (`actor-checkpoint`) after every this many calls; null: never. */
+  checkpointEvery: z.number().int().positive().nullable(),
+  /** A restart: the last checkpoint, given to the new instance after its constructor ran. */
+  restore: z.object({ state: Bytes, calls: z.number().int().nonnegative() }).nullable(),
 });
 export type ActorCreate = z.infer<typeof ActorCreate>;
 
@@ -27,6 +32,8 @@ export const ActorCall = z.object({
   method: z.string().min(1).max(256),
   args: Bytes,
   timeoutMs: z.number().int().positive().max(MAX_TIMER_MS).nullable(),
+  /** Objects the arguments refer to: the agent has them at hand before the call starts (in call order). */
+  deps: z.array(Dep).max(65_536),
 });
 export type ActorCall = z.infer<typeof ActorCall>;
 
@@ -62,6 +69,15 @@ export const ActorExited = z.object({
   error: RemoteErrorInfo,
 });
 export type ActorExited = z.infer<typeof ActorExited>;
+
+/** The actor's state after `calls` calls (its `checkpoint()`, or its own enumerable fields), packed. */
+export const ActorCheckpoint = z.object({
+  type: z.literal('actor-checkpoint'),
+  actorId: Id,
+  calls: z.number().int().nonnegative(),
+  state: Bytes,
+});
+export type ActorCheckpoint = z.infer<typeof ActorCheckpoint>;
 
 /** A task on this agent calls an actor through a handle it was given; the coordinator routes it. */
 export const ActorRequest = z.object({

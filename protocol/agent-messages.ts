@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { ActorExited, ActorReady, ActorRequest } from './actor-messages.js';
+import { ActorCheckpoint, ActorExited, ActorReady, ActorRequest } from './actor-messages.js';
 import { Bytes, FailureKind, Id, RemoteErrorInfo } from './common.js';
+import { Kept, ObjectCopied, ObjectData, ObjectPeer, ObjectRequest } from './object-messages.js';
 import { Resources } from './resources.js';
 
 /** First message on every connection; carries the credential and what the agent offers. */
@@ -68,5 +69,7 @@ export const Draining = z.object({
 export type Draining = z.infer<typeof Draining>;
 
 /** Everything an agent sends to a coordinator. */
-export const AgentMessage = z.discriminatedUnion('type', [Hello, Done, Failed, Log, Pong, Draining, ActorReady, ActorExited, ActorRequest]);
+export const AgentMessage = z.discriminatedUnion('type', [
+  Hello, Done, Failed, Log, Pong, Draining, ActorReady, ActorExited, ActorRequest, ActorCheckpoint, Kept, ObjectData, ObjectRequest, ObjectCopied, ObjectPeer,
+]);
 export type AgentMessage = z.infer<typeof AgentMessage>;

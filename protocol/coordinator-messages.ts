@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ActorCall, ActorCreate, ActorKill, ActorReply } from './actor-messages.js';
 import { Bytes, Id } from './common.js';
 import { MAX_TIMER_MS } from './durations.js';
+import { Dep, ObjectId, ObjectFree, ObjectGet, ObjectPut, ObjectReply } from './object-messages.js';
 
 /** Sent once after a hello is accepted. */
 export const Welcome = z.object({
@@ -10,6 +11,9 @@ export const Welcome = z.object({
   agentId: Id,
   /** The coordinator pings this often; the agent treats silence of graceMs as the coordinator gone. */
   heartbeatMs: z.number().int().positive().max(MAX_TIMER_MS),
+  /** The agent's object store: bytes kept in memory, then on its local disk. */
+  objectStoreBytes: z.number().int().nonnegative(),
+  objectSpillBytes: z.number().int().nonnegative(),
 });
 export type Welcome = z.infer<typeof Welcome>;
 
@@ -37,6 +41,10 @@ export const Task = z.object({
   chunk: z.boolean(),
   /** Limit on this attempt's run time, counted from when it starts on the agent. */
   timeoutMs: z.number().int().positive().max(MAX_TIMER_MS).nullable(),
+  /** Keep the result in the agent's object store under this id (answered by `kept`, not `done`). */
+  keep: ObjectId.nullable(),
+  /** Objects the arguments refer to: the agent has them at hand before the task starts. */
+  deps: z.array(Dep).max(65_536),
   /**
    * Run it before the tasks already waiting on the agent (their call holds slots; this one's holds
    * none, or it has a raised priority), so it waits for no pipelined window. Absent: false.
@@ -67,5 +75,7 @@ export const Shutdown = z.object({
 export type Shutdown = z.infer<typeof Shutdown>;
 
 /** Everything a coordinator sends to an agent. */
-export const CoordinatorMessage = z.discriminatedUnion('type', [Welcome, Code, Task, Cancel, Ping, Shutdown, ActorCreate, ActorCall, ActorKill, ActorReply]);
+export const CoordinatorMessage = z.discriminatedUnion('type', [
+  Welcome, Code, Task, Cancel, Ping, Shutdown, ActorCreate, ActorCall, ActorKill, ActorReply, ObjectPut, ObjectGet, ObjectFree, ObjectReply,
+]);
 export type CoordinatorMessage = z.infer<typeof CoordinatorMessage>;

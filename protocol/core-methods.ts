@@ -8,12 +8,18 @@ import { z } from 'zod';
 import { ActorCreate } from './actor-messages.js';
 import { Bytes, Id } from './common.js';
 import { Task } from './coordinator-messages.js';
+import { ObjectId } from './object-messages.js';
 import { MAX_TIMER_MS } from './durations.js';
 import { Resources } from './resources.js';
-import { ActorInfo, AgentInfo, PendingAgent } from './rows.js';
+import { ActorInfo, AgentInfo, ObjectStats, PendingAgent } from './rows.js';
+
+/** Most refs one call's arguments may hold. */
+const MAX_REFS = 65_536;
 
 /** A task as a cluster submits it: the agent's Task, plus what the scheduler needs. */
-export const TaskSpec = Task.omit({ type: true, express: true, gpus: true }).extend({
+export const TaskSpec = Task.omit({ type: true, deps: true, express: true, gpus: true }).extend({
+  /** Ids of the object refs inside `args` (met when they were packed): resolved before it runs. */
+  refs: z.array(ObjectId).max(MAX_REFS),
   /** Re-runs after the task's agent is lost. */
   retries: z.number().int().nonnegative(),
   /** Re-runs after the function throws. */
@@ -30,11 +36,11 @@ export const TaskSpec = Task.omit({ type: true, express: true, gpus: true }).ext
 export type TaskSpec = z.infer<typeof TaskSpec>;
 
 /** What a broadcast runs on every agent: a task spec without an id of its own (each copy gets one). */
-export const BroadcastSpec = TaskSpec.omit({ id: true, chunk: true, priority: true, weight: true, group: true, resources: true });
+export const BroadcastSpec = TaskSpec.omit({ id: true, chunk: true, priority: true, weight: true, group: true, resources: true, keep: true });
 export type BroadcastSpec = z.infer<typeof BroadcastSpec>;
 
 /** An actor as a cluster creates it: the agent's ActorCreate, plus what the actor manager needs. */
-export const ActorSpec = ActorCreate.omit({ type: true, actorId: true }).extend({
+export const ActorSpec = ActorCreate.omit({ type: true, actorId: true, restore: true }).extend({
   name: z.string().min(1).max(200).nullable(),
   maxRestarts: z.number().int().nonnegative(),
   /** Place it on this agent; null: the least loaded. */
@@ -54,6 +60,21 @@ const method = <A extends z.ZodTuple, R extends z.ZodType>(args: A, result: R) =
 export const CoreMethods = {
   /** Runs a task; resolves with its packed result. */
   submit: method(z.tuple([TaskSpec]), Bytes),
+  /**
+   * Runs a task whose result stays on the cluster under `spec.keep` (a TaskRef); resolves once it
+   * is queued. The caller holds one handle on the object.
+   */
+  submitRef: method(z.tuple([TaskSpec.extend({ keep: ObjectId })]), z.null()),
+  /** Keeps a value (`cluster.put`) under the caller's id, with the ids of the refs inside it; the caller holds one handle. */
+  put: method(z.tuple([ObjectId, Bytes, z.array(ObjectId).max(MAX_REFS)]), z.null()),
+  /** The packed value of an object, once it exists (the producing task's error if it failed). */
+  objectGet: method(z.tuple([ObjectId]), Bytes),
+  /** Resolves once `count` of the objects are made (or failed), or after `timeoutMs`; the ids done by then. */
+  objectWait: method(z.tuple([z.array(ObjectId).min(1).max(MAX_REFS), z.number().int().positive(), z.number().int().nonnegative().max(MAX_TIMER_MS).nullable()]), z.array(ObjectId)),
+  /** Drops the caller's handles; an object no handle or pending task needs is freed everywhere. */
+  objectFree: method(z.tuple([z.array(ObjectId).max(MAX_REFS)]), z.null()),
+  /** Object counts and bytes: the coordinator's, and each agent's store. */
+  objectStats: method(z.tuple([]), ObjectStats),
   /** Settles a task as cancelled: dropped if queued, stopped on its agent if running. */
   cancel: method(z.tuple([Id]), z.null()),
   /** Runs a task once on every ready agent; the packed results in `agents()` order. */
@@ -63,7 +84,7 @@ export const CoreMethods = {
   scale: method(z.tuple([z.number().int().nonnegative(), ScaleOptions]), z.null()),
   actorCreate: method(z.tuple([ActorSpec]), ActorInfo),
   /** Calls a method of an actor with packed arguments; resolves with the packed result. */
-  actorCall: method(z.tuple([Id, z.string().min(1).max(256), Bytes]), Bytes),
+  actorCall: method(z.tuple([Id, z.string().min(1).max(256), Bytes, z.array(ObjectId).max(MAX_REFS)]), Bytes),
   actorKill: method(z.tuple([Id]), z.null()),
   actorGet: method(z.tuple([z.string().min(1).max(200)]), ActorInfo.nullable()),
   actorList: method(z.tuple([]), z.array(ActorInfo)),

@@ -44,6 +44,8 @@ export const ActorInfo = z.object({
   state: ActorState,
   callsServed: z.number(),
   restarts: z.number(),
+  /** The calls its state was restored from at the last restart (a checkpoint); null: its constructor's. */
+  restoredFrom: z.number().nullable(),
 });
 export type ActorInfo = z.infer<typeof ActorInfo>;
 
@@ -56,3 +58,14 @@ export const LogEntry = z.object({
   text: z.string(),
 });
 export type LogEntry = z.infer<typeof LogEntry>;
+
+/** `cluster.objectStats()`: the values kept on the cluster, as the coordinator's directory knows them. */
+export const ObjectStats = z.object({
+  /** Objects alive (made or being made). */
+  objects: z.number(),
+  /** Bytes the coordinator keeps itself (`put` values, small results). */
+  coordinatorBytes: z.number(),
+  /** Per agent: the objects it holds and their bytes. */
+  agents: z.array(z.object({ agentId: z.string(), objects: z.number(), bytes: z.number() })),
+});
+export type ObjectStats = z.infer<typeof ObjectStats>;

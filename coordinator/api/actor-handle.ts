@@ -2,10 +2,12 @@ import type { ActorState } from '../../protocol/rows.js';
 import { ActorRef, registerActorHandleClass } from '../../protocol/values.js';
 import type { ShippableClass } from '../code/index.js';
 import type { ShippedCode } from '../engine/task.js';
+import type { RefArgs } from './object-refs.js';
 
 /** Names of the methods of T. */
 export type MethodNames<T> = { [K in keyof T]: T[K] extends (...args: never[]) => unknown ? K : never }[keyof T] & string;
-export type MethodArgs<T, K extends keyof T> = T[K] extends (...args: infer A) => unknown ? A : never;
+/** A method's arguments, each one a value or a ref to one (resolved on the actor's agent). */
+export type MethodArgs<T, K extends keyof T> = T[K] extends (...args: infer A) => unknown ? RefArgs<A> : never;
 export type MethodResult<T, K extends keyof T> = T[K] extends (...args: never[]) => infer R ? Awaited<R> : never;
 
 /** `handle.proxy`: each method of the class, returning a promise of its result. */
@@ -18,6 +20,7 @@ export interface ActorBackend {
   call(actorId: string, method: string, args: unknown[]): Promise<unknown>;
   kill(actorId: string): Promise<void>;
   restartsOf(actorId: string): number;
+  restoredFromOf(actorId: string): number | null;
   stateOf(actorId: string): ActorState;
 }
 
@@ -76,6 +79,14 @@ export class ActorHandle<T = unknown> {
   /** How many times the actor was constructed again after losing its agent. */
   get restarts(): number {
     return this.backend.restartsOf(this.id);
+  }
+
+  /**
+   * After a restart: the number of calls its restored checkpoint had seen (`checkpoint` option);
+   * null when it began from its constructor.
+   */
+  get restoredFrom(): number | null {
+    return this.backend.restoredFromOf(this.id);
   }
 
   get state(): ActorState {

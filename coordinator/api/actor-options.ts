@@ -23,6 +23,12 @@ export interface ActorOptions<A extends unknown[] = unknown[]> {
    * calls run on a thread of its own either way). @default {} (holds no slot, like Ray's actors)
    */
   resources?: { cpus?: number };
+  /**
+   * Save the actor's state every `everyCalls` calls (its `checkpoint()` result, or else its own
+   * enumerable fields) on the coordinator; a restart after a loss resumes from the last one
+   * (`restore(state)`, or else the fields assigned) instead of from the constructor. @default none
+   */
+  checkpoint?: { everyCalls: number };
 }
 
 /** Actor options with every default applied. */
@@ -34,6 +40,7 @@ export interface ResolvedActorOptions {
   agent: string | null;
   getIfExists: boolean;
   timeoutMs: number | null;
+  checkpointEvery: number | null;
   resources: { cpus?: number };
 }
 
@@ -47,8 +54,9 @@ const actorOptionsSchema = z.strictObject(
     getIfExists: flag().optional(),
     timeoutMs: ms(1).optional(),
     resources: z.strictObject({ cpus: nonNegativeInt().optional() }, mapping('actor resources (cpus)')).optional(),
+    checkpoint: z.strictObject({ everyCalls: positiveInt() }, mapping('a mapping { everyCalls: n }')).optional(),
   },
-  mapping('actor options (args, name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs, resources)'),
+  mapping('actor options (args, name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs, resources, checkpoint)'),
 );
 type _ActorOptionsMirrored = None<Differences<ActorOptions, z.input<typeof actorOptionsSchema>>>;
 
@@ -63,6 +71,7 @@ export function resolveActorOptions(options: ActorOptions | undefined): Resolved
     agent: o.agent ?? null,
     getIfExists: o.getIfExists ?? false,
     timeoutMs: o.timeoutMs ?? null,
+    checkpointEvery: o.checkpoint?.everyCalls ?? null,
     resources: o.resources ?? {},
   };
 }

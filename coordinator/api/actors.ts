@@ -5,12 +5,14 @@ import { ActorDiedError } from '../errors/errors.js';
 import type { Transport } from '../transport/transport.js';
 import { ActorHandle, type ActorBackend, type ActorState } from './actor-handle.js';
 import type { ResolvedActorOptions } from './actor-options.js';
-import type { Values } from './values.js';
+import type { PackedArgs, Values } from './values.js';
+import { ConfigError } from '../errors/errors.js';
 
 interface Known {
   handle: ActorHandle;
   state: ActorState;
   restarts: number;
+  restoredFrom: number | null;
 }
 
 /**
@@ -28,10 +30,10 @@ export class ClusterActors implements ActorBackend {
   ) {}
 
   async create(code: ShippedCode, exportName: string | null, options: ResolvedActorOptions): Promise<ActorHandle> {
-    const args = this.values.packArgs(options.args, `the constructor of ${code.name}`);
+    const args = noRefs(this.values.packArgs(options.args, `the constructor of ${code.name}`), `the constructor of ${code.name}`);
     this.transport.ship(code);
-    const { name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs, resources } = options;
-    const info = await this.transport.call('actorCreate', { code: code.hash, export: exportName, args, maxConcurrency, name, maxRestarts, agent, getIfExists, timeoutMs, resources });
+    const { name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs, resources, checkpointEvery } = options;
+    const info = await this.transport.call('actorCreate', { code: code.hash, export: exportName, args, maxConcurrency, name, maxRestarts, agent, getIfExists, timeoutMs, resources, checkpointEvery });
     return this.adopt(info);
   }
 
@@ -51,7 +53,7 @@ export class ClusterActors implements ActorBackend {
     // would answer differently (ACTOR_DIED vs CLUSTER_CLOSED), and the handle says 'dead' in both.
     if (this.closed) throw new ActorDiedError(`actor ${actorId} is dead: its cluster was closed`, actorId, { hint: 'create actors on an open cluster' });
     const packed = this.values.packArgs(args, `${method} on actor ${actorId}`);
-    return this.values.unpack(await this.transport.call('actorCall', actorId, method, packed), `the result of ${method} on actor ${actorId}`);
+    return this.values.unpack(await this.transport.call('actorCall', actorId, method, packed.bytes, packed.refs), `the result of ${method} on actor ${actorId}`);
   }
 
   async kill(actorId: string): Promise<void> {
@@ -64,6 +66,10 @@ export class ClusterActors implements ActorBackend {
     return this.known.get(actorId)?.restarts ?? 0;
   }
 
+  restoredFromOf(actorId: string): number | null {
+    return this.known.get(actorId)?.restoredFrom ?? null;
+  }
+
   stateOf(actorId: string): ActorState {
     return this.known.get(actorId)?.state ?? 'dead';
   }
@@ -74,6 +80,7 @@ export class ClusterActors implements ActorBackend {
     if (!k || k.state === 'dead') return; // dead is final
     k.state = info.state;
     k.restarts = info.restarts;
+    k.restoredFrom = info.restoredFrom;
   }
 
   /** A handle that came back inside a result: this cluster's handle of that actor. */
@@ -82,7 +89,7 @@ export class ClusterActors implements ActorBackend {
     if (k) return k.handle;
     const handle = new ActorHandle(ref.actorId, ref.name, ref.name ?? 'actor', this);
     // Alive until an event or a call says otherwise: it was alive when it was packed.
-    this.known.set(ref.actorId, { handle, state: 'alive', restarts: 0 });
+    this.known.set(ref.actorId, { handle, state: 'alive', restarts: 0, restoredFrom: null });
     return handle;
   }
 
@@ -100,11 +107,19 @@ export class ClusterActors implements ActorBackend {
   private adopt(info: ActorInfo): ActorHandle {
     let k = this.known.get(info.id);
     if (!k) {
-      k = { handle: new ActorHandle(info.id, info.name, info.className, this), state: info.state, restarts: info.restarts };
+      k = { handle: new ActorHandle(info.id, info.name, info.className, this), state: info.state, restarts: info.restarts, restoredFrom: info.restoredFrom };
       this.known.set(info.id, k);
     } else {
       this.update(info);
     }
     return k.handle;
   }
+}
+
+/** Constructors do not resolve refs yet (calls do): refused by name rather than arriving as refs nobody can read. */
+function noRefs(packed: PackedArgs, what: string): Uint8Array {
+  if (packed.refs.length > 0) {
+    throw new ConfigError(`the arguments of ${what} hold object refs (${packed.refs.length}); a constructor cannot take refs yet`, { hint: 'await the ref in this program and pass its value, or pass the ref to a method call' });
+  }
+  return packed.bytes;
 }

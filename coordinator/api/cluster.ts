@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type { ActorInfo, AgentInfo, LogEntry, PendingAgent } from '../../protocol/rows.js';
+import type { ActorInfo, AgentInfo, LogEntry, ObjectStats, PendingAgent } from '../../protocol/rows.js';
 import { captureClass, type ShippableClass } from '../code/index.js';
 import { resolveProfile } from '../config/index.js';
 import { resolveClusterOptions, type ClusterOptions } from '../config/options.js';
@@ -22,6 +22,8 @@ import { closeOnSignals, forgetOnSignals } from './signals.js';
 import { TaskCaller } from './task-call.js';
 import { resolveTaskOptions, type ResolvedTaskOptions, type TaskOptions } from './task-options.js';
 import { codeOf, makeRemoteFunction, optionsOf, type RemoteFunction, type Runnable } from './runnable.js';
+import { ClusterObjects, type WaitOptions, type WaitResult } from './objects.js';
+import { newObjectId, TaskRef, type ObjectRef, type RefArgs } from './object-refs.js';
 import { Values } from './values.js';
 
 type Instance<C> = C extends abstract new (...args: never[]) => infer I ? I : never;
@@ -42,6 +44,7 @@ export class Cluster {
   private latestAgents: AgentInfo[] = [];
   private defaults: ResolvedTaskOptions | null = null;
   private readonly values: Values;
+  private readonly objects: ClusterObjects;
   private readonly caller: TaskCaller;
   private readonly actorsOf: ClusterActors;
   private readonly hub = new ClusterEventsHub();
@@ -51,7 +54,8 @@ export class Cluster {
     private readonly transport: Transport,
     onLog: ((entry: LogEntry) => void) | null,
   ) {
-    this.values = new Values(transport.info.maxFrameBytes, (ref) => this.actorsOf.revive(ref));
+    this.objects = new ClusterObjects(transport, (bytes, what) => this.values.unpack(bytes, what), () => this.closing !== null);
+    this.values = new Values(transport.info.maxFrameBytes, (ref) => this.actorsOf.revive(ref), (ref) => this.objects.refs.revive(ref));
     this.actorsOf = new ClusterActors(transport, this.values);
     this.caller = new TaskCaller(transport, this.values, () => this.closing !== null);
     // Identical lines of many tasks are printed once, in both modes (unless the program takes them).
@@ -120,7 +124,7 @@ export class Cluster {
   }
 
   /** Runs `fn(...args)` on an agent. */
-  run<A extends unknown[], R>(fn: Runnable<A, R>, ...args: A): Promise<Awaited<R>> {
+  run<A extends unknown[], R>(fn: Runnable<A, R>, ...args: RefArgs<A>): Promise<Awaited<R>> {
     return this.call(fn, args);
   }
 
@@ -128,7 +132,7 @@ export class Cluster {
    * Runs `fn(...args)` on an agent with options for this call (timeoutMs, retries, signal, inline...):
    * `run` with the arguments as a list. The options of a `remote()` function apply under these.
    */
-  call<A extends unknown[], R>(fn: Runnable<A, R>, args: A, options?: TaskOptions): Promise<Awaited<R>> {
+  call<A extends unknown[], R>(fn: Runnable<A, R>, args: RefArgs<A>, options?: TaskOptions): Promise<Awaited<R>> {
     try {
       const { code, exportName } = codeOf(fn);
       if (!Array.isArray(args)) throw new ConfigError(`call(fn, args, options): args must be the list of arguments, got ${typeof args}`);
@@ -136,6 +140,46 @@ export class Cluster {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * Starts `fn(...args)` on an agent now; the result stays on the cluster. `await ref` gives it
+   * (fetched only then); passed to another task, it is resolved on that task's agent.
+   */
+  submit<A extends unknown[], R>(fn: Runnable<A, R>, ...args: RefArgs<A>): TaskRef<Awaited<R>> {
+    this.assertOpen();
+    const { code, exportName } = codeOf(fn);
+    const id = newObjectId();
+    const made = this.caller.submitRef(code, exportName, args, this.optionsFor(fn), id);
+    return this.objects.refs.create(TaskRef, id, made) as TaskRef<Awaited<R>>;
+  }
+
+  /** Keeps `value` on the cluster once; pass the ref to many tasks instead of the value. */
+  put<T>(value: T): ObjectRef<T> {
+    this.assertOpen();
+    return this.objects.put(value);
+  }
+
+  /** Resolves once `count` of the refs are done (made or failed; default all), or after `timeoutMs`. */
+  wait<R extends ObjectRef>(refs: readonly R[], options?: WaitOptions): Promise<WaitResult<R>> {
+    try {
+      this.assertOpen();
+      return this.objects.wait(refs, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Yields each ref as it is done (made or failed), in completion order. */
+  asCompleted<R extends ObjectRef>(refs: readonly R[]): AsyncIterableIterator<R> {
+    this.assertOpen();
+    return this.objects.asCompleted(refs);
+  }
+
+  /** The values kept on the cluster: how many, the coordinator's bytes, what each agent holds. */
+  async objectStats(): Promise<ObjectStats> {
+    this.assertOpen();
+    return this.objects.stats();
   }
 
   /**
@@ -161,14 +205,14 @@ export class Cluster {
    * `options.args` are passed after the item to every call: `map(scale, xs, { args: [10] })` runs
    * `scale(x, 10)` for each x.
    */
-  async map<T, R, E extends unknown[] = []>(fn: Runnable<[T, ...E], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions<E>): Promise<Awaited<R>[]> {
+  async map<T, R, E extends unknown[] = []>(fn: Runnable<[T, ...E], R>, items: Iterable<T | ObjectRef<T>> | AsyncIterable<T | ObjectRef<T>>, options?: MapOptions<RefArgs<E>>): Promise<Awaited<R>[]> {
     const out: Awaited<R>[] = [];
     for await (const { index, value } of this.stream(fn, items, options)) out[index] = value;
     return out;
   }
 
   /** `fn` over every item; yields `{ index, value }` as each finishes (completion order). */
-  stream<T, R, E extends unknown[] = []>(fn: Runnable<[T, ...E], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions<E>): AsyncGenerator<StreamResult<Awaited<R>>> {
+  stream<T, R, E extends unknown[] = []>(fn: Runnable<[T, ...E], R>, items: Iterable<T | ObjectRef<T>> | AsyncIterable<T | ObjectRef<T>>, options?: MapOptions<RefArgs<E>>): AsyncGenerator<StreamResult<Awaited<R>>> {
     this.assertOpen();
     return streamCall<Awaited<R>>(this.caller, fn, items, options, this.fanOutDefaults(fn));
   }
@@ -190,7 +234,7 @@ export class Cluster {
   }
 
   /** Runs `fn(...args)` once on every ready agent; one result per agent, in `agents()` order. */
-  async broadcast<A extends unknown[], R>(fn: Runnable<A, R>, ...args: A): Promise<Awaited<R>[]> {
+  async broadcast<A extends unknown[], R>(fn: Runnable<A, R>, ...args: RefArgs<A>): Promise<Awaited<R>[]> {
     const { code, exportName } = codeOf(fn);
     return (await this.caller.broadcast(code, exportName, args, this.optionsFor(fn))) as Awaited<R>[];
   }

@@ -11,7 +11,7 @@ import type { ShippedCode } from '../engine/task.js';
 
 /** Options of `map`, `stream` and `zipMap`, on top of the per-task options. */
 export interface MapOptions<E extends unknown[] = unknown[]> extends TaskOptions, ProgressOptions {
-  /** Fixed arguments passed after the item to every call: `fn(item, ...args)`. @default [] */
+  /** Fixed arguments passed after the item to every call: `fn(item, ...args)` (refs resolve on the agent). @default [] */
   args?: E;
   /** Items per task: fewer, larger messages for tiny functions. Results are the same. @default 1 */
   chunkSize?: number;

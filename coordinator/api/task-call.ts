@@ -40,11 +40,14 @@ export class TaskCaller implements TaskSubmitter {
     if (this.isClosed()) return this.refused(id, new ClusterClosedError());
     const signal = options.signal;
     if (signal?.aborted) return this.refused(id, new CancelledError(`${what} was aborted before it started`, { cause: signal.reason }));
+    const packed = this.values.packArgs(args, what);
     const spec: TaskSpec = {
       id,
       code: code.hash,
       export: exportName,
-      args: this.values.packArgs(args, what),
+      args: packed.bytes,
+      refs: packed.refs,
+      keep: null,
       inline: options.inline,
       chunk: extra.chunk ?? false,
       timeoutMs: options.timeoutMs,
@@ -83,8 +86,23 @@ export class TaskCaller implements TaskSubmitter {
     const packed = this.values.packArgs(args, what);
     this.transport.ship(code);
     const { inline, timeoutMs, retryExceptions } = options;
-    const values = await this.transport.call('broadcast', { code: code.hash, export: exportName, args: packed, inline, timeoutMs, retries: 0, retryExceptions });
+    const values = await this.transport.call('broadcast', { code: code.hash, export: exportName, args: packed.bytes, refs: packed.refs, inline, timeoutMs, retries: 0, retryExceptions });
     return values.map((v) => this.values.unpack(v, `a result of ${what}`));
+  }
+
+  /**
+   * Submits a task whose result stays on the cluster under `objectId`; resolves once the task is
+   * queued (its errors come with the value).
+   */
+  submitRef(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, objectId: string): Promise<null> {
+    const id = `t${++this.next}`;
+    if (this.isClosed()) return Promise.reject(new ClusterClosedError());
+    const packed = this.values.packArgs(args, `task ${id} (${code.name})`);
+    this.transport.ship(code);
+    const { inline, timeoutMs, retries, retryExceptions, priority, weight, resources } = options;
+    return this.transport.call('submitRef', {
+      id, code: code.hash, export: exportName, args: packed.bytes, refs: packed.refs, keep: objectId, inline, chunk: false, timeoutMs, retries, retryExceptions, priority, weight, group: null, resources,
+    });
   }
 
   private refused(id: string, error: ClustrixError): Submission {

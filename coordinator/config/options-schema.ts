@@ -115,6 +115,13 @@ const clusterOptionFields = {
   maxPipelinePerSlot: nonNegativeInt().optional(),
   /** Largest WebSocket frame, bytes. @default 256 MiB */
   maxFrameBytes: int(1024, 'an integer number of bytes >= 1024').optional(),
+  /**
+   * Bytes of refs' values (TaskRef results, `put` values, fetched copies) each agent keeps in
+   * memory; past it the least recently used spill to the agent's local disk. @default 1 GiB
+   */
+  objectStoreBytes: nonNegativeInt().optional(),
+  /** Bytes of spilled values each agent keeps on its local disk; past both, OBJECT_STORE_FULL. @default 10 GiB */
+  objectSpillBytes: nonNegativeInt().optional(),
   /** Inline (event-loop) tasks one agent runs at once. @default 64 */
   inlineConcurrency: positiveInt().optional(),
   /** Receives each line of task output; default prints it with an `[agent task]` prefix. */

@@ -37,6 +37,8 @@ export interface ResolvedClusterOptions {
   recoveryTimeoutMs: number;
   maxPipelinePerSlot: number;
   maxFrameBytes: number;
+  objectStoreBytes: number;
+  objectSpillBytes: number;
   inlineConcurrency: number;
   onLog: ((entry: LogEntry) => void) | null;
   replaceLostAgents: boolean;
@@ -95,6 +97,8 @@ export function resolveClusterOptions(options: ClusterOptions = {}, cores = os.a
     recoveryTimeoutMs: o.recoveryTimeoutMs ?? 120_000,
     maxPipelinePerSlot: o.maxPipelinePerSlot ?? 128,
     maxFrameBytes: o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    objectStoreBytes: o.objectStoreBytes ?? 1024 ** 3,
+    objectSpillBytes: o.objectSpillBytes ?? 10 * 1024 ** 3,
     inlineConcurrency: o.inlineConcurrency ?? 64,
     onLog: o.onLog ?? null,
     replaceLostAgents: o.replaceLostAgents ?? true,

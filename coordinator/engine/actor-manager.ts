@@ -1,12 +1,14 @@
 import { nanoid } from 'nanoid';
-import type { ActorExited, ActorRequest } from '../../protocol/actor-messages.js';
+import type { ActorCheckpoint, ActorExited, ActorRequest } from '../../protocol/actor-messages.js';
 import type { Done, Failed } from '../../protocol/agent-messages.js';
 import type { RemoteErrorInfo } from '../../protocol/common.js';
 import type { ActorSpec } from '../../protocol/core-methods.js';
+import type { Dep } from '../../protocol/object-messages.js';
 import type { ActorInfo, ActorState } from '../../protocol/rows.js';
 import { ActorDiedError, ActorNameTakenError, ClusterClosedError, ConfigError, RemoteError, ResourcesUnsatisfiableError, TimeoutError, valueError, type ClustrixError } from '../errors/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { AgentLink } from './link.js';
+import type { ObjectDirectory } from './object-directory.js';
 import { checkSize } from './pack.js';
 import type { ShippedCode } from './task.js';
 
@@ -14,6 +16,9 @@ interface Call {
   id: string;
   method: string;
   args: Uint8Array;
+  /** Objects its arguments refer to, and where they are (once they all exist). */
+  refs: readonly string[];
+  deps: Dep[];
   resolve: (value: Uint8Array) => void;
   reject: (err: unknown) => void;
 }
@@ -30,10 +35,16 @@ interface ActorRecord {
   inflight: Map<string, Call>;
   /** Made while (re)starting: sent, in order, once the actor is ready. */
   backlog: Call[];
+  /** Calls waiting for their ref arguments to exist, or behind one that is (calls keep their order). */
+  gated: Call[];
   /** Settles the first construction. */
   created: { resolve: (info: ActorInfo) => void; reject: (e: unknown) => void } | null;
   /** Why the last incarnation ended, for messages. */
   lastCause: string;
+  /** The latest state the actor sent (checkpoint option): kept here, away from its agent. */
+  checkpoint: { state: Uint8Array; calls: number } | null;
+  /** The calls of the checkpoint the current incarnation was restored from; null: its constructor. */
+  restoredFrom: number | null;
   /** It was told (once) that it waits for slots other actors hold. */
   warnedWaiting?: boolean;
 }
@@ -58,6 +69,7 @@ export class ActorManager {
     private readonly changed: (info: ActorInfo) => void,
     /** Told when the slots actors hold on a link changed (the scheduler's room for tasks). */
     private readonly slotsChanged: (link: AgentLink) => void = () => undefined,
+    private readonly objects: ObjectDirectory,
   ) {}
 
   /** Constructs an actor; resolves with its row once the constructor has run on an agent. */
@@ -86,8 +98,11 @@ export class ActorManager {
       callsServed: 0,
       inflight: new Map(),
       backlog: [],
+      gated: [],
       created: null,
       lastCause: '',
+      checkpoint: null,
+      restoredFrom: null,
     };
     this.actors.set(id, record);
     if (spec.name !== null) this.byName.set(spec.name, record);
@@ -112,7 +127,7 @@ export class ActorManager {
    * Calls a method with packed arguments; resolves with the packed result. `sent` hears the
    * call's id at once (its output carries it).
    */
-  call(actorId: string, method: string, args: Uint8Array, sent?: (callId: string) => void): Promise<Uint8Array> {
+  call(actorId: string, method: string, args: Uint8Array, sent?: (callId: string) => void, refs: readonly string[] = []): Promise<Uint8Array> {
     const record = this.actors.get(actorId);
     if (!record || record.state === 'dead') {
       const who = record ? label(record) : actorId;
@@ -124,11 +139,47 @@ export class ActorManager {
       return Promise.reject(err);
     }
     return new Promise((resolve, reject) => {
-      const call: Call = { id: nanoid(12), method, args, resolve, reject };
+      const call: Call = { id: nanoid(12), method, args, refs, deps: [], resolve, reject };
       sent?.(call.id);
-      if (record.state === 'alive' && record.link) this.send(record, call);
-      else record.backlog.push(call);
+      if (refs.length === 0 && record.gated.length === 0) {
+        this.dispatch(record, call);
+        return;
+      }
+      for (const ref of refs) this.objects.pin(ref);
+      const unpin = (): void => {
+        for (const ref of refs) this.objects.unpin(ref);
+      };
+      call.resolve = (v) => (unpin(), resolve(v));
+      call.reject = (e) => (unpin(), reject(e));
+      record.gated.push(call);
+      if (record.gated.length === 1) this.ungate(record);
     });
+  }
+
+  private dispatch(record: ActorRecord, call: Call): void {
+    if (record.state === 'alive' && record.link) this.send(record, call);
+    else record.backlog.push(call);
+  }
+
+  /** The first gated call goes once its refs exist (or fails if one cannot), then the next. */
+  private ungate(record: ActorRecord): void {
+    const head = record.gated[0];
+    if (!head) return;
+    this.objects.ready(head.refs).then(
+      () => {
+        if (record.gated[0] !== head) return; // buried meanwhile
+        record.gated.shift();
+        head.deps = head.refs.map((objectId) => ({ objectId, from: this.objects.source(objectId).from }));
+        this.dispatch(record, head);
+        this.ungate(record);
+      },
+      (err: unknown) => {
+        if (record.gated[0] !== head) return;
+        record.gated.shift();
+        head.reject(err);
+        this.ungate(record);
+      },
+    );
   }
 
   async kill(actorId: string): Promise<void> {
@@ -162,6 +213,14 @@ export class ActorManager {
     record.created = null;
     this.changed(this.info(record));
     for (const call of record.backlog.splice(0)) this.send(record, call);
+  }
+
+  /** The actor's state after some calls: the newest is what a restart resumes from. */
+  onCheckpoint(link: AgentLink, msg: ActorCheckpoint): void {
+    const record = this.actors.get(msg.actorId);
+    if (!record || record.link !== link || record.state === 'dead' || record.spec.checkpointEvery === null) return;
+    if (record.checkpoint && record.checkpoint.calls > msg.calls) return;
+    record.checkpoint = { state: msg.state, calls: msg.calls };
   }
 
   onExited(link: AgentLink, msg: ActorExited): void {
@@ -279,7 +338,7 @@ export class ActorManager {
     const link = record.link!;
     record.inflight.set(call.id, call);
     this.calls.set(call.id, record);
-    link.send({ type: 'actor-call', id: call.id, actorId: record.id, method: call.method, args: call.args, timeoutMs: record.spec.timeoutMs });
+    link.send({ type: 'actor-call', id: call.id, actorId: record.id, method: call.method, args: call.args, timeoutMs: record.spec.timeoutMs, deps: call.deps });
   }
 
   private lost(record: ActorRecord, cause: string): void {
@@ -297,7 +356,8 @@ export class ActorManager {
     }
     record.restarts++;
     record.state = 'restarting';
-    this.log.warn(`actor ${name} died (${cause}); constructing it again (restart ${record.restarts} of ${record.spec.maxRestarts}); its state since the last construction is lost`);
+    const from = record.checkpoint ? `restoring its checkpoint of call ${record.checkpoint.calls}; calls since then are lost` : 'its state since the last construction is lost';
+    this.log.warn(`actor ${name} died (${cause}); constructing it again (restart ${record.restarts} of ${record.spec.maxRestarts}); ${from}`);
     this.changed(this.info(record));
     this.place(record);
   }
@@ -314,7 +374,7 @@ export class ActorManager {
       call.reject(err(call.method));
     }
     record.inflight.clear();
-    for (const call of record.backlog.splice(0)) call.reject(err(call.method));
+    for (const call of [...record.backlog.splice(0), ...record.gated.splice(0)]) call.reject(err(call.method));
     record.created?.reject(new ActorDiedError(`actor ${name} could not be created: ${cause}`, record.id));
     record.created = null;
     this.changed(this.info(record));
@@ -333,7 +393,9 @@ export class ActorManager {
       link.sentCode.add(record.code.hash);
       link.send({ type: 'code', hash: record.code.hash, kind: record.code.kind, source: record.code.source });
     }
-    link.send({ type: 'actor-create', actorId: record.id, code: record.code.hash, export: record.spec.export, args: record.spec.args, maxConcurrency: record.spec.maxConcurrency });
+    const { export: exportName, args, maxConcurrency, checkpointEvery } = record.spec;
+    record.restoredFrom = record.checkpoint?.calls ?? null;
+    link.send({ type: 'actor-create', actorId: record.id, code: record.code.hash, export: exportName, args, maxConcurrency, checkpointEvery, restore: record.checkpoint });
   }
 
   /** The actor no longer holds a slot of its agent. */
@@ -349,7 +411,7 @@ export class ActorManager {
   }
 
   private info(r: ActorRecord): ActorInfo {
-    return { id: r.id, name: r.spec.name, className: r.code.name, agentId: r.link?.id ?? null, state: r.state, callsServed: r.callsServed, restarts: r.restarts };
+    return { id: r.id, name: r.spec.name, className: r.code.name, agentId: r.link?.id ?? null, state: r.state, callsServed: r.callsServed, restarts: r.restarts, restoredFrom: r.restoredFrom };
   }
 
   private choose(record: ActorRecord): AgentLink | null {

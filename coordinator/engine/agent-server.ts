@@ -90,8 +90,8 @@ export class AgentServer {
 }
 
 /** The welcome for an accepted agent. */
-export function welcomeMessage(agentId: string, heartbeatMs: number): CoordinatorMessage {
-  return { type: 'welcome', protocol: PROTOCOL_VERSION, agentId, heartbeatMs };
+export function welcomeMessage(agentId: string, heartbeatMs: number, store: { objectStoreBytes: number; objectSpillBytes: number }): CoordinatorMessage {
+  return { type: 'welcome', protocol: PROTOCOL_VERSION, agentId, heartbeatMs, objectStoreBytes: store.objectStoreBytes, objectSpillBytes: store.objectSpillBytes };
 }
 
 // Digests have equal length whatever the inputs, as timingSafeEqual requires.

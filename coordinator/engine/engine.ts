@@ -11,6 +11,7 @@ import { createLogger, type Logger } from '../util/logger.js';
 import { showOnly } from '../util/show-only.js';
 import { ActorManager } from './actor-manager.js';
 import { AgentServer, welcomeMessage, type AcceptedAgent } from './agent-server.js';
+import { EngineObjects } from './engine-objects.js';
 import { AgentLink } from './link.js';
 import { AgentPool } from './pool.js';
 import { Scheduler } from './scheduler.js';
@@ -40,6 +41,8 @@ export class Engine {
   private closing: Promise<void> | null = null;
   readonly submitter: Submitter;
   readonly actors: ActorManager;
+  /** Values kept on the cluster (refs): where they are, lineage, handles. */
+  readonly objects: EngineObjects;
   readonly scopes = new Set<EngineScope>();
   /** The scope that owns each running task (by engine task id), for its log lines. */
   private readonly taskOwners = new Map<string, { scope: EngineScope; taskId: string }>();
@@ -56,8 +59,9 @@ export class Engine {
     ready: { engine?: Engine },
   ) {
     ready.engine = this;
-    this.submitter = new Submitter(scheduler, () => this.closing !== null, options.maxFrameBytes);
-    this.actors = new ActorManager(() => pool.links.values(), log, options.maxFrameBytes, (info) => this.actorChanged(info), (link) => scheduler.linkChanged(link));
+    this.objects = new EngineObjects(() => pool.links);
+    this.submitter = new Submitter(scheduler, this.objects.directory, () => this.closing !== null, options.maxFrameBytes);
+    this.actors = new ActorManager(() => pool.links.values(), log, options.maxFrameBytes, (info) => this.actorChanged(info), (link) => scheduler.linkChanged(link), this.objects.directory);
   }
 
   /** Starts the agent server and the pool; resolves once every agent has connected. */
@@ -174,6 +178,7 @@ export class Engine {
     this.closing ??= (async () => {
       this.scheduler.close(new ClusterClosedError('the cluster was closed before the task finished'));
       this.actors.closeAll();
+      this.objects.directory.clear(new ClusterClosedError('the cluster was closed'));
       await this.pool.close();
       await this.backend.release();
       await this.server.close();
@@ -194,6 +199,7 @@ export class Engine {
       },
       closed: (l, reason) => {
         this.scheduler.removeLink(l, reason);
+        this.objects.linkLost(l, reason);
         this.actors.onLinkLost(l, reason);
         this.pool.detach(l, reason);
         this.agentsChanged();
@@ -203,7 +209,7 @@ export class Engine {
       link.close(CloseCode.shutdown, 'cluster closing');
       return;
     }
-    link.send(welcomeMessage(id, this.options.heartbeatMs));
+    link.send(welcomeMessage(id, this.options.heartbeatMs, this.options));
     this.log.debug(`agent ${id} connected from ${hello.host} (pid ${hello.pid}, ${hello.slots} slots)`);
     this.scheduler.addLink(link);
     this.actors.onLinkAdded();
@@ -219,6 +225,23 @@ export class Engine {
       case 'failed':
         if (!this.actors.onFailed(link, message)) this.scheduler.onFailed(link, message);
         return;
+      case 'kept':
+        // The directory first: a task waiting on this object may be queued as the task settles.
+        this.objects.directory.kept(message.objectId, link.id, message.size, message.value, message.refs);
+        this.scheduler.onDone(link, { type: 'done', id: message.id, value: message.value ?? KEPT, runMs: message.runMs });
+        return;
+      case 'object-data':
+        this.objects.onData(link, message);
+        return;
+      case 'object-request':
+        this.objects.onRequest(link, message);
+        return;
+      case 'object-copied':
+        this.objects.directory.copied(message.objectId, link.id);
+        return;
+      case 'object-peer':
+        link.peerAddress = message.address;
+        return;
       case 'actor-ready':
         this.actors.onReady(link, message.actorId);
         return;
@@ -227,6 +250,9 @@ export class Engine {
         return;
       case 'actor-request':
         this.actors.onRequest(link, message);
+        return;
+      case 'actor-checkpoint':
+        this.actors.onCheckpoint(link, message);
         return;
       case 'log':
         this.routeLog({ agentId: link.id, taskId: message.id, stream: message.stream, text: message.text });
@@ -282,6 +308,9 @@ export class Engine {
     for (const scope of this.scopes) scope.emitActor(info);
   }
 }
+
+/** What a kept result settles its task with when its bytes stayed on the agent (nobody reads it). */
+const KEPT = new Uint8Array(0);
 
 /** Lines of a task kept routable to its owner after it settles (output can trail the result). */
 const LOG_OWNER_GRACE_MS = 2_000;

@@ -41,6 +41,8 @@ export class AgentLink {
   rssBytes = 0;
   /** Smoothed round trip of heartbeats, ms (0 until measured). */
   rttMs = 0;
+  /** Where other agents fetch this agent's objects (its PeerServer); null: only through the coordinator. */
+  peerAddress: string | null = null;
   /** What tasks that asked for resources hold of it now, by name (cpus included). */
   readonly reserved: Record<string, number> = {};
   /** How many of `inflight` asked for resources (they are not pipelined and hold `reserved`). */

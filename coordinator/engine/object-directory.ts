@@ -22,6 +22,9 @@ export interface Lineage {
 
 type State = 'pending' | 'ready' | 'lost';
 
+/** Reads of one object that may each find its holders gone and wait for lineage to make it again. */
+const BYTES_ROUNDS = 4;
+
 interface Entry {
   id: string;
   state: State;
@@ -37,6 +40,8 @@ interface Entry {
   contains: string[];
   waiters: { resolve(): void; reject(err: Error): void }[];
   lostWhy: string;
+  /** What awaiting it gives when it cannot be had: the producing task's own error, or OBJECT_LOST. */
+  error: Error | null;
 }
 
 /**
@@ -63,10 +68,11 @@ export class ObjectDirectory {
     if (entry) {
       // Made again (lineage): it is pending until the new copy is kept.
       entry.state = 'pending';
+      entry.error = null;
       entry.lineage = lineage ?? entry.lineage;
       return;
     }
-    this.entries.set(id, { id, state: 'pending', size: 0, inline: null, holders: new Set(), lineage, refs: 1, contains: [], waiters: [], lostWhy: '' });
+    this.entries.set(id, { id, state: 'pending', size: 0, inline: null, holders: new Set(), lineage, refs: 1, contains: [], waiters: [], lostWhy: '', error: null });
   }
 
   /** A `put`: the coordinator keeps the bytes (its creator can always send them again). */
@@ -111,7 +117,7 @@ export class ObjectDirectory {
     for (const id of ids) {
       const entry = this.entries.get(id);
       if (!entry) throw new ObjectLostError(`object ${id} does not exist (it was freed, or never made here)`, id);
-      if (entry.state === 'lost') throw new ObjectLostError(`object ${id} is lost: ${entry.lostWhy}`, id);
+      if (entry.state === 'lost') throw entry.error ?? new ObjectLostError(`object ${id} is lost: ${entry.lostWhy}`, id);
       if (entry.state === 'pending') await new Promise<void>((resolve, reject) => entry.waiters.push({ resolve, reject }));
     }
   }
@@ -138,16 +144,20 @@ export class ObjectDirectory {
 
   /** The bytes: the coordinator's copy, or fetched from a holder. */
   async bytesOf(id: string): Promise<Uint8Array> {
-    await this.ready([id]);
-    const entry = this.entries.get(id)!;
-    if (entry.inline) return entry.inline;
     let last: unknown;
-    for (const agent of [...entry.holders]) {
-      try {
-        return await this.agents.get(agent, id);
-      } catch (err) {
-        last = err;
+    // A holder lost during the read may have set lineage going: read the new copy then.
+    for (let round = 0; round < BYTES_ROUNDS; round++) {
+      await this.ready([id]);
+      const entry = this.entries.get(id)!;
+      if (entry.inline) return entry.inline;
+      for (const agent of [...entry.holders]) {
+        try {
+          return await this.agents.get(agent, id);
+        } catch (err) {
+          last = err;
+        }
       }
+      if (this.entries.get(id)?.state !== 'pending') break;
     }
     throw new ObjectLostError(`object ${id} could not be read from any agent holding it${last ? `: ${(last as Error).message}` : ''}`, id);
   }
@@ -187,10 +197,35 @@ export class ObjectDirectory {
     }
   }
 
-  /** The task that was to make an object failed: whoever waits on it fails too. */
-  failed(id: string, why: string): void {
+  /** The task that was to make an object failed: whoever waits on it fails too (with `error`, when given). */
+  failed(id: string, why: string, error?: Error): void {
     const entry = this.entries.get(id);
-    if (entry && entry.state === 'pending') this.lose(entry, why);
+    if (entry && entry.state === 'pending') this.lose(entry, why, error);
+  }
+
+  /** Made or failed (what `wait` counts as done). */
+  settled(id: string): boolean {
+    const state = this.entries.get(id)?.state;
+    return state !== 'pending';
+  }
+
+  /** Refs inside a made value. */
+  containsOf(id: string): readonly string[] {
+    return this.entries.get(id)?.contains ?? [];
+  }
+
+  /** Objects alive, the coordinator's bytes, and what each agent holds. */
+  stats(): { objects: number; coordinatorBytes: number; agents: { agentId: string; objects: number; bytes: number }[] } {
+    const agents = new Map<string, { agentId: string; objects: number; bytes: number }>();
+    for (const entry of this.entries.values()) {
+      for (const agentId of entry.holders) {
+        let row = agents.get(agentId);
+        if (!row) agents.set(agentId, (row = { agentId, objects: 0, bytes: 0 }));
+        row.objects++;
+        row.bytes += entry.size;
+      }
+    }
+    return { objects: this.entries.size, coordinatorBytes: this.inlineBytes, agents: [...agents.values()] };
   }
 
   /** Drops everything (the engine closes). */
@@ -200,9 +235,10 @@ export class ObjectDirectory {
     this.inlineBytes = 0;
   }
 
-  private lose(entry: Entry, why: string): void {
+  private lose(entry: Entry, why: string, error?: Error): void {
     entry.state = 'lost';
     entry.lostWhy = why;
-    for (const w of entry.waiters.splice(0)) w.reject(new ObjectLostError(`object ${entry.id} is lost: ${why}`, entry.id));
+    entry.error = error ?? null;
+    for (const w of entry.waiters.splice(0)) w.reject(error ?? new ObjectLostError(`object ${entry.id} is lost: ${why}`, entry.id));
   }
 }

@@ -352,7 +352,11 @@ export class Scheduler {
    * the task (such as where its arguments are) would be consulted here.
    */
   private placeOf(task: TaskRecord, lane: Lane): AgentLink | undefined {
-    if (!task.resources) return lane.open.first();
+    if (!task.resources) {
+      // Locality: an agent holding the task's arguments' values takes it when it has room.
+      const near = task.prefer?.map((id) => this.links.get(id)).find((l) => l !== undefined && lane.open.has(l));
+      return near ?? lane.open.first();
+    }
     // Asking for resources is rarer and not pipelined: the first agent where it fits now.
     const asked = withCpus(task.resources);
     for (const link of this.links.values()) {
@@ -385,6 +389,8 @@ export class Scheduler {
       timeoutMs: task.timeoutMs,
       express,
       ...(task.resources?.gpus ? { gpus: Math.ceil(task.resources.gpus) } : {}),
+      keep: task.keep,
+      deps: task.deps,
     });
   }
 }

@@ -1,6 +1,6 @@
 import { nanoid } from 'nanoid';
 import type { ActorSpec, BroadcastSpec, CoreHandlers, ScaleOptions, TaskSpec } from '../../protocol/core-methods.js';
-import type { ActorInfo, AgentInfo, LogEntry, PendingAgent } from '../../protocol/rows.js';
+import type { ActorInfo, AgentInfo, LogEntry, ObjectStats, PendingAgent } from '../../protocol/rows.js';
 import { CancelledError, ClusterClosedError, ProtocolError, type ClustrixError } from '../errors/errors.js';
 import type { Engine } from './engine.js';
 import type { Submission } from './submit.js';
@@ -33,6 +33,8 @@ export class EngineScope implements CoreHandlers {
   private readonly tasks = new Map<string, Submission[]>();
   /** Unnamed actors this scope created: killed when it closes. */
   private readonly owned = new Set<string>();
+  /** Objects this scope holds a handle on (one each, however many refs the program has): released when it closes. */
+  private readonly held = new Set<string>();
   private closed = false;
   /** Unique per scope: share-holder keys start with it. */
   private readonly shareKey = `s${nanoid(8)}`;
@@ -59,9 +61,71 @@ export class EngineScope implements CoreHandlers {
 
   submit = async (spec: TaskSpec): Promise<Uint8Array> => {
     const share = this.shareBy === 'scope' ? this.shareKey : `${this.shareKey}/${spec.group ?? spec.id}`;
-    const [value] = await this.run(spec.id, (engineId) => [this.engine.submitter.submit(engineId, spec, this.codeFor(spec.code), share)]);
+    const [value] = await this.run(spec.id, (engineId) => [this.engine.submitter.submit(engineId, { ...spec, keep: null }, this.codeFor(spec.code), share)]);
     return value!;
   };
+
+  submitRef = async (spec: TaskSpec & { keep: string }): Promise<null> => {
+    this.assertOpen();
+    this.claim(spec.keep);
+    const share = this.shareBy === 'scope' ? this.shareKey : `${this.shareKey}/${spec.group ?? spec.id}`;
+    const sub = this.engine.submitter.submit(nanoid(12), spec, this.codeFor(spec.code), share);
+    // The handle was taken by the directory's entry (its count starts at one).
+    this.held.add(spec.keep);
+    const subs = [sub];
+    this.tasks.set(spec.id, subs);
+    const forget = this.engine.ownTask(sub.id, this, spec.id);
+    const done = (): void => {
+      if (this.tasks.get(spec.id) === subs) this.tasks.delete(spec.id);
+      forget();
+    };
+    sub.result.then(done, done);
+    return null;
+  };
+
+  put = async (objectId: string, bytes: Uint8Array, contains: string[]): Promise<null> => {
+    this.assertOpen();
+    this.claim(objectId);
+    this.engine.objects.directory.put(objectId, bytes, contains);
+    this.held.add(objectId);
+    return null;
+  };
+
+  objectGet = async (objectId: string): Promise<Uint8Array> => {
+    const directory = this.engine.objects.directory;
+    const bytes = await directory.bytesOf(objectId);
+    // The refs inside the value become this caller's too (it may hold them after the outer one goes).
+    for (const inner of directory.containsOf(objectId)) {
+      if (this.closed || this.held.has(inner) || !directory.has(inner)) continue;
+      this.held.add(inner);
+      directory.pin(inner);
+    }
+    return bytes;
+  };
+
+  objectWait = async (objectIds: string[], count: number, timeoutMs: number | null): Promise<string[]> => {
+    const directory = this.engine.objects.directory;
+    const done = (): string[] => objectIds.filter((id) => directory.settled(id));
+    const want = Math.min(count, objectIds.length);
+    if (done().length >= want || timeoutMs === 0) return done();
+    await new Promise<void>((resolve) => {
+      const timer = timeoutMs === null ? null : setTimeout(resolve, timeoutMs);
+      const check = (): void => {
+        if (done().length < want) return;
+        if (timer) clearTimeout(timer);
+        resolve();
+      };
+      for (const id of objectIds) directory.ready([id]).then(check, check);
+    });
+    return done();
+  };
+
+  objectFree = async (objectIds: string[]): Promise<null> => {
+    for (const id of objectIds) if (this.held.delete(id)) this.engine.objects.directory.unpin(id);
+    return null;
+  };
+
+  objectStats = async (): Promise<ObjectStats> => this.engine.objects.directory.stats();
 
   cancel = async (id: string): Promise<null> => {
     for (const s of this.tasks.get(id) ?? []) s.cancel(new CancelledError(`task ${id} was cancelled`));
@@ -72,7 +136,7 @@ export class EngineScope implements CoreHandlers {
     const code = this.codeFor(spec.code);
     const targets = this.engine.agents().filter((a) => a.state === 'ready');
     const id = `b${nanoid(10)}`;
-    const task = { ...spec, id, chunk: false, priority: 0, weight: 1, group: null, resources: null };
+    const task = { ...spec, id, chunk: false, priority: 0, weight: 1, group: null, resources: null, keep: null };
     return this.run(id, () => targets.map((agent) => this.engine.submitter.submit(nanoid(12), task, code, this.shareKey, agent.id)));
   };
 
@@ -98,11 +162,11 @@ export class EngineScope implements CoreHandlers {
     return info;
   };
 
-  actorCall = async (actorId: string, method: string, args: Uint8Array): Promise<Uint8Array> => {
+  actorCall = async (actorId: string, method: string, args: Uint8Array, refs: string[]): Promise<Uint8Array> => {
     let forget: (() => void) | undefined;
     try {
       // The call's output is this scope's, like a task's.
-      return await this.engine.actors.call(actorId, method, args, (callId) => (forget = this.engine.ownTask(callId, this, callId)));
+      return await this.engine.actors.call(actorId, method, args, (callId) => (forget = this.engine.ownTask(callId, this, callId)), refs);
     } finally {
       forget?.();
     }
@@ -157,6 +221,8 @@ export class EngineScope implements CoreHandlers {
       actors++;
     }
     this.owned.clear();
+    for (const id of this.held) this.engine.objects.directory.unpin(id);
+    this.held.clear();
     return { tasks, actors };
   }
 
@@ -177,6 +243,11 @@ export class EngineScope implements CoreHandlers {
       this.tasks.delete(id);
       for (const f of forget) f();
     }
+  }
+
+  /** A new object's id must be free: ids are the caller's, and one caller must not take another's. */
+  private claim(objectId: string): void {
+    if (this.engine.objects.directory.has(objectId)) throw new ProtocolError(`object id ${objectId} is in use`, CloseCode.protocolError);
   }
 
   private codeFor(hash: string): ShippedCode {

@@ -1,5 +1,7 @@
+import { nanoid } from 'nanoid';
 import type { TaskSpec } from '../../protocol/core-methods.js';
 import { ClusterClosedError, type ClustrixError } from '../errors/errors.js';
+import type { ObjectDirectory } from './object-directory.js';
 import { checkSize } from './pack.js';
 import type { Scheduler } from './scheduler.js';
 import type { ShippedCode, TaskOutcome, TaskRecord } from './task.js';
@@ -18,24 +20,38 @@ export interface LocalSubmission extends Submission {
   readonly task: TaskRecord;
 }
 
-/** Turns a task spec into a task record for the scheduler, and its outcome into a promise. */
+/**
+ * Turns a task spec into a task record for the scheduler, and its outcome into a promise. A task
+ * whose arguments hold refs waits (pinning them) until every one exists, then goes to the
+ * scheduler with where they are; one that keeps its result registers it in the directory with its
+ * lineage (itself), so a lost copy is made again.
+ */
 export class Submitter {
   constructor(
     private readonly scheduler: Scheduler,
+    private readonly directory: ObjectDirectory,
     private readonly isClosed: () => boolean,
     private readonly maxFrameBytes: number,
   ) {}
 
-  /** `id` is the engine's own (unique across callers); `spec.id` is the caller's. */
-  /** `share` names the task's share-holder (share-queue.ts). */
+  /** `id` is the engine's own (unique across callers); `spec.id` is the caller's; `share` names the task's share-holder (share-queue.ts). */
   submit(id: string, spec: TaskSpec, code: ShippedCode, share: string, pinned: string | null = null): LocalSubmission {
+    checkSize(spec.args.byteLength, this.maxFrameBytes, `the arguments of task ${spec.id} (${code.name})`, 'arguments');
+    const keep = spec.keep;
+    if (keep !== null) {
+      const lineage = { retriesLeft: spec.retries, what: `task ${spec.id} (${code.name})`, rerun: () => void this.attempt(nanoid(12), spec, code, share, null) };
+      this.directory.expect(keep, lineage);
+    }
+    return this.attempt(id, spec, code, share, pinned);
+  }
+
+  private attempt(id: string, spec: TaskSpec, code: ShippedCode, share: string, pinned: string | null): LocalSubmission {
     let resolve!: (value: Uint8Array) => void;
     let reject!: (err: unknown) => void;
     const result = new Promise<Uint8Array>((res, rej) => {
       resolve = res;
       reject = rej;
     });
-    checkSize(spec.args.byteLength, this.maxFrameBytes, `the arguments of task ${spec.id} (${code.name})`, 'arguments');
     const task: TaskRecord = {
       id,
       code,
@@ -51,16 +67,42 @@ export class Submitter {
       lossRetriesLeft: spec.retries,
       exceptionRetriesLeft: spec.retryExceptions,
       pinned,
+      keep: spec.keep,
+      deps: [],
       link: null,
       settled: false,
       deliver: (outcome: TaskOutcome) => (outcome.ok ? resolve(outcome.value) : reject(outcome.error)),
     };
+    const keep = spec.keep;
+    if (keep !== null) {
+      result.catch((err: unknown) => this.directory.failed(keep, (err as Error).message, err as Error));
+    }
     if (this.isClosed()) {
       task.settled = true;
       reject(new ClusterClosedError());
-    } else {
+    } else if (spec.refs.length === 0) {
       this.scheduler.submit(task);
+    } else {
+      this.afterRefs(task, spec.refs, result);
     }
     return { id, task, result, cancel: (error) => this.scheduler.cancel(task, error) };
+  }
+
+  /** The refs stay pinned while the task is not settled; it is queued once they all exist. */
+  private afterRefs(task: TaskRecord, refs: readonly string[], result: Promise<Uint8Array>): void {
+    for (const ref of refs) this.directory.pin(ref);
+    const unpin = (): void => {
+      for (const ref of refs) this.directory.unpin(ref);
+    };
+    result.then(unpin, unpin);
+    this.directory.ready(refs).then(
+      () => {
+        if (task.settled) return;
+        task.deps = refs.map((objectId) => ({ objectId, from: this.directory.source(objectId).from }));
+        task.prefer = [...this.directory.holdersOf(refs)].sort((a, b) => b[1] - a[1]).map(([agentId]) => agentId);
+        this.scheduler.submit(task);
+      },
+      (err: unknown) => this.scheduler.cancel(task, err as ClustrixError),
+    );
   }
 }

@@ -1,4 +1,5 @@
 import type { ClustrixError } from '../../protocol/errors.js';
+import type { Dep } from '../../protocol/object-messages.js';
 import type { Resources } from '../../protocol/resources.js';
 import type { AgentLink } from './link.js';
 
@@ -36,6 +37,12 @@ export interface TaskRecord {
   exceptionRetriesLeft: number;
   /** Only this agent may run it (broadcast); lost with it. */
   readonly pinned: string | null;
+  /** Keep the result on the agent under this object id (a TaskRef). */
+  readonly keep: string | null;
+  /** The objects its arguments refer to, and where they are (set once they all exist). */
+  deps: Dep[];
+  /** Agents holding its arguments' values, most bytes first: run there when one has room. */
+  prefer?: string[];
   /** Where it runs now. */
   link: AgentLink | null;
   /** The outcome was delivered; later reports about it are ignored. */

@@ -299,5 +299,6 @@ export class TaskSetupError extends ClustrixError {
 export function valueError(info: RemoteErrorInfo, where: string): ClustrixError {
   if (info.code === 'VALUE_TOO_LARGE') return new ValueTooLargeError(`${where}: ${info.message}`, 'result');
   if (info.code === 'OBJECT_STORE_FULL') return new ObjectStoreFullError(`${where}: ${info.message}`);
+  if (info.code === 'OBJECT_LOST') return new ObjectLostError(`${where}: ${info.message}`, '');
   return new ResultNotSerializableError(`${where}: ${info.message}`, info.path ?? 'result', info.hint === undefined ? undefined : { hint: info.hint });
 }

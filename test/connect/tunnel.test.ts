@@ -25,11 +25,12 @@ const MAX_FRAME = 16 * 1024 * 1024;
 async function coordinator(host: string, token: string) {
   const accepted: AcceptedAgent[] = [];
   const log: string[] = [];
+  const STORE = { objectStoreBytes: 1024 * 1024, objectSpillBytes: 1024 * 1024 };
   const server = new AgentServer(
     { token, maxFrameBytes: MAX_FRAME, heartbeatMs: HEARTBEAT_MS, authTimeoutMs: 5_000, tls: null },
     (agent) => {
       accepted.push(agent);
-      agent.socket.send(welcomeMessage(agent.hello.agentId ?? 'x', HEARTBEAT_MS));
+      agent.socket.send(welcomeMessage(agent.hello.agentId ?? 'x', HEARTBEAT_MS, STORE));
     },
     createLogger('warn', (l) => log.push(l)),
   );

@@ -102,6 +102,8 @@ export function task(share: string, options: { priority?: number; weight?: numbe
     id: options.id ?? `${share}-${++next}`,
     code: { hash: 'h', kind: 'function', source: '() => 1', name: 'f' },
     export: null,
+    keep: null,
+    deps: [],
     args: new Uint8Array(),
     inline: options.inline ?? false,
     chunk: false,

@@ -120,9 +120,9 @@ async function checkWork(conn: AgentConnection, n: number): Promise<string | nul
     await conn.next((m): m is Extract<AgentMessage, { type: 'pong' }> => m.type === 'pong' && m.t === t, 5_000);
     conn.ws.send(pack([
       { type: 'code', hash: 'fz-probe', kind: 'function', source: '(x) => x * 2' },
-      { type: 'task', id: id('pool'), code: 'fz-probe', export: null, args: packValue([21]), inline: false, chunk: false, timeoutMs: null },
-      { type: 'task', id: id('inline'), code: 'fz-probe', export: null, args: packValue([5]), inline: true, chunk: false, timeoutMs: null },
-      { type: 'task', id: id('chunk'), code: 'fz-probe', export: null, args: packValue([[1], [2]]), inline: false, chunk: true, timeoutMs: null },
+      { type: 'task', id: id('pool'), code: 'fz-probe', export: null, args: packValue([21]), inline: false, chunk: false, timeoutMs: null, keep: null, deps: [] },
+      { type: 'task', id: id('inline'), code: 'fz-probe', export: null, args: packValue([5]), inline: true, chunk: false, timeoutMs: null, keep: null, deps: [] },
+      { type: 'task', id: id('chunk'), code: 'fz-probe', export: null, args: packValue([[1], [2]]), inline: false, chunk: true, timeoutMs: null, keep: null, deps: [] },
     ]));
     const results: unknown[] = [];
     for (const k of ['pool', 'inline', 'chunk']) {
@@ -304,6 +304,7 @@ function hostileBatch(rng: Rng): Record<string, unknown>[] {
         out.push({
           type: 'task', id: rng.pick(ids), code: rng.pick(hashes), export: rng.pick([null, 'default', randomString(rng, 4)]), args: args(),
           inline: rng.bool(), chunk: rng.bool(), timeoutMs: rng.pick([null, 1, 50, 2 ** 31 - 1, 2 ** 40, Number.MAX_SAFE_INTEGER]),
+          keep: rng.pick([null, null, 'fz-kept']), deps: [],
         });
         break;
       case 2:
@@ -317,7 +318,7 @@ function hostileBatch(rng: Rng): Record<string, unknown>[] {
         if (actors++ === 0) out.push({ type: 'actor-create', actorId: rng.pick(actorIds), code: rng.pick(hashes), export: rng.pick([null, 'FzActor']), args: args(), maxConcurrency: rng.int(1, 3) });
         break;
       case 5:
-        out.push({ type: 'actor-call', id: rng.pick(ids), actorId: rng.pick(actorIds), method: rng.pick(['m', 'constructor', '__proto__', 'toString', '€']), args: args(), timeoutMs: rng.pick([null, 1, 100]) });
+        out.push({ type: 'actor-call', id: rng.pick(ids), actorId: rng.pick(actorIds), method: rng.pick(['m', 'constructor', '__proto__', 'toString', '€']), args: args(), timeoutMs: rng.pick([null, 1, 100]), deps: [] });
         break;
       case 6:
         out.push({ type: 'actor-kill', actorId: rng.pick(actorIds) });

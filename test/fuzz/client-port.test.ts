@@ -223,13 +223,13 @@ describe('a real actor, called by a hostile client', () => {
       ['m', packValue([42])], ['m', Buffer.from([0x92, 0xc0])], ['m', packValue(7)], ['constructor', packValue([])], ['__proto__', packValue([])],
       ['toString', packValue([])], ['then', packValue([])], ['€'.repeat(64), packValue([])], ['hasOwnProperty', packValue(['m'])],
     ];
-    peer.ws.send(pack(calls.map(([method, args], i) => ({ type: 'request', id: `call-${i}`, method: 'actorCall', args: [actorId, method, args] }))));
+    peer.ws.send(pack(calls.map(([method, args], i) => ({ type: 'request', id: `call-${i}`, method: 'actorCall', args: [actorId, method, args, []] }))));
     const answers = await Promise.all(calls.map((_, i) => peer.next(answerTo(`call-${i}`))));
     expect(answers[0]).toMatchObject({ type: 'response', ok: true });
     expect(answers.every((a) => a.type === 'response')).toBe(true);
 
     const kill = (id: string) => ({ type: 'request', id, method: 'actorKill', args: [actorId] });
-    peer.ws.send(pack([kill('kill-1'), kill('kill-2'), { type: 'request', id: 'late', method: 'actorCall', args: [actorId, 'm', packValue([1])] }]));
+    peer.ws.send(pack([kill('kill-1'), kill('kill-2'), { type: 'request', id: 'late', method: 'actorCall', args: [actorId, 'm', packValue([1]), []] }]));
     expect(await peer.next(answerTo('late'))).toMatchObject({ type: 'response', ok: false, error: { code: 'ACTOR_DIED' } });
     peer.ws.send(POISON);
     expect(describeObserved(await peer.closed)).toMatch(/^4000 .*not valid msgpack/);
@@ -278,11 +278,12 @@ function hostileRequest(rng: Rng): Message {
   const task = {
     id, code: rng.pick(HASHES), export: rng.pick([null, 'default', randomString(rng, 5)]), args: args(), inline: rng.bool(),
     timeoutMs: rng.pick([null, 1, 50, 2 ** 31 - 1, 2 ** 40, Number.MAX_SAFE_INTEGER]), retries: rng.int(0, 3), retryExceptions: rng.int(0, 2),
+    refs: rng.pick([[], [], ['no-such-object'], ['fz-put-1']]), keep: null,
     priority: rng.pick([0, 5, -1, 1e308]), weight: rng.pick([1, 0.5, 1e6]), group: rng.pick([null, 'g1']), resources: rng.pick([null, {}, { gpus: 1 }, { cpus: 1e9 }]),
   };
   const junkCode = rng.pick(['fz-junk', 'fz-mod', 'never-sent']);
   const request = (method: string, list: unknown[]): Message => ({ type: 'request', id, method, args: list });
-  switch (rng.int(0, 13)) {
+  switch (rng.int(0, 17)) {
     case 0:
       return request('submit', [{ ...task, chunk: rng.bool() }]);
     case 1: {
@@ -309,7 +310,7 @@ function hostileRequest(rng: Rng): Message {
       }]);
     }
     case 7:
-      return request('actorCall', [rng.pick(['actor-nope', '€'.repeat(64)]), rng.pick(['m', 'constructor', '€']), args()]);
+      return request('actorCall', [rng.pick(['actor-nope', '€'.repeat(64)]), rng.pick(['m', 'constructor', '€']), args(), rng.pick([[], ['fz-put-1'], ['no-such-object']])]);
     case 8:
       return request('actorKill', [rng.pick(['actor-nope', '€'.repeat(64)])]);
     case 9:
@@ -323,6 +324,14 @@ function hostileRequest(rng: Rng): Message {
       const method = rng.pick(Object.keys(CoreMethods));
       return request(method, rng.pick([[], [rng.next()], [randomString(rng, 4), 1, 2, 3], [null]]));
     }
+    case 13:
+      return request('put', [rng.pick(['fz-put-1', 'fz-put-2', randomString(rng, 6) || 'p']), args(), rng.pick([[], ['fz-put-1'], ['no-such-object']])]);
+    case 14:
+      return request('submitRef', [{ ...task, chunk: false, keep: rng.pick(['fz-ref-1', 'fz-put-1', randomString(rng, 6) || 'k']) }]);
+    case 15:
+      return request(rng.pick(['objectGet', 'objectFree', 'objectStats']), rng.pick([['fz-put-1'], [['fz-put-1', 'fz-ref-1']], ['no-such-object'], []]));
+    case 16:
+      return request('objectWait', [rng.pick([['fz-ref-1'], ['fz-put-1', 'no-such-object']]), rng.int(1, 3), rng.pick([0, 5, 50, null])]);
     default:
       return request('submit', [{ ...task, code: 'fz-fn', args: packValue([1, 2, 3]), chunk: false }]);
   }

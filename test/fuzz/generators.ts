@@ -223,20 +223,30 @@ export const AGENT_TEMPLATES: Templates<AgentMessage> = {
   'actor-ready': { type: 'actor-ready', actorId: 'no-such-actor' },
   'actor-exited': { type: 'actor-exited', actorId: 'no-such-actor', constructorFailed: false, error: errorInfo },
   'actor-request': { type: 'actor-request', id: 'req-1', actorId: 'no-such-actor', method: 'm', args: packValue([]) },
+  'actor-checkpoint': { type: 'actor-checkpoint', actorId: 'no-such-actor', calls: 1, state: packValue({}) },
+  kept: { type: 'kept', id: 'no-such-task', objectId: 'no-such-object', size: 1, value: packValue(1), refs: ['no-such-ref'], runMs: 1 },
+  'object-data': { type: 'object-data', id: 'no-such-get', objectId: 'no-such-object', bytes: null, error: 'not held' },
+  'object-request': { type: 'object-request', id: 'req-2', objectId: 'no-such-object' },
+  'object-copied': { type: 'object-copied', objectId: 'no-such-object' },
+  'object-peer': { type: 'object-peer', address: '127.0.0.1:1' },
 };
 
 /** One valid message of each type a coordinator sends. */
 export const COORDINATOR_TEMPLATES: Templates<CoordinatorMessage> = {
-  welcome: { type: 'welcome', protocol: PROTOCOL_VERSION, agentId: 'fz-agent', heartbeatMs: 60_000 },
+  welcome: { type: 'welcome', protocol: PROTOCOL_VERSION, agentId: 'fz-agent', heartbeatMs: 60_000, objectStoreBytes: 1024 * 1024, objectSpillBytes: 1024 * 1024 },
   code: { type: 'code', hash: 'fz-template-code', kind: 'function', source: '(x) => x' },
-  task: { type: 'task', id: 'fz-task', code: 'no-such-code', export: 'default', args: packValue([1]), inline: false, chunk: false, timeoutMs: null, express: true, gpus: 1 },
+  task: { type: 'task', id: 'fz-task', code: 'no-such-code', export: 'default', args: packValue([1]), inline: false, chunk: false, timeoutMs: null, express: true, gpus: 1, keep: null, deps: [] },
   cancel: { type: 'cancel', id: 'no-such-task' },
   ping: { type: 'ping', t: 1 },
   shutdown: { type: 'shutdown', reason: 'bye' },
-  'actor-create': { type: 'actor-create', actorId: 'fz-actor', code: 'no-such-code', export: 'A', args: packValue([]), maxConcurrency: 1 },
-  'actor-call': { type: 'actor-call', id: 'fz-call', actorId: 'no-such-actor', method: 'm', args: packValue([]), timeoutMs: null },
+  'actor-create': { type: 'actor-create', actorId: 'fz-actor', code: 'no-such-code', export: 'A', args: packValue([]), maxConcurrency: 1, checkpointEvery: 2, restore: { state: packValue({ n: 1 }), calls: 2 } },
+  'actor-call': { type: 'actor-call', id: 'fz-call', actorId: 'no-such-actor', method: 'm', args: packValue([]), timeoutMs: null, deps: [] },
   'actor-kill': { type: 'actor-kill', actorId: 'no-such-actor' },
   'actor-reply': { type: 'actor-reply', id: 'no-such-request', value: null, error: errorInfo },
+  'object-put': { type: 'object-put', objectId: 'fz-object', bytes: packValue(1) },
+  'object-get': { type: 'object-get', id: 'fz-get', objectId: 'no-such-object' },
+  'object-free': { type: 'object-free', objectIds: ['no-such-object'] },
+  'object-reply': { type: 'object-reply', id: 'no-such-request', objectId: 'no-such-object', bytes: null, error: 'gone' },
 };
 
 /** One valid message of each type a client sends to a service (the envelope: hello, code, request). */
@@ -246,8 +256,8 @@ export const CLIENT_TEMPLATES: Templates<ClientMessage> = {
   request: { type: 'request', id: 'fz-agents', method: 'agents', args: [] },
 };
 
-const taskSpec = { id: 'fz-task', code: 'no-such-code', export: 'default', args: packValue([1]), inline: false, chunk: false, timeoutMs: null, retries: 0, retryExceptions: 0, priority: 0, weight: 1, group: null, resources: null };
-const actorSpec = { code: 'no-such-code', export: 'A', args: packValue([]), maxConcurrency: 1, name: 'fz-named', maxRestarts: 0, agent: 'no-such-agent', getIfExists: false, timeoutMs: null, resources: {} };
+const taskSpec = { id: 'fz-task', code: 'no-such-code', export: 'default', args: packValue([1]), inline: false, chunk: false, timeoutMs: null, refs: [], keep: null, retries: 0, retryExceptions: 0, priority: 0, weight: 1, group: null, resources: null };
+const actorSpec = { code: 'no-such-code', export: 'A', args: packValue([]), maxConcurrency: 1, checkpointEvery: null, name: 'fz-named', maxRestarts: 0, agent: 'no-such-agent', getIfExists: false, timeoutMs: null, resources: {} };
 
 /**
  * One valid request of each method a client may call (`stop` is valid: the fuzzer must not send
@@ -256,16 +266,22 @@ const actorSpec = { code: 'no-such-code', export: 'A', args: packValue([]), maxC
 export const REQUEST_TEMPLATES: Record<string, ClientMessage> = {
   submit: { type: 'request', id: 'fz-submit', method: 'submit', args: [taskSpec] },
   cancel: { type: 'request', id: 'fz-cancel', method: 'cancel', args: ['no-such-task'] },
-  broadcast: { type: 'request', id: 'fz-bcast', method: 'broadcast', args: [{ code: 'no-such-code', export: 'default', args: packValue([1]), inline: false, timeoutMs: null, retries: 0, retryExceptions: 0 }] },
+  broadcast: { type: 'request', id: 'fz-bcast', method: 'broadcast', args: [{ code: 'no-such-code', export: 'default', args: packValue([1]), refs: ['no-such-object'], inline: false, timeoutMs: null, retries: 0, retryExceptions: 0 }] },
   agents: { type: 'request', id: 'fz-agents', method: 'agents', args: [] },
   pendingAgents: { type: 'request', id: 'fz-pending', method: 'pendingAgents', args: [] },
   scale: { type: 'request', id: 'fz-scale', method: 'scale', args: [1, {}] },
   actorCreate: { type: 'request', id: 'fz-actor-create', method: 'actorCreate', args: [actorSpec] },
-  actorCall: { type: 'request', id: 'fz-call', method: 'actorCall', args: ['no-such-actor', 'm', packValue([])] },
+  actorCall: { type: 'request', id: 'fz-call', method: 'actorCall', args: ['no-such-actor', 'm', packValue([]), []] },
   actorKill: { type: 'request', id: 'fz-kill', method: 'actorKill', args: ['no-such-actor'] },
   actorGet: { type: 'request', id: 'fz-get', method: 'actorGet', args: ['no-such-name'] },
   actorList: { type: 'request', id: 'fz-list', method: 'actorList', args: [] },
   followLogs: { type: 'request', id: 'fz-follow', method: 'followLogs', args: ['no-such-agent'] },
+  submitRef: { type: 'request', id: 'fz-submit-ref', method: 'submitRef', args: [{ ...taskSpec, id: 'fz-task-ref', keep: 'fz-template-ref' }] },
+  put: { type: 'request', id: 'fz-put', method: 'put', args: ['fz-template-put', packValue([1]), []] },
+  objectGet: { type: 'request', id: 'fz-object-get', method: 'objectGet', args: ['no-such-object'] },
+  objectWait: { type: 'request', id: 'fz-object-wait', method: 'objectWait', args: [['no-such-object'], 1, 10] },
+  objectFree: { type: 'request', id: 'fz-object-free', method: 'objectFree', args: [['no-such-object']] },
+  objectStats: { type: 'request', id: 'fz-object-stats', method: 'objectStats', args: [] },
   status: { type: 'request', id: 'fz-status', method: 'status', args: [] },
   stop: { type: 'request', id: 'fz-stop', method: 'stop', args: [] },
 };

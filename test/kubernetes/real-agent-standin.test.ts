@@ -30,7 +30,7 @@ describe.runIf(existsSync(bundle))('kubernetes launcher + the real agent bundle,
       { token: TOKEN, maxFrameBytes: 64 * 1024 * 1024, heartbeatMs: 5_000, authTimeoutMs: 5_000, tls: null },
       (agent) => {
         hellos.push(agent.hello);
-        agent.socket.send(welcomeMessage(agent.hello.agentId ?? '?', 5_000));
+        agent.socket.send(welcomeMessage(agent.hello.agentId ?? '?', 5_000, { objectStoreBytes: 1024 * 1024, objectSpillBytes: 1024 * 1024 }));
       },
       createLogger('error'),
     );

@@ -208,7 +208,7 @@ describe('hostile values never escape as another exception type', () => {
     const rand = prng(42);
     const frames = [
       encodeFrame([pong, { type: 'log', id: 't', stream: 'stdout', text: 'hi' }]),
-      encodeFrame([{ type: 'task', id: 't1', code: 'h1', export: null, args: new Uint8Array([0x90]), inline: false, chunk: false, timeoutMs: 5 }]),
+      encodeFrame([{ type: 'task', id: 't1', code: 'h1', export: null, args: new Uint8Array([0x90]), inline: false, chunk: false, timeoutMs: 5, keep: null, deps: [] }]),
     ];
     for (let i = 0; i < 3_000; i++) {
       const frame = Uint8Array.from(frames[i % frames.length]!);

@@ -24,10 +24,10 @@ function normalize<T>(messages: T[]): T[] {
 
 describe('a frame from the coordinator', () => {
   const messages: CoordinatorMessage[] = [
-    { type: 'welcome', protocol: PROTOCOL_VERSION, agentId: 'c1-a-0', heartbeatMs: 5_000 },
+    { type: 'welcome', protocol: PROTOCOL_VERSION, agentId: 'c1-a-0', heartbeatMs: 5_000, objectStoreBytes: 1024, objectSpillBytes: 0 },
     { type: 'code', hash: 'abc123', kind: 'function', source: '(a, b) => a + b' },
-    { type: 'task', id: 't1', code: 'abc123', export: null, args: packValue([2, 3]), inline: false, chunk: false, timeoutMs: null },
-    { type: 'task', id: 't2', code: 'mod9', export: 'fib', args: packValue([[1], [2]]), inline: true, chunk: true, timeoutMs: 1_500 },
+    { type: 'task', id: 't1', code: 'abc123', export: null, args: packValue([2, 3]), inline: false, chunk: false, timeoutMs: null, keep: null, deps: [] },
+    { type: 'task', id: 't2', code: 'mod9', export: 'fib', args: packValue([[1], [2]]), inline: true, chunk: true, timeoutMs: 1_500, keep: 'obj-1', deps: [{ objectId: 'obj-0', from: ['127.0.0.1:9'] }] },
     { type: 'cancel', id: 't1' },
     { type: 'ping', t: 1_700_000_000_123.5 },
     { type: 'shutdown', reason: 'cluster closed' },

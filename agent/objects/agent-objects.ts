@@ -1,0 +1,165 @@
+import { join } from 'node:path';
+import type { AgentMessage } from '../../protocol/agent-messages.js';
+import type { Dep, ObjectReply } from '../../protocol/object-messages.js';
+import { ObjectStore } from './object-store.js';
+import { PeerClient } from './peer-client.js';
+import { PeerServer } from './peer-server.js';
+
+/** Results at most this large travel to the coordinator with `kept` too, so awaiting them needs no fetch. */
+export const INLINE_RESULT_BYTES = 64 * 1024;
+
+export interface AgentObjectsConfig {
+  token: string;
+  maxFrameBytes: number;
+  /** This agent's spill directory (its own, removed on exit). */
+  spillDir: string;
+  send(message: AgentMessage): void;
+}
+
+/**
+ * This agent's share of the cluster's values: its object store, the PeerServer that hands them to
+ * other agents, and the fetching of what a task needs (from its store, from a peer directly, or
+ * relayed by the coordinator when no peer answers: tunnel mode, firewalls).
+ */
+export class AgentObjects {
+  private store: ObjectStore | null = null;
+  private server: PeerServer | null = null;
+  private readonly client: PeerClient;
+  /** Fetches under way, shared by tasks needing the same object. */
+  private readonly fetching = new Map<string, Promise<Uint8Array>>();
+  /** Relay requests to the coordinator, by request id. */
+  private readonly relayed = new Map<string, { resolve(bytes: Uint8Array): void; reject(err: Error): void }>();
+  private next = 0;
+
+  constructor(private readonly config: AgentObjectsConfig) {
+    this.client = new PeerClient(config.token, config.maxFrameBytes);
+  }
+
+  /** Connected (again): a fresh store with the coordinator's budget, served where the coordinator sees this agent. */
+  async connected(budget: { objectStoreBytes: number; objectSpillBytes: number }, localAddress: string | null): Promise<void> {
+    this.reset();
+    this.store = new ObjectStore({ memoryBytes: budget.objectStoreBytes, spillBytes: budget.objectSpillBytes, spillDir: this.config.spillDir });
+    if (localAddress === null) return;
+    try {
+      this.server ??= await PeerServer.listen(localAddress, this.config.token, (id) => this.store?.get(id), this.config.maxFrameBytes);
+      this.config.send({ type: 'object-peer', address: this.server.address });
+    } catch (err) {
+      // Peers then reach this agent's values through the coordinator.
+      process.stderr.write(`clustrix agent: cannot serve objects to peers on ${localAddress}: ${(err as Error).message}\n`);
+    }
+  }
+
+  /**
+   * The coordinator is gone: it counts this agent's values as lost (it re-makes or fails them),
+   * so copies here would only diverge.
+   */
+  reset(): void {
+    this.store?.clear();
+    this.store = null;
+    this.fetching.clear();
+    for (const r of this.relayed.values()) r.reject(new Error('the agent lost its coordinator'));
+    this.relayed.clear();
+  }
+
+  close(): void {
+    this.reset();
+    this.server?.close();
+    this.client.closeAll();
+  }
+
+  /** Keeps a task's result; throws ObjectStoreFullError. */
+  keep(objectId: string, bytes: Uint8Array): void {
+    this.storeOrThrow().put(objectId, bytes);
+  }
+
+  put(objectId: string, bytes: Uint8Array): void {
+    try {
+      this.storeOrThrow().put(objectId, bytes);
+    } catch (err) {
+      // A copy the coordinator offered; tasks needing it fetch it again.
+      process.stderr.write(`clustrix agent: ${(err as Error).message}\n`);
+    }
+  }
+
+  get(objectId: string): Uint8Array | undefined {
+    return this.store?.get(objectId);
+  }
+
+  free(objectIds: readonly string[]): void {
+    for (const id of objectIds) this.store?.delete(id);
+  }
+
+  get size(): { objects: number; memoryBytes: number; spilledBytes: number } {
+    return this.store?.size ?? { objects: 0, memoryBytes: 0, spilledBytes: 0 };
+  }
+
+  /** The bytes of every dep, from the store or fetched (and then kept here for later tasks). */
+  async resolve(deps: readonly Dep[]): Promise<Map<string, Uint8Array>> {
+    const out = new Map<string, Uint8Array>();
+    await Promise.all(
+      deps.map(async (dep) => {
+        out.set(dep.objectId, await this.bytesOf(dep));
+      }),
+    );
+    return out;
+  }
+
+  /** The coordinator's answer to a relay request. */
+  replied(message: ObjectReply): void {
+    const waiting = this.relayed.get(message.id);
+    if (!waiting) return;
+    this.relayed.delete(message.id);
+    if (message.bytes) waiting.resolve(message.bytes);
+    else waiting.reject(Object.assign(new Error(message.error ?? `object ${message.objectId} could not be read`), { code: 'OBJECT_LOST' }));
+  }
+
+  private bytesOf(dep: Dep): Promise<Uint8Array> {
+    const held = this.store?.get(dep.objectId);
+    if (held) return Promise.resolve(held);
+    let fetching = this.fetching.get(dep.objectId);
+    if (!fetching) {
+      fetching = this.fetch(dep).finally(() => this.fetching.delete(dep.objectId));
+      this.fetching.set(dep.objectId, fetching);
+    }
+    return fetching;
+  }
+
+  private async fetch(dep: Dep): Promise<Uint8Array> {
+    let bytes: Uint8Array | null = null;
+    for (const address of dep.from) {
+      if (address === this.server?.address) continue;
+      try {
+        bytes = await this.client.fetch(address, dep.objectId);
+        break;
+      } catch {
+        // the next holder, then the coordinator
+      }
+    }
+    bytes ??= await this.relay(dep.objectId);
+    try {
+      this.store?.put(dep.objectId, bytes);
+      this.config.send({ type: 'object-copied', objectId: dep.objectId });
+    } catch {
+      // No room for a copy: this task still gets the bytes.
+    }
+    return bytes;
+  }
+
+  private relay(objectId: string): Promise<Uint8Array> {
+    const id = `r${++this.next}`;
+    return new Promise((resolve, reject) => {
+      this.relayed.set(id, { resolve, reject });
+      this.config.send({ type: 'object-request', id, objectId });
+    });
+  }
+
+  private storeOrThrow(): ObjectStore {
+    if (!this.store) throw new Error('the agent is not connected to a coordinator');
+    return this.store;
+  }
+}
+
+/** The spill directory of one agent process. */
+export function spillDirOf(cacheDir: string): string {
+  return join(cacheDir, '..', 'objects', `${process.pid}`);
+}
