@@ -14,10 +14,11 @@ import { jobs } from './commands/jobs.js';
 import { logs } from './commands/logs.js';
 import { run } from './commands/run.js';
 import { status } from './commands/status.js';
+import { tasks } from './commands/tasks.js';
 import { up } from './commands/up.js';
 import { fail, out } from './output.js';
 
-const COMMANDS: readonly Command[] = [init, check, up, down, status, jobs, logs, run, bench];
+const COMMANDS: readonly Command[] = [init, check, up, down, status, jobs, tasks, logs, run, bench];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

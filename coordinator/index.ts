@@ -20,7 +20,8 @@ export type { ActorProxy, ClassRef } from './api/actor-handle.js';
 export type { ActorOptions } from './api/actor-options.js';
 export type { ClusterOptions } from './config/options.js';
 export type { ConnectOptions } from './transport/address.js';
-export type { AgentInfo, PendingAgent, ActorInfo, ActorState, LogEntry } from '../protocol/rows.js';
+export type { AgentInfo, PendingAgent, ActorInfo, ActorState, LogEntry, TaskHistory, TaskHistoryEntry, TaskOutcomeKind, ErrorSummary } from '../protocol/rows.js';
+export type { HistoryOptions } from './api/history.js';
 export type { ErrorCode } from '../protocol/errors.js';
 export {
   ClustrixError,

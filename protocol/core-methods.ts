@@ -9,7 +9,7 @@ import { ActorCreate } from './actor-messages.js';
 import { Bytes, Id } from './common.js';
 import { Task } from './coordinator-messages.js';
 import { MAX_TIMER_MS } from './durations.js';
-import { ActorInfo, AgentInfo, PendingAgent } from './rows.js';
+import { ActorInfo, AgentInfo, HistoryQuery, PendingAgent, TaskHistory } from './rows.js';
 
 /** A task as a cluster submits it: the agent's Task, plus what the scheduler needs. */
 export const TaskSpec = Task.omit({ type: true }).extend({
@@ -17,11 +17,13 @@ export const TaskSpec = Task.omit({ type: true }).extend({
   retries: z.number().int().nonnegative(),
   /** Re-runs after the function throws. */
   retryExceptions: z.number().int().nonnegative(),
+  /** The call (map/stream) it is part of, for history and the dashboard; absent: a call of its own. */
+  call: z.object({ id: z.string().min(1).max(200), label: z.string().max(200) }).optional(),
 });
 export type TaskSpec = z.infer<typeof TaskSpec>;
 
 /** What a broadcast runs on every agent: a task spec without an id of its own (each copy gets one). */
-export const BroadcastSpec = TaskSpec.omit({ id: true, chunk: true });
+export const BroadcastSpec = TaskSpec.omit({ id: true, chunk: true, call: true });
 export type BroadcastSpec = z.infer<typeof BroadcastSpec>;
 
 /** An actor as a cluster creates it: the agent's ActorCreate, plus what the actor manager needs. */
@@ -58,6 +60,8 @@ export const CoreMethods = {
   actorList: method(z.tuple([]), z.array(ActorInfo)),
   /** Sends this caller every log line of one agent or job (null: every agent), whoever's task printed it. */
   followLogs: method(z.tuple([z.string().max(200).nullable()]), z.null()),
+  /** Recent settled tasks of every client, newest first, from the engine's bounded record. */
+  history: method(z.tuple([HistoryQuery]), TaskHistory),
 } as const;
 
 export type CoreMethodName = keyof typeof CoreMethods;

@@ -54,3 +54,55 @@ export const LogEntry = z.object({
   text: z.string(),
 });
 export type LogEntry = z.infer<typeof LogEntry>;
+
+/** How a task ended. */
+export const TaskOutcomeKind = z.enum(['done', 'failed', 'cancelled']);
+export type TaskOutcomeKind = z.infer<typeof TaskOutcomeKind>;
+
+/** A failure as history keeps it: the code, the message and (for REMOTE_ERROR) the remote stack, cut short. */
+export const ErrorSummary = z.object({
+  code: z.string(),
+  message: z.string(),
+  stack: z.string().nullable(),
+});
+export type ErrorSummary = z.infer<typeof ErrorSummary>;
+
+/** One settled task, as `cluster.history()` and `clustrix tasks` list it. */
+export const TaskHistoryEntry = z.object({
+  /** The caller's task id (unique per client while it runs). */
+  taskId: z.string(),
+  /** The call it belongs to: a map or stream's id, or the task's own for run/submit. */
+  callId: z.string(),
+  /** The function's name, or the map's label. */
+  label: z.string(),
+  /** Who submitted it: `this program` (embedded) or the service's client id and name. */
+  client: z.string(),
+  /** The agent it last ran on; null if it never started. */
+  agentId: z.string().nullable(),
+  submittedAt: z.number(),
+  startedAt: z.number().nullable(),
+  endedAt: z.number(),
+  outcome: TaskOutcomeKind,
+  error: ErrorSummary.nullable(),
+});
+export type TaskHistoryEntry = z.infer<typeof TaskHistoryEntry>;
+
+/** What `cluster.history()` returns: newest first, and what the bounded record no longer holds. */
+export const TaskHistory = z.object({
+  entries: z.array(TaskHistoryEntry),
+  /** Settled tasks since the engine started, including those evicted from the record. */
+  total: z.number(),
+  /** Entries dropped to stay within the record's bounds (count and bytes). */
+  evicted: z.number(),
+});
+export type TaskHistory = z.infer<typeof TaskHistory>;
+
+/** Which history entries to return. */
+export const HistoryQuery = z.object({
+  /** Most entries, newest first. */
+  limit: z.number().int().positive().max(100_000),
+  outcome: TaskOutcomeKind.nullable(),
+  /** Only this call's tasks. */
+  callId: z.string().max(200).nullable(),
+});
+export type HistoryQuery = z.infer<typeof HistoryQuery>;

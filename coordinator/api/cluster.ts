@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type { ActorInfo, AgentInfo, LogEntry, PendingAgent } from '../../protocol/rows.js';
+import type { ActorInfo, AgentInfo, LogEntry, PendingAgent, TaskHistory } from '../../protocol/rows.js';
 import { captureClass, type ShippableClass } from '../code/index.js';
 import { resolveProfile } from '../config/index.js';
 import { resolveClusterOptions, type ClusterOptions } from '../config/options.js';
@@ -15,6 +15,7 @@ import { resolveActorOptions, type ActorOptions } from './actor-options.js';
 import { ClusterActors } from './actors.js';
 import { ClusterEventsHub, type ClusterEvents } from './events.js';
 import { streamCall, type MapOptions, type StreamResult } from './fan-out.js';
+import { historyQuery, type HistoryOptions } from './history.js';
 import { dedupLogs, printLog } from './logs.js';
 import type { ModuleOptions, TaskModule } from './module.js';
 import { shipModule } from '../code/ship-module.js';
@@ -215,6 +216,17 @@ export class Cluster {
     if (!Number.isInteger(n) || n < 0) throw new ConfigError(`scale(n): expected a non-negative integer, got ${String(n)}`);
     await this.transport.call('scale', n, {});
     await this.refreshAgents();
+  }
+
+  /**
+   * Recent settled tasks of every program on this pool, newest first: function or map label,
+   * client, agent, times, outcome and error. The engine keeps a bounded record (`historyEntries`,
+   * `historyBytes`); `total` and `evicted` say how much it no longer holds.
+   */
+  async history(options?: HistoryOptions): Promise<TaskHistory> {
+    const query = historyQuery(options);
+    this.assertOpen();
+    return this.transport.call('history', query);
   }
 
   /** Listens to `agents` (the list, when it changes), `actor` (one changed) or `log` (a line of a task's output). */

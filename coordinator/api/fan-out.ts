@@ -1,3 +1,4 @@
+import { nanoid } from 'nanoid';
 import { z } from 'zod';
 import { CancelledError, type ClustrixError } from '../errors/errors.js';
 import { parseOptions } from '../config/parse-options.js';
@@ -108,6 +109,7 @@ export async function* fanOut<R>(
   let stopping = false;
   let aborted: ClustrixError | null = null;
   const signal = options.task.signal;
+  const call = { id: `m${nanoid(10)}`, label: options.label ?? 'map' };
   const task: ResolvedTaskOptions = { ...options.task, signal: null };
   const cancelPending = (error: ClustrixError): void => {
     for (const entry of pending) {
@@ -125,7 +127,7 @@ export async function* fanOut<R>(
   const launch = (batch: unknown[]): void => {
     const chunk = options.chunkSize > 1;
     const args = chunk ? batch.map((item) => [item]) : [batch[0]];
-    const submission = submitter.submit(code, exportName, args, task, { chunk });
+    const submission = submitter.submit(code, exportName, args, task, { chunk, call });
     const entry: Pending = { start: next, count: batch.length, submission };
     next += batch.length;
     pending.add(entry);

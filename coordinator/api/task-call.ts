@@ -14,9 +14,16 @@ export interface Submission {
   cancel(error: ClustrixError): void;
 }
 
+/** What a map/stream adds to each of its tasks. */
+export interface SubmitExtra {
+  chunk?: boolean;
+  /** The call the task is part of (history and the dashboard group by it). */
+  call?: { id: string; label: string };
+}
+
 /** What `map`/`stream` need to submit their tasks. */
 export interface TaskSubmitter {
-  submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra?: { chunk?: boolean }): Submission;
+  submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra?: SubmitExtra): Submission;
 }
 
 /**
@@ -33,7 +40,7 @@ export class TaskCaller implements TaskSubmitter {
     private readonly isClosed: () => boolean,
   ) {}
 
-  submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra: { chunk?: boolean } = {}): Submission {
+  submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra: SubmitExtra = {}): Submission {
     const id = `t${++this.next}`;
     const what = `task ${id} (${code.name})`;
     if (this.isClosed()) return this.refused(id, new ClusterClosedError());
@@ -49,6 +56,7 @@ export class TaskCaller implements TaskSubmitter {
       timeoutMs: options.timeoutMs,
       retries: options.retries,
       retryExceptions: options.retryExceptions,
+      ...(extra.call ? { call: extra.call } : {}),
     };
     this.transport.ship(code);
     let settleEarly!: (error: ClustrixError) => void;

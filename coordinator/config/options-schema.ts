@@ -119,6 +119,10 @@ const clusterOptionFields = {
   inlineConcurrency: positiveInt().optional(),
   /** Receives each line of task output; default prints it with an `[agent task]` prefix. */
   onLog: fn<(entry: LogEntry) => void>('a function (entry) => void').optional(),
+  /** Settled tasks the engine's history keeps (`cluster.history()`, `clustrix tasks`, the dashboard); the oldest go first. @default 10000 */
+  historyEntries: nonNegativeInt().optional(),
+  /** Most bytes the history holds (estimated: strings at 2 bytes a character); the oldest go first. @default 16 MiB */
+  historyBytes: nonNegativeInt().optional(),
   /** Replace agents that die while the pool should have them. @default true */
   replaceLostAgents: flag().optional(),
   /**

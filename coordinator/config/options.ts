@@ -39,6 +39,8 @@ export interface ResolvedClusterOptions {
   maxFrameBytes: number;
   inlineConcurrency: number;
   onLog: ((entry: LogEntry) => void) | null;
+  historyEntries: number;
+  historyBytes: number;
   replaceLostAgents: boolean;
   tls: true | { cert: string; key: string } | null;
   ssh: SshOptions | null;
@@ -97,6 +99,8 @@ export function resolveClusterOptions(options: ClusterOptions = {}, cores = os.a
     maxFrameBytes: o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
     inlineConcurrency: o.inlineConcurrency ?? 64,
     onLog: o.onLog ?? null,
+    historyEntries: o.historyEntries ?? 10_000,
+    historyBytes: o.historyBytes ?? 16 * 1024 * 1024,
     replaceLostAgents: o.replaceLostAgents ?? true,
     tls: o.tls === undefined || o.tls === false ? null : o.tls,
     ssh: o.ssh ?? null,

@@ -16,6 +16,7 @@ import { AgentPool } from './pool.js';
 import { Scheduler } from './scheduler.js';
 import { EngineScope, type ScopeEvents } from './scope.js';
 import { Submitter } from './submit.js';
+import { WorkTracker } from './work-tracker.js';
 
 /** What the engine tells about itself: the same for an embedded program and a service's clients. */
 export interface EngineInfo {
@@ -39,6 +40,8 @@ export class Engine {
 
   private closing: Promise<void> | null = null;
   readonly submitter: Submitter;
+  /** Calls, history, outcome counts and latencies of every scope's tasks. */
+  readonly work: WorkTracker;
   readonly actors: ActorManager;
   readonly scopes = new Set<EngineScope>();
   /** The scope that owns each running task (by engine task id), for its log lines. */
@@ -56,7 +59,8 @@ export class Engine {
     ready: { engine?: Engine },
   ) {
     ready.engine = this;
-    this.submitter = new Submitter(scheduler, () => this.closing !== null, options.maxFrameBytes);
+    this.work = new WorkTracker({ maxEntries: options.historyEntries, maxBytes: options.historyBytes });
+    this.submitter = new Submitter(scheduler, () => this.closing !== null, options.maxFrameBytes, this.work);
     this.actors = new ActorManager(() => pool.links.values(), log, options.maxFrameBytes, (info) => this.actorChanged(info));
   }
 

@@ -261,6 +261,8 @@ export class Scheduler {
 
   private start(link: AgentLink, task: TaskRecord): void {
     task.link = link;
+    task.startedAt ??= Date.now();
+    task.lastAgent = link.id;
     link.inflight.set(task.id, task);
     if (task.inline) link.inlineInflight++;
     if (!link.sentCode.has(task.code.hash)) {

@@ -1,10 +1,10 @@
 import { nanoid } from 'nanoid';
 import type { ActorSpec, BroadcastSpec, CoreHandlers, ScaleOptions, TaskSpec } from '../../protocol/core-methods.js';
-import type { ActorInfo, AgentInfo, LogEntry, PendingAgent } from '../../protocol/rows.js';
+import type { ActorInfo, AgentInfo, HistoryQuery, LogEntry, PendingAgent, TaskHistory } from '../../protocol/rows.js';
 import { CancelledError, ClusterClosedError, ProtocolError, type ClustrixError } from '../errors/errors.js';
 import type { Engine } from './engine.js';
 import type { Submission } from './submit.js';
-import type { ShippedCode } from './task.js';
+import type { ShippedCode, TaskOrigin } from './task.js';
 import { CloseCode } from '../../protocol/version.js';
 
 /** What a scope tells its program (or the client it serves). */
@@ -51,7 +51,9 @@ export class EngineScope implements CoreHandlers {
   }
 
   submit = async (spec: TaskSpec): Promise<Uint8Array> => {
-    const [value] = await this.run(spec.id, (engineId) => [this.engine.submitter.submit(engineId, spec, this.codeFor(spec.code))]);
+    const code = this.codeFor(spec.code);
+    const origin: TaskOrigin = { client: this.name, taskId: spec.id, callId: spec.call?.id ?? spec.id, label: spec.call?.label || code.name, submittedAt: Date.now() };
+    const [value] = await this.run(spec.id, (engineId) => [this.engine.submitter.submit(engineId, spec, code, null, origin)]);
     return value!;
   };
 
@@ -64,7 +66,13 @@ export class EngineScope implements CoreHandlers {
     const code = this.codeFor(spec.code);
     const targets = this.engine.agents().filter((a) => a.state === 'ready');
     const id = `b${nanoid(10)}`;
-    return this.run(id, () => targets.map((agent) => this.engine.submitter.submit(nanoid(12), { ...spec, id, chunk: false }, code, agent.id)));
+    const submittedAt = Date.now();
+    return this.run(id, () =>
+      targets.map((agent) => {
+        const origin: TaskOrigin = { client: this.name, taskId: `${id}@${agent.id}`, callId: id, label: `broadcast ${code.name}`, submittedAt };
+        return this.engine.submitter.submit(nanoid(12), { ...spec, id, chunk: false }, code, agent.id, origin);
+      }),
+    );
   };
 
   agents = async (): Promise<AgentInfo[]> => this.engine.agents();
@@ -108,6 +116,8 @@ export class EngineScope implements CoreHandlers {
   actorGet = async (name: string): Promise<ActorInfo | null> => this.engine.actors.get(name);
 
   actorList = async (): Promise<ActorInfo[]> => this.engine.actors.list();
+
+  history = async (query: HistoryQuery): Promise<TaskHistory> => this.engine.work.history.query(query);
 
   followLogs = async (target: string | null): Promise<null> => {
     this.follow = target;

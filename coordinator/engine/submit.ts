@@ -2,7 +2,8 @@ import type { TaskSpec } from '../../protocol/core-methods.js';
 import { ClusterClosedError, type ClustrixError } from '../errors/errors.js';
 import { checkSize } from './pack.js';
 import type { Scheduler } from './scheduler.js';
-import type { ShippedCode, TaskOutcome, TaskRecord } from './task.js';
+import type { ShippedCode, TaskOrigin, TaskOutcome, TaskRecord } from './task.js';
+import type { WorkTracker } from './work-tracker.js';
 
 /** One submitted task, wherever it runs. */
 export interface Submission {
@@ -24,10 +25,11 @@ export class Submitter {
     private readonly scheduler: Scheduler,
     private readonly isClosed: () => boolean,
     private readonly maxFrameBytes: number,
+    private readonly tracker: WorkTracker | null = null,
   ) {}
 
   /** `id` is the engine's own (unique across callers); `spec.id` is the caller's. */
-  submit(id: string, spec: TaskSpec, code: ShippedCode, pinned: string | null = null): LocalSubmission {
+  submit(id: string, spec: TaskSpec, code: ShippedCode, pinned: string | null = null, origin: TaskOrigin | null = null): LocalSubmission {
     let resolve!: (value: Uint8Array) => void;
     let reject!: (err: unknown) => void;
     const result = new Promise<Uint8Array>((res, rej) => {
@@ -48,12 +50,20 @@ export class Submitter {
       pinned,
       link: null,
       settled: false,
-      deliver: (outcome: TaskOutcome) => (outcome.ok ? resolve(outcome.value) : reject(outcome.error)),
+      origin,
+      startedAt: null,
+      lastAgent: null,
+      deliver: (outcome: TaskOutcome) => {
+        this.tracker?.settled(task, outcome);
+        if (outcome.ok) resolve(outcome.value);
+        else reject(outcome.error);
+      },
     };
     if (this.isClosed()) {
       task.settled = true;
       reject(new ClusterClosedError());
     } else {
+      this.tracker?.submitted(task);
       this.scheduler.submit(task);
     }
     return { id, task, result, cancel: (error) => this.scheduler.cancel(task, error) };
