@@ -8,6 +8,7 @@ import { UsageError } from './args.js';
 import { Exit, type Command } from './command.js';
 import { bench } from './commands/bench.js';
 import { check } from './commands/check.js';
+import { dashboard } from './commands/dashboard.js';
 import { down } from './commands/down.js';
 import { init } from './commands/init.js';
 import { jobs } from './commands/jobs.js';
@@ -18,7 +19,7 @@ import { tasks } from './commands/tasks.js';
 import { up } from './commands/up.js';
 import { fail, out } from './output.js';
 
-const COMMANDS: readonly Command[] = [init, check, up, down, status, jobs, tasks, logs, run, bench];
+const COMMANDS: readonly Command[] = [init, check, up, down, status, jobs, tasks, dashboard, logs, run, bench];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

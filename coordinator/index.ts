@@ -22,6 +22,7 @@ export type { ClusterOptions } from './config/options.js';
 export type { ConnectOptions } from './transport/address.js';
 export type { AgentInfo, PendingAgent, ActorInfo, ActorState, LogEntry, TaskHistory, TaskHistoryEntry, TaskOutcomeKind, ErrorSummary } from '../protocol/rows.js';
 export type { HistoryOptions } from './api/history.js';
+export type { DashboardAccess } from '../protocol/rows.js';
 export type { ErrorCode } from '../protocol/errors.js';
 export {
   ClustrixError,

@@ -9,7 +9,7 @@ import { ActorCreate } from './actor-messages.js';
 import { Bytes, Id } from './common.js';
 import { Task } from './coordinator-messages.js';
 import { MAX_TIMER_MS } from './durations.js';
-import { ActorInfo, AgentInfo, HistoryQuery, PendingAgent, TaskHistory } from './rows.js';
+import { ActorInfo, AgentInfo, DashboardAccess, HistoryQuery, PendingAgent, TaskHistory } from './rows.js';
 
 /** A task as a cluster submits it: the agent's Task, plus what the scheduler needs. */
 export const TaskSpec = Task.omit({ type: true }).extend({
@@ -62,6 +62,8 @@ export const CoreMethods = {
   followLogs: method(z.tuple([z.string().max(200).nullable()]), z.null()),
   /** Recent settled tasks of every client, newest first, from the engine's bounded record. */
   history: method(z.tuple([HistoryQuery]), TaskHistory),
+  /** A fresh one-time login URL of the dashboard, and its metrics address; null without a dashboard. */
+  dashboard: method(z.tuple([]), DashboardAccess.nullable()),
 } as const;
 
 export type CoreMethodName = keyof typeof CoreMethods;

@@ -106,3 +106,15 @@ export const HistoryQuery = z.object({
   callId: z.string().max(200).nullable(),
 });
 export type HistoryQuery = z.infer<typeof HistoryQuery>;
+
+/** Where the dashboard is and how to get in (`cluster.dashboard()`, `clustrix dashboard`). */
+export const DashboardAccess = z.object({
+  /** The dashboard's address (a session cookie is needed). */
+  url: z.string(),
+  /** Opens the dashboard once: the token in it is spent at the first use, or after 10 minutes. */
+  loginUrl: z.string(),
+  metricsUrl: z.string(),
+  /** For Prometheus: `Authorization: Bearer <metricsToken>` on /metrics. */
+  metricsToken: z.string(),
+});
+export type DashboardAccess = z.infer<typeof DashboardAccess>;

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type { ActorInfo, AgentInfo, LogEntry, PendingAgent, TaskHistory } from '../../protocol/rows.js';
+import type { ActorInfo, AgentInfo, DashboardAccess, LogEntry, PendingAgent, TaskHistory } from '../../protocol/rows.js';
 import { captureClass, type ShippableClass } from '../code/index.js';
 import { resolveProfile } from '../config/index.js';
 import { resolveClusterOptions, type ClusterOptions } from '../config/options.js';
@@ -227,6 +227,16 @@ export class Cluster {
     const query = historyQuery(options);
     this.assertOpen();
     return this.transport.call('history', query);
+  }
+
+  /**
+   * The web dashboard of this pool (option `dashboard`; a service always has one): a fresh
+   * one-time `loginUrl` (open it in a browser: it sets a session cookie and is spent), the
+   * `metricsUrl` and the `metricsToken` Prometheus presents. null when there is no dashboard.
+   */
+  async dashboard(): Promise<DashboardAccess | null> {
+    this.assertOpen();
+    return this.transport.call('dashboard');
   }
 
   /** Listens to `agents` (the list, when it changes), `actor` (one changed) or `log` (a line of a task's output). */

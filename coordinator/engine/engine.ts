@@ -17,6 +17,9 @@ import { Scheduler } from './scheduler.js';
 import { EngineScope, type ScopeEvents } from './scope.js';
 import { Submitter } from './submit.js';
 import { WorkTracker } from './work-tracker.js';
+import { DashboardServer, type DashboardHost } from '../dashboard/server.js';
+import type { MetricsSource } from '../dashboard/metrics.js';
+import { closeSocket } from '../../protocol/close.js';
 
 /** What the engine tells about itself: the same for an embedded program and a service's clients. */
 export interface EngineInfo {
@@ -47,6 +50,10 @@ export class Engine {
   /** The scope that owns each running task (by engine task id), for its log lines. */
   private readonly taskOwners = new Map<string, { scope: EngineScope; taskId: string }>();
   private agentsQueued = false;
+  /** Bytes of frames of agents gone, so the totals do not drop when one leaves. */
+  private readonly goneBytes = { in: 0, out: 0 };
+  /** The web dashboard and /metrics, when `dashboard` is set. */
+  dashboard: DashboardServer | null = null;
 
   private constructor(
     readonly id: string,
@@ -113,6 +120,7 @@ export class Engine {
     const engine = new Engine(id, options, server, scheduler, pool, backend, log, ready);
     try {
       await pool.scale(options.agents);
+      if (options.dashboard) engine.dashboard = await DashboardServer.start(engine.dashboardHost(), options.dashboard, log);
     } catch (err) {
       await engine.close();
       throw err;
@@ -172,9 +180,36 @@ export class Engine {
     return this.pool.pendingAgents();
   }
 
+  /** What /metrics reads, now. */
+  metrics(): MetricsSource {
+    const bytes = { ...this.goneBytes };
+    for (const link of this.pool.links.values()) {
+      bytes.in += link.bytes.in;
+      bytes.out += link.bytes.out;
+    }
+    return {
+      outcomes: this.work.outcomes,
+      latency: this.work.latency,
+      queued: this.scheduler.queued,
+      running: this.scheduler.running,
+      agents: this.agents(),
+      pendingAgents: this.pool.pendingAgents().length,
+      actors: this.actors.list().filter((a) => a.state !== 'dead').length,
+      bytes,
+    };
+  }
+
+  private dashboardHost(): DashboardHost {
+    return {
+      metrics: () => this.metrics(),
+      live: (ws) => closeSocket(ws, CloseCode.shutdown, 'the live view is not built yet'),
+    };
+  }
+
   /** Stops every agent and job. Queued and running tasks fail with CLUSTER_CLOSED. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      await this.dashboard?.close();
       this.scheduler.close(new ClusterClosedError('the cluster was closed before the task finished'));
       this.actors.closeAll();
       await this.pool.close();
@@ -196,6 +231,8 @@ export class Engine {
         else this.log.warn(`dropped a '${m.type}' message of ${bytes} bytes for agent ${l.id}: larger than a frame may be`);
       },
       closed: (l, reason) => {
+        this.goneBytes.in += l.bytes.in;
+        this.goneBytes.out += l.bytes.out;
         this.scheduler.removeLink(l, reason);
         this.actors.onLinkLost(l, reason);
         this.pool.detach(l, reason);

@@ -70,6 +70,11 @@ export class AgentLink {
     return this.hello.slots;
   }
 
+  /** Bytes of frames from and to this agent so far. */
+  get bytes(): { in: number; out: number } {
+    return { in: this.socket.bytesIn, out: this.socket.bytesOut };
+  }
+
   /** Queues a message; everything queued in one tick leaves as one frame. */
   send(message: CoordinatorMessage): void {
     if (this.state === 'closed') return;

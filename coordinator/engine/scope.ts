@@ -1,6 +1,6 @@
 import { nanoid } from 'nanoid';
 import type { ActorSpec, BroadcastSpec, CoreHandlers, ScaleOptions, TaskSpec } from '../../protocol/core-methods.js';
-import type { ActorInfo, AgentInfo, HistoryQuery, LogEntry, PendingAgent, TaskHistory } from '../../protocol/rows.js';
+import type { ActorInfo, AgentInfo, DashboardAccess, HistoryQuery, LogEntry, PendingAgent, TaskHistory } from '../../protocol/rows.js';
 import { CancelledError, ClusterClosedError, ProtocolError, type ClustrixError } from '../errors/errors.js';
 import type { Engine } from './engine.js';
 import type { Submission } from './submit.js';
@@ -118,6 +118,8 @@ export class EngineScope implements CoreHandlers {
   actorList = async (): Promise<ActorInfo[]> => this.engine.actors.list();
 
   history = async (query: HistoryQuery): Promise<TaskHistory> => this.engine.work.history.query(query);
+
+  dashboard = async (): Promise<DashboardAccess | null> => this.engine.dashboard?.access() ?? null;
 
   followLogs = async (target: string | null): Promise<null> => {
     this.follow = target;

@@ -20,6 +20,8 @@ export interface ServiceOptions {
   /** Where clients connect. @default 127.0.0.1, a free port */
   host?: string;
   port?: number;
+  /** Serve the web dashboard and /metrics (unless the profile's `dashboard` says where). @default true */
+  dashboard?: boolean;
   /** Write the state file once the pool is up. @default true */
   writeStateFile?: boolean;
   logFile?: string | null;
@@ -65,7 +67,9 @@ export class ClusterService implements SessionHost {
 
   static async start(options: ServiceOptions): Promise<ClusterService> {
     const log = options.log ?? createLogger();
-    const engine = await Engine.start(resolveClusterOptions(resolveProfile(options.cluster)), log);
+    const resolved = resolveClusterOptions(resolveProfile(options.cluster));
+    if (options.dashboard !== false) resolved.dashboard ??= { host: '127.0.0.1', port: 0 };
+    const engine = await Engine.start(resolved, log);
     const service = new ClusterService(options, engine, log);
     try {
       await service.open();

@@ -266,6 +266,8 @@ export const REQUEST_TEMPLATES: Record<string, ClientMessage> = {
   actorGet: { type: 'request', id: 'fz-get', method: 'actorGet', args: ['no-such-name'] },
   actorList: { type: 'request', id: 'fz-list', method: 'actorList', args: [] },
   followLogs: { type: 'request', id: 'fz-follow', method: 'followLogs', args: ['no-such-agent'] },
+  history: { type: 'request', id: 'fz-history', method: 'history', args: [{ limit: 5, outcome: null, callId: null }] },
+  dashboard: { type: 'request', id: 'fz-dashboard', method: 'dashboard', args: [] },
   status: { type: 'request', id: 'fz-status', method: 'status', args: [] },
   stop: { type: 'request', id: 'fz-stop', method: 'stop', args: [] },
 };
