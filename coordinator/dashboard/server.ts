@@ -7,6 +7,7 @@ import { CloseCode } from '../../protocol/version.js';
 import { WsEndpoint } from '../engine/endpoint.js';
 import type { Logger } from '../util/logger.js';
 import { DashboardAuth, SESSION_COOKIE } from './auth.js';
+import { LIVE_MAX_FRAME_BYTES } from './live.js';
 import { METRICS_CONTENT_TYPE, renderMetrics, type MetricsSource } from './metrics.js';
 
 /** What the dashboard's server needs from the engine. */
@@ -29,8 +30,6 @@ const ASSETS: Record<string, string> = {
 };
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 
-/** The frames a browser may send on the live socket: actions and a log filter, small. */
-const LIVE_MAX_FRAME_BYTES = 64 * 1024;
 
 const HEADERS = {
   // The login token is in the URL: it must not leave in a Referer header.

@@ -19,6 +19,8 @@ import { Submitter } from './submit.js';
 import { WorkTracker } from './work-tracker.js';
 import { DashboardServer, type DashboardHost } from '../dashboard/server.js';
 import type { MetricsSource } from '../dashboard/metrics.js';
+import { LiveSession } from '../dashboard/live.js';
+import { liveSource } from '../dashboard/live-source.js';
 import { closeSocket } from '../../protocol/close.js';
 
 /** What the engine tells about itself: the same for an embedded program and a service's clients. */
@@ -202,7 +204,10 @@ export class Engine {
   private dashboardHost(): DashboardHost {
     return {
       metrics: () => this.metrics(),
-      live: (ws) => closeSocket(ws, CloseCode.shutdown, 'the live view is not built yet'),
+      live: (ws) => {
+        if (this.closing) closeSocket(ws, CloseCode.shutdown, 'the cluster is closing');
+        else new LiveSession(ws, liveSource(this), this.log);
+      },
     };
   }
 

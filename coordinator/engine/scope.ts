@@ -3,7 +3,7 @@ import type { ActorSpec, BroadcastSpec, CoreHandlers, ScaleOptions, TaskSpec } f
 import type { ActorInfo, AgentInfo, DashboardAccess, HistoryQuery, LogEntry, PendingAgent, TaskHistory } from '../../protocol/rows.js';
 import { CancelledError, ClusterClosedError, ProtocolError, type ClustrixError } from '../errors/errors.js';
 import type { Engine } from './engine.js';
-import type { Submission } from './submit.js';
+import type { LocalSubmission } from './submit.js';
 import type { ShippedCode, TaskOrigin } from './task.js';
 import { CloseCode } from '../../protocol/version.js';
 
@@ -17,6 +17,9 @@ export interface ScopeEvents {
 /** Most agents one scale step may ask for: past it, a typo (1e9) would fork-bomb a launcher. */
 export const MAX_AGENTS = 100_000;
 
+/** Cancelled calls a scope remembers (to refuse their stragglers); the oldest are forgotten. */
+const MAX_CANCELLED_CALLS = 1_000;
+
 /**
  * One program's view of the engine (an embedded cluster, or one client of a service): the core
  * methods, its code by hash, its tasks and its unnamed actors. Closing it cancels its queued and
@@ -27,7 +30,9 @@ export class EngineScope implements CoreHandlers {
   follow: string | null | undefined = undefined;
   private readonly code = new Map<string, ShippedCode>();
   /** Tasks not settled yet, by the caller's id. */
-  private readonly tasks = new Map<string, Submission[]>();
+  private readonly tasks = new Map<string, LocalSubmission[]>();
+  /** Calls cancelled as a whole (from the dashboard): their later tasks are refused too. */
+  private readonly cancelledCalls = new Set<string>();
   /** Unnamed actors this scope created: killed when it closes. */
   private readonly owned = new Set<string>();
   private closed = false;
@@ -51,6 +56,7 @@ export class EngineScope implements CoreHandlers {
   }
 
   submit = async (spec: TaskSpec): Promise<Uint8Array> => {
+    if (spec.call && this.cancelledCalls.has(spec.call.id)) throw new CancelledError(`call ${spec.call.id} (${spec.call.label}) was cancelled`);
     const code = this.codeFor(spec.code);
     const origin: TaskOrigin = { client: this.name, taskId: spec.id, callId: spec.call?.id ?? spec.id, label: spec.call?.label || code.name, submittedAt: Date.now() };
     const [value] = await this.run(spec.id, (engineId) => [this.engine.submitter.submit(engineId, spec, code, null, origin)]);
@@ -126,6 +132,21 @@ export class EngineScope implements CoreHandlers {
     return null;
   };
 
+  /** Cancels every task of one call of this scope (a map's, or a single task's), and refuses its later ones. */
+  cancelCall(callId: string, error: ClustrixError): number {
+    this.cancelledCalls.add(callId);
+    if (this.cancelledCalls.size > MAX_CANCELLED_CALLS) this.cancelledCalls.delete(this.cancelledCalls.values().next().value!);
+    let n = 0;
+    for (const subs of [...this.tasks.values()]) {
+      for (const s of subs) {
+        if (s.task.origin?.callId !== callId) continue;
+        s.cancel(error);
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** @internal The engine routes this scope's events through here. */
   emitLog(entry: LogEntry): void {
     if (!this.closed) this.events.log(entry);
@@ -164,7 +185,7 @@ export class EngineScope implements CoreHandlers {
   }
 
   /** Submits under the caller's `id`, tracks the submissions until they settle, resolves with every result. */
-  private async run(id: string, submit: (engineId: string) => Submission[]): Promise<Uint8Array[]> {
+  private async run(id: string, submit: (engineId: string) => LocalSubmission[]): Promise<Uint8Array[]> {
     this.assertOpen();
     if (this.tasks.has(id)) throw new ProtocolError(`task id ${id} is in use by a task of this caller that has not settled`, CloseCode.protocolError);
     const engineId = nanoid(12);
