@@ -9,7 +9,7 @@ import { ActorCreate } from './actor-messages.js';
 import { Bytes, Id } from './common.js';
 import { Task } from './coordinator-messages.js';
 import { MAX_TIMER_MS } from './durations.js';
-import { ActorInfo, AgentInfo, DashboardAccess, HistoryQuery, PendingAgent, TaskHistory } from './rows.js';
+import { ActorInfo, AgentInfo, DashboardAccess, DetachedRow, HistoryQuery, PendingAgent, TaskHistory } from './rows.js';
 
 /** A task as a cluster submits it: the agent's Task, plus what the scheduler needs. */
 export const TaskSpec = Task.omit({ type: true }).extend({
@@ -40,6 +40,18 @@ export type ActorSpec = z.infer<typeof ActorSpec>;
 export const ScaleOptions = z.object({});
 export type ScaleOptions = z.infer<typeof ScaleOptions>;
 
+/** A map that runs in the service on its own (its client may leave): every item's packed arguments at once. */
+export const DetachSpec = TaskSpec.pick({ code: true, export: true, inline: true, chunk: true, timeoutMs: true, retries: true, retryExceptions: true }).extend({
+  label: z.string().max(200),
+  /** Each task's packed arguments, in input order. */
+  items: z.array(Bytes).max(10_000_000),
+});
+export type DetachSpec = z.infer<typeof DetachSpec>;
+
+/** What `collect` answers: each task's packed result in input order (a chunk task's is an array). */
+export const Collected = z.object({ chunked: z.boolean(), results: z.array(Bytes) });
+export type Collected = z.infer<typeof Collected>;
+
 const method = <A extends z.ZodTuple, R extends z.ZodType>(args: A, result: R) => ({ args, result });
 
 export const CoreMethods = {
@@ -62,6 +74,12 @@ export const CoreMethods = {
   followLogs: method(z.tuple([z.string().max(200).nullable()]), z.null()),
   /** Recent settled tasks of every client, newest first, from the engine's bounded record. */
   history: method(z.tuple([HistoryQuery]), TaskHistory),
+  /** Starts a detached map in the service; resolves with its id at once. */
+  detach: method(z.tuple([DetachSpec]), z.string()),
+  /** Waits for a detached call and answers its results (RESULTS_EXPIRED once dropped). */
+  collect: method(z.tuple([z.string().min(1).max(64)]), Collected),
+  /** The detached calls the service runs or keeps results of. */
+  detachedList: method(z.tuple([]), z.array(DetachedRow)),
   /** A fresh one-time login URL of the dashboard, and its metrics address; null without a dashboard. */
   dashboard: method(z.tuple([]), DashboardAccess.nullable()),
 } as const;

@@ -118,3 +118,18 @@ export const DashboardAccess = z.object({
   metricsToken: z.string(),
 });
 export type DashboardAccess = z.infer<typeof DashboardAccess>;
+
+/** A detached call, as `clustrix tasks` lists it. */
+export const DetachedRow = z.object({
+  id: z.string(),
+  label: z.string(),
+  client: z.string(),
+  state: z.enum(['running', 'done', 'failed']),
+  tasks: z.number(),
+  settled: z.number(),
+  /** Bytes its stored results take on disk (0 while running). */
+  bytes: z.number(),
+  startedAt: z.number(),
+  endedAt: z.number().nullable(),
+});
+export type DetachedRow = z.infer<typeof DetachedRow>;

@@ -3,7 +3,7 @@ import type { ServiceState } from '../../coordinator/service/state-file.js';
 import { RemoteTransport } from '../../coordinator/transport/remote.js';
 import { intFlag, parseArgs, stringFlag, UsageError } from '../args.js';
 import { Exit, type Command } from '../command.js';
-import { dim, fail, formatMs, json, out, table } from '../output.js';
+import { dim, fail, formatBytes, formatMs, json, out, table } from '../output.js';
 import { liveServices } from './status.js';
 
 const OUTCOMES = ['done', 'failed', 'cancelled'] as const;
@@ -15,13 +15,13 @@ export const tasks: Command = {
 
 Lists the most recent settled tasks of each running service (or the one for profile), newest
 first, from the service's bounded history: function (or map label), call, client, agent, queued
-and run times, outcome, error.
+and run times, outcome, error; then its detached calls (id, state, tasks settled, bytes kept).
 Exit code 3 when no service is running.
 
 Options:
   --limit n       most tasks per service (default 50)
   --outcome kind  only tasks that ended so
-  --json          print [{ profile, entries, total, evicted }] as JSON`,
+  --json          print [{ profile, entries, total, evicted, detached }] as JSON`,
   async run(argv) {
     const args = parseArgs(argv, { valued: ['limit', 'outcome'], boolean: ['json', 'help'] });
     const limit = intFlag(args, 'limit', 1) ?? 50;
@@ -42,6 +42,10 @@ Options:
     for (const r of replies) {
       out(`${r.profile}: ${r.entries.length} of ${r.total} tasks settled since the service started${r.evicted ? ` (${r.evicted} no longer in the history)` : ''}`);
       if (r.entries.length > 0) out(table(['ENDED', 'FUNCTION', 'CALL', 'CLIENT', 'AGENT', 'QUEUED', 'RAN', 'OUTCOME', 'ERROR'], r.entries.map(row)));
+      if (r.detached.length > 0) {
+        out('detached calls (cluster.collect(id)):');
+        out(table(['ID', 'FUNCTION', 'CLIENT', 'STATE', 'TASKS', 'KEPT'], r.detached.map((d) => [d.id, d.label, d.client, d.state, `${d.settled}/${d.tasks}`, formatBytes(d.bytes)])));
+      }
       out();
     }
     return Exit.ok;
@@ -51,7 +55,7 @@ Options:
 async function historyOf(state: ServiceState, limit: number, outcome: (typeof OUTCOMES)[number] | null) {
   const admin = await RemoteTransport.open(state.address, state.credential, 'clustrix tasks');
   try {
-    return await admin.call('history', { limit, outcome, callId: null });
+    return { ...(await admin.call('history', { limit, outcome, callId: null })), detached: await admin.call('detachedList') };
   } finally {
     await admin.close();
   }

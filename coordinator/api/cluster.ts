@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type { ActorInfo, AgentInfo, DashboardAccess, LogEntry, PendingAgent, TaskHistory } from '../../protocol/rows.js';
+import type { ActorInfo, AgentInfo, DashboardAccess, DetachedRow, LogEntry, PendingAgent, TaskHistory } from '../../protocol/rows.js';
 import { captureClass, type ShippableClass } from '../code/index.js';
 import { resolveProfile } from '../config/index.js';
 import { resolveClusterOptions, type ClusterOptions } from '../config/options.js';
@@ -16,6 +16,7 @@ import { ClusterActors } from './actors.js';
 import { ClusterEventsHub, type ClusterEvents } from './events.js';
 import { streamCall, type MapOptions, type StreamResult } from './fan-out.js';
 import { historyQuery, type HistoryOptions } from './history.js';
+import { collectedValues, detachMap, type DetachedCall } from './detach.js';
 import { dedupLogs, printLog } from './logs.js';
 import type { ModuleOptions, TaskModule } from './module.js';
 import { shipModule } from '../code/ship-module.js';
@@ -143,8 +144,18 @@ export class Cluster {
     };
   }
 
-  /** `fn` over every item; results in input order. The first failure rejects and cancels the rest. */
-  async map<T, R>(fn: Runnable<[T], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions): Promise<Awaited<R>[]> {
+  /**
+   * `fn` over every item; results in input order. The first failure rejects and cancels the rest.
+   * With `{ detach: true }` (connected only) the call runs in the service on its own and this
+   * resolves with its `{ id }` at once: `collect(id)` from any client gets the results.
+   */
+  map<T, R>(fn: Runnable<[T], R>, items: Iterable<T> | AsyncIterable<T>, options: MapOptions & { detach: true }): Promise<DetachedCall>;
+  map<T, R>(fn: Runnable<[T], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions): Promise<Awaited<R>[]>;
+  async map<T, R>(fn: Runnable<[T], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions): Promise<Awaited<R>[] | DetachedCall> {
+    if (options?.detach === true) {
+      this.assertOpen();
+      return detachMap(this.transport, this.values, fn, items, options, { retries: this.transport.info.retries });
+    }
     const out: Awaited<R>[] = [];
     for await (const { index, value } of this.stream(fn, items, options)) out[index] = value;
     return out;
@@ -227,6 +238,23 @@ export class Cluster {
     const query = historyQuery(options);
     this.assertOpen();
     return this.transport.call('history', query);
+  }
+
+  /**
+   * The results of a detached map (`map(fn, items, { detach: true })`, by any client of this
+   * service) in input order, once it has finished; its first failure rejects. RESULTS_EXPIRED once
+   * the service dropped them (past its `detachedBytes`).
+   */
+  async collect<R = unknown>(id: string): Promise<R[]> {
+    this.assertOpen();
+    if (typeof id !== 'string' || id.length === 0 || id.length > 64) throw new ConfigError('collect(id) needs the id of a detached call (a string)');
+    return collectedValues(await this.transport.call('collect', id), this.values, id) as R[];
+  }
+
+  /** The detached calls of this service: id, label, client, state, tasks settled, bytes kept. */
+  async detachedCalls(): Promise<DetachedRow[]> {
+    this.assertOpen();
+    return this.transport.call('detachedList');
   }
 
   /**

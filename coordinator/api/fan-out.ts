@@ -1,6 +1,6 @@
 import { nanoid } from 'nanoid';
 import { z } from 'zod';
-import { CancelledError, type ClustrixError } from '../errors/errors.js';
+import { CancelledError, ConfigError, type ClustrixError } from '../errors/errors.js';
 import { parseOptions } from '../config/parse-options.js';
 import { custom, fn, flag, mapping, positiveInt, type Differences, type None } from '../config/schema-kit.js';
 import { MAX_LABEL, progressFor, type Progress, type ProgressOptions, type ProgressSink } from './progress.js';
@@ -15,13 +15,19 @@ export interface MapOptions extends TaskOptions, ProgressOptions {
   chunkSize?: number;
   /** Most tasks of this call queued or running at once. @default enough to keep every slot busy */
   concurrency?: number;
+  /**
+   * `map` only, connected only: run in the service on its own, outliving this program; `map`
+   * resolves with `{ id }` at once, and any client gets the results by `cluster.collect(id)`. @default false
+   */
+  detach?: boolean;
 }
 
-const mapOptionsSchema = z.strictObject(
+export const mapOptionsSchema = z.strictObject(
   {
     ...taskOptionsShape,
     chunkSize: positiveInt().optional(),
     concurrency: positiveInt().optional(),
+    detach: flag().optional(),
     progress: flag().optional(),
     onProgress: fn<(progress: Progress) => void>('a function (progress) => void').optional(),
     label: custom<string>(
@@ -30,11 +36,11 @@ const mapOptionsSchema = z.strictObject(
       (v) => typeof v === 'string' && v.length > 0 && v.length <= MAX_LABEL && !/[\x00-\x1f\x7f]/.test(v),
     ).optional(),
   },
-  mapping('map options (chunkSize, concurrency, progress, onProgress, label, and the task options)'),
+  mapping('map options (chunkSize, concurrency, detach, progress, onProgress, label, and the task options)'),
 );
 type _MapOptionsMirrored = None<Differences<MapOptions, z.input<typeof mapOptionsSchema>>>;
 
-const itemsSchema = custom<Iterable<unknown> | AsyncIterable<unknown>>(
+export const itemsSchema = custom<Iterable<unknown> | AsyncIterable<unknown>>(
   'an iterable or async iterable (an array, a Set, a generator, ...)',
   (v) => v !== null && typeof v === 'object' && (Symbol.iterator in v || Symbol.asyncIterator in v),
 );
@@ -52,6 +58,7 @@ export function streamCall<R>(
   defaults: { retries: number; totalSlots: number },
 ): AsyncGenerator<StreamResult<R>> {
   const o = parseOptions(mapOptionsSchema, options ?? {});
+  if (o.detach) throw new ConfigError('options.detach: a stream cannot be detached (nobody would read it)', { hint: 'use map(fn, items, { detach: true }) and cluster.collect(id)' });
   const input = parseOptions(itemsSchema, items, ['items']);
   const { code, exportName } = codeOf(fn);
   const label = o.label ?? exportName ?? (typeof fn === 'function' && fn.name ? fn.name : 'map');

@@ -17,6 +17,7 @@ import { Scheduler } from './scheduler.js';
 import { EngineScope, type ScopeEvents } from './scope.js';
 import { Submitter } from './submit.js';
 import { WorkTracker } from './work-tracker.js';
+import { DetachedCalls } from './detached.js';
 import { DashboardServer, type DashboardHost } from '../dashboard/server.js';
 import type { MetricsSource } from '../dashboard/metrics.js';
 import { LiveSession } from '../dashboard/live.js';
@@ -54,6 +55,8 @@ export class Engine {
   private agentsQueued = false;
   /** Bytes of frames of agents gone, so the totals do not drop when one leaves. */
   private readonly goneBytes = { in: 0, out: 0 };
+  /** Detached calls and their stored results (a service's; null in an embedded cluster). */
+  detached: DetachedCalls | null = null;
   /** The web dashboard and /metrics, when `dashboard` is set. */
   dashboard: DashboardServer | null = null;
 
@@ -180,6 +183,12 @@ export class Engine {
 
   pendingAgents(): PendingAgent[] {
     return this.pool.pendingAgents();
+  }
+
+  /** Lets calls outlive their clients, their results kept in `dir` within `budgetBytes` (a service does this). */
+  enableDetached(dir: string, budgetBytes: number): void {
+    const scope = this.openScope('detached calls', { agents: () => undefined, actor: () => undefined, log: () => undefined });
+    this.detached = new DetachedCalls(scope, dir, budgetBytes);
   }
 
   /** What /metrics reads, now. */

@@ -1,7 +1,8 @@
 import { nanoid } from 'nanoid';
-import type { ActorSpec, BroadcastSpec, CoreHandlers, ScaleOptions, TaskSpec } from '../../protocol/core-methods.js';
-import type { ActorInfo, AgentInfo, DashboardAccess, HistoryQuery, LogEntry, PendingAgent, TaskHistory } from '../../protocol/rows.js';
-import { CancelledError, ClusterClosedError, ProtocolError, type ClustrixError } from '../errors/errors.js';
+import type { ActorSpec, BroadcastSpec, Collected, CoreHandlers, DetachSpec, ScaleOptions, TaskSpec } from '../../protocol/core-methods.js';
+import type { DetachedCalls } from './detached.js';
+import type { ActorInfo, AgentInfo, DashboardAccess, DetachedRow, HistoryQuery, LogEntry, PendingAgent, TaskHistory } from '../../protocol/rows.js';
+import { CancelledError, ClusterClosedError, ConfigError, ProtocolError, type ClustrixError } from '../errors/errors.js';
 import type { Engine } from './engine.js';
 import type { LocalSubmission } from './submit.js';
 import type { ShippedCode, TaskOrigin } from './task.js';
@@ -125,6 +126,15 @@ export class EngineScope implements CoreHandlers {
 
   history = async (query: HistoryQuery): Promise<TaskHistory> => this.engine.work.history.query(query);
 
+  detach = async (spec: DetachSpec): Promise<string> => {
+    this.assertOpen();
+    return this.detachedCalls().start(spec, this.codeFor(spec.code), this.name);
+  };
+
+  collect = async (id: string): Promise<Collected> => this.detachedCalls().collect(id);
+
+  detachedList = async (): Promise<DetachedRow[]> => this.engine.detached?.list() ?? [];
+
   dashboard = async (): Promise<DashboardAccess | null> => this.engine.dashboard?.access() ?? null;
 
   followLogs = async (target: string | null): Promise<null> => {
@@ -201,6 +211,16 @@ export class EngineScope implements CoreHandlers {
       this.tasks.delete(id);
       for (const f of forget) f();
     }
+  }
+
+  private detachedCalls(): DetachedCalls {
+    const detached = this.engine.detached;
+    if (!detached) {
+      throw new ConfigError('detached calls need a service: this cluster runs in this program and ends with it', {
+        hint: 'start a service (`clustrix up <profile>`) and use Cluster.connect()',
+      });
+    }
+    return detached;
   }
 
   private codeFor(hash: string): ShippedCode {

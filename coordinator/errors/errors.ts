@@ -217,6 +217,16 @@ export class ObjectLostError extends ClustrixError {
   }
 }
 
+/** The results of a detached call are gone (dropped to stay within the service's budget), or never existed. */
+export class ResultsExpiredError extends ClustrixError {
+  readonly callId: string;
+  constructor(message: string, callId: string) {
+    super('RESULTS_EXPIRED', message, { hint: 'collect detached calls sooner, or raise detachedBytes of the service\'s profile' });
+    this.name = 'ResultsExpiredError';
+    this.callId = callId;
+  }
+}
+
 /** An agent's object store is full in memory and on disk: the value cannot be kept there. */
 export class ObjectStoreFullError extends ClustrixError {
   constructor(message: string) {
