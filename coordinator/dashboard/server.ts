@@ -89,7 +89,11 @@ export class DashboardServer {
   }
 
   private request(req: IncomingMessage, res: ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://dashboard');
+    const url = parseUrl(req.url);
+    if (!url) {
+      this.send(res, 400, 'text/plain; charset=utf-8', 'bad request\n');
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       this.send(res, 405, 'text/plain; charset=utf-8', 'the dashboard answers GET only\n');
       return;
@@ -133,7 +137,7 @@ export class DashboardServer {
   private mayOpenLive(req: IncomingMessage): boolean {
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== `http://${req.headers.host ?? ''}`) return false;
-    return new URL(req.url ?? '/', 'http://dashboard').pathname === '/live' && this.auth.hasSession(req);
+    return parseUrl(req.url)?.pathname === '/live' && this.auth.hasSession(req);
   }
 
   private send(res: ServerResponse, status: number, type: string, body: string | Buffer, extra: Record<string, string> = {}): void {
@@ -148,5 +152,14 @@ export class DashboardServer {
         // Not built (a source checkout before `npm run build`): the page answers 503.
       }
     }
+  }
+}
+
+/** The request's path and query; null for a target no URL parser accepts (`//`, `//x:99999`). */
+function parseUrl(target: string | undefined): URL | null {
+  try {
+    return new URL(target ?? '/', 'http://dashboard');
+  } catch {
+    return null;
   }
 }

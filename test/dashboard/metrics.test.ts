@@ -127,3 +127,22 @@ describe('without the option', () => {
     }
   });
 });
+
+describe('hostile requests', () => {
+  it('answers request targets no URL parser accepts with 400, and keeps serving', async () => {
+    const { connect } = await import('node:net');
+    const access = (await embedded.dashboard())!;
+    const port = Number(new URL(access.url).port);
+    for (const target of ['//', '//x:99999', '/\u0000', '*']) {
+      const reply = await new Promise<string>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => socket.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+        let text = '';
+        socket.on('data', (d: Buffer) => (text += d.toString()));
+        socket.on('close', () => resolve(text));
+        socket.on('error', () => resolve(text));
+      });
+      expect(reply, target).toMatch(/^HTTP\/1\.1 (400|404|401)/);
+    }
+    expect((await fetch(access.metricsUrl, { headers: { authorization: `Bearer ${access.metricsToken}` } })).status).toBe(200);
+  });
+});
