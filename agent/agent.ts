@@ -47,7 +47,7 @@ export class Agent {
     };
     // Inline tasks run on this thread: their actor handles route through the same table.
     installActorBridge((req) => events.actorRequest(req, onActorReply));
-    this.pool = new WorkerPool(config.slots, workerEntry, config.cacheDir, events);
+    this.pool = new WorkerPool(config.slots, workerEntry, config.cacheDir, events, config.gpuDevices);
     this.inline = new InlineRunner(config.inlineConcurrency, config.cacheDir, events);
     // Actor calls are not tracked in `tasks`: the actor host reports each exactly once itself.
     this.actors = new ActorHost(workerEntry, config.cacheDir, {
@@ -167,7 +167,7 @@ export class Agent {
       });
       return;
     }
-    const job = { id: task.id, code, export: task.export, args: task.args, chunk: task.chunk, timeoutMs: task.timeoutMs };
+    const job = { id: task.id, code, export: task.export, args: task.args, chunk: task.chunk, timeoutMs: task.timeoutMs, express: task.express, gpus: task.gpus };
     if (task.inline) {
       this.tasks.set(task.id, 'inline');
       this.inline.submit(job);
@@ -227,6 +227,7 @@ export class Agent {
       slots: this.config.slots,
       inlineConcurrency: this.config.inlineConcurrency,
       walltimeLeftMs: this.config.walltimeEnd === null ? null : this.config.walltimeEnd - Date.now(),
+      resources: this.config.resources,
     };
   }
 }

@@ -1,6 +1,9 @@
 import { closeSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
+import type { Resources } from '../protocol/resources.js';
 import { SECRET_ENV } from '../protocol/secret-env.js';
+import { AgentConfigError } from './config-error.js';
+import { detectResources, gpuDevices } from './resources.js';
 
 /**
  * How an agent learns where to connect and how to authenticate: environment variables, and for the
@@ -25,6 +28,7 @@ import { SECRET_ENV } from '../protocol/secret-env.js';
  * | CLUSTRIX_EXIT_WITH_STDIN | `1`: exit when stdin closes (the local launcher's parent-death signal) |
  * | CLUSTRIX_CACHE_DIR | where shipped modules are written (default <tmpdir>/clustrix-<uid>/code) |
  * | CLUSTRIX_MAX_FRAME_BYTES | largest frame accepted (default 256 MiB) |
+ * | CLUSTRIX_RESOURCES | custom resources it offers, JSON (`{"licenses": 2}`); GPUs come from CUDA_VISIBLE_DEVICES, SLURM, or nvidia-smi |
  */
 export interface AgentConfig {
   url: string;
@@ -39,24 +43,26 @@ export interface AgentConfig {
   exitWithStdin: boolean;
   cacheDir: string;
   maxFrameBytes: number;
+  /** What it offers tasks (resources.ts). */
+  resources: Resources;
+  /** GPU device ids it hands to GPU tasks, one set per task (their threads see only those). */
+  gpuDevices: string[];
 }
 
-/** A problem in the agent's environment: printed, then the agent exits with code 2. */
-export class AgentConfigError extends Error {
-  override name = 'AgentConfigError';
-}
+export { AgentConfigError };
 
 export function readAgentConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
   const url = env.CLUSTRIX_URL;
   if (!url || !/^wss?:\/\//.test(url)) {
     throw new AgentConfigError(`CLUSTRIX_URL must be a ws:// or wss:// address, got ${url ? JSON.stringify(url) : 'nothing'}`);
   }
+  const slots = positiveInt(env, 'CLUSTRIX_SLOTS', os.availableParallelism());
   return {
     url,
     token: readToken(env),
     agentId: env.CLUSTRIX_AGENT_ID ? substitute(env.CLUSTRIX_AGENT_ID, env) : null,
     jobId: env.CLUSTRIX_JOB_ID || env.SLURM_JOB_ID || env.JOB_ID || env.PBS_JOBID || null,
-    slots: positiveInt(env, 'CLUSTRIX_SLOTS', os.availableParallelism()),
+    slots,
     inlineConcurrency: positiveInt(env, 'CLUSTRIX_INLINE_CONCURRENCY', 64),
     graceMs: positiveInt(env, 'CLUSTRIX_GRACE_MS', 60_000),
     walltimeEnd: env.CLUSTRIX_WALLTIME_END ? positiveInt(env, 'CLUSTRIX_WALLTIME_END', 0) : null,
@@ -64,6 +70,8 @@ export function readAgentConfig(env: NodeJS.ProcessEnv = process.env): AgentConf
     exitWithStdin: env.CLUSTRIX_EXIT_WITH_STDIN === '1',
     cacheDir: env.CLUSTRIX_CACHE_DIR || `${os.tmpdir()}/clustrix-${process.getuid?.() ?? 'user'}/code`,
     maxFrameBytes: positiveInt(env, 'CLUSTRIX_MAX_FRAME_BYTES', 256 * 1024 * 1024),
+    resources: detectResources(slots, env),
+    gpuDevices: gpuDevices(env),
   };
 }
 

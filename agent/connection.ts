@@ -5,6 +5,7 @@ import { decodeCoordinatorFrame } from '../protocol/codec.js';
 import { FramedSocket } from '../protocol/framed-socket.js';
 import { CloseCode, FINAL_CLOSE_CODES } from '../protocol/version.js';
 import type { AgentConfig } from './config.js';
+import { CLIENT_SOCKET_OPTIONS } from '../protocol/client-socket.js';
 
 export interface ConnectionHandlers {
   hello(): Hello;
@@ -68,8 +69,8 @@ export class CoordinatorConnection {
   private connect(): void {
     if (this.stopped) return;
     const ws = new WebSocket(this.config.url, {
+      ...CLIENT_SOCKET_OPTIONS,
       maxPayload: this.config.maxFrameBytes,
-      perMessageDeflate: false,
       handshakeTimeout: 10_000,
       // With a pinned fingerprint the chain need not verify; the pin is checked on 'upgrade'.
       rejectUnauthorized: this.config.certFingerprint === null,

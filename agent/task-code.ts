@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { materializeModule } from './module-files.js';
+import { importFile } from './import-file.js';
 
 export type CodeKind = 'function' | 'module';
 
@@ -39,7 +40,7 @@ export class CodeCache {
       this.functions.set(code.hash, (0, eval)(`(${code.source}\n)`));
     } else {
       const file = materializeModule(this.cacheDir, code.hash, code.source);
-      const loaded = import(pathToFileURL(file).href) as Promise<Record<string, unknown>>;
+      const loaded = importFile(pathToFileURL(file).href) as Promise<Record<string, unknown>>;
       loaded.catch(() => undefined); // reported when a task resolves it
       this.modules.set(code.hash, loaded);
     }

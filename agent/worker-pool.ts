@@ -13,6 +13,10 @@ export interface PoolJob {
   args: Uint8Array;
   chunk: boolean;
   timeoutMs: number | null;
+  /** Goes before the jobs waiting that are not express (the coordinator's call). */
+  express?: boolean | undefined;
+  /** GPU devices it gets: it runs on a thread whose CUDA_VISIBLE_DEVICES names only those. */
+  gpus?: number | undefined;
 }
 
 /** Where worker threads start: a file (from dist/), or source embedded in the one-file bundle. */
@@ -23,8 +27,8 @@ export type WorkerEntry = { file: URL } | { source: string };
  * a Worker copies process.env when it is created, and this does not rely on main.ts having
  * deleted them first (an embedding program may not have).
  */
-export function startWorker(entry: WorkerEntry, workerData: object): Worker {
-  const env = withoutSecrets(process.env);
+export function startWorker(entry: WorkerEntry, workerData: object, extraEnv: Record<string, string> = {}): Worker {
+  const env = { ...withoutSecrets(process.env), ...extraEnv };
   return 'file' in entry ? new Worker(entry.file, { workerData, env }) : new Worker(entry.source, { eval: true, workerData, env });
 }
 
@@ -45,6 +49,8 @@ interface Slot {
   timer: NodeJS.Timeout | null;
   /** Code hashes this thread has been sent. */
   known: Set<string>;
+  /** A GPU thread's environment on top of the agent's (CUDA_VISIBLE_DEVICES). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -59,13 +65,38 @@ export class WorkerPool {
   private closed = false;
   /** Smoothed task run time, ms: sizes each thread's queue. */
   private avgRunMs = 10;
+  private readonly events: PoolEvents;
+  private readonly deviceCount: number;
+  /** GPU devices not given to a task now. */
+  private readonly freeDevices: string[];
+  /** GPU jobs waiting for devices (the coordinator sends no more than fit; this covers a race). */
+  private readonly gpuQueue: PoolJob[] = [];
+  /** Threads of GPU jobs, by their device set; reused for the same set. */
+  private readonly deviceSlots = new Map<string, Slot>();
+  /** Devices each running GPU job holds, by job id. */
+  private readonly held = new Map<string, string[]>();
 
   constructor(
     size: number,
     private readonly entry: WorkerEntry,
     private readonly cacheDir: string,
-    private readonly events: PoolEvents,
+    events: PoolEvents,
+    devices: readonly string[] = [],
   ) {
+    this.freeDevices = [...devices];
+    this.deviceCount = devices.length;
+    // Whichever way a GPU job ends (result, exception, timeout, cancel, crash), its devices come back.
+    this.events = {
+      ...events,
+      done: (id, value, runMs) => {
+        this.release(id);
+        events.done(id, value, runMs);
+      },
+      failed: (id, kind, error) => {
+        this.release(id);
+        events.failed(id, kind, error);
+      },
+    };
     for (let i = 0; i < size; i++) {
       const slot = { assigned: [], startedAt: 0, timer: null, known: new Set<string>() } as unknown as Slot;
       this.spawn(slot);
@@ -75,29 +106,47 @@ export class WorkerPool {
 
   get running(): number {
     let n = 0;
-    for (const s of this.slots) if (s.assigned.length > 0) n++;
+    for (const s of this.allSlots()) if (s.assigned.length > 0) n++;
     return n;
   }
 
   /** Jobs waiting for a thread (not yet handed to one). */
   get queued(): number {
-    return this.queue.length;
+    return this.queue.length + this.gpuQueue.length;
   }
 
   submit(job: PoolJob): void {
-    this.queue.push(job);
+    if (job.gpus) {
+      if (job.gpus > this.deviceCount) {
+        this.events.failed(job.id, 'setup', { name: 'ResourcesUnsatisfiableError', code: 'RESOURCES_UNSATISFIABLE', message: `the task asks for ${job.gpus} GPUs; this agent has ${this.deviceCount}` });
+        return;
+      }
+      this.gpuQueue.push(job);
+      this.pumpGpu();
+      return;
+    }
+    if (job.express) {
+      // Express jobs are few (a call holding no slot): finding their end is short.
+      let i = 0;
+      while (i < this.queue.length && this.queue[i]!.express) i++;
+      this.queue.splice(i, 0, job);
+    } else {
+      this.queue.push(job);
+    }
     this.pump();
   }
 
   /** Stops a queued or running task. Returns false when the id is not here. */
   cancel(id: string, kind: FailureKind, error: RemoteErrorInfo): boolean {
-    const queued = this.queue.findIndex((j) => j.id === id);
-    if (queued >= 0) {
-      this.queue.splice(queued, 1);
-      this.events.failed(id, kind, error);
-      return true;
+    for (const queue of [this.queue, this.gpuQueue]) {
+      const queued = queue.findIndex((j) => j.id === id);
+      if (queued >= 0) {
+        queue.splice(queued, 1);
+        this.events.failed(id, kind, error);
+        return true;
+      }
     }
-    for (const slot of this.slots) {
+    for (const slot of this.allSlots()) {
       const i = slot.assigned.findIndex((j) => j.id === id);
       if (i < 0) continue;
       if (i === 0) {
@@ -117,7 +166,10 @@ export class WorkerPool {
   abandonAll(): void {
     if (this.closed) return;
     this.queue.length = 0;
-    for (const slot of this.slots) {
+    this.gpuQueue.length = 0;
+    for (const devices of this.held.values()) this.freeDevices.push(...devices);
+    this.held.clear();
+    for (const slot of this.allSlots()) {
       if (slot.assigned.length === 0) continue;
       slot.assigned = [];
       this.replace(slot);
@@ -127,8 +179,9 @@ export class WorkerPool {
   async close(): Promise<void> {
     this.closed = true;
     this.queue.length = 0;
-    for (const slot of this.slots) if (slot.timer) clearTimeout(slot.timer);
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    const slots = this.allSlots();
+    for (const slot of slots) if (slot.timer) clearTimeout(slot.timer);
+    await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
   private depth(): number {
@@ -150,10 +203,48 @@ export class WorkerPool {
   }
 
   private send(slot: Slot, count: number): void {
+    const jobs: PoolJob[] = [];
+    while (jobs.length < count && this.queue.length > 0) jobs.push(this.queue.shift()!);
+    this.post(slot, jobs);
+  }
+
+  /** GPU jobs start on a thread of their own device set while devices are free, in order. */
+  private pumpGpu(): void {
+    while (this.gpuQueue.length > 0 && !this.closed) {
+      const job = this.gpuQueue[0]!;
+      const n = job.gpus ?? 0;
+      if (this.freeDevices.length < n) return;
+      this.gpuQueue.shift();
+      const devices = this.freeDevices.splice(0, n);
+      this.held.set(job.id, devices);
+      const key = devices.join(',');
+      let slot = this.deviceSlots.get(key);
+      if (!slot || slot.assigned.length > 0) {
+        slot = { assigned: [], startedAt: 0, timer: null, known: new Set<string>(), env: { CUDA_VISIBLE_DEVICES: key } } as unknown as Slot;
+        this.spawn(slot);
+        this.deviceSlots.set(key, slot);
+      }
+      this.post(slot, [job]);
+    }
+  }
+
+  private release(id: string): void {
+    const devices = this.held.get(id);
+    if (!devices) return;
+    this.held.delete(id);
+    this.freeDevices.push(...devices);
+    queueMicrotask(() => this.pumpGpu());
+  }
+
+  private allSlots(): Slot[] {
+    return [...this.slots, ...this.deviceSlots.values()];
+  }
+
+  private post(slot: Slot, jobs: PoolJob[]): void {
+    if (jobs.length === 0) return;
     const runs: RunInThread[] = [];
     const wasIdle = slot.assigned.length === 0;
-    while (runs.length < count && this.queue.length > 0) {
-      const job = this.queue.shift()!;
+    for (const job of jobs) {
       const first = !slot.known.has(job.code.hash);
       if (first) slot.known.add(job.code.hash);
       slot.assigned.push(job);
@@ -196,7 +287,7 @@ export class WorkerPool {
   }
 
   private spawn(slot: Slot): void {
-    const worker = startWorker(this.entry, { cacheDir: this.cacheDir });
+    const worker = startWorker(this.entry, { cacheDir: this.cacheDir }, slot.env);
     slot.worker = worker;
     slot.known = new Set();
     worker.on('message', (msg: FromThread) => {

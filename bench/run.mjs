@@ -30,6 +30,8 @@ const ROWS = [
   { id: 'memory', row: 7, share: 90, limitS: 360 },
   { id: 'actors', row: 8, share: 15, limitS: 150 },
   { id: 'slurm', row: 9, share: 15, limitS: 240 },
+  { id: 'dispatch', row: 10, share: 60, limitS: 300 },
+  { id: 'fairshare', row: 11, share: 30, limitS: 240 },
 ];
 
 const args = process.argv.slice(2);

@@ -40,6 +40,7 @@ export {
   AuthError,
   JobStartError,
   PoolUnavailableError,
+  ResourcesUnsatisfiableError,
   ClusterClosedError,
   ServiceLostError,
   ValueTooLargeError,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ActorExited, ActorReady, ActorRequest } from './actor-messages.js';
 import { Bytes, FailureKind, Id, RemoteErrorInfo } from './common.js';
+import { Resources } from './resources.js';
 
 /** First message on every connection; carries the credential and what the agent offers. */
 export const Hello = z.object({
@@ -19,6 +20,8 @@ export const Hello = z.object({
   inlineConcurrency: z.number().int().positive(),
   /** Time until the batch job's walltime ends, when the scheduler tells; null: unlimited. */
   walltimeLeftMs: z.number().nullable(),
+  /** What it offers tasks (cpus = slots, memory, gpus, custom). Absent: its slots and memoryBytes. */
+  resources: Resources.optional(),
 });
 export type Hello = z.infer<typeof Hello>;
 

@@ -37,6 +37,13 @@ export const Task = z.object({
   chunk: z.boolean(),
   /** Limit on this attempt's run time, counted from when it starts on the agent. */
   timeoutMs: z.number().int().positive().max(MAX_TIMER_MS).nullable(),
+  /**
+   * Run it before the tasks already waiting on the agent (their call holds slots; this one's holds
+   * none, or it has a raised priority), so it waits for no pipelined window. Absent: false.
+   */
+  express: z.boolean().optional(),
+  /** GPU devices to give it: its thread (and its children) see only those. Absent: none. */
+  gpus: z.number().int().positive().max(1024).optional(),
 });
 export type Task = z.infer<typeof Task>;
 

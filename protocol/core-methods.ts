@@ -9,21 +9,30 @@ import { ActorCreate } from './actor-messages.js';
 import { Bytes, Id } from './common.js';
 import { Task } from './coordinator-messages.js';
 import { MAX_TIMER_MS } from './durations.js';
+import { Resources } from './resources.js';
 import { ActorInfo, AgentInfo, DashboardAccess, DetachedRow, HistoryQuery, PendingAgent, TaskHistory } from './rows.js';
 
 /** A task as a cluster submits it: the agent's Task, plus what the scheduler needs. */
-export const TaskSpec = Task.omit({ type: true }).extend({
+export const TaskSpec = Task.omit({ type: true, express: true, gpus: true }).extend({
   /** Re-runs after the task's agent is lost. */
   retries: z.number().int().nonnegative(),
   /** Re-runs after the function throws. */
   retryExceptions: z.number().int().nonnegative(),
+  /** Higher runs first, within the caller's share and across callers. */
+  priority: z.number().finite(),
+  /** Fair-share weight of the task's share-holder (its call in a program, its client in a service). */
+  weight: z.number().positive().max(1e6),
+  /** The call it belongs to (a `map`'s tasks share one); null: a call of its own. */
+  group: Id.nullable(),
+  /** What it needs of an agent while it runs; null: one slot. */
+  resources: Resources.nullable(),
   /** The call (map/stream) it is part of, for history and the dashboard; absent: a call of its own. */
   call: z.object({ id: z.string().min(1).max(200), label: z.string().max(200) }).optional(),
 });
 export type TaskSpec = z.infer<typeof TaskSpec>;
 
 /** What a broadcast runs on every agent: a task spec without an id of its own (each copy gets one). */
-export const BroadcastSpec = TaskSpec.omit({ id: true, chunk: true, call: true });
+export const BroadcastSpec = TaskSpec.omit({ id: true, chunk: true, priority: true, weight: true, group: true, resources: true, call: true });
 export type BroadcastSpec = z.infer<typeof BroadcastSpec>;
 
 /** An actor as a cluster creates it: the agent's ActorCreate, plus what the actor manager needs. */
@@ -34,6 +43,8 @@ export const ActorSpec = ActorCreate.omit({ type: true, actorId: true }).extend(
   agent: z.string().min(1).max(200).nullable(),
   getIfExists: z.boolean(),
   timeoutMs: z.number().int().positive().max(MAX_TIMER_MS).nullable(),
+  /** What it holds of its agent while it lives: `cpus` are slots kept from tasks (0: none, the default). */
+  resources: Resources,
 });
 export type ActorSpec = z.infer<typeof ActorSpec>;
 

@@ -19,6 +19,8 @@ export const AgentInfo = z.object({
   rssBytes: z.number(),
   /** Time left before the batch job's walltime ends; null: unlimited. */
   walltimeLeftMs: z.number().nullable(),
+  /** What it offers tasks: cpus (its slots), memory (bytes), gpus, custom names. */
+  resources: z.record(z.string(), z.number()),
 });
 export type AgentInfo = z.infer<typeof AgentInfo>;
 

@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import { FramedSocket } from '../../protocol/framed-socket.js';
 import { decodePeerReplyFrame, type PeerMessage, type PeerReply } from '../../protocol/peer-messages.js';
 import { CloseCode, PROTOCOL_VERSION } from '../../protocol/version.js';
+import { CLIENT_SOCKET_OPTIONS } from '../../protocol/client-socket.js';
 
 /** How long a peer may take to answer the handshake. */
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -49,7 +50,7 @@ export class PeerClient {
       waiting.clear();
     };
     const ready = new Promise<FramedSocket<PeerReply, PeerMessage>>((resolve, reject) => {
-      const ws = new WebSocket(`ws://${address}`, { maxPayload: this.maxFrameBytes, perMessageDeflate: false, handshakeTimeout: CONNECT_TIMEOUT_MS });
+      const ws = new WebSocket(`ws://${address}`, { ...CLIENT_SOCKET_OPTIONS, maxPayload: this.maxFrameBytes, handshakeTimeout: CONNECT_TIMEOUT_MS });
       let welcomed = false;
       const timer = setTimeout(() => socket.terminate(`peer ${address} did not answer in ${CONNECT_TIMEOUT_MS} ms`), CONNECT_TIMEOUT_MS);
       timer.unref();

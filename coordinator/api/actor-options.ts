@@ -18,6 +18,11 @@ export interface ActorOptions<A extends unknown[] = unknown[]> {
   getIfExists?: boolean;
   /** Limit on each call's run time, ms. A timed-out call kills a strictly ordered actor. */
   timeoutMs?: number;
+  /**
+   * What the actor holds of its agent while it lives. `cpus`: worker slots kept from tasks (its
+   * calls run on a thread of its own either way). @default {} (holds no slot, like Ray's actors)
+   */
+  resources?: { cpus?: number };
 }
 
 /** Actor options with every default applied. */
@@ -29,6 +34,7 @@ export interface ResolvedActorOptions {
   agent: string | null;
   getIfExists: boolean;
   timeoutMs: number | null;
+  resources: { cpus?: number };
 }
 
 const actorOptionsSchema = z.strictObject(
@@ -40,8 +46,9 @@ const actorOptionsSchema = z.strictObject(
     agent: nonEmpty('an agent id').optional(),
     getIfExists: flag().optional(),
     timeoutMs: ms(1).optional(),
+    resources: z.strictObject({ cpus: nonNegativeInt().optional() }, mapping('actor resources (cpus)')).optional(),
   },
-  mapping('actor options (args, name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs)'),
+  mapping('actor options (args, name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs, resources)'),
 );
 type _ActorOptionsMirrored = None<Differences<ActorOptions, z.input<typeof actorOptionsSchema>>>;
 
@@ -56,5 +63,6 @@ export function resolveActorOptions(options: ActorOptions | undefined): Resolved
     agent: o.agent ?? null,
     getIfExists: o.getIfExists ?? false,
     timeoutMs: o.timeoutMs ?? null,
+    resources: o.resources ?? {},
   };
 }

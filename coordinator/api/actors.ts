@@ -1,6 +1,7 @@
 import type { ActorInfo } from '../../protocol/rows.js';
 import type { ActorRef } from '../../protocol/values.js';
 import type { ShippedCode } from '../engine/task.js';
+import { ActorDiedError } from '../errors/errors.js';
 import type { Transport } from '../transport/transport.js';
 import { ActorHandle, type ActorBackend, type ActorState } from './actor-handle.js';
 import type { ResolvedActorOptions } from './actor-options.js';
@@ -19,6 +20,7 @@ interface Known {
  */
 export class ClusterActors implements ActorBackend {
   private readonly known = new Map<string, Known>();
+  private closed = false;
 
   constructor(
     private readonly transport: Transport,
@@ -28,8 +30,8 @@ export class ClusterActors implements ActorBackend {
   async create(code: ShippedCode, exportName: string | null, options: ResolvedActorOptions): Promise<ActorHandle> {
     const args = this.values.packArgs(options.args, `the constructor of ${code.name}`);
     this.transport.ship(code);
-    const { name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs } = options;
-    const info = await this.transport.call('actorCreate', { code: code.hash, export: exportName, args, maxConcurrency, name, maxRestarts, agent, getIfExists, timeoutMs });
+    const { name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs, resources } = options;
+    const info = await this.transport.call('actorCreate', { code: code.hash, export: exportName, args, maxConcurrency, name, maxRestarts, agent, getIfExists, timeoutMs, resources });
     return this.adopt(info);
   }
 
@@ -45,6 +47,9 @@ export class ClusterActors implements ActorBackend {
   }
 
   async call(actorId: string, method: string, args: unknown[]): Promise<unknown> {
+    // Answered here, not by the other end: a closed embedded engine and a detached connection
+    // would answer differently (ACTOR_DIED vs CLUSTER_CLOSED), and the handle says 'dead' in both.
+    if (this.closed) throw new ActorDiedError(`actor ${actorId} is dead: its cluster was closed`, actorId, { hint: 'create actors on an open cluster' });
     const packed = this.values.packArgs(args, `${method} on actor ${actorId}`);
     return this.values.unpack(await this.transport.call('actorCall', actorId, method, packed), `the result of ${method} on actor ${actorId}`);
   }
@@ -79,6 +84,12 @@ export class ClusterActors implements ActorBackend {
     // Alive until an event or a call says otherwise: it was alive when it was packed.
     this.known.set(ref.actorId, { handle, state: 'alive', restarts: 0 });
     return handle;
+  }
+
+  /** This cluster was closed: its actors are dead to it, in either mode. */
+  closeAll(): void {
+    this.closed = true;
+    this.lostAll();
   }
 
   /** The transport is gone: no actor can be reached through it any more. */

@@ -288,7 +288,7 @@ export class Cluster {
         await this.transport.close();
       } finally {
         this.flushLogs();
-        this.actorsOf.lostAll();
+        this.actorsOf.closeAll();
         forgetOnSignals(this);
       }
     })();

@@ -116,7 +116,6 @@ export async function* fanOut<R>(
   let stopping = false;
   let aborted: ClustrixError | null = null;
   const signal = options.task.signal;
-  const call = { id: `m${nanoid(10)}`, label: options.label ?? 'map' };
   const task: ResolvedTaskOptions = { ...options.task, signal: null };
   const cancelPending = (error: ClustrixError): void => {
     for (const entry of pending) {
@@ -131,10 +130,13 @@ export async function* fanOut<R>(
     wake?.();
   };
 
+  const group = `m${nanoid(10)}`;
+  // History and the dashboard name the call by the same id the scheduler shares it by.
+  const call = { id: group, label: options.label ?? 'map' };
   const launch = (batch: unknown[]): void => {
     const chunk = options.chunkSize > 1;
     const args = chunk ? batch.map((item) => [item]) : [batch[0]];
-    const submission = submitter.submit(code, exportName, args, task, { chunk, call });
+    const submission = submitter.submit(code, exportName, args, task, { chunk, group, call });
     const entry: Pending = { start: next, count: batch.length, submission };
     next += batch.length;
     pending.add(entry);

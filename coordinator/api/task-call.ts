@@ -17,12 +17,15 @@ export interface Submission {
 /** What a map/stream adds to each of its tasks. */
 export interface SubmitExtra {
   chunk?: boolean;
+  /** The call's id for fair sharing (a map's tasks share one). */
+  group?: string;
   /** The call the task is part of (history and the dashboard group by it). */
   call?: { id: string; label: string };
 }
 
 /** What `map`/`stream` need to submit their tasks. */
 export interface TaskSubmitter {
+  /** `extra.group` names the call the task belongs to (a map's tasks share a fair share). */
   submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra?: SubmitExtra): Submission;
 }
 
@@ -56,6 +59,10 @@ export class TaskCaller implements TaskSubmitter {
       timeoutMs: options.timeoutMs,
       retries: options.retries,
       retryExceptions: options.retryExceptions,
+      priority: options.priority,
+      weight: options.weight,
+      group: extra.group ?? null,
+      resources: options.resources,
       ...(extra.call ? { call: extra.call } : {}),
     };
     this.transport.ship(code);

@@ -14,6 +14,30 @@ export interface TaskOptions {
   signal?: AbortSignal;
   /** Run on the agent's event loop instead of a worker thread: for async, I/O-bound work. @default false */
   inline?: boolean;
+  /**
+   * Higher runs first: before lower-priority work of this program and of other clients of the same
+   * service. Within one priority, the next free slot goes to whoever holds the least share. @default 0
+   */
+  priority?: number;
+  /**
+   * Fair-share weight of the call (embedded) or of this client (connected; its latest task's
+   * weight counts): with weight 2 it may hold twice the slots before others are preferred. @default 1
+   */
+  weight?: number;
+  /**
+   * What one task needs of its agent while it runs: `cpus` (slots, default 1), `gpus`, `memory`
+   * (bytes), or a custom name agents offer (CLUSTRIX_RESOURCES). It runs only where it fits; if no
+   * agent has that much, it fails at once with `ResourcesUnsatisfiableError`. @default one slot
+   */
+  resources?: TaskResources;
+}
+
+/** Amounts by resource name. */
+export interface TaskResources {
+  cpus?: number;
+  gpus?: number;
+  memory?: number;
+  [custom: string]: number | undefined;
 }
 
 export interface ResolvedTaskOptions {
@@ -22,6 +46,9 @@ export interface ResolvedTaskOptions {
   retryExceptions: number;
   signal: AbortSignal | null;
   inline: boolean;
+  priority: number;
+  weight: number;
+  resources: Record<string, number> | null;
 }
 
 /** The fields of TaskOptions, for map options to extend. */
@@ -31,8 +58,14 @@ export const taskOptionsShape = {
   retryExceptions: nonNegativeInt().optional(),
   signal: custom<AbortSignal>('an AbortSignal', (v) => v instanceof AbortSignal).optional(),
   inline: flag().optional(),
+  priority: z.number({ error: 'a finite number' }).finite({ error: 'a finite number' }).optional(),
+  weight: z.number({ error: 'a number above 0, at most 1000000' }).positive({ error: 'a number above 0, at most 1000000' }).max(1e6, { error: 'a number above 0, at most 1000000' }).optional(),
+  resources: custom<TaskResources>(
+    'a mapping of resource names (cpus, gpus, memory, or custom) to non-negative amounts, e.g. { gpus: 1 }',
+    (v) => v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length <= 32 && Object.entries(v).every(([k, n]) => k.length > 0 && k.length <= 64 && (n === undefined || (typeof n === 'number' && Number.isFinite(n) && n >= 0))),
+  ).optional(),
 };
-const taskOptionsSchema = z.strictObject(taskOptionsShape, mapping('task options (timeoutMs, retries, retryExceptions, signal, inline)'));
+const taskOptionsSchema = z.strictObject(taskOptionsShape, mapping('task options (timeoutMs, retries, retryExceptions, signal, inline, priority, weight, resources)'));
 type _TaskOptionsMirrored = None<Differences<TaskOptions, z.input<typeof taskOptionsSchema>>>;
 
 /**
@@ -52,5 +85,14 @@ export function taskDefaults(o: TaskOptions, defaults: { retries: number }): Res
     retryExceptions: o.retryExceptions ?? 0,
     signal: o.signal ?? null,
     inline: o.inline ?? false,
+    priority: o.priority ?? 0,
+    weight: o.weight ?? 1,
+    resources: o.resources ? definedAmounts(o.resources) : null,
   };
+}
+
+function definedAmounts(r: TaskResources): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(r)) if (v !== undefined) out[k] = v;
+  return out;
 }

@@ -31,7 +31,7 @@ export function liveSource(engine: Engine): LiveSource {
       await engine.pool.scale(agents);
     },
     followLogs: (push: (entry: LogEntry) => void) => {
-      const scope = engine.openScope('dashboard', { agents: () => undefined, actor: () => undefined, log: push });
+      const scope = engine.openScope('dashboard', { agents: () => undefined, actor: () => undefined, log: push }, 'scope');
       scope.follow = null;
       return { close: () => scope.close(new CancelledError('the dashboard page closed')) };
     },

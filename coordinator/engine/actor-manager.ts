@@ -4,7 +4,7 @@ import type { Done, Failed } from '../../protocol/agent-messages.js';
 import type { RemoteErrorInfo } from '../../protocol/common.js';
 import type { ActorSpec } from '../../protocol/core-methods.js';
 import type { ActorInfo, ActorState } from '../../protocol/rows.js';
-import { ActorDiedError, ActorNameTakenError, ClusterClosedError, ConfigError, RemoteError, TimeoutError, valueError, type ClustrixError } from '../errors/errors.js';
+import { ActorDiedError, ActorNameTakenError, ClusterClosedError, ConfigError, RemoteError, ResourcesUnsatisfiableError, TimeoutError, valueError, type ClustrixError } from '../errors/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { AgentLink } from './link.js';
 import { checkSize } from './pack.js';
@@ -34,6 +34,8 @@ interface ActorRecord {
   created: { resolve: (info: ActorInfo) => void; reject: (e: unknown) => void } | null;
   /** Why the last incarnation ended, for messages. */
   lastCause: string;
+  /** It was told (once) that it waits for slots other actors hold. */
+  warnedWaiting?: boolean;
 }
 
 /**
@@ -54,6 +56,8 @@ export class ActorManager {
     private readonly maxFrameBytes: number,
     /** Told of every change of an actor's state, restarts or agent. */
     private readonly changed: (info: ActorInfo) => void,
+    /** Told when the slots actors hold on a link changed (the scheduler's room for tasks). */
+    private readonly slotsChanged: (link: AgentLink) => void = () => undefined,
   ) {}
 
   /** Constructs an actor; resolves with its row once the constructor has run on an agent. */
@@ -318,9 +322,13 @@ export class ActorManager {
 
   private place(record: ActorRecord): void {
     const link = this.choose(record);
-    if (!link) return; // waits for onLinkAdded
+    if (!link) return; // waits for onLinkAdded or onRoomFreed
     record.link = link;
-    link.actorSlots++;
+    const cpus = cpusOf(record);
+    if (cpus > 0) {
+      link.actorSlots += cpus;
+      this.slotsChanged(link);
+    }
     if (!link.sentCode.has(record.code.hash)) {
       link.sentCode.add(record.code.hash);
       link.send({ type: 'code', hash: record.code.hash, kind: record.code.kind, source: record.code.source });
@@ -330,8 +338,14 @@ export class ActorManager {
 
   /** The actor no longer holds a slot of its agent. */
   private unplace(record: ActorRecord): void {
-    if (record.link) record.link.actorSlots = Math.max(0, record.link.actorSlots - 1);
+    const link = record.link;
     record.link = null;
+    const cpus = cpusOf(record);
+    if (!link || cpus === 0) return;
+    link.actorSlots = Math.max(0, link.actorSlots - cpus);
+    this.slotsChanged(link);
+    // Slots came free: an actor waiting for them may fit now.
+    if (!this.closed) queueMicrotask(() => this.onLinkAdded());
   }
 
   private info(r: ActorRecord): ActorInfo {
@@ -349,18 +363,42 @@ export class ActorManager {
       }
       return chosen ?? null;
     }
-    // Least loaded: most slots free of actors and running tasks.
+    const cpus = cpusOf(record);
+    if (ready.length > 0 && cpus > 0) {
+      const largest = Math.max(...ready.map((l) => l.slots));
+      if (largest < cpus) {
+        const error = new ResourcesUnsatisfiableError(
+          `actor ${label(record)} (${record.code.name}) asks for ${cpus} cpus (slots); the largest agent has ${largest}`,
+          { cpus: { asked: cpus, largest } },
+        );
+        record.created?.reject(error);
+        record.created = null;
+        this.bury(record, error.message);
+        return null;
+      }
+    }
+    // Least loaded among those with room: most slots free of actors and running tasks.
     let best: AgentLink | null = null;
     let bestFree = -Infinity;
     for (const link of ready) {
+      if (link.slots - link.actorSlots < cpus) continue;
       const free = link.slots - link.actorSlots - link.inflight.size;
       if (free > bestFree) {
         best = link;
         bestFree = free;
       }
     }
+    if (!best && ready.length > 0 && !record.warnedWaiting) {
+      record.warnedWaiting = true;
+      this.log.warn(`actor ${label(record)} waits in state '${record.state}': it asks for ${cpus} cpus and other actors hold the slots of every agent that has that many (kill one, or add agents)`);
+    }
     return best;
   }
+}
+
+/** Worker slots the actor keeps from tasks while it lives. */
+function cpusOf(record: ActorRecord): number {
+  return record.spec.resources.cpus ?? 0;
 }
 
 /** How messages name an actor: its name when it has one, and always its id. */

@@ -50,7 +50,7 @@ export class DetachedCalls {
     const { items: _items, label, ...task } = spec;
     const ran = Promise.all(
       spec.items.map((args, i) =>
-        this.scope.submit({ ...task, id: `${id}-${i}`, args, call: { id, label } }).then((value) => {
+        this.scope.submit({ ...task, id: `${id}-${i}`, args, priority: 0, weight: 1, group: id, resources: null, call: { id, label } }).then((value) => {
           results[i] = value;
           row.settled++;
         }),

@@ -14,7 +14,7 @@ import { AgentServer, welcomeMessage, type AcceptedAgent } from './agent-server.
 import { AgentLink } from './link.js';
 import { AgentPool } from './pool.js';
 import { Scheduler } from './scheduler.js';
-import { EngineScope, type ScopeEvents } from './scope.js';
+import { EngineScope, type ScopeEvents, type ShareBy } from './scope.js';
 import { Submitter } from './submit.js';
 import { WorkTracker } from './work-tracker.js';
 import { DetachedCalls } from './detached.js';
@@ -73,7 +73,7 @@ export class Engine {
     ready.engine = this;
     this.work = new WorkTracker({ maxEntries: options.historyEntries, maxBytes: options.historyBytes });
     this.submitter = new Submitter(scheduler, () => this.closing !== null, options.maxFrameBytes, this.work);
-    this.actors = new ActorManager(() => pool.links.values(), log, options.maxFrameBytes, (info) => this.actorChanged(info));
+    this.actors = new ActorManager(() => pool.links.values(), log, options.maxFrameBytes, (info) => this.actorChanged(info), (link) => scheduler.linkChanged(link));
   }
 
   /** Starts the agent server and the pool; resolves once every agent has connected. */
@@ -147,9 +147,9 @@ export class Engine {
   }
 
   /** A view of the engine for one program or client: its tasks, its actors, its events. */
-  openScope(name: string, events: ScopeEvents): EngineScope {
+  openScope(name: string, events: ScopeEvents, shareBy: ShareBy): EngineScope {
     if (this.closing) throw new ClusterClosedError('the cluster is closed');
-    const scope = new EngineScope(this, name, events);
+    const scope = new EngineScope(this, name, events, shareBy);
     this.scopes.add(scope);
     return scope;
   }
@@ -178,6 +178,7 @@ export class Engine {
       jobId: link.hello.jobId ?? this.pool.jobIdOf(link.id) ?? null,
       rssBytes: link.rssBytes,
       walltimeLeftMs: link.hello.walltimeLeftMs === null ? null : link.hello.walltimeLeftMs - (Date.now() - link.connectedAt),
+      resources: link.resources,
     }));
   }
 
@@ -187,7 +188,8 @@ export class Engine {
 
   /** Lets calls outlive their clients, their results kept in `dir` within `budgetBytes` (a service does this). */
   enableDetached(dir: string, budgetBytes: number): void {
-    const scope = this.openScope('detached calls', { agents: () => undefined, actor: () => undefined, log: () => undefined });
+    // Each detached call is a share of its own, as a client's map would be.
+    const scope = this.openScope('detached calls', { agents: () => undefined, actor: () => undefined, log: () => undefined }, 'call');
     this.detached = new DetachedCalls(scope, dir, budgetBytes);
   }
 

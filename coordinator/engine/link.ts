@@ -1,8 +1,12 @@
 import type { AgentMessage, Hello } from '../../protocol/agent-messages.js';
+import type { Resources } from '../../protocol/resources.js';
 import type { CoordinatorMessage } from '../../protocol/coordinator-messages.js';
 import { CloseCode } from '../../protocol/version.js';
 import type { AgentSocket } from './agent-server.js';
 import type { TaskRecord } from './task.js';
+
+/** What a link needs of its agent's connection: a framed socket, or a test's fake agent. */
+export type LinkSocket = Pick<AgentSocket, 'setHandlers' | 'setDeferFlush' | 'send' | 'close' | 'terminate' | 'lastHeard'> & Partial<Pick<AgentSocket, 'bytesIn' | 'bytesOut'>>;
 
 /** Lifecycle of a link: taking work, finishing what it has (no new work), gone. */
 export type LinkState = 'ready' | 'draining' | 'closed';
@@ -37,15 +41,22 @@ export class AgentLink {
   rssBytes = 0;
   /** Smoothed round trip of heartbeats, ms (0 until measured). */
   rttMs = 0;
+  /** What tasks that asked for resources hold of it now, by name (cpus included). */
+  readonly reserved: Record<string, number> = {};
+  /** How many of `inflight` asked for resources (they are not pipelined and hold `reserved`). */
+  constrainedInflight = 0;
+  /** What it offers: cpus are its slots. */
+  readonly resources: Resources;
   private readonly heartbeat: NodeJS.Timeout;
 
   constructor(
     readonly id: string,
     readonly hello: Hello,
-    private readonly socket: AgentSocket,
+    private readonly socket: LinkSocket,
     heartbeatMs: number,
     private readonly events: LinkEvents,
   ) {
+    this.resources = { memory: hello.memoryBytes, ...hello.resources, cpus: hello.slots };
     socket.setHandlers({
       messages: (messages) => this.deliver(messages),
       closed: ({ code, reason, local }) => this.onClose(local ? reason : `connection closed (${code}${reason ? `: ${reason}` : ''})`),
@@ -72,7 +83,7 @@ export class AgentLink {
 
   /** Bytes of frames from and to this agent so far. */
   get bytes(): { in: number; out: number } {
-    return { in: this.socket.bytesIn, out: this.socket.bytesOut };
+    return { in: this.socket.bytesIn ?? 0, out: this.socket.bytesOut ?? 0 };
   }
 
   /** Queues a message; everything queued in one tick leaves as one frame. */

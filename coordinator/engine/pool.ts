@@ -1,4 +1,4 @@
-import { ClustrixError, ConfigError, JobStartError } from '../errors/errors.js';
+import { ClusterClosedError, ConfigError, JobStartError, type ClustrixError } from '../errors/errors.js';
 import { show } from '../config/issues.js';
 import { jobOutput } from './job-output.js';
 import type { AgentConnectInfo, Launcher } from '../backends/launchers/launcher.js';
@@ -169,7 +169,7 @@ export class AgentPool {
     if (this.poller) clearInterval(this.poller);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.stall.stop();
-    for (const w of this.waiters) w.reject(new ClustrixError('CLUSTER_CLOSED', 'the cluster was closed while agents were starting'));
+    for (const w of this.waiters) w.reject(new ClusterClosedError('the cluster was closed while agents were starting'));
     this.waiters.clear();
     for (const link of this.links.values()) {
       link.send({ type: 'shutdown', reason: 'cluster closed' });

@@ -2,7 +2,11 @@ import type { Done, Failed } from '../../protocol/agent-messages.js';
 import type { ClustrixError } from '../../protocol/errors.js';
 import { AgentLostError, CancelledError, ClustrixError as BaseError, RemoteError, TimeoutError, valueError } from '../errors/errors.js';
 import type { AgentLink } from './link.js';
-import { TaskQueue, type TaskRecord } from './task.js';
+import { OpenLinks } from './open-links.js';
+import { ShareQueue } from './share-queue.js';
+import type { TaskRecord } from './task.js';
+import type { Resources } from '../../protocol/resources.js';
+import { fits, largestOf, unsatisfiableError, withCpus } from './fit.js';
 
 export interface SchedulerOptions {
   /** Upper bound on tasks queued on one agent per slot beyond the running one. */
@@ -10,32 +14,53 @@ export interface SchedulerOptions {
   warn: (message: string) => void;
 }
 
+/** Worker-thread tasks and inline (event-loop) tasks wait apart: they use different capacity. */
+interface Lane {
+  readonly queue: ShareQueue;
+  readonly open: OpenLinks;
+  /** Tasks that asked for resources no agent had free when their turn came, in their order. */
+  readonly blocked: Set<TaskRecord>;
+}
+
+/** Most tasks set aside at once; past it the lane waits for room instead of taking more. */
+const MAX_BLOCKED = 1024;
+
 /**
- * Fair FIFO over all agents. Each agent gets its slots' worth of running tasks plus a pipeline sized
- * from its measured task run time and round trip, so a warm agent never idles waiting for the next
- * frame, and long tasks are not hoarded by one agent while another idles.
+ * Fair share over all agents. The next free slot goes to the task of highest priority, and among
+ * equal priorities to the share-holder (client or call) with the least share in use, weighted
+ * (share-queue.ts). Each agent gets its slots' worth of running tasks plus a pipeline sized from
+ * its measured task run time and round trip, so a warm agent never idles waiting for the next
+ * frame while a newcomer waits behind at most about one round trip of queued work.
+ *
+ * Dispatch costs O(log holders) per task sent: links with room are kept in a set updated when
+ * their load changes (open-links.ts), and the running count is counted, not summed.
  */
 export class Scheduler {
-  /** Worker-thread tasks and inline (event-loop) tasks wait apart: they use different capacity. */
-  private readonly queue = new TaskQueue();
-  private readonly inlineQueue = new TaskQueue();
+  private readonly worker: Lane;
+  private readonly inline: Lane;
   private closedWith: ClustrixError | null = null;
   private readonly pinned = new Map<string, TaskRecord[]>();
   private readonly links = new Map<string, AgentLink>();
   private dispatchQueued = false;
   private warnedActorsHoldAll = false;
   private readonly idleWaiters: (() => void)[] = [];
+  private runningCount = 0;
+  /** The most of each resource one connected agent has; recomputed after agents come or go. */
+  private largest: Resources | null = null;
 
-  constructor(private readonly options: SchedulerOptions) {}
-
-  get queued(): number {
-    return this.queue.length + this.inlineQueue.length;
+  constructor(private readonly options: SchedulerOptions) {
+    this.worker = { queue: new ShareQueue(), open: new OpenLinks((l) => this.capacity(l)), blocked: new Set() };
+    this.inline = { queue: new ShareQueue(), open: new OpenLinks((l) => this.inlineCapacity(l)), blocked: new Set() };
   }
 
+  /** Tasks waiting for any agent (a broadcast's copies, which wait for theirs, are not counted). */
+  get queued(): number {
+    return this.worker.queue.length + this.inline.queue.length + this.worker.blocked.size + this.inline.blocked.size;
+  }
+
+  /** Tasks sent to agents and not reported yet. */
   get running(): number {
-    let n = 0;
-    for (const link of this.links.values()) n += link.inflight.size;
-    return n;
+    return this.runningCount;
   }
 
   submit(task: TaskRecord): void {
@@ -49,22 +74,46 @@ export class Scheduler {
       if (!list) this.pinned.set(task.pinned, (list = []));
       list.push(task);
     } else {
-      this.queueOf(task).push(task);
+      if (task.resources && this.links.size > 0) this.largest ??= largestOf(this.links.values());
+      const unsatisfiable = task.resources && this.largest && unsatisfiableError(task.resources, this.largest);
+      if (unsatisfiable) {
+        this.settle(task, { ok: false, error: unsatisfiable });
+        return;
+      }
+      this.laneOf(task).queue.push(task);
     }
     this.scheduleDispatch();
   }
 
   addLink(link: AgentLink): void {
     this.links.set(link.id, link);
+    this.largest = null;
+    this.linkChanged(link);
+  }
+
+  /** Something that sizes the link's room changed (its state, the slots actors hold). */
+  linkChanged(link: AgentLink): void {
+    if (!this.links.has(link.id)) return;
+    this.roomChanged(link);
     this.scheduleDispatch();
+  }
+
+  private roomChanged(link: AgentLink): void {
+    this.worker.open.update(link);
+    this.inline.open.update(link);
   }
 
   /** The agent is gone: its tasks run elsewhere while their loss budget lasts. */
   removeLink(link: AgentLink, reason: string): void {
     this.links.delete(link.id);
+    this.largest = null;
+    this.worker.open.delete(link);
+    this.inline.open.delete(link);
     const requeue: TaskRecord[] = [];
     for (const task of link.inflight.values()) {
       task.link = null;
+      this.runningCount--;
+      if (task.pinned === null) this.laneOf(task).queue.finished(task);
       if (task.settled) continue;
       if (this.closedWith) {
         this.settle(task, { ok: false, error: this.closedWith });
@@ -81,14 +130,16 @@ export class Scheduler {
       this.settle(task, { ok: false, error: new AgentLostError(`agent ${link.id} was lost before it ran task ${task.id}: ${reason}`, link.id) });
     }
     this.pinned.delete(link.id);
-    this.queue.unshiftAll(requeue.filter((t) => !t.inline));
-    this.inlineQueue.unshiftAll(requeue.filter((t) => t.inline));
+    this.worker.queue.unshiftAll(requeue.filter((t) => !t.inline));
+    this.inline.queue.unshiftAll(requeue.filter((t) => t.inline));
     this.scheduleDispatch();
   }
 
   /** Stops sending new work to an agent (it finishes what it has). */
   drain(link: AgentLink): void {
     if (link.state === 'ready') link.state = 'draining';
+    this.worker.open.delete(link);
+    this.inline.open.delete(link);
   }
 
   onDone(link: AgentLink, msg: Done): void {
@@ -96,6 +147,7 @@ export class Scheduler {
     if (!task) return;
     link.tasksDone++;
     link.avgRunMs += (msg.runMs - link.avgRunMs) * 0.2;
+    this.roomChanged(link);
     this.settle(task, { ok: true, value: msg.value, agentId: link.id });
     this.scheduleDispatch();
   }
@@ -103,13 +155,15 @@ export class Scheduler {
   onFailed(link: AgentLink, msg: Failed): void {
     const task = this.take(link, msg.id);
     if (!task) return;
+    this.roomChanged(link);
     this.scheduleDispatch();
     if (task.settled) return;
     switch (msg.kind) {
       case 'exception':
         if (task.exceptionRetriesLeft > 0) {
           task.exceptionRetriesLeft--;
-          this.queueOf(task).unshiftAll([task]);
+          if (task.pinned === null) this.laneOf(task).queue.unshiftAll([task]);
+          else this.pinned.set(task.pinned, [task, ...(this.pinned.get(task.pinned) ?? [])]);
           return;
         }
         this.settle(task, { ok: false, error: new RemoteError(msg.error, { taskId: task.id, agentId: link.id }) });
@@ -142,12 +196,16 @@ export class Scheduler {
     if (task.settled) return;
     if (task.link) {
       task.link.send({ type: 'cancel', id: task.id });
-    } else if (!this.queueOf(task).remove(task) && task.pinned !== null) {
+    } else if (task.pinned === null) {
+      const lane = this.laneOf(task);
+      if (!lane.blocked.delete(task)) lane.queue.forget(task);
+    } else {
       const list = this.pinned.get(task.pinned);
       const i = list?.indexOf(task) ?? -1;
       if (list && i >= 0) list.splice(i, 1);
     }
     this.settle(task, { ok: false, error });
+    this.scheduleDispatch();
   }
 
   /**
@@ -156,7 +214,7 @@ export class Scheduler {
    */
   close(error: ClustrixError): void {
     this.closedWith = error;
-    for (const task of [...this.queue.drain(), ...this.inlineQueue.drain()]) this.settle(task, { ok: false, error });
+    for (const task of this.drainWaiting()) this.settle(task, { ok: false, error });
     for (const list of this.pinned.values()) for (const task of list) this.settle(task, { ok: false, error });
     this.pinned.clear();
   }
@@ -166,7 +224,7 @@ export class Scheduler {
    * submissions are untouched.
    */
   failQueued(error: ClustrixError): void {
-    for (const task of [...this.queue.drain(), ...this.inlineQueue.drain()]) this.settle(task, { ok: false, error });
+    for (const task of this.drainWaiting()) this.settle(task, { ok: false, error });
     this.scheduleDispatch();
   }
 
@@ -174,6 +232,13 @@ export class Scheduler {
   whenIdle(): Promise<void> {
     if (this.queued === 0 && this.running === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private drainWaiting(): TaskRecord[] {
+    const out = [...this.worker.blocked, ...this.worker.queue.drain(), ...this.inline.blocked, ...this.inline.queue.drain()];
+    this.worker.blocked.clear();
+    this.inline.blocked.clear();
+    return out;
   }
 
   private settle(task: TaskRecord, outcome: Parameters<TaskRecord['deliver']>[0]): void {
@@ -188,16 +253,22 @@ export class Scheduler {
     queueMicrotask(this.dispatch);
   }
 
-  private queueOf(task: TaskRecord): TaskQueue {
-    return task.inline ? this.inlineQueue : this.queue;
+  private laneOf(task: TaskRecord): Lane {
+    return task.inline ? this.inline : this.worker;
   }
 
   private take(link: AgentLink, id: string): TaskRecord | undefined {
     const task = link.inflight.get(id);
     if (!task) return undefined;
     link.inflight.delete(id);
+    this.runningCount--;
     if (task.inline) link.inlineInflight--;
+    if (task.resources) {
+      link.constrainedInflight--;
+      for (const [name, amount] of Object.entries(withCpus(task.resources))) link.reserved[name] = (link.reserved[name] ?? 0) - amount;
+    }
     task.link = null;
+    if (task.pinned === null) this.laneOf(task).queue.finished(task);
     return task;
   }
 
@@ -209,13 +280,13 @@ export class Scheduler {
 
   private capacity(link: AgentLink): number {
     if (link.state !== 'ready') return 0;
-    const slots = link.slots - link.actorSlots;
+    const slots = link.slots - link.actorSlots - (link.reserved.cpus ?? 0);
     if (slots <= 0) return 0;
     // Keep enough queued on the agent to cover one round trip at its measured task rate.
     const rtt = link.rttMs > 0 ? link.rttMs : 0.5;
     const extra = Math.ceil((slots * rtt) / Math.max(link.avgRunMs, 0.01));
     const depth = slots + Math.min(Math.max(extra, 1), slots * this.options.maxPipelinePerSlot);
-    return depth - (link.inflight.size - link.inlineInflight);
+    return depth - (link.inflight.size - link.inlineInflight - link.constrainedInflight);
   }
 
   private readonly dispatch = (): void => {
@@ -227,43 +298,79 @@ export class Scheduler {
       let free = Math.max(this.capacity(link), link.inflight.size === 0 ? 1 : 0);
       while (free-- > 0 && list.length > 0) this.start(link, list.shift()!);
       if (list.length === 0) this.pinned.delete(linkId);
+      this.roomChanged(link);
     }
-    this.spread(this.queue, (link) => this.capacity(link));
-    this.spread(this.inlineQueue, (link) => this.inlineCapacity(link));
-    if (this.queue.length > 0 && this.links.size > 0 && this.running === 0 && !this.warnedActorsHoldAll) {
+    this.fill(this.worker);
+    this.fill(this.inline);
+    if (this.worker.queue.length > 0 && this.worker.open.size === 0 && this.running === 0 && this.links.size > 0 && !this.warnedActorsHoldAll) {
       const free = [...this.links.values()].some((l) => l.state === 'ready' && l.slots > l.actorSlots);
       if (!free) {
         this.warnedActorsHoldAll = true;
         this.options.warn('every slot of every agent is held by an actor: tasks wait until an actor is killed or agents are added (cluster.scale)');
       }
     }
-    if (this.queued === 0 && this.running === 0 && this.idleWaiters.length > 0) {
+    if (this.idleWaiters.length > 0 && this.queued === 0 && this.running === 0) {
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
   };
 
-  /** Round robin, one task per agent per turn, so a burst spreads evenly. */
-  private spread(queue: TaskQueue, capacity: (link: AgentLink) => number): void {
-    if (queue.length === 0) return;
-    const open: AgentLink[] = [];
-    for (const link of this.links.values()) if (capacity(link) > 0) open.push(link);
-    while (queue.length > 0 && open.length > 0) {
-      for (let i = 0; i < open.length && queue.length > 0; ) {
-        const link = open[i]!;
-        const task = queue.shift()!;
-        if (task.settled) continue;
-        this.start(link, task);
-        if (capacity(link) <= 0) open.splice(i, 1);
-        else i++;
+  /** Sends waiting tasks, next by fair share, while some link has room. */
+  private fill(lane: Lane): void {
+    // Tasks set aside for resources go first, in order, while the first of them fits somewhere.
+    for (const task of lane.blocked) {
+      const link = this.placeOf(task, lane);
+      if (!link) break;
+      lane.blocked.delete(task);
+      lane.queue.started(task);
+      this.start(link, task, false);
+      lane.open.update(link);
+    }
+    while (lane.queue.length > 0 && lane.open.size > 0) {
+      const task = lane.queue.take();
+      if (!task) return;
+      const link = this.placeOf(task, lane);
+      if (!link) {
+        lane.queue.finished(task);
+        if (task.resources) {
+          // It waits for room without holding up the tasks behind it.
+          lane.blocked.add(task);
+          if (lane.blocked.size >= MAX_BLOCKED) return;
+          continue;
+        }
+        lane.queue.unshiftAll([task]);
+        return;
       }
+      // A holder's only task on agents (an interactive call, a batch's first) or a raised priority
+      // goes before what is queued on the agent already: it waits for no one's pipelined window.
+      this.start(link, task, lane.queue.runningOf(task) === 1 || task.priority > 0);
+      lane.open.took(link);
     }
   }
 
-  private start(link: AgentLink, task: TaskRecord): void {
+  /**
+   * The one place a task's agent is chosen: the next in turn among the links with room. A hint on
+   * the task (such as where its arguments are) would be consulted here.
+   */
+  private placeOf(task: TaskRecord, lane: Lane): AgentLink | undefined {
+    if (!task.resources) return lane.open.first();
+    // Asking for resources is rarer and not pipelined: the first agent where it fits now.
+    const asked = withCpus(task.resources);
+    for (const link of this.links.values()) {
+      if (link.state === 'ready' && fits(link, asked)) return link;
+    }
+    return undefined;
+  }
+
+  private start(link: AgentLink, task: TaskRecord, express = false): void {
     task.link = link;
     task.startedAt ??= Date.now();
     task.lastAgent = link.id;
     link.inflight.set(task.id, task);
+    this.runningCount++;
+    if (task.resources) {
+      link.constrainedInflight++;
+      for (const [name, amount] of Object.entries(withCpus(task.resources))) link.reserved[name] = (link.reserved[name] ?? 0) + amount;
+    }
     if (task.inline) link.inlineInflight++;
     if (!link.sentCode.has(task.code.hash)) {
       link.sentCode.add(task.code.hash);
@@ -278,6 +385,9 @@ export class Scheduler {
       inline: task.inline,
       chunk: task.chunk,
       timeoutMs: task.timeoutMs,
+      express,
+      ...(task.resources?.gpus ? { gpus: Math.ceil(task.resources.gpus) } : {}),
     });
   }
 }
+

@@ -15,6 +15,9 @@ export interface ScopeEvents {
   log(entry: LogEntry): void;
 }
 
+/** Share-holders of a scope's tasks: each call (`run`, `map`), or the whole scope. */
+export type ShareBy = 'call' | 'scope';
+
 /** Most agents one scale step may ask for: past it, a typo (1e9) would fork-bomb a launcher. */
 export const MAX_AGENTS = 100_000;
 
@@ -37,11 +40,15 @@ export class EngineScope implements CoreHandlers {
   /** Unnamed actors this scope created: killed when it closes. */
   private readonly owned = new Set<string>();
   private closed = false;
+  /** Unique per scope: share-holder keys start with it. */
+  private readonly shareKey = `s${nanoid(8)}`;
 
   constructor(
     private readonly engine: Engine,
     readonly name: string,
     private readonly events: ScopeEvents,
+    /** Who holds a share of the slots: each call (an embedded program), or the scope as a whole (a client of a service). */
+    private readonly shareBy: ShareBy,
   ) {}
 
   /** Tasks of this scope queued or running. */
@@ -60,7 +67,8 @@ export class EngineScope implements CoreHandlers {
     if (spec.call && this.cancelledCalls.has(spec.call.id)) throw new CancelledError(`call ${spec.call.id} (${spec.call.label}) was cancelled`);
     const code = this.codeFor(spec.code);
     const origin: TaskOrigin = { client: this.name, taskId: spec.id, callId: spec.call?.id ?? spec.id, label: spec.call?.label || code.name, submittedAt: Date.now() };
-    const [value] = await this.run(spec.id, (engineId) => [this.engine.submitter.submit(engineId, spec, code, null, origin)]);
+    const share = this.shareBy === 'scope' ? this.shareKey : `${this.shareKey}/${spec.group ?? spec.id}`;
+    const [value] = await this.run(spec.id, (engineId) => [this.engine.submitter.submit(engineId, spec, code, share, null, origin)]);
     return value!;
   };
 
@@ -73,11 +81,12 @@ export class EngineScope implements CoreHandlers {
     const code = this.codeFor(spec.code);
     const targets = this.engine.agents().filter((a) => a.state === 'ready');
     const id = `b${nanoid(10)}`;
+    const task = { ...spec, id, chunk: false, priority: 0, weight: 1, group: null, resources: null };
     const submittedAt = Date.now();
     return this.run(id, () =>
       targets.map((agent) => {
         const origin: TaskOrigin = { client: this.name, taskId: `${id}@${agent.id}`, callId: id, label: `broadcast ${code.name}`, submittedAt };
-        return this.engine.submitter.submit(nanoid(12), { ...spec, id, chunk: false }, code, agent.id, origin);
+        return this.engine.submitter.submit(nanoid(12), task, code, this.shareKey, agent.id, origin);
       }),
     );
   };

@@ -29,7 +29,8 @@ export class Submitter {
   ) {}
 
   /** `id` is the engine's own (unique across callers); `spec.id` is the caller's. */
-  submit(id: string, spec: TaskSpec, code: ShippedCode, pinned: string | null = null, origin: TaskOrigin | null = null): LocalSubmission {
+  /** `share` names the task's share-holder (share-queue.ts). */
+  submit(id: string, spec: TaskSpec, code: ShippedCode, share: string, pinned: string | null = null, origin: TaskOrigin | null = null): LocalSubmission {
     let resolve!: (value: Uint8Array) => void;
     let reject!: (err: unknown) => void;
     const result = new Promise<Uint8Array>((res, rej) => {
@@ -45,6 +46,10 @@ export class Submitter {
       inline: spec.inline,
       chunk: spec.chunk,
       timeoutMs: spec.timeoutMs,
+      priority: spec.priority,
+      share,
+      weight: spec.weight,
+      resources: pinned === null ? spec.resources : null,
       lossRetriesLeft: spec.retries,
       exceptionRetriesLeft: spec.retryExceptions,
       pinned,

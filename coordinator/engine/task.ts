@@ -1,4 +1,5 @@
 import type { ClustrixError } from '../../protocol/errors.js';
+import type { Resources } from '../../protocol/resources.js';
 import type { AgentLink } from './link.js';
 
 /** Code as it is shipped: a function's source, or a bundled ES module. */
@@ -33,6 +34,14 @@ export interface TaskRecord {
   readonly inline: boolean;
   readonly chunk: boolean;
   readonly timeoutMs: number | null;
+  /** Higher runs first, within its share-holder and across holders. */
+  readonly priority: number;
+  /** Its share-holder: a client of a service, or one call of an embedded program. */
+  readonly share: string;
+  /** The holder's fair-share weight: it may hold `weight` times the slots of a holder of weight 1. */
+  readonly weight: number;
+  /** What it needs of its agent (cpus default 1) while it runs; null: one slot, pipelined (the fast path). */
+  readonly resources: Resources | null;
   /** Re-runs left after its agent is lost. */
   lossRetriesLeft: number;
   /** Re-runs left after the function threw. */
@@ -43,11 +52,11 @@ export interface TaskRecord {
   link: AgentLink | null;
   /** The outcome was delivered; later reports about it are ignored. */
   settled: boolean;
-  /** null: the engine's own (no history). */
-  readonly origin: TaskOrigin | null;
+  /** null or absent: the engine's own (no history). */
+  readonly origin?: TaskOrigin | null;
   /** When it was first sent to an agent, and the last agent it was sent to. */
-  startedAt: number | null;
-  lastAgent: string | null;
+  startedAt?: number | null;
+  lastAgent?: string | null;
   readonly deliver: (outcome: TaskOutcome) => void;
 }
 

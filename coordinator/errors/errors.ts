@@ -227,6 +227,17 @@ export class ResultsExpiredError extends ClustrixError {
   }
 }
 
+/** Work asks for more of a resource than any agent has, and no pool could add one that has it. */
+export class ResourcesUnsatisfiableError extends ClustrixError {
+  /** What is missing, by resource name: asked for, and the most any agent has. */
+  readonly missing: Record<string, { asked: number; largest: number }>;
+  constructor(message: string, missing: Record<string, { asked: number; largest: number }>, options?: { hint?: string }) {
+    super('RESOURCES_UNSATISFIABLE', message, { hint: options?.hint ?? 'ask for less, or add agents that have it (more slots per agent, a pool with GPUs, a custom resource in the agents\' environment)' });
+    this.name = 'ResourcesUnsatisfiableError';
+    this.missing = missing;
+  }
+}
+
 /** An agent's object store is full in memory and on disk: the value cannot be kept there. */
 export class ObjectStoreFullError extends ClustrixError {
   constructor(message: string) {

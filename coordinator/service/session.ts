@@ -90,7 +90,7 @@ export class ClientSession {
         agents: (data) => this.send({ type: 'event', name: 'agents', data }),
         actor: (data) => this.send({ type: 'event', name: 'actor', data }),
         log: (data) => this.send({ type: 'event', name: 'log', data }),
-      });
+      }, 'scope');
       const { retries, maxFrameBytes } = this.host.engine.info;
       this.send({ type: 'client-welcome', protocol: PROTOCOL_VERSION, clientId: this.id, ...this.host.describe(), retries, maxFrameBytes });
       return;

@@ -17,7 +17,7 @@ export class EmbeddedTransport implements Transport {
       agents: (a) => this.events?.agents(a),
       actor: (i) => this.events?.actor(i),
       log: (e) => this.events?.log(e),
-    });
+    }, 'call');
   }
 
   static async start(options: ResolvedClusterOptions): Promise<EmbeddedTransport> {

@@ -10,6 +10,7 @@ import { AuthError, ClusterClosedError, ProtocolError, ServiceLostError, ValueTo
 import { fromWireError } from '../errors/registry.js';
 import { showOnly } from '../util/show-only.js';
 import type { Transport, TransportEvents, TransportInfo } from './transport.js';
+import { CLIENT_SOCKET_OPTIONS } from '../../protocol/client-socket.js';
 
 interface Pending {
   method: ServiceMethodName;
@@ -44,7 +45,7 @@ export class RemoteTransport implements Transport {
 
   /** Connects and authenticates; resolves once the service has welcomed this client. */
   static open(address: string, credential: string, name: string, timeoutMs = 10_000): Promise<RemoteTransport> {
-    const ws = new WebSocket(address, { maxPayload: DEFAULT_MAX_FRAME_BYTES, handshakeTimeout: timeoutMs, perMessageDeflate: false });
+    const ws = new WebSocket(address, { ...CLIENT_SOCKET_OPTIONS, maxPayload: DEFAULT_MAX_FRAME_BYTES, handshakeTimeout: timeoutMs });
     return new Promise<RemoteTransport>((resolve, reject) => {
       let settled = false;
       const fail = (err: Error): void => {

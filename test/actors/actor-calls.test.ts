@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, RemoteError } from 'clustrix';
+import { MODES, type ClusterHandle } from '../helpers/modes.js';
 
 class Counter {
   n: number;
@@ -18,12 +19,14 @@ class Counter {
   }
 }
 
-describe('actor calls', () => {
+describe.each(MODES)('actor calls ($name)', (mode) => {
   let cluster: Cluster;
+  let handle: ClusterHandle | undefined;
   beforeAll(async () => {
-    cluster = await Cluster.start({ agents: 2, slots: 2 });
+    handle = await mode.start({ agents: 2, slots: 2 });
+    cluster = handle.cluster;
   });
-  afterAll(() => cluster.close());
+  afterAll(() => handle?.close());
 
   it('runs 10,000 increments from 10 concurrent callers in order, to the right total', async () => {
     const counter = await cluster.actor(Counter, { args: [0] });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActorDiedError, Cluster } from 'clustrix';
 import { isAlive, waitUntil } from '../helpers/processes.js';
+import { MODES, type ClusterHandle } from '../helpers/modes.js';
 
 class Counter {
   n = 0;
@@ -15,12 +16,16 @@ class Counter {
   }
 }
 
-describe('actors when their agent dies', () => {
-  let cluster: Cluster | undefined;
+describe.each(MODES)('actors when their agent dies ($name)', (mode) => {
+  let handle: ClusterHandle | undefined;
   afterEach(async () => {
-    await cluster?.close();
-    cluster = undefined;
+    await handle?.close();
+    handle = undefined;
   });
+  const start = async (options: { agents: number; slots: number }): Promise<Cluster> => {
+    handle = await mode.start(options);
+    return handle.cluster;
+  };
 
   const agentPidOf = async (c: Cluster, actorId: string): Promise<number> => {
     const agentId = (await c.actors()).find((a) => a.id === actorId)?.agentId;
@@ -30,7 +35,7 @@ describe('actors when their agent dies', () => {
   };
 
   it('with maxRestarts 0, kill -9 of its agent makes calls reject with ACTOR_DIED naming the actor', async () => {
-    cluster = await Cluster.start({ agents: 2, slots: 1 });
+    const cluster = await start({ agents: 2, slots: 1 });
     const counter = await cluster.actor(Counter, { name: 'doomed' });
     await counter.call('add', 1);
     const pid = await agentPidOf(cluster, counter.id);
@@ -44,7 +49,7 @@ describe('actors when their agent dies', () => {
   });
 
   it('with maxRestarts 1, the actor is constructed again on another agent and later calls succeed', async () => {
-    cluster = await Cluster.start({ agents: 2, slots: 1 });
+    const cluster = await start({ agents: 2, slots: 1 });
     const counter = await cluster.actor(Counter, { maxRestarts: 1 });
     await counter.call('add', 41);
     const before = (await cluster.actors()).find((a) => a.id === counter.id)?.agentId;
@@ -58,7 +63,7 @@ describe('actors when their agent dies', () => {
   });
 
   it('a timed-out call kills a synchronous actor and says so; with a restart budget it comes back', async () => {
-    cluster = await Cluster.start({ agents: 1, slots: 2 });
+    const cluster = await start({ agents: 1, slots: 2 });
     const counter = await cluster.actor(Counter, { timeoutMs: 300, maxRestarts: 1 });
     await counter.call('add', 5);
     await expect(counter.call('spin')).rejects.toMatchObject({ code: 'TASK_TIMEOUT' });
@@ -69,7 +74,7 @@ describe('actors when their agent dies', () => {
   });
 
   it('close() kills every actor', async () => {
-    cluster = await Cluster.start({ agents: 1, slots: 2 });
+    const cluster = await start({ agents: 1, slots: 2 });
     const counter = await cluster.actor(Counter);
     await cluster.close();
     expect(counter.state).toBe('dead');

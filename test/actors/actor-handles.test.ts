@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, type ActorHandle } from 'clustrix';
+import { MODES, type ClusterHandle } from '../helpers/modes.js';
 
 class Tally {
   total = 0;
@@ -17,12 +18,14 @@ class Forwarder {
   }
 }
 
-describe('actor handles passed around', () => {
+describe.each(MODES)('actor handles passed around ($name)', (mode) => {
   let cluster: Cluster;
+  let handle: ClusterHandle | undefined;
   beforeAll(async () => {
-    cluster = await Cluster.start({ agents: 2, slots: 2 });
+    handle = await mode.start({ agents: 2, slots: 2 });
+    cluster = handle.cluster;
   });
-  afterAll(() => cluster.close());
+  afterAll(() => handle?.close());
 
   it('a task holding a handle calls the same actor', async () => {
     const tally = await cluster.actor(Tally);

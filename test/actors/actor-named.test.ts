@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, ConfigError } from 'clustrix';
+import { MODES, type ClusterHandle } from '../helpers/modes.js';
 
 class Cache {
   private readonly entries = new Map<string, string>();
@@ -12,12 +13,14 @@ class Cache {
   }
 }
 
-describe('named actors', () => {
+describe.each(MODES)('named actors ($name)', (mode) => {
   let cluster: Cluster;
+  let handle: ClusterHandle | undefined;
   beforeAll(async () => {
-    cluster = await Cluster.start({ agents: 1, slots: 2 });
+    handle = await mode.start({ agents: 1, slots: 2 });
+    cluster = handle.cluster;
   });
-  afterAll(() => cluster.close());
+  afterAll(() => handle?.close());
 
   it('getActor(name) returns the same actor from any part of the program', async () => {
     const cache = await cluster.actor(Cache, { name: 'cache' });
@@ -45,7 +48,7 @@ describe('named actors', () => {
     await expect(cluster.actor(Cache, { maxRestarts: -1 })).rejects.toThrow(new ConfigError('options.maxRestarts: expected a non-negative integer, got -1'));
     await expect(cluster.actor(Cache, { bogus: 1 } as never)).rejects.toMatchObject({
       code: 'CONFIG_INVALID',
-      message: 'options.bogus: unknown key (allowed: args, name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs)',
+      message: 'options.bogus: unknown key (allowed: args, name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs, resources)',
     });
     await expect(cluster.actor(Cache, { maxRestart: 1 } as never)).rejects.toThrow(/did you mean 'maxRestarts'\?$/);
   });

@@ -20,6 +20,10 @@ function runningTasks(job: string): Set<string> {
   return ids;
 }
 
+function sameSet(a: Set<unknown>, b: Set<unknown>): boolean {
+  return a.size === b.size && [...a].every((x) => b.has(x));
+}
+
 describe.skipIf(skipCluster)('SGE job arrays', () => {
   let cluster: Cluster;
   beforeAll(async () => {
@@ -33,7 +37,10 @@ describe.skipIf(skipCluster)('SGE job arrays', () => {
     expect(new Set(ids.map((m) => m?.[1])).size).toBe(1);
     expect(new Set(ids.map((m) => m?.[2]))).toEqual(new Set(['1', '2', '3']));
     const job = ids[0]![1]!;
-    expect(runningTasks(job)).toEqual(new Set((await cluster.agents()).map((a) => a.jobId)));
+    // An agent can dial in before qmaster has heard from execd that its task runs (state `t`
+    // until then): wait for qstat to catch up instead of reading it once.
+    const agentJobs = new Set((await cluster.agents()).map((a) => a.jobId));
+    await waitUntil(() => sameSet(runningTasks(job), agentJobs), { timeoutMs: 60_000, intervalMs: 500, what: `qstat to list ${[...agentJobs].join(', ')} as running` });
     expect(await cluster.map((x: number) => x * 2, [1, 2, 3])).toEqual([2, 4, 6]);
   }, 120_000);
 

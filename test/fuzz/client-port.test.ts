@@ -278,6 +278,7 @@ function hostileRequest(rng: Rng): Message {
   const task = {
     id, code: rng.pick(HASHES), export: rng.pick([null, 'default', randomString(rng, 5)]), args: args(), inline: rng.bool(),
     timeoutMs: rng.pick([null, 1, 50, 2 ** 31 - 1, 2 ** 40, Number.MAX_SAFE_INTEGER]), retries: rng.int(0, 3), retryExceptions: rng.int(0, 2),
+    priority: rng.pick([0, 5, -1, 1e308]), weight: rng.pick([1, 0.5, 1e6]), group: rng.pick([null, 'g1']), resources: rng.pick([null, {}, { gpus: 1 }, { cpus: 1e9 }]),
   };
   const junkCode = rng.pick(['fz-junk', 'fz-mod', 'never-sent']);
   const request = (method: string, list: unknown[]): Message => ({ type: 'request', id, method, args: list });
@@ -304,6 +305,7 @@ function hostileRequest(rng: Rng): Message {
         code: real ? 'fz-class' : junkCode, export: rng.pick([null, 'FzActor', randomString(rng, 4)]), args: args(),
         name: real ? null : rng.pick([null, `fz-${randomString(rng, 6)}`, '€'.repeat(64)]), maxRestarts: rng.int(0, 2), maxConcurrency: rng.int(1, 4),
         agent: rng.pick([null, null, randomString(rng, 6) || 'a']), getIfExists: rng.bool(), timeoutMs: rng.pick([null, 1, 100]),
+        resources: rng.pick([{}, { cpus: 0 }, { cpus: 1e9 }, { gpus: -1 }]),
       }]);
     }
     case 7:

@@ -213,7 +213,7 @@ const errorInfo = { name: 'Error', message: 'boom', stack: 'Error: boom\n    at 
 export const AGENT_TEMPLATES: Templates<AgentMessage> = {
   hello: {
     type: 'hello', protocol: PROTOCOL_VERSION, token: 'template-token', agentId: 'fz-agent', jobId: 'job-1', host: 'host', pid: 1, cpus: 1,
-    memoryBytes: 1024, node: 'v20.0.0', slots: 1, inlineConcurrency: 1, walltimeLeftMs: null,
+    memoryBytes: 1024, node: 'v20.0.0', slots: 1, inlineConcurrency: 1, walltimeLeftMs: null, resources: { cpus: 1, gpus: 1, licenses: 2 },
   },
   done: { type: 'done', id: 'no-such-task', value: packValue(1), runMs: 1 },
   failed: { type: 'failed', id: 'no-such-task', kind: 'exception', error: errorInfo },
@@ -229,7 +229,7 @@ export const AGENT_TEMPLATES: Templates<AgentMessage> = {
 export const COORDINATOR_TEMPLATES: Templates<CoordinatorMessage> = {
   welcome: { type: 'welcome', protocol: PROTOCOL_VERSION, agentId: 'fz-agent', heartbeatMs: 60_000 },
   code: { type: 'code', hash: 'fz-template-code', kind: 'function', source: '(x) => x' },
-  task: { type: 'task', id: 'fz-task', code: 'no-such-code', export: 'default', args: packValue([1]), inline: false, chunk: false, timeoutMs: null },
+  task: { type: 'task', id: 'fz-task', code: 'no-such-code', export: 'default', args: packValue([1]), inline: false, chunk: false, timeoutMs: null, express: true, gpus: 1 },
   cancel: { type: 'cancel', id: 'no-such-task' },
   ping: { type: 'ping', t: 1 },
   shutdown: { type: 'shutdown', reason: 'bye' },
@@ -246,8 +246,8 @@ export const CLIENT_TEMPLATES: Templates<ClientMessage> = {
   request: { type: 'request', id: 'fz-agents', method: 'agents', args: [] },
 };
 
-const taskSpec = { id: 'fz-task', code: 'no-such-code', export: 'default', args: packValue([1]), inline: false, chunk: false, timeoutMs: null, retries: 0, retryExceptions: 0 };
-const actorSpec = { code: 'no-such-code', export: 'A', args: packValue([]), maxConcurrency: 1, name: 'fz-named', maxRestarts: 0, agent: 'no-such-agent', getIfExists: false, timeoutMs: null };
+const taskSpec = { id: 'fz-task', code: 'no-such-code', export: 'default', args: packValue([1]), inline: false, chunk: false, timeoutMs: null, retries: 0, retryExceptions: 0, priority: 0, weight: 1, group: null, resources: null };
+const actorSpec = { code: 'no-such-code', export: 'A', args: packValue([]), maxConcurrency: 1, name: 'fz-named', maxRestarts: 0, agent: 'no-such-agent', getIfExists: false, timeoutMs: null, resources: {} };
 
 /**
  * One valid request of each method a client may call (`stop` is valid: the fuzzer must not send

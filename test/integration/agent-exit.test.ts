@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Cluster } from 'clustrix';
 import { agentBundle, coordinatorUrl, isAlive, waitUntil } from '../helpers/processes.js';
+import { logged, marker } from '../helpers/task-events.js';
 
 const TOKEN = 'agent-exit-test-token-0123456789';
 const clusters: Cluster[] = [];
@@ -17,7 +18,9 @@ afterAll(async () => {
   await Promise.all(clusters.map((c) => c.close()));
 });
 
-const spinForever = (): never => {
+/** Says it started on this agent (`<started> <pid>`), then spins. */
+const spinForever = (started: string): never => {
+  console.log(`${started} ${process.pid}`);
   while (true) {
     // keeps a worker thread busy until it is terminated
   }
@@ -51,18 +54,20 @@ describe('an agent', () => {
 
   it('exits with code 0 after close() while a task runs on it', { timeout: 30_000 }, async () => {
     const { cluster, agent, exit } = await clusterWithOwnAgent();
-    cluster.broadcast(spinForever).catch(() => undefined);
-    await waitUntil(async () => ((await cluster.agents()).find((a) => a.pid === agent.pid)?.busy ?? 0) > 0, { what: 'the task to reach the agent' });
-    await new Promise((r) => setTimeout(r, 200));
+    const m = marker('spinning');
+    const started = logged(cluster, `${m} ${agent.pid}`);
+    cluster.broadcast(spinForever, m).catch(() => undefined);
+    await started; // the task runs on the hand-started agent
     await cluster.close();
     expect(await exitWithin(exit, 5_000)).toEqual({ code: 0, signal: null });
   });
 
   it('exits with code 0 on SIGTERM while a task runs on it', { timeout: 30_000 }, async () => {
     const { cluster, agent, exit } = await clusterWithOwnAgent();
-    cluster.broadcast(spinForever).catch(() => undefined);
-    await waitUntil(async () => ((await cluster.agents()).find((a) => a.pid === agent.pid)?.busy ?? 0) > 0, { what: 'the task to reach the agent' });
-    await new Promise((r) => setTimeout(r, 200));
+    const m = marker('spinning');
+    const started = logged(cluster, `${m} ${agent.pid}`);
+    cluster.broadcast(spinForever, m).catch(() => undefined);
+    await started; // the task runs on the hand-started agent
     agent.kill('SIGTERM');
     expect(await exitWithin(exit, 5_000)).toEqual({ code: 0, signal: null });
     expect(isAlive(agent.pid!)).toBe(false);

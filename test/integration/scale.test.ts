@@ -1,23 +1,27 @@
-// cluster.scale(n): adds or removes agents; tasks keep running across both.
+// cluster.scale(n): adds or removes agents; tasks keep running across both. In both modes (a
+// connected client scales the service's pool, which every client of it sees).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, ConfigError } from 'clustrix';
 import { isAlive, waitUntil } from '../helpers/processes.js';
-
-let cluster: Cluster;
-beforeAll(async () => {
-  cluster = await Cluster.start({ agents: 1, slots: 1 });
-});
-afterAll(async () => {
-  await cluster?.close();
-});
+import { MODES, type ClusterHandle } from '../helpers/modes.js';
 
 const pidOf = (): number => process.pid;
 
-describe('scale', () => {
+describe.each(MODES)('scale ($name)', (mode) => {
+  let cluster: Cluster;
+  let handle: ClusterHandle | undefined;
+  beforeAll(async () => {
+    handle = await mode.start({ agents: 1, slots: 1 });
+    cluster = handle.cluster;
+  });
+  afterAll(async () => {
+    await handle?.close();
+  });
+
   it('up adds connected agents that take work', { timeout: 30_000 }, async () => {
-    expect((await cluster.agents())).toHaveLength(1);
+    expect(await cluster.agents()).toHaveLength(1);
     await cluster.scale(3);
-    expect((await cluster.agents())).toHaveLength(3);
+    expect(await cluster.agents()).toHaveLength(3);
     const pids = await cluster.broadcast(pidOf);
     expect(new Set(pids).size).toBe(3);
   });
@@ -25,7 +29,7 @@ describe('scale', () => {
   it('down removes agents, whose processes exit', { timeout: 30_000 }, async () => {
     const before = (await cluster.agents()).map((a) => a.pid);
     await cluster.scale(1);
-    expect((await cluster.agents())).toHaveLength(1);
+    expect(await cluster.agents()).toHaveLength(1);
     const kept = (await cluster.agents())[0]!.pid;
     const removed = before.filter((pid) => pid !== kept);
     expect(removed).toHaveLength(2);
@@ -39,15 +43,25 @@ describe('scale', () => {
 
   it('down while tasks run lets them finish', { timeout: 30_000 }, async () => {
     await cluster.scale(2);
+    const before = (await cluster.agents()).map((a) => a.pid);
+    expect(before).toHaveLength(2);
+    // Each task says which agent ran it. retries: 0, so a task lost with a removed agent fails the
+    // map instead of quietly running again on the agent that stays.
     const sleepy = async (ms: number): Promise<number> => {
       await new Promise((r) => setTimeout(r, ms));
-      return ms;
+      return process.pid;
     };
-    const running = cluster.map(sleepy, [300, 300, 300, 300], { inline: true });
-    await new Promise((r) => setTimeout(r, 50));
+    const running = cluster.map(sleepy, [1_500, 1_500, 1_500, 1_500], { retries: 0 });
+    running.catch(() => undefined);
+    await waitUntil(async () => (await cluster.agents()).every((a) => a.busy > 0), { timeoutMs: 10_000, what: 'both agents to run a task' });
     await cluster.scale(1);
-    expect(await running).toEqual([300, 300, 300, 300]);
-    expect((await cluster.agents())).toHaveLength(1);
+    const kept = (await cluster.agents()).map((a) => a.pid);
+    expect(kept).toHaveLength(1);
+    const removed = before.find((pid) => pid !== kept[0]);
+    const ranOn = await running;
+    // The removed agent was running a task when it was told to go: that task finished there.
+    expect(ranOn).toContain(removed);
+    await waitUntil(async () => !isAlive(removed!), { what: `removed agent ${removed} to exit` });
   });
 
   it('refuses a negative or fractional size', async () => {

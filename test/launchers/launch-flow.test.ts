@@ -5,7 +5,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ClusterClosedError } from '../../coordinator/errors/errors.js';
+import { ClusterClosedError, ConfigError } from '../../coordinator/errors/errors.js';
 import { JobRejectedError, PbsLauncher, SchedulerCommandError, SgeLauncher, SlurmLauncher } from '../../coordinator/backends/launchers/batch/index.js';
 import { LocalShell } from '../../coordinator/backends/launchers/local-shell.js';
 import { awkwardTempDir } from './helpers.js';
@@ -211,6 +211,6 @@ describe('status, cancel, logs, close', () => {
     await files.writeFile(`${base}.err`, 'oops\n');
     expect(await launcher.logs(job?.jobId ?? '', 2)).toEqual({ stdout: 'two\nthree', stderr: 'oops' });
     expect(await launcher.logs('999', 5)).toEqual({ stdout: '', stderr: '' });
-    await expect(launcher.logs('101', -1)).rejects.toThrow(new TypeError('lines must be a non-negative integer, got -1'));
+    await expect(launcher.logs('101', -1)).rejects.toThrow(new ConfigError('lines must be a non-negative integer, got -1'));
   });
 });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { shellQuote } from '../../coordinator/backends/launchers/batch/shell-quote.js';
 import { CommandTimeoutError } from '../../coordinator/backends/launchers/command-timeout.js';
 import { LocalShell } from '../../coordinator/backends/launchers/local-shell.js';
+import { isAlive, waitUntil } from '../helpers/processes.js';
 
 let dir: string;
 const shell = new LocalShell();
@@ -54,10 +55,8 @@ describe('LocalShell.exec', () => {
     expect(error).toMatchObject({ code: 'COMMAND_TIMEOUT', timeoutMs: 3000 });
     expect(Date.now() - started).toBeLessThan(20_000);
     const pid = Number(await readFile(marker, 'utf8'));
-    await new Promise((r) => setTimeout(r, 300));
     // the grandchild `sleep` went with the group (a zombie awaiting its reaper counts as gone)
-    const state = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => 'State:\tgone');
-    expect(state).toMatch(/State:\s+(Z|gone)/);
+    await waitUntil(() => !isAlive(pid), { timeoutMs: 2_000, what: `the grandchild sleep ${pid} to go` });
   });
 });
 

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, ConfigError, type Progress } from 'clustrix';
 import { ProgressTracker, renderBar } from '../../coordinator/api/progress.js';
+import { MODES, type ClusterHandle } from '../helpers/modes.js';
 
 const script = fileURLToPath(new URL('../fixtures/service/progress-map.mjs', import.meta.url));
 
@@ -33,13 +34,15 @@ describe('progress bar', () => {
   });
 });
 
-describe('onProgress', () => {
+describe.each(MODES)('onProgress ($name)', (mode) => {
   let cluster: Cluster;
+  let handle: ClusterHandle | undefined;
   beforeAll(async () => {
-    cluster = await Cluster.start({ agents: 1, slots: 2 });
+    handle = await mode.start({ agents: 1, slots: 2 });
+    cluster = handle.cluster;
   });
   afterAll(async () => {
-    await cluster?.close();
+    await handle?.close();
   });
 
   it('reports done/total after each task and once finished', async () => {

@@ -6,6 +6,7 @@ import { AuthError, Cluster } from 'clustrix';
 type ClusterClient = Cluster;
 import { isAlive, waitUntil } from '../helpers/processes.js';
 import { cli, FIXTURES, isolatedEnv, node } from './cli-helpers.js';
+import { logged, marker } from '../helpers/task-events.js';
 
 const env = isolatedEnv();
 const stateFile = join(env.XDG_CONFIG_HOME!, 'clustrix', 'services', 'local.json');
@@ -92,18 +93,31 @@ describe('clustrix up / connect / status / down', () => {
   it("isolates clients: one client's close does not touch another's map", async () => {
     const a = await Cluster.connect({ env });
     const b = await Cluster.connect({ env });
-    const sleepy = async (ms: number): Promise<number> => {
-      await new Promise((r) => setTimeout(r, ms));
-      return ms;
-    };
-    const slow = a.map(sleepy, Array.from({ length: 40 }, () => 20), { inline: true });
-    const doomed = b.map(sleepy, Array.from({ length: 40 }, () => 200), { inline: true });
-    doomed.catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 100));
-    await b.close();
-    await expect(doomed).rejects.toMatchObject({ code: 'CLUSTER_CLOSED' });
-    expect(await slow).toHaveLength(40);
-    await a.close();
+    try {
+      // Each task prints its marker when it starts, then sleeps.
+      const sleepy = async ([ms, started]: [number, string]): Promise<number> => {
+        console.log(started);
+        await new Promise((r) => setTimeout(r, ms));
+        return ms;
+      };
+      const [ma, mb] = [marker('a'), marker('b')];
+      const aStarted = logged(a, ma);
+      const bStarted = logged(b, mb);
+      // a's map outlasts b's close (2 at a time, 20 x 300 ms); retries: 0, so a task of a cancelled
+      // along with b's fails a's map instead of quietly running again.
+      let aSettled = false;
+      const slow = a.map(sleepy, Array.from({ length: 20 }, () => [300, ma] as [number, string]), { inline: true, retries: 0, concurrency: 2 });
+      slow.then(() => (aSettled = true), () => (aSettled = true));
+      const doomed = b.map(sleepy, Array.from({ length: 40 }, () => [3_000, mb] as [number, string]), { inline: true });
+      doomed.catch(() => undefined);
+      await Promise.all([aStarted, bStarted]); // both maps run on the agents
+      await b.close();
+      expect(aSettled, "a's map was over before b closed: nothing was tested").toBe(false);
+      await expect(doomed).rejects.toMatchObject({ code: 'CLUSTER_CLOSED' });
+      expect(await slow).toEqual(Array.from({ length: 20 }, () => 300));
+    } finally {
+      await a.close();
+    }
   });
 
   it('cancels the tasks of a client killed with SIGKILL mid-map; the next client runs', async () => {

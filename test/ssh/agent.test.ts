@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SshConnection } from '../../coordinator/backends/ssh/index.js';
 import { connectError, hasCommand, makeKey, SSH, sshAvailable, sshOptions, tempDir } from './ssh-env.js';
+import { waitUntil } from '../helpers/processes.js';
 
 describe.skipIf(!sshAvailable || !hasCommand('ssh-agent') || !hasCommand('ssh-add'))('ssh-agent authentication', () => {
   const tmp = tempDir('agent');
@@ -13,7 +14,7 @@ describe.skipIf(!sshAvailable || !hasCommand('ssh-agent') || !hasCommand('ssh-ad
   beforeAll(async () => {
     // Our own agent in the foreground (-D), so the test owns and ends exactly this process.
     agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
-    for (let i = 0; i < 50 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+    await waitUntil(() => existsSync(sock), { timeoutMs: 2_500, what: 'ssh-agent to create its socket' });
     execFileSync('ssh-add', ['-q', SSH.key], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
   });
 

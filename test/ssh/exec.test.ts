@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SshConnection, SshError } from '../../coordinator/backends/ssh/index.js';
 import { sshAvailable, sshOptions } from './ssh-env.js';
+import { waitUntil } from '../helpers/processes.js';
 
 describe.skipIf(!sshAvailable)('exec over SSH', () => {
   let conn: SshConnection;
@@ -49,13 +50,11 @@ describe.skipIf(!sshAvailable)('exec over SSH', () => {
     expect((err as SshError).message).toContain('did not finish within 300 ms');
     expect(Date.now() - started).toBeLessThan(5000);
     // sshd delivers the signal to the command's process group: the compound command's sleep goes too.
-    let left = '';
-    for (let i = 0; i < 20; i++) {
-      left = (await conn.exec(`pgrep -f 'slee[p] 41.${marker}' || true`)).stdout.trim();
-      if (left === '') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(left).toBe('');
+    await waitUntil(async () => (await conn.exec(`pgrep -f 'slee[p] 41.${marker}' || true`)).stdout.trim() === '', {
+      timeoutMs: 2_000,
+      intervalMs: 100,
+      what: 'the command\'s sleep to go',
+    });
   });
 
   test('after close, exec fails with SSH_CLOSED', async () => {

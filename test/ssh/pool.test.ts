@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { SshConnectionPool, SshShell } from '../../coordinator/backends/ssh/index.js';
 import { SSH, sshAvailable, sshOptions } from './ssh-env.js';
+import { waitUntil } from '../helpers/processes.js';
 
 describe.skipIf(!sshAvailable)('connection pool: one connection per user@host:port', () => {
   test('leases share a connection, which closes with the last release', async () => {
@@ -43,8 +44,7 @@ describe.skipIf(!sshAvailable)('connection pool: one connection per user@host:po
     const pool = new SshConnectionPool();
     const first = await pool.acquire(sshOptions());
     await first.connection.exec('kill -KILL $PPID').catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(first.connection.closed).toBe(true);
+    await waitUntil(() => first.connection.closed, { what: 'the dropped connection to close' });
     const second = await pool.acquire(sshOptions());
     expect(second.connection).not.toBe(first.connection);
     expect((await second.connection.exec('echo new')).stdout).toBe('new\n');

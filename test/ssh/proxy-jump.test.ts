@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { SshConnection, SshConnectionPool } from '../../coordinator/backends/ssh/index.js';
 import { connectError, SSH, sshAvailable, sshOptions, tempDir } from './ssh-env.js';
+import { waitUntil } from '../helpers/processes.js';
 
 // The test sshd is its own bastion: jump to it, then forward from it to itself.
 const bastion = `${SSH.user}@${SSH.host}:${SSH.port}`;
@@ -40,8 +41,7 @@ describe.skipIf(!sshAvailable)('ProxyJump through a bastion', () => {
     expect(a.connection.closed).toBe(false);
     await b.release();
     expect(a.connection.closed).toBe(true);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(pool.keys()).toEqual([]);
+    await waitUntil(() => pool.keys().length === 0, { what: 'the pool to forget both connections' });
   });
 
   test('a target the bastion cannot reach: SSH_REFUSED, naming the bastion', async () => {

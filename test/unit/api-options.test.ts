@@ -27,14 +27,18 @@ describe('task options', () => {
     [{ retryExceptions: 0.5 }, 'options.retryExceptions: expected a non-negative integer, got 0.5'],
     [{ signal: {} }, 'options.signal: expected an AbortSignal, got a mapping'],
     [{ inline: 1 }, 'options.inline: expected true or false, got 1'],
-    [{ timeout: 5 }, "options.timeout: unknown key (allowed: timeoutMs, retries, retryExceptions, signal, inline); did you mean 'timeoutMs'?"],
-    ['fast', 'options: expected a mapping of task options (timeoutMs, retries, retryExceptions, signal, inline), got "fast"'],
+    [{ priority: Infinity }, 'options.priority: expected a finite number, got Infinity'],
+    [{ priority: '1' }, 'options.priority: expected a finite number, got "1"'],
+    [{ weight: 0 }, 'options.weight: expected a number above 0, at most 1000000, got 0'],
+    [{ resources: { gpus: -1 } }, 'options.resources: expected a mapping of resource names (cpus, gpus, memory, or custom) to non-negative amounts, e.g. { gpus: 1 }, got a mapping'],
+    [{ timeout: 5 }, "options.timeout: unknown key (allowed: timeoutMs, retries, retryExceptions, signal, inline, priority, weight, resources); did you mean 'timeoutMs'?"],
+    ['fast', 'options: expected a mapping of task options (timeoutMs, retries, retryExceptions, signal, inline, priority, weight, resources), got "fast"'],
   ])('%j', (options, message) => {
     expect(refusal(() => resolveTaskOptions(options as never, { retries: 3 })).message).toBe(message);
   });
 
   it('applies the defaults, and accepts the keys a caller checks itself', () => {
-    expect(resolveTaskOptions(undefined, { retries: 3 })).toEqual({ timeoutMs: null, retries: 3, retryExceptions: 0, signal: null, inline: false });
+    expect(resolveTaskOptions(undefined, { retries: 3 })).toEqual({ timeoutMs: null, retries: 3, retryExceptions: 0, signal: null, inline: false, priority: 0, weight: 1, resources: null });
     expect(resolveTaskOptions({ timeoutMs: 5, chunkSize: 'any' } as never, { retries: 1 }, new Set(['chunkSize'])).timeoutMs).toBe(5);
   });
 });
@@ -47,6 +51,8 @@ describe('actor options', () => {
     [{ agent: 7 }, 'options.agent: expected an agent id, got 7'],
     [{ getIfExists: 'yes' }, 'options.getIfExists: expected true or false, got "yes"'],
     [{ timeoutMs: 3e9 }, `options.timeoutMs: expected ${TIMER}, got 3000000000`],
+    [{ resources: { cpus: 1.5 } }, 'options.resources.cpus: expected a non-negative integer, got 1.5'],
+    [{ resources: { gpus: 1 } }, "options.resources.gpus: unknown key (allowed: cpus); did you mean 'cpus'?"],
   ])('%j', (options, message) => {
     expect(refusal(() => resolveActorOptions(options as never)).message).toBe(message);
   });

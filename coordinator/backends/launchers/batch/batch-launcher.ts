@@ -13,7 +13,7 @@ import { ClusterClosedError } from '../../../errors/errors.js';
 import { showOnly } from '../../../util/show-only.js';
 import type { JobLogs, JobState, JobStatus, LaunchedJob, Launcher, LaunchRequest } from '../launcher.js';
 import type { ExecResult, RemoteShell } from '../remote-shell.js';
-import { lastLines, prepareJobDirectory, resolveRemotePath, tailBytesFor, writeTokenFile, type JobDirectory } from './bootstrap.js';
+import { prepareJobDirectory, readJobLogs, resolveRemotePath, writeTokenFile, type JobDirectory } from './bootstrap.js';
 import { JobRejectedError, SchedulerCommandError } from './errors.js';
 import { elementJobIds, elementPath, firstTaskId } from './job-array.js';
 import { renderJobScript, type SchedulerDialect } from './job-script.js';
@@ -168,12 +168,8 @@ export abstract class BatchLauncher implements Launcher {
 
   /** Reads the tail of the job's stdout and stderr files; empty for a job this launcher did not start. */
   async logs(jobId: string, lines: number): Promise<JobLogs> {
-    if (!Number.isSafeInteger(lines) || lines < 0) throw new TypeError(`lines must be a non-negative integer, got ${show(lines)}`);
     const record = this.jobs.get(jobId);
-    if (!record || lines === 0) return { stdout: '', stderr: '' };
-    const bytes = tailBytesFor(lines);
-    const [stdout, stderr] = await Promise.all([this.options.shell.readTail(record.stdoutPath, bytes), this.options.shell.readTail(record.stderrPath, bytes)]);
-    return { stdout: lastLines(stdout, lines), stderr: lastLines(stderr, lines) };
+    return readJobLogs(record && { shell: this.options.shell, stdoutPath: record.stdoutPath, stderrPath: record.stderrPath }, lines);
   }
 
   /** Cancels every job this launcher started that is not known to have ended. The shell stays open (the caller owns it). */

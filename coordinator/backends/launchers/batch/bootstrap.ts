@@ -8,6 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { ConfigError } from '../../../errors/errors.js';
+import type { JobLogs } from '../launcher.js';
 import type { RemoteShell } from '../remote-shell.js';
 import { SchedulerCommandError } from './errors.js';
 import { shellQuote } from './shell-quote.js';
@@ -117,6 +119,18 @@ export function lastLines(text: string, count: number): string {
 }
 
 /** How many bytes to read from a log's end to hold `lines` lines in practice: long lines are cut. */
-export function tailBytesFor(lines: number): number {
+function tailBytesFor(lines: number): number {
   return Math.min(4 * 1024 * 1024, Math.max(4096, lines * 1024));
+}
+
+/**
+ * The last `lines` lines of a job's stdout and stderr files (one place for every batch launcher);
+ * empty for a job the launcher did not start (`job` undefined).
+ */
+export async function readJobLogs(job: { shell: RemoteShell; stdoutPath: string; stderrPath: string } | undefined, lines: number): Promise<JobLogs> {
+  if (!Number.isSafeInteger(lines) || lines < 0) throw new ConfigError(`lines must be a non-negative integer, got ${String(lines)}`);
+  if (!job || lines === 0) return { stdout: '', stderr: '' };
+  const bytes = tailBytesFor(lines);
+  const [stdout, stderr] = await Promise.all([job.shell.readTail(job.stdoutPath, bytes), job.shell.readTail(job.stderrPath, bytes)]);
+  return { stdout: lastLines(stdout, lines), stderr: lastLines(stderr, lines) };
 }

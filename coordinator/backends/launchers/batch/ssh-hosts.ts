@@ -13,7 +13,7 @@ import { showOnly } from '../../../util/show-only.js';
 import type { JobLogs, JobStatus, LaunchedJob, Launcher, LaunchRequest } from '../launcher.js';
 import type { RemoteShell } from '../remote-shell.js';
 import { checkLaunchRequest } from './batch-launcher.js';
-import { lastLines, prepareJobDirectory, resolveRemotePath, tailBytesFor, writeTokenFile, type JobDirectory } from './bootstrap.js';
+import { prepareJobDirectory, readJobLogs, resolveRemotePath, writeTokenFile, type JobDirectory } from './bootstrap.js';
 import { JobRejectedError, SchedulerCommandError } from './errors.js';
 import { renderJobScript } from './job-script.js';
 import { checkShell, COMMON_KEYS, compileCommonOptions, safeName, type CommonLauncherOptions, type CompiledCommonOptions } from './options.js';
@@ -133,12 +133,8 @@ export class SshHostsLauncher implements Launcher {
   }
 
   async logs(jobId: string, lines: number): Promise<JobLogs> {
-    if (!Number.isSafeInteger(lines) || lines < 0) throw new TypeError(`lines must be a non-negative integer, got ${show(lines)}`);
     const a = this.agents.get(jobId);
-    if (!a || lines === 0) return { stdout: '', stderr: '' };
-    const bytes = tailBytesFor(lines);
-    const [stdout, stderr] = await Promise.all([a.host.shell.readTail(a.stdoutPath, bytes), a.host.shell.readTail(a.stderrPath, bytes)]);
-    return { stdout: lastLines(stdout, lines), stderr: lastLines(stderr, lines) };
+    return readJobLogs(a && { shell: a.host.shell, stdoutPath: a.stdoutPath, stderrPath: a.stderrPath }, lines);
   }
 
   close(): Promise<void> {
