@@ -24,6 +24,7 @@ function task(id: string, options: { lossRetries?: number; pinned?: string } = {
     id, code, export: null, args: new Uint8Array([1]), inline: false, chunk: false, timeoutMs: null,
     lossRetriesLeft: options.lossRetries ?? 0, exceptionRetriesLeft: 0, pinned: options.pinned ?? null,
     link: null, settled: false, deliver: (o) => outcomes.push(o),
+    priority: 0, share: 'test', weight: 1, resources: null,
   };
   return { task: record, outcomes };
 }
