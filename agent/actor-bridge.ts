@@ -1,5 +1,6 @@
 import { threadId } from 'node:worker_threads';
 import type { RemoteErrorInfo } from '../protocol/common.js';
+import { findUnsendable } from '../protocol/sendable.js';
 import { ActorRef, packValue, registerActorHandleClass, setActorRefReviver, unpackValue } from '../protocol/values.js';
 
 /** A task's request to call an actor through a handle it was given (thread → agent main thread). */
@@ -50,6 +51,12 @@ export class RemoteActorHandle {
 
   call(method: string, ...args: unknown[]): Promise<unknown> {
     if (!post) return Promise.reject(new Error('actor handles can be called only inside tasks and actors'));
+    const bad = findUnsendable(args, 'args');
+    if (bad) {
+      const err = Object.assign(new Error(`the arguments of ${method} cannot travel: ${bad.path} is ${bad.what}; ${bad.hint}`), { code: 'ARGS_NOT_SERIALIZABLE', path: bad.path });
+      err.name = 'ArgsNotSerializableError';
+      return Promise.reject(err);
+    }
     const id = `r${threadId}-${++counter}`;
     const send = post;
     return new Promise((resolve, reject) => {

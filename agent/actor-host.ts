@@ -3,6 +3,7 @@ import type { FailureKind, RemoteErrorInfo } from '../protocol/common.js';
 import type { ActorReplyToThread, ActorRequestFromThread } from './actor-bridge.js';
 import type { FromActorThread, ToActorThread } from './actor-thread.js';
 import { toErrorInfo } from './errors-info.js';
+import { failureKind } from './pack-result.js';
 import type { CodeSource } from './task-code.js';
 import { startWorker, type WorkerEntry } from './worker-pool.js';
 
@@ -141,7 +142,7 @@ export class ActorHost {
           const [call] = actor.calls.splice(i, 1);
           if (call?.timer) clearTimeout(call.timer);
           if (result.type === 'done') this.events.done(result.id, result.value, result.runMs);
-          else this.events.failed(result.id, 'exception', result.error);
+          else this.events.failed(result.id, failureKind(result.error), result.error);
         }
         if (actor.maxConcurrency === 1 && actor.calls[0]) this.arm(actor, actor.calls[0]);
         return;

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { packValue, unpackValue } from '../protocol/values.js';
+import { unpackValue } from '../protocol/values.js';
+import { packResult } from './pack-result.js';
 import type { RemoteErrorInfo } from '../protocol/common.js';
 import { installActorBridge, onActorReply, type ActorReplyToThread, type ActorRequestFromThread } from './actor-bridge.js';
 import { toErrorInfo } from './errors-info.js';
@@ -82,7 +83,7 @@ export function runActorThread(): void {
         throw Object.assign(new TypeError(`${className} has no method '${call.method}'`), { code: 'ACTOR_NO_SUCH_METHOD' });
       }
       const args = unpackValue(call.args) as unknown[];
-      const value = packValue(await (method as (...a: unknown[]) => unknown).apply(instance, args));
+      const value = packResult(await (method as (...a: unknown[]) => unknown).apply(instance, args));
       output.end(call.id);
       results.push({ type: 'done', id: call.id, value, runMs: performance.now() - started });
       transfer.push(value.buffer as ArrayBuffer);

@@ -29,6 +29,12 @@ function describeOne(thrown: unknown): RemoteErrorInfo {
   if (typeof stack === 'string') info.stack = cap(stack, MAX_TEXT);
   const code = read(err, 'code');
   if (typeof code === 'string' || typeof code === 'number') info.code = cap(String(code), 256);
+  if (info.code === 'RESULT_NOT_SERIALIZABLE') {
+    const path = read(err, 'path');
+    const hint = read(err, 'hint');
+    if (typeof path === 'string') info.path = cap(path, 1024);
+    if (typeof hint === 'string') info.hint = cap(hint, 1024);
+  }
   return info;
 }
 

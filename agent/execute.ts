@@ -1,4 +1,5 @@
-import { packValue, unpackValue } from '../protocol/values.js';
+import { unpackValue } from '../protocol/values.js';
+import { packResult } from './pack-result.js';
 import type { CodeCache } from './task-code.js';
 
 /** Runs one task (or one chunk of calls) and packs its result. Shared by worker threads and inline tasks. */
@@ -15,13 +16,5 @@ export async function executeTask(
   if (!chunk) return packResult(await fn(...(decoded as unknown[])));
   const results: unknown[] = new Array(decoded.length);
   for (let i = 0; i < decoded.length; i++) results[i] = await fn(...(decoded[i] as unknown[]));
-  return packResult(results);
-}
-
-function packResult(value: unknown): Uint8Array {
-  try {
-    return packValue(value);
-  } catch (cause) {
-    throw Object.assign(new TypeError(`the task's result cannot be serialized: ${(cause as Error).message}`), { code: 'RESULT_NOT_SERIALIZABLE', cause });
-  }
+  return packResult(results, true);
 }

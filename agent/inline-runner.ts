@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { format } from 'node:util';
 import type { FailureKind, RemoteErrorInfo } from '../protocol/common.js';
 import { toErrorInfo } from './errors-info.js';
+import { failureKind } from './pack-result.js';
 import { executeTask } from './execute.js';
 import { CodeCache } from './task-code.js';
 import { interceptWrites, TaskOutput } from './task-output.js';
@@ -83,7 +84,10 @@ export class InlineRunner {
       const startedAt = performance.now();
       executeTask(this.cache, job.code.hash, job.export, job.args, job.chunk).then(
         (value) => this.report(job.id, () => this.events.done(job.id, value, performance.now() - startedAt)),
-        (err: unknown) => this.report(job.id, () => this.events.failed(job.id, 'exception', toErrorInfo(err))),
+        (err: unknown) => {
+          const info = toErrorInfo(err);
+          this.report(job.id, () => this.events.failed(job.id, failureKind(info), info));
+        },
       );
     });
   }

@@ -5,6 +5,7 @@ import type { CodeSource } from './task-code.js';
 import type { FromThread, RunInThread, ThreadResult } from './thread-messages.js';
 import type { ActorReplyToThread, ActorRequestFromThread } from './actor-bridge.js';
 import { toErrorInfo } from './errors-info.js';
+import { failureKind } from './pack-result.js';
 
 export interface PoolJob {
   id: string;
@@ -329,7 +330,7 @@ export class WorkerPool {
       this.avgRunMs += (result.runMs - this.avgRunMs) * 0.1;
       this.events.done(result.id, result.value, result.runMs);
     } else {
-      this.events.failed(result.id, 'exception', result.error);
+      this.events.failed(result.id, failureKind(result.error), result.error);
     }
   }
 

@@ -6,6 +6,7 @@
 import { ClustrixError } from '../coordinator/errors/errors.js';
 import { UsageError } from './args.js';
 import { Exit, type Command } from './command.js';
+import { actors } from './commands/actors.js';
 import { bench } from './commands/bench.js';
 import { check } from './commands/check.js';
 import { dashboard } from './commands/dashboard.js';
@@ -17,9 +18,9 @@ import { run } from './commands/run.js';
 import { status } from './commands/status.js';
 import { tasks } from './commands/tasks.js';
 import { up } from './commands/up.js';
-import { fail, out } from './output.js';
+import { cliWords, fail, out } from './output.js';
 
-const COMMANDS: readonly Command[] = [init, check, up, down, status, jobs, tasks, dashboard, logs, run, bench];
+const COMMANDS: readonly Command[] = [init, check, up, down, status, jobs, tasks, dashboard, logs, actors, run, bench];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -62,7 +63,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return Exit.usage;
     }
     if (err instanceof ClustrixError) {
-      fail(`${err.message}${err.code ? ` [${err.code}]` : ''}`);
+      fail(cliWords(`${err.message}${err.code ? ` [${err.code}]` : ''}`));
       return Exit.failed;
     }
     fail(err instanceof Error ? (err.stack ?? err.message) : String(err));

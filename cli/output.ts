@@ -44,3 +44,13 @@ export function formatMs(ms: number | null): string {
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
+
+/**
+ * An error's words as a command line user acts on them: the library's errors name API options
+ * (`pass configFile`), the CLI's user types flags (`--config <file>`).
+ */
+export function cliWords(text: string): string {
+  return text
+    .replace(/\bpass configFile\b/g, 'pass --config <file>')
+    .replace(/pass profile: '<name>' to Cluster\.start\(\)/g, 'name the profile on the command line');
+}

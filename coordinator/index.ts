@@ -14,7 +14,7 @@ export type { MapOptions, StreamResult } from './api/fan-out.js';
 export type { TaskModule, ModuleOptions } from './api/module.js';
 export type { Progress, ProgressOptions } from './api/progress.js';
 export type { TaskOptions } from './api/task-options.js';
-export type { ModuleFunction, Runnable } from './api/runnable.js';
+export type { ModuleFunction, RemoteFunction, Runnable } from './api/runnable.js';
 export { ActorHandle } from './api/actor-handle.js';
 export type { ActorProxy, ClassRef } from './api/actor-handle.js';
 export type { ActorOptions } from './api/actor-options.js';

@@ -1,4 +1,17 @@
-import type WebSocket from 'ws';
+/**
+ * What clustrix needs of a WebSocket (ws's satisfies it). Spelled out here, not imported from ws,
+ * so the published .d.ts files compile without @types/ws.
+ */
+export interface WireSocket {
+  binaryType: string;
+  readonly readyState: number;
+  on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): unknown;
+  on(event: 'close', listener: (code: number, reason: Buffer) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+}
 
 /** RFC 6455 allows 123 bytes of reason in a close frame (125 of payload less the 2-byte code). */
 export const MAX_CLOSE_REASON_BYTES = 123;
@@ -23,7 +36,7 @@ export function closeReason(reason: string): string {
  * Closes `ws` with `code` and a cut reason; never throws. A peer that ignores the closing
  * handshake is cut off after `lingerMs`.
  */
-export function closeSocket(ws: WebSocket, code: number, reason: string, lingerMs = 1_000): void {
+export function closeSocket(ws: WireSocket, code: number, reason: string, lingerMs = 1_000): void {
   try {
     ws.close(code, closeReason(reason));
   } catch {

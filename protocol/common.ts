@@ -11,6 +11,9 @@ export interface RemoteErrorInfo {
   message: string;
   stack?: string | undefined;
   code?: string | undefined;
+  /** A value that could not travel: where in it (`result.handlers[0]`), and what to do instead. */
+  path?: string | undefined;
+  hint?: string | undefined;
   cause?: RemoteErrorInfo | undefined;
 }
 
@@ -22,6 +25,8 @@ const RemoteErrorInfoShape: z.ZodType<RemoteErrorInfo> = z.object({
   message: z.string(),
   stack: z.string().optional(),
   code: z.string().optional(),
+  path: z.string().max(4096).optional(),
+  hint: z.string().max(4096).optional(),
   get cause(): z.ZodOptional<z.ZodType<RemoteErrorInfo>> {
     return RemoteErrorInfoShape.optional();
   },

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { closeSocket } from './close.js';
+import { closeSocket, type WireSocket } from './close.js';
 import { encodeMessages, MAX_MESSAGES_PER_FRAME } from './codec.js';
 import { ProtocolError } from './errors.js';
 import { CloseCode } from './version.js';
@@ -55,7 +55,7 @@ export class FramedSocket<In, Out extends object> {
   bytesOut = 0;
 
   constructor(
-    private readonly ws: WebSocket,
+    private readonly ws: WireSocket,
     private readonly options: FramedSocketOptions<In>,
     private handlers: FramedSocketHandlers<In, Out>,
   ) {

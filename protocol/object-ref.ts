@@ -1,4 +1,5 @@
 import { addExtension } from 'msgpackr';
+import { registerSendableClass } from './sendable.js';
 
 /**
  * A value kept on the cluster, as data: what a TaskRef or ObjectRef becomes when it is an argument
@@ -25,6 +26,7 @@ function write(objectId: string): string {
   return objectId;
 }
 
+registerSendableClass(ObjectRefData);
 addExtension({
   Class: ObjectRefData,
   type: OBJECT_REF_EXTENSION,
@@ -34,6 +36,7 @@ addExtension({
 
 /** Makes instances of `Class` (a live ref type) pack as object refs. */
 export function registerObjectRefClass(Class: new (...args: never[]) => { readonly objectId: string }): void {
+  registerSendableClass(Class);
   addExtension({
     Class,
     type: OBJECT_REF_EXTENSION,

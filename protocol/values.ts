@@ -1,4 +1,5 @@
 import { addExtension, Packr } from 'msgpackr';
+import { registerSendableClass } from './sendable.js';
 
 /**
  * An actor handle as data: what a handle becomes when it is an argument or a result, so a task or
@@ -28,6 +29,7 @@ export function setActorRefReviver(revive: ActorRefReviver): void {
 
 /** Makes instances of `Class` (a live handle type) pack as actor refs. */
 export function registerActorHandleClass(Class: new (...args: never[]) => { readonly actorRef: ActorRef }): void {
+  registerSendableClass(Class);
   addExtension({
     Class,
     type: ACTOR_REF_EXTENSION,
@@ -36,6 +38,7 @@ export function registerActorHandleClass(Class: new (...args: never[]) => { read
   });
 }
 
+registerSendableClass(ActorRef);
 addExtension({
   Class: ActorRef,
   type: ACTOR_REF_EXTENSION,

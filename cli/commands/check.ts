@@ -1,11 +1,13 @@
+import { existsSync } from 'node:fs';
 import { Cluster } from '../../coordinator/api/cluster.js';
+import { findConfigFile } from '../../coordinator/config/index.js';
 import { ClustrixError } from '../../coordinator/errors/errors.js';
 import type { ClusterOptions } from '../../coordinator/config/options.js';
 import { loadSsh } from '../../coordinator/backends/peer-deps.js';
 import type { SshShell } from '../../coordinator/backends/ssh/index.js';
 import { parseArgs, stringFlag } from '../args.js';
 import { Exit, type Command } from '../command.js';
-import { green, json, out, red } from '../output.js';
+import { cliWords, green, json, out, red } from '../output.js';
 import { defaultProfile, profileOptions } from '../profiles.js';
 
 interface Step {
@@ -40,7 +42,7 @@ Checks, in order, and prints each step with ✓ or ✗ (and how to fix each ✗)
       options = profileOptions(profile, config);
       report({ step: 'profile', ok: true, detail: `'${profile}' (${options.backend ?? 'local'})` });
     } catch (err) {
-      report({ step: 'profile', ok: false, detail: (err as Error).message.split('\n')[0] ?? '', fix: (err as ClustrixError).hint ?? 'clustrix init writes a config to start from' });
+      report({ step: 'profile', ok: false, detail: cliWords((err as Error).message.split('\n')[0] ?? ''), fix: profileFix(config, (err as ClustrixError).hint) });
       return finish(steps, args.flags.has('json'));
     }
     const backend = options.backend ?? 'local';
@@ -100,6 +102,16 @@ async function checkSsh(options: ClusterOptions, backend: string, report: (s: St
   } finally {
     await shell.close();
   }
+}
+
+/**
+ * What to do about a profile that did not load: write a config only when there is none; a file
+ * that exists has a mistake, which the message names by file and line.
+ */
+function profileFix(configFile: string | undefined, hint: string | undefined): string {
+  const file = configFile ?? findConfigFile();
+  if (file === null || !existsSync(file)) return '`clustrix init` writes a commented config with a profile per backend to start from, or pass --config <file>';
+  return cliWords(hint ?? `correct ${file} where the message above points`);
 }
 
 function quote(s: string): string {

@@ -1,6 +1,6 @@
 import type { ServiceStatus } from '../../protocol/service-messages.js';
 import { readState, type ServiceState } from '../../coordinator/service/state-file.js';
-import { isServiceLive, liveServices as allLive } from '../../coordinator/transport/discovery.js';
+import { isServiceLive, liveServices as allLive, PROBE_CLIENT } from '../../coordinator/transport/discovery.js';
 import { RemoteTransport } from '../../coordinator/transport/remote.js';
 import { parseArgs } from '../args.js';
 import { Exit, type Command } from '../command.js';
@@ -28,8 +28,7 @@ Options:
     const replies: ServiceStatus[] = [];
     for (const state of states) replies.push(await statusOf(state));
     if (args.flags.has('json')) {
-      // Without this command's own connection among the clients.
-      json(replies.map((r) => ({ ...r, clients: r.clients.filter((c) => c.name !== STATUS_CLIENT), address: states.find((s) => s.serviceId === r.serviceId)?.address })));
+      json(replies.map((r) => ({ ...r, clients: r.clients.filter(isUserClient), address: states.find((s) => s.serviceId === r.serviceId)?.address })));
       return Exit.ok;
     }
     for (const r of replies) printStatus(r);
@@ -38,6 +37,14 @@ Options:
 };
 
 const STATUS_CLIENT = 'clustrix status';
+
+/**
+ * Not this command's own connection, nor the liveness probe that found the service (its close
+ * may reach the service after the status request does).
+ */
+function isUserClient(c: { name: string }): boolean {
+  return c.name !== STATUS_CLIENT && c.name !== PROBE_CLIENT;
+}
 
 /** Services that answer: of `profile`, or all. */
 export async function liveServices(profile?: string): Promise<ServiceState[]> {
@@ -65,7 +72,7 @@ function printStatus(r: ServiceStatus): void {
       r.agents.map((a) => [a.id, a.host, a.jobId ?? '-', String(a.slots), String(a.busy), String(a.tasksDone), formatMs(a.walltimeLeftMs), formatBytes(a.rssBytes), a.state]),
     ),
   );
-  const others = r.clients.filter((c) => c.name !== STATUS_CLIENT);
+  const others = r.clients.filter(isUserClient);
   out(dim(others.length === 0 ? 'no clients attached' : `clients: ${others.map((c) => `${c.id} ${c.name} (${c.tasks} tasks)`).join(', ')}`));
   out();
 }

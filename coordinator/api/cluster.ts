@@ -23,7 +23,7 @@ import { shipModule } from '../code/ship-module.js';
 import { closeOnSignals, forgetOnSignals } from './signals.js';
 import { TaskCaller } from './task-call.js';
 import { resolveTaskOptions, type ResolvedTaskOptions, type TaskOptions } from './task-options.js';
-import { codeOf, type Runnable } from './runnable.js';
+import { codeOf, makeRemoteFunction, optionsOf, type RemoteFunction, type Runnable } from './runnable.js';
 import { Values } from './values.js';
 
 type Instance<C> = C extends abstract new (...args: never[]) => infer I ? I : never;
@@ -123,38 +123,54 @@ export class Cluster {
 
   /** Runs `fn(...args)` on an agent. */
   run<A extends unknown[], R>(fn: Runnable<A, R>, ...args: A): Promise<Awaited<R>> {
+    return this.call(fn, args);
+  }
+
+  /**
+   * Runs `fn(...args)` on an agent with options for this call (timeoutMs, retries, signal, inline...):
+   * `run` with the arguments as a list. The options of a `remote()` function apply under these.
+   */
+  call<A extends unknown[], R>(fn: Runnable<A, R>, args: A, options?: TaskOptions): Promise<Awaited<R>> {
     try {
       const { code, exportName } = codeOf(fn);
-      return this.caller.submit(code, exportName, args, this.taskDefaults()).result as Promise<Awaited<R>>;
+      if (!Array.isArray(args)) throw new ConfigError(`call(fn, args, options): args must be the list of arguments, got ${typeof args}`);
+      return this.caller.submit(code, exportName, args, this.optionsFor(fn, options)).result as Promise<Awaited<R>>;
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
-  /** A function that runs `fn` on an agent with these options each time it is called. */
-  remote<A extends unknown[], R>(fn: Runnable<A, R>, options?: TaskOptions): (...args: A) => Promise<Awaited<R>> {
-    const resolved = resolveTaskOptions(options, { retries: this.transport.info.retries });
+  /**
+   * A function that runs `fn` on an agent with these options each time it is called. It can be
+   * passed wherever a function goes (`map`, `stream`, `broadcast`, `call`), its options with it.
+   */
+  remote<A extends unknown[], R>(fn: Runnable<A, R>, options?: TaskOptions): RemoteFunction<A, R> {
     const { code, exportName } = codeOf(fn);
-    return (...args: A) => {
+    const given = { ...optionsOf(fn)?.options, ...options };
+    const resolved = resolveTaskOptions(given, { retries: this.transport.info.retries });
+    const call = (...args: A): Promise<Awaited<R>> => {
       try {
         return this.caller.submit(code, exportName, args, resolved).result as Promise<Awaited<R>>;
       } catch (err) {
         return Promise.reject(err);
       }
     };
+    return makeRemoteFunction(call, { code, exportName, options: given, resolved });
   }
 
   /**
    * `fn` over every item; results in input order. The first failure rejects and cancels the rest.
-   * With `{ detach: true }` (connected only) the call runs in the service on its own and this
-   * resolves with its `{ id }` at once: `collect(id)` from any client gets the results.
+   * `options.args` are passed after the item to every call: `map(scale, xs, { args: [10] })` runs
+   * `scale(x, 10)` for each x. With `{ detach: true }` (connected only) the call runs in the
+   * service on its own and this resolves with its `{ id }` at once: `collect(id)` from any client
+   * gets the results.
    */
-  map<T, R>(fn: Runnable<[T], R>, items: Iterable<T> | AsyncIterable<T>, options: MapOptions & { detach: true }): Promise<DetachedCall>;
-  map<T, R>(fn: Runnable<[T], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions): Promise<Awaited<R>[]>;
-  async map<T, R>(fn: Runnable<[T], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions): Promise<Awaited<R>[] | DetachedCall> {
+  map<T, R, E extends unknown[] = []>(fn: Runnable<[T, ...E], R>, items: Iterable<T> | AsyncIterable<T>, options: MapOptions<E> & { detach: true }): Promise<DetachedCall>;
+  map<T, R, E extends unknown[] = []>(fn: Runnable<[T, ...E], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions<E>): Promise<Awaited<R>[]>;
+  async map<T, R, E extends unknown[] = []>(fn: Runnable<[T, ...E], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions<E>): Promise<Awaited<R>[] | DetachedCall> {
     if (options?.detach === true) {
       this.assertOpen();
-      return detachMap(this.transport, this.values, fn, items, options, { retries: this.transport.info.retries });
+      return detachMap(this.transport, this.values, fn, items, options as MapOptions, { retries: this.transport.info.retries });
     }
     const out: Awaited<R>[] = [];
     for await (const { index, value } of this.stream(fn, items, options)) out[index] = value;
@@ -162,15 +178,31 @@ export class Cluster {
   }
 
   /** `fn` over every item; yields `{ index, value }` as each finishes (completion order). */
-  stream<T, R>(fn: Runnable<[T], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions): AsyncGenerator<StreamResult<Awaited<R>>> {
+  stream<T, R, E extends unknown[] = []>(fn: Runnable<[T, ...E], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions<E>): AsyncGenerator<StreamResult<Awaited<R>>> {
     this.assertOpen();
-    return streamCall<Awaited<R>>(this.caller, fn, items, options, { retries: this.transport.info.retries, totalSlots: this.totalSlots() });
+    return streamCall<Awaited<R>>(this.caller, fn, items, options, this.fanOutDefaults(fn));
+  }
+
+  /**
+   * `fn` over several iterables in step: `zipMap(f, [xs, ys])` runs `f(xs[i], ys[i])` for each i;
+   * results in input order. The iterables must be the same length (a ConfigError says which ended
+   * first); `options.args` are passed after them.
+   */
+  async zipMap<I extends unknown[], R, E extends unknown[] = []>(
+    fn: Runnable<[...I, ...E], R>,
+    iterables: { [K in keyof I]: Iterable<I[K]> | AsyncIterable<I[K]> },
+    options?: MapOptions<E>,
+  ): Promise<Awaited<R>[]> {
+    this.assertOpen();
+    const out: Awaited<R>[] = [];
+    for await (const { index, value } of streamCall<Awaited<R>>(this.caller, fn, iterables, options, { ...this.fanOutDefaults(fn), zip: true })) out[index] = value;
+    return out;
   }
 
   /** Runs `fn(...args)` once on every ready agent; one result per agent, in `agents()` order. */
   async broadcast<A extends unknown[], R>(fn: Runnable<A, R>, ...args: A): Promise<Awaited<R>[]> {
     const { code, exportName } = codeOf(fn);
-    return (await this.caller.broadcast(code, exportName, args, this.taskDefaults())) as Awaited<R>[];
+    return (await this.caller.broadcast(code, exportName, args, this.optionsFor(fn))) as Awaited<R>[];
   }
 
   /**
@@ -299,9 +331,19 @@ export class Cluster {
     await this.close();
   }
 
-  private taskDefaults(): ResolvedTaskOptions {
-    this.defaults ??= resolveTaskOptions(undefined, { retries: this.transport.info.retries });
-    return this.defaults;
+  /** The options of one call: those given, over a remote() function's own, over the defaults. */
+  private optionsFor(fn: unknown, options?: TaskOptions): ResolvedTaskOptions {
+    const own = optionsOf(fn);
+    if (options === undefined) {
+      if (own) return own.resolved;
+      this.defaults ??= resolveTaskOptions(undefined, { retries: this.transport.info.retries });
+      return this.defaults;
+    }
+    return resolveTaskOptions({ ...own?.options, ...options }, { retries: this.transport.info.retries });
+  }
+
+  private fanOutDefaults(fn: unknown): { retries: number; totalSlots: number; base: TaskOptions } {
+    return { retries: this.transport.info.retries, totalSlots: this.totalSlots(), base: optionsOf(fn)?.options ?? {} };
   }
 
   private assertOpen(): void {

@@ -30,11 +30,12 @@ export async function detachMap(transport: Transport, values: Values, fn: unknow
   const label = o.label ?? exportName ?? (typeof fn === 'function' && fn.name ? fn.name : 'map');
   const chunkSize = o.chunkSize ?? 1;
   const chunk = chunkSize > 1;
+  const extra = o.args ?? [];
   const packed: Uint8Array[] = [];
   let batch: unknown[] = [];
   const flush = (): void => {
     if (batch.length === 0) return;
-    packed.push(values.packArgs(chunk ? batch.map((item) => [item]) : [batch[0]], `item ${packed.length * chunkSize} of detached map ${label}`));
+    packed.push(values.packArgs(chunk ? batch.map((item) => [item, ...extra]) : [batch[0], ...extra], `item ${packed.length * chunkSize} of detached map ${label}`));
     batch = [];
   };
   for await (const item of input) {

@@ -9,8 +9,10 @@ import { taskDefaults, taskOptionsShape, type ResolvedTaskOptions, type TaskOpti
 import { codeOf } from './runnable.js';
 import type { ShippedCode } from '../engine/task.js';
 
-/** Options of `map` and `stream`, on top of the per-task options. */
-export interface MapOptions extends TaskOptions, ProgressOptions {
+/** Options of `map`, `stream` and `zipMap`, on top of the per-task options. */
+export interface MapOptions<E extends unknown[] = unknown[]> extends TaskOptions, ProgressOptions {
+  /** Fixed arguments passed after the item to every call: `fn(item, ...args)`. @default [] */
+  args?: E;
   /** Items per task: fewer, larger messages for tiny functions. Results are the same. @default 1 */
   chunkSize?: number;
   /** Most tasks of this call queued or running at once. @default enough to keep every slot busy */
@@ -25,6 +27,7 @@ export interface MapOptions extends TaskOptions, ProgressOptions {
 export const mapOptionsSchema = z.strictObject(
   {
     ...taskOptionsShape,
+    args: custom<unknown[]>('a list of arguments passed after each item', (v) => Array.isArray(v)).optional(),
     chunkSize: positiveInt().optional(),
     concurrency: positiveInt().optional(),
     detach: flag().optional(),
@@ -36,7 +39,7 @@ export const mapOptionsSchema = z.strictObject(
       (v) => typeof v === 'string' && v.length > 0 && v.length <= MAX_LABEL && !/[\x00-\x1f\x7f]/.test(v),
     ).optional(),
   },
-  mapping('map options (chunkSize, concurrency, detach, progress, onProgress, label, and the task options)'),
+  mapping('map options (args, chunkSize, concurrency, detach, progress, onProgress, label, and the task options)'),
 );
 type _MapOptionsMirrored = None<Differences<MapOptions, z.input<typeof mapOptionsSchema>>>;
 
@@ -55,17 +58,54 @@ export function streamCall<R>(
   fn: unknown,
   items: unknown,
   options: MapOptions | undefined,
-  defaults: { retries: number; totalSlots: number },
+  defaults: { retries: number; totalSlots: number; base?: TaskOptions; zip?: boolean },
 ): AsyncGenerator<StreamResult<R>> {
   const o = parseOptions(mapOptionsSchema, options ?? {});
   if (o.detach) throw new ConfigError('options.detach: a stream cannot be detached (nobody would read it)', { hint: 'use map(fn, items, { detach: true }) and cluster.collect(id)' });
-  const input = parseOptions(itemsSchema, items, ['items']);
+  const input = defaults.zip ? zipped(parseOptions(iterablesSchema, items, ['iterables'])) : parseOptions(itemsSchema, items, ['items']);
   const { code, exportName } = codeOf(fn);
   const label = o.label ?? exportName ?? (typeof fn === 'function' && fn.name ? fn.name : 'map');
-  const progress = progressFor(label, input, o);
+  const progress = progressFor(label, defaults.zip ? (items as unknown[])[0] : input, o);
   const chunkSize = o.chunkSize ?? 1;
   const window = o.concurrency ?? Math.max(1024, 64 * defaults.totalSlots);
-  return fanOut<R>(submitter, code, exportName, input, { chunkSize, window, task: taskDefaults(o, defaults), progress, label });
+  // A remote() function's options apply under the call's own.
+  const task = taskDefaults({ ...defaults.base, ...withoutUndefined(o) }, defaults);
+  return fanOut<R>(submitter, code, exportName, input, { chunkSize, window, task, progress, label, extraArgs: o.args ?? [], spread: defaults.zip ?? false });
+}
+
+function withoutUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+const iterablesSchema = custom<(Iterable<unknown> | AsyncIterable<unknown>)[]>(
+  'a non-empty list of iterables or async iterables, one per argument ([xs, ys])',
+  (v) => Array.isArray(v) && v.length > 0 && v.every((x: unknown) => x !== null && typeof x === 'object' && (Symbol.iterator in x || Symbol.asyncIterator in x)),
+);
+
+/** The iterables in step, as argument tuples; one that ends before the others is an error, not a silent cut. */
+async function* zipped(iterables: (Iterable<unknown> | AsyncIterable<unknown>)[]): AsyncGenerator<unknown[]> {
+  const its = iterables.map((items) => (Symbol.asyncIterator in items ? (items as AsyncIterable<unknown>)[Symbol.asyncIterator]() : (items as Iterable<unknown>)[Symbol.iterator]()));
+  let finished = false;
+  try {
+    for (let n = 0; ; n++) {
+      const steps = await Promise.all(its.map((it) => it.next()));
+      const ended = steps.map((step) => step.done === true);
+      if (ended.every(Boolean)) {
+        finished = true;
+        return;
+      }
+      if (ended.some(Boolean)) {
+        finished = true;
+        const short = ended.indexOf(true);
+        throw new ConfigError(`zipMap: iterables[${short}] ended after ${n} items while iterables[${ended.indexOf(false)}] had more`, {
+          hint: 'pass iterables of the same length (zipMap does not cut the longer ones silently)',
+        });
+      }
+      yield steps.map((step) => step.value as unknown);
+    }
+  } finally {
+    if (!finished) await Promise.all(its.map((it) => it.return?.()));
+  }
 }
 
 export interface FanOutOptions {
@@ -78,6 +118,10 @@ export interface FanOutOptions {
   progress?: ProgressSink | null;
   /** Names the call in errors. @default 'map' */
   label?: string;
+  /** Arguments passed after the item(s) to every call. @default [] */
+  extraArgs?: unknown[];
+  /** Each item is the list of arguments (zipMap), not one argument. @default false */
+  spread?: boolean;
 }
 
 export interface StreamResult<R> {
@@ -135,7 +179,9 @@ export async function* fanOut<R>(
   const call = { id: group, label: options.label ?? 'map' };
   const launch = (batch: unknown[]): void => {
     const chunk = options.chunkSize > 1;
-    const args = chunk ? batch.map((item) => [item]) : [batch[0]];
+    const extra = options.extraArgs ?? [];
+    const argsOf = options.spread ? (item: unknown): unknown[] => [...(item as unknown[]), ...extra] : (item: unknown): unknown[] => [item, ...extra];
+    const args = chunk ? batch.map(argsOf) : argsOf(batch[0]);
     const submission = submitter.submit(code, exportName, args, task, { chunk, group, call });
     const entry: Pending = { start: next, count: batch.length, submission };
     next += batch.length;

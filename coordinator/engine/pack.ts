@@ -1,6 +1,7 @@
 import { packValue } from '../../protocol/values.js';
 import { valueLimit } from '../../protocol/version.js';
-import { ClustrixError, ValueTooLargeError } from '../errors/errors.js';
+import { findUnsendable } from '../../protocol/sendable.js';
+import { ArgsNotSerializableError, ValueTooLargeError } from '../errors/errors.js';
 
 /**
  * Packs the arguments of a call (`what`: "task t1 (fn)", "Counter.add") for the wire, refusing
@@ -10,12 +11,12 @@ import { ClustrixError, ValueTooLargeError } from '../errors/errors.js';
 export function packArguments(args: unknown[], maxFrameBytes: number, what: string): Uint8Array {
   let packed: Uint8Array;
   try {
+    const bad = findUnsendable(args, 'args');
+    if (bad) throw new ArgsNotSerializableError(`the arguments of ${what} cannot travel: ${bad.path} is ${bad.what}`, bad.path, { hint: bad.hint });
     packed = packValue(args);
   } catch (cause) {
-    throw new ClustrixError('ARGS_NOT_SERIALIZABLE', `the arguments of ${what} cannot be serialized: ${(cause as Error).message}`, {
-      cause,
-      hint: 'arguments must be data (objects, arrays, Map, Set, Date, typed arrays, BigInt), not functions or sockets',
-    });
+    if (cause instanceof ArgsNotSerializableError) throw cause;
+    throw new ArgsNotSerializableError(`the arguments of ${what} cannot be serialized: ${(cause as Error).message}`, 'args', { cause });
   }
   checkSize(packed.byteLength, maxFrameBytes, `the arguments of ${what}`, 'arguments');
   return packed;

@@ -91,7 +91,11 @@ export class ClosureError extends ClustrixError {
     super(
       'CLOSURE_CAPTURE',
       `${functionName} reads ${list} from its enclosing scope, which does not travel with its source`,
-      { hint: `pass ${list} as an argument, or put the function in a module and use cluster.module(url)` },
+      {
+        // Functions, classes and Promises cannot be arguments (ARGS_NOT_SERIALIZABLE): the hint
+        // must not send a captured helper function down that path.
+        hint: `if ${list} ${variables.length === 1 ? 'is' : 'are'} data, pass ${variables.length === 1 ? 'it' : 'them'} as arguments; a captured function or class cannot travel as an argument: define it inside the function, or put both in a module and use cluster.module(url)`,
+      },
     );
     this.name = 'ClosureError';
     this.variables = variables;
@@ -305,5 +309,5 @@ export class TaskSetupError extends ClustrixError {
 export function valueError(info: RemoteErrorInfo, where: string): ClustrixError {
   if (info.code === 'VALUE_TOO_LARGE') return new ValueTooLargeError(`${where}: ${info.message}`, 'result');
   if (info.code === 'OBJECT_STORE_FULL') return new ObjectStoreFullError(`${where}: ${info.message}`);
-  return new ResultNotSerializableError(`${where}: ${info.message}`, 'result');
+  return new ResultNotSerializableError(`${where}: ${info.message}`, info.path ?? 'result', info.hint === undefined ? undefined : { hint: info.hint });
 }

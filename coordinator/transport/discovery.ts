@@ -1,6 +1,9 @@
 import { listStates, processExists, type ServiceState } from '../service/state-file.js';
 import { RemoteTransport } from './remote.js';
 
+/** The name a liveness probe connects under (CLI listings leave it out). */
+export const PROBE_CLIENT = 'clustrix probe';
+
 /** How long a probe of a service's socket may take before the service counts as not running. */
 const PROBE_TIMEOUT_MS = 3_000;
 
@@ -11,7 +14,7 @@ const PROBE_TIMEOUT_MS = 3_000;
 export async function isServiceLive(state: ServiceState): Promise<boolean> {
   if (!processExists(state.pid)) return false;
   try {
-    const probe = await RemoteTransport.open(state.address, state.credential, 'clustrix probe', PROBE_TIMEOUT_MS);
+    const probe = await RemoteTransport.open(state.address, state.credential, PROBE_CLIENT, PROBE_TIMEOUT_MS);
     await probe.close();
     return true;
   } catch {

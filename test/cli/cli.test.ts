@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, FIXTURES, isolatedEnv, node } from '../service/cli-helpers.js';
 import { waitUntil } from '../helpers/processes.js';
 
-const COMMANDS = ['init', 'check', 'up', 'down', 'status', 'jobs', 'logs', 'run', 'bench'];
+const COMMANDS = ['init', 'check', 'up', 'down', 'status', 'jobs', 'logs', 'actors', 'run', 'bench'];
 
 describe('help and exit codes', () => {
   const env = isolatedEnv();

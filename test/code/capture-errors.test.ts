@@ -26,8 +26,14 @@ describe('ClosureError from captureFunction', () => {
     expect((error as ClosureError).variables).toEqual(['applyRate', 'rate']);
     expect(error.message).toBe(
       "function scale reads 'applyRate', 'rate' from its enclosing scope, which does not travel with its source\n" +
-        "  hint: pass 'applyRate', 'rate' as an argument, or put the function in a module and use cluster.module(url)",
+        "  hint: if 'applyRate', 'rate' are data, pass them as arguments; a captured function or class cannot travel as an argument: define it inside the function, or put both in a module and use cluster.module(url)",
     );
+  });
+
+  it('does not advise passing a captured function as an argument (issue 12: functions cannot travel as values)', () => {
+    const error = thrown(() => captureFunction((x: number) => applyRate(x)));
+    expect(error.hint).not.toMatch(/^pass/);
+    expect(error.hint).toMatch(/a captured function or class cannot travel as an argument: define it inside the function, or put both in a module/);
   });
 
   it('calls an anonymous function that', () => {

@@ -1,0 +1,45 @@
+import type { FailureKind, RemoteErrorInfo } from '../protocol/common.js';
+import { findUnsendable } from '../protocol/sendable.js';
+import { packValue } from '../protocol/values.js';
+
+/**
+ * A task's or actor call's result that cannot travel back; the coordinator turns it into
+ * ResultNotSerializableError with the same path and hint (see failureKind).
+ */
+export class UnsendableResult extends Error {
+  readonly code = 'RESULT_NOT_SERIALIZABLE';
+  constructor(
+    message: string,
+    readonly path: string,
+    readonly hint: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ResultNotSerializableError';
+  }
+}
+
+/**
+ * Packs a result, refusing (with the path) what msgpack would silently change or cannot carry.
+ * `chunk`: the value is the list of results of a chunk of map items, each checked as `result`.
+ */
+export function packResult(value: unknown, chunk = false): Uint8Array {
+  const items = chunk ? (value as unknown[]) : [value];
+  for (let i = 0; i < items.length; i++) {
+    const bad = findUnsendable(items[i], 'result');
+    if (bad) {
+      const which = chunk ? ` (the result of item ${i} of a chunk of ${items.length})` : '';
+      throw new UnsendableResult(`the result cannot travel back${which}: ${bad.path} is ${bad.what}`, bad.path, bad.hint);
+    }
+  }
+  try {
+    return packValue(value);
+  } catch (cause) {
+    throw new UnsendableResult(`the result cannot be serialized: ${(cause as Error).message}`, 'result', undefined, { cause });
+  }
+}
+
+/** `value` for a result that could not travel, `exception` for the user's own error. */
+export function failureKind(error: RemoteErrorInfo): FailureKind {
+  return error.code === 'RESULT_NOT_SERIALIZABLE' && error.name === 'ResultNotSerializableError' ? 'value' : 'exception';
+}
