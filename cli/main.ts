@@ -9,16 +9,18 @@ import { Exit, type Command } from './command.js';
 import { actors } from './commands/actors.js';
 import { bench } from './commands/bench.js';
 import { check } from './commands/check.js';
+import { dashboard } from './commands/dashboard.js';
 import { down } from './commands/down.js';
 import { init } from './commands/init.js';
 import { jobs } from './commands/jobs.js';
 import { logs } from './commands/logs.js';
 import { run } from './commands/run.js';
 import { status } from './commands/status.js';
+import { tasks } from './commands/tasks.js';
 import { up } from './commands/up.js';
 import { cliWords, fail, out } from './output.js';
 
-const COMMANDS: readonly Command[] = [init, check, up, down, status, jobs, logs, actors, run, bench];
+const COMMANDS: readonly Command[] = [init, check, up, down, status, jobs, tasks, dashboard, logs, actors, run, bench];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

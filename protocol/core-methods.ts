@@ -11,7 +11,7 @@ import { Task } from './coordinator-messages.js';
 import { ObjectId } from './object-messages.js';
 import { MAX_TIMER_MS } from './durations.js';
 import { Resources } from './resources.js';
-import { ActorInfo, AgentInfo, ObjectStats, PendingAgent } from './rows.js';
+import { ActorInfo, AgentInfo, DashboardAccess, DetachedRow, HistoryQuery, ObjectStats, PendingAgent, TaskHistory } from './rows.js';
 
 /** Most refs one call's arguments may hold. */
 const MAX_REFS = 65_536;
@@ -32,11 +32,13 @@ export const TaskSpec = Task.omit({ type: true, deps: true, express: true, gpus:
   group: Id.nullable(),
   /** What it needs of an agent while it runs; null: one slot. */
   resources: Resources.nullable(),
+  /** The call (map/stream) it is part of, for history and the dashboard; absent: a call of its own. */
+  call: z.object({ id: z.string().min(1).max(200), label: z.string().max(200) }).optional(),
 });
 export type TaskSpec = z.infer<typeof TaskSpec>;
 
 /** What a broadcast runs on every agent: a task spec without an id of its own (each copy gets one). */
-export const BroadcastSpec = TaskSpec.omit({ id: true, chunk: true, priority: true, weight: true, group: true, resources: true, keep: true });
+export const BroadcastSpec = TaskSpec.omit({ id: true, chunk: true, priority: true, weight: true, group: true, resources: true, keep: true, call: true });
 export type BroadcastSpec = z.infer<typeof BroadcastSpec>;
 
 /** An actor as a cluster creates it: the agent's ActorCreate, plus what the actor manager needs. */
@@ -54,6 +56,18 @@ export type ActorSpec = z.infer<typeof ActorSpec>;
 
 export const ScaleOptions = z.object({});
 export type ScaleOptions = z.infer<typeof ScaleOptions>;
+
+/** A map that runs in the service on its own (its client may leave): every item's packed arguments at once. */
+export const DetachSpec = TaskSpec.pick({ code: true, export: true, inline: true, chunk: true, timeoutMs: true, retries: true, retryExceptions: true }).extend({
+  label: z.string().max(200),
+  /** Each task's packed arguments, in input order. */
+  items: z.array(Bytes).max(10_000_000),
+});
+export type DetachSpec = z.infer<typeof DetachSpec>;
+
+/** What `collect` answers: each task's packed result in input order (a chunk task's is an array). */
+export const Collected = z.object({ chunked: z.boolean(), results: z.array(Bytes) });
+export type Collected = z.infer<typeof Collected>;
 
 const method = <A extends z.ZodTuple, R extends z.ZodType>(args: A, result: R) => ({ args, result });
 
@@ -90,6 +104,16 @@ export const CoreMethods = {
   actorList: method(z.tuple([]), z.array(ActorInfo)),
   /** Sends this caller every log line of one agent or job (null: every agent), whoever's task printed it. */
   followLogs: method(z.tuple([z.string().max(200).nullable()]), z.null()),
+  /** Recent settled tasks of every client, newest first, from the engine's bounded record. */
+  history: method(z.tuple([HistoryQuery]), TaskHistory),
+  /** Starts a detached map in the service; resolves with its id at once. */
+  detach: method(z.tuple([DetachSpec]), z.string()),
+  /** Waits for a detached call and answers its results (RESULTS_EXPIRED once dropped). */
+  collect: method(z.tuple([z.string().min(1).max(64)]), Collected),
+  /** The detached calls the service runs or keeps results of. */
+  detachedList: method(z.tuple([]), z.array(DetachedRow)),
+  /** A fresh one-time login URL of the dashboard, and its metrics address; null without a dashboard. */
+  dashboard: method(z.tuple([]), DashboardAccess.nullable()),
 } as const;
 
 export type CoreMethodName = keyof typeof CoreMethods;

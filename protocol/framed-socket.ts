@@ -50,6 +50,9 @@ export class FramedSocket<In, Out extends object> {
   private isClosed = false;
   private heard = Date.now();
   private deferFlush: (() => boolean) | undefined;
+  /** Bytes of frames received and sent (for metrics). */
+  bytesIn = 0;
+  bytesOut = 0;
 
   constructor(
     private readonly ws: WireSocket,
@@ -129,6 +132,7 @@ export class FramedSocket<In, Out extends object> {
   private write(batch: Out[]): void {
     const frame = encodeMessages(batch);
     if (frame.byteLength <= this.options.maxFrameBytes) {
+      this.bytesOut += frame.byteLength;
       this.ws.send(frame);
       return;
     }
@@ -144,6 +148,7 @@ export class FramedSocket<In, Out extends object> {
   private receive(data: Buffer, isBinary: boolean): void {
     if (this.isClosed) return;
     this.heard = Date.now();
+    this.bytesIn += data.byteLength;
     let messages: In[];
     try {
       if (!isBinary) throw new ProtocolError('a text frame arrived; the protocol is binary msgpack', CloseCode.protocolError);

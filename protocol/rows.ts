@@ -69,3 +69,82 @@ export const ObjectStats = z.object({
   agents: z.array(z.object({ agentId: z.string(), objects: z.number(), bytes: z.number() })),
 });
 export type ObjectStats = z.infer<typeof ObjectStats>;
+
+/** How a task ended. */
+export const TaskOutcomeKind = z.enum(['done', 'failed', 'cancelled']);
+export type TaskOutcomeKind = z.infer<typeof TaskOutcomeKind>;
+
+/** A failure as history keeps it: the code, the message and (for REMOTE_ERROR) the remote stack, cut short. */
+export const ErrorSummary = z.object({
+  code: z.string(),
+  message: z.string(),
+  stack: z.string().nullable(),
+});
+export type ErrorSummary = z.infer<typeof ErrorSummary>;
+
+/** One settled task, as `cluster.history()` and `clustrix tasks` list it. */
+export const TaskHistoryEntry = z.object({
+  /** The caller's task id (unique per client while it runs). */
+  taskId: z.string(),
+  /** The call it belongs to: a map or stream's id, or the task's own for run/submit. */
+  callId: z.string(),
+  /** The function's name, or the map's label. */
+  label: z.string(),
+  /** Who submitted it: `this program` (embedded) or the service's client id and name. */
+  client: z.string(),
+  /** The agent it last ran on; null if it never started. */
+  agentId: z.string().nullable(),
+  submittedAt: z.number(),
+  startedAt: z.number().nullable(),
+  endedAt: z.number(),
+  outcome: TaskOutcomeKind,
+  error: ErrorSummary.nullable(),
+});
+export type TaskHistoryEntry = z.infer<typeof TaskHistoryEntry>;
+
+/** What `cluster.history()` returns: newest first, and what the bounded record no longer holds. */
+export const TaskHistory = z.object({
+  entries: z.array(TaskHistoryEntry),
+  /** Settled tasks since the engine started, including those evicted from the record. */
+  total: z.number(),
+  /** Entries dropped to stay within the record's bounds (count and bytes). */
+  evicted: z.number(),
+});
+export type TaskHistory = z.infer<typeof TaskHistory>;
+
+/** Which history entries to return. */
+export const HistoryQuery = z.object({
+  /** Most entries, newest first. */
+  limit: z.number().int().positive().max(100_000),
+  outcome: TaskOutcomeKind.nullable(),
+  /** Only this call's tasks. */
+  callId: z.string().max(200).nullable(),
+});
+export type HistoryQuery = z.infer<typeof HistoryQuery>;
+
+/** Where the dashboard is and how to get in (`cluster.dashboard()`, `clustrix dashboard`). */
+export const DashboardAccess = z.object({
+  /** The dashboard's address (a session cookie is needed). */
+  url: z.string(),
+  /** Opens the dashboard once: the token in it is spent at the first use, or after 10 minutes. */
+  loginUrl: z.string(),
+  metricsUrl: z.string(),
+  /** For Prometheus: `Authorization: Bearer <metricsToken>` on /metrics. */
+  metricsToken: z.string(),
+});
+export type DashboardAccess = z.infer<typeof DashboardAccess>;
+
+/** A detached call, as `clustrix tasks` lists it. */
+export const DetachedRow = z.object({
+  id: z.string(),
+  label: z.string(),
+  client: z.string(),
+  state: z.enum(['running', 'done', 'failed']),
+  tasks: z.number(),
+  settled: z.number(),
+  /** Bytes its stored results take on disk (0 while running). */
+  bytes: z.number(),
+  startedAt: z.number(),
+  endedAt: z.number().nullable(),
+});
+export type DetachedRow = z.infer<typeof DetachedRow>;

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type { ActorInfo, AgentInfo, LogEntry, ObjectStats, PendingAgent } from '../../protocol/rows.js';
+import type { ActorInfo, AgentInfo, DashboardAccess, DetachedRow, LogEntry, ObjectStats, PendingAgent, TaskHistory } from '../../protocol/rows.js';
 import { captureClass, type ShippableClass } from '../code/index.js';
 import { resolveProfile } from '../config/index.js';
 import { resolveClusterOptions, type ClusterOptions } from '../config/options.js';
@@ -15,6 +15,8 @@ import { resolveActorOptions, type ActorOptions } from './actor-options.js';
 import { ClusterActors } from './actors.js';
 import { ClusterEventsHub, type ClusterEvents } from './events.js';
 import { streamCall, type MapOptions, type StreamResult } from './fan-out.js';
+import { historyQuery, type HistoryOptions } from './history.js';
+import { collectedValues, detachMap, type DetachedCall } from './detach.js';
 import { dedupLogs, printLog } from './logs.js';
 import type { ModuleOptions, TaskModule } from './module.js';
 import { shipModule } from '../code/ship-module.js';
@@ -203,9 +205,17 @@ export class Cluster {
   /**
    * `fn` over every item; results in input order. The first failure rejects and cancels the rest.
    * `options.args` are passed after the item to every call: `map(scale, xs, { args: [10] })` runs
-   * `scale(x, 10)` for each x.
+   * `scale(x, 10)` for each x. With `{ detach: true }` (connected only) the call runs in the
+   * service on its own and this resolves with its `{ id }` at once: `collect(id)` from any client
+   * gets the results.
    */
-  async map<T, R, E extends unknown[] = []>(fn: Runnable<[T, ...E], R>, items: Iterable<T | ObjectRef<T>> | AsyncIterable<T | ObjectRef<T>>, options?: MapOptions<RefArgs<E>>): Promise<Awaited<R>[]> {
+  map<T, R, E extends unknown[] = []>(fn: Runnable<[T, ...E], R>, items: Iterable<T | ObjectRef<T>> | AsyncIterable<T | ObjectRef<T>>, options: MapOptions<RefArgs<E>> & { detach: true }): Promise<DetachedCall>;
+  map<T, R, E extends unknown[] = []>(fn: Runnable<[T, ...E], R>, items: Iterable<T | ObjectRef<T>> | AsyncIterable<T | ObjectRef<T>>, options?: MapOptions<RefArgs<E>>): Promise<Awaited<R>[]>;
+  async map<T, R, E extends unknown[] = []>(fn: Runnable<[T, ...E], R>, items: Iterable<T | ObjectRef<T>> | AsyncIterable<T | ObjectRef<T>>, options?: MapOptions<RefArgs<E>>): Promise<Awaited<R>[] | DetachedCall> {
+    if (options?.detach === true) {
+      this.assertOpen();
+      return detachMap(this.transport, this.values, fn, items, options as MapOptions, { retries: this.transport.info.retries });
+    }
     const out: Awaited<R>[] = [];
     for await (const { index, value } of this.stream(fn, items, options)) out[index] = value;
     return out;
@@ -293,6 +303,44 @@ export class Cluster {
     if (!Number.isInteger(n) || n < 0) throw new ConfigError(`scale(n): expected a non-negative integer, got ${String(n)}`);
     await this.transport.call('scale', n, {});
     await this.refreshAgents();
+  }
+
+  /**
+   * Recent settled tasks of every program on this pool, newest first: function or map label,
+   * client, agent, times, outcome and error. The engine keeps a bounded record (`historyEntries`,
+   * `historyBytes`); `total` and `evicted` say how much it no longer holds.
+   */
+  async history(options?: HistoryOptions): Promise<TaskHistory> {
+    const query = historyQuery(options);
+    this.assertOpen();
+    return this.transport.call('history', query);
+  }
+
+  /**
+   * The results of a detached map (`map(fn, items, { detach: true })`, by any client of this
+   * service) in input order, once it has finished; its first failure rejects. RESULTS_EXPIRED once
+   * the service dropped them (past its `detachedBytes`).
+   */
+  async collect<R = unknown>(id: string): Promise<R[]> {
+    this.assertOpen();
+    if (typeof id !== 'string' || id.length === 0 || id.length > 64) throw new ConfigError('collect(id) needs the id of a detached call (a string)');
+    return collectedValues(await this.transport.call('collect', id), this.values, id) as R[];
+  }
+
+  /** The detached calls of this service: id, label, client, state, tasks settled, bytes kept. */
+  async detachedCalls(): Promise<DetachedRow[]> {
+    this.assertOpen();
+    return this.transport.call('detachedList');
+  }
+
+  /**
+   * The web dashboard of this pool (option `dashboard`; a service always has one): a fresh
+   * one-time `loginUrl` (open it in a browser: it sets a session cookie and is spent), the
+   * `metricsUrl` and the `metricsToken` Prometheus presents. null when there is no dashboard.
+   */
+  async dashboard(): Promise<DashboardAccess | null> {
+    this.assertOpen();
+    return this.transport.call('dashboard');
   }
 
   /** Listens to `agents` (the list, when it changes), `actor` (one changed) or `log` (a line of a task's output). */

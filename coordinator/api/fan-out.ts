@@ -17,14 +17,20 @@ export interface MapOptions<E extends unknown[] = unknown[]> extends TaskOptions
   chunkSize?: number;
   /** Most tasks of this call queued or running at once. @default enough to keep every slot busy */
   concurrency?: number;
+  /**
+   * `map` only, connected only: run in the service on its own, outliving this program; `map`
+   * resolves with `{ id }` at once, and any client gets the results by `cluster.collect(id)`. @default false
+   */
+  detach?: boolean;
 }
 
-const mapOptionsSchema = z.strictObject(
+export const mapOptionsSchema = z.strictObject(
   {
     ...taskOptionsShape,
     args: custom<unknown[]>('a list of arguments passed after each item', (v) => Array.isArray(v)).optional(),
     chunkSize: positiveInt().optional(),
     concurrency: positiveInt().optional(),
+    detach: flag().optional(),
     progress: flag().optional(),
     onProgress: fn<(progress: Progress) => void>('a function (progress) => void').optional(),
     label: custom<string>(
@@ -33,11 +39,11 @@ const mapOptionsSchema = z.strictObject(
       (v) => typeof v === 'string' && v.length > 0 && v.length <= MAX_LABEL && !/[\x00-\x1f\x7f]/.test(v),
     ).optional(),
   },
-  mapping('map options (args, chunkSize, concurrency, progress, onProgress, label, and the task options)'),
+  mapping('map options (args, chunkSize, concurrency, detach, progress, onProgress, label, and the task options)'),
 );
 type _MapOptionsMirrored = None<Differences<MapOptions, z.input<typeof mapOptionsSchema>>>;
 
-const itemsSchema = custom<Iterable<unknown> | AsyncIterable<unknown>>(
+export const itemsSchema = custom<Iterable<unknown> | AsyncIterable<unknown>>(
   'an iterable or async iterable (an array, a Set, a generator, ...)',
   (v) => v !== null && typeof v === 'object' && (Symbol.iterator in v || Symbol.asyncIterator in v),
 );
@@ -55,6 +61,7 @@ export function streamCall<R>(
   defaults: { retries: number; totalSlots: number; base?: TaskOptions; zip?: boolean },
 ): AsyncGenerator<StreamResult<R>> {
   const o = parseOptions(mapOptionsSchema, options ?? {});
+  if (o.detach) throw new ConfigError('options.detach: a stream cannot be detached (nobody would read it)', { hint: 'use map(fn, items, { detach: true }) and cluster.collect(id)' });
   const input = defaults.zip ? zipped(parseOptions(iterablesSchema, items, ['iterables'])) : parseOptions(itemsSchema, items, ['items']);
   const { code, exportName } = codeOf(fn);
   const label = o.label ?? exportName ?? (typeof fn === 'function' && fn.name ? fn.name : 'map');
@@ -168,12 +175,14 @@ export async function* fanOut<R>(
   };
 
   const group = `m${nanoid(10)}`;
+  // History and the dashboard name the call by the same id the scheduler shares it by.
+  const call = { id: group, label: options.label ?? 'map' };
   const launch = (batch: unknown[]): void => {
     const chunk = options.chunkSize > 1;
     const extra = options.extraArgs ?? [];
     const argsOf = options.spread ? (item: unknown): unknown[] => [...(item as unknown[]), ...extra] : (item: unknown): unknown[] => [item, ...extra];
     const args = chunk ? batch.map(argsOf) : argsOf(batch[0]);
-    const submission = submitter.submit(code, exportName, args, task, { chunk, group });
+    const submission = submitter.submit(code, exportName, args, task, { chunk, group, call });
     const entry: Pending = { start: next, count: batch.length, submission };
     next += batch.length;
     pending.add(entry);

@@ -14,10 +14,19 @@ export interface Submission {
   cancel(error: ClustrixError): void;
 }
 
+/** What a map/stream adds to each of its tasks. */
+export interface SubmitExtra {
+  chunk?: boolean;
+  /** The call's id for fair sharing (a map's tasks share one). */
+  group?: string;
+  /** The call the task is part of (history and the dashboard group by it). */
+  call?: { id: string; label: string };
+}
+
 /** What `map`/`stream` need to submit their tasks. */
 export interface TaskSubmitter {
   /** `extra.group` names the call the task belongs to (a map's tasks share a fair share). */
-  submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra?: { chunk?: boolean; group?: string }): Submission;
+  submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra?: SubmitExtra): Submission;
 }
 
 /**
@@ -34,7 +43,7 @@ export class TaskCaller implements TaskSubmitter {
     private readonly isClosed: () => boolean,
   ) {}
 
-  submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra: { chunk?: boolean; group?: string } = {}): Submission {
+  submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra: SubmitExtra = {}): Submission {
     const id = `t${++this.next}`;
     const what = `task ${id} (${code.name})`;
     if (this.isClosed()) return this.refused(id, new ClusterClosedError());
@@ -57,6 +66,7 @@ export class TaskCaller implements TaskSubmitter {
       weight: options.weight,
       group: extra.group ?? null,
       resources: options.resources,
+      ...(extra.call ? { call: extra.call } : {}),
     };
     this.transport.ship(code);
     let settleEarly!: (error: ClustrixError) => void;

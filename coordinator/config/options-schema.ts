@@ -126,6 +126,19 @@ const clusterOptionFields = {
   inlineConcurrency: positiveInt().optional(),
   /** Receives each line of task output; default prints it with an `[agent task]` prefix. */
   onLog: fn<(entry: LogEntry) => void>('a function (entry) => void').optional(),
+  /** Settled tasks the engine's history keeps (`cluster.history()`, `clustrix tasks`, the dashboard); the oldest go first. @default 10000 */
+  historyEntries: nonNegativeInt().optional(),
+  /** Most bytes the history holds (estimated: strings at 2 bytes a character); the oldest go first. @default 16 MiB */
+  historyBytes: nonNegativeInt().optional(),
+  /**
+   * Serve the web dashboard and Prometheus `/metrics`: `true` (127.0.0.1, a free port) or
+   * `{ host, port }`; `cluster.dashboard()` gives its one-time login URL. @default false (a service: true)
+   */
+  dashboard: z
+    .union([flag(), z.strictObject({ host: nonEmpty().optional(), port: int(0, 'an integer from 0 to 65535 (0: any free port)', 65_535).optional() }, mapping('host and port'))], {
+      error: 'true, false, or a mapping of host and port',
+    })
+    .optional(),
   /** Replace agents that die while the pool should have them. @default true */
   replaceLostAgents: flag().optional(),
   /**

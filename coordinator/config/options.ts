@@ -41,6 +41,10 @@ export interface ResolvedClusterOptions {
   objectSpillBytes: number;
   inlineConcurrency: number;
   onLog: ((entry: LogEntry) => void) | null;
+  historyEntries: number;
+  historyBytes: number;
+  /** null: no dashboard. */
+  dashboard: { host: string; port: number } | null;
   replaceLostAgents: boolean;
   tls: true | { cert: string; key: string } | null;
   ssh: SshOptions | null;
@@ -101,6 +105,9 @@ export function resolveClusterOptions(options: ClusterOptions = {}, cores = os.a
     objectSpillBytes: o.objectSpillBytes ?? 10 * 1024 ** 3,
     inlineConcurrency: o.inlineConcurrency ?? 64,
     onLog: o.onLog ?? null,
+    historyEntries: o.historyEntries ?? 10_000,
+    historyBytes: o.historyBytes ?? 16 * 1024 * 1024,
+    dashboard: o.dashboard === undefined || o.dashboard === false ? null : { host: o.dashboard === true ? '127.0.0.1' : (o.dashboard.host ?? '127.0.0.1'), port: o.dashboard === true ? 0 : (o.dashboard.port ?? 0) },
     replaceLostAgents: o.replaceLostAgents ?? true,
     tls: o.tls === undefined || o.tls === false ? null : o.tls,
     ssh: o.ssh ?? null,

@@ -27,6 +27,8 @@ export interface EndpointOptions {
 export interface PendingConnection {
   ws: WebSocket;
   remoteAddress: string;
+  /** The upgrade request (its headers: cookies, origin). */
+  request: IncomingMessage;
   /** The peer authenticated: its deadline is lifted and it no longer counts against the caps. */
   authenticated(): void;
 }
@@ -151,7 +153,7 @@ export class WsEndpoint {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const tracked = this.pending.get(key);
       if (tracked) tracked.ws = ws;
-      this.onConnection({ ws, remoteAddress: raw.remoteAddress ?? '?', authenticated: () => this.release(key) });
+      this.onConnection({ ws, remoteAddress: raw.remoteAddress ?? '?', request: req, authenticated: () => this.release(key) });
     });
   }
 }

@@ -17,6 +17,13 @@ import { AgentPool } from './pool.js';
 import { Scheduler } from './scheduler.js';
 import { EngineScope, type ScopeEvents, type ShareBy } from './scope.js';
 import { Submitter } from './submit.js';
+import { WorkTracker } from './work-tracker.js';
+import { DetachedCalls } from './detached.js';
+import { DashboardServer, type DashboardHost } from '../dashboard/server.js';
+import type { MetricsSource } from '../dashboard/metrics.js';
+import { LiveSession } from '../dashboard/live.js';
+import { liveSource } from '../dashboard/live-source.js';
+import { closeSocket } from '../../protocol/close.js';
 
 /** What the engine tells about itself: the same for an embedded program and a service's clients. */
 export interface EngineInfo {
@@ -40,6 +47,8 @@ export class Engine {
 
   private closing: Promise<void> | null = null;
   readonly submitter: Submitter;
+  /** Calls, history, outcome counts and latencies of every scope's tasks. */
+  readonly work: WorkTracker;
   readonly actors: ActorManager;
   /** Values kept on the cluster (refs): where they are, lineage, handles. */
   readonly objects: EngineObjects;
@@ -47,6 +56,12 @@ export class Engine {
   /** The scope that owns each running task (by engine task id), for its log lines. */
   private readonly taskOwners = new Map<string, { scope: EngineScope; taskId: string }>();
   private agentsQueued = false;
+  /** Bytes of frames of agents gone, so the totals do not drop when one leaves. */
+  private readonly goneBytes = { in: 0, out: 0 };
+  /** Detached calls and their stored results (a service's; null in an embedded cluster). */
+  detached: DetachedCalls | null = null;
+  /** The web dashboard and /metrics, when `dashboard` is set. */
+  dashboard: DashboardServer | null = null;
 
   private constructor(
     readonly id: string,
@@ -60,7 +75,8 @@ export class Engine {
   ) {
     ready.engine = this;
     this.objects = new EngineObjects(() => pool.links);
-    this.submitter = new Submitter(scheduler, this.objects.directory, () => this.closing !== null, options.maxFrameBytes);
+    this.work = new WorkTracker({ maxEntries: options.historyEntries, maxBytes: options.historyBytes });
+    this.submitter = new Submitter(scheduler, this.objects.directory, () => this.closing !== null, options.maxFrameBytes, this.work);
     this.actors = new ActorManager(() => pool.links.values(), log, options.maxFrameBytes, (info) => this.actorChanged(info), (link) => scheduler.linkChanged(link), this.objects.directory);
   }
 
@@ -113,6 +129,7 @@ export class Engine {
     const engine = new Engine(id, options, server, scheduler, pool, backend, log, ready);
     try {
       await pool.scale(options.agents);
+      if (options.dashboard) engine.dashboard = await DashboardServer.start(engine.dashboardHost(), options.dashboard, log);
     } catch (err) {
       await engine.close();
       throw err;
@@ -173,9 +190,46 @@ export class Engine {
     return this.pool.pendingAgents();
   }
 
+  /** Lets calls outlive their clients, their results kept in `dir` within `budgetBytes` (a service does this). */
+  enableDetached(dir: string, budgetBytes: number): void {
+    // Each detached call is a share of its own, as a client's map would be.
+    const scope = this.openScope('detached calls', { agents: () => undefined, actor: () => undefined, log: () => undefined }, 'call');
+    this.detached = new DetachedCalls(scope, dir, budgetBytes);
+  }
+
+  /** What /metrics reads, now. */
+  metrics(): MetricsSource {
+    const bytes = { ...this.goneBytes };
+    for (const link of this.pool.links.values()) {
+      bytes.in += link.bytes.in;
+      bytes.out += link.bytes.out;
+    }
+    return {
+      outcomes: this.work.outcomes,
+      latency: this.work.latency,
+      queued: this.scheduler.queued,
+      running: this.scheduler.running,
+      agents: this.agents(),
+      pendingAgents: this.pool.pendingAgents().length,
+      actors: this.actors.list().filter((a) => a.state !== 'dead').length,
+      bytes,
+    };
+  }
+
+  private dashboardHost(): DashboardHost {
+    return {
+      metrics: () => this.metrics(),
+      live: (ws) => {
+        if (this.closing) closeSocket(ws, CloseCode.shutdown, 'the cluster is closing');
+        else new LiveSession(ws, liveSource(this), this.log);
+      },
+    };
+  }
+
   /** Stops every agent and job. Queued and running tasks fail with CLUSTER_CLOSED. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      await this.dashboard?.close();
       this.scheduler.close(new ClusterClosedError('the cluster was closed before the task finished'));
       this.actors.closeAll();
       this.objects.directory.clear(new ClusterClosedError('the cluster was closed'));
@@ -198,6 +252,8 @@ export class Engine {
         else this.log.warn(`dropped a '${m.type}' message of ${bytes} bytes for agent ${l.id}: larger than a frame may be`);
       },
       closed: (l, reason) => {
+        this.goneBytes.in += l.bytes.in;
+        this.goneBytes.out += l.bytes.out;
         this.scheduler.removeLink(l, reason);
         this.objects.linkLost(l, reason);
         this.actors.onLinkLost(l, reason);

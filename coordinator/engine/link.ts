@@ -6,7 +6,7 @@ import type { AgentSocket } from './agent-server.js';
 import type { TaskRecord } from './task.js';
 
 /** What a link needs of its agent's connection: a framed socket, or a test's fake agent. */
-export type LinkSocket = Pick<AgentSocket, 'setHandlers' | 'setDeferFlush' | 'send' | 'close' | 'terminate' | 'lastHeard'>;
+export type LinkSocket = Pick<AgentSocket, 'setHandlers' | 'setDeferFlush' | 'send' | 'close' | 'terminate' | 'lastHeard'> & Partial<Pick<AgentSocket, 'bytesIn' | 'bytesOut'>>;
 
 /** Lifecycle of a link: taking work, finishing what it has (no new work), gone. */
 export type LinkState = 'ready' | 'draining' | 'closed';
@@ -81,6 +81,11 @@ export class AgentLink {
 
   get slots(): number {
     return this.hello.slots;
+  }
+
+  /** Bytes of frames from and to this agent so far. */
+  get bytes(): { in: number; out: number } {
+    return { in: this.socket.bytesIn ?? 0, out: this.socket.bytesOut ?? 0 };
   }
 
   /** Queues a message; everything queued in one tick leaves as one frame. */

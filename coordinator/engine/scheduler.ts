@@ -367,6 +367,8 @@ export class Scheduler {
 
   private start(link: AgentLink, task: TaskRecord, express = false): void {
     task.link = link;
+    task.startedAt ??= Date.now();
+    task.lastAgent = link.id;
     link.inflight.set(task.id, task);
     this.runningCount++;
     if (task.resources) {

@@ -1,10 +1,11 @@
 import { nanoid } from 'nanoid';
-import type { ActorSpec, BroadcastSpec, CoreHandlers, ScaleOptions, TaskSpec } from '../../protocol/core-methods.js';
-import type { ActorInfo, AgentInfo, LogEntry, ObjectStats, PendingAgent } from '../../protocol/rows.js';
-import { CancelledError, ClusterClosedError, ProtocolError, type ClustrixError } from '../errors/errors.js';
+import type { ActorSpec, BroadcastSpec, Collected, CoreHandlers, DetachSpec, ScaleOptions, TaskSpec } from '../../protocol/core-methods.js';
+import type { DetachedCalls } from './detached.js';
+import type { ActorInfo, AgentInfo, DashboardAccess, DetachedRow, HistoryQuery, LogEntry, ObjectStats, PendingAgent, TaskHistory } from '../../protocol/rows.js';
+import { CancelledError, ClusterClosedError, ConfigError, ProtocolError, type ClustrixError } from '../errors/errors.js';
 import type { Engine } from './engine.js';
-import type { Submission } from './submit.js';
-import type { ShippedCode } from './task.js';
+import type { LocalSubmission } from './submit.js';
+import type { ShippedCode, TaskOrigin } from './task.js';
 import { CloseCode } from '../../protocol/version.js';
 
 /** What a scope tells its program (or the client it serves). */
@@ -20,6 +21,9 @@ export type ShareBy = 'call' | 'scope';
 /** Most agents one scale step may ask for: past it, a typo (1e9) would fork-bomb a launcher. */
 export const MAX_AGENTS = 100_000;
 
+/** Cancelled calls a scope remembers (to refuse their stragglers); the oldest are forgotten. */
+const MAX_CANCELLED_CALLS = 1_000;
+
 /**
  * One program's view of the engine (an embedded cluster, or one client of a service): the core
  * methods, its code by hash, its tasks and its unnamed actors. Closing it cancels its queued and
@@ -30,7 +34,9 @@ export class EngineScope implements CoreHandlers {
   follow: string | null | undefined = undefined;
   private readonly code = new Map<string, ShippedCode>();
   /** Tasks not settled yet, by the caller's id. */
-  private readonly tasks = new Map<string, Submission[]>();
+  private readonly tasks = new Map<string, LocalSubmission[]>();
+  /** Calls cancelled as a whole (from the dashboard): their later tasks are refused too. */
+  private readonly cancelledCalls = new Set<string>();
   /** Unnamed actors this scope created: killed when it closes. */
   private readonly owned = new Set<string>();
   /** Objects this scope holds a handle on (one each, however many refs the program has): released when it closes. */
@@ -60,8 +66,11 @@ export class EngineScope implements CoreHandlers {
   }
 
   submit = async (spec: TaskSpec): Promise<Uint8Array> => {
+    if (spec.call && this.cancelledCalls.has(spec.call.id)) throw new CancelledError(`call ${spec.call.id} (${spec.call.label}) was cancelled`);
+    const code = this.codeFor(spec.code);
+    const origin: TaskOrigin = { client: this.name, taskId: spec.id, callId: spec.call?.id ?? spec.id, label: spec.call?.label || code.name, submittedAt: Date.now() };
     const share = this.shareBy === 'scope' ? this.shareKey : `${this.shareKey}/${spec.group ?? spec.id}`;
-    const [value] = await this.run(spec.id, (engineId) => [this.engine.submitter.submit(engineId, { ...spec, keep: null }, this.codeFor(spec.code), share)]);
+    const [value] = await this.run(spec.id, (engineId) => [this.engine.submitter.submit(engineId, { ...spec, keep: null }, code, share, null, origin)]);
     return value!;
   };
 
@@ -137,7 +146,13 @@ export class EngineScope implements CoreHandlers {
     const targets = this.engine.agents().filter((a) => a.state === 'ready');
     const id = `b${nanoid(10)}`;
     const task = { ...spec, id, chunk: false, priority: 0, weight: 1, group: null, resources: null, keep: null };
-    return this.run(id, () => targets.map((agent) => this.engine.submitter.submit(nanoid(12), task, code, this.shareKey, agent.id)));
+    const submittedAt = Date.now();
+    return this.run(id, () =>
+      targets.map((agent) => {
+        const origin: TaskOrigin = { client: this.name, taskId: `${id}@${agent.id}`, callId: id, label: `broadcast ${code.name}`, submittedAt };
+        return this.engine.submitter.submit(nanoid(12), task, code, this.shareKey, agent.id, origin);
+      }),
+    );
   };
 
   agents = async (): Promise<AgentInfo[]> => this.engine.agents();
@@ -182,10 +197,38 @@ export class EngineScope implements CoreHandlers {
 
   actorList = async (): Promise<ActorInfo[]> => this.engine.actors.list();
 
+  history = async (query: HistoryQuery): Promise<TaskHistory> => this.engine.work.history.query(query);
+
+  detach = async (spec: DetachSpec): Promise<string> => {
+    this.assertOpen();
+    return this.detachedCalls().start(spec, this.codeFor(spec.code), this.name);
+  };
+
+  collect = async (id: string): Promise<Collected> => this.detachedCalls().collect(id);
+
+  detachedList = async (): Promise<DetachedRow[]> => this.engine.detached?.list() ?? [];
+
+  dashboard = async (): Promise<DashboardAccess | null> => this.engine.dashboard?.access() ?? null;
+
   followLogs = async (target: string | null): Promise<null> => {
     this.follow = target;
     return null;
   };
+
+  /** Cancels every task of one call of this scope (a map's, or a single task's), and refuses its later ones. */
+  cancelCall(callId: string, error: ClustrixError): number {
+    this.cancelledCalls.add(callId);
+    if (this.cancelledCalls.size > MAX_CANCELLED_CALLS) this.cancelledCalls.delete(this.cancelledCalls.values().next().value!);
+    let n = 0;
+    for (const subs of [...this.tasks.values()]) {
+      for (const s of subs) {
+        if (s.task.origin?.callId !== callId) continue;
+        s.cancel(error);
+        n++;
+      }
+    }
+    return n;
+  }
 
   /** @internal The engine routes this scope's events through here. */
   emitLog(entry: LogEntry): void {
@@ -227,7 +270,7 @@ export class EngineScope implements CoreHandlers {
   }
 
   /** Submits under the caller's `id`, tracks the submissions until they settle, resolves with every result. */
-  private async run(id: string, submit: (engineId: string) => Submission[]): Promise<Uint8Array[]> {
+  private async run(id: string, submit: (engineId: string) => LocalSubmission[]): Promise<Uint8Array[]> {
     this.assertOpen();
     if (this.tasks.has(id)) throw new ProtocolError(`task id ${id} is in use by a task of this caller that has not settled`, CloseCode.protocolError);
     const engineId = nanoid(12);
@@ -248,6 +291,16 @@ export class EngineScope implements CoreHandlers {
   /** A new object's id must be free: ids are the caller's, and one caller must not take another's. */
   private claim(objectId: string): void {
     if (this.engine.objects.directory.has(objectId)) throw new ProtocolError(`object id ${objectId} is in use`, CloseCode.protocolError);
+  }
+
+  private detachedCalls(): DetachedCalls {
+    const detached = this.engine.detached;
+    if (!detached) {
+      throw new ConfigError('detached calls need a service: this cluster runs in this program and ends with it', {
+        hint: 'start a service (`clustrix up <profile>`) and use Cluster.connect()',
+      });
+    }
+    return detached;
   }
 
   private codeFor(hash: string): ShippedCode {

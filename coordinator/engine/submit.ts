@@ -4,7 +4,8 @@ import { ClusterClosedError, type ClustrixError } from '../errors/errors.js';
 import type { ObjectDirectory } from './object-directory.js';
 import { checkSize } from './pack.js';
 import type { Scheduler } from './scheduler.js';
-import type { ShippedCode, TaskOutcome, TaskRecord } from './task.js';
+import type { ShippedCode, TaskOrigin, TaskOutcome, TaskRecord } from './task.js';
+import type { WorkTracker } from './work-tracker.js';
 
 /** One submitted task, wherever it runs. */
 export interface Submission {
@@ -32,20 +33,21 @@ export class Submitter {
     private readonly directory: ObjectDirectory,
     private readonly isClosed: () => boolean,
     private readonly maxFrameBytes: number,
+    private readonly tracker: WorkTracker | null = null,
   ) {}
 
   /** `id` is the engine's own (unique across callers); `spec.id` is the caller's; `share` names the task's share-holder (share-queue.ts). */
-  submit(id: string, spec: TaskSpec, code: ShippedCode, share: string, pinned: string | null = null): LocalSubmission {
+  submit(id: string, spec: TaskSpec, code: ShippedCode, share: string, pinned: string | null = null, origin: TaskOrigin | null = null): LocalSubmission {
     checkSize(spec.args.byteLength, this.maxFrameBytes, `the arguments of task ${spec.id} (${code.name})`, 'arguments');
     const keep = spec.keep;
     if (keep !== null) {
-      const lineage = { retriesLeft: spec.retries, what: `task ${spec.id} (${code.name})`, rerun: () => void this.attempt(nanoid(12), spec, code, share, null) };
+      const lineage = { retriesLeft: spec.retries, what: `task ${spec.id} (${code.name})`, rerun: () => void this.attempt(nanoid(12), spec, code, share, null, origin) };
       this.directory.expect(keep, lineage);
     }
-    return this.attempt(id, spec, code, share, pinned);
+    return this.attempt(id, spec, code, share, pinned, origin);
   }
 
-  private attempt(id: string, spec: TaskSpec, code: ShippedCode, share: string, pinned: string | null): LocalSubmission {
+  private attempt(id: string, spec: TaskSpec, code: ShippedCode, share: string, pinned: string | null, origin: TaskOrigin | null): LocalSubmission {
     let resolve!: (value: Uint8Array) => void;
     let reject!: (err: unknown) => void;
     const result = new Promise<Uint8Array>((res, rej) => {
@@ -71,7 +73,14 @@ export class Submitter {
       deps: [],
       link: null,
       settled: false,
-      deliver: (outcome: TaskOutcome) => (outcome.ok ? resolve(outcome.value) : reject(outcome.error)),
+      origin,
+      startedAt: null,
+      lastAgent: null,
+      deliver: (outcome: TaskOutcome) => {
+        this.tracker?.settled(task, outcome);
+        if (outcome.ok) resolve(outcome.value);
+        else reject(outcome.error);
+      },
     };
     const keep = spec.keep;
     if (keep !== null) {
@@ -80,10 +89,10 @@ export class Submitter {
     if (this.isClosed()) {
       task.settled = true;
       reject(new ClusterClosedError());
-    } else if (spec.refs.length === 0) {
-      this.scheduler.submit(task);
     } else {
-      this.afterRefs(task, spec.refs, result);
+      this.tracker?.submitted(task);
+      if (spec.refs.length === 0) this.scheduler.submit(task);
+      else this.afterRefs(task, spec.refs, result);
     }
     return { id, task, result, cancel: (error) => this.scheduler.cancel(task, error) };
   }

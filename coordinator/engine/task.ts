@@ -14,6 +14,18 @@ export interface ShippedCode {
 
 export type TaskOutcome = { ok: true; value: Uint8Array; agentId: string } | { ok: false; error: ClustrixError };
 
+/** Who asked for a task and as part of what: for history, metrics and the dashboard. */
+export interface TaskOrigin {
+  /** The scope's name: `this program`, or a service client's id and name. */
+  readonly client: string;
+  /** The caller's id of the task. */
+  readonly taskId: string;
+  /** The map/stream it belongs to (the task's own id for a single call). */
+  readonly callId: string;
+  readonly label: string;
+  readonly submittedAt: number;
+}
+
 /** One unit of work from submission until its outcome is delivered (at most once). */
 export interface TaskRecord {
   readonly id: string;
@@ -47,6 +59,11 @@ export interface TaskRecord {
   link: AgentLink | null;
   /** The outcome was delivered; later reports about it are ignored. */
   settled: boolean;
+  /** null or absent: the engine's own (no history). */
+  readonly origin?: TaskOrigin | null;
+  /** When it was first sent to an agent, and the last agent it was sent to. */
+  startedAt?: number | null;
+  lastAgent?: string | null;
   readonly deliver: (outcome: TaskOutcome) => void;
 }
 

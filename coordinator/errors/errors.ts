@@ -221,6 +221,16 @@ export class ObjectLostError extends ClustrixError {
   }
 }
 
+/** The results of a detached call are gone (dropped to stay within the service's budget), or never existed. */
+export class ResultsExpiredError extends ClustrixError {
+  readonly callId: string;
+  constructor(message: string, callId: string) {
+    super('RESULTS_EXPIRED', message, { hint: 'collect detached calls sooner, or raise detachedBytes of the service\'s profile' });
+    this.name = 'ResultsExpiredError';
+    this.callId = callId;
+  }
+}
+
 /** Work asks for more of a resource than any agent has, and no pool could add one that has it. */
 export class ResourcesUnsatisfiableError extends ClustrixError {
   /** What is missing, by resource name: asked for, and the most any agent has. */

@@ -10,7 +10,8 @@ import { Engine } from '../engine/engine.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { showOnly } from '../util/show-only.js';
 import { ClientSession, type SessionHost } from './session.js';
-import { removeState, writeState, type ServiceState } from './state-file.js';
+import { removeState, servicesDir, writeState, type ServiceState } from './state-file.js';
+import { join } from 'node:path';
 
 export interface ServiceOptions {
   /** The profile's name: names the state file. */
@@ -20,6 +21,10 @@ export interface ServiceOptions {
   /** Where clients connect. @default 127.0.0.1, a free port */
   host?: string;
   port?: number;
+  /** Serve the web dashboard and /metrics (unless the profile's `dashboard` says where). @default true */
+  dashboard?: boolean;
+  /** Most bytes of detached calls' results kept on disk (the oldest finished calls go first). @default 1 GiB */
+  detachedBytes?: number;
   /** Write the state file once the pool is up. @default true */
   writeStateFile?: boolean;
   logFile?: string | null;
@@ -65,7 +70,15 @@ export class ClusterService implements SessionHost {
 
   static async start(options: ServiceOptions): Promise<ClusterService> {
     const log = options.log ?? createLogger();
-    const engine = await Engine.start(resolveClusterOptions(resolveProfile(options.cluster)), log);
+    const resolved = resolveClusterOptions(resolveProfile(options.cluster));
+    if (options.dashboard !== false) resolved.dashboard ??= { host: '127.0.0.1', port: 0 };
+    const engine = await Engine.start(resolved, log);
+    try {
+      engine.enableDetached(join(servicesDir(options.env), `${options.profile}.results`), options.detachedBytes ?? 1024 ** 3);
+    } catch (err) {
+      await engine.close();
+      throw err;
+    }
     const service = new ClusterService(options, engine, log);
     try {
       await service.open();

@@ -282,6 +282,11 @@ export const REQUEST_TEMPLATES: Record<string, ClientMessage> = {
   objectWait: { type: 'request', id: 'fz-object-wait', method: 'objectWait', args: [['no-such-object'], 1, 10] },
   objectFree: { type: 'request', id: 'fz-object-free', method: 'objectFree', args: [['no-such-object']] },
   objectStats: { type: 'request', id: 'fz-object-stats', method: 'objectStats', args: [] },
+  history: { type: 'request', id: 'fz-history', method: 'history', args: [{ limit: 5, outcome: null, callId: null }] },
+  detach: { type: 'request', id: 'fz-detach', method: 'detach', args: [{ code: 'never-sent', export: null, inline: false, chunk: false, timeoutMs: null, retries: 0, retryExceptions: 0, label: 'fz', items: [] }] },
+  collect: { type: 'request', id: 'fz-collect', method: 'collect', args: ['dnope'] },
+  detachedList: { type: 'request', id: 'fz-detached', method: 'detachedList', args: [] },
+  dashboard: { type: 'request', id: 'fz-dashboard', method: 'dashboard', args: [] },
   status: { type: 'request', id: 'fz-status', method: 'status', args: [] },
   stop: { type: 'request', id: 'fz-stop', method: 'stop', args: [] },
 };

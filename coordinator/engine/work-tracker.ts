@@ -1,0 +1,136 @@
+import type { CallRow, RecentError } from '../../protocol/dashboard-messages.js';
+import type { TaskHistoryEntry, TaskOutcomeKind } from '../../protocol/rows.js';
+import { TaskHistory, summarizeError, type HistoryBounds } from './history.js';
+import type { TaskOutcome, TaskRecord } from './task.js';
+
+/** Upper bounds of the task latency histogram, seconds (submission to outcome). */
+export const LATENCY_BUCKETS_S = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300] as const;
+
+/** Calls kept after their last task settled, for the dashboard. */
+const ENDED_CALLS_KEPT = 100;
+/** Failures kept with their remote stacks, for the dashboard. */
+const RECENT_ERRORS_KEPT = 50;
+
+interface CallState {
+  readonly client: string;
+  readonly callId: string;
+  readonly label: string;
+  readonly startedAt: number;
+  lastAt: number;
+  readonly live: Set<TaskRecord>;
+  done: number;
+  failed: number;
+  cancelled: number;
+}
+
+/** A latency histogram in Prometheus' shape: cumulative counts per bucket, a sum and a count. */
+export class LatencyHistogram {
+  /** Not cumulative here: one count per bucket, the last for +Inf. */
+  readonly counts = new Array<number>(LATENCY_BUCKETS_S.length + 1).fill(0);
+  sum = 0;
+  count = 0;
+
+  observe(seconds: number): void {
+    let i = 0;
+    while (i < LATENCY_BUCKETS_S.length && seconds > LATENCY_BUCKETS_S[i]!) i++;
+    this.counts[i]!++;
+    this.sum += seconds;
+    this.count++;
+  }
+}
+
+/**
+ * What the engine knows about work beyond the scheduler's queue: every task's call (live counts
+ * per client and call), a bounded history of settled tasks, outcome counters and latencies for
+ * /metrics, and the recent failures with their remote stacks. Fed by the submitter.
+ */
+export class WorkTracker {
+  readonly history: TaskHistory;
+  readonly outcomes: Record<TaskOutcomeKind, number> = { done: 0, failed: 0, cancelled: 0 };
+  readonly latency = new LatencyHistogram();
+  private readonly calls = new Map<string, CallState>();
+  private endedCalls = 0;
+  private readonly errors: RecentError[] = [];
+
+  constructor(bounds: HistoryBounds) {
+    this.history = new TaskHistory(bounds);
+  }
+
+  submitted(task: TaskRecord): void {
+    const o = task.origin;
+    if (!o) return;
+    const key = callKey(o.client, o.callId);
+    let call = this.calls.get(key);
+    if (!call) {
+      call = { client: o.client, callId: o.callId, label: o.label, startedAt: o.submittedAt, lastAt: o.submittedAt, live: new Set(), done: 0, failed: 0, cancelled: 0 };
+      this.calls.set(key, call);
+    } else if (call.live.size === 0) {
+      this.endedCalls--;
+    }
+    call.live.add(task);
+  }
+
+  settled(task: TaskRecord, outcome: TaskOutcome): void {
+    const o = task.origin;
+    if (!o) return;
+    const now = Date.now();
+    const kind: TaskOutcomeKind = outcome.ok ? 'done' : outcome.error.code === 'CANCELLED' ? 'cancelled' : 'failed';
+    this.outcomes[kind]++;
+    this.latency.observe((now - o.submittedAt) / 1000);
+    const error = outcome.ok ? null : summarizeError(outcome.error);
+    const entry: TaskHistoryEntry = {
+      taskId: o.taskId,
+      callId: o.callId,
+      label: o.label,
+      client: o.client,
+      agentId: outcome.ok ? outcome.agentId : (task.lastAgent ?? null),
+      submittedAt: o.submittedAt,
+      startedAt: task.startedAt ?? null,
+      endedAt: now,
+      outcome: kind,
+      error,
+    };
+    this.history.add(entry);
+    if (error && kind === 'failed') {
+      this.errors.push({ ...error, client: o.client, callId: o.callId, label: o.label, taskId: o.taskId, agentId: entry.agentId, at: now });
+      if (this.errors.length > RECENT_ERRORS_KEPT) this.errors.shift();
+    }
+    const call = this.calls.get(callKey(o.client, o.callId));
+    if (!call || !call.live.delete(task)) return;
+    call[kind]++;
+    call.lastAt = now;
+    if (call.live.size === 0) this.callEnded();
+  }
+
+  /** Every live call and the most recent ended ones, newest first. */
+  callRows(): CallRow[] {
+    const rows: CallRow[] = [];
+    for (const c of this.calls.values()) {
+      let running = 0;
+      for (const t of c.live) if (t.link !== null) running++;
+      rows.push({
+        client: c.client, callId: c.callId, label: c.label, startedAt: c.startedAt, lastAt: c.lastAt,
+        queued: c.live.size - running, running, done: c.done, failed: c.failed, cancelled: c.cancelled,
+      });
+    }
+    return rows.reverse();
+  }
+
+  recentErrors(): RecentError[] {
+    return [...this.errors].reverse();
+  }
+
+  private callEnded(): void {
+    this.endedCalls++;
+    if (this.endedCalls <= ENDED_CALLS_KEPT) return;
+    for (const [key, c] of this.calls) {
+      if (c.live.size > 0) continue;
+      this.calls.delete(key);
+      if (--this.endedCalls <= ENDED_CALLS_KEPT) return;
+    }
+  }
+}
+
+function callKey(client: string, callId: string): string {
+  return `${client}\u0000${callId}`;
+}
