@@ -153,7 +153,7 @@ describe('actors from a connected client', () => {
     await mine.call('add', 1);
     await leaving.close();
     expect(mine.state).toBe('dead');
-    await expect(mine.call('get')).rejects.toMatchObject({ code: 'CLUSTER_CLOSED' });
+    await expect(mine.call('get')).rejects.toMatchObject({ code: 'ACTOR_DIED' });
     await waitUntil(async () => (await client.actors()).find((a) => a.id === mine.id)?.state === 'dead', {
       timeoutMs: 10_000,
       intervalMs: 100,
