@@ -21,10 +21,11 @@ export interface ActorHostEvents {
 /** Checkpoints of one actor: how often, and the state a restart begins from. */
 export interface Checkpointing {
   checkpointEvery: number | null;
+  checkpointMs: number | null;
   restore: { state: Uint8Array; calls: number } | null;
 }
 
-const NO_CHECKPOINTS: Checkpointing = { checkpointEvery: null, restore: null };
+const NO_CHECKPOINTS: Checkpointing = { checkpointEvery: null, checkpointMs: null, restore: null };
 
 interface PendingCall {
   id: string;

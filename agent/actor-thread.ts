@@ -17,6 +17,7 @@ export type ToActorThread =
       args: Uint8Array;
       maxConcurrency: number;
       checkpointEvery: number | null;
+      checkpointMs: number | null;
       restore: { state: Uint8Array; calls: number } | null;
     }
   /** Calls in order; several per message, as they arrived together. */
@@ -61,6 +62,12 @@ export function runActorThread(): void {
   /** Calls served, counted from the checkpoint this incarnation was restored from. */
   let served = 0;
   let checkpointEvery: number | null = null;
+  let checkpointMs: number | null = null;
+  /** `served` at the last checkpoint sent (or restored from): the timer skips when nothing changed. */
+  let saved = 0;
+  /** The timer came due while calls ran: the next call to end takes the checkpoint. */
+  let timerDue = false;
+  let timer: NodeJS.Timeout | null = null;
 
   defineTaskGlobals();
   installActorBridge((msg) => post(msg));
@@ -88,7 +95,7 @@ export function runActorThread(): void {
       active++;
       void invoke(call).finally(async () => {
         served++;
-        if (checkpointEvery !== null && served % checkpointEvery === 0) {
+        if ((checkpointEvery !== null && served % checkpointEvery === 0) || timerDue) {
           flush();
           await checkpoint(served);
         }
@@ -121,8 +128,38 @@ export function runActorThread(): void {
     }
   };
 
+  /**
+   * The timed checkpoint: re-armed after every checkpoint, so `everyMs` counts from the last one
+   * whichever way it was taken. It waits for the calls running now rather than saving state that
+   * a half-done call is changing.
+   */
+  const armTimer = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (checkpointMs === null) return;
+    timer = setTimeout(onTimer, checkpointMs);
+    timer.unref();
+  };
+  const onTimer = (): void => {
+    timer = null;
+    if (served === saved) return armTimer();
+    if (active > 0) {
+      timerDue = true;
+      return;
+    }
+    // Held as a running call, so no call starts while the state is being read.
+    active++;
+    void checkpoint(served).finally(() => {
+      active--;
+      serve();
+    });
+  };
+
   /** The state, by the class's `checkpoint()` or else its own enumerable fields. */
   const checkpoint = async (calls: number): Promise<void> => {
+    timerDue = false;
+    saved = calls;
+    armTimer();
     try {
       const own = instance!;
       const state = typeof own.checkpoint === 'function' ? await (own.checkpoint as () => unknown).call(own) : { ...own };
@@ -157,13 +194,15 @@ export function runActorThread(): void {
       maxConcurrency = msg.maxConcurrency;
       instance = new Class(...(unpackValue(msg.args) as unknown[]));
       checkpointEvery = msg.checkpointEvery;
+      checkpointMs = msg.checkpointMs;
       if (msg.restore) {
         // After the constructor: what it sets up that a checkpoint cannot carry is in place.
         const state = unpackValue(msg.restore.state);
         if (typeof instance.restore === 'function') await (instance.restore as (s: unknown) => unknown).call(instance, state);
         else Object.assign(instance, state);
-        served = msg.restore.calls;
+        served = saved = msg.restore.calls;
       }
+      armTimer();
       post({ type: 'ready' });
       serve();
     } catch (err) {

@@ -148,7 +148,7 @@ export class Agent {
           });
           return;
         }
-        this.actors.create(message.actorId, code, message.export, message.args, message.maxConcurrency, { checkpointEvery: message.checkpointEvery, restore: message.restore });
+        this.actors.create(message.actorId, code, message.export, message.args, message.maxConcurrency, { checkpointEvery: message.checkpointEvery, checkpointMs: message.checkpointMs, restore: message.restore });
         return;
       }
       case 'actor-call':

@@ -19,6 +19,8 @@ export const ActorCreate = z.object({
   maxConcurrency: z.number().int().positive(),
   /** Send the actor's state (`actor-checkpoint`) after every this many calls; null: never. */
   checkpointEvery: z.number().int().positive().nullable(),
+  /** Also send it when this many ms passed since the last one and calls were served since; null: never. */
+  checkpointMs: z.number().int().positive().max(MAX_TIMER_MS).nullable(),
   /** A restart: the last checkpoint, given to the new instance after its constructor ran. */
   restore: z.object({ state: Bytes, calls: z.number().int().nonnegative() }).nullable(),
 });

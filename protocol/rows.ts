@@ -46,6 +46,8 @@ export const ActorInfo = z.object({
   restarts: z.number(),
   /** The calls its state was restored from at the last restart (a checkpoint); null: its constructor's. */
   restoredFrom: z.number().nullable(),
+  /** The calls the latest checkpoint held on the coordinator had seen (a restart resumes there); null: none yet. */
+  checkpointCalls: z.number().nullable(),
 });
 export type ActorInfo = z.infer<typeof ActorInfo>;
 

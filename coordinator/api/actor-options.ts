@@ -24,11 +24,12 @@ export interface ActorOptions<A extends unknown[] = unknown[]> {
    */
   resources?: { cpus?: number };
   /**
-   * Save the actor's state every `everyCalls` calls (its `checkpoint()` result, or else its own
-   * enumerable fields) on the coordinator; a restart after a loss resumes from the last one
-   * (`restore(state)`, or else the fields assigned) instead of from the constructor. @default none
+   * Save the actor's state every `everyCalls` calls and/or every `everyMs` ms that saw calls
+   * (whichever comes first; its `checkpoint()` result, or else its own enumerable fields) on the
+   * coordinator; a restart after a loss resumes from the last one (`restore(state)`, or else the
+   * fields assigned) instead of from the constructor. @default none
    */
-  checkpoint?: { everyCalls: number };
+  checkpoint?: { everyCalls?: number; everyMs?: number };
 }
 
 /** Actor options with every default applied. */
@@ -41,8 +42,11 @@ export interface ResolvedActorOptions {
   getIfExists: boolean;
   timeoutMs: number | null;
   checkpointEvery: number | null;
+  checkpointMs: number | null;
   resources: { cpus?: number };
 }
+
+const CHECKPOINT_TEXT = 'a mapping { everyCalls?: n, everyMs?: ms } with at least one of them';
 
 const actorOptionsSchema = z.strictObject(
   {
@@ -54,7 +58,10 @@ const actorOptionsSchema = z.strictObject(
     getIfExists: flag().optional(),
     timeoutMs: ms(1).optional(),
     resources: z.strictObject({ cpus: nonNegativeInt().optional() }, mapping('actor resources (cpus)')).optional(),
-    checkpoint: z.strictObject({ everyCalls: positiveInt() }, mapping('a mapping { everyCalls: n }')).optional(),
+    checkpoint: z
+      .strictObject({ everyCalls: positiveInt().optional(), everyMs: ms(10).optional() }, mapping(CHECKPOINT_TEXT))
+      .refine((c) => c.everyCalls !== undefined || c.everyMs !== undefined, { error: CHECKPOINT_TEXT })
+      .optional(),
   },
   mapping('actor options (args, name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs, resources, checkpoint)'),
 );
@@ -72,6 +79,7 @@ export function resolveActorOptions(options: ActorOptions | undefined): Resolved
     getIfExists: o.getIfExists ?? false,
     timeoutMs: o.timeoutMs ?? null,
     checkpointEvery: o.checkpoint?.everyCalls ?? null,
+    checkpointMs: o.checkpoint?.everyMs ?? null,
     resources: o.resources ?? {},
   };
 }

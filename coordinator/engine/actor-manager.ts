@@ -218,7 +218,7 @@ export class ActorManager {
   /** The actor's state after some calls: the newest is what a restart resumes from. */
   onCheckpoint(link: AgentLink, msg: ActorCheckpoint): void {
     const record = this.actors.get(msg.actorId);
-    if (!record || record.link !== link || record.state === 'dead' || record.spec.checkpointEvery === null) return;
+    if (!record || record.link !== link || record.state === 'dead' || (record.spec.checkpointEvery === null && record.spec.checkpointMs === null)) return;
     if (record.checkpoint && record.checkpoint.calls > msg.calls) return;
     record.checkpoint = { state: msg.state, calls: msg.calls };
   }
@@ -393,9 +393,9 @@ export class ActorManager {
       link.sentCode.add(record.code.hash);
       link.send({ type: 'code', hash: record.code.hash, kind: record.code.kind, source: record.code.source });
     }
-    const { export: exportName, args, maxConcurrency, checkpointEvery } = record.spec;
+    const { export: exportName, args, maxConcurrency, checkpointEvery, checkpointMs } = record.spec;
     record.restoredFrom = record.checkpoint?.calls ?? null;
-    link.send({ type: 'actor-create', actorId: record.id, code: record.code.hash, export: exportName, args, maxConcurrency, checkpointEvery, restore: record.checkpoint });
+    link.send({ type: 'actor-create', actorId: record.id, code: record.code.hash, export: exportName, args, maxConcurrency, checkpointEvery, checkpointMs, restore: record.checkpoint });
   }
 
   /** The actor no longer holds a slot of its agent. */
@@ -411,7 +411,7 @@ export class ActorManager {
   }
 
   private info(r: ActorRecord): ActorInfo {
-    return { id: r.id, name: r.spec.name, className: r.code.name, agentId: r.link?.id ?? null, state: r.state, callsServed: r.callsServed, restarts: r.restarts, restoredFrom: r.restoredFrom };
+    return { id: r.id, name: r.spec.name, className: r.code.name, agentId: r.link?.id ?? null, state: r.state, callsServed: r.callsServed, restarts: r.restarts, restoredFrom: r.restoredFrom, checkpointCalls: r.checkpoint?.calls ?? null };
   }
 
   private choose(record: ActorRecord): AgentLink | null {

@@ -239,7 +239,7 @@ export const COORDINATOR_TEMPLATES: Templates<CoordinatorMessage> = {
   cancel: { type: 'cancel', id: 'no-such-task' },
   ping: { type: 'ping', t: 1 },
   shutdown: { type: 'shutdown', reason: 'bye' },
-  'actor-create': { type: 'actor-create', actorId: 'fz-actor', code: 'no-such-code', export: 'A', args: packValue([]), maxConcurrency: 1, checkpointEvery: 2, restore: { state: packValue({ n: 1 }), calls: 2 } },
+  'actor-create': { type: 'actor-create', actorId: 'fz-actor', code: 'no-such-code', export: 'A', args: packValue([]), maxConcurrency: 1, checkpointEvery: 2, checkpointMs: 1000, restore: { state: packValue({ n: 1 }), calls: 2 } },
   'actor-call': { type: 'actor-call', id: 'fz-call', actorId: 'no-such-actor', method: 'm', args: packValue([]), timeoutMs: null, deps: [] },
   'actor-kill': { type: 'actor-kill', actorId: 'no-such-actor' },
   'actor-reply': { type: 'actor-reply', id: 'no-such-request', value: null, error: errorInfo },
@@ -257,7 +257,7 @@ export const CLIENT_TEMPLATES: Templates<ClientMessage> = {
 };
 
 const taskSpec = { id: 'fz-task', code: 'no-such-code', export: 'default', args: packValue([1]), inline: false, chunk: false, timeoutMs: null, refs: [], keep: null, retries: 0, retryExceptions: 0, priority: 0, weight: 1, group: null, resources: null };
-const actorSpec = { code: 'no-such-code', export: 'A', args: packValue([]), maxConcurrency: 1, checkpointEvery: null, name: 'fz-named', maxRestarts: 0, agent: 'no-such-agent', getIfExists: false, timeoutMs: null, resources: {} };
+const actorSpec = { code: 'no-such-code', export: 'A', args: packValue([]), maxConcurrency: 1, checkpointEvery: null, checkpointMs: null, name: 'fz-named', maxRestarts: 0, agent: 'no-such-agent', getIfExists: false, timeoutMs: null, resources: {} };
 
 /**
  * One valid request of each method a client may call (`stop` is valid: the fuzzer must not send

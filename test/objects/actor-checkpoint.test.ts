@@ -1,6 +1,6 @@
-// Actor checkpoints: with `checkpoint: { everyCalls }`, the actor's state (its own fields, or what
-// checkpoint() returns) is kept on the coordinator; after its agent is SIGKILLed the actor comes
-// back from the last checkpoint, not from its constructor — in both modes.
+// Actor checkpoints: with `checkpoint: { everyCalls, everyMs }`, the actor's state (its own fields,
+// or what checkpoint() returns) is kept on the coordinator; after its agent is SIGKILLed the actor
+// comes back from the last checkpoint, not from its constructor — in both modes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, type ActorHandle, type Cluster } from 'clustrix';
 import { waitUntil } from '../helpers/processes.js';
@@ -85,6 +85,27 @@ describe.each(MODES)('actor checkpoints (%s)', (mode) => {
     await keeper.kill();
   });
 
+  it('takes a timed checkpoint (everyMs) long before everyCalls, and restores from it', { timeout: 60_000 }, async () => {
+    const tally = await cluster.actor(Tally, { args: [0], maxRestarts: 1, checkpoint: { everyCalls: 1000, everyMs: 100 } });
+    for (let i = 1; i <= 3; i++) await tally.call('add', 2, `t${i}`);
+    const checkpointOf = async (): Promise<number | null> => (await cluster.actors()).find((a) => a.id === tally.id)?.checkpointCalls ?? null;
+    await waitUntil(async () => (await checkpointOf()) === 3, { timeoutMs: 10_000, what: 'a timed checkpoint of 3 calls' });
+    await killAgentOf(cluster, tally);
+    expect(tally.restoredFrom).toBe(3);
+    expect(await tally.call('get')).toEqual({ n: 6, seen: ['t1', 't2', 't3'] });
+    await tally.kill();
+  });
+
+  it('keeps taking timed checkpoints as later calls come (the timer re-arms)', { timeout: 60_000 }, async () => {
+    const tally = await cluster.actor(Tally, { args: [0], checkpoint: { everyMs: 50 } });
+    await tally.call('add', 1, 'a');
+    const checkpointOf = async (): Promise<number | null> => (await cluster.actors()).find((a) => a.id === tally.id)?.checkpointCalls ?? null;
+    await waitUntil(async () => (await checkpointOf()) === 1, { timeoutMs: 10_000, what: 'a timed checkpoint of 1 call' });
+    await tally.call('add', 1, 'b');
+    await waitUntil(async () => (await checkpointOf()) === 2, { timeoutMs: 10_000, what: 'a timed checkpoint of 2 calls' });
+    await tally.kill();
+  });
+
   it('without checkpoints a restart begins from the constructor', { timeout: 60_000 }, async () => {
     const tally = await cluster.actor(Tally, { args: [5], maxRestarts: 1 });
     await tally.call('add', 1, 'x');
@@ -97,5 +118,8 @@ describe.each(MODES)('actor checkpoints (%s)', (mode) => {
   it('refuses a bad checkpoint option with a ConfigError', async () => {
     await expect(cluster.actor(Tally, { checkpoint: { everyCalls: 0 } })).rejects.toBeInstanceOf(ConfigError);
     await expect(cluster.actor(Tally, { checkpoint: { every: 2 } as never })).rejects.toBeInstanceOf(ConfigError);
+    await expect(cluster.actor(Tally, { checkpoint: {} })).rejects.toBeInstanceOf(ConfigError);
+    await expect(cluster.actor(Tally, { checkpoint: { everyMs: 2 ** 31 } })).rejects.toThrow(/everyMs/);
+    await expect(cluster.actor(Tally, { checkpoint: { everyMs: 5 } })).rejects.toBeInstanceOf(ConfigError);
   });
 });
