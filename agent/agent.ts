@@ -126,14 +126,18 @@ export class Agent {
       case 'cancel':
         this.cancel(message.id, 'cancelled', { name: 'CancelledError', message: 'cancelled by the coordinator' });
         return;
-      case 'ping':
+      case 'ping': {
+        const peer = this.objects.peerBytes();
         this.connection.send({
           type: 'pong',
           t: message.t,
           rssBytes: process.memoryUsage.rss(),
           running: this.pool.running + this.inline.running,
+          peerBytesIn: peer.in,
+          peerBytesOut: peer.out,
         });
         return;
+      }
       case 'shutdown':
         void this.exit(0, `shutdown: ${message.reason}`);
         return;

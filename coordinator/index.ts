@@ -22,7 +22,7 @@ export type { ActorProxy, ClassRef } from './api/actor-handle.js';
 export type { ActorOptions } from './api/actor-options.js';
 export type { ClusterOptions } from './config/options.js';
 export type { ConnectOptions } from './transport/address.js';
-export type { AgentInfo, PendingAgent, ActorInfo, ActorState, LogEntry, ObjectStats, TaskHistory, TaskHistoryEntry, TaskOutcomeKind, ErrorSummary } from '../protocol/rows.js';
+export type { AgentInfo, PendingAgent, ActorInfo, ActorState, LogEntry, ObjectStats, LinkBytes, TaskHistory, TaskHistoryEntry, TaskOutcomeKind, ErrorSummary } from '../protocol/rows.js';
 export type { HistoryOptions } from './api/history.js';
 export type { DashboardAccess, DetachedRow } from '../protocol/rows.js';
 export type { DetachedCall } from './api/detach.js';

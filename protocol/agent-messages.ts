@@ -58,6 +58,9 @@ export const Pong = z.object({
   t: z.number(),
   rssBytes: z.number().nonnegative(),
   running: z.number().int().nonnegative(),
+  /** Bytes of frames with other agents (object fetches, both ways) since the agent started. */
+  peerBytesIn: z.number().int().nonnegative(),
+  peerBytesOut: z.number().int().nonnegative(),
 });
 export type Pong = z.infer<typeof Pong>;
 

@@ -18,7 +18,7 @@ export { Hello, Done, Failed, Log, Pong, Draining, AgentMessage } from './agent-
 export { ActorCreate, ActorCall, ActorKill, ActorReply, ActorReady, ActorExited, ActorRequest, ActorCheckpoint } from './actor-messages.js';
 export { encodeFrame, decodeAgentFrame, decodeCoordinatorFrame, MAX_MESSAGES_PER_FRAME } from './codec.js';
 export { packValue, unpackValue, ActorRef, setActorRefReviver, registerActorHandleClass, ACTOR_REF_EXTENSION } from './values.js';
-export { AgentInfo, PendingAgent, ActorState, ActorInfo, LogEntry, ObjectStats } from './rows.js';
+export { AgentInfo, PendingAgent, ActorState, ActorInfo, LogEntry, ObjectStats, LinkBytes } from './rows.js';
 export { CoreMethods, TaskSpec, BroadcastSpec, ActorSpec } from './core-methods.js';
 export { ClientHello, ClientCode, Request, ClientMessage, ClientWelcome, WireError, Response, Event, ServiceEvents, ServiceMessage, ServiceMethods, ServiceStatus, ClientRow } from './service-messages.js';
 export { FramedSocket } from './framed-socket.js';

@@ -61,6 +61,19 @@ export const LogEntry = z.object({
 });
 export type LogEntry = z.infer<typeof LogEntry>;
 
+/**
+ * One agent's traffic (frame bytes, so headers and task messages too): with the coordinator over
+ * its link, and with other agents (object fetches, both ways) since the agent started.
+ */
+export const LinkBytes = z.object({
+  agentId: z.string(),
+  fromCoordinator: z.number(),
+  toCoordinator: z.number(),
+  fromPeers: z.number(),
+  toPeers: z.number(),
+});
+export type LinkBytes = z.infer<typeof LinkBytes>;
+
 /** `cluster.objectStats()`: the values kept on the cluster, as the coordinator's directory knows them. */
 export const ObjectStats = z.object({
   /** Objects alive (made or being made). */
@@ -69,6 +82,8 @@ export const ObjectStats = z.object({
   coordinatorBytes: z.number(),
   /** Per agent: the objects it holds and their bytes. */
   agents: z.array(z.object({ agentId: z.string(), objects: z.number(), bytes: z.number() })),
+  /** Per connected agent: bytes of frames it received and sent since it connected, asked of it now. */
+  links: z.array(LinkBytes),
 });
 export type ObjectStats = z.infer<typeof ObjectStats>;
 

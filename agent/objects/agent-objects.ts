@@ -67,6 +67,13 @@ export class AgentObjects {
     this.client.closeAll();
   }
 
+  /** Bytes of frames this agent received from and sent to other agents (both directions of fetches). */
+  peerBytes(): { in: number; out: number } {
+    const a = this.client.bytes.total();
+    const b = this.server?.bytes.total() ?? { in: 0, out: 0 };
+    return { in: a.in + b.in, out: a.out + b.out };
+  }
+
   /** Keeps a task's result; throws ObjectStoreFullError. */
   keep(objectId: string, bytes: Uint8Array): void {
     this.storeOrThrow().put(objectId, bytes);

@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import { FramedSocket } from '../../protocol/framed-socket.js';
+import { SocketBytes } from './socket-bytes.js';
 import { decodePeerReplyFrame, type PeerMessage, type PeerReply } from '../../protocol/peer-messages.js';
 import { CloseCode, PROTOCOL_VERSION } from '../../protocol/version.js';
 import { CLIENT_SOCKET_OPTIONS } from '../../protocol/client-socket.js';
@@ -18,6 +19,8 @@ interface Peer {
  */
 export class PeerClient {
   private readonly peers = new Map<string, Peer>();
+  /** Bytes of frames with the peers this agent fetched from. */
+  readonly bytes = new SocketBytes();
   private next = 0;
 
   constructor(
@@ -76,11 +79,13 @@ export class PeerClient {
         },
         closed: ({ code, reason }) => {
           clearTimeout(timer);
+          this.bytes.remove(socket);
           const err = new Error(`the connection to agent ${address} closed (${code}${reason ? ` ${reason}` : ''})`);
           if (!welcomed) reject(err);
           fail(err);
         },
       });
+      this.bytes.add(socket);
       ws.once('error', () => undefined);
       ws.once('open', () => socket.send({ type: 'peer-hello', protocol: PROTOCOL_VERSION, token: this.token }));
     });

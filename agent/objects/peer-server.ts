@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { closeSocket } from '../../protocol/close.js';
 import { FramedSocket } from '../../protocol/framed-socket.js';
+import { SocketBytes } from './socket-bytes.js';
 import { decodePeerFrame, type PeerMessage, type PeerReply } from '../../protocol/peer-messages.js';
 import { CloseCode, PROTOCOL_VERSION } from '../../protocol/version.js';
 
@@ -17,6 +18,8 @@ const HELLO_TIMEOUT_MS = 5_000;
 export class PeerServer {
   private readonly wss: WebSocketServer;
   private readonly digest: Buffer;
+  /** Bytes of frames with the peers that fetched from this agent. */
+  readonly bytes = new SocketBytes();
 
   private constructor(
     wss: WebSocketServer,
@@ -82,9 +85,13 @@ export class PeerServer {
         oversize: (m) => {
           if (m.type === 'peer-data') socket.send({ type: 'peer-missing', id: m.id, objectId: m.objectId, reason: 'larger than a frame may carry' });
         },
-        closed: () => clearTimeout(deadline),
+        closed: () => {
+          clearTimeout(deadline);
+          this.bytes.remove(socket);
+        },
       },
     );
+    this.bytes.add(socket);
   }
 }
 

@@ -26,7 +26,7 @@ function connect(i) {
       for (const m of decodeCoordinatorFrame(data, MAX)) {
         if (m.type === 'welcome') resolve(ws);
         else if (m.type === 'task') out.push({ type: 'done', id: m.id, value: result, runMs: 0 });
-        else if (m.type === 'ping') out.push({ type: 'pong', t: m.t, rssBytes: 0, running: 0 });
+        else if (m.type === 'ping') out.push({ type: 'pong', t: m.t, rssBytes: 0, running: 0, peerBytesIn: 0, peerBytesOut: 0 });
       }
       if (out.length > 0) ws.send(encodeFrame(out));
     });

@@ -1,6 +1,6 @@
 import { customAlphabet, nanoid } from 'nanoid';
 import type { AgentMessage } from '../../protocol/agent-messages.js';
-import type { ActorInfo, AgentInfo, LogEntry, PendingAgent } from '../../protocol/rows.js';
+import type { ActorInfo, AgentInfo, LinkBytes, LogEntry, PendingAgent } from '../../protocol/rows.js';
 import { CloseCode } from '../../protocol/version.js';
 import { createBackend, type Backend } from '../backends/backends.js';
 import { loadTls } from '../backends/tls.js';
@@ -197,6 +197,13 @@ export class Engine {
     this.detached = new DetachedCalls(scope, dir, budgetBytes);
   }
 
+  /** Each connected agent's traffic so far, asked of the agents now (their peer counts). */
+  async linkBytes(): Promise<LinkBytes[]> {
+    const links = [...this.pool.links.values()];
+    await Promise.all(links.map((l) => l.measure(MEASURE_TIMEOUT_MS)));
+    return links.map((l) => ({ agentId: l.id, fromCoordinator: l.bytes.out, toCoordinator: l.bytes.in, fromPeers: l.peerBytes.in, toPeers: l.peerBytes.out }));
+  }
+
   /** What /metrics reads, now. */
   metrics(): MetricsSource {
     const bytes = { ...this.goneBytes };
@@ -314,7 +321,7 @@ export class Engine {
         this.routeLog({ agentId: link.id, taskId: message.id, stream: message.stream, text: message.text });
         return;
       case 'pong': {
-        link.rssBytes = message.rssBytes;
+        link.ponged(message.t, message.rssBytes, { in: message.peerBytesIn, out: message.peerBytesOut });
         const rtt = Date.now() - message.t;
         link.rttMs = link.rttMs === 0 ? rtt : link.rttMs + (rtt - link.rttMs) * 0.2;
         return;
@@ -370,6 +377,8 @@ const KEPT = new Uint8Array(0);
 
 /** Lines of a task kept routable to its owner after it settles (output can trail the result). */
 const LOG_OWNER_GRACE_MS = 2_000;
+/** How long `objectStats()` waits for an agent's fresh counts before using its last ones. */
+const MEASURE_TIMEOUT_MS = 2_000;
 
 // Lower-case letters and digits: the id names batch jobs, Kubernetes objects (DNS labels) and
 // directories, and must be valid in all of them.

@@ -39,6 +39,10 @@ export class AgentLink {
   /** Smoothed run time of one task on this agent, ms; sizes the pipeline. */
   avgRunMs = 1;
   rssBytes = 0;
+  /** The agent's bytes with its peers, as of its last pong. */
+  peerBytes = { in: 0, out: 0 };
+  /** `measure()` calls waiting for a pong to a ping sent at or after their `t`. */
+  private readonly measuring: { t: number; resolve(): void }[] = [];
   /** Smoothed round trip of heartbeats, ms (0 until measured). */
   rttMs = 0;
   /** Where other agents fetch this agent's objects (its PeerServer); null: only through the coordinator. */
@@ -86,6 +90,37 @@ export class AgentLink {
   /** Bytes of frames from and to this agent so far. */
   get bytes(): { in: number; out: number } {
     return { in: this.socket.bytesIn ?? 0, out: this.socket.bytesOut ?? 0 };
+  }
+
+  /** A pong arrived (`t`: its ping's): its figures are in; `measure()` calls it answers resolve. */
+  ponged(t: number, rssBytes: number, peerBytes: { in: number; out: number }): void {
+    this.rssBytes = rssBytes;
+    this.peerBytes = peerBytes;
+    for (let i = this.measuring.length - 1; i >= 0; i--) {
+      const m = this.measuring[i]!;
+      if (m.t > t) continue;
+      this.measuring.splice(i, 1);
+      m.resolve();
+    }
+  }
+
+  /**
+   * Fresh figures: pings now and resolves at the pong (or after `timeoutMs`, keeping the last
+   * ones: a stuck agent does not stall the caller).
+   */
+  measure(timeoutMs: number): Promise<void> {
+    const t = Date.now();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      timer.unref();
+      const entry = { t, resolve: done };
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.measuring.push(entry);
+      this.send({ type: 'ping', t });
+    });
   }
 
   /** Queues a message; everything queued in one tick leaves as one frame. */

@@ -134,7 +134,7 @@ export class EngineScope implements CoreHandlers {
     return null;
   };
 
-  objectStats = async (): Promise<ObjectStats> => this.engine.objects.directory.stats();
+  objectStats = async (): Promise<ObjectStats> => ({ ...this.engine.objects.directory.stats(), links: await this.engine.linkBytes() });
 
   cancel = async (id: string): Promise<null> => {
     for (const s of this.tasks.get(id) ?? []) s.cancel(new CancelledError(`task ${id} was cancelled`));

@@ -267,7 +267,7 @@ function forgedBatch(rng: Rng): Record<string, unknown>[] {
       case 2:
         return { type: 'log', id: rng.bool() ? null : rng.pick(ids), stream: rng.pick(['stdout', 'stderr']), text: randomString(rng, 200) };
       case 3:
-        return { type: 'pong', t: num(), rssBytes: nonNegative(), running: rng.int(0, 2 ** 31) };
+        return { type: 'pong', t: num(), rssBytes: nonNegative(), running: rng.int(0, 2 ** 31), peerBytesIn: rng.int(0, 2 ** 31), peerBytesOut: rng.int(0, 2 ** 31) };
       case 4:
         return { type: 'actor-ready', actorId: rng.pick(ids) };
       case 5:

@@ -218,7 +218,7 @@ export const AGENT_TEMPLATES: Templates<AgentMessage> = {
   done: { type: 'done', id: 'no-such-task', value: packValue(1), runMs: 1 },
   failed: { type: 'failed', id: 'no-such-task', kind: 'exception', error: errorInfo },
   log: { type: 'log', id: 'no-such-task', stream: 'stdout', text: 'line' },
-  pong: { type: 'pong', t: 1, rssBytes: 1, running: 0 },
+  pong: { type: 'pong', t: 1, rssBytes: 1, running: 0, peerBytesIn: 0, peerBytesOut: 0 },
   draining: { type: 'draining', reason: 'walltime' },
   'actor-ready': { type: 'actor-ready', actorId: 'no-such-actor' },
   'actor-exited': { type: 'actor-exited', actorId: 'no-such-actor', constructorFailed: false, error: errorInfo },

@@ -77,7 +77,7 @@ describe('the coordinator closes a connection', () => {
   it('whose first message is not a hello, with 4000', async () => {
     const ws = await connect();
     const done = closed(ws);
-    ws.send(encodeFrame([{ type: 'pong', t: 1, rssBytes: 1, running: 0 }]));
+    ws.send(encodeFrame([{ type: 'pong', t: 1, rssBytes: 1, running: 0, peerBytesIn: 0, peerBytesOut: 0 }]));
     const { code, reason } = await done;
     expect(code).toBe(CloseCode.protocolError);
     expect(reason).toMatch(/hello/);

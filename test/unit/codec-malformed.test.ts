@@ -41,7 +41,7 @@ function expectProtocolError(err: unknown, closeCode: number, message?: RegExp):
 }
 
 const ping = { type: 'ping', t: 1 } as const;
-const pong = { type: 'pong', t: 1, rssBytes: 10, running: 0 } as const;
+const pong = { type: 'pong', t: 1, rssBytes: 10, running: 0, peerBytesIn: 0, peerBytesOut: 0 } as const;
 
 describe.each(decoders)('%s refuses', (_name, decode) => {
   it('a frame cut short at every possible length', () => {

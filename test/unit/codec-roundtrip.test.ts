@@ -60,7 +60,7 @@ describe('a frame from an agent', () => {
     { type: 'failed', id: 't3', kind: 'timeout', error: { name: 'TimeoutError', message: 'ran too long' } },
     { type: 'log', id: 't1', stream: 'stdout', text: 'hello\nworld' },
     { type: 'log', id: null, stream: 'stderr', text: '' },
-    { type: 'pong', t: 17, rssBytes: 50_000_000, running: 3 },
+    { type: 'pong', t: 17, rssBytes: 50_000_000, running: 3, peerBytesIn: 1_000, peerBytesOut: 2_000 },
     { type: 'draining', reason: 'walltime ends soon' },
   ];
 
