@@ -1,5 +1,5 @@
 // Bytes per link (`objectStats().links`): a value made and read on one agent puts none of its
-// bytes on any socket, and a `put` read by 200 map tasks over 2 agents crosses to each agent once
+// bytes on any socket, one read on the other agent crosses agent to agent once, and a `put` read by 200 map tasks over 2 agents crosses to each agent once
 // — in both modes. The counts are frame bytes, so task messages and heartbeats are in them too:
 // the assertions leave a margin far below the value's size.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,6 +51,24 @@ describe.each(MODES)('bytes per link (%s)', (mode) => {
       expect(g.received, `bytes agent ${id} received`).toBeLessThan(MARGIN);
       expect(g.sent, `bytes agent ${id} sent`).toBeLessThan(MARGIN);
     }
+    await made.free();
+  });
+
+  it('a value read on the other agent crosses agent to agent once, counted on both ends', { timeout: 60_000 }, async () => {
+    const size = 4 * MB;
+    const made = cluster.submit((n: number) => new Float64Array(n).fill(1), size / 8);
+    await cluster.wait([made]);
+    const before = new Map((await cluster.objectStats()).links.map((l) => [l.agentId, l]));
+    // On both agents: one reads its own copy, the other fetches it from the first.
+    expect(await cluster.broadcast((xs: Float64Array) => xs.length, made)).toEqual([size / 8, size / 8]);
+    const links = (await cluster.objectStats()).links;
+    const peerIn = links.map((l) => l.fromPeers - before.get(l.agentId)!.fromPeers).sort((a, b) => a - b);
+    const peerOut = links.map((l) => l.toPeers - before.get(l.agentId)!.toPeers).sort((a, b) => a - b);
+    expect(peerIn[0]).toBeLessThan(MARGIN);
+    expect(peerIn[1]).toBeGreaterThanOrEqual(size);
+    expect(peerIn[1]).toBeLessThan(size + MARGIN);
+    expect(peerOut[1]).toBeGreaterThanOrEqual(size);
+    for (const l of links) expect(l.fromCoordinator - before.get(l.agentId)!.fromCoordinator).toBeLessThan(MARGIN);
     await made.free();
   });
 
