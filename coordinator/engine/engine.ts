@@ -24,6 +24,7 @@ import type { MetricsSource } from '../dashboard/metrics.js';
 import { LiveSession } from '../dashboard/live.js';
 import { liveSource } from '../dashboard/live-source.js';
 import { closeSocket } from '../../protocol/close.js';
+import { LingeringMap } from './lingering-map.js';
 
 /** What the engine tells about itself: the same for an embedded program and a service's clients. */
 export interface EngineInfo {
@@ -54,7 +55,7 @@ export class Engine {
   readonly objects: EngineObjects;
   readonly scopes = new Set<EngineScope>();
   /** The scope that owns each running task (by engine task id), for its log lines. */
-  private readonly taskOwners = new Map<string, { scope: EngineScope; taskId: string }>();
+  private readonly taskOwners = new LingeringMap<{ scope: EngineScope; taskId: string }>(LOG_OWNER_GRACE_MS);
   private agentsQueued = false;
   /** Bytes of frames of agents gone, so the totals do not drop when one leaves. */
   private readonly goneBytes = { in: 0, out: 0 };
@@ -167,7 +168,7 @@ export class Engine {
   ownTask(engineId: string, scope: EngineScope, taskId: string): () => void {
     this.taskOwners.set(engineId, { scope, taskId });
     // Output can trail the result by a moment: keep routing it for a little while.
-    return () => void setTimeout(() => this.taskOwners.delete(engineId), LOG_OWNER_GRACE_MS).unref();
+    return () => this.taskOwners.release(engineId);
   }
 
   agents(): AgentInfo[] {

@@ -278,7 +278,9 @@ export class EngineScope implements CoreHandlers {
     this.tasks.set(id, subs);
     const forget = subs.map((s) => this.engine.ownTask(s.id, this, id));
     try {
-      return await Promise.all(subs.map((s) => s.result));
+      // One task (all but broadcasts): no Promise.all and its arrays on the hot path.
+      const only = subs.length === 1 ? subs[0]! : null;
+      return only ? [await only.result] : await Promise.all(subs.map((s) => s.result));
     } catch (err) {
       for (const s of subs) s.cancel(new CancelledError('another agent of the same broadcast failed'));
       throw err;
