@@ -29,20 +29,21 @@ if (mode === 'idle') {
 } else if (mode === 'map') {
   const input = Array.from({ length: N }, (_, i) => i);
   const cluster = await Cluster.start({ agents: 2, slots: 1 });
-  const agentRss = () => (await cluster.agents()).map((a) => ({ pid: a.pid, rss: procMemory(a.pid)?.rss ?? null }));
+  const agentRss = async () => (await cluster.agents()).map((a) => ({ pid: a.pid, rss: procMemory(a.pid)?.rss ?? null }));
   await new Promise((r) => setTimeout(r, 500));
-  out.agentsIdleFresh = agentRss();
+  out.agentsIdleFresh = await agentRss();
   out.beforeMap = procMemory(process.pid);
   globalThis.gc?.();
   out.liveHeapBefore = process.memoryUsage().heapUsed;
-  const done = () => (await cluster.agents()).reduce((s, a) => s + a.tasksDone, 0);
+  const done = async () => (await cluster.agents()).reduce((s, a) => s + a.tasksDone, 0);
   const samples = [];
   let heapPeak = 0;
   const t0 = performance.now();
   const timer = setInterval(() => {
     const mu = process.memoryUsage();
     heapPeak = Math.max(heapPeak, mu.heapUsed);
-    samples.push({ t: Math.round(performance.now() - t0), rss: mu.rss, heapUsed: mu.heapUsed, done: done() });
+    const t = Math.round(performance.now() - t0);
+    void done().then((d) => samples.push({ t, rss: mu.rss, heapUsed: mu.heapUsed, done: d }));
   }, 100);
   const deadline = performance.now() + Number(capS);
   let fed = 0;
@@ -64,13 +65,13 @@ if (mode === 'idle') {
   }
   out.elapsedMs = performance.now() - t0;
   clearInterval(timer);
-  out.itemsDone = done();
+  out.itemsDone = await done();
   globalThis.gc?.();
   out.liveHeapAfter = process.memoryUsage().heapUsed;
   out.heapPeak = heapPeak;
   out.samples = samples;
   await new Promise((r) => setTimeout(r, 1000));
-  out.agentsIdleAfter = agentRss();
+  out.agentsIdleAfter = await agentRss();
   await cluster.close();
 }
 out.mem = procMemory(process.pid);
