@@ -2,25 +2,18 @@
 // `message` getter throws killed an agent running it inline), and an error's cause chain is cut
 // when packed (a 2,000-deep chain overflowed the stack in decode and dropped the agent).
 import os from 'node:os';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Cluster, RemoteError } from 'clustrix';
 import { pack } from 'msgpackr';
 import { CloseCode, PROTOCOL_VERSION } from 'clustrix/protocol';
 import { coordinatorUrl } from '../helpers/processes.js';
-import { MODES, type ClusterHandle } from '../helpers/modes.js';
+import { MODES, useCluster } from '../helpers/modes.js';
 
 describe.each(MODES)('$name', (mode) => {
   const TOKEN = 'thrown-values-test-token-0123456789';
-  let cluster: Cluster;
-  let handle: ClusterHandle | undefined;
-  beforeAll(async () => {
-    handle = await mode.start({ agents: 1, slots: 1, token: TOKEN, retries: 0 });
-    cluster = handle.cluster;
-  });
-  afterAll(async () => {
-    await handle?.close();
-  });
+  let cluster!: Cluster;
+  useCluster(mode, { agents: 1, slots: 1, token: TOKEN, retries: 0 }, (c) => (cluster = c));
 
   function throwHostileMessage(): never {
     throw Object.defineProperty({}, 'message', {

@@ -12,6 +12,7 @@
  * process (port 0, no state file, so tests never see each other's services) holding a pool of the
  * same options, and `Cluster.connect()` to it, as a program attaching to `clustrix up` would.
  */
+import { afterAll, beforeAll } from 'vitest';
 import { Cluster, type ClusterOptions } from 'clustrix';
 // The built service, as `clustrix up` runs it (it starts agents from dist/).
 import { ClusterService } from '../../dist/coordinator/service/index.js';
@@ -71,3 +72,18 @@ const connected: Mode = {
 
 /** Both modes, for `describe.each(MODES)('... ($name)', (mode) => ...)`. */
 export const MODES: readonly Mode[] = [embedded, connected];
+
+/**
+ * Starts a cluster of `mode` before the enclosing describe's tests and closes it after them;
+ * `use` receives it (`let cluster!: Cluster; useCluster(mode, opts, (c) => (cluster = c));`).
+ */
+export function useCluster(mode: Mode, options: ClusterOptions, use: (cluster: Cluster) => void): void {
+  let handle: ClusterHandle | undefined;
+  beforeAll(async () => {
+    handle = await mode.start(options);
+    use(handle.cluster);
+  });
+  afterAll(async () => {
+    await handle?.close();
+  });
+}

@@ -1,20 +1,13 @@
 // AbortSignal cancels a task: a running endless loop is stopped (its thread replaced) and the
 // agent keeps working; a signal aborted before the call rejects at once.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CancelledError, Cluster } from 'clustrix';
-import { MODES, type ClusterHandle } from '../helpers/modes.js';
+import { MODES, useCluster } from '../helpers/modes.js';
 import { logged, marker } from '../helpers/task-events.js';
 
 describe.each(MODES)('$name', (mode) => {
-  let cluster: Cluster;
-  let handle: ClusterHandle | undefined;
-  beforeAll(async () => {
-    handle = await mode.start({ agents: 1, slots: 1 });
-    cluster = handle.cluster;
-  });
-  afterAll(async () => {
-    await handle?.close();
-  });
+  let cluster!: Cluster;
+  useCluster(mode, { agents: 1, slots: 1 }, (c) => (cluster = c));
 
   /** Says it started (the test waits for that line), then spins. */
   const spinForever = (started: string): never => {

@@ -1,20 +1,13 @@
 // kill -9 of an agent in the middle of a map: its in-flight tasks run again elsewhere, every
 // result arrives exactly once and correct, and the pool replaces the agent.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Cluster } from 'clustrix';
 import { isAlive, waitUntil } from '../helpers/processes.js';
-import { MODES, type ClusterHandle } from '../helpers/modes.js';
+import { MODES, useCluster } from '../helpers/modes.js';
 
 describe.each(MODES)('$name', (mode) => {
-  let cluster: Cluster;
-  let handle: ClusterHandle | undefined;
-  beforeAll(async () => {
-    handle = await mode.start({ agents: 2, slots: 1 });
-    cluster = handle.cluster;
-  });
-  afterAll(async () => {
-    await handle?.close();
-  });
+  let cluster!: Cluster;
+  useCluster(mode, { agents: 2, slots: 1 }, (c) => (cluster = c));
 
   /** About a millisecond of CPU per item. */
   const work = (i: number): number => {

@@ -1,20 +1,13 @@
 // A function that reads a variable from its enclosing scope is refused before anything is sent:
 // ClosureError names the variable and says how to fix it.
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ClosureError, Cluster, ClustrixError } from 'clustrix';
-import { MODES, type ClusterHandle } from '../helpers/modes.js';
+import { MODES, useCluster } from '../helpers/modes.js';
 
 describe.each(MODES)('$name', (mode) => {
-  let cluster: Cluster;
-  let handle: ClusterHandle | undefined;
-  beforeAll(async () => {
-    handle = await mode.start({ agents: 1, slots: 1 });
-    cluster = handle.cluster;
-  });
-  afterAll(async () => {
-    await handle?.close();
-  });
+  let cluster!: Cluster;
+  useCluster(mode, { agents: 1, slots: 1 }, (c) => (cluster = c));
 
   /** The error a call threw or rejected with: both are acceptable ways to refuse. */
   async function refusal(call: () => unknown): Promise<ClosureError> {

@@ -1,19 +1,12 @@
 // Inline tasks run on the agent's event loop and overlap: many of them on one agent with one
 // worker slot still run at the same time.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Cluster } from 'clustrix';
-import { MODES, type ClusterHandle } from '../helpers/modes.js';
+import { MODES, useCluster } from '../helpers/modes.js';
 
 describe.each(MODES)('$name', (mode) => {
-  let cluster: Cluster;
-  let handle: ClusterHandle | undefined;
-  beforeAll(async () => {
-    handle = await mode.start({ agents: 1, slots: 1 });
-    cluster = handle.cluster;
-  });
-  afterAll(async () => {
-    await handle?.close();
-  });
+  let cluster!: Cluster;
+  useCluster(mode, { agents: 1, slots: 1 }, (c) => (cluster = c));
 
   interface Span {
     start: number;

@@ -1,18 +1,11 @@
 // cluster.map: results in input order, whatever the chunking and whatever kind of iterable.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Cluster, ConfigError, RemoteError } from 'clustrix';
-import { MODES, type ClusterHandle } from '../helpers/modes.js';
+import { MODES, useCluster } from '../helpers/modes.js';
 
 describe.each(MODES)('$name', (mode) => {
-  let cluster: Cluster;
-  let handle: ClusterHandle | undefined;
-  beforeAll(async () => {
-    handle = await mode.start({ agents: 2, slots: 1 });
-    cluster = handle.cluster;
-  });
-  afterAll(async () => {
-    await handle?.close();
-  });
+  let cluster!: Cluster;
+  useCluster(mode, { agents: 2, slots: 1 }, (c) => (cluster = c));
 
   const square = (x: number): number => x * x;
   const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);

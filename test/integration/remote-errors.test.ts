@@ -1,19 +1,12 @@
 // An exception on the agent reaches the caller as a RemoteError that keeps the remote type name,
 // message, stack, code and cause chain.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Cluster, ClustrixError, RemoteError } from 'clustrix';
-import { MODES, type ClusterHandle } from '../helpers/modes.js';
+import { MODES, useCluster } from '../helpers/modes.js';
 
 describe.each(MODES)('$name', (mode) => {
-  let cluster: Cluster;
-  let handle: ClusterHandle | undefined;
-  beforeAll(async () => {
-    handle = await mode.start({ agents: 2, slots: 1 });
-    cluster = handle.cluster;
-  });
-  afterAll(async () => {
-    await handle?.close();
-  });
+  let cluster!: Cluster;
+  useCluster(mode, { agents: 2, slots: 1 }, (c) => (cluster = c));
 
   /** The error a call rejected with; fails the test if it resolved. */
   async function rejection(promise: Promise<unknown>): Promise<RemoteError> {

@@ -1,23 +1,16 @@
 // Remote errors point at the user's code: module tasks through the bundle's inline source map,
 // functions shipped by source through a sourceURL naming their file; import.meta.url in a module
 // is that file's own URL, not the agent's cache file.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Cluster, RemoteError } from 'clustrix';
 import { runExploding } from '../fixtures/code/ships-function.mjs';
-import { MODES, type ClusterHandle } from '../helpers/modes.js';
+import { MODES, useCluster } from '../helpers/modes.js';
 
 describe.each(MODES)('$name', (mode) => {
   type Throws = typeof import('../fixtures/code/throws.js');
 
-  let cluster: Cluster;
-  let handle: ClusterHandle | undefined;
-  beforeAll(async () => {
-    handle = await mode.start({ agents: 1, slots: 1 });
-    cluster = handle.cluster;
-  });
-  afterAll(async () => {
-    await handle?.close();
-  });
+  let cluster!: Cluster;
+  useCluster(mode, { agents: 1, slots: 1 }, (c) => (cluster = c));
 
   async function remoteStack(promise: Promise<unknown>): Promise<string> {
     const err = await promise.then(

@@ -1,22 +1,15 @@
 // cluster.scale(n): adds or removes agents; tasks keep running across both. In both modes (a
 // connected client scales the service's pool, which every client of it sees).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Cluster, ConfigError } from 'clustrix';
 import { isAlive, waitUntil } from '../helpers/processes.js';
-import { MODES, type ClusterHandle } from '../helpers/modes.js';
+import { MODES, useCluster } from '../helpers/modes.js';
 
 const pidOf = (): number => process.pid;
 
 describe.each(MODES)('scale ($name)', (mode) => {
-  let cluster: Cluster;
-  let handle: ClusterHandle | undefined;
-  beforeAll(async () => {
-    handle = await mode.start({ agents: 1, slots: 1 });
-    cluster = handle.cluster;
-  });
-  afterAll(async () => {
-    await handle?.close();
-  });
+  let cluster!: Cluster;
+  useCluster(mode, { agents: 1, slots: 1 }, (c) => (cluster = c));
 
   it('up adds connected agents that take work', { timeout: 30_000 }, async () => {
     expect(await cluster.agents()).toHaveLength(1);

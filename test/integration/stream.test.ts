@@ -1,18 +1,11 @@
 // cluster.stream: every index exactly once, in completion order.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Cluster, RemoteError } from 'clustrix';
-import { MODES, type ClusterHandle } from '../helpers/modes.js';
+import { MODES, useCluster } from '../helpers/modes.js';
 
 describe.each(MODES)('$name', (mode) => {
-  let cluster: Cluster;
-  let handle: ClusterHandle | undefined;
-  beforeAll(async () => {
-    handle = await mode.start({ agents: 2, slots: 1 });
-    cluster = handle.cluster;
-  });
-  afterAll(async () => {
-    await handle?.close();
-  });
+  let cluster!: Cluster;
+  useCluster(mode, { agents: 2, slots: 1 }, (c) => (cluster = c));
 
   const sleepy = async (ms: number): Promise<number> => {
     await new Promise((r) => setTimeout(r, ms));

@@ -1,21 +1,14 @@
 // A task's console output reaches onLog tagged with the agent and the task that printed it, for
 // worker-thread tasks and inline tasks alike.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Cluster, type LogEntry } from 'clustrix';
 import { waitUntil } from '../helpers/processes.js';
-import { MODES, type ClusterHandle } from '../helpers/modes.js';
+import { MODES, useCluster } from '../helpers/modes.js';
 
 describe.each(MODES)('$name', (mode) => {
   const entries: LogEntry[] = [];
-  let cluster: Cluster;
-  let handle: ClusterHandle | undefined;
-  beforeAll(async () => {
-    handle = await mode.start({ agents: 2, slots: 1, onLog: (entry) => entries.push(entry) });
-    cluster = handle.cluster;
-  });
-  afterAll(async () => {
-    await handle?.close();
-  });
+  let cluster!: Cluster;
+  useCluster(mode, { agents: 2, slots: 1, onLog: (entry) => entries.push(entry) }, (c) => (cluster = c));
 
   const containing = (marker: string): LogEntry[] => entries.filter((e) => e.text.includes(marker));
 

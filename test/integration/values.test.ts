@@ -1,19 +1,12 @@
 // Arguments and results cross to the agent and back with their types: Map, Set, Date, BigInt,
 // typed arrays, nested objects, undefined, cyclic data.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Cluster } from 'clustrix';
-import { MODES, type ClusterHandle } from '../helpers/modes.js';
+import { MODES, useCluster } from '../helpers/modes.js';
 
 describe.each(MODES)('$name', (mode) => {
-  let cluster: Cluster;
-  let handle: ClusterHandle | undefined;
-  beforeAll(async () => {
-    handle = await mode.start({ agents: 1, slots: 1 });
-    cluster = handle.cluster;
-  });
-  afterAll(async () => {
-    await handle?.close();
-  });
+  let cluster!: Cluster;
+  useCluster(mode, { agents: 1, slots: 1 }, (c) => (cluster = c));
 
   const echo = <T>(value: T): T => value;
   const roundTrip = <T>(value: T): Promise<T> => cluster.run(echo, value) as Promise<T>;

@@ -1,22 +1,15 @@
 // One map/stream call: its label (shown on the bar) and its AbortSignal, which the call watches
 // once, not once per task.
 import { getEventListeners } from 'node:events';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CancelledError, Cluster } from 'clustrix';
 import { streamCall } from '../../coordinator/api/fan-out.js';
 import type { Submission, TaskSubmitter } from '../../coordinator/api/task-call.js';
-import { MODES, type ClusterHandle } from '../helpers/modes.js';
+import { MODES, useCluster } from '../helpers/modes.js';
 
 describe.each(MODES)('$name', (mode) => {
-  let cluster: Cluster;
-  let handle: ClusterHandle | undefined;
-  beforeAll(async () => {
-    handle = await mode.start({ agents: 1, slots: 2 });
-    cluster = handle.cluster;
-  });
-  afterAll(async () => {
-    await handle?.close();
-  });
+  let cluster!: Cluster;
+  useCluster(mode, { agents: 1, slots: 2 }, (c) => (cluster = c));
 
   describe('map with an AbortSignal', () => {
     it('adds one abort listener for 10,000 items, warns nothing, and cancels on abort', async () => {

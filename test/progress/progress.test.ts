@@ -1,10 +1,10 @@
 // map/stream progress: the bar on a real pseudo-terminal, onProgress for programs, the renderer.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Cluster, ConfigError, type Progress } from 'clustrix';
 import { ProgressTracker, renderBar } from '../../coordinator/api/progress.js';
-import { MODES, type ClusterHandle } from '../helpers/modes.js';
+import { MODES, useCluster } from '../helpers/modes.js';
 
 const script = fileURLToPath(new URL('../fixtures/service/progress-map.mjs', import.meta.url));
 
@@ -35,15 +35,8 @@ describe('progress bar', () => {
 });
 
 describe.each(MODES)('onProgress ($name)', (mode) => {
-  let cluster: Cluster;
-  let handle: ClusterHandle | undefined;
-  beforeAll(async () => {
-    handle = await mode.start({ agents: 1, slots: 2 });
-    cluster = handle.cluster;
-  });
-  afterAll(async () => {
-    await handle?.close();
-  });
+  let cluster!: Cluster;
+  useCluster(mode, { agents: 1, slots: 2 }, (c) => (cluster = c));
 
   it('reports done/total after each task and once finished', async () => {
     const seen: Progress[] = [];
