@@ -5,12 +5,13 @@ import type { RemoteErrorInfo } from '../../protocol/common.js';
 import type { ActorSpec } from '../../protocol/core-methods.js';
 import type { Dep } from '../../protocol/object-messages.js';
 import type { ActorInfo, ActorState } from '../../protocol/rows.js';
-import { ActorDiedError, ActorNameTakenError, ClusterClosedError, ConfigError, RemoteError, ResourcesUnsatisfiableError, TimeoutError, valueError, type ClustrixError } from '../errors/errors.js';
+import { ActorDiedError, ActorNameTakenError, ClusterClosedError, RemoteError, TimeoutError, valueError, type ClustrixError } from '../errors/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { AgentLink } from './link.js';
 import type { ObjectDirectory } from './object-directory.js';
 import { checkSize } from './pack.js';
 import type { ShippedCode } from './task.js';
+import { placeActor } from './actor-placement.js';
 
 interface Call {
   id: string;
@@ -416,45 +417,22 @@ export class ActorManager {
 
   private choose(record: ActorRecord): AgentLink | null {
     const ready = [...this.links()].filter((l) => l.state === 'ready');
-    if (record.spec.agent !== null) {
-      const chosen = ready.find((l) => l.id === record.spec.agent);
-      if (!chosen && record.state === 'starting') {
-        record.created?.reject(new ConfigError(`agent '${record.spec.agent}' is not connected (agents: ${ready.map((l) => l.id).join(', ') || 'none'})`));
-        record.created = null;
-        this.bury(record, `agent ${record.spec.agent} is not connected`);
-      }
-      return chosen ?? null;
-    }
     const cpus = cpusOf(record);
-    if (ready.length > 0 && cpus > 0) {
-      const largest = Math.max(...ready.map((l) => l.slots));
-      if (largest < cpus) {
-        const error = new ResourcesUnsatisfiableError(
-          `actor ${label(record)} (${record.code.name}) asks for ${cpus} cpus (slots); the largest agent has ${largest}`,
-          { cpus: { asked: cpus, largest } },
-        );
-        record.created?.reject(error);
-        record.created = null;
-        this.bury(record, error.message);
-        return null;
-      }
+    const placed = placeActor(ready, { agent: record.spec.agent, cpus, what: `${label(record)} (${record.code.name})` });
+    if ('link' in placed) return placed.link;
+    if ('error' in placed) {
+      // A named agent that is not there yet only fails a creation; a restart waits for it.
+      if (record.spec.agent !== null && record.state !== 'starting') return null;
+      record.created?.reject(placed.error);
+      record.created = null;
+      this.bury(record, record.spec.agent !== null ? `agent ${record.spec.agent} is not connected` : placed.error.message);
+      return null;
     }
-    // Least loaded among those with room: most slots free of actors and running tasks.
-    let best: AgentLink | null = null;
-    let bestFree = -Infinity;
-    for (const link of ready) {
-      if (link.slots - link.actorSlots < cpus) continue;
-      const free = link.slots - link.actorSlots - link.inflight.size;
-      if (free > bestFree) {
-        best = link;
-        bestFree = free;
-      }
-    }
-    if (!best && ready.length > 0 && !record.warnedWaiting) {
+    if (ready.length > 0 && !record.warnedWaiting) {
       record.warnedWaiting = true;
       this.log.warn(`actor ${label(record)} waits in state '${record.state}': it asks for ${cpus} cpus and other actors hold the slots of every agent that has that many (kill one, or add agents)`);
     }
-    return best;
+    return null;
   }
 }
 
