@@ -52,6 +52,11 @@ export class AgentPool {
   /** The next replacement attempt, when it waits for a backoff. */
   private retryTimer: NodeJS.Timeout | null = null;
   private replacing = false;
+  /**
+   * Agents of launches still under way (sbatch over SSH takes a while): not pending yet, but
+   * counted as coming, or an agent lost meanwhile would be replaced twice.
+   */
+  private launching = 0;
   private readonly stall: StallWatch;
   /** Lost agents no replacement was launched for yet. */
   private unreplaced: string[] = [];
@@ -91,7 +96,7 @@ export class AgentPool {
     if (!Number.isInteger(n) || n < 0) throw new ConfigError(`scale(n): expected a non-negative integer, got ${show(n)}`);
     this.target = n;
     const live = [...this.links.values()].filter((l) => l.state === 'ready');
-    const have = live.length + this.pending.size;
+    const have = live.length + this.pending.size + this.launching;
     if (n > have) {
       const ids = await this.launch(n - have);
       await this.waitFor(ids);
@@ -145,10 +150,9 @@ export class AgentPool {
    */
   async retire(link: AgentLink, reason: string): Promise<void> {
     this.onRemove(link);
-    const ready = [...this.links.values()].filter((l) => l.state === 'ready').length;
-    if (!this.closing && ready + this.pending.size < this.target) {
+    if (!this.closing && this.missing() > 0) {
       this.log.info(`agent ${link.id} is leaving (${reason}); starting its replacement`);
-      this.launch(this.target - ready - this.pending.size).catch((err: unknown) => {
+      this.launch(this.missing()).catch((err: unknown) => {
         this.log.error(`could not replace agent ${link.id}: ${(err as Error).message}`);
         this.recovery.launchFailed(err);
         this.replenish();
@@ -186,7 +190,7 @@ export class AgentPool {
 
   /** Agents the pool wants and neither has nor has launched. */
   private missing(): number {
-    return this.target - this.readyCount() - this.pending.size;
+    return this.target - this.readyCount() - this.pending.size - this.launching;
   }
 
   /**
@@ -259,14 +263,22 @@ export class AgentPool {
       group.push(id);
       groups.set(slots, group);
     }
-    for (const [slots, agentIds] of groups) {
-      const jobs = await this.launcher.launch({ connect: this.connect, agentIds, slots });
-      for (const job of jobs) {
-        for (const id of job.agentIds) {
-          this.pending.set(id, { jobId: job.jobId, ordinal: byOrdinal.get(id)! });
-          this.jobOf.set(id, job.jobId);
+    this.launching += count;
+    try {
+      for (const [slots, agentIds] of groups) {
+        const jobs = await this.launcher.launch({ connect: this.connect, agentIds, slots });
+        for (const job of jobs) {
+          for (const id of job.agentIds) {
+            // An agent may dial in before its launch call returns: it is here, not pending.
+            if (!this.links.has(id)) this.pending.set(id, { jobId: job.jobId, ordinal: byOrdinal.get(id)! });
+            this.jobOf.set(id, job.jobId);
+          }
         }
+        this.launching -= agentIds.length;
+        count -= agentIds.length;
       }
+    } finally {
+      this.launching -= count;
     }
     this.ensurePolling();
     return ids;

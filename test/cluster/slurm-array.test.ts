@@ -72,19 +72,25 @@ describe.skipIf(skipCluster)('SLURM job arrays', () => {
 
   describe('walltime drain', () => {
     let cluster: Cluster;
+    const drainMarker = `/tmp/clustrix-drain-${randomBytes(4).toString('hex')}`;
     beforeAll(async () => {
       cluster = await Cluster.start({
         backend: 'slurm',
         ssh: loginSsh,
         agents: 2,
         resources: { cpusPerTask: 1, time: '00:10:00' },
-        // Element 0 only: its walltime ends in 150 s, so its agent asks to be drained ~30 s in
-        // (the agent asks 120 s before the end); element 1 keeps the job's 10 minutes.
-        setup: ['if [ "${SLURM_ARRAY_TASK_ID:-}" = 0 ]; then export CLUSTRIX_WALLTIME_END=$(( ($(date +%s) + 150) * 1000 )); fi'],
+        // Element 0 of the first array only (the nodes share /tmp: the first mkdir wins; its
+        // replacement is element 0 of an array too): its walltime ends in 150 s, so its agent asks
+        // to be drained ~30 s in (the agent asks 120 s before the end); element 1 keeps the job's
+        // 10 minutes.
+        setup: [`if [ "\${SLURM_ARRAY_TASK_ID:-}" = 0 ] && mkdir ${drainMarker} 2>/dev/null; then export CLUSTRIX_WALLTIME_END=$(( ($(date +%s) + 150) * 1000 )); fi`],
         startTimeoutMs: 120_000,
       });
     }, 180_000);
-    afterAll(() => cluster?.close(), 60_000);
+    afterAll(async () => {
+      await cluster?.close();
+      asTestUser(`rmdir ${drainMarker} 2>/dev/null || true`);
+    }, 60_000);
 
     it('retires only the element whose walltime ends: that element ends, its sibling runs on', async () => {
       const agents = new Map((await cluster.agents()).map((a) => [element.exec(a.jobId ?? '')?.[2], a]));

@@ -22,6 +22,8 @@ export class FakeLauncher implements Launcher {
   readonly cancelled: string[] = [];
   /** While set, launch() throws it (and records the attempt). */
   failWith: Error | null = null;
+  /** While set, launch() waits for it before it returns (an sbatch over SSH that takes a while). */
+  gate: Promise<void> | null = null;
   onLaunch: (jobs: LaunchedJob[]) => void = () => undefined;
   private nextJob = 0;
 
@@ -29,6 +31,7 @@ export class FakeLauncher implements Launcher {
     this.launches.push(request);
     this.launchTimes.push(Date.now());
     if (this.failWith) throw this.failWith;
+    if (this.gate) await this.gate;
     const jobs = [{ jobId: `job-${this.nextJob++}`, agentIds: [...request.agentIds] }];
     // Agents connect after the launch has returned (the pool records them as pending first).
     setImmediate(() => this.onLaunch(jobs));

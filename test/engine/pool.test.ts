@@ -56,6 +56,23 @@ describe('pool: a lost agent', () => {
   });
 });
 
+describe('pool: an agent that retires (its walltime ends)', () => {
+  it('is replaced once, even when it leaves before the replacement\'s launch has returned', async () => {
+    const h = await start({}, 2);
+    let release = (): void => undefined;
+    h.launcher.gate = new Promise<void>((r) => (release = r));
+    const retiring = h.pool.retire(h.pool.links.get('p-0')!, 'walltime ends soon');
+    // No task in flight: it shuts down at once, while the replacement's sbatch is still running.
+    await retiring;
+    expect(h.sockets.get('p-0')!.closedWith?.code).toBe(CloseCode.shutdown);
+    release();
+    await waitUntil(() => h.ready.length === 2, { what: 'the replacement to connect' });
+    expect(h.launcher.launchedIds).toEqual(['p-0', 'p-1', 'p-2']);
+    expect(h.ready).toEqual(['p-1', 'p-2']);
+    expect(h.launcher.cancelled).toEqual(['job-0']);
+  });
+});
+
 describe('pool: scaling down', () => {
   it('drains the agent it removes: no shutdown until its tasks are done, then shutdown and its job cancelled, and no replacement', async () => {
     vi.useFakeTimers();
