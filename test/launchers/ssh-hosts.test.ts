@@ -66,7 +66,9 @@ describe('SshHostsLauncher on this machine', () => {
     await waitFor('agent and script gone', async () => ((await alive(nodePids[0] ?? 0)) || (await alive(scriptPids[0] ?? 0)) ? undefined : true), 10_000);
     expect(await alive(nodePids[1] ?? 0)).toBe(true);
     await launcher.close();
-    await waitFor('every agent gone', async () => ((await Promise.all(nodePids.map(alive))).some(Boolean) ? undefined : true), 10_000);
+    // The script outlives its agent a moment (its EXIT trap writes the exit status): the status
+    // says running until the script is gone too.
+    await waitFor('every agent and script gone', async () => ((await Promise.all([...nodePids, ...scriptPids].map(alive))).some(Boolean) ? undefined : true), 10_000);
     expect((await launcher.status(jobs.map((j) => j.jobId))).map((s) => s.state)).toEqual(['cancelled', 'cancelled', 'cancelled']);
   }, 120_000);
 
