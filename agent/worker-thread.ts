@@ -8,6 +8,13 @@ import type { FromThread, RunInThread, ThreadResult, ToThread } from './thread-m
 
 /** Results posted in one message at most; a long queue still reports progress. */
 const MAX_RESULTS_PER_POST = 64;
+/**
+ * Batching pays for tasks of microseconds. A result waits for the rest of its batch at most this
+ * long (ms, measured when the next task ends), and the result of a task that itself ran this long
+ * goes out at once: the next task is likely as long, and an interactive call's result must not
+ * wait for a batch's tasks.
+ */
+const MAX_BATCH_WAIT_MS = 1;
 
 /**
  * Entry of one worker thread: runs its queue of tasks one at a time, in order, and forwards their
@@ -20,6 +27,8 @@ export function runWorkerThread(): void {
   const queue: RunInThread[] = [];
   let results: ThreadResult[] = [];
   let transfer: ArrayBuffer[] = [];
+  /** When the oldest result in `results` was made. */
+  let batchStart = 0;
   let current: string | null = null;
   let draining = false;
 
@@ -51,19 +60,23 @@ export function runWorkerThread(): void {
       output.begin(run.id);
       const started = performance.now();
       let result: ThreadResult;
+      let ended = 0;
       try {
         if (run.code) cache.add(run.code);
         const { value, refs } = await executeTask(cache, run.hash, run.export, run.args, run.chunk, run.deps);
-        result = { type: 'done', id: run.id, value, refs, runMs: performance.now() - started };
+        ended = performance.now();
+        result = { type: 'done', id: run.id, value, refs, runMs: ended - started };
         transfer.push(value.buffer as ArrayBuffer);
       } catch (err) {
         result = { type: 'failed', id: run.id, error: toErrorInfo(err) };
       }
       // The task's last partial line goes out before its result.
       output.end(run.id);
+      ended ||= performance.now();
+      if (results.length === 0) batchStart = ended;
       results.push(result);
       current = null;
-      if (queue.length === 0 || results.length >= MAX_RESULTS_PER_POST) flush();
+      if (queue.length === 0 || results.length >= MAX_RESULTS_PER_POST || ended - started >= MAX_BATCH_WAIT_MS || ended - batchStart >= MAX_BATCH_WAIT_MS) flush();
     }
     draining = false;
   };

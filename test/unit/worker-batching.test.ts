@@ -1,0 +1,62 @@
+// A worker thread batches results (one postMessage for many trivial tasks), but a result never
+// waits long for the rest of its batch: of two runs handed over in one message, the quick one
+// reports when it ends, not when the slow one does. A real thread (dist/agent/worker-main.js).
+import { tmpdir } from 'node:os';
+import { afterEach, expect, it } from 'vitest';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../agent/worker-pool.js';
+import type { FromThread, RunInThread, ToThread } from '../../agent/thread-messages.js';
+import { packValue } from '../../protocol/values.js';
+
+let worker: Worker | null = null;
+afterEach(async () => {
+  await worker?.terminate();
+  worker = null;
+});
+
+const busy = { hash: 'busy-ms', kind: 'function' as const, source: '(ms) => { const end = Date.now() + ms; while (Date.now() < end); return ms; }' };
+const run = (id: string, ms: number, first = false): RunInThread => ({ id, hash: busy.hash, code: first ? busy : null, export: null, args: packValue([ms]), chunk: false, deps: new Map() });
+
+it('of a quick and a slow run sent in one message, the quick one is reported before the slow one ends', async () => {
+  worker = startWorker({ file: new URL('../../dist/agent/worker-main.js', import.meta.url) }, { cacheDir: tmpdir() });
+  const posts: { ids: string[]; at: number }[] = [];
+  const both = new Promise<void>((resolve, reject) => {
+    worker!.on('error', reject);
+    worker!.on('message', (msg: FromThread) => {
+      if (msg.type !== 'results') return;
+      for (const r of msg.results) if (r.type === 'failed') reject(new Error(`${r.id}: ${r.error.message}`));
+      posts.push({ ids: msg.results.map((r) => r.id), at: performance.now() });
+      if (posts.flatMap((p) => p.ids).length === 2) resolve();
+    });
+  });
+  worker.postMessage({ type: 'run', runs: [run('quick', 5, true), run('slow', 400)] } satisfies ToThread);
+  await both;
+  expect(posts.map((p) => p.ids)).toEqual([['quick'], ['slow']]);
+  expect(posts[1]!.at - posts[0]!.at).toBeGreaterThan(300);
+});
+
+it('trivial runs sent together come back in a few posts, not one each', async () => {
+  worker = startWorker({ file: new URL('../../dist/agent/worker-main.js', import.meta.url) }, { cacheDir: tmpdir() });
+  const posts: string[][] = [];
+  let want = 1;
+  let wake = (): void => undefined;
+  worker.on('message', (msg: FromThread) => {
+    if (msg.type !== 'results') return;
+    posts.push(msg.results.map((r) => r.id));
+    if (posts.flat().length === want) wake();
+  });
+  const all = (): Promise<void> => new Promise((r) => (wake = r));
+  // The first run compiles the function: longer than a batch waits. Then 50 trivial ones.
+  let warm = all();
+  worker.postMessage({ type: 'run', runs: [run('warm', 0, true)] } satisfies ToThread);
+  await warm;
+  posts.length = 0;
+  const ids = Array.from({ length: 50 }, (_, i) => `t${i}`);
+  want = ids.length;
+  warm = all();
+  worker.postMessage({ type: 'run', runs: ids.map((id) => run(id, 0)) } satisfies ToThread);
+  await warm;
+  expect(posts.flat()).toEqual(ids);
+  // One post when nothing preempts the thread; a loaded machine may split it a few times.
+  expect(posts.length).toBeLessThan(10);
+});
