@@ -17,6 +17,8 @@ export interface RunInThread {
   chunk: boolean;
   /** Bytes of the objects the arguments refer to (copied: the agent's store keeps its own). */
   deps: Map<string, Uint8Array>;
+  /** Runs before the thread's queued runs that are not express. */
+  express: boolean;
 }
 
 export type ToThread =
@@ -31,3 +33,13 @@ export type FromThread =
   | { type: 'results'; results: ThreadResult[] }
   | { type: 'log'; id: string | null; stream: 'stdout' | 'stderr'; text: string }
   | ActorRequestFromThread;
+
+/**
+ * Where an express job goes in a thread's queue (the first entry is running): after the express
+ * jobs already there. Both ends put it at the same place.
+ */
+export function expressEnd(queue: readonly { express?: boolean | undefined }[], from = 1): number {
+  let i = Math.min(from, queue.length);
+  while (i < queue.length && queue[i]!.express) i++;
+  return i;
+}

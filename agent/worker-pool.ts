@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { FailureKind, RemoteErrorInfo } from '../protocol/common.js';
 import { withoutSecrets } from '../protocol/secret-env.js';
 import type { CodeSource } from './task-code.js';
-import type { FromThread, RunInThread, ThreadResult } from './thread-messages.js';
+import { expressEnd, type FromThread, type RunInThread, type ThreadResult } from './thread-messages.js';
 import type { ActorReplyToThread, ActorRequestFromThread } from './actor-bridge.js';
 import { toErrorInfo } from './errors-info.js';
 import { failureKind } from './pack-result.js';
@@ -129,14 +129,8 @@ export class WorkerPool {
       this.pumpGpu();
       return;
     }
-    if (job.express) {
-      // Express jobs are few (a call holding no slot): finding their end is short.
-      let i = 0;
-      while (i < this.queue.length && this.queue[i]!.express) i++;
-      this.queue.splice(i, 0, job);
-    } else {
-      this.queue.push(job);
-    }
+    // Express jobs are few (a call holding no slot): finding their end is short.
+    this.queue.splice(job.express ? expressEnd(this.queue, 0) : this.queue.length, 0, job);
     this.pump();
   }
 
@@ -200,6 +194,12 @@ export class WorkerPool {
     // Idle threads first, then top the others up: long tasks never queue behind each other
     // while a thread is free.
     for (const slot of this.slots) if (slot.assigned.length === 0 && this.queue.length > 0) this.send(slot, 1);
+    // An express job (a call that holds no slot: an interactive run) does not wait for a thread's
+    // queue to shorten: it goes to the shortest one, ahead of the jobs waiting there.
+    while (this.queue[0]?.express && this.slots.length > 0) {
+      const shortest = this.slots.reduce((a, b) => (b.assigned.length < a.assigned.length ? b : a));
+      this.post(shortest, [this.queue.shift()!]);
+    }
     for (const slot of this.slots) {
       if (this.queue.length === 0) return;
       if (slot.assigned.length < depth) this.send(slot, depth - slot.assigned.length);
@@ -251,8 +251,9 @@ export class WorkerPool {
     for (const job of jobs) {
       const first = !slot.known.has(job.code.hash);
       if (first) slot.known.add(job.code.hash);
-      slot.assigned.push(job);
-      runs.push({ id: job.id, hash: job.code.hash, code: first ? job.code : null, export: job.export, args: job.args, chunk: job.chunk, deps: job.deps });
+      // The thread runs an express job next (after the running one and other express jobs).
+      slot.assigned.splice(job.express ? expressEnd(slot.assigned) : slot.assigned.length, 0, job);
+      runs.push({ id: job.id, hash: job.code.hash, code: first ? job.code : null, export: job.export, args: job.args, chunk: job.chunk, deps: job.deps, express: job.express === true });
     }
     slot.worker.postMessage({ type: 'run', runs });
     if (wasIdle) this.begin(slot);
@@ -349,3 +350,4 @@ export class WorkerPool {
     this.pump();
   }
 }
+

@@ -4,7 +4,7 @@ import { toErrorInfo } from './errors-info.js';
 import { executeTask } from './execute.js';
 import { CodeCache, defineTaskGlobals } from './task-code.js';
 import { interceptWrites, TaskOutput } from './task-output.js';
-import type { FromThread, RunInThread, ThreadResult, ToThread } from './thread-messages.js';
+import { expressEnd, type FromThread, type RunInThread, type ThreadResult, type ToThread } from './thread-messages.js';
 
 /** Results posted in one message at most; a long queue still reports progress. */
 const MAX_RESULTS_PER_POST = 64;
@@ -54,7 +54,14 @@ export function runWorkerThread(): void {
 
   const drain = async (): Promise<void> => {
     draining = true;
+    let lastYield = performance.now();
     while (queue.length > 0) {
+      if (performance.now() - lastYield >= MAX_BATCH_WAIT_MS) {
+        // Let the messages posted meanwhile in (an express run goes next, a skip drops a run).
+        await new Promise<void>((r) => setImmediate(r));
+        lastYield = performance.now();
+        if (queue.length === 0) break;
+      }
       const run = queue.shift()!;
       current = run.id;
       output.begin(run.id);
@@ -78,13 +85,17 @@ export function runWorkerThread(): void {
       current = null;
       if (queue.length === 0 || results.length >= MAX_RESULTS_PER_POST || ended - started >= MAX_BATCH_WAIT_MS || ended - batchStart >= MAX_BATCH_WAIT_MS) flush();
     }
+    flush(); // the rest may have been skipped while it yielded
     draining = false;
   };
 
   port.on('message', (msg: ToThread) => {
     switch (msg.type) {
       case 'run':
-        for (const run of msg.runs) queue.push(run);
+        for (const run of msg.runs) {
+          if (run.express) queue.splice(expressEnd(queue, 0), 0, run);
+          else queue.push(run);
+        }
         if (!draining) void drain();
         return;
       case 'actor-reply':

@@ -1,6 +1,6 @@
-// A worker thread batches results (one postMessage for many trivial tasks), but a result never
-// waits long for the rest of its batch: of two runs handed over in one message, the quick one
-// reports when it ends, not when the slow one does. A real thread (dist/agent/worker-main.js).
+// A worker thread's queue: it batches results (one postMessage for many trivial tasks), but a
+// result never waits long for the rest of its batch; an express run posted while it works runs
+// next, before the runs it already holds. A real thread (dist/agent/worker-main.js).
 import { tmpdir } from 'node:os';
 import { afterEach, expect, it } from 'vitest';
 import type { Worker } from 'node:worker_threads';
@@ -15,7 +15,7 @@ afterEach(async () => {
 });
 
 const busy = { hash: 'busy-ms', kind: 'function' as const, source: '(ms) => { const end = Date.now() + ms; while (Date.now() < end); return ms; }' };
-const run = (id: string, ms: number, first = false): RunInThread => ({ id, hash: busy.hash, code: first ? busy : null, export: null, args: packValue([ms]), chunk: false, deps: new Map() });
+const run = (id: string, ms: number, first = false, express = false): RunInThread => ({ id, hash: busy.hash, code: first ? busy : null, export: null, args: packValue([ms]), chunk: false, deps: new Map(), express });
 
 it('of a quick and a slow run sent in one message, the quick one is reported before the slow one ends', async () => {
   worker = startWorker({ file: new URL('../../dist/agent/worker-main.js', import.meta.url) }, { cacheDir: tmpdir() });
@@ -59,4 +59,25 @@ it('trivial runs sent together come back in a few posts, not one each', async ()
   expect(posts.flat()).toEqual(ids);
   // One post when nothing preempts the thread; a loaded machine may split it a few times.
   expect(posts.length).toBeLessThan(10);
+});
+
+it('an express run posted while the thread works runs next, before the runs it holds', async () => {
+  worker = startWorker({ file: new URL('../../dist/agent/worker-main.js', import.meta.url) }, { cacheDir: tmpdir() });
+  const order: string[] = [];
+  let started = (): void => undefined;
+  const finished = new Promise<void>((resolve) => {
+    worker!.on('message', (msg: FromThread) => {
+      if (msg.type === 'log') started();
+      if (msg.type !== 'results') return;
+      order.push(...msg.results.map((r) => r.id));
+      if (order.length === 4) resolve();
+    });
+  });
+  const first = new Promise<void>((r) => (started = r));
+  const log = { hash: 'log-then-busy', kind: 'function' as const, source: '(ms) => { console.log("started"); const end = Date.now() + ms; while (Date.now() < end); return ms; }' };
+  worker.postMessage({ type: 'run', runs: [{ ...run('slow-1', 150), hash: log.hash, code: log }, run('slow-2', 50, true), run('slow-3', 50)] } satisfies ToThread);
+  await first; // slow-1 is running: the thread holds slow-2 and slow-3
+  worker.postMessage({ type: 'run', runs: [run('express', 0, false, true)] } satisfies ToThread);
+  await finished;
+  expect(order).toEqual(['slow-1', 'express', 'slow-2', 'slow-3']);
 });
