@@ -47,7 +47,10 @@ describe.each(MODES)('detach ($name)', (mode) => {
     await expect(cluster.collect(id)).rejects.toMatchObject({ code: 'TASK_TIMEOUT' });
     const ref = cluster.put(1);
     await expect(cluster.call(add, [ref, 1], { detach: true })).rejects.toThrow(/holds refs/);
-    await expect(cluster.stream(square, [ref], { detach: true })).rejects.toThrow(/holds refs/);
+    await expect(cluster.stream(add, [1], { detach: true, args: [ref] })).rejects.toThrow(/holds refs/);
+    // A ref item is read like any item (awaited, so its value travels).
+    const s = await cluster.stream(square, [ref], { detach: true });
+    expect(await cluster.collect<number[]>(s.id)).toEqual([1]);
     await expect(cluster.call(add, [1, 2], { detach: true, signal: new AbortController().signal })).rejects.toThrow(/no signal/);
     await expect(cluster.call(add, [1, 2], { detach: 'yes' as unknown as boolean })).rejects.toThrow(/options\.detach: expected true or false/);
     await ref.free();
