@@ -10,7 +10,7 @@ import { Live } from './live.js';
 
 const MAX_LOG_LINES = 500;
 
-const bytes = (n: number): string => (n < 1024 * 1024 ? `${Math.round(n / 1024)} KiB` : `${Math.round(n / 1024 / 1024)} MiB`);
+const bytes = (n: number): string => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${Math.round(n / 1024)} KiB` : `${Math.round(n / 1024 / 1024)} MiB`);
 const since = (t: number, now: number): string => {
   const s = Math.max(0, Math.round((now - t) / 1000));
   return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
