@@ -1,24 +1,64 @@
-import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 
 interface Entry {
   task: number;
+  /** Where the result's bytes start (after its header). */
   offset: number;
   length: number;
 }
 
+/** Each record: the task's index and the result's length (u32 LE each), then the result. */
+const HEADER = 8;
+
 /**
  * One detached call's results on disk: appended as each task settles (completion order), so a
- * long call holds only offsets in memory, and read back either from a position in completion
- * order (one contiguous read) or whole, by task.
+ * long call holds only offsets in memory; read back from a position in completion order (one
+ * contiguous read) or whole, by task. Records carry their own headers, so a service that starts
+ * again finds the results of its earlier life (`load`).
  */
 export class ResultsFile {
-  private readonly entries: Entry[] = [];
   private fd: number | null;
-  /** Bytes written so far. */
+  /** Bytes on disk so far, headers included. */
   bytes = 0;
 
-  constructor(private readonly path: string) {
-    this.fd = openSync(path, 'w', 0o600);
+  private constructor(
+    private readonly path: string,
+    private readonly entries: Entry[],
+    fd: number | null,
+  ) {
+    this.fd = fd;
+  }
+
+  static create(path: string): ResultsFile {
+    return new ResultsFile(path, [], openSync(path, 'w', 0o600));
+  }
+
+  /** A sealed file written before, its records indexed again; null when it is missing or cut short. */
+  static load(path: string): ResultsFile | null {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch {
+      return null;
+    }
+    try {
+      const size = fstatSync(fd).size;
+      const entries: Entry[] = [];
+      const header = Buffer.alloc(HEADER);
+      let at = 0;
+      while (at < size) {
+        if (at + HEADER > size || readSync(fd, header, 0, HEADER, at) !== HEADER) return null;
+        const length = header.readUInt32LE(4);
+        if (at + HEADER + length > size) return null;
+        entries.push({ task: header.readUInt32LE(0), offset: at + HEADER, length });
+        at += HEADER + length;
+      }
+      const file = new ResultsFile(path, entries, null);
+      file.bytes = size;
+      return file;
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /** Results appended so far. */
@@ -26,12 +66,17 @@ export class ResultsFile {
     return this.entries.length;
   }
 
-  append(task: number, result: Uint8Array): void {
+  /** Appends one result; the bytes it took on disk. */
+  append(task: number, result: Uint8Array): number {
     if (this.fd === null) throw new Error(`results file ${this.path} is sealed`);
-    let done = 0;
-    while (done < result.byteLength) done += writeSync(this.fd, result, done, result.byteLength - done, this.bytes + done);
-    this.entries.push({ task, offset: this.bytes, length: result.byteLength });
-    this.bytes += result.byteLength;
+    const header = Buffer.alloc(HEADER);
+    header.writeUInt32LE(task, 0);
+    header.writeUInt32LE(result.byteLength, 4);
+    this.write(header, this.bytes);
+    this.write(result, this.bytes + HEADER);
+    this.entries.push({ task, offset: this.bytes + HEADER, length: result.byteLength });
+    this.bytes += HEADER + result.byteLength;
+    return HEADER + result.byteLength;
   }
 
   /** No more results: the write handle is closed (reads open the file each time). */
@@ -51,7 +96,7 @@ export class ResultsFile {
     return this.entries.slice(from, end).map((e) => ({ task: e.task, result: block.subarray(e.offset - first.offset, e.offset - first.offset + e.length) }));
   }
 
-  /** Every result, by task (`tasks` of them; one missing is an empty slot). */
+  /** Every result, by task (`tasks` of them). */
   readAll(tasks: number): Uint8Array[] {
     const block = this.read(0, this.bytes);
     const out = new Array<Uint8Array>(tasks);
@@ -62,6 +107,11 @@ export class ResultsFile {
   remove(): void {
     this.seal();
     rmSync(this.path, { force: true });
+  }
+
+  private write(bytes: Uint8Array, position: number): void {
+    let done = 0;
+    while (done < bytes.byteLength) done += writeSync(this.fd!, bytes, done, bytes.byteLength - done, position + done);
   }
 
   private read(offset: number, length: number): Uint8Array {

@@ -10,6 +10,7 @@ import { ClusterService } from '../../dist/coordinator/service/index.js';
 import { createLogger } from '../../dist/coordinator/util/logger.js';
 import { decodeFrame } from '../../dist/protocol/codec.js';
 import { DashboardServerMessage, type Snapshot } from '../../dist/protocol/dashboard-messages.js';
+import { isolatedEnv } from '../service/cli-helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
@@ -20,7 +21,7 @@ let access: DashboardAccess;
 let detached: DetachedCall[];
 
 beforeAll(async () => {
-  service = await ClusterService.start({ profile: 'dashboard-detached', cluster: { agents: 1, slots: 2 }, writeStateFile: false, log: createLogger('error') });
+  service = await ClusterService.start({ profile: 'dashboard-detached', cluster: { agents: 1, slots: 2 }, env: isolatedEnv(), writeStateFile: false, log: createLogger('error') });
   client = await Cluster.connect({ address: service.address, credential: service.credential });
   access = (await client.dashboard())!;
   const square = (x: number): number => x * x;

@@ -6,13 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, ConfigError, RemoteError, ResultsExpiredError } from 'clustrix';
 import { ClusterService } from '../../dist/coordinator/service/index.js';
 import { createLogger } from '../../dist/coordinator/util/logger.js';
+import { isolatedEnv } from './cli-helpers.js';
 
 let service: ClusterService;
 let c: Cluster;
 
 beforeAll(async () => {
   // Room for about 1.5 kB of packed results.
-  service = await ClusterService.start({ profile: 'detached-expiry', cluster: { agents: 1, slots: 2 }, detachedBytes: 1500, writeStateFile: false, log: createLogger('error') });
+  service = await ClusterService.start({ profile: 'detached-expiry', cluster: { agents: 1, slots: 2 }, detachedBytes: 1500, env: isolatedEnv(), writeStateFile: false, log: createLogger('error') });
   c = await Cluster.connect({ address: service.address, credential: service.credential });
 }, 60_000);
 
