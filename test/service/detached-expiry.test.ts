@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, ConfigError, RemoteError, ResultsExpiredError } from 'clustrix';
 import { ClusterService } from '../../dist/coordinator/service/index.js';
 import { createLogger } from '../../dist/coordinator/util/logger.js';
-import { isolatedEnv } from './cli-helpers.js';
+import { cli, isolatedEnv } from './cli-helpers.js';
 
 let service: ClusterService;
 let c: Cluster;
@@ -86,4 +86,24 @@ describe('a collector of a detached call that failed', () => {
     await expect(c.collect(id)).rejects.toThrow(/TypeError: no 3/);
     expect((await c.detachedCalls()).find((r) => r.id === id)).toMatchObject({ kind: 'stream', label: 'boom', state: 'failed' });
   });
+});
+
+describe('clustrix up --detached-bytes', () => {
+  it('sets the budget of the service it starts (a bad value is a usage error)', async () => {
+    const env = isolatedEnv();
+    expect((await cli(['up', 'local', '--detached-bytes', 'lots'], env)).code).toBe(2);
+    const up = await cli(['up', 'local', '-n', '1', '--detached-bytes', '1'], env);
+    expect(up.code, up.stderr).toBe(0);
+    try {
+      const tiny = await Cluster.connect({ env });
+      try {
+        const { id } = await tiny.call((x: number) => x, [1], { detach: true });
+        expect((await expired(tiny.collect(id))).message).toMatch(/keeps at most 1 bytes/);
+      } finally {
+        await tiny.close();
+      }
+    } finally {
+      await cli(['down', 'local'], env);
+    }
+  }, 60_000);
 });
