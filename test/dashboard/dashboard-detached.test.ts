@@ -5,11 +5,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import WebSocket from 'ws';
-import { Cluster, type DashboardAccess, type DetachedCall } from 'clustrix';
+import { CancelledError, Cluster, type DashboardAccess, type DetachedCall } from 'clustrix';
 import { ClusterService } from '../../dist/coordinator/service/index.js';
 import { createLogger } from '../../dist/coordinator/util/logger.js';
-import { decodeFrame } from '../../dist/protocol/codec.js';
-import { DashboardServerMessage, type Snapshot } from '../../dist/protocol/dashboard-messages.js';
+import { decodeFrame, encodeMessages } from '../../dist/protocol/codec.js';
+import { DashboardServerMessage, type DashboardClientMessage, type Snapshot } from '../../dist/protocol/dashboard-messages.js';
 import { isolatedEnv } from '../service/cli-helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -42,29 +42,63 @@ async function login(): Promise<string> {
   return res.headers.get('set-cookie')!.split(';')[0]!;
 }
 
+/** The live socket of a logged-in page: the next snapshot that passes `until`, and actions. */
+async function openLive(): Promise<{ snapshot(until: (s: Snapshot) => boolean): Promise<Snapshot>; send(m: DashboardClientMessage): void; close(): void }> {
+  const ws = new WebSocket(`${access.url.replace('http', 'ws')}/live`, { headers: { cookie: await login() } });
+  let latest: Snapshot | null = null;
+  const waiting = new Set<() => void>();
+  // Listening before 'open': the first snapshot may come in the same read as the handshake.
+  ws.on('message', (data: Buffer) => {
+    for (const m of decodeFrame(new Uint8Array(data), 1 << 26, DashboardServerMessage, 'dashboard', { types: new Set(), hint: '' })) if (m.type === 'snapshot') latest = m;
+    for (const w of [...waiting]) w();
+  });
+  await new Promise<void>((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  return {
+    snapshot: (until) =>
+      new Promise((resolve, reject) => {
+        const check = (): void => {
+          if (latest && until(latest)) {
+            waiting.delete(check);
+            resolve(latest);
+          }
+        };
+        ws.once('close', (code) => reject(new Error(`the live socket closed (${code})`)));
+        waiting.add(check);
+        check();
+      }),
+    send: (m) => ws.send(encodeMessages([m])),
+    close: () => ws.close(),
+  };
+}
+
 describe('the dashboard of a service', () => {
   it('pushes its detached calls of every kind in the snapshot', async () => {
-    const cookie = await login();
-    const snapshot = await new Promise<Snapshot>((resolve, reject) => {
-      const ws = new WebSocket(`${access.url.replace('http', 'ws')}/live`, { headers: { cookie } });
-      ws.on('message', (data: Buffer) => {
-        for (const m of decodeFrame(new Uint8Array(data), 1 << 26, DashboardServerMessage, 'dashboard', { types: new Set(), hint: '' })) {
-          if (m.type === 'snapshot') {
-            ws.close();
-            resolve(m);
-          }
-        }
-      });
-      ws.on('error', reject);
-      ws.on('close', (code) => reject(new Error(`the live socket closed (${code}) before a snapshot`)));
-    });
-    expect(snapshot.detached).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ id: detached[0]!.id, kind: 'map', label: 'dash-map', state: 'done', settled: 3, tasks: 3 }),
-        expect.objectContaining({ id: detached[1]!.id, kind: 'stream', label: 'dash-stream', state: 'done', settled: 2 }),
-        expect.objectContaining({ id: detached[2]!.id, kind: 'call', label: 'addUp', state: 'done', settled: 1 }),
-      ]),
-    );
+    const live = await openLive();
+    try {
+      const snapshot = await live.snapshot((s) => s.detached.length >= 3);
+      expect(snapshot.detached).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ id: detached[0]!.id, kind: 'map', label: 'dash-map', state: 'done', settled: 3, tasks: 3 }),
+          expect.objectContaining({ id: detached[1]!.id, kind: 'stream', label: 'dash-stream', state: 'done', settled: 2 }),
+          expect.objectContaining({ id: detached[2]!.id, kind: 'call', label: 'addUp', state: 'done', settled: 1 }),
+        ]),
+      );
+    } finally {
+      live.close();
+    }
+  });
+
+  it('shows a running detached call among the calls; its Cancel fails it with CANCELLED', async () => {
+    const never = await client.call(() => new Promise(() => undefined), [], { detach: true });
+    const live = await openLive();
+    try {
+      await live.snapshot((s) => s.calls.some((c) => c.callId === never.id && c.client === 'detached calls' && c.running === 1) && s.detached.some((d) => d.id === never.id && d.state === 'running'));
+      live.send({ type: 'cancel-call', id: 'a1', client: 'detached calls', callId: never.id });
+      await expect(client.collect(never.id)).rejects.toBeInstanceOf(CancelledError);
+      await live.snapshot((s) => s.detached.some((d) => d.id === never.id && d.state === 'failed'));
+    } finally {
+      live.close();
+    }
   });
 
   it('shows them on the page', async () => {
