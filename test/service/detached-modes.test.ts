@@ -36,6 +36,10 @@ describe.each(MODES)('detach ($name)', (mode) => {
     expect(await cluster.collect<number[]>(m.id)).toEqual([1, 4, 9]);
     expect(await cluster.collect<number[]>(s.id)).toEqual([16, 25]);
     expect(await cluster.collect<number>(one.id)).toBe(42);
+    // The history names each task by its detached call: a chunked map of 3 items by 2 is 2 tasks.
+    const history = await cluster.history({ callId: m.id });
+    expect(history.entries).toHaveLength(2);
+    expect(history.entries.every((e) => e.client === 'detached calls' && e.outcome === 'done')).toBe(true);
     const chunked: { index: number; value: number }[] = [];
     for await (const r of cluster.collectStream<number>(m.id)) chunked.push(r);
     expect(chunked.sort((a, b) => a.index - b.index)).toEqual([{ index: 0, value: 1 }, { index: 1, value: 4 }, { index: 2, value: 9 }]);
