@@ -224,7 +224,7 @@ export class Cluster {
   async map<T, R, E extends unknown[] = []>(fn: Runnable<[T, ...E], R>, items: Iterable<T | ObjectRef<T>> | AsyncIterable<T | ObjectRef<T>>, options?: MapOptions<RefArgs<E>>): Promise<Awaited<R>[] | DetachedCall> {
     if (options?.detach === true) {
       this.assertOpen();
-      return detachFanOut(this.transport, this.values, 'map', fn, items, options as MapOptions, this.detachDefaults(fn));
+      return detachFanOut(this.transport, this.values, 'map', fn, items, options as MapOptions, this.fanOutDefaults(fn));
     }
     const out: Awaited<R>[] = [];
     for await (const { index, value } of this.stream(fn, items, options)) out[index] = value;
@@ -242,7 +242,7 @@ export class Cluster {
     if (options?.detach === true) {
       try {
         this.assertOpen();
-        return detachFanOut(this.transport, this.values, 'stream', fn, items, options as MapOptions, this.detachDefaults(fn));
+        return detachFanOut(this.transport, this.values, 'stream', fn, items, options as MapOptions, this.fanOutDefaults(fn));
       } catch (err) {
         return Promise.reject(err);
       }
@@ -424,10 +424,6 @@ export class Cluster {
 
   private fanOutDefaults(fn: unknown): { retries: number; totalSlots: number; base: TaskOptions } {
     return { retries: this.transport.info.retries, totalSlots: this.totalSlots(), base: optionsOf(fn)?.options ?? {} };
-  }
-
-  private detachDefaults(fn: unknown): { retries: number; base: TaskOptions } {
-    return { retries: this.transport.info.retries, base: optionsOf(fn)?.options ?? {} };
   }
 
   private assertOpen(): void {
