@@ -24,8 +24,8 @@ export type { ClusterOptions } from './config/options.js';
 export type { ConnectOptions } from './transport/address.js';
 export type { AgentInfo, PendingAgent, ActorInfo, ActorState, LogEntry, ObjectStats, LinkBytes, TaskHistory, TaskHistoryEntry, TaskOutcomeKind, ErrorSummary } from '../protocol/rows.js';
 export type { HistoryOptions } from './api/history.js';
-export type { DashboardAccess, DetachedRow } from '../protocol/rows.js';
-export type { DetachedCall } from './api/detach.js';
+export type { DashboardAccess, DetachKind, DetachedRow } from '../protocol/rows.js';
+export type { CallOptions, DetachedCall } from './api/detach.js';
 export type { ErrorCode } from '../protocol/errors.js';
 export {
   ClustrixError,

@@ -11,7 +11,7 @@ import { Task } from './coordinator-messages.js';
 import { ObjectId } from './object-messages.js';
 import { MAX_TIMER_MS } from './durations.js';
 import { Resources } from './resources.js';
-import { ActorInfo, AgentInfo, DashboardAccess, DetachedRow, HistoryQuery, ObjectStats, PendingAgent, TaskHistory } from './rows.js';
+import { ActorInfo, AgentInfo, DashboardAccess, DetachKind, DetachedRow, HistoryQuery, ObjectStats, PendingAgent, TaskHistory } from './rows.js';
 
 /** Most refs one call's arguments may hold. */
 const MAX_REFS = 65_536;
@@ -57,17 +57,35 @@ export type ActorSpec = z.infer<typeof ActorSpec>;
 export const ScaleOptions = z.object({});
 export type ScaleOptions = z.infer<typeof ScaleOptions>;
 
-/** A map that runs in the service on its own (its client may leave): every item's packed arguments at once. */
-export const DetachSpec = TaskSpec.pick({ code: true, export: true, inline: true, chunk: true, timeoutMs: true, retries: true, retryExceptions: true }).extend({
+/**
+ * A call that runs in the service on its own (its client may leave): a `map` or `stream` (one task
+ * per chunk of items) or a single `call`, every task's packed arguments at once.
+ */
+export const DetachSpec = TaskSpec.pick({ code: true, export: true, inline: true, timeoutMs: true, retries: true, retryExceptions: true, priority: true, resources: true }).extend({
+  kind: DetachKind,
   label: z.string().max(200),
+  /** Items per task (a task of more than one gets the list of argument lists and answers a list). */
+  chunkSize: z.number().int().positive().max(10_000_000),
   /** Each task's packed arguments, in input order. */
   items: z.array(Bytes).max(10_000_000),
 });
 export type DetachSpec = z.infer<typeof DetachSpec>;
 
 /** What `collect` answers: each task's packed result in input order (a chunk task's is an array). */
-export const Collected = z.object({ chunked: z.boolean(), results: z.array(Bytes) });
+export const Collected = z.object({ kind: DetachKind, chunkSize: z.number().int().positive(), results: z.array(Bytes) });
 export type Collected = z.infer<typeof Collected>;
+
+/**
+ * What `collectNext` answers: the tasks settled after the first `from` (in completion order, as
+ * many as fit one answer), and whether they are the last.
+ */
+export const CollectedPart = z.object({
+  kind: DetachKind,
+  chunkSize: z.number().int().positive(),
+  settled: z.array(z.object({ task: z.number().int().nonnegative(), result: Bytes })),
+  done: z.boolean(),
+});
+export type CollectedPart = z.infer<typeof CollectedPart>;
 
 const method = <A extends z.ZodTuple, R extends z.ZodType>(args: A, result: R) => ({ args, result });
 
@@ -106,10 +124,15 @@ export const CoreMethods = {
   followLogs: method(z.tuple([z.string().max(200).nullable()]), z.null()),
   /** Recent settled tasks of every client, newest first, from the engine's bounded record. */
   history: method(z.tuple([HistoryQuery]), TaskHistory),
-  /** Starts a detached map in the service; resolves with its id at once. */
+  /** Starts a detached call in the service; resolves with its id at once. */
   detach: method(z.tuple([DetachSpec]), z.string()),
-  /** Waits for a detached call and answers its results (RESULTS_EXPIRED once dropped). */
+  /** Waits for a detached call to end and answers its results (RESULTS_EXPIRED once dropped). */
   collect: method(z.tuple([z.string().min(1).max(64)]), Collected),
+  /**
+   * The results of a detached call settled after the first `from`, in completion order; waits for
+   * one if none is there yet. Rejects with the call's error once the results before it were read.
+   */
+  collectNext: method(z.tuple([z.string().min(1).max(64), z.number().int().nonnegative()]), CollectedPart),
   /** The detached calls the service runs or keeps results of. */
   detachedList: method(z.tuple([]), z.array(DetachedRow)),
   /** A fresh one-time login URL of the dashboard, and its metrics address; null without a dashboard. */

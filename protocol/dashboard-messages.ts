@@ -5,7 +5,7 @@
  * actions, each answered once. Both sides validate with these schemas.
  */
 import { z } from 'zod';
-import { ActorInfo, AgentInfo, ErrorSummary, LogEntry, PendingAgent } from './rows.js';
+import { ActorInfo, AgentInfo, DetachedRow, ErrorSummary, LogEntry, PendingAgent } from './rows.js';
 
 /** One call (a map or stream, or a single run/submit) of one client: its tasks by state. */
 export const CallRow = z.object({
@@ -45,6 +45,8 @@ export const Snapshot = z.object({
   calls: z.array(CallRow),
   actors: z.array(ActorInfo),
   errors: z.array(RecentError),
+  /** Detached calls (a service's): running, or finished with their results kept for `collect(id)`. */
+  detached: z.array(DetachedRow),
   /** Settled tasks since the start, by outcome, and what is queued and running now. */
   totals: z.object({ done: z.number(), failed: z.number(), cancelled: z.number(), queued: z.number(), running: z.number() }),
 });

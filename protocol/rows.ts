@@ -151,15 +151,20 @@ export const DashboardAccess = z.object({
 });
 export type DashboardAccess = z.infer<typeof DashboardAccess>;
 
+/** What started a detached call (`map`, `stream` or `call`): what `collect` answers follows from it. */
+export const DetachKind = z.enum(['map', 'stream', 'call']);
+export type DetachKind = z.infer<typeof DetachKind>;
+
 /** A detached call, as `clustrix tasks` lists it. */
 export const DetachedRow = z.object({
   id: z.string(),
+  kind: DetachKind,
   label: z.string(),
   client: z.string(),
   state: z.enum(['running', 'done', 'failed']),
   tasks: z.number(),
   settled: z.number(),
-  /** Bytes its stored results take on disk (0 while running). */
+  /** Bytes its results take on disk so far. */
   bytes: z.number(),
   startedAt: z.number(),
   endedAt: z.number().nullable(),

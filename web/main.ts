@@ -1,5 +1,5 @@
 // The dashboard page: one live socket, the latest snapshot rendered as tables (agents, calls,
-// actors, errors), a rate chart and the log tail; buttons send actions over the same socket.
+// detached calls, actors, errors), a rate chart and the log tail; buttons send actions over the same socket.
 import './csp.js';
 import { html, render } from 'htm/preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
@@ -10,7 +10,7 @@ import { Live } from './live.js';
 
 const MAX_LOG_LINES = 500;
 
-const bytes = (n: number): string => (n < 1024 * 1024 ? `${Math.round(n / 1024)} KiB` : `${Math.round(n / 1024 / 1024)} MiB`);
+const bytes = (n: number): string => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${Math.round(n / 1024)} KiB` : `${Math.round(n / 1024 / 1024)} MiB`);
 const since = (t: number, now: number): string => {
   const s = Math.max(0, Math.round((now - t) / 1000));
   return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
@@ -119,6 +119,17 @@ function App() {
         </tbody>
       </table>
     </section>
+    ${snap && snap.detached.length > 0
+      ? html`<section>
+          <h2>Detached calls (cluster.collect(id))</h2>
+          <table data-testid="detached">
+            <thead><tr><th>id</th><th>kind</th><th>function</th><th>client</th><th>state</th><th>tasks</th><th>kept</th><th>age</th></tr></thead>
+            <tbody>
+              ${snap.detached.map((d) => html`<tr key=${d.id} data-detached=${d.id}><td>${d.id}</td><td>${d.kind}</td><td>${d.label}</td><td>${d.client}</td><td>${d.state}</td><td>${d.settled}/${d.tasks}</td><td>${bytes(d.bytes)}</td><td>${since(d.startedAt, now)}</td></tr>`)}
+            </tbody>
+          </table>
+        </section>`
+      : null}
     <section>
       <h2>Actors</h2>
       <table data-testid="actors">

@@ -15,7 +15,8 @@ export const tasks: Command = {
 
 Lists the most recent settled tasks of each running service (or the one for profile), newest
 first, from the service's bounded history: function (or map label), call, client, agent, queued
-and run times, outcome, error; then its detached calls (id, state, tasks settled, bytes kept).
+and run times, outcome, error; then its detached calls (id, kind: map, stream or call, function,
+client, state, tasks settled, bytes kept).
 Exit code 3 when no service is running.
 
 Options:
@@ -44,7 +45,7 @@ Options:
       if (r.entries.length > 0) out(table(['ENDED', 'FUNCTION', 'CALL', 'CLIENT', 'AGENT', 'QUEUED', 'RAN', 'OUTCOME', 'ERROR'], r.entries.map(row)));
       if (r.detached.length > 0) {
         out('detached calls (cluster.collect(id)):');
-        out(table(['ID', 'FUNCTION', 'CLIENT', 'STATE', 'TASKS', 'KEPT'], r.detached.map((d) => [d.id, d.label, d.client, d.state, `${d.settled}/${d.tasks}`, formatBytes(d.bytes)])));
+        out(table(['ID', 'KIND', 'FUNCTION', 'CLIENT', 'STATE', 'TASKS', 'KEPT'], r.detached.map((d) => [d.id, d.kind, d.label, d.client, d.state, `${d.settled}/${d.tasks}`, formatBytes(d.bytes)])));
       }
       out();
     }

@@ -9,12 +9,12 @@ import { Exit, type Command } from '../command.js';
 import { dim, fail, green, json, out } from '../output.js';
 import { defaultProfile, profileOptions } from '../profiles.js';
 
-const SPEC = { valued: ['agents', 'config', 'port', 'host', 'timeout'], boolean: ['foreground', 'json', 'help'], aliases: { n: 'agents', h: 'help' } };
+const SPEC = { valued: ['agents', 'config', 'port', 'host', 'timeout', 'detached-bytes'], boolean: ['foreground', 'json', 'help'], aliases: { n: 'agents', h: 'help' } };
 
 export const up: Command = {
   name: 'up',
   summary: 'start a long-lived coordinator holding a warm pool for the profile',
-  help: `Usage: clustrix up [profile] [-n agents] [--foreground] [--json]
+  help: `Usage: clustrix up [profile] [-n agents] [--detached-bytes n] [--foreground] [--json]
 
 Starts a coordinator service that launches the profile's pool (local, ssh, slurm, pbs, sge,
 kubernetes) and keeps it warm for programs that attach with Cluster.connect(). It writes its
@@ -27,6 +27,8 @@ Options:
   --port <port>      port for clients (default: a free one)
   --host <addr>      address for clients (default: 127.0.0.1)
   --timeout <s>      give up if the pool is not up in this many seconds (default: 600)
+  --detached-bytes <n>  most bytes of detached calls' results kept in the state directory;
+                     past it the oldest finished calls are dropped (default: 1 GiB)
   --config <file>    config file (default: ./clustrix.config.yaml, else ~/.config/clustrix/config.yaml)
   --json             print the service's state as JSON
 The profile 'local' works without a config file.`,
@@ -37,6 +39,7 @@ The profile 'local' works without a config file.`,
     const profile = args.positionals[0] ?? defaultProfile(config);
     const agents = intFlag(args, 'agents', 0);
     const port = intFlag(args, 'port', 0);
+    const detachedBytes = intFlag(args, 'detached-bytes', 0);
     const existing = readState(profile);
     if (existing && (await isServiceLive(existing))) {
       fail(`a service for '${profile}' is already running (pid ${existing.pid}, ${existing.address})\n  hint: clustrix status ${profile}; clustrix down ${profile}`);
@@ -45,7 +48,7 @@ The profile 'local' works without a config file.`,
     // Checked here too, so a bad profile fails at once rather than in the background.
     const options = { ...profileOptions(profile, config), ...(agents === undefined ? {} : { agents }) };
     if (args.flags.has('foreground')) {
-      const service = await ClusterService.start({ profile, cluster: options, host: stringFlag(args, 'host'), port, logFile: process.env.CLUSTRIX_SERVICE_LOG ?? null });
+      const service = await ClusterService.start({ profile, cluster: options, host: stringFlag(args, 'host'), port, detachedBytes, logFile: process.env.CLUSTRIX_SERVICE_LOG ?? null });
       const stop = (signal: string): void => void service.stop(`signal ${signal}`);
       for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, stop);
       const state = service.state();

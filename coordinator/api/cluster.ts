@@ -16,7 +16,7 @@ import { ClusterActors } from './actors.js';
 import { ClusterEventsHub, type ClusterEvents } from './events.js';
 import { streamCall, type MapOptions, type StreamResult } from './fan-out.js';
 import { historyQuery, type HistoryOptions } from './history.js';
-import { collectedValues, detachMap, type DetachedCall } from './detach.js';
+import { assertCallId, collectedValue, collectStream, detachCall, detachFanOut, splitDetach, type CallOptions, type DetachedCall } from './detach.js';
 import { dedupLogs, printLog } from './logs.js';
 import type { ModuleOptions, TaskModule } from './module.js';
 import { shipModule } from '../code/ship-module.js';
@@ -133,12 +133,22 @@ export class Cluster {
   /**
    * Runs `fn(...args)` on an agent with options for this call (timeoutMs, retries, signal, inline...):
    * `run` with the arguments as a list. The options of a `remote()` function apply under these.
+   * With `{ detach: true }` (connected only) the task runs in the service on its own and this
+   * resolves with its `{ id, kind: 'call' }` at once: `collect(id)` from any client gets the value.
    */
-  call<A extends unknown[], R>(fn: Runnable<A, R>, args: RefArgs<A>, options?: TaskOptions): Promise<Awaited<R>> {
+  call<A extends unknown[], R>(fn: Runnable<A, R>, args: RefArgs<A>, options: CallOptions & { detach: true }): Promise<DetachedCall>;
+  call<A extends unknown[], R>(fn: Runnable<A, R>, args: RefArgs<A>, options?: CallOptions): Promise<Awaited<R>>;
+  call<A extends unknown[], R>(fn: Runnable<A, R>, args: RefArgs<A>, options?: CallOptions): Promise<Awaited<R> | DetachedCall> {
     try {
       const { code, exportName } = codeOf(fn);
       if (!Array.isArray(args)) throw new ConfigError(`call(fn, args, options): args must be the list of arguments, got ${typeof args}`);
-      return this.caller.submit(code, exportName, args, this.optionsFor(fn, options)).result as Promise<Awaited<R>>;
+      const { detach, taskOptions } = splitDetach(options);
+      const resolved = this.optionsFor(fn, taskOptions);
+      if (detach) {
+        this.assertOpen();
+        return detachCall(this.transport, this.values, fn, args, resolved);
+      }
+      return this.caller.submit(code, exportName, args, resolved).result as Promise<Awaited<R>>;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -206,23 +216,37 @@ export class Cluster {
    * `fn` over every item; results in input order. The first failure rejects and cancels the rest.
    * `options.args` are passed after the item to every call: `map(scale, xs, { args: [10] })` runs
    * `scale(x, 10)` for each x. With `{ detach: true }` (connected only) the call runs in the
-   * service on its own and this resolves with its `{ id }` at once: `collect(id)` from any client
-   * gets the results.
+   * service on its own and this resolves with its `{ id, kind: 'map' }` at once: `collect(id)`
+   * from any client gets the results.
    */
   map<T, R, E extends unknown[] = []>(fn: Runnable<[T, ...E], R>, items: Iterable<T | ObjectRef<T>> | AsyncIterable<T | ObjectRef<T>>, options: MapOptions<RefArgs<E>> & { detach: true }): Promise<DetachedCall>;
   map<T, R, E extends unknown[] = []>(fn: Runnable<[T, ...E], R>, items: Iterable<T | ObjectRef<T>> | AsyncIterable<T | ObjectRef<T>>, options?: MapOptions<RefArgs<E>>): Promise<Awaited<R>[]>;
   async map<T, R, E extends unknown[] = []>(fn: Runnable<[T, ...E], R>, items: Iterable<T | ObjectRef<T>> | AsyncIterable<T | ObjectRef<T>>, options?: MapOptions<RefArgs<E>>): Promise<Awaited<R>[] | DetachedCall> {
     if (options?.detach === true) {
       this.assertOpen();
-      return detachMap(this.transport, this.values, fn, items, options as MapOptions, { retries: this.transport.info.retries });
+      return detachFanOut(this.transport, this.values, 'map', fn, items, options as MapOptions, this.fanOutDefaults(fn));
     }
     const out: Awaited<R>[] = [];
     for await (const { index, value } of this.stream(fn, items, options)) out[index] = value;
     return out;
   }
 
-  /** `fn` over every item; yields `{ index, value }` as each finishes (completion order). */
-  stream<T, R, E extends unknown[] = []>(fn: Runnable<[T, ...E], R>, items: Iterable<T | ObjectRef<T>> | AsyncIterable<T | ObjectRef<T>>, options?: MapOptions<RefArgs<E>>): AsyncGenerator<StreamResult<Awaited<R>>> {
+  /**
+   * `fn` over every item; yields `{ index, value }` as each finishes (completion order). With
+   * `{ detach: true }` (connected only) the call runs in the service on its own and this resolves
+   * with its `{ id, kind: 'stream' }` at once: `collectStream(id)` from any client yields the results.
+   */
+  stream<T, R, E extends unknown[] = []>(fn: Runnable<[T, ...E], R>, items: Iterable<T | ObjectRef<T>> | AsyncIterable<T | ObjectRef<T>>, options: MapOptions<RefArgs<E>> & { detach: true }): Promise<DetachedCall>;
+  stream<T, R, E extends unknown[] = []>(fn: Runnable<[T, ...E], R>, items: Iterable<T | ObjectRef<T>> | AsyncIterable<T | ObjectRef<T>>, options?: MapOptions<RefArgs<E>>): AsyncGenerator<StreamResult<Awaited<R>>>;
+  stream<T, R, E extends unknown[] = []>(fn: Runnable<[T, ...E], R>, items: Iterable<T | ObjectRef<T>> | AsyncIterable<T | ObjectRef<T>>, options?: MapOptions<RefArgs<E>>): AsyncGenerator<StreamResult<Awaited<R>>> | Promise<DetachedCall> {
+    if (options?.detach === true) {
+      try {
+        this.assertOpen();
+        return detachFanOut(this.transport, this.values, 'stream', fn, items, options as MapOptions, this.fanOutDefaults(fn));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
     this.assertOpen();
     return streamCall<Awaited<R>>(this.caller, fn, items, options, this.fanOutDefaults(fn));
   }
@@ -317,17 +341,29 @@ export class Cluster {
   }
 
   /**
-   * The results of a detached map (`map(fn, items, { detach: true })`, by any client of this
-   * service) in input order, once it has finished; its first failure rejects. RESULTS_EXPIRED once
-   * the service dropped them (past its `detachedBytes`).
+   * What a detached call (`{ detach: true }`, started by any client of this service) would have
+   * answered, once it has ended: a map's or stream's results in input order, a call's value
+   * (`collect<number[]>(id)`, `collect<string>(id)`); its failure rejects. RESULTS_EXPIRED once
+   * the service dropped the results (past its `detachedBytes`), or for an id it does not know.
    */
-  async collect<R = unknown>(id: string): Promise<R[]> {
+  async collect<T = unknown>(id: string): Promise<T> {
     this.assertOpen();
-    if (typeof id !== 'string' || id.length === 0 || id.length > 64) throw new ConfigError('collect(id) needs the id of a detached call (a string)');
-    return collectedValues(await this.transport.call('collect', id), this.values, id) as R[];
+    assertCallId(id);
+    return collectedValue(await this.transport.call('collect', id), this.values, id) as T;
   }
 
-  /** The detached calls of this service: id, label, client, state, tasks settled, bytes kept. */
+  /**
+   * The results of a detached call as they settle, `{ index, value }` in completion order (a
+   * call's one value has index 0): live while it runs, from the service's disk once it has ended.
+   * Its failure is thrown after the results that came before it; RESULTS_EXPIRED as for collect.
+   */
+  collectStream<R = unknown>(id: string): AsyncGenerator<StreamResult<R>> {
+    this.assertOpen();
+    assertCallId(id);
+    return collectStream<R>(this.transport, this.values, id);
+  }
+
+  /** The detached calls of this service: id, kind, label, client, state, tasks settled, bytes kept. */
   async detachedCalls(): Promise<DetachedRow[]> {
     this.assertOpen();
     return this.transport.call('detachedList');

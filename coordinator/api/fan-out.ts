@@ -18,8 +18,9 @@ export interface MapOptions<E extends unknown[] = unknown[]> extends TaskOptions
   /** Most tasks of this call queued or running at once. @default enough to keep every slot busy */
   concurrency?: number;
   /**
-   * `map` only, connected only: run in the service on its own, outliving this program; `map`
-   * resolves with `{ id }` at once, and any client gets the results by `cluster.collect(id)`. @default false
+   * `map` and `stream`, connected only: run in the service on its own, outliving this program; the
+   * call resolves with `{ id, kind }` at once, and any client gets the results by
+   * `cluster.collect(id)` or `cluster.collectStream(id)`. @default false
    */
   detach?: boolean;
 }
@@ -61,7 +62,8 @@ export function streamCall<R>(
   defaults: { retries: number; totalSlots: number; base?: TaskOptions; zip?: boolean },
 ): AsyncGenerator<StreamResult<R>> {
   const o = parseOptions(mapOptionsSchema, options ?? {});
-  if (o.detach) throw new ConfigError('options.detach: a stream cannot be detached (nobody would read it)', { hint: 'use map(fn, items, { detach: true }) and cluster.collect(id)' });
+  // Cluster.map/stream hand `detach: true` to detach.ts before this; zipMap has no detached form.
+  if (o.detach) throw new ConfigError('options.detach: zipMap cannot be detached', { hint: 'detach a map of a function taking one tuple over the zipped items: map(fn, tuples, { detach: true })' });
   const input = defaults.zip ? zipped(parseOptions(iterablesSchema, items, ['iterables'])) : parseOptions(itemsSchema, items, ['items']);
   const { code, exportName } = codeOf(fn);
   const label = o.label ?? exportName ?? (typeof fn === 'function' && fn.name ? fn.name : 'map');
@@ -73,7 +75,8 @@ export function streamCall<R>(
   return fanOut<R>(submitter, code, exportName, input, { chunkSize, window, task, progress, label, extraArgs: o.args ?? [], spread: defaults.zip ?? false });
 }
 
-function withoutUndefined<T extends object>(o: T): Partial<T> {
+/** The options given, without the keys set to undefined (so they do not hide a remote() function's). */
+export function withoutUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 

@@ -17,6 +17,7 @@ export function liveSource(engine: Engine): LiveSource {
         calls: engine.work.callRows(),
         actors: engine.actors.list(),
         errors: engine.work.recentErrors(),
+        detached: engine.detached?.list() ?? [],
         totals: { done, failed, cancelled, queued: engine.scheduler.queued, running: engine.scheduler.running },
       };
     },

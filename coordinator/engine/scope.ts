@@ -1,5 +1,5 @@
 import { nanoid } from 'nanoid';
-import type { ActorSpec, BroadcastSpec, Collected, CoreHandlers, DetachSpec, ScaleOptions, TaskSpec } from '../../protocol/core-methods.js';
+import type { ActorSpec, BroadcastSpec, Collected, CollectedPart, CoreHandlers, DetachSpec, ScaleOptions, TaskSpec } from '../../protocol/core-methods.js';
 import type { DetachedCalls } from './detached.js';
 import type { ActorInfo, AgentInfo, DashboardAccess, DetachedRow, HistoryQuery, LogEntry, ObjectStats, PendingAgent, TaskHistory } from '../../protocol/rows.js';
 import { CancelledError, ClusterClosedError, ConfigError, ProtocolError, type ClustrixError } from '../errors/errors.js';
@@ -205,6 +205,8 @@ export class EngineScope implements CoreHandlers {
   };
 
   collect = async (id: string): Promise<Collected> => this.detachedCalls().collect(id);
+
+  collectNext = async (id: string, from: number): Promise<CollectedPart> => this.detachedCalls().collectNext(id, from);
 
   detachedList = async (): Promise<DetachedRow[]> => this.engine.detached?.list() ?? [];
 

@@ -221,11 +221,11 @@ export class ObjectLostError extends ClustrixError {
   }
 }
 
-/** The results of a detached call are gone (dropped to stay within the service's budget), or never existed. */
+/** The results of a detached call are gone (dropped to stay within the service's budget), or this service never had it. */
 export class ResultsExpiredError extends ClustrixError {
   readonly callId: string;
   constructor(message: string, callId: string) {
-    super('RESULTS_EXPIRED', message, { hint: 'collect detached calls sooner, or raise detachedBytes of the service\'s profile' });
+    super('RESULTS_EXPIRED', message, { hint: 'collect detached calls sooner, or give the service more room (`clustrix up --detached-bytes <n>`, ServiceOptions.detachedBytes)' });
     this.name = 'ResultsExpiredError';
     this.callId = callId;
   }
