@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { installActorBridge, onActorReply } from './actor-bridge.js';
 import { toErrorInfo } from './errors-info.js';
 import { executeTask } from './execute.js';
+import { ownDeps } from './objects/task-refs.js';
 import { CodeCache, defineTaskGlobals } from './task-code.js';
 import { interceptWrites, TaskOutput } from './task-output.js';
 import type { FromThread, RunInThread, ThreadResult, ToThread } from './thread-messages.js';
@@ -71,7 +72,10 @@ export function runWorkerThread(): void {
   port.on('message', (msg: ToThread) => {
     switch (msg.type) {
       case 'run':
-        for (const run of msg.runs) queue.push(run);
+        for (const run of msg.runs) {
+          ownDeps(run.deps);
+          queue.push(run);
+        }
         if (!draining) void drain();
         return;
       case 'actor-reply':

@@ -1,4 +1,5 @@
 import { addExtension, Packr } from 'msgpackr';
+import { viewingArrays } from './binary.js';
 import { registerSendableClass } from './sendable.js';
 
 /**
@@ -70,4 +71,12 @@ export function unpackValue(bytes: Uint8Array, revive?: ActorRefReviver): unknow
   } finally {
     reviver = defaultReviver;
   }
+}
+
+/**
+ * Unpacks bytes the caller owns and gives up: large typed arrays inside become views of them
+ * (no copy), so nothing else may read or write those bytes afterwards.
+ */
+export function unpackOwnedValue(bytes: Uint8Array, revive?: ActorRefReviver): unknown {
+  return viewingArrays(() => unpackValue(bytes, revive));
 }
