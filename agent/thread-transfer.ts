@@ -19,9 +19,7 @@ export function ownsBuffer(bytes: Uint8Array): boolean {
  * The bytes of a task's arguments for its thread: moved when this is their last use on this
  * thread (`last`) and they own their buffer; otherwise cloned as before.
  */
-const X_NOTR = process.env.CLX_X_NOTR === '1';
 export function argsFor(bytes: Uint8Array, last: boolean, transfer: ArrayBuffer[]): Uint8Array {
-  if (X_NOTR) return bytes;
   if (last && ownsBuffer(bytes)) transfer.push(bytes.buffer as ArrayBuffer);
   return bytes;
 }
@@ -31,7 +29,6 @@ export function argsFor(bytes: Uint8Array, last: boolean, transfer: ArrayBuffer[
  * once into a buffer of its own that is then moved (a clone would copy it twice).
  */
 export function depsFor(deps: ReadonlyMap<string, Uint8Array>, transfer: ArrayBuffer[]): Map<string, Uint8Array> {
-  if (X_NOTR) return new Map(deps);
   const out = new Map<string, Uint8Array>();
   for (const [id, bytes] of deps) {
     if (bytes.byteLength < TRANSFER_MIN_BYTES) {

@@ -38,8 +38,6 @@ let segmentsOut: Uint8Array[] | null = null;
 let segmentsIn: readonly Uint8Array[] | null = null;
 let segmentsUsed = 0;
 let viewing = false;
-const X_NOSEG = process.env.CLX_X_NOSEG === '1';
-const X_NOVIEW = process.env.CLX_X_NOVIEW === '1';
 
 /** Runs `pack` (of the envelope packr) with large views set aside as segments. */
 export function packingSegments<T>(packr: Packr, pack: () => T): { packed: T; segments: Uint8Array[] } {
@@ -152,7 +150,7 @@ addExtension({
   Class: TypedArray,
   type: SEGMENT_EXTENSION,
   pack(this: Packr & { moreTypes?: boolean }, view: ArrayBufferView, allocate: Allocate): undefined {
-    if (!X_NOSEG && this === envelopePackr && segmentsOut !== null && view.byteLength >= SEGMENT_MIN_BYTES) {
+    if (this === envelopePackr && segmentsOut !== null && view.byteLength >= SEGMENT_MIN_BYTES) {
       writeSegment(view, allocate);
       return undefined;
     }
@@ -181,7 +179,7 @@ addExtension({
     if (!Class || pad > 7 || length < 0 || length % Class.BYTES_PER_ELEMENT !== 0) throw new Error('a malformed typed array');
     const offset = data.byteOffset + 2 + pad;
     const buffer = data.buffer as ArrayBuffer;
-    if (!X_NOVIEW && viewing && offset % Class.BYTES_PER_ELEMENT === 0) return new Class(buffer, offset, length / Class.BYTES_PER_ELEMENT);
+    if (viewing && offset % Class.BYTES_PER_ELEMENT === 0) return new Class(buffer, offset, length / Class.BYTES_PER_ELEMENT);
     return new Class(buffer.slice(offset, offset + length));
   },
 } as unknown as Parameters<typeof addExtension>[0]);
