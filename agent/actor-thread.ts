@@ -115,7 +115,7 @@ export function runActorThread(): void {
       if (typeof method !== 'function') {
         throw Object.assign(new TypeError(`${className} has no method '${call.method}'`), { code: 'ACTOR_NO_SUCH_METHOD' });
       }
-      const args = resolveTopLevel(unpackArgs(call.args, call.deps) as unknown[]);
+      const args = resolveTopLevel(unpackArgs(call.args, call.deps, true) as unknown[]);
       const { value } = packResult(await (method as (...a: unknown[]) => unknown).apply(instance, args));
       output.end(call.id);
       results.push({ type: 'done', id: call.id, value, refs: [], runMs: performance.now() - started });

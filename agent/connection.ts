@@ -3,7 +3,7 @@ import type { AgentMessage, Hello } from '../protocol/agent-messages.js';
 import type { CoordinatorMessage, Welcome } from '../protocol/coordinator-messages.js';
 import { decodeCoordinatorFrame } from '../protocol/codec.js';
 import { FramedSocket } from '../protocol/framed-socket.js';
-import { CloseCode, FINAL_CLOSE_CODES } from '../protocol/version.js';
+import { CloseCode, FINAL_CLOSE_CODES, wsMessageLimit } from '../protocol/version.js';
 import type { AgentConfig } from './config.js';
 import { CLIENT_SOCKET_OPTIONS } from '../protocol/client-socket.js';
 
@@ -72,7 +72,7 @@ export class CoordinatorConnection {
     if (this.stopped) return;
     const ws = new WebSocket(this.config.url, {
       ...CLIENT_SOCKET_OPTIONS,
-      maxPayload: this.config.maxFrameBytes,
+      maxPayload: wsMessageLimit(this.config.maxFrameBytes),
       handshakeTimeout: 10_000,
       // With a pinned fingerprint the chain need not verify; the pin is checked on 'upgrade'.
       rejectUnauthorized: this.config.certFingerprint === null,
@@ -80,7 +80,7 @@ export class CoordinatorConnection {
     const socket = new FramedSocket<CoordinatorMessage, AgentMessage>(
       ws,
       {
-        decode: (data) => decodeCoordinatorFrame(data, this.config.maxFrameBytes),
+        decode: (data, segments) => decodeCoordinatorFrame(data, this.config.maxFrameBytes, segments),
         maxFrameBytes: this.config.maxFrameBytes,
         // One frame per turn of the event loop carries every result that finished in it.
         // With work still queued here more results follow shortly: send them together.

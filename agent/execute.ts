@@ -18,7 +18,8 @@ export async function executeTask(
   deps: DepBytes = NO_DEPS,
 ): Promise<PackedResult> {
   const fn = await cache.resolve(hash, exportName);
-  const decoded = unpackArgs(args, deps);
+  // The argument bytes came for this call alone (the agent keeps no copy).
+  const decoded = unpackArgs(args, deps, true);
   if (!Array.isArray(decoded)) throw new TypeError('task arguments must be a list');
   if (!chunk) return packResult(await fn(...resolveTopLevel(decoded as unknown[])));
   const results: unknown[] = new Array(decoded.length);

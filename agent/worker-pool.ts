@@ -6,6 +6,7 @@ import { expressEnd, type FromThread, type RunInThread, type ThreadResult } from
 import type { ActorReplyToThread, ActorRequestFromThread } from './actor-bridge.js';
 import { toErrorInfo } from './errors-info.js';
 import { failureKind } from './pack-result.js';
+import { argsFor, depsFor } from './thread-transfer.js';
 
 export interface PoolJob {
   id: string;
@@ -247,15 +248,20 @@ export class WorkerPool {
   private post(slot: Slot, jobs: PoolJob[]): void {
     if (jobs.length === 0) return;
     const runs: RunInThread[] = [];
+    const transfer: ArrayBuffer[] = [];
     const wasIdle = slot.assigned.length === 0;
     for (const job of jobs) {
       const first = !slot.known.has(job.code.hash);
       if (first) slot.known.add(job.code.hash);
+      // Only the job that starts now may give its argument bytes away: one queued behind it goes
+      // back to the pool (and to another thread) if this thread is replaced.
+      const starts = wasIdle && slot.assigned.length === 0;
       // The thread runs an express job next (after the running one and other express jobs).
       slot.assigned.splice(job.express ? expressEnd(slot.assigned) : slot.assigned.length, 0, job);
-      runs.push({ id: job.id, hash: job.code.hash, code: first ? job.code : null, export: job.export, args: job.args, chunk: job.chunk, deps: job.deps, express: job.express === true });
+      const deps = job.deps.size === 0 ? job.deps : depsFor(job.deps, transfer);
+      runs.push({ id: job.id, hash: job.code.hash, code: first ? job.code : null, export: job.export, args: argsFor(job.args, starts, transfer), chunk: job.chunk, deps, express: job.express === true });
     }
-    slot.worker.postMessage({ type: 'run', runs });
+    slot.worker.postMessage({ type: 'run', runs }, transfer);
     if (wasIdle) this.begin(slot);
   }
 

@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { installActorBridge, onActorReply } from './actor-bridge.js';
 import { toErrorInfo } from './errors-info.js';
 import { executeTask } from './execute.js';
+import { ownDeps } from './objects/task-refs.js';
 import { CodeCache, defineTaskGlobals } from './task-code.js';
 import { interceptWrites, TaskOutput } from './task-output.js';
 import { expressEnd, type FromThread, type RunInThread, type ThreadResult, type ToThread } from './thread-messages.js';
@@ -93,6 +94,7 @@ export function runWorkerThread(): void {
     switch (msg.type) {
       case 'run':
         for (const run of msg.runs) {
+          ownDeps(run.deps);
           if (run.express) queue.splice(expressEnd(queue, 0), 0, run);
           else queue.push(run);
         }

@@ -13,11 +13,11 @@ export function encodeClientFrame(messages: readonly (ClientMessage | ServiceMes
 }
 
 /** Decodes and validates a frame a client sent. Throws {@link ProtocolError}, never anything else. */
-export function decodeClientFrame(data: Uint8Array, maxFrameBytes: number): ClientMessage[] {
-  return decodeFrame(data, maxFrameBytes, ClientMessage, 'client', HANDSHAKE);
+export function decodeClientFrame(data: Uint8Array, maxFrameBytes: number, segments?: readonly Uint8Array[]): ClientMessage[] {
+  return decodeFrame(data, maxFrameBytes, ClientMessage, 'client', HANDSHAKE, segments);
 }
 
 /** Decodes and validates a frame a service sent. Throws {@link ProtocolError}, never anything else. */
-export function decodeServiceFrame(data: Uint8Array, maxFrameBytes: number): ServiceMessage[] {
-  return decodeFrame(data, maxFrameBytes, ServiceMessage, 'service', HANDSHAKE);
+export function decodeServiceFrame(data: Uint8Array, maxFrameBytes: number, segments?: readonly Uint8Array[]): ServiceMessage[] {
+  return decodeFrame(data, maxFrameBytes, ServiceMessage, 'service', HANDSHAKE, segments);
 }

@@ -1,6 +1,7 @@
 import { Packr } from 'msgpackr';
 import type { z } from 'zod';
 import { AgentMessage } from './agent-messages.js';
+import { packingSegments, unpackingSegments } from './binary.js';
 import { CoordinatorMessage } from './coordinator-messages.js';
 import { ProtocolError } from './errors.js';
 import { CloseCode, PROTOCOL_VERSION } from './version.js';
@@ -11,7 +12,19 @@ const envelope = new Packr({ useRecords: false, mapsAsObjects: true });
 /** Most messages one frame may carry; a batch is cut into several frames past this. */
 export const MAX_MESSAGES_PER_FRAME = 65_536;
 
-/** Packs several messages into one WebSocket frame. */
+/**
+ * Packs messages for a FramedSocket: the envelope, and the byte views of SEGMENT_MIN_BYTES or more
+ * inside the messages set aside as raw segments (views of the senders' bytes, not copies). See
+ * framed-socket.ts for how the two travel.
+ */
+export function encodeSegmented(messages: readonly object[]): { head: Buffer; segments: Uint8Array[] } {
+  const { packed, segments } = packingSegments(envelope, () => envelope.pack(messages));
+  return { head: packed, segments };
+}
+
+const NO_SEGMENTS: readonly Uint8Array[] = [];
+
+/** Packs several messages into one WebSocket frame (no segments: every byte in the msgpack). */
 export function encodeFrame(messages: readonly (AgentMessage | CoordinatorMessage)[]): Buffer {
   return envelope.pack(messages);
 }
@@ -22,13 +35,13 @@ export function encodeMessages(messages: readonly object[]): Buffer {
 }
 
 /** Decodes and validates a frame an agent sent. Throws {@link ProtocolError}, never anything else. */
-export function decodeAgentFrame(data: Uint8Array, maxFrameBytes: number): AgentMessage[] {
-  return decodeFrame(data, maxFrameBytes, AgentMessage, 'agent', HANDSHAKE);
+export function decodeAgentFrame(data: Uint8Array, maxFrameBytes: number, segments?: readonly Uint8Array[]): AgentMessage[] {
+  return decodeFrame(data, maxFrameBytes, AgentMessage, 'agent', HANDSHAKE, segments);
 }
 
 /** Decodes and validates a frame a coordinator sent. Throws {@link ProtocolError}, never anything else. */
-export function decodeCoordinatorFrame(data: Uint8Array, maxFrameBytes: number): CoordinatorMessage[] {
-  return decodeFrame(data, maxFrameBytes, CoordinatorMessage, 'coordinator', HANDSHAKE);
+export function decodeCoordinatorFrame(data: Uint8Array, maxFrameBytes: number, segments?: readonly Uint8Array[]): CoordinatorMessage[] {
+  return decodeFrame(data, maxFrameBytes, CoordinatorMessage, 'coordinator', HANDSHAKE, segments);
 }
 
 /** Message types whose `protocol` field is checked before the schema: they open a connection. */
@@ -44,9 +57,17 @@ const HANDSHAKE: HandshakeCheck = {
 
 /**
  * Decodes a frame (a msgpack array of messages) and validates each message against `schema`.
- * Shared by every clustrix WebSocket protocol. Throws {@link ProtocolError}, never anything else.
+ * Shared by every clustrix WebSocket protocol. `segments`: the raw segments that followed the
+ * envelope (each must be referred to by it). Throws {@link ProtocolError}, never anything else.
  */
-export function decodeFrame<T>(data: Uint8Array, maxFrameBytes: number, schema: z.ZodType<T>, from: string, handshake: HandshakeCheck): T[] {
+export function decodeFrame<T>(
+  data: Uint8Array,
+  maxFrameBytes: number,
+  schema: z.ZodType<T>,
+  from: string,
+  handshake: HandshakeCheck,
+  segments: readonly Uint8Array[] = NO_SEGMENTS,
+): T[] {
   if (!(data instanceof Uint8Array)) {
     throw new ProtocolError(`a ${from} frame must be binary msgpack, got ${typeof data}`, CloseCode.protocolError);
   }
@@ -58,10 +79,14 @@ export function decodeFrame<T>(data: Uint8Array, maxFrameBytes: number, schema: 
     );
   }
   let raw: unknown;
+  let used: number;
   try {
-    raw = envelope.unpack(data);
+    ({ value: raw, used } = unpackingSegments(segments, () => envelope.unpack(data)));
   } catch (cause) {
     throw new ProtocolError(`a ${from} frame is not valid msgpack (${(cause as Error).message})`, CloseCode.protocolError, { cause });
+  }
+  if (used !== segments.length) {
+    throw new ProtocolError(`a ${from} frame refers ${used} times to its ${segments.length} segments`, CloseCode.protocolError);
   }
   if (!Array.isArray(raw) || raw.length === 0 || raw.length > MAX_MESSAGES_PER_FRAME) {
     throw new ProtocolError(`a ${from} frame must be a non-empty array of at most ${MAX_MESSAGES_PER_FRAME} messages`, CloseCode.protocolError);

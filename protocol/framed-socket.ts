@@ -1,8 +1,9 @@
 import WebSocket from 'ws';
 import { closeSocket, type WireSocket } from './close.js';
-import { encodeMessages, MAX_MESSAGES_PER_FRAME } from './codec.js';
+import { encodeSegmented, MAX_MESSAGES_PER_FRAME } from './codec.js';
 import { ProtocolError } from './errors.js';
-import { CloseCode } from './version.js';
+import { SEGMENTED_FRAME, SegmentAssembler, segmentedHead, segmentMessages } from './segments.js';
+import { CloseCode, wsMessageLimit } from './version.js';
 
 /** What the owner of a framed socket hears. */
 export interface FramedSocketHandlers<In, Out> {
@@ -24,10 +25,12 @@ export interface CloseInfo {
 }
 
 export interface FramedSocketOptions<In> {
-  /** Decodes and validates one frame. Throws {@link ProtocolError}. */
-  decode(data: Uint8Array): In[];
-  /** Largest frame sent or accepted, bytes. */
+  /** Decodes and validates one frame (its envelope, and the segments that followed it). Throws {@link ProtocolError}. */
+  decode(data: Uint8Array, segments?: readonly Uint8Array[]): In[];
+  /** Largest frame (messages and segments) sent or accepted, bytes. */
   maxFrameBytes: number;
+  /** Largest frame accepted, when it differs from the largest sent (a peer that only asks). */
+  maxInboundFrameBytes?: number;
   /**
    * True while more messages are about to follow (work is queued): the batch then waits for the
    * end of this loop turn (setImmediate) and leaves as fewer, bigger frames. Otherwise it leaves
@@ -42,6 +45,9 @@ export interface FramedSocketOptions<In> {
  * by size and count), decodes and validates at the edge, and closes with a documented code and a
  * reason that fits a close frame. Nothing a peer sends can make it throw: a bad frame closes the
  * connection, and an exception from the owner's handler closes it with 1011.
+ * Large byte views inside messages (packed values) travel beside the msgpack as raw segments
+ * (segments.ts): sent from the sender's own bytes and received as ws delivers them, never copied
+ * into or out of an envelope.
  * States: open → closed (by either side; reported once through `closed`).
  */
 export class FramedSocket<In, Out extends object> {
@@ -50,6 +56,10 @@ export class FramedSocket<In, Out extends object> {
   private isClosed = false;
   private heard = Date.now();
   private deferFlush: (() => boolean) | undefined;
+  /** The frame whose segments are arriving. */
+  private assembling: SegmentAssembler | null = null;
+  /** Frames received so far (the first, a handshake, may not have segments). */
+  private frames = 0;
   /** Bytes of frames received and sent (for metrics). */
   bytesIn = 0;
   bytesOut = 0;
@@ -130,14 +140,23 @@ export class FramedSocket<In, Out extends object> {
   }
 
   private write(batch: Out[]): void {
-    const frame = encodeMessages(batch);
-    if (frame.byteLength <= this.options.maxFrameBytes) {
-      this.bytesOut += frame.byteLength;
-      this.ws.send(frame);
+    const { head, segments } = encodeSegmented(batch);
+    const limit = wsMessageLimit(this.options.maxFrameBytes);
+    if (segments.length === 0 && head.byteLength <= limit) {
+      this.bytesOut += head.byteLength;
+      this.ws.send(head);
+      return;
+    }
+    let total = head.byteLength + 5 + 8 * segments.length;
+    for (const s of segments) total += s.byteLength;
+    if (total <= this.options.maxFrameBytes && head.byteLength + 5 + 8 * segments.length <= limit) {
+      this.bytesOut += total;
+      this.ws.send(segmentedHead(head, segments));
+      for (const s of segments) for (const m of segmentMessages(s, limit)) this.ws.send(m);
       return;
     }
     if (batch.length === 1) {
-      this.handlers.oversize?.(batch[0]!, frame.byteLength);
+      this.handlers.oversize?.(batch[0]!, total);
       return;
     }
     const half = batch.length >>> 1;
@@ -152,7 +171,18 @@ export class FramedSocket<In, Out extends object> {
     let messages: In[];
     try {
       if (!isBinary) throw new ProtocolError('a text frame arrived; the protocol is binary msgpack', CloseCode.protocolError);
-      messages = this.options.decode(data);
+      if (this.assembling) {
+        if (!this.assembling.add(data, 'peer')) return;
+        const { envelope, segments } = this.assembling;
+        this.assembling = null;
+        messages = this.options.decode(envelope, segments);
+      } else if (data[0] === SEGMENTED_FRAME && this.frames > 0) {
+        this.assembling = SegmentAssembler.start(data, this.options.maxInboundFrameBytes ?? this.options.maxFrameBytes, 'peer');
+        return;
+      } else {
+        messages = this.options.decode(data);
+      }
+      this.frames++;
     } catch (err) {
       const error = err instanceof ProtocolError ? err : new ProtocolError(`a frame could not be decoded: ${String(err)}`, CloseCode.protocolError);
       this.safely(() => this.handlers.invalid?.(error));
@@ -166,6 +196,7 @@ export class FramedSocket<In, Out extends object> {
     if (this.isClosed) return;
     this.isClosed = true;
     this.outbox = [];
+    this.assembling = null;
     this.safely(() => this.handlers.closed(info));
   }
 

@@ -51,10 +51,10 @@ const HANDSHAKE: HandshakeCheck = {
   hint: 'run the same clustrix version on every agent',
 };
 
-export function decodePeerFrame(data: Uint8Array, maxFrameBytes: number): PeerMessage[] {
-  return decodeFrame(data, maxFrameBytes, PeerMessage, 'peer', HANDSHAKE);
+export function decodePeerFrame(data: Uint8Array, maxFrameBytes: number, segments?: readonly Uint8Array[]): PeerMessage[] {
+  return decodeFrame(data, maxFrameBytes, PeerMessage, 'peer', HANDSHAKE, segments);
 }
 
-export function decodePeerReplyFrame(data: Uint8Array, maxFrameBytes: number): PeerReply[] {
-  return decodeFrame(data, maxFrameBytes, PeerReply, 'peer', HANDSHAKE);
+export function decodePeerReplyFrame(data: Uint8Array, maxFrameBytes: number, segments?: readonly Uint8Array[]): PeerReply[] {
+  return decodeFrame(data, maxFrameBytes, PeerReply, 'peer', HANDSHAKE, segments);
 }

@@ -1,8 +1,22 @@
 /** Bumped whenever a message changes shape; both sides refuse a peer with another version. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
-/** Largest WebSocket frame either side accepts unless configured otherwise (256 MiB). */
-export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024;
+/**
+ * Largest frame (its messages and the segments beside them) either side accepts unless configured
+ * otherwise (2 GiB): the largest value one call can carry.
+ */
+export const DEFAULT_MAX_FRAME_BYTES = 2 * 1024 * 1024 * 1024;
+
+/** Largest single WebSocket message: a longer segment is cut into several (256 MiB). */
+export const MAX_WS_MESSAGE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * The `maxPayload` of every socket carrying frames of at most `maxFrameBytes`: what ws buffers for
+ * one message before anything is validated, so it stays bounded however large frames may be.
+ */
+export function wsMessageLimit(maxFrameBytes: number): number {
+  return Math.min(maxFrameBytes, MAX_WS_MESSAGE_BYTES);
+}
 
 /** Room a message's envelope needs beside its value bytes in one frame (less for tiny frames). */
 const ENVELOPE_BYTES = 64 * 1024;

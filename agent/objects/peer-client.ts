@@ -2,7 +2,7 @@ import WebSocket from 'ws';
 import { FramedSocket } from '../../protocol/framed-socket.js';
 import { SocketBytes } from './socket-bytes.js';
 import { decodePeerReplyFrame, type PeerMessage, type PeerReply } from '../../protocol/peer-messages.js';
-import { CloseCode, PROTOCOL_VERSION } from '../../protocol/version.js';
+import { CloseCode, PROTOCOL_VERSION, wsMessageLimit } from '../../protocol/version.js';
 import { CLIENT_SOCKET_OPTIONS } from '../../protocol/client-socket.js';
 
 /** How long a peer may take to answer the handshake. */
@@ -53,11 +53,11 @@ export class PeerClient {
       waiting.clear();
     };
     const ready = new Promise<FramedSocket<PeerReply, PeerMessage>>((resolve, reject) => {
-      const ws = new WebSocket(`ws://${address}`, { ...CLIENT_SOCKET_OPTIONS, maxPayload: this.maxFrameBytes, handshakeTimeout: CONNECT_TIMEOUT_MS });
+      const ws = new WebSocket(`ws://${address}`, { ...CLIENT_SOCKET_OPTIONS, maxPayload: wsMessageLimit(this.maxFrameBytes), handshakeTimeout: CONNECT_TIMEOUT_MS });
       let welcomed = false;
       const timer = setTimeout(() => socket.terminate(`peer ${address} did not answer in ${CONNECT_TIMEOUT_MS} ms`), CONNECT_TIMEOUT_MS);
       timer.unref();
-      const socket: FramedSocket<PeerReply, PeerMessage> = new FramedSocket(ws, { decode: (d) => decodePeerReplyFrame(d, this.maxFrameBytes), maxFrameBytes: this.maxFrameBytes }, {
+      const socket: FramedSocket<PeerReply, PeerMessage> = new FramedSocket(ws, { decode: (d, s) => decodePeerReplyFrame(d, this.maxFrameBytes, s), maxFrameBytes: this.maxFrameBytes }, {
         messages: (messages) => {
           for (const m of messages) {
             switch (m.type) {

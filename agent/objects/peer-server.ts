@@ -9,6 +9,8 @@ import { CloseCode, PROTOCOL_VERSION } from '../../protocol/version.js';
 
 /** A peer must say hello with the token this soon. */
 const HELLO_TIMEOUT_MS = 5_000;
+/** Peers only ask (hello, fetch): their frames are small. */
+const PEER_REQUEST_BYTES = 1024 * 1024;
 
 /**
  * Serves this agent's stored values to the cluster's other agents. Listens where the coordinator
@@ -34,7 +36,7 @@ export class PeerServer {
   }
 
   static async listen(host: string, token: string, lookup: (objectId: string) => Uint8Array | undefined, maxFrameBytes: number): Promise<PeerServer> {
-    const wss = new WebSocketServer({ host, port: 0, maxPayload: 1024 * 1024, perMessageDeflate: false });
+    const wss = new WebSocketServer({ host, port: 0, maxPayload: PEER_REQUEST_BYTES, perMessageDeflate: false });
     await new Promise<void>((resolve, reject) => {
       wss.once('listening', resolve);
       wss.once('error', reject);
@@ -59,7 +61,7 @@ export class PeerServer {
     deadline.unref();
     const socket: FramedSocket<PeerMessage, PeerReply> = new FramedSocket(
       ws,
-      { decode: (d) => decodePeerFrame(d, 1024 * 1024), maxFrameBytes: this.maxFrameBytes },
+      { decode: (d, s) => decodePeerFrame(d, PEER_REQUEST_BYTES, s), maxFrameBytes: this.maxFrameBytes, maxInboundFrameBytes: PEER_REQUEST_BYTES },
       {
         messages: (messages) => {
           for (const m of messages) {

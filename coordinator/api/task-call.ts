@@ -80,7 +80,8 @@ export class TaskCaller implements TaskSubmitter {
     };
     const onAbort = (): void => cancel(new CancelledError(`${what} was aborted`, { cause: signal?.reason }));
     signal?.addEventListener('abort', onAbort, { once: true });
-    const ran = this.transport.call('submit', spec).then((bytes) => this.values.unpack(bytes, `the result of ${what}`));
+    // A submitted call's result is delivered once and kept nowhere (kept results go through refs).
+    const ran = this.transport.call('submit', spec).then((bytes) => this.values.unpack(bytes, `the result of ${what}`, true));
     const result = Promise.race([ran, early]).finally(() => {
       done = true;
       signal?.removeEventListener('abort', onAbort);

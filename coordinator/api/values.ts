@@ -1,5 +1,5 @@
 import { collectingRefs, revivingRefs, type ObjectRefReviver } from '../../protocol/object-ref.js';
-import { unpackValue, type ActorRefReviver } from '../../protocol/values.js';
+import { unpackOwnedValue, unpackValue, type ActorRefReviver } from '../../protocol/values.js';
 import { packArguments } from '../engine/pack.js';
 import { ResultDecodeError } from '../errors/errors.js';
 
@@ -25,9 +25,14 @@ export class Values {
     return { bytes: value, refs };
   }
 
-  unpack(bytes: Uint8Array, what: string): unknown {
+  /**
+   * `own`: these bytes were delivered for this call alone and nothing keeps them (a task's result
+   * that is not a kept object), so large typed arrays in the value view them instead of copying.
+   */
+  unpack(bytes: Uint8Array, what: string, own = false): unknown {
+    const unpack = own ? unpackOwnedValue : unpackValue;
     try {
-      return revivingRefs(this.reviveRef, () => unpackValue(bytes, this.revive));
+      return revivingRefs(this.reviveRef, () => unpack(bytes, this.revive));
     } catch (cause) {
       throw new ResultDecodeError(`${what} could not be decoded: ${(cause as Error).message}`, { cause });
     }

@@ -51,7 +51,7 @@ export class AgentServer {
     this.endpoint = new WsEndpoint(
       { tls: options.tls, maxFrameBytes: options.maxFrameBytes, handshakeTimeoutMs: options.authTimeoutMs },
       ({ ws, remoteAddress, authenticated }) => {
-        const socket: AgentSocket = new FramedSocket(ws, { decode: (d) => decodeAgentFrame(d, options.maxFrameBytes), maxFrameBytes: options.maxFrameBytes }, {
+        const socket: AgentSocket = new FramedSocket(ws, { decode: (d, s) => decodeAgentFrame(d, options.maxFrameBytes, s), maxFrameBytes: options.maxFrameBytes }, {
           messages: (messages) => this.handshake(socket, messages, remoteAddress, authenticated),
           invalid: (err) => this.log.warn(`refused an agent connection from ${remoteAddress}: ${err.message}`),
           closed: () => undefined,

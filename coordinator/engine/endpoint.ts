@@ -4,7 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { closeSocket } from '../../protocol/close.js';
-import { CloseCode } from '../../protocol/version.js';
+import { CloseCode, wsMessageLimit } from '../../protocol/version.js';
 
 export interface EndpointOptions {
   /** PEM certificate and key: serve wss:// instead of ws://. */
@@ -75,7 +75,7 @@ export class WsEndpoint {
       socket.destroy();
     });
     this.http.on('tlsClientError', (_err: Error, socket: Duplex) => socket.destroy());
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, perMessageDeflate: false });
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: wsMessageLimit(options.maxFrameBytes), perMessageDeflate: false });
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
   }
 

@@ -46,7 +46,7 @@ export class ClientSession {
   ) {
     this.socket = new FramedSocket<ClientMessage, ServiceMessage>(
       ws,
-      { decode: (data) => decodeClientFrame(data, host.maxFrameBytes), maxFrameBytes: host.maxFrameBytes },
+      { decode: (data, segments) => decodeClientFrame(data, host.maxFrameBytes, segments), maxFrameBytes: host.maxFrameBytes },
       {
         messages: (messages) => {
           for (const m of messages) {

@@ -3,7 +3,7 @@ import { decodeServiceFrame } from '../../protocol/client-codec.js';
 import type { CoreArgs, CoreMethodName, CoreResult } from '../../protocol/core-methods.js';
 import { FramedSocket } from '../../protocol/framed-socket.js';
 import { ServiceEvents, ServiceMethods, type ClientMessage, type ClientWelcome, type ServiceArgs, type ServiceMessage, type ServiceMethodName, type ServiceResult } from '../../protocol/service-messages.js';
-import { CloseCode, DEFAULT_MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../protocol/version.js';
+import { CloseCode, DEFAULT_MAX_FRAME_BYTES, PROTOCOL_VERSION, wsMessageLimit } from '../../protocol/version.js';
 import { serviceEnvironment, type AgentEnvironment } from '../code/agent-environment.js';
 import type { ShippedCode } from '../engine/task.js';
 import { AuthError, ClusterClosedError, ProtocolError, ServiceLostError, ValueTooLargeError, type ClustrixError } from '../errors/errors.js';
@@ -45,7 +45,7 @@ export class RemoteTransport implements Transport {
 
   /** Connects and authenticates; resolves once the service has welcomed this client. */
   static open(address: string, credential: string, name: string, timeoutMs = 10_000): Promise<RemoteTransport> {
-    const ws = new WebSocket(address, { ...CLIENT_SOCKET_OPTIONS, maxPayload: DEFAULT_MAX_FRAME_BYTES, handshakeTimeout: timeoutMs });
+    const ws = new WebSocket(address, { ...CLIENT_SOCKET_OPTIONS, maxPayload: wsMessageLimit(DEFAULT_MAX_FRAME_BYTES), handshakeTimeout: timeoutMs });
     return new Promise<RemoteTransport>((resolve, reject) => {
       let settled = false;
       const fail = (err: Error): void => {
@@ -58,7 +58,7 @@ export class RemoteTransport implements Transport {
       const timer = setTimeout(() => fail(new ServiceLostError(`no answer from the clustrix service at ${address} within ${timeoutMs} ms`)), timeoutMs);
       const socket: Socket = new FramedSocket<ServiceMessage, ClientMessage>(
         ws,
-        { decode: (data) => decodeServiceFrame(data, DEFAULT_MAX_FRAME_BYTES), maxFrameBytes: DEFAULT_MAX_FRAME_BYTES },
+        { decode: (data, segments) => decodeServiceFrame(data, DEFAULT_MAX_FRAME_BYTES, segments), maxFrameBytes: DEFAULT_MAX_FRAME_BYTES },
         {
           messages: ([first, ...rest]) => {
             if (first?.type !== 'client-welcome') {

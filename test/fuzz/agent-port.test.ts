@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { ActorDiedError, Cluster } from 'clustrix';
-import { AgentMessage, CloseCode, decodeCoordinatorFrame, packValue, type CoordinatorMessage } from 'clustrix/protocol';
+import { AgentMessage, CloseCode, decodeCoordinatorFrame, packValue, PROTOCOL_VERSION, type CoordinatorMessage } from 'clustrix/protocol';
 import { coordinatorUrl, waitUntil } from '../helpers/processes.js';
 import { protocolClasses, type CaseSpec } from './classes.js';
 import { AGENT_TEMPLATES, deepCauseFrame, fuzzSeed, MULTIBYTE, missingFields, pack, randomString, rngFor, type Rng } from './generators.js';
@@ -204,7 +204,7 @@ describe('the agent port', () => {
     await runCases('a second hello', true, [
       { name: 'the same hello', frames: [{ binary: pack([HELLO]) }] },
       { name: 'a hello with a wrong token', frames: [{ binary: pack([{ ...HELLO, token: 'wrong' }]) }] },
-      { name: 'a hello of protocol 2', frames: [{ binary: pack([{ ...HELLO, protocol: 2 }]) }] },
+      { name: 'a hello of another protocol version', frames: [{ binary: pack([{ ...HELLO, protocol: PROTOCOL_VERSION + 1 }]) }] },
     ]);
   });
 

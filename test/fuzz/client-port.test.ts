@@ -12,7 +12,7 @@ import { Packr } from 'msgpackr';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { Cluster } from 'clustrix';
-import { ClientMessage, CloseCode, CoreMethods, decodeServiceFrame, DEFAULT_MAX_FRAME_BYTES, packValue, ServiceMethods, type ServiceMessage } from 'clustrix/protocol';
+import { ClientMessage, CloseCode, CoreMethods, decodeServiceFrame, DEFAULT_MAX_FRAME_BYTES, packValue, PROTOCOL_VERSION, ServiceMethods, type ServiceMessage } from 'clustrix/protocol';
 // Built, not source: the service starts agents from the bundle next to its own compiled file.
 import { ClusterService } from '../../dist/coordinator/service/index.js';
 import type { Logger } from '../../dist/coordinator/util/logger.js';
@@ -164,7 +164,7 @@ describe('the client port', () => {
     await runCases('a second client-hello', true, [
       { name: 'the same client-hello', frames: [{ binary: pack([hello()]) }] },
       { name: 'a client-hello with a wrong credential', frames: [{ binary: pack([{ ...hello(), credential: 'wrong' }]) }] },
-      { name: 'a client-hello of protocol 2', frames: [{ binary: pack([{ ...hello(), protocol: 2 }]) }] },
+      { name: 'a client-hello of another protocol version', frames: [{ binary: pack([{ ...hello(), protocol: PROTOCOL_VERSION + 1 }]) }] },
     ]);
   });
 

@@ -93,6 +93,15 @@ describe('the coordinator closes a connection', () => {
     expect(reason).toContain(String(PROTOCOL_VERSION));
   });
 
+  it('of the protocol before frame segments (version 1), with 4001 naming both versions', async () => {
+    const ws = await connect();
+    const done = closed(ws);
+    ws.send(encodeFrame([hello({ protocol: 1 }) as never]));
+    const { code, reason } = await done;
+    expect(code).toBe(CloseCode.versionMismatch);
+    expect(reason).toContain(`the agent speaks protocol version 1, this side speaks version ${PROTOCOL_VERSION}`);
+  });
+
   it('that presents a wrong token, with 4003', async () => {
     const ws = await connect();
     const done = closed(ws);

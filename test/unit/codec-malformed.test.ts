@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CloseCode,
   MAX_MESSAGES_PER_FRAME,
+  PROTOCOL_VERSION,
   ProtocolError,
   decodeAgentFrame,
   decodeCoordinatorFrame,
@@ -110,7 +111,7 @@ describe.each(decoders)('%s refuses', (_name, decode) => {
 
 describe('decodeAgentFrame refuses wrong field types', () => {
   const hello = {
-    type: 'hello', protocol: 1, token: 'secret-token-0123456789', agentId: 'a-0', jobId: null, host: 'h', pid: 1, cpus: 2,
+    type: 'hello', protocol: PROTOCOL_VERSION, token: 'secret-token-0123456789', agentId: 'a-0', jobId: null, host: 'h', pid: 1, cpus: 2,
     memoryBytes: 1024, node: 'v20.0.0', slots: 1, inlineConcurrency: 64, walltimeLeftMs: null,
   };
   it.each([
@@ -149,15 +150,15 @@ describe('decodeCoordinatorFrame refuses wrong field types', () => {
 
 describe('the protocol version', () => {
   const hello = {
-    type: 'hello', protocol: 2, token: 'secret-token-0123456789', agentId: null, jobId: null, host: 'h', pid: 1, cpus: 2,
+    type: 'hello', protocol: PROTOCOL_VERSION + 1, token: 'secret-token-0123456789', agentId: null, jobId: null, host: 'h', pid: 1, cpus: 2,
     memoryBytes: 1024, node: 'v20.0.0', slots: 1, inlineConcurrency: 64, walltimeLeftMs: null,
   };
 
   it('of a hello that differs is refused with 4001, naming both versions', () => {
     const pe = expectProtocolError(failure(decodeAgentFrame, pack([hello])), CloseCode.versionMismatch);
     expect(pe.code).toBe('PROTOCOL_VERSION_MISMATCH');
-    expect(pe.message).toMatch(/version 2\b/);
-    expect(pe.message).toMatch(/version 1\b/);
+    expect(pe.message).toMatch(new RegExp(`version ${PROTOCOL_VERSION + 1}\\b`));
+    expect(pe.message).toMatch(new RegExp(`version ${PROTOCOL_VERSION}\\b`));
   });
 
   it('is checked before the schema: a future hello of another shape is still a version error', () => {
