@@ -43,6 +43,7 @@ export {
   JobStartError,
   PoolUnavailableError,
   ResourcesUnsatisfiableError,
+  UnknownPoolError,
   ClusterClosedError,
   ServiceLostError,
   ValueTooLargeError,
