@@ -416,7 +416,8 @@ export class ActorManager {
   }
 
   private choose(record: ActorRecord): AgentLink | null {
-    const ready = [...this.links()].filter((l) => l.state === 'ready');
+    const pool = record.spec.pool ?? null;
+    const ready = [...this.links()].filter((l) => l.state === 'ready' && (pool === null || l.pool === pool));
     const cpus = cpusOf(record);
     const placed = placeActor(ready, { agent: record.spec.agent, cpus, what: `${label(record)} (${record.code.name})` });
     if ('link' in placed) return placed.link;
