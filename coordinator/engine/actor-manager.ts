@@ -302,10 +302,16 @@ export class ActorManager {
     }
   }
 
-  /** Actors waiting for an agent to be constructed on, and calls waiting for such actors. */
-  waiting(): number {
+  /**
+   * Actors waiting for an agent to be constructed on, and calls waiting for such actors: all, or
+   * those that asked for `pool` (null: those that asked for none).
+   */
+  waiting(pool?: string | null): number {
     let n = 0;
-    for (const record of this.unplaced()) n += (record.created ? 1 : 0) + record.backlog.length;
+    for (const record of this.unplaced()) {
+      if (pool !== undefined && (record.spec.pool ?? null) !== pool) continue;
+      n += (record.created ? 1 : 0) + record.backlog.length;
+    }
     return n;
   }
 

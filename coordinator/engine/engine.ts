@@ -110,7 +110,7 @@ export class Engine {
           scheduler.drain(link);
           ready.engine?.agentsChanged();
         },
-        actorsWaiting: () => ready.engine?.actors.waiting() ?? 0,
+        actorsWaiting: (p) => ready.engine?.actors.waiting(p) ?? 0,
         failActors: (error) => ready.engine?.actors.failUnplaced(error),
         holdsState: (link) => ready.engine?.holdsState(link) ?? false,
       }, log);

@@ -25,8 +25,8 @@ export interface PoolsHost {
   readonly scheduler: Scheduler;
   /** An agent is leaving on purpose (scaled down, retiring): no new work for it. */
   onRemove(link: AgentLink): void;
-  /** Actors waiting to be constructed and calls waiting for their actor (any pool may serve them). */
-  actorsWaiting(): number;
+  /** Actors waiting to be constructed and calls waiting for their actor: all, or those that asked for `pool` (null: for none). */
+  actorsWaiting(pool?: string | null): number;
   failActors(error: ClustrixError): void;
   /** Whether the agent holds what must not be lost with it (actors, stored values). */
   holdsState(link: AgentLink): boolean;
@@ -148,7 +148,8 @@ export class Pools {
         ready: () => entry.pool.readyLinks(),
         pending: () => entry.pool.pendingCount,
         wanted: () => entry.pool.size,
-        demand: () => scheduler.demandFor(entry.name) + (this.entries.size === 1 ? this.host.actorsWaiting() : 0),
+        // Actors that named no pool wait for any agent: only a cluster with none grows for them.
+        demand: () => scheduler.demandFor(entry.name) + (this.entries.size === 1 ? this.host.actorsWaiting() : this.host.actorsWaiting(entry.name) + (this.links.size === 0 ? this.host.actorsWaiting(null) : 0)),
         slotsPerAgent: () => this.slotsPerAgent(entry),
         holdsState: (link) => this.host.holdsState(link),
         grow: (n) => entry.pool.scale(entry.pool.size + n),
