@@ -28,7 +28,6 @@ const JOB_NAME_TEXT = "a name of at most 32 letters, digits, '.', '_' or '-', st
 const WILDCARD = /^(0\.0\.0\.0|::|\[::\])$/;
 const RELAY_HOST = "the login node's address compute nodes reach (not a wildcard such as 0.0.0.0)";
 
-const ADAPT_TEXT = 'a mapping { min, max, idleMs? } with min <= max';
 /** `adapt`: the pool's size follows its work between min and max agents. */
 export const adaptSchema = z
   .strictObject(
@@ -42,7 +41,9 @@ export const adaptSchema = z
     },
     mapping('adapt options (min, max, idleMs)'),
   )
-  .refine((a) => a.min <= a.max, { error: ADAPT_TEXT, path: ['max'] });
+  .superRefine((a, ctx) => {
+    if (a.min > a.max) ctx.addIssue({ code: 'custom', path: ['max'], input: a.max, message: `at least min (${a.min})` });
+  });
 const AGENT_RESOURCES = 'a mapping of resource names to non-negative amounts, e.g. { licenses: 2 }';
 const agentResourcesSchema = z
   .record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), z.number({ error: 'a non-negative number' }).finite({ error: 'a non-negative number' }).nonnegative({ error: 'a non-negative number' }), { error: AGENT_RESOURCES })
