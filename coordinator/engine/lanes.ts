@@ -33,15 +33,19 @@ export class Lanes {
   readonly any: LanePair;
   private readonly byPool = new Map<string, LanePair>();
   private names: readonly string[] = [];
+  /** Every lane: the pools' first, then the one for any agent (a list: dispatch walks it often). */
+  private every: readonly Lane[];
 
   constructor(private readonly room: Room) {
     this.any = this.pair(null);
+    this.every = [this.any.worker, this.any.inline];
   }
 
   /** The cluster's pools (set once, before agents connect); empty: pools unknown (tests of the scheduler alone). */
   setPools(names: readonly string[]): void {
     this.names = names;
     if (names.length > 1) for (const name of names) this.byPool.set(name, this.pair(name));
+    this.every = [...[...this.byPool.values()].flatMap((p) => [p.worker, p.inline]), this.any.worker, this.any.inline];
   }
 
   get pools(): readonly string[] {
@@ -54,10 +58,8 @@ export class Lanes {
   }
 
   /** Every lane: the pools' first, then the one for any agent. */
-  *all(): Generator<Lane> {
-    for (const pair of this.byPool.values()) yield* [pair.worker, pair.inline];
-    yield this.any.worker;
-    yield this.any.inline;
+  all(): readonly Lane[] {
+    return this.every;
   }
 
   of(task: TaskRecord): Lane {
@@ -95,6 +97,17 @@ export class Lanes {
     if (!pair) return;
     pair.worker.open.update(link);
     pair.inline.open.update(link);
+  }
+
+  /**
+   * `link` took a task of `lane`: the one other lane of the same kind it serves (any agent's, or
+   * its pool's) re-reads its room. A task of one kind leaves the other kind's room as it was.
+   */
+  tookFrom(link: AgentLink, lane: Lane): void {
+    const pair = this.byPool.get(link.pool);
+    if (!pair) return;
+    const kind = lane === this.any.worker || lane === pair.worker ? 'worker' : 'inline';
+    (lane === this.any[kind] ? pair[kind] : this.any[kind]).open.update(link);
   }
 
   delete(link: AgentLink): void {

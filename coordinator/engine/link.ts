@@ -53,7 +53,7 @@ export class AgentLink {
   constrainedInflight = 0;
   /** The pool that launched it (its agents() row names it). */
   pool = 'default';
-  /** When a task last started or ended on it: adaptive scaling stops agents idle since long. */
+  /** When its last task ended (or it connected): adaptive scaling stops agents idle since long. */
   lastActiveAt = Date.now();
   /** What it offers: cpus are its slots. */
   readonly resources: Resources;

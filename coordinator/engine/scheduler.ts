@@ -341,7 +341,8 @@ export class Scheduler {
     const task = link.inflight.get(id);
     if (!task) return undefined;
     link.inflight.delete(id);
-    link.lastActiveAt = Date.now();
+    // Idle from now (adaptive scaling measures idleness from here); busy links need no clock.
+    if (link.inflight.size === 0) link.lastActiveAt = Date.now();
     this.runningCount--;
     if (task.inline) link.inlineInflight--;
     if (task.resources) {
@@ -425,8 +426,7 @@ export class Scheduler {
       // goes before what is queued on the agent already: it waits for no one's pipelined window.
       this.start(link, task, lane.queue.runningOf(task) === 1 || task.priority > 0);
       lane.open.took(link);
-      // The other lanes this link serves (any agent's, or its pool's) see its room shrink too.
-      this.roomChanged(link);
+      this.lanes.tookFrom(link, lane);
     }
   }
 
@@ -453,7 +453,6 @@ export class Scheduler {
     task.startedAt ??= Date.now();
     task.lastAgent = link.id;
     link.inflight.set(task.id, task);
-    link.lastActiveAt = Date.now();
     this.runningCount++;
     if (task.resources) {
       link.constrainedInflight++;

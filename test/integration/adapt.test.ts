@@ -52,7 +52,7 @@ describe.each(MODES)('adapt: grows on demand, shrinks when idle ($name)', (mode)
 
 describe.each(MODES)('adapt: no oscillation under bursts ($name)', (mode) => {
   let cluster!: Cluster;
-  useCluster(mode, { pools: { burst: { agents: 1, slots: 1, adapt: { min: 1, max: 3, idleMs: 1_500 } } } }, (c) => (cluster = c));
+  useCluster(mode, { pools: { burst: { agents: 1, slots: 1, adapt: { min: 1, max: 3, idleMs: 5_000 } } } }, (c) => (cluster = c));
 
   it('grows once for the first burst and keeps that size through the next ones', async () => {
     const seen = watchAgents(cluster);
@@ -60,12 +60,13 @@ describe.each(MODES)('adapt: no oscillation under bursts ($name)', (mode) => {
       expect(await cluster.map(spin, Array.from({ length: 12 }, () => 20))).toHaveLength(12);
     }
     seen.stop();
-    // 1 at start + 2 grown for the first burst: no agent stopped and launched again.
-    expect(seen.ids.size).toBe(3);
     const sizes = seen.lists.map(ready('burst'));
+    const story = JSON.stringify(seen.lists.map((l) => l.map((a) => `${a.id}:${a.state}`)));
+    // 1 at start + 2 grown for the first burst: no agent stopped and launched again.
+    expect(seen.ids.size, story).toBe(3);
     const grownAt = sizes.indexOf(3);
-    expect(grownAt).toBeGreaterThanOrEqual(0);
-    expect(sizes.slice(grownAt).every((n) => n === 3)).toBe(true);
+    expect(grownAt, story).toBeGreaterThanOrEqual(0);
+    expect(sizes.slice(grownAt).every((n) => n === 3), story).toBe(true);
     expect((await cluster.agents()).every((a) => a.pool === 'burst')).toBe(true);
   });
 });
