@@ -38,7 +38,9 @@ export interface ResolvedPool {
 export const DEFAULT_POOL = 'default';
 
 /** Options with every default applied and every value checked. */
-export interface ResolvedClusterOptions extends ResolvedPoolOptions {
+export interface ResolvedClusterOptions extends Omit<ResolvedPoolOptions, 'backend'> {
+  /** The backend; with several pools, their backends joined by '+' (`local+slurm`). */
+  backend: string;
   /** Every pool, in the order given; one named 'default' when `pools` is not set. */
   pools: ResolvedPool[];
 }
@@ -110,7 +112,7 @@ export function resolveClusterOptions(options: ClusterOptions = {}, cores = os.a
     {
       ...first,
       // What the cluster as a whole says of itself (cluster.backend, the service's status).
-      backend: [...new Set(resolved.map((p) => p.options.backend))].join('+') as BackendName,
+      backend: [...new Set(resolved.map((p) => p.options.backend))].join('+'),
       agents: resolved.reduce((n, p) => n + p.options.agents, 0),
       adapt: null,
       pools: resolved,
