@@ -20,6 +20,7 @@ export { ObjectRef, TaskRef } from './api/object-refs.js';
 export type { WaitOptions, WaitResult } from './api/objects.js';
 export type { ActorProxy, ClassRef } from './api/actor-handle.js';
 export type { ActorOptions } from './api/actor-options.js';
+export type { AdaptOptions, ScaleOptions } from './api/scale-options.js';
 export type { ClusterOptions } from './config/options.js';
 export type { ConnectOptions } from './transport/address.js';
 export type { AgentInfo, PendingAgent, ActorInfo, ActorState, LogEntry, ObjectStats, LinkBytes, TaskHistory, TaskHistoryEntry, TaskOutcomeKind, ErrorSummary } from '../protocol/rows.js';
@@ -43,6 +44,7 @@ export {
   JobStartError,
   PoolUnavailableError,
   ResourcesUnsatisfiableError,
+  UnknownPoolError,
   ClusterClosedError,
   ServiceLostError,
   ValueTooLargeError,

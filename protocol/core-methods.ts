@@ -13,6 +13,9 @@ import { MAX_TIMER_MS } from './durations.js';
 import { Resources } from './resources.js';
 import { ActorInfo, AgentInfo, DashboardAccess, DetachKind, DetachedRow, HistoryQuery, ObjectStats, PendingAgent, TaskHistory } from './rows.js';
 
+/** A pool's name, as `pools` keys are written. */
+const PoolName = z.string().min(1).max(64);
+
 /** Most refs one call's arguments may hold. */
 const MAX_REFS = 65_536;
 
@@ -32,6 +35,8 @@ export const TaskSpec = Task.omit({ type: true, deps: true, express: true, gpus:
   group: Id.nullable(),
   /** What it needs of an agent while it runs; null: one slot. */
   resources: Resources.nullable(),
+  /** Only agents of this pool may run it; null or absent: any agent that fits. */
+  pool: PoolName.nullable().optional(),
   /** The call (map/stream) it is part of, for history and the dashboard; absent: a call of its own. */
   call: z.object({ id: z.string().min(1).max(200), label: z.string().max(200) }).optional(),
 });
@@ -51,11 +56,26 @@ export const ActorSpec = ActorCreate.omit({ type: true, actorId: true, restore: 
   timeoutMs: z.number().int().positive().max(MAX_TIMER_MS).nullable(),
   /** What it holds of its agent while it lives: `cpus` are slots kept from tasks (0: none, the default). */
   resources: Resources,
+  /** Place it on an agent of this pool; null or absent: any. */
+  pool: PoolName.nullable().optional(),
 });
 export type ActorSpec = z.infer<typeof ActorSpec>;
 
-export const ScaleOptions = z.object({});
+/** `scale(n, options)`: which pool (optional when the cluster has one). */
+export const ScaleOptions = z.object({ pool: PoolName.optional() });
 export type ScaleOptions = z.infer<typeof ScaleOptions>;
+
+/** `adapt(options)`: a pool's bounds for adaptive scaling. */
+export const AdaptSpec = z.object({
+  pool: PoolName.nullable(),
+  min: z.number().int().nonnegative().max(100_000),
+  max: z.number().int().nonnegative().max(100_000),
+  idleMs: z.number().int().min(10).max(MAX_TIMER_MS),
+});
+export type AdaptSpec = z.infer<typeof AdaptSpec>;
+/** What `adapt` answers: the settings in force, with the pool's name. */
+export const AdaptResult = z.object({ pool: z.string(), min: z.number(), max: z.number(), idleMs: z.number() });
+export type AdaptResult = z.infer<typeof AdaptResult>;
 
 /**
  * A call that runs in the service on its own (its client may leave): a `map` or `stream` (one task
@@ -114,6 +134,8 @@ export const CoreMethods = {
   agents: method(z.tuple([]), z.array(AgentInfo)),
   pendingAgents: method(z.tuple([]), z.array(PendingAgent)),
   scale: method(z.tuple([z.number().int().nonnegative(), ScaleOptions]), z.null()),
+  /** Turns adaptive scaling on for a pool (or changes it); answers the settings in force. */
+  adapt: method(z.tuple([AdaptSpec]), AdaptResult),
   actorCreate: method(z.tuple([ActorSpec]), ActorInfo),
   /** Calls a method of an actor with packed arguments; resolves with the packed result. */
   actorCall: method(z.tuple([Id, z.string().min(1).max(256), Bytes, z.array(ObjectId).max(MAX_REFS)]), Bytes),

@@ -67,7 +67,7 @@ const ActionId = z.string().min(1).max(64);
 
 export const CancelCall = z.object({ type: z.literal('cancel-call'), id: ActionId, client: z.string().min(1).max(300), callId: z.string().min(1).max(200) });
 export const KillActor = z.object({ type: z.literal('kill-actor'), id: ActionId, actorId: z.string().min(1).max(200) });
-export const ScalePool = z.object({ type: z.literal('scale'), id: ActionId, agents: z.number().int().nonnegative() });
+export const ScalePool = z.object({ type: z.literal('scale'), id: ActionId, agents: z.number().int().nonnegative(), pool: z.string().min(1).max(64).optional() });
 
 export const DashboardClientMessage = z.discriminatedUnion('type', [CancelCall, KillActor, ScalePool]);
 export type DashboardClientMessage = z.infer<typeof DashboardClientMessage>;

@@ -7,6 +7,8 @@ import { z } from 'zod';
 /** One connected agent, as `cluster.agents()` lists it. */
 export const AgentInfo = z.object({
   id: z.string(),
+  /** The pool that launched it ('default' in a cluster of one pool). */
+  pool: z.string(),
   host: z.string(),
   pid: z.number(),
   slots: z.number(),
@@ -28,6 +30,8 @@ export type AgentInfo = z.infer<typeof AgentInfo>;
 export const PendingAgent = z.object({
   agentId: z.string(),
   jobId: z.string(),
+  /** The pool that launched it. */
+  pool: z.string(),
 });
 export type PendingAgent = z.infer<typeof PendingAgent>;
 

@@ -28,6 +28,7 @@ function App() {
   const [notice, setNotice] = useState<{ ok: boolean; message: string } | null>(null);
   const [filter, setFilter] = useState('');
   const [scaleTo, setScaleTo] = useState('');
+  const [scalePool, setScalePool] = useState('');
   const chart = useMemo(() => new RateChart(), []);
   const chartEl = useRef<HTMLDivElement>(null);
   const live = useMemo(
@@ -90,16 +91,17 @@ function App() {
       <form class="scale" onSubmit=${(e: Event) => {
         e.preventDefault();
         const n = Number(scaleTo);
-        if (Number.isInteger(n) && n >= 0) act({ type: 'scale', agents: n });
+        if (Number.isInteger(n) && n >= 0) act({ type: 'scale', agents: n, ...(scalePool ? { pool: scalePool } : {}) });
       }}>
         <input type="number" min="0" placeholder="agents" value=${scaleTo} onInput=${(e: Event) => setScaleTo((e.target as HTMLInputElement).value)} />
+        <input type="text" placeholder="pool" value=${scalePool} onInput=${(e: Event) => setScalePool((e.target as HTMLInputElement).value.trim())} />
         <button type="submit">Scale</button>
       </form>
       <table data-testid="agents">
-        <thead><tr><th>agent</th><th>host</th><th>job</th><th>slots</th><th>busy</th><th>done</th><th>RSS</th><th>walltime left</th><th>state</th></tr></thead>
+        <thead><tr><th>agent</th><th>pool</th><th>host</th><th>job</th><th>slots</th><th>busy</th><th>done</th><th>RSS</th><th>walltime left</th><th>state</th></tr></thead>
         <tbody>
-          ${(snap?.agents ?? []).map((a) => html`<tr key=${a.id}><td>${a.id}</td><td>${a.host}</td><td>${a.jobId ?? '-'}</td><td>${a.slots}</td><td>${a.busy}</td><td>${a.tasksDone}</td><td>${bytes(a.rssBytes)}</td><td>${a.walltimeLeftMs === null ? '-' : since(0, a.walltimeLeftMs)}</td><td>${a.state}</td></tr>`)}
-          ${(snap?.pending ?? []).map((p) => html`<tr key=${p.agentId} class="dim"><td>${p.agentId}</td><td>-</td><td>${p.jobId}</td><td colspan="5"></td><td>pending</td></tr>`)}
+          ${(snap?.agents ?? []).map((a) => html`<tr key=${a.id}><td>${a.id}</td><td>${a.pool}</td><td>${a.host}</td><td>${a.jobId ?? '-'}</td><td>${a.slots}</td><td>${a.busy}</td><td>${a.tasksDone}</td><td>${bytes(a.rssBytes)}</td><td>${a.walltimeLeftMs === null ? '-' : since(0, a.walltimeLeftMs)}</td><td>${a.state}</td></tr>`)}
+          ${(snap?.pending ?? []).map((p) => html`<tr key=${p.agentId} class="dim"><td>${p.agentId}</td><td>${p.pool}</td><td>-</td><td>${p.jobId}</td><td colspan="5"></td><td>pending</td></tr>`)}
         </tbody>
       </table>
     </section>

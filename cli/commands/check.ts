@@ -45,17 +45,28 @@ Checks, in order, and prints each step with ✓ or ✗ (and how to fix each ✗)
       report({ step: 'profile', ok: false, detail: cliWords((err as Error).message.split('\n')[0] ?? ''), fix: profileFix(config, (err as ClustrixError).hint) });
       return finish(steps, args.flags.has('json'));
     }
-    const backend = options.backend ?? 'local';
-    if (options.ssh && backend !== 'local' && backend !== 'kubernetes') {
-      const ok = await checkSsh(options, backend, report);
-      if (!ok) return finish(steps, args.flags.has('json'));
+    // Each pool of a profile with several is checked as a profile of its own would be.
+    const pools = options.pools ? Object.entries(options.pools) : [[null, {}] as const];
+    for (const [, pool] of pools) {
+      const merged = { ...options, ...pool };
+      const backend = merged.backend ?? 'local';
+      if (merged.ssh && backend !== 'local' && backend !== 'kubernetes') {
+        const ok = await checkSsh(merged, backend, report);
+        if (!ok) return finish(steps, args.flags.has('json'));
+      }
     }
     const started = Date.now();
     try {
-      const cluster = await Cluster.start({ ...options, agents: 1 });
+      const oneEach = options.pools
+        ? { ...options, pools: Object.fromEntries(Object.entries(options.pools).map(([n, p]) => [n, { ...p, agents: 1, adapt: undefined }])) }
+        : { ...options, agents: 1, adapt: undefined };
+      const cluster = await Cluster.start(oneEach);
       try {
-        const version = await cluster.run(() => process.version);
-        report({ step: 'round trip', ok: true, detail: `one agent started, connected back and ran a task (node ${version}) in ${Date.now() - started} ms` });
+        for (const [name] of pools) {
+          const version = await cluster.call(() => process.version, [], name === null ? {} : { pool: name });
+          const which = name === null ? 'one agent' : `pool ${name}: one agent`;
+          report({ step: 'round trip', ok: true, detail: `${which} started, connected back and ran a task (node ${version}) in ${Date.now() - started} ms` });
+        }
       } finally {
         await cluster.close();
       }

@@ -20,15 +20,15 @@ Exit code 3 when no service is running.`,
       else fail('no service is running');
       return Exit.notRunning;
     }
-    const rows: { profile: string; backend: string; jobId: string | null; agent: string; host: string; state: string; walltimeLeftMs: number | null }[] = [];
+    const rows: { profile: string; backend: string; pool: string; jobId: string | null; agent: string; host: string; state: string; walltimeLeftMs: number | null }[] = [];
     for (const state of states) {
       const s = await statusOf(state);
-      for (const a of s.agents) rows.push({ profile: s.profile, backend: s.backend, jobId: a.jobId, agent: a.id, host: a.host, state: a.state, walltimeLeftMs: a.walltimeLeftMs });
+      for (const a of s.agents) rows.push({ profile: s.profile, backend: s.backend, pool: a.pool, jobId: a.jobId, agent: a.id, host: a.host, state: a.state, walltimeLeftMs: a.walltimeLeftMs });
       // Jobs still queued (or starting) own agents that have not connected yet.
-      for (const p of s.pending) rows.push({ profile: s.profile, backend: s.backend, jobId: p.jobId, agent: p.agentId, host: '-', state: 'pending', walltimeLeftMs: null });
+      for (const p of s.pending) rows.push({ profile: s.profile, backend: s.backend, pool: p.pool, jobId: p.jobId, agent: p.agentId, host: '-', state: 'pending', walltimeLeftMs: null });
     }
     if (args.flags.has('json')) json(rows);
-    else out(table(['PROFILE', 'BACKEND', 'JOB', 'AGENT', 'HOST', 'STATE', 'WALLTIME LEFT'], rows.map((r) => [r.profile, r.backend, r.jobId ?? '-', r.agent, r.host, r.state, formatMs(r.walltimeLeftMs)])));
+    else out(table(['PROFILE', 'BACKEND', 'POOL', 'JOB', 'AGENT', 'HOST', 'STATE', 'WALLTIME LEFT'], rows.map((r) => [r.profile, r.backend, r.pool, r.jobId ?? '-', r.agent, r.host, r.state, formatMs(r.walltimeLeftMs)])));
     return Exit.ok;
   },
 };

@@ -68,8 +68,8 @@ function printStatus(r: ServiceStatus): void {
   out(`${r.profile} (${r.backend}): ${r.agents.length} agents, ${slots} slots, ${busy} busy; pid ${r.pid}, up ${formatMs(Date.now() - r.startedAt)}`);
   out(
     table(
-      ['AGENT', 'HOST', 'JOB', 'SLOTS', 'BUSY', 'DONE', 'WALLTIME LEFT', 'RSS', 'STATE'],
-      r.agents.map((a) => [a.id, a.host, a.jobId ?? '-', String(a.slots), String(a.busy), String(a.tasksDone), formatMs(a.walltimeLeftMs), formatBytes(a.rssBytes), a.state]),
+      ['AGENT', 'POOL', 'HOST', 'JOB', 'SLOTS', 'BUSY', 'DONE', 'WALLTIME LEFT', 'RSS', 'STATE'],
+      r.agents.map((a) => [a.id, a.pool, a.host, a.jobId ?? '-', String(a.slots), String(a.busy), String(a.tasksDone), formatMs(a.walltimeLeftMs), formatBytes(a.rssBytes), a.state]),
     ),
   );
   const others = r.clients.filter(isUserClient);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseOptions } from '../config/parse-options.js';
+import { poolNameSchema } from '../config/options-schema.js';
 import { flag, mapping, ms, nonEmpty, nonNegativeInt, positiveInt, type Differences, type None } from '../config/schema-kit.js';
 
 /** Options of `cluster.actor()`. */
@@ -14,6 +15,8 @@ export interface ActorOptions<A extends unknown[] = unknown[]> {
   maxConcurrency?: number;
   /** Place it on this agent (an id from `cluster.agents()`). @default the least-loaded agent */
   agent?: string;
+  /** Place it on an agent of this pool (a key of `pools`). @default any pool */
+  pool?: string;
   /** With `name`: return the existing actor instead of failing. @default false */
   getIfExists?: boolean;
   /** Limit on each call's run time, ms. A timed-out call kills a strictly ordered actor. */
@@ -39,6 +42,7 @@ export interface ResolvedActorOptions {
   maxRestarts: number;
   maxConcurrency: number;
   agent: string | null;
+  pool: string | null;
   getIfExists: boolean;
   timeoutMs: number | null;
   checkpointEvery: number | null;
@@ -55,6 +59,7 @@ const actorOptionsSchema = z.strictObject(
     maxRestarts: nonNegativeInt().optional(),
     maxConcurrency: positiveInt().optional(),
     agent: nonEmpty('an agent id').optional(),
+    pool: poolNameSchema.optional(),
     getIfExists: flag().optional(),
     timeoutMs: ms(1).optional(),
     resources: z.strictObject({ cpus: nonNegativeInt().optional() }, mapping('actor resources (cpus)')).optional(),
@@ -63,7 +68,7 @@ const actorOptionsSchema = z.strictObject(
       .refine((c) => c.everyCalls !== undefined || c.everyMs !== undefined, { error: CHECKPOINT_TEXT })
       .optional(),
   },
-  mapping('actor options (args, name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs, resources, checkpoint)'),
+  mapping('actor options (args, name, maxRestarts, maxConcurrency, agent, pool, getIfExists, timeoutMs, resources, checkpoint)'),
 );
 type _ActorOptionsMirrored = None<Differences<ActorOptions, z.input<typeof actorOptionsSchema>>>;
 
@@ -76,6 +81,7 @@ export function resolveActorOptions(options: ActorOptions | undefined): Resolved
     maxRestarts: o.maxRestarts ?? 0,
     maxConcurrency: o.maxConcurrency ?? 1,
     agent: o.agent ?? null,
+    pool: o.pool ?? null,
     getIfExists: o.getIfExists ?? false,
     timeoutMs: o.timeoutMs ?? null,
     checkpointEvery: o.checkpoint?.everyCalls ?? null,

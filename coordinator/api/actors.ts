@@ -32,8 +32,8 @@ export class ClusterActors implements ActorBackend {
   async create(code: ShippedCode, exportName: string | null, options: ResolvedActorOptions): Promise<ActorHandle> {
     const args = noRefs(this.values.packArgs(options.args, `the constructor of ${code.name}`), `the constructor of ${code.name}`);
     this.transport.ship(code);
-    const { name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs, resources, checkpointEvery, checkpointMs } = options;
-    const info = await this.transport.call('actorCreate', { code: code.hash, export: exportName, args, maxConcurrency, name, maxRestarts, agent, getIfExists, timeoutMs, resources, checkpointEvery, checkpointMs });
+    const { name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs, resources, checkpointEvery, checkpointMs, pool } = options;
+    const info = await this.transport.call('actorCreate', { code: code.hash, export: exportName, args, maxConcurrency, name, maxRestarts, agent, getIfExists, timeoutMs, resources, checkpointEvery, checkpointMs, pool });
     return this.adopt(info);
   }
 

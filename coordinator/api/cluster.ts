@@ -27,6 +27,7 @@ import { codeOf, makeRemoteFunction, optionsOf, type RemoteFunction, type Runnab
 import { ClusterObjects, type WaitOptions, type WaitResult } from './objects.js';
 import { newObjectId, TaskRef, type ObjectRef, type RefArgs } from './object-refs.js';
 import { Values } from './values.js';
+import { resolveAdaptOptions, resolveScaleOptions, type AdaptOptions, type ScaleOptions } from './scale-options.js';
 
 type Instance<C> = C extends abstract new (...args: never[]) => infer I ? I : never;
 type CtorArgs<C> = C extends abstract new (...args: infer A) => unknown ? A : never;
@@ -321,12 +322,29 @@ export class Cluster {
     return this.transport.call('pendingAgents');
   }
 
-  /** Adds or removes agents (of a shared pool: every program sees it); removed ones finish their tasks first. */
-  async scale(n: number): Promise<void> {
+  /**
+   * Adds or removes agents (of a shared pool: every program sees it); removed ones finish their
+   * tasks first. With several pools, `{ pool }` says which (else UnknownPoolError). On an adaptive
+   * pool it turns adaptive scaling off: the size asked for is kept until adapt() is called again.
+   */
+  async scale(n: number, options?: ScaleOptions): Promise<void> {
     this.assertOpen();
-    if (!Number.isInteger(n) || n < 0) throw new ConfigError(`scale(n): expected a non-negative integer, got ${String(n)}`);
-    await this.transport.call('scale', n, {});
+    const { pool } = resolveScaleOptions(n, options);
+    await this.transport.call('scale', n, pool === undefined ? {} : { pool });
     await this.refreshAgents();
+  }
+
+  /**
+   * Adaptive scaling of a pool (`pool` may be omitted with one pool): it grows while work it can
+   * run waits (by the waiting tasks over one agent's slots, up to `max`, never again while agents
+   * it launched are pending), and stops agents idle for `idleMs` (default 60 s) down to `min`,
+   * never an agent with running work, actors or stored values, nor within `idleMs` of a grow.
+   * Calling it again replaces the settings; `scale(n)` turns it off. Resolves with the settings in force.
+   */
+  async adapt(options: AdaptOptions): Promise<AdaptOptions & { pool: string; idleMs: number }> {
+    this.assertOpen();
+    const o = resolveAdaptOptions(options);
+    return this.transport.call('adapt', o);
   }
 
   /**

@@ -66,6 +66,7 @@ export class TaskCaller implements TaskSubmitter {
       weight: options.weight,
       group: extra.group ?? null,
       resources: options.resources,
+      ...(options.pool === null ? {} : { pool: options.pool }),
       ...(extra.call ? { call: extra.call } : {}),
     };
     this.transport.ship(code);
@@ -110,9 +111,9 @@ export class TaskCaller implements TaskSubmitter {
     if (this.isClosed()) return Promise.reject(new ClusterClosedError());
     const packed = this.values.packArgs(args, `task ${id} (${code.name})`);
     this.transport.ship(code);
-    const { inline, timeoutMs, retries, retryExceptions, priority, weight, resources } = options;
+    const { inline, timeoutMs, retries, retryExceptions, priority, weight, resources, pool } = options;
     return this.transport.call('submitRef', {
-      id, code: code.hash, export: exportName, args: packed.bytes, refs: packed.refs, keep: objectId, inline, chunk: false, timeoutMs, retries, retryExceptions, priority, weight, group: null, resources,
+      id, code: code.hash, export: exportName, args: packed.bytes, refs: packed.refs, keep: objectId, inline, chunk: false, timeoutMs, retries, retryExceptions, priority, weight, group: null, resources, pool,
     });
   }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseOptions } from '../config/parse-options.js';
+import { poolNameSchema } from '../config/options-schema.js';
 import { custom, flag, mapping, ms, nonNegativeInt, type Differences, type None } from '../config/schema-kit.js';
 
 /** Options of one task, `remote()`, or every task of a `map`/`stream`. */
@@ -30,6 +31,11 @@ export interface TaskOptions {
    * agent has that much, it fails at once with `ResourcesUnsatisfiableError`. @default one slot
    */
   resources?: TaskResources;
+  /**
+   * Run only on agents of this pool (a key of `pools`); an unknown name fails with
+   * `UnknownPoolError`. @default any agent that fits `resources`
+   */
+  pool?: string;
 }
 
 /** Amounts by resource name. */
@@ -49,6 +55,7 @@ export interface ResolvedTaskOptions {
   priority: number;
   weight: number;
   resources: Record<string, number> | null;
+  pool: string | null;
 }
 
 /** The fields of TaskOptions, for map options to extend. */
@@ -64,8 +71,9 @@ export const taskOptionsShape = {
     'a mapping of resource names (cpus, gpus, memory, or custom) to non-negative amounts, e.g. { gpus: 1 }',
     (v) => v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length <= 32 && Object.entries(v).every(([k, n]) => k.length > 0 && k.length <= 64 && (n === undefined || (typeof n === 'number' && Number.isFinite(n) && n >= 0))),
   ).optional(),
+  pool: poolNameSchema.optional(),
 };
-const taskOptionsSchema = z.strictObject(taskOptionsShape, mapping('task options (timeoutMs, retries, retryExceptions, signal, inline, priority, weight, resources)'));
+const taskOptionsSchema = z.strictObject(taskOptionsShape, mapping('task options (timeoutMs, retries, retryExceptions, signal, inline, priority, weight, resources, pool)'));
 type _TaskOptionsMirrored = None<Differences<TaskOptions, z.input<typeof taskOptionsSchema>>>;
 
 /**
@@ -88,6 +96,7 @@ export function taskDefaults(o: TaskOptions, defaults: { retries: number }): Res
     priority: o.priority ?? 0,
     weight: o.weight ?? 1,
     resources: o.resources ? definedAmounts(o.resources) : null,
+    pool: o.pool ?? null,
   };
 }
 

@@ -3,7 +3,7 @@ import { localEnvironment, type AgentEnvironment } from '../code/agent-environme
 import { agentConnectInfo, type AgentConnectInfo, type Launcher } from './launchers/launcher.js';
 import { LocalLauncher } from './launchers/local.js';
 import type { Logger } from '../util/logger.js';
-import type { ResolvedClusterOptions } from '../config/options.js';
+import type { ResolvedPoolOptions } from '../config/options.js';
 
 /** Everything a backend needs at run time, and what to release when the cluster closes. */
 export interface Backend {
@@ -28,11 +28,12 @@ export interface BackendContext {
 }
 
 /** Settings every agent gets, whatever starts it (no secrets among them). */
-export function agentEnv(options: ResolvedClusterOptions): Record<string, string> {
+export function agentEnv(options: ResolvedPoolOptions): Record<string, string> {
   return {
     CLUSTRIX_GRACE_MS: String(options.agentGraceMs),
     CLUSTRIX_INLINE_CONCURRENCY: String(options.inlineConcurrency),
     CLUSTRIX_MAX_FRAME_BYTES: String(options.maxFrameBytes),
+    ...(Object.keys(options.agentResources).length > 0 ? { CLUSTRIX_RESOURCES: JSON.stringify(options.agentResources) } : {}),
   };
 }
 
@@ -40,7 +41,7 @@ export function agentEnv(options: ResolvedClusterOptions): Record<string, string
  * Builds the launcher of `options.backend` and works out the address agents dial. Remote backends
  * are loaded only when used: ssh2 and the Kubernetes client cost a local cluster nothing.
  */
-export async function createBackend(options: ResolvedClusterOptions, context: BackendContext): Promise<Backend> {
+export async function createBackend(options: ResolvedPoolOptions, context: BackendContext): Promise<Backend> {
   if (options.backend !== 'local') {
     const { createRemoteBackend } = await import('./remote-backends.js');
     return createRemoteBackend(options, context);

@@ -10,8 +10,9 @@ import { PbsLauncher, SgeLauncher, SlurmLauncher, SshHostsLauncher, cacheAgentBu
 import { agentConnectInfo, type AgentConnectInfo, type Launcher } from './launchers/launcher.js';
 import { LocalShell } from './launchers/local-shell.js';
 import type { RemoteShell } from './launchers/remote-shell.js';
-import type { ResolvedClusterOptions } from '../config/options.js';
+import type { ResolvedPoolOptions } from '../config/options.js';
 import { loadSsh, requirePeer } from './peer-deps.js';
+import { shellQuote } from './launchers/batch/shell-quote.js';
 import { resolveRemoteNode } from './remote-node.js';
 import type { SshOptions, SshShell } from './ssh/index.js';
 
@@ -22,7 +23,7 @@ type SshModule = Awaited<ReturnType<typeof loadSsh>>;
  * loaded only when SSH is used, the Kubernetes client only for kubernetes: both are optional peer
  * dependencies, and a missing one fails here with a ConfigError naming it.
  */
-export async function createRemoteBackend(options: ResolvedClusterOptions, context: BackendContext): Promise<Backend> {
+export async function createRemoteBackend(options: ResolvedPoolOptions, context: BackendContext): Promise<Backend> {
   const shells: RemoteShell[] = [];
   let tunnel: Tunnel | null = null;
   let ssh: SshModule | null = null;
@@ -38,7 +39,7 @@ export async function createRemoteBackend(options: ResolvedClusterOptions, conte
       isSsh(shell) ? (await ssh!.ensureCached(shell, agentBundle, { cacheDir, name: 'agent.mjs' })).path : cacheAgentBundle(agentBundle, { cacheDir })(shell);
     const slotsFor = (): number | undefined => options.slots[0] ?? options.resources?.cpusPerTask;
     // Agent settings travel as plain exports before the user's setup lines (no secrets among them).
-    const exports = Object.entries(agentEnv(options)).map(([k, v]) => `export ${k}=${v}`);
+    const exports = Object.entries(agentEnv(options)).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
     const common = { ensureAgent, clusterId: context.clusterId, remoteDir: options.remoteDir, setup: [...exports, ...options.setup], jobName: options.jobName };
     const batch = { binDir: options.binDir, resources: options.resources, ...(options.maxArraySize === null ? {} : { maxArraySize: options.maxArraySize }) };
 
@@ -103,7 +104,7 @@ export async function createRemoteBackend(options: ResolvedClusterOptions, conte
 }
 
 async function connectInfo(
-  options: ResolvedClusterOptions,
+  options: ResolvedPoolOptions,
   context: BackendContext,
   login: RemoteShell,
   isSsh: (shell: RemoteShell) => shell is SshShell,
@@ -149,7 +150,7 @@ function listenAddressFor(address: string): string {
   return local.includes(bare) ? bare : '0.0.0.0';
 }
 
-function hostOptions(host: ResolvedClusterOptions['hosts'][number]): SshOptions {
+function hostOptions(host: ResolvedPoolOptions['hosts'][number]): SshOptions {
   if (typeof host !== 'string') {
     const { maxAgents: _maxAgents, ...rest } = host;
     return rest;
@@ -160,6 +161,6 @@ function hostOptions(host: ResolvedClusterOptions['hosts'][number]): SshOptions 
   return { host: m[2]!, ...(m[1] ? { user: m[1] } : {}), ...(m[3] ? { port: Number(m[3]) } : {}) };
 }
 
-function maxAgentsOf(host: ResolvedClusterOptions['hosts'][number] | undefined): number | undefined {
+function maxAgentsOf(host: ResolvedPoolOptions['hosts'][number] | undefined): number | undefined {
   return typeof host === 'object' ? host.maxAgents : undefined;
 }

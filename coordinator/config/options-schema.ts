@@ -28,6 +28,32 @@ const JOB_NAME_TEXT = "a name of at most 32 letters, digits, '.', '_' or '-', st
 const WILDCARD = /^(0\.0\.0\.0|::|\[::\])$/;
 const RELAY_HOST = "the login node's address compute nodes reach (not a wildcard such as 0.0.0.0)";
 
+/** `adapt`: the pool's size follows its work between min and max agents. */
+export const adaptSchema = z
+  .strictObject(
+    {
+      /** Fewest agents it shrinks to. */
+      min: nonNegativeInt(),
+      /** Most agents it grows to. */
+      max: nonNegativeInt(),
+      /** An agent idle this long is stopped (while above min), ms. @default 60000 */
+      idleMs: ms(10).optional(),
+    },
+    mapping('adapt options (min, max, idleMs)'),
+  )
+  .superRefine((a, ctx) => {
+    if (a.min > a.max) ctx.addIssue({ code: 'custom', path: ['max'], input: a.max, message: `at least min (${a.min})` });
+  });
+const AGENT_RESOURCES = 'a mapping of resource names to non-negative amounts, e.g. { licenses: 2 }';
+const agentResourcesSchema = z
+  .record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), z.number({ error: 'a non-negative number' }).finite({ error: 'a non-negative number' }).nonnegative({ error: 'a non-negative number' }), { error: AGENT_RESOURCES })
+  .refine((r) => Object.keys(r).length <= 32, { error: AGENT_RESOURCES });
+
+/** Pool names: they appear in `pool:` options, agents() rows and the dashboard. */
+export const poolNameSchema = z
+  .string({ error: "a pool name (letters, digits, '_' and '-')" })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { error: "a pool name (letters, digits, '_' and '-', at most 64)" });
+
 /**
  * Every option's schema, each with its doc comment: a plain object, so the comments reach the
  * emitted .d.ts and the hover of every `ClusterOptions` field.
@@ -142,6 +168,16 @@ const clusterOptionFields = {
   /** Replace agents that die while the pool should have them. @default true */
   replaceLostAgents: flag().optional(),
   /**
+   * Adaptive scaling of the pool: grow while work waits (up to `max`), shrink agents idle for
+   * `idleMs` (down to `min`); `cluster.adapt()` sets it at run time. @default off
+   */
+  adapt: adaptSchema.optional(),
+  /**
+   * Custom resources each agent of the pool offers tasks, e.g. `{ licenses: 2 }` (they reach the
+   * agent as CLUSTRIX_RESOURCES). cpus, memory and gpus are detected. @default {}
+   */
+  agentResources: agentResourcesSchema.optional(),
+  /**
    * Serve `wss://`: `true` for a self-signed certificate made at start (needs `openssl`), or PEM
    * files. Agents pin the certificate's SHA-256 fingerprint. @default false
    */
@@ -152,9 +188,36 @@ const clusterOptionFields = {
     .optional(),
 };
 
+/** What one pool of `pools` may set: where and how its agents run. Unset keys come from the cluster's options. */
+export const POOL_KEYS = [
+  'backend', 'agents', 'slots', 'ssh', 'hosts', 'resources', 'setup', 'node', 'uploadNode', 'remoteDir', 'binDir', 'jobName',
+  'maxArraySize', 'connect', 'relayHost', 'slurm', 'pbs', 'sge', 'kubernetes', 'replaceLostAgents', 'adapt', 'agentResources',
+] as const satisfies readonly (keyof typeof clusterOptionFields)[];
+type PoolKey = (typeof POOL_KEYS)[number];
+const poolFields = Object.fromEntries(POOL_KEYS.map((k) => [k, clusterOptionFields[k]])) as Pick<typeof clusterOptionFields, PoolKey>;
+
+/** One pool of `pools`, without the checks between its options. */
+export const poolOptionsShape: z.ZodObject<typeof poolFields, z.core.$strict> = z.strictObject(
+  poolFields,
+  mapping('pool options (backend, agents, ssh, resources, adapt, agentResources, ...)'),
+);
+const POOLS_TEXT = 'a mapping of pool names to pool options';
+
 /** Every option, without the checks between options (clusterChecks): profile-schema.ts derives from this. */
-export const clusterOptionsShape: z.ZodObject<typeof clusterOptionFields, z.core.$strict> = z.strictObject(
-  clusterOptionFields,
+export const clusterOptionsShape = z.strictObject(
+  {
+    ...clusterOptionFields,
+    /**
+     * Several pools in one cluster, by name: each with its own backend, launcher, size and
+     * replacement (`{ cpu: { agents: 2 }, gpu: { backend: 'slurm', resources: { gpus: 1 }, agents: 0 } }`).
+     * Work goes to any agent that fits it, or to one pool with the task option `pool`. Options
+     * not set in a pool come from the cluster's. @default one pool, 'default', of the cluster's options
+     */
+    pools: z
+      .record(poolNameSchema, poolOptionsShape.superRefine(clusterChecks), { error: POOLS_TEXT })
+      .refine((p) => Object.keys(p).length >= 1 && Object.keys(p).length <= 64, { error: `${POOLS_TEXT} (1 to 64 pools)` })
+      .optional(),
+  },
   mapping('cluster options (backend, agents, ssh, resources, ...)'),
 );
 
@@ -162,6 +225,8 @@ export const clusterOptionsShape: z.ZodObject<typeof clusterOptionFields, z.core
 interface Checked {
   backend?: BackendName | undefined;
   agents?: number | undefined;
+  adapt?: unknown;
+  pools?: unknown;
   resources?: { nodes?: number | undefined; qos?: string | undefined; queue?: string | undefined; partition?: string | undefined; account?: string | undefined } | undefined;
 }
 
@@ -174,7 +239,13 @@ export function clusterChecks(o: Checked, ctx: z.core.$RefinementCtx): void {
   const issue = (path: (string | number)[], input: unknown, message: string, sentence = false): void => {
     ctx.addIssue({ code: 'custom', path, input, message, ...(sentence ? { params: { sentence } } : {}) });
   };
-  if (backend === 'local' && o.agents === 0) issue(['agents'], 0, 'a positive integer for the local backend (0 only for a remote backend, grown later by scale() or adapt())');
+  if (o.pools !== undefined) {
+    // The size is a pool's: which pool a top-level one would mean is a guess.
+    for (const key of ['agents', 'adapt'] as const) {
+      if (o[key] !== undefined) issue([key], o[key], 'set per pool (pools.<name>.' + key + ') when pools are given', true);
+    }
+  }
+  if (backend === 'local' && o.agents === 0 && o.adapt === undefined) issue(['agents'], 0, 'a positive integer for the local backend (0 only for a remote backend, grown later by scale() or adapt())');
   const r = o.resources;
   if (r === undefined || (backend !== 'pbs' && backend !== 'sge')) return;
   if (r.nodes !== undefined && r.nodes > 1) issue(['resources', 'nodes'], r.nodes, `1 with the ${backend} backend (its jobs run one agent each: ask for more agents instead)`);

@@ -18,8 +18,35 @@ import type { SshHostOption } from './ssh-schema.js';
 export type { BackendName, ClusterOptions } from './options-schema.js';
 export type { SshHostOption } from './ssh-schema.js';
 
+/** Adaptive scaling of one pool, with its default. */
+export interface AdaptSettings {
+  min: number;
+  max: number;
+  idleMs: number;
+}
+
+/** Default idle time before adaptive scaling stops an agent, ms. */
+export const DEFAULT_ADAPT_IDLE_MS = 60_000;
+
+/** One pool of a cluster: its name and its options (the cluster's, under the pool's own). */
+export interface ResolvedPool {
+  name: string;
+  options: ResolvedPoolOptions;
+}
+
+/** The name of the one pool of a cluster that does not set `pools`. */
+export const DEFAULT_POOL = 'default';
+
 /** Options with every default applied and every value checked. */
-export interface ResolvedClusterOptions {
+export interface ResolvedClusterOptions extends Omit<ResolvedPoolOptions, 'backend'> {
+  /** The backend; with several pools, their backends joined by '+' (`local+slurm`). */
+  backend: string;
+  /** Every pool, in the order given; one named 'default' when `pools` is not set. */
+  pools: ResolvedPool[];
+}
+
+/** What one pool runs with (the cluster-wide settings included: each pool's launcher reads them). */
+export interface ResolvedPoolOptions {
   backend: BackendName;
   agents: number;
   /** Slots per agent, cycled; empty: each agent uses its node's cores. */
@@ -64,14 +91,47 @@ export interface ResolvedClusterOptions {
   pbs: NonNullable<ClusterOptions['pbs']>;
   sge: NonNullable<ClusterOptions['sge']>;
   kubernetes: KubernetesOptions;
+  /** null: a fixed size (scale() only). */
+  adapt: AdaptSettings | null;
+  /** Custom resources each agent offers (CLUSTRIX_RESOURCES). */
+  agentResources: Record<string, number>;
 }
 
 /** Parse → defaults. An invalid value is a ConfigError (`CONFIG_INVALID`) naming `options.<key>`. */
 export function resolveClusterOptions(options: ClusterOptions = {}, cores = os.availableParallelism()): ResolvedClusterOptions {
-  const o = parseOptions(clusterOptionsSchema, options);
+  const { pools, ...o } = parseOptions(clusterOptionsSchema, options);
+  // One token for the cluster: every pool's agents present it.
+  const token = o.token ?? randomBytes(32).toString('hex');
+  if (pools === undefined) {
+    const only = resolvePool({ ...o, token }, cores);
+    return showOnly<ResolvedClusterOptions>({ ...only, pools: [{ name: DEFAULT_POOL, options: only }] }, 'ClusterOptions', (r) => ({ backend: r.backend, agents: r.agents }));
+  }
+  const resolved = Object.entries(pools).map(([name, pool]) => ({ name, options: resolvePool({ ...o, ...definedOf(pool), token }, cores) }));
+  const first = resolved[0]!.options;
+  return showOnly<ResolvedClusterOptions>(
+    {
+      ...first,
+      // What the cluster as a whole says of itself (cluster.backend, the service's status).
+      backend: [...new Set(resolved.map((p) => p.options.backend))].join('+'),
+      agents: resolved.reduce((n, p) => n + p.options.agents, 0),
+      adapt: null,
+      pools: resolved,
+    },
+    'ClusterOptions',
+    (r) => ({ backend: r.backend, agents: r.agents, pools: r.pools.map((p) => p.name) }),
+  );
+}
+
+function definedOf<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+type ParsedPool = Omit<ReturnType<typeof parseOptions<typeof clusterOptionsSchema>>, 'pools'>;
+
+function resolvePool(o: ParsedPool & { token: string }, cores: number): ResolvedPoolOptions {
   const backend = o.backend ?? 'local';
   const local = backend === 'local';
-  const agents = o.agents ?? (local ? Math.max(1, Math.round(cores / 4)) : 1);
+  const agents = o.agents ?? (o.adapt ? o.adapt.min : local ? Math.max(1, Math.round(cores / 4)) : 1);
   let slots: number[];
   if (o.slots !== undefined) {
     slots = new Array<number>(Math.max(agents, 1)).fill(o.slots);
@@ -86,14 +146,14 @@ export function resolveClusterOptions(options: ClusterOptions = {}, cores = os.a
   // Unset: the backend listens only where its agents dial in (see backends.ts, remote-backends.ts).
   const host = o.host ?? null;
   // The token, inline SSH keys and passphrases live here: printed, it is a summary.
-  return showOnly<ResolvedClusterOptions>({
+  return showOnly<ResolvedPoolOptions>({
     backend,
     agents,
     slots,
     host,
     port: o.port ?? 0,
     advertiseHost: o.advertiseHost ?? (host === null || host === '0.0.0.0' || host === '::' ? null : host),
-    token: o.token ?? randomBytes(32).toString('hex'),
+    token: o.token,
     retries: o.retries ?? 3,
     heartbeatMs: o.heartbeatMs ?? 5_000,
     agentGraceMs: o.agentGraceMs ?? 60_000,
@@ -126,5 +186,7 @@ export function resolveClusterOptions(options: ClusterOptions = {}, cores = os.a
     pbs: o.pbs ?? {},
     sge: o.sge ?? {},
     kubernetes: o.kubernetes ?? {},
+    adapt: o.adapt ? { min: o.adapt.min, max: o.adapt.max, idleMs: o.adapt.idleMs ?? DEFAULT_ADAPT_IDLE_MS } : null,
+    agentResources: o.agentResources ?? {},
   }, 'ClusterOptions', (r) => ({ backend: r.backend, agents: r.agents }));
 }

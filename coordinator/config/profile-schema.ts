@@ -11,9 +11,12 @@
  *   refused with a message that says where they belong instead.
  */
 import { z } from 'zod';
-import { clusterChecks, clusterOptionsShape, profileNameSchema, type ClusterOptions } from './options-schema.js';
+import { clusterChecks, clusterOptionsShape, poolNameSchema, poolOptionsShape, profileNameSchema, type ClusterOptions } from './options-schema.js';
 import { hostsFileSchema, sshFileSchema } from './ssh-schema.js';
 import { forbidden, mapping, type Assignable } from './schema-kit.js';
+
+/** One pool of a profile's `pools`: its SSH settings without secrets, as the profile's own. */
+const poolFileSchema = poolOptionsShape.extend({ ssh: sshFileSchema.optional(), hosts: hostsFileSchema.optional() }).superRefine(clusterChecks);
 
 /** One profile: the `Cluster.start()` options it sets. */
 export const profileSchema = clusterOptionsShape
@@ -21,6 +24,10 @@ export const profileSchema = clusterOptionsShape
   .extend({
     ssh: sshFileSchema.optional(),
     hosts: hostsFileSchema.optional(),
+    pools: z
+      .record(poolNameSchema, poolFileSchema, mapping('pool names to pool options'))
+      .refine((p) => Object.keys(p).length >= 1 && Object.keys(p).length <= 64, { error: 'a mapping of pool names to pool options (1 to 64 pools)' })
+      .optional(),
     token: forbidden(
       'not allowed in a config file: a secret does not belong in a shared file; leave it out (each cluster makes ' +
         'its own random token), or pass token to Cluster.start() from the environment',

@@ -27,9 +27,9 @@ export function liveSource(engine: Engine): LiveSource {
       return scope.cancelCall(callId, new CancelledError(`call ${callId} was cancelled from the dashboard`));
     },
     killActor: (actorId) => engine.actors.kill(actorId),
-    scale: async (agents) => {
+    scale: async (agents, pool) => {
       if (agents > MAX_AGENTS) throw new ProtocolError(`scale needs a whole number of agents from 0 to ${MAX_AGENTS}, got ${agents}`, CloseCode.protocolError);
-      await engine.pool.scale(agents);
+      await engine.pool.scale(agents, pool);
     },
     followLogs: (push: (entry: LogEntry) => void) => {
       const scope = engine.openScope('dashboard', { agents: () => undefined, actor: () => undefined, log: push }, 'scope');

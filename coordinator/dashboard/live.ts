@@ -12,7 +12,7 @@ export interface LiveSource {
   /** Cancels a call of one client; how many tasks were cancelled. */
   cancelCall(client: string, callId: string): number;
   killActor(actorId: string): Promise<void>;
-  scale(agents: number): Promise<void>;
+  scale(agents: number, pool: string | null): Promise<void>;
   /** Hears every log line of every agent until closed. */
   followLogs(push: (entry: LogEntry) => void): { close(): void };
 }
@@ -112,7 +112,7 @@ export class LiveSession {
         return;
       case 'scale':
         answer(async () => {
-          await this.source.scale(m.agents);
+          await this.source.scale(m.agents, m.pool ?? null);
           return `the pool has ${m.agents} agents`;
         });
         return;

@@ -302,10 +302,16 @@ export class ActorManager {
     }
   }
 
-  /** Actors waiting for an agent to be constructed on, and calls waiting for such actors. */
-  waiting(): number {
+  /**
+   * Actors waiting for an agent to be constructed on, and calls waiting for such actors: all, or
+   * those that asked for `pool` (null: those that asked for none).
+   */
+  waiting(pool?: string | null): number {
     let n = 0;
-    for (const record of this.unplaced()) n += (record.created ? 1 : 0) + record.backlog.length;
+    for (const record of this.unplaced()) {
+      if (pool !== undefined && (record.spec.pool ?? null) !== pool) continue;
+      n += (record.created ? 1 : 0) + record.backlog.length;
+    }
     return n;
   }
 
@@ -416,7 +422,8 @@ export class ActorManager {
   }
 
   private choose(record: ActorRecord): AgentLink | null {
-    const ready = [...this.links()].filter((l) => l.state === 'ready');
+    const pool = record.spec.pool ?? null;
+    const ready = [...this.links()].filter((l) => l.state === 'ready' && (pool === null || l.pool === pool));
     const cpus = cpusOf(record);
     const placed = placeActor(ready, { agent: record.spec.agent, cpus, what: `${label(record)} (${record.code.name})` });
     if ('link' in placed) return placed.link;

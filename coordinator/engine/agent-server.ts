@@ -36,10 +36,13 @@ export interface AcceptedAgent {
  */
 export class AgentServer {
   static {
-    showOnly(this.prototype, 'AgentServer', (s) => ({ pending: s.endpoint.pendingCount }));
+    showOnly(this.prototype, 'AgentServer', (s) => ({ pending: s.pendingCount }));
   }
 
-  private readonly endpoint: WsEndpoint;
+  /** One per address listened on (several pools may dial in on different interfaces). */
+  private readonly endpoints: WsEndpoint[] = [];
+  /** Port by address listened on. */
+  private readonly listening = new Map<string, Promise<{ port: number; host: string }>>();
   private readonly tokenDigest: Buffer;
 
   constructor(
@@ -48,7 +51,35 @@ export class AgentServer {
     private readonly log: Logger,
   ) {
     this.tokenDigest = digest(options.token);
-    this.endpoint = new WsEndpoint(
+  }
+
+  /** Connections not authenticated yet, on every address. */
+  get pendingCount(): number {
+    return this.endpoints.reduce((n, e) => n + e.pendingCount, 0);
+  }
+
+  /**
+   * Listens on `host` (once per address: a second pool dialling the same address shares it; one
+   * listening on every address covers the others).
+   */
+  listen(host: string, port: number): Promise<{ port: number; host: string }> {
+    const known = this.listening.get(host) ?? this.listening.get('0.0.0.0') ?? this.listening.get('::');
+    if (known) return known;
+    const endpoint = this.endpoint();
+    this.endpoints.push(endpoint);
+    const listening = endpoint.listen(host, port);
+    this.listening.set(host, listening);
+    listening.catch(() => this.listening.delete(host));
+    return listening;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.endpoints.map((e) => e.close()));
+  }
+
+  private endpoint(): WsEndpoint {
+    const options = this.options;
+    return new WsEndpoint(
       { tls: options.tls, maxFrameBytes: options.maxFrameBytes, handshakeTimeoutMs: options.authTimeoutMs },
       ({ ws, remoteAddress, authenticated }) => {
         const socket: AgentSocket = new FramedSocket(ws, { decode: (d, s) => decodeAgentFrame(d, options.maxFrameBytes, s), maxFrameBytes: options.maxFrameBytes }, {
@@ -58,14 +89,6 @@ export class AgentServer {
         });
       },
     );
-  }
-
-  listen(host: string, port: number): Promise<{ port: number; host: string }> {
-    return this.endpoint.listen(host, port);
-  }
-
-  close(): Promise<void> {
-    return this.endpoint.close();
   }
 
   private handshake(socket: AgentSocket, messages: AgentMessage[], peer: string, authenticated: () => void): void {

@@ -2,7 +2,6 @@ import { customAlphabet, nanoid } from 'nanoid';
 import type { AgentMessage } from '../../protocol/agent-messages.js';
 import type { ActorInfo, AgentInfo, LinkBytes, LogEntry, PendingAgent } from '../../protocol/rows.js';
 import { CloseCode } from '../../protocol/version.js';
-import { createBackend, type Backend } from '../backends/backends.js';
 import { loadTls } from '../backends/tls.js';
 import type { AgentEnvironment } from '../code/agent-environment.js';
 import type { ResolvedClusterOptions } from '../config/options.js';
@@ -13,7 +12,7 @@ import { ActorManager } from './actor-manager.js';
 import { AgentServer, welcomeMessage, type AcceptedAgent } from './agent-server.js';
 import { EngineObjects } from './engine-objects.js';
 import { AgentLink } from './link.js';
-import { AgentPool } from './pool.js';
+import { Pools } from './pools.js';
 import { Scheduler } from './scheduler.js';
 import { EngineScope, type ScopeEvents, type ShareBy } from './scope.js';
 import { Submitter } from './submit.js';
@@ -69,8 +68,7 @@ export class Engine {
     readonly options: ResolvedClusterOptions,
     private readonly server: AgentServer,
     readonly scheduler: Scheduler,
-    readonly pool: AgentPool,
-    private readonly backend: Backend,
+    readonly pool: Pools,
     readonly log: Logger,
     ready: { engine?: Engine },
   ) {
@@ -85,7 +83,8 @@ export class Engine {
   static async start(options: ResolvedClusterOptions, log: Logger = createLogger()): Promise<Engine> {
     const id = clusterId();
     const tls = options.tls ? loadTls(options.tls, options.advertiseHost ? [options.advertiseHost] : []) : null;
-    const scheduler = new Scheduler({ maxPipelinePerSlot: options.maxPipelinePerSlot, warn: (m) => log.warn(m) });
+    const growable = { pools: null as Pools | null };
+    const scheduler = new Scheduler({ maxPipelinePerSlot: options.maxPipelinePerSlot, warn: (m) => log.warn(m), growable: (p) => growable.pools?.growable(p) ?? true });
     // The server exists before the engine; agents that connect that early are turned away.
     const ready: { engine?: Engine } = {};
     const server = new AgentServer(
@@ -103,33 +102,26 @@ export class Engine {
       log.debug(`listening for agents on ${host}:${port}`);
       return port;
     };
-    let backend: Backend;
+    let pool: Pools;
     try {
-      backend = await createBackend(options, { clusterId: id, listen, token: options.token, scheme: tls ? 'wss' : 'ws', certFingerprint: tls?.fingerprint, log });
+      pool = await Pools.create(options, { clusterId: id, listen, token: options.token, scheme: tls ? 'wss' : 'ws', certFingerprint: tls?.fingerprint, log }, {
+        scheduler,
+        onRemove: (link) => {
+          scheduler.drain(link);
+          ready.engine?.agentsChanged();
+        },
+        actorsWaiting: (p) => ready.engine?.actors.waiting(p) ?? 0,
+        failActors: (error) => ready.engine?.actors.failUnplaced(error),
+        holdsState: (link) => ready.engine?.holdsState(link) ?? false,
+      }, log);
     } catch (err) {
       await server.close();
       throw err;
     }
-    const pool = new AgentPool(
-      backend.launcher,
-      backend.connect,
-      { startTimeoutMs: options.startTimeoutMs, slotsFor: backend.slotsFor, replaceLostAgents: options.replaceLostAgents, recoveryTimeoutMs: options.recoveryTimeoutMs, idPrefix: `${id}-a` },
-      log,
-      (link) => {
-        scheduler.drain(link);
-        ready.engine?.agentsChanged();
-      },
-      {
-        waiting: () => scheduler.queued + (ready.engine?.actors.waiting() ?? 0),
-        fail: (error) => {
-          scheduler.failQueued(error);
-          ready.engine?.actors.failUnplaced(error);
-        },
-      },
-    );
-    const engine = new Engine(id, options, server, scheduler, pool, backend, log, ready);
+    growable.pools = pool;
+    const engine = new Engine(id, options, server, scheduler, pool, log, ready);
     try {
-      await pool.scale(options.agents);
+      await pool.start();
       if (options.dashboard) engine.dashboard = await DashboardServer.start(engine.dashboardHost(), options.dashboard, log);
     } catch (err) {
       await engine.close();
@@ -144,7 +136,7 @@ export class Engine {
 
   /** Where the agents run, as `cluster.module()` needs to know it. */
   get environment(): AgentEnvironment {
-    return this.backend.environment;
+    return this.pool.environment;
   }
 
   get closed(): boolean {
@@ -174,6 +166,7 @@ export class Engine {
   agents(): AgentInfo[] {
     return [...this.pool.links.values()].map((link) => ({
       id: link.id,
+      pool: link.pool,
       host: link.hello.host,
       pid: link.hello.pid,
       slots: link.slots,
@@ -189,6 +182,12 @@ export class Engine {
 
   pendingAgents(): PendingAgent[] {
     return this.pool.pendingAgents();
+  }
+
+  /** Whether an agent holds actors or stored values (adaptive scaling leaves it alone). */
+  holdsState(link: AgentLink): boolean {
+    if (this.actors.list().some((a) => a.agentId === link.id && a.state !== 'dead')) return true;
+    return this.objects.directory.stats().agents.some((a) => a.agentId === link.id && a.objects > 0);
   }
 
   /** Lets calls outlive their clients, their results kept in `dir` within `budgetBytes` (a service does this). */
@@ -242,7 +241,7 @@ export class Engine {
       this.actors.closeAll();
       this.objects.directory.clear(new ClusterClosedError('the cluster was closed'));
       await this.pool.close();
-      await this.backend.release();
+      await this.pool.release();
       await this.server.close();
     })();
     return this.closing;

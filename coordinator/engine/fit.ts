@@ -23,15 +23,45 @@ export function largestOf(links: Iterable<AgentLink>): Resources {
   return out;
 }
 
-/** The error for resources more than any agent has (`largest`); null when some agent could run it. */
-export function unsatisfiableError(asked: Resources, largest: Resources): ResourcesUnsatisfiableError | null {
+/** What placement knows of one pool: its connected agents' largest amounts, and whether it may get agents it lacks. */
+export interface PoolShape {
+  name: string;
+  agents: number;
+  /** The most of each resource one of its agents has; null: none connected. */
+  largest: Resources | null;
+  /** It may get agents it does not have yet (launched, being replaced, or adaptive below max). */
+  growable: boolean;
+}
+
+/** Whether `asked` is at most `largest` in every amount. */
+export function fitsAmounts(asked: Resources, largest: Resources): boolean {
+  for (const [name, amount] of Object.entries(asked)) if (amount > (largest[name] ?? 0)) return false;
+  return true;
+}
+
+/**
+ * The error for work no pool considered can run: none of its agents has that much, and no pool
+ * without agents could get some (an empty pool's agents-to-be are not known, so one that may grow
+ * is given the benefit of the doubt). null when some pool could run it. `asked` includes cpus.
+ */
+export function placementError(asked: Resources, pools: readonly PoolShape[]): ResourcesUnsatisfiableError | null {
+  if (pools.length === 0) return null;
+  for (const pool of pools) {
+    if (pool.largest ? fitsAmounts(asked, pool.largest) : pool.growable) return null;
+  }
+  const largest: Resources = {};
+  for (const pool of pools) for (const [name, amount] of Object.entries(pool.largest ?? {})) largest[name] = Math.max(largest[name] ?? 0, amount);
   const missing: Record<string, { asked: number; largest: number }> = {};
-  for (const [name, amount] of Object.entries(withCpus(asked))) {
+  for (const [name, amount] of Object.entries(asked)) {
     const most = largest[name] ?? 0;
     if (amount > most) missing[name] = { asked: amount, largest: most };
   }
   const names = Object.keys(missing);
-  if (names.length === 0) return null;
   const words = names.map((n) => `${n}: asks ${missing[n]!.asked}, the most any agent has is ${missing[n]!.largest}`).join('; ');
-  return new ResourcesUnsatisfiableError(`no agent has the resources this task asks for (${words})`, missing);
+  const considered = pools.map((p) => `${p.name} (${p.agents} agent${p.agents === 1 ? '' : 's'}${p.agents === 0 ? ', cannot grow' : ''})`).join(', ');
+  const hasAgents = pools.some((p) => p.agents > 0);
+  const headline = hasAgents ? `no agent has the resources this task asks for (${words})` : 'no agent can run this task';
+  return new ResourcesUnsatisfiableError(`${headline}; pools considered: ${considered}`, missing, hasAgents ? undefined : {
+    hint: 'add agents to a pool that can run it (cluster.scale(n, { pool })), or let it grow (cluster.adapt({ pool, min, max }))',
+  });
 }

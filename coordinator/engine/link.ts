@@ -51,6 +51,10 @@ export class AgentLink {
   readonly reserved: Record<string, number> = {};
   /** How many of `inflight` asked for resources (they are not pipelined and hold `reserved`). */
   constrainedInflight = 0;
+  /** The pool that launched it (its agents() row names it). */
+  pool = 'default';
+  /** When its last task ended (or it connected): adaptive scaling stops agents idle since long. */
+  lastActiveAt = Date.now();
   /** What it offers: cpus are its slots. */
   readonly resources: Resources;
   private readonly heartbeat: NodeJS.Timeout;

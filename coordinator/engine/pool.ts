@@ -86,6 +86,16 @@ export class AgentPool {
     return this.jobOf.get(agentId);
   }
 
+  /** Agents connected and taking work. */
+  readyLinks(): AgentLink[] {
+    return [...this.links.values()].filter((l) => l.state === 'ready');
+  }
+
+  /** How many agents were launched and have not connected yet. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
   /** Agents launched whose job is queued or starting: they have not connected yet. */
   pendingAgents(): { agentId: string; jobId: string }[] {
     return [...this.pending].map(([agentId, p]) => ({ agentId, jobId: p.jobId }));
@@ -103,6 +113,17 @@ export class AgentPool {
     } else if (n < have) {
       await this.shrink(have - n, live);
     }
+  }
+
+  /**
+   * Stops these agents (adaptive scaling chose them, idle): the wanted size drops by as many,
+   * each finishes what it has, then its job is cancelled.
+   */
+  async remove(links: readonly AgentLink[]): Promise<void> {
+    const mine = links.filter((l) => this.links.get(l.id) === l && l.state === 'ready');
+    if (mine.length === 0) return;
+    this.target = Math.max(0, this.target - mine.length);
+    await this.stop(mine, []);
   }
 
   /** An agent authenticated; returns false when the pool does not want it. */
@@ -381,6 +402,11 @@ export class AgentPool {
       count--;
     }
     const victims = live.sort((a, b) => a.inflight.size - b.inflight.size).slice(0, count);
+    await this.stop(victims, cancelJobs);
+  }
+
+  /** Drains `victims`, shuts them down, and cancels their jobs (and `cancelJobs`) that keep no agent. */
+  private async stop(victims: readonly AgentLink[], cancelJobs: string[]): Promise<void> {
     await Promise.all(
       victims.map(async (link) => {
         this.onRemove(link);

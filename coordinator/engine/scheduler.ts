@@ -1,25 +1,18 @@
 import type { Done, Failed } from '../../protocol/agent-messages.js';
 import type { ClustrixError } from '../../protocol/errors.js';
-import { AgentLostError, CancelledError, ClustrixError as BaseError, RemoteError, TimeoutError, valueError } from '../errors/errors.js';
+import { AgentLostError, CancelledError, ClustrixError as BaseError, RemoteError, TimeoutError, UnknownPoolError, valueError } from '../errors/errors.js';
 import type { AgentLink } from './link.js';
-import { OpenLinks } from './open-links.js';
-import { ShareQueue } from './share-queue.js';
+import { Lanes, type Lane } from './lanes.js';
 import type { TaskRecord } from './task.js';
 import type { Resources } from '../../protocol/resources.js';
-import { fits, largestOf, unsatisfiableError, withCpus } from './fit.js';
+import { fits, fitsAmounts, placementError, withCpus, type PoolShape } from './fit.js';
 
 export interface SchedulerOptions {
   /** Upper bound on tasks queued on one agent per slot beyond the running one. */
   maxPipelinePerSlot: number;
   warn: (message: string) => void;
-}
-
-/** Worker-thread tasks and inline (event-loop) tasks wait apart: they use different capacity. */
-interface Lane {
-  readonly queue: ShareQueue;
-  readonly open: OpenLinks;
-  /** Tasks that asked for resources no agent had free when their turn came, in their order. */
-  readonly blocked: Set<TaskRecord>;
+  /** Whether a pool may get agents it does not have yet (launched, replacing, adaptive). @default every pool may */
+  growable?: (pool: string) => boolean;
 }
 
 /** Most tasks set aside at once; past it the lane waits for room instead of taking more. */
@@ -36,8 +29,7 @@ const MAX_BLOCKED = 1024;
  * their load changes (open-links.ts), and the running count is counted, not summed.
  */
 export class Scheduler {
-  private readonly worker: Lane;
-  private readonly inline: Lane;
+  private readonly lanes: Lanes;
   private closedWith: ClustrixError | null = null;
   private readonly pinned = new Map<string, TaskRecord[]>();
   private readonly links = new Map<string, AgentLink>();
@@ -45,22 +37,52 @@ export class Scheduler {
   private warnedActorsHoldAll = false;
   private readonly idleWaiters: (() => void)[] = [];
   private runningCount = 0;
-  /** The most of each resource one connected agent has; recomputed after agents come or go. */
-  private largest: Resources | null = null;
+  /** Each pool's agents and the most of each resource one of them has; recomputed after agents come or go. */
+  private shapes: Map<string, { agents: number; largest: Resources }> | null = null;
 
   constructor(private readonly options: SchedulerOptions) {
-    this.worker = { queue: new ShareQueue(), open: new OpenLinks((l) => this.capacity(l)), blocked: new Set() };
-    this.inline = { queue: new ShareQueue(), open: new OpenLinks((l) => this.inlineCapacity(l)), blocked: new Set() };
+    this.lanes = new Lanes({ worker: (l) => this.capacity(l), inline: (l) => this.inlineCapacity(l) });
   }
 
-  /** Tasks waiting for any agent (a broadcast's copies, which wait for theirs, are not counted). */
+  /** The cluster's pools, by name (once, before agents connect): tasks may name one (`pool`). */
+  setPools(names: readonly string[]): void {
+    this.lanes.setPools(names);
+  }
+
+  /** Tasks waiting for an agent (a broadcast's copies, which wait for theirs, are not counted). */
   get queued(): number {
-    return this.worker.queue.length + this.inline.queue.length + this.worker.blocked.size + this.inline.blocked.size;
+    let n = 0;
+    for (const lane of this.lanes.all()) n += lane.queue.length + lane.blocked.size;
+    return n;
   }
 
   /** Tasks sent to agents and not reported yet. */
   get running(): number {
     return this.runningCount;
+  }
+
+  /** Tasks waiting that only `pool` may run. */
+  waitingFor(pool: string): number {
+    return this.lanes.waitingFor(pool);
+  }
+
+  /** Tasks waiting that any pool may run. */
+  waitingForAny(): number {
+    return this.lanes.waitingForAny();
+  }
+
+  /**
+   * Waiting tasks `pool` could run: those that named it and those for any agent; set-aside ones
+   * (they asked for resources) only when its agents, if it has some, have that much.
+   */
+  demandFor(pool: string): number {
+    const largest = this.shapeOf(pool)?.largest;
+    let tasks = 0;
+    for (const lane of [...this.lanes.own(pool), ...this.lanes.anyLanes()]) {
+      tasks += lane.queue.length;
+      for (const task of lane.blocked) if (!largest || fitsAmounts(withCpus(task.resources ?? {}), largest)) tasks++;
+    }
+    return tasks;
   }
 
   submit(task: TaskRecord): void {
@@ -74,8 +96,12 @@ export class Scheduler {
       if (!list) this.pinned.set(task.pinned, (list = []));
       list.push(task);
     } else {
-      if (task.resources && this.links.size > 0) this.largest ??= largestOf(this.links.values());
-      const unsatisfiable = task.resources && this.largest && unsatisfiableError(task.resources, this.largest);
+      if (task.pool && !this.lanes.known(task.pool)) {
+        this.settle(task, { ok: false, error: new UnknownPoolError(task.pool, this.lanes.pools) });
+        return;
+      }
+      // Plain tasks fit any agent: only check them when there is none.
+      const unsatisfiable = (task.resources || task.pool || this.links.size === 0) && this.placementError(task);
       if (unsatisfiable) {
         this.settle(task, { ok: false, error: unsatisfiable });
         return;
@@ -87,8 +113,46 @@ export class Scheduler {
 
   addLink(link: AgentLink): void {
     this.links.set(link.id, link);
-    this.largest = null;
+    this.shapes = null;
     this.linkChanged(link);
+    // The first agent of a pool that may have grown for them: work it cannot run, no pool can.
+    for (const lane of this.lanes.all()) {
+      for (const task of lane.blocked) {
+        const error = this.placementError(task);
+        if (!error) continue;
+        lane.blocked.delete(task);
+        this.settle(task, { ok: false, error });
+      }
+    }
+  }
+
+  /** Where `task` could run: null, or the error saying no pool considered can. */
+  private placementError(task: TaskRecord): BaseError | null {
+    const names = task.pool ? [task.pool] : this.poolNames();
+    const growable = this.options.growable ?? (() => true);
+    const pools: PoolShape[] = names.map((name) => {
+      const shape = this.shapeOf(name);
+      return { name, agents: shape?.agents ?? 0, largest: shape?.largest ?? null, growable: growable(name) };
+    });
+    return placementError(withCpus(task.resources ?? {}), pools);
+  }
+
+  private poolNames(): string[] {
+    if (this.lanes.pools.length > 0) return [...this.lanes.pools];
+    return [...new Set([...this.links.values()].map((l) => l.pool))];
+  }
+
+  private shapeOf(pool: string): { agents: number; largest: Resources } | undefined {
+    if (!this.shapes) {
+      this.shapes = new Map();
+      for (const link of this.links.values()) {
+        let shape = this.shapes.get(link.pool);
+        if (!shape) this.shapes.set(link.pool, (shape = { agents: 0, largest: {} }));
+        shape.agents++;
+        for (const [name, amount] of Object.entries(link.resources)) shape.largest[name] = Math.max(shape.largest[name] ?? 0, amount);
+      }
+    }
+    return this.shapes.get(pool);
   }
 
   /** Something that sizes the link's room changed (its state, the slots actors hold). */
@@ -99,16 +163,14 @@ export class Scheduler {
   }
 
   private roomChanged(link: AgentLink): void {
-    this.worker.open.update(link);
-    this.inline.open.update(link);
+    this.lanes.update(link);
   }
 
   /** The agent is gone: its tasks run elsewhere while their loss budget lasts. */
   removeLink(link: AgentLink, reason: string): void {
     this.links.delete(link.id);
-    this.largest = null;
-    this.worker.open.delete(link);
-    this.inline.open.delete(link);
+    this.shapes = null;
+    this.lanes.delete(link);
     const requeue: TaskRecord[] = [];
     for (const task of link.inflight.values()) {
       task.link = null;
@@ -130,16 +192,19 @@ export class Scheduler {
       this.settle(task, { ok: false, error: new AgentLostError(`agent ${link.id} was lost before it ran task ${task.id}: ${reason}`, link.id) });
     }
     this.pinned.delete(link.id);
-    this.worker.queue.unshiftAll(requeue.filter((t) => !t.inline));
-    this.inline.queue.unshiftAll(requeue.filter((t) => t.inline));
+    const back = new Map<Lane, TaskRecord[]>();
+    for (const task of requeue) {
+      const lane = this.laneOf(task);
+      back.set(lane, [...(back.get(lane) ?? []), task]);
+    }
+    for (const [lane, tasks] of back) lane.queue.unshiftAll(tasks);
     this.scheduleDispatch();
   }
 
   /** Stops sending new work to an agent (it finishes what it has). */
   drain(link: AgentLink): void {
     if (link.state === 'ready') link.state = 'draining';
-    this.worker.open.delete(link);
-    this.inline.open.delete(link);
+    this.lanes.delete(link);
   }
 
   onDone(link: AgentLink, msg: Done): void {
@@ -234,10 +299,25 @@ export class Scheduler {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /**
+   * Fails the queued tasks only `pool` may run (its agents are gone and none came back), and those
+   * for any agent too when `andAny`.
+   */
+  failQueuedFor(pool: string, andAny: boolean, error: ClustrixError): void {
+    const lanes = [...this.lanes.own(pool), ...(andAny ? this.lanes.anyLanes() : [])];
+    for (const lane of lanes) for (const task of this.drainLane(lane)) this.settle(task, { ok: false, error });
+    this.scheduleDispatch();
+  }
+
   private drainWaiting(): TaskRecord[] {
-    const out = [...this.worker.blocked, ...this.worker.queue.drain(), ...this.inline.blocked, ...this.inline.queue.drain()];
-    this.worker.blocked.clear();
-    this.inline.blocked.clear();
+    const out: TaskRecord[] = [];
+    for (const lane of this.lanes.all()) out.push(...this.drainLane(lane));
+    return out;
+  }
+
+  private drainLane(lane: Lane): TaskRecord[] {
+    const out = [...lane.blocked, ...lane.queue.drain()];
+    lane.blocked.clear();
     return out;
   }
 
@@ -254,13 +334,15 @@ export class Scheduler {
   }
 
   private laneOf(task: TaskRecord): Lane {
-    return task.inline ? this.inline : this.worker;
+    return this.lanes.of(task);
   }
 
   private take(link: AgentLink, id: string): TaskRecord | undefined {
     const task = link.inflight.get(id);
     if (!task) return undefined;
     link.inflight.delete(id);
+    // Idle from now (adaptive scaling measures idleness from here); busy links need no clock.
+    if (link.inflight.size === 0) link.lastActiveAt = Date.now();
     this.runningCount--;
     if (task.inline) link.inlineInflight--;
     if (task.resources) {
@@ -300,9 +382,9 @@ export class Scheduler {
       if (list.length === 0) this.pinned.delete(linkId);
       this.roomChanged(link);
     }
-    this.fill(this.worker);
-    this.fill(this.inline);
-    if (this.worker.queue.length > 0 && this.worker.open.size === 0 && this.running === 0 && this.links.size > 0 && !this.warnedActorsHoldAll) {
+    for (const lane of this.lanes.all()) this.fill(lane);
+    const any = this.lanes.any.worker;
+    if (any.queue.length > 0 && any.open.size === 0 && this.running === 0 && this.links.size > 0 && !this.warnedActorsHoldAll) {
       const free = [...this.links.values()].some((l) => l.state === 'ready' && l.slots > l.actorSlots);
       if (!free) {
         this.warnedActorsHoldAll = true;
@@ -323,7 +405,7 @@ export class Scheduler {
       lane.blocked.delete(task);
       lane.queue.started(task);
       this.start(link, task, false);
-      lane.open.update(link);
+      this.roomChanged(link);
     }
     while (lane.queue.length > 0 && lane.open.size > 0) {
       const task = lane.queue.take();
@@ -344,6 +426,7 @@ export class Scheduler {
       // goes before what is queued on the agent already: it waits for no one's pipelined window.
       this.start(link, task, lane.queue.runningOf(task) === 1 || task.priority > 0);
       lane.open.took(link);
+      this.lanes.tookFrom(link, lane);
     }
   }
 
@@ -360,7 +443,7 @@ export class Scheduler {
     // Asking for resources is rarer and not pipelined: the first agent where it fits now.
     const asked = withCpus(task.resources);
     for (const link of this.links.values()) {
-      if (link.state === 'ready' && fits(link, asked)) return link;
+      if (link.state === 'ready' && (!task.pool || link.pool === task.pool) && fits(link, asked)) return link;
     }
     return undefined;
   }

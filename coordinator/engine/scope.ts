@@ -1,8 +1,8 @@
 import { nanoid } from 'nanoid';
-import type { ActorSpec, BroadcastSpec, Collected, CollectedPart, CoreHandlers, DetachSpec, ScaleOptions, TaskSpec } from '../../protocol/core-methods.js';
+import type { ActorSpec, AdaptResult, AdaptSpec, BroadcastSpec, Collected, CollectedPart, CoreHandlers, DetachSpec, ScaleOptions, TaskSpec } from '../../protocol/core-methods.js';
 import type { DetachedCalls } from './detached.js';
 import type { ActorInfo, AgentInfo, DashboardAccess, DetachedRow, HistoryQuery, LogEntry, ObjectStats, PendingAgent, TaskHistory } from '../../protocol/rows.js';
-import { CancelledError, ClusterClosedError, ConfigError, ProtocolError, type ClustrixError } from '../errors/errors.js';
+import { CancelledError, ClusterClosedError, ConfigError, ProtocolError, UnknownPoolError, type ClustrixError } from '../errors/errors.js';
 import type { Engine } from './engine.js';
 import type { LocalSubmission } from './submit.js';
 import type { ShippedCode, TaskOrigin } from './task.js';
@@ -159,15 +159,21 @@ export class EngineScope implements CoreHandlers {
 
   pendingAgents = async (): Promise<PendingAgent[]> => this.engine.pendingAgents();
 
-  scale = async (n: number, _options: ScaleOptions): Promise<null> => {
+  scale = async (n: number, options: ScaleOptions): Promise<null> => {
     this.assertOpen();
     if (!Number.isInteger(n) || n < 0 || n > MAX_AGENTS) throw new ProtocolError(`scale needs a whole number of agents from 0 to ${MAX_AGENTS}, got ${n}`, CloseCode.protocolError);
-    await this.engine.pool.scale(n);
+    await this.engine.pool.scale(n, options.pool ?? null);
     return null;
+  };
+
+  adapt = async (spec: AdaptSpec): Promise<AdaptResult> => {
+    this.assertOpen();
+    return this.engine.pool.adapt(spec.pool, { min: spec.min, max: spec.max, idleMs: spec.idleMs });
   };
 
   actorCreate = async (spec: ActorSpec): Promise<ActorInfo> => {
     this.assertOpen();
+    if (spec.pool && !this.engine.pool.names.includes(spec.pool)) throw new UnknownPoolError(spec.pool, this.engine.pool.names);
     const info = await this.engine.actors.create(this.codeFor(spec.code), spec);
     // An actor belongs to its creator unless named (a named one outlives it, for others).
     if (info.name === null) {

@@ -66,6 +66,7 @@ export class Submitter {
       share,
       weight: spec.weight,
       resources: pinned === null ? spec.resources : null,
+      pool: pinned === null ? (spec.pool ?? null) : null,
       lossRetriesLeft: spec.retries,
       exceptionRetriesLeft: spec.retryExceptions,
       pinned,

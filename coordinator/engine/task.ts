@@ -43,6 +43,8 @@ export interface TaskRecord {
   readonly weight: number;
   /** What it needs of its agent (cpus default 1) while it runs; null: one slot, pipelined (the fast path). */
   readonly resources: Resources | null;
+  /** Only agents of this pool may run it; null or absent: any agent that fits. */
+  readonly pool?: string | null;
   /** Re-runs left after its agent is lost. */
   lossRetriesLeft: number;
   /** Re-runs left after the function threw. */

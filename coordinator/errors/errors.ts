@@ -242,6 +242,28 @@ export class ResourcesUnsatisfiableError extends ClustrixError {
   }
 }
 
+/**
+ * A call named a pool the cluster does not have (`pool: 'gpux'`), or named none where it must
+ * choose (`scale(n)` on a cluster of several pools).
+ */
+export class UnknownPoolError extends ClustrixError {
+  /** The pool named; null: none was, and the cluster has several. */
+  readonly pool: string | null;
+  /** The cluster's pools. */
+  readonly pools: string[];
+  constructor(pool: string | null, pools: readonly string[], what = 'this call') {
+    const list = pools.join(', ');
+    super(
+      'POOL_UNKNOWN',
+      pool === null ? `${what} must name a pool ({ pool }): this cluster has several (${list})` : `there is no pool '${pool}' (pools: ${list})`,
+      { hint: `name one of the pools: ${list}` },
+    );
+    this.name = 'UnknownPoolError';
+    this.pool = pool;
+    this.pools = [...pools];
+  }
+}
+
 /** An agent's object store is full in memory and on disk: the value cannot be kept there. */
 export class ObjectStoreFullError extends ClustrixError {
   constructor(message: string) {

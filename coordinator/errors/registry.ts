@@ -31,6 +31,7 @@ import {
   ServiceLostError,
   TaskSetupError,
   TimeoutError,
+  UnknownPoolError,
   ValueTooLargeError,
 } from './errors.js';
 import { JobRejectedError, SchedulerCommandError } from '../backends/launchers/batch/errors.js';
@@ -78,6 +79,7 @@ export const ERROR_CLASSES: Readonly<Record<ErrorCode, Entry>> = {
   CLUSTER_CLOSED: entry(ClusterClosedError),
   SERVICE_LOST: entry(ServiceLostError),
   OBJECT_LOST: entry(ObjectLostError, 'objectId'),
+  POOL_UNKNOWN: entry(UnknownPoolError, 'pool', 'pools'),
   OBJECT_STORE_FULL: entry(ObjectStoreFullError),
   POOL_UNAVAILABLE: entry(PoolUnavailableError, 'agentsLost', 'replacementsTried', 'lastLaunchError', 'lastFailedJob'),
   RESOURCES_UNSATISFIABLE: entry(ResourcesUnsatisfiableError, 'missing'),

@@ -48,7 +48,7 @@ describe.each(MODES)('named actors ($name)', (mode) => {
     await expect(cluster.actor(Cache, { maxRestarts: -1 })).rejects.toThrow(new ConfigError('options.maxRestarts: expected a non-negative integer, got -1'));
     await expect(cluster.actor(Cache, { bogus: 1 } as never)).rejects.toMatchObject({
       code: 'CONFIG_INVALID',
-      message: 'options.bogus: unknown key (allowed: args, name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs, resources, checkpoint)',
+      message: 'options.bogus: unknown key (allowed: args, name, maxRestarts, maxConcurrency, agent, pool, getIfExists, timeoutMs, resources, checkpoint)',
     });
     await expect(cluster.actor(Cache, { maxRestart: 1 } as never)).rejects.toThrow(/did you mean 'maxRestarts'\?$/);
   });

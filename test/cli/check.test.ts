@@ -35,3 +35,17 @@ describe.skipIf(skipCluster)('clustrix check', () => {
     expect(r.stdout).toMatch(/\n {4}fix: check the port/);
   });
 });
+
+describe('clustrix check of a profile with several pools', () => {
+  const env = isolatedEnv();
+
+  it('checks a round trip on every pool', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clustrix-check-'));
+    const file = join(dir, 'clustrix.config.yaml');
+    writeFileSync(file, 'profiles:\n  mixed:\n    pools:\n      cpu: { agents: 2, slots: 1 }\n      lic: { agents: 0, adapt: { min: 0, max: 2 }, agentResources: { licenses: 1 } }\n');
+    const r = await cli(['check', 'mixed', '--config', file], env, 120_000);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/✓ round trip: pool cpu: one agent started/);
+    expect(r.stdout).toMatch(/✓ round trip: pool lic: one agent started/);
+  });
+});

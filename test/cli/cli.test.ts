@@ -85,9 +85,10 @@ describe('run, jobs and logs against a running service', () => {
 
   it('jobs lists the agents behind the service', async () => {
     const r = await cli(['jobs', '--json'], env);
-    const rows = JSON.parse(r.stdout) as { jobId: string; agent: string }[];
+    const rows = JSON.parse(r.stdout) as { jobId: string; agent: string; pool: string }[];
     expect(rows).toHaveLength(2);
     expect(rows[0]!.jobId).toMatch(/^pid-/);
+    expect(rows.map((row) => row.pool)).toEqual(['default', 'default']);
   });
 
   it("logs streams an agent's output, whichever client ran the task", async () => {

@@ -48,7 +48,7 @@ describe('unknown keys', () => {
   it.each([
     [
       'profiles:\n  hpc:\n    backnd: slurm\n',
-      `FILE:3:5: profiles.hpc.backnd: unknown key (allowed: backend, agents, slots, ssh, hosts, resources, setup, node, uploadNode, remoteDir, binDir, jobName, maxArraySize, connect, relayHost, slurm, pbs, sge, kubernetes, host, port, advertiseHost, retries, heartbeatMs, agentGraceMs, startTimeoutMs, recoveryTimeoutMs, maxPipelinePerSlot, maxFrameBytes, objectStoreBytes, objectSpillBytes, inlineConcurrency, historyEntries, historyBytes, dashboard, replaceLostAgents, tls); did you mean 'backend'?`,
+      `FILE:3:5: profiles.hpc.backnd: unknown key (allowed: backend, agents, slots, ssh, hosts, resources, setup, node, uploadNode, remoteDir, binDir, jobName, maxArraySize, connect, relayHost, slurm, pbs, sge, kubernetes, host, port, advertiseHost, retries, heartbeatMs, agentGraceMs, startTimeoutMs, recoveryTimeoutMs, maxPipelinePerSlot, maxFrameBytes, objectStoreBytes, objectSpillBytes, inlineConcurrency, historyEntries, historyBytes, dashboard, replaceLostAgents, adapt, agentResources, tls, pools); did you mean 'backend'?`,
     ],
     [
       'profiles:\n  hpc:\n    resources:\n      cpuPerTask: 4\n',
@@ -69,7 +69,7 @@ describe('unknown keys', () => {
     ],
     // One mistake, one report: the near miss stands for the missing 'profiles' too.
     ['profile:\n  a: {}\n', `FILE:1:1: profile: unknown key (allowed: profiles, default); did you mean 'profiles'?`],
-    ['profiles:\n  a:\n    profile: b\n', `FILE:3:5: profiles.a.profile: unknown key (allowed: backend, agents, slots, ssh, hosts, resources, setup, node, uploadNode, remoteDir, binDir, jobName, maxArraySize, connect, relayHost, slurm, pbs, sge, kubernetes, host, port, advertiseHost, retries, heartbeatMs, agentGraceMs, startTimeoutMs, recoveryTimeoutMs, maxPipelinePerSlot, maxFrameBytes, objectStoreBytes, objectSpillBytes, inlineConcurrency, historyEntries, historyBytes, dashboard, replaceLostAgents, tls)`],
+    ['profiles:\n  a:\n    profile: b\n', `FILE:3:5: profiles.a.profile: unknown key (allowed: backend, agents, slots, ssh, hosts, resources, setup, node, uploadNode, remoteDir, binDir, jobName, maxArraySize, connect, relayHost, slurm, pbs, sge, kubernetes, host, port, advertiseHost, retries, heartbeatMs, agentGraceMs, startTimeoutMs, recoveryTimeoutMs, maxPipelinePerSlot, maxFrameBytes, objectStoreBytes, objectSpillBytes, inlineConcurrency, historyEntries, historyBytes, dashboard, replaceLostAgents, adapt, agentResources, tls, pools)`],
   ])('%j', (text, message) => {
     expect(errorFor(text)).toBe(message);
   });

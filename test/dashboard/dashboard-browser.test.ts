@@ -55,6 +55,8 @@ describe('the dashboard in chromium', () => {
     const ids = (await cluster.agents()).map((a) => a.id);
     for (const id of ids) await page.waitForSelector(`[data-testid="agents"] td:text-is("${id}")`);
     expect(await page.locator('[data-testid="agents"] tbody tr').count()).toBe(2);
+    // The pool column: a cluster without `pools` has one, 'default'.
+    expect(await page.locator('[data-testid="agents"] tbody tr td:nth-child(2)').allTextContents()).toEqual(['default', 'default']);
   });
 
   it("updates a running map's counts live, and its Cancel button rejects the caller's promise with CANCELLED", async () => {

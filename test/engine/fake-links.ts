@@ -51,11 +51,13 @@ export class FakeAgent {
     private readonly scheduler: Scheduler,
     inlineConcurrency = 4,
     resources?: Record<string, number>,
+    pool?: string,
   ) {
     this.link = new AgentLink(id, hello(slots, inlineConcurrency, resources), this.socket, 3_600_000, {
       message: () => undefined,
       closed: (l, reason) => scheduler.removeLink(l, reason),
     });
+    if (pool) this.link.pool = pool;
     scheduler.addLink(this.link);
   }
 
@@ -83,8 +85,10 @@ export class FakeAgent {
   }
 }
 
-export function scheduler(maxPipelinePerSlot = 0): Scheduler {
-  return new Scheduler({ maxPipelinePerSlot, warn: () => undefined });
+export function scheduler(maxPipelinePerSlot = 0, pools?: { names: string[]; growable?: (pool: string) => boolean }): Scheduler {
+  const s = new Scheduler({ maxPipelinePerSlot, warn: () => undefined, ...(pools?.growable ? { growable: pools.growable } : {}) });
+  if (pools) s.setPools(pools.names);
+  return s;
 }
 
 export interface TestTask {
@@ -95,7 +99,7 @@ export interface TestTask {
 let next = 0;
 
 /** A task record of share-holder `share`; its outcome resolves (never rejects) when it settles. */
-export function task(share: string, options: { priority?: number; weight?: number; inline?: boolean; retries?: number; id?: string; resources?: Record<string, number> } = {}): TestTask {
+export function task(share: string, options: { priority?: number; weight?: number; inline?: boolean; retries?: number; id?: string; resources?: Record<string, number>; pool?: string } = {}): TestTask {
   let deliver!: (o: TaskOutcome) => void;
   const outcome = new Promise<TaskOutcome>((resolve) => (deliver = resolve));
   const record: TaskRecord = {
@@ -112,6 +116,7 @@ export function task(share: string, options: { priority?: number; weight?: numbe
     share,
     weight: options.weight ?? 1,
     resources: options.resources ?? null,
+    pool: options.pool ?? null,
     lossRetriesLeft: options.retries ?? 0,
     exceptionRetriesLeft: 0,
     pinned: null,

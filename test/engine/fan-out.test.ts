@@ -64,7 +64,7 @@ class FakeSubmitter implements TaskSubmitter {
 }
 
 const code: ShippedCode = { hash: 'h', kind: 'function', source: '(x) => x', name: 'identity' };
-const taskOptions = (signal: AbortSignal | null = null): ResolvedTaskOptions => ({ timeoutMs: null, retries: 0, retryExceptions: 0, signal, inline: false, priority: 0, weight: 1, resources: null });
+const taskOptions = (signal: AbortSignal | null = null): ResolvedTaskOptions => ({ timeoutMs: null, retries: 0, retryExceptions: 0, signal, inline: false, priority: 0, weight: 1, resources: null, pool: null });
 const options = (window: number, signal: AbortSignal | null = null, chunkSize = 1): FanOutOptions => ({ window, chunkSize, task: taskOptions(signal) });
 
 /** Drains a fan-out into an array (rejects with its error). */

@@ -91,7 +91,7 @@ afterAll(async () => {
 
 const envelope = new Packr({ useRecords: false, mapsAsObjects: true });
 
-/** True when a frame carries a valid `stop`, or a `scale` to another size than the pool's: the fuzzer must not send those. */
+/** True when a frame carries a valid `stop`, a `scale` to another size than the pool's, or an `adapt` of it: the fuzzer must not send those. */
 function reshapesTheService(frames: readonly Frame[]): boolean {
   return frames.some((f) => {
     if (!('binary' in f)) return false;
@@ -106,7 +106,8 @@ function reshapesTheService(frames: readonly Frame[]): boolean {
       const parsed = ClientMessage.safeParse(m);
       if (!parsed.success || parsed.data.type !== 'request') return false;
       const { method, args } = parsed.data;
-      return method === 'stop' || (method === 'scale' && args[0] !== 1);
+      const adapts = method === 'adapt' && (args[0] as { pool?: unknown } | undefined)?.pool !== 'no-such-pool';
+      return method === 'stop' || adapts || (method === 'scale' && (args[0] !== 1 || (args[1] as { pool?: unknown } | undefined)?.pool !== undefined));
     });
   });
 }

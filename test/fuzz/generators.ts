@@ -261,7 +261,7 @@ const actorSpec = { code: 'no-such-code', export: 'A', args: packValue([]), maxC
 
 /**
  * One valid request of each method a client may call (`stop` is valid: the fuzzer must not send
- * it; `scale` only to the pool's own size).
+ * it; `scale` only to the pool's own size; `adapt` only of a pool that does not exist).
  */
 export const REQUEST_TEMPLATES: Record<string, ClientMessage> = {
   submit: { type: 'request', id: 'fz-submit', method: 'submit', args: [taskSpec] },
@@ -270,6 +270,8 @@ export const REQUEST_TEMPLATES: Record<string, ClientMessage> = {
   agents: { type: 'request', id: 'fz-agents', method: 'agents', args: [] },
   pendingAgents: { type: 'request', id: 'fz-pending', method: 'pendingAgents', args: [] },
   scale: { type: 'request', id: 'fz-scale', method: 'scale', args: [1, {}] },
+  // A pool that does not exist: a valid adapt of the pool would resize it under the fuzzer.
+  adapt: { type: 'request', id: 'fz-adapt', method: 'adapt', args: [{ pool: 'no-such-pool', min: 0, max: 1, idleMs: 1000 }] },
   actorCreate: { type: 'request', id: 'fz-actor-create', method: 'actorCreate', args: [actorSpec] },
   actorCall: { type: 'request', id: 'fz-call', method: 'actorCall', args: ['no-such-actor', 'm', packValue([]), []] },
   actorKill: { type: 'request', id: 'fz-kill', method: 'actorKill', args: ['no-such-actor'] },

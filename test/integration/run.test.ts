@@ -49,7 +49,7 @@ describe.each(MODES)('$name', (mode) => {
 
     it('refuses unknown task options with a ConfigError and the near miss', () => {
       expect(() => cluster.remote((x: number) => x, { timeout: 5 } as never)).toThrow(
-        new ConfigError("options.timeout: unknown key (allowed: timeoutMs, retries, retryExceptions, signal, inline, priority, weight, resources); did you mean 'timeoutMs'?"),
+        new ConfigError("options.timeout: unknown key (allowed: timeoutMs, retries, retryExceptions, signal, inline, priority, weight, resources, pool); did you mean 'timeoutMs'?"),
       );
     });
   });

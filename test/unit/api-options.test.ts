@@ -31,14 +31,14 @@ describe('task options', () => {
     [{ priority: '1' }, 'options.priority: expected a finite number, got "1"'],
     [{ weight: 0 }, 'options.weight: expected a number above 0, at most 1000000, got 0'],
     [{ resources: { gpus: -1 } }, 'options.resources: expected a mapping of resource names (cpus, gpus, memory, or custom) to non-negative amounts, e.g. { gpus: 1 }, got a mapping'],
-    [{ timeout: 5 }, "options.timeout: unknown key (allowed: timeoutMs, retries, retryExceptions, signal, inline, priority, weight, resources); did you mean 'timeoutMs'?"],
-    ['fast', 'options: expected a mapping of task options (timeoutMs, retries, retryExceptions, signal, inline, priority, weight, resources), got "fast"'],
+    [{ timeout: 5 }, "options.timeout: unknown key (allowed: timeoutMs, retries, retryExceptions, signal, inline, priority, weight, resources, pool); did you mean 'timeoutMs'?"],
+    ['fast', 'options: expected a mapping of task options (timeoutMs, retries, retryExceptions, signal, inline, priority, weight, resources, pool), got "fast"'],
   ])('%j', (options, message) => {
     expect(refusal(() => resolveTaskOptions(options as never, { retries: 3 })).message).toBe(message);
   });
 
   it('applies the defaults, and accepts the keys a caller checks itself', () => {
-    expect(resolveTaskOptions(undefined, { retries: 3 })).toEqual({ timeoutMs: null, retries: 3, retryExceptions: 0, signal: null, inline: false, priority: 0, weight: 1, resources: null });
+    expect(resolveTaskOptions(undefined, { retries: 3 })).toEqual({ timeoutMs: null, retries: 3, retryExceptions: 0, signal: null, inline: false, priority: 0, weight: 1, resources: null, pool: null });
     expect(resolveTaskOptions({ timeoutMs: 5, chunkSize: 'any' } as never, { retries: 1 }, new Set(['chunkSize'])).timeoutMs).toBe(5);
   });
 });

@@ -68,7 +68,7 @@ describe('Cluster.start refuses', () => {
     expect((err as Error).message).toBe(
       'options.agent: unknown key (allowed: backend, agents, slots, profile, configFile, ssh, hosts, resources, setup, node, uploadNode, ' +
         'remoteDir, binDir, jobName, maxArraySize, connect, relayHost, slurm, pbs, sge, kubernetes, host, port, advertiseHost, token, retries, heartbeatMs, ' +
-        "agentGraceMs, startTimeoutMs, recoveryTimeoutMs, maxPipelinePerSlot, maxFrameBytes, objectStoreBytes, objectSpillBytes, inlineConcurrency, onLog, historyEntries, historyBytes, dashboard, replaceLostAgents, tls); did you mean 'agents'?",
+        "agentGraceMs, startTimeoutMs, recoveryTimeoutMs, maxPipelinePerSlot, maxFrameBytes, objectStoreBytes, objectSpillBytes, inlineConcurrency, onLog, historyEntries, historyBytes, dashboard, replaceLostAgents, adapt, agentResources, tls, pools); did you mean 'agents'?",
     );
   });
 
