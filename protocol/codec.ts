@@ -2,7 +2,7 @@ import { Packr } from 'msgpackr';
 import type { z } from 'zod';
 import { AgentMessage } from './agent-messages.js';
 import { CoordinatorMessage } from './coordinator-messages.js';
-import { AGENT_HOT_CHECKS, type HotCheck } from './hot-messages.js';
+import { AGENT_HOT_CHECKS, COORDINATOR_HOT_CHECKS, type HotCheck } from './hot-messages.js';
 import { ProtocolError } from './errors.js';
 import { CloseCode, PROTOCOL_VERSION } from './version.js';
 
@@ -29,7 +29,7 @@ export function decodeAgentFrame(data: Uint8Array, maxFrameBytes: number): Agent
 
 /** Decodes and validates a frame a coordinator sent. Throws {@link ProtocolError}, never anything else. */
 export function decodeCoordinatorFrame(data: Uint8Array, maxFrameBytes: number): CoordinatorMessage[] {
-  return decodeFrame(data, maxFrameBytes, CoordinatorMessage, 'coordinator', HANDSHAKE);
+  return decodeFrame(data, maxFrameBytes, CoordinatorMessage, 'coordinator', HANDSHAKE, COORDINATOR_HOT_CHECKS);
 }
 
 /** Message types whose `protocol` field is checked before the schema: they open a connection. */
