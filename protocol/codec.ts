@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { AgentMessage } from './agent-messages.js';
 import { packingSegments, unpackingSegments } from './binary.js';
 import { CoordinatorMessage } from './coordinator-messages.js';
+import { AGENT_HOT_CHECKS, COORDINATOR_HOT_CHECKS, type HotCheck } from './hot-messages.js';
 import { ProtocolError } from './errors.js';
 import { CloseCode, PROTOCOL_VERSION } from './version.js';
 
@@ -36,12 +37,12 @@ export function encodeMessages(messages: readonly object[]): Buffer {
 
 /** Decodes and validates a frame an agent sent. Throws {@link ProtocolError}, never anything else. */
 export function decodeAgentFrame(data: Uint8Array, maxFrameBytes: number, segments?: readonly Uint8Array[]): AgentMessage[] {
-  return decodeFrame(data, maxFrameBytes, AgentMessage, 'agent', HANDSHAKE, segments);
+  return decodeFrame(data, maxFrameBytes, AgentMessage, 'agent', HANDSHAKE, segments, AGENT_HOT_CHECKS);
 }
 
 /** Decodes and validates a frame a coordinator sent. Throws {@link ProtocolError}, never anything else. */
 export function decodeCoordinatorFrame(data: Uint8Array, maxFrameBytes: number, segments?: readonly Uint8Array[]): CoordinatorMessage[] {
-  return decodeFrame(data, maxFrameBytes, CoordinatorMessage, 'coordinator', HANDSHAKE, segments);
+  return decodeFrame(data, maxFrameBytes, CoordinatorMessage, 'coordinator', HANDSHAKE, segments, COORDINATOR_HOT_CHECKS);
 }
 
 /** Message types whose `protocol` field is checked before the schema: they open a connection. */
@@ -58,7 +59,9 @@ const HANDSHAKE: HandshakeCheck = {
 /**
  * Decodes a frame (a msgpack array of messages) and validates each message against `schema`.
  * Shared by every clustrix WebSocket protocol. `segments`: the raw segments that followed the
- * envelope (each must be referred to by it). Throws {@link ProtocolError}, never anything else.
+ * envelope (each must be referred to by it). `hot`: hand-written checks of the most frequent
+ * message types (hot-messages.ts); a message one of them passes is what the schema would return,
+ * anything else goes through the schema. Throws {@link ProtocolError}, never anything else.
  */
 export function decodeFrame<T>(
   data: Uint8Array,
@@ -67,6 +70,7 @@ export function decodeFrame<T>(
   from: string,
   handshake: HandshakeCheck,
   segments: readonly Uint8Array[] = NO_SEGMENTS,
+  hot?: ReadonlyMap<string, HotCheck>,
 ): T[] {
   if (!(data instanceof Uint8Array)) {
     throw new ProtocolError(`a ${from} frame must be binary msgpack, got ${typeof data}`, CloseCode.protocolError);
@@ -94,6 +98,13 @@ export function decodeFrame<T>(
   const out: T[] = new Array<T>(raw.length);
   for (let i = 0; i < raw.length; i++) {
     const item: unknown = raw[i];
+    if (hot !== undefined && typeof item === 'object' && item !== null) {
+      const check = hot.get((item as { type?: unknown }).type as string);
+      if (check !== undefined && check(item)) {
+        out[i] = item as T;
+        continue;
+      }
+    }
     checkVersion(item, from, handshake);
     const parsed = schema.safeParse(item);
     if (!parsed.success) {

@@ -153,7 +153,8 @@ export async function* fanOut<R>(
   items: Iterable<unknown> | AsyncIterable<unknown>,
   options: FanOutOptions,
 ): AsyncGenerator<StreamResult<R>> {
-  const iterator = Symbol.asyncIterator in items ? (items as AsyncIterable<unknown>)[Symbol.asyncIterator]() : (items as Iterable<unknown>)[Symbol.iterator]();
+  const isAsync = Symbol.asyncIterator in items;
+  const iterator = isAsync ? (items as AsyncIterable<unknown>)[Symbol.asyncIterator]() : (items as Iterable<unknown>)[Symbol.iterator]();
   const pending = new Set<Pending>();
   const completed: { entry: Pending; value?: unknown; error?: unknown }[] = [];
   let wake: (() => void) | null = null;
@@ -203,7 +204,8 @@ export async function* fanOut<R>(
     while (!exhausted && aborted === null && pending.size < options.window) {
       const batch: unknown[] = [];
       while (batch.length < options.chunkSize) {
-        const step = await iterator.next();
+        // A plain iterable's items are read without an await each (a promise and a turn per item).
+        const step = isAsync ? await iterator.next() : (iterator.next() as IteratorResult<unknown>);
         if (step.done) {
           exhausted = true;
           options.progress?.total(next + batch.length);

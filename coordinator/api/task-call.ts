@@ -70,24 +70,42 @@ export class TaskCaller implements TaskSubmitter {
       ...(extra.call ? { call: extra.call } : {}),
     };
     this.transport.ship(code);
-    let settleEarly!: (error: ClustrixError) => void;
-    const early = new Promise<never>((_, reject) => (settleEarly = reject));
+    // One promise per task, settled by whichever comes first: the result, or a cancel/abort
+    // (a race of two promises and a finally was a measurable share of a trivial map).
+    let resolve!: (value: unknown) => void;
+    let reject!: (error: unknown) => void;
+    const result = new Promise<unknown>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
     let done = false;
-    const cancel = (error: ClustrixError): void => {
-      if (done) return;
+    const finish = (): boolean => {
+      if (done) return false;
       done = true;
-      settleEarly(error);
+      signal?.removeEventListener('abort', onAbort);
+      return true;
+    };
+    const cancel = (error: ClustrixError): void => {
+      if (!finish()) return;
+      reject(error);
       this.transport.call('cancel', id).catch(() => undefined);
     };
     const onAbort = (): void => cancel(new CancelledError(`${what} was aborted`, { cause: signal?.reason }));
     signal?.addEventListener('abort', onAbort, { once: true });
     // A submitted call's result is delivered once and kept nowhere (kept results go through refs).
-    const ran = this.transport.call('submit', spec).then((bytes) => this.values.unpack(bytes, `the result of ${what}`, true));
-    const result = Promise.race([ran, early]).finally(() => {
-      done = true;
-      signal?.removeEventListener('abort', onAbort);
-    });
-    ran.catch(() => undefined); // settled through `result`, or cancelled before it
+    this.transport.call('submit', spec).then(
+      (bytes) => {
+        if (!finish()) return;
+        try {
+          resolve(this.values.unpack(bytes, `the result of ${what}`, true));
+        } catch (err) {
+          reject(err);
+        }
+      },
+      (err: unknown) => {
+        if (finish()) reject(err);
+      },
+    );
     return { id, result, cancel };
   }
 

@@ -56,6 +56,8 @@ export class Engine {
   /** The scope that owns each running task (by engine task id), for its log lines. */
   private readonly taskOwners = new LingeringMap<{ scope: EngineScope; taskId: string }>(LOG_OWNER_GRACE_MS);
   private agentsQueued = false;
+  private readonly taskIdPrefix = `${nanoid(6)}.`;
+  private tasksNumbered = 0;
   /** Bytes of frames of agents gone, so the totals do not drop when one leaves. */
   private readonly goneBytes = { in: 0, out: 0 };
   /** Detached calls and their stored results (a service's; null in an embedded cluster). */
@@ -157,10 +159,21 @@ export class Engine {
   }
 
   /** @internal Which scope's task `engineId` is, for its log lines; cleared when it settles. */
-  ownTask(engineId: string, scope: EngineScope, taskId: string): () => void {
+  ownTask(engineId: string, scope: EngineScope, taskId: string): void {
     this.taskOwners.set(engineId, { scope, taskId });
-    // Output can trail the result by a moment: keep routing it for a little while.
-    return () => this.taskOwners.release(engineId);
+  }
+
+  /** The task settled; output can trail the result by a moment: keep routing it for a little while. */
+  releaseTask(engineId: string): void {
+    this.taskOwners.release(engineId);
+  }
+
+  /**
+   * A task id unique across this engine's callers: a counter under a random prefix (a random id
+   * per task was a measurable share of a 100,000-task map, and longer on the wire).
+   */
+  nextTaskId(): string {
+    return `${this.taskIdPrefix}${(++this.tasksNumbered).toString(36)}`;
   }
 
   agents(): AgentInfo[] {

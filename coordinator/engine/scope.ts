@@ -44,6 +44,8 @@ export class EngineScope implements CoreHandlers {
   private closed = false;
   /** Unique per scope: share-holder keys start with it. */
   private readonly shareKey = `s${nanoid(8)}`;
+  private lastGroup: string | null = null;
+  private lastShare = '';
 
   constructor(
     private readonly engine: Engine,
@@ -65,28 +67,51 @@ export class EngineScope implements CoreHandlers {
     this.code.set(code.hash, code);
   }
 
-  submit = async (spec: TaskSpec): Promise<Uint8Array> => {
-    if (spec.call && this.cancelledCalls.has(spec.call.id)) throw new CancelledError(`call ${spec.call.id} (${spec.call.label}) was cancelled`);
-    const code = this.codeFor(spec.code);
-    const origin: TaskOrigin = { client: this.name, taskId: spec.id, callId: spec.call?.id ?? spec.id, label: spec.call?.label || code.name, submittedAt: Date.now() };
-    const share = this.shareBy === 'scope' ? this.shareKey : `${this.shareKey}/${spec.group ?? spec.id}`;
-    const [value] = await this.run(spec.id, (engineId) => [this.engine.submitter.submit(engineId, { ...spec, keep: null }, code, share, null, origin)]);
-    return value!;
+  // The hot path of every map: no async frame, no arrays of one, one promise beyond the task's own.
+  submit = (spec: TaskSpec): Promise<Uint8Array> => {
+    try {
+      if (spec.call && this.cancelledCalls.has(spec.call.id)) throw new CancelledError(`call ${spec.call.id} (${spec.call.label}) was cancelled`);
+      const code = this.codeFor(spec.code);
+      this.assertOpen();
+      const id = spec.id;
+      if (this.tasks.has(id)) throw new ProtocolError(`task id ${id} is in use by a task of this caller that has not settled`, CloseCode.protocolError);
+      const origin: TaskOrigin = { client: this.name, taskId: id, callId: spec.call?.id ?? id, label: spec.call?.label || code.name, submittedAt: Date.now() };
+      // A caller's task never keeps its result (submitRef does); a client may not say otherwise.
+      const sub = this.engine.submitter.submit(this.engine.nextTaskId(), spec.keep === null ? spec : { ...spec, keep: null }, code, this.shareOf(spec), null, origin);
+      const subs = [sub];
+      this.tasks.set(id, subs);
+      this.engine.ownTask(sub.id, this, id);
+      const done = (): void => {
+        if (this.tasks.get(id) === subs) this.tasks.delete(id);
+        this.engine.releaseTask(sub.id);
+      };
+      return sub.result.then(
+        (value) => {
+          done();
+          return value;
+        },
+        (err: unknown) => {
+          done();
+          throw err;
+        },
+      );
+    } catch (err) {
+      return Promise.reject(err);
+    }
   };
 
   submitRef = async (spec: TaskSpec & { keep: string }): Promise<null> => {
     this.assertOpen();
     this.claim(spec.keep);
-    const share = this.shareBy === 'scope' ? this.shareKey : `${this.shareKey}/${spec.group ?? spec.id}`;
-    const sub = this.engine.submitter.submit(nanoid(12), spec, this.codeFor(spec.code), share);
+    const sub = this.engine.submitter.submit(this.engine.nextTaskId(), spec, this.codeFor(spec.code), this.shareOf(spec));
     // The handle was taken by the directory's entry (its count starts at one).
     this.held.add(spec.keep);
     const subs = [sub];
     this.tasks.set(spec.id, subs);
-    const forget = this.engine.ownTask(sub.id, this, spec.id);
+    this.engine.ownTask(sub.id, this, spec.id);
     const done = (): void => {
       if (this.tasks.get(spec.id) === subs) this.tasks.delete(spec.id);
-      forget();
+      this.engine.releaseTask(sub.id);
     };
     sub.result.then(done, done);
     return null;
@@ -150,7 +175,7 @@ export class EngineScope implements CoreHandlers {
     return this.run(id, () =>
       targets.map((agent) => {
         const origin: TaskOrigin = { client: this.name, taskId: `${id}@${agent.id}`, callId: id, label: `broadcast ${code.name}`, submittedAt };
-        return this.engine.submitter.submit(nanoid(12), task, code, this.shareKey, agent.id, origin);
+        return this.engine.submitter.submit(this.engine.nextTaskId(), task, code, this.shareKey, agent.id, origin);
       }),
     );
   };
@@ -187,7 +212,10 @@ export class EngineScope implements CoreHandlers {
     let forget: (() => void) | undefined;
     try {
       // The call's output is this scope's, like a task's.
-      return await this.engine.actors.call(actorId, method, args, (callId) => (forget = this.engine.ownTask(callId, this, callId)), refs);
+      return await this.engine.actors.call(actorId, method, args, (callId) => {
+        this.engine.ownTask(callId, this, callId);
+        forget = () => this.engine.releaseTask(callId);
+      }, refs);
     } finally {
       forget?.();
     }
@@ -278,24 +306,35 @@ export class EngineScope implements CoreHandlers {
   }
 
   /** Submits under the caller's `id`, tracks the submissions until they settle, resolves with every result. */
-  private async run(id: string, submit: (engineId: string) => LocalSubmission[]): Promise<Uint8Array[]> {
+  private async run(id: string, submit: () => LocalSubmission[]): Promise<Uint8Array[]> {
     this.assertOpen();
     if (this.tasks.has(id)) throw new ProtocolError(`task id ${id} is in use by a task of this caller that has not settled`, CloseCode.protocolError);
-    const engineId = nanoid(12);
-    const subs = submit(engineId);
+    const subs = submit();
     this.tasks.set(id, subs);
-    const forget = subs.map((s) => this.engine.ownTask(s.id, this, id));
+    for (const s of subs) this.engine.ownTask(s.id, this, id);
     try {
-      // One task (all but broadcasts): no Promise.all and its arrays on the hot path.
-      const only = subs.length === 1 ? subs[0]! : null;
-      return only ? [await only.result] : await Promise.all(subs.map((s) => s.result));
+      return await Promise.all(subs.map((s) => s.result));
     } catch (err) {
       for (const s of subs) s.cancel(new CancelledError('another agent of the same broadcast failed'));
       throw err;
     } finally {
       this.tasks.delete(id);
-      for (const f of forget) f();
+      for (const s of subs) this.engine.releaseTask(s.id);
     }
+  }
+
+  /**
+   * The share-holder of a task: the scope, or its call. The last call's key is kept, so a map's
+   * tasks share one string (its hash computed once in the share queue's maps).
+   */
+  private shareOf(spec: TaskSpec): string {
+    if (this.shareBy === 'scope') return this.shareKey;
+    const group = spec.group ?? spec.id;
+    if (group !== this.lastGroup) {
+      this.lastGroup = group;
+      this.lastShare = `${this.shareKey}/${group}`;
+    }
+    return this.lastShare;
   }
 
   /** A new object's id must be free: ids are the caller's, and one caller must not take another's. */

@@ -1,0 +1,126 @@
+// The hand-written checks of the hot messages (protocol/hot-messages.ts) against their zod
+// schemas on fuzzed inputs: whatever a check passes, the schema accepts and returns unchanged, and
+// a frame decodes to the same messages (or the same error) with and without the checks.
+import { Packr } from 'msgpackr';
+import { describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import { AgentMessage } from '../../protocol/agent-messages.js';
+import { decodeAgentFrame, decodeCoordinatorFrame, decodeFrame } from '../../protocol/codec.js';
+import { CoordinatorMessage } from '../../protocol/coordinator-messages.js';
+import { isPlainDone, isPlainTask, type HotCheck } from '../../protocol/hot-messages.js';
+import { fuzzSeed, MULTIBYTE, randomMsgpack, rngFor, type Rng } from '../fuzz/generators.js';
+
+const SEED = fuzzSeed();
+const CASES = 20_000;
+const LIMIT = 1024 * 1024;
+const raw = new Packr({ useRecords: false, mapsAsObjects: true });
+
+const DONE = { type: 'done', id: 'a1b2c3.4f', value: new Uint8Array([0x91, 0x01]), runMs: 0.25 };
+const TASK = { type: 'task', id: 'a1b2c3.4f', code: 'h'.repeat(16), export: null, args: new Uint8Array([0x91, 0x01]), inline: false, chunk: false, timeoutMs: null, keep: null, deps: [], express: false };
+
+/** A field value that is almost right, plainly wrong, or hostile. */
+function oddValue(rng: Rng): unknown {
+  switch (rng.int(0, 10)) {
+    case 0:
+      return rng.pick(['', 'x', 'x'.repeat(128), 'x'.repeat(129), MULTIBYTE.emoji ?? '😀', '😀'.repeat(64), '😀'.repeat(65), 'done', 'task', 'default']);
+    case 1:
+      return rng.pick([0, -0, -1, 1e-9, -1e-9, 0.5, 1, 1e308, NaN, Infinity, -Infinity, 2 ** 31 - 1, 2 ** 31, 2 ** 53, 7]);
+    case 2:
+      return rng.pick([null, undefined, true, false]);
+    case 3:
+      return rng.pick([new Uint8Array(0), Buffer.from([1, 2]), new Uint16Array(2), new ArrayBuffer(2), [1, 2], [], {}]);
+    case 4:
+      return rng.pick([1n, Symbol.iterator, () => 1, new Date(0), new Map([['a', 1]])]);
+    case 5:
+      return rng.pick([[{ objectId: 'o1', from: null }], [[]], Object.assign([], { extra: 1 })]);
+    default:
+      // a value as msgpack would hand it over, of any shape
+      try {
+        return raw.unpack(randomMsgpack(rng, 2));
+      } catch {
+        return 'undecodable';
+      }
+  }
+}
+
+interface Case {
+  name: string;
+  valid: Record<string, unknown>;
+  check: HotCheck;
+  schema: z.ZodType;
+  decode: (data: Uint8Array, maxFrameBytes: number) => unknown[];
+  from: string;
+}
+
+const CASES_BY_TYPE: Case[] = [
+  { name: 'done', valid: DONE, check: isPlainDone, schema: AgentMessage, decode: decodeAgentFrame, from: 'agent' },
+  { name: 'task', valid: TASK, check: isPlainTask, schema: CoordinatorMessage, decode: decodeCoordinatorFrame, from: 'coordinator' },
+];
+
+/** The valid message with zero to three edits: a field changed, removed, or one added. */
+function mutated(rng: Rng, valid: Record<string, unknown>): Record<string, unknown> {
+  const msg: Record<string, unknown> = { ...valid, args: valid.args ? new Uint8Array(valid.args as Uint8Array) : undefined, value: valid.value ? new Uint8Array(valid.value as Uint8Array) : undefined, deps: [] };
+  for (const key of ['args', 'value', 'deps']) if (!(key in valid)) delete msg[key];
+  const keys = [...Object.keys(valid), 'error', 'gpus', '__proto__', 'constructor', 'extra'];
+  const edits = rng.int(0, 3);
+  for (let e = 0; e < edits; e++) {
+    const key = rng.pick(keys);
+    if (rng.bool(0.2)) delete msg[key];
+    else if (key === '__proto__') Object.defineProperty(msg, '__proto__', { value: oddValue(rng), enumerable: true, configurable: true, writable: true });
+    else msg[key] = oddValue(rng);
+  }
+  return msg;
+}
+
+/** The decoded messages of a frame, or its error's message. */
+function outcome(decode: () => unknown[]): unknown {
+  try {
+    return { ok: decode() };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+}
+
+describe.each(CASES_BY_TYPE)(`hot message check of $name (seed ${SEED})`, ({ name, valid, check, schema, decode, from }) => {
+  it('passes only what the schema accepts unchanged', () => {
+    const rng = rngFor(SEED, `${name}-check`);
+    let passed = 0;
+    let refused = 0;
+    for (let i = 0; i < CASES; i++) {
+      const msg = rng.bool(0.1) ? oddValue(rng) : mutated(rng, valid);
+      if (!check(msg)) {
+        refused++;
+        continue;
+      }
+      passed++;
+      const parsed = schema.safeParse(msg);
+      expect(parsed.success, `zod refused what the check passed: ${String(JSON.stringify(msg))}`).toBe(true);
+      expect(parsed.data).toStrictEqual(msg);
+    }
+    // Both sides of the check were exercised.
+    expect(passed).toBeGreaterThan(CASES / 20);
+    expect(refused).toBeGreaterThan(CASES / 20);
+  });
+
+  it('passes the valid message, as msgpack decodes it too', () => {
+    expect(check(valid)).toBe(true);
+    expect(check(raw.unpack(raw.pack(valid)))).toBe(true);
+  });
+
+  it('frames decode the same with and without the check', () => {
+    const rng = rngFor(SEED, `${name}-frames`);
+    const handshake = { types: new Set(['hello', 'welcome']), hint: 'run the same clustrix version on the coordinator and the agents' };
+    for (let i = 0; i < CASES / 4; i++) {
+      const messages = Array.from({ length: rng.int(1, 4) }, () => (rng.bool(0.7) ? mutated(rng, valid) : oddValue(rng)));
+      let frame: Buffer;
+      try {
+        frame = raw.pack(messages);
+      } catch {
+        continue; // not packable (a symbol, a function): no peer can send it
+      }
+      const fast = outcome(() => decode(frame, LIMIT));
+      const slow = outcome(() => decodeFrame(frame, LIMIT, schema, from, handshake));
+      expect(fast).toStrictEqual(slow);
+    }
+  });
+});
