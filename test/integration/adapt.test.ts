@@ -54,19 +54,21 @@ describe.each(MODES)('adapt: no oscillation under bursts ($name)', (mode) => {
   let cluster!: Cluster;
   useCluster(mode, { pools: { burst: { agents: 1, slots: 1, adapt: { min: 1, max: 3, idleMs: 5_000 } } } }, (c) => (cluster = c));
 
-  it('grows once for the first burst and keeps that size through the next ones', async () => {
+  it('grows for the bursts and keeps every agent it grew through the next ones', async () => {
     const seen = watchAgents(cluster);
     for (let round = 0; round < 6; round++) {
       expect(await cluster.map(spin, Array.from({ length: 12 }, () => 20))).toHaveLength(12);
     }
     seen.stop();
-    const sizes = seen.lists.map(ready('burst'));
     const story = JSON.stringify(seen.lists.map((l) => l.map((a) => `${a.id}:${a.state}`)));
-    // 1 at start + 2 grown for the first burst: no agent stopped and launched again.
-    expect(seen.ids.size, story).toBe(3);
-    const grownAt = sizes.indexOf(3);
-    expect(grownAt, story).toBeGreaterThanOrEqual(0);
-    expect(sizes.slice(grownAt).every((n) => n === 3), story).toBe(true);
+    // It grew (how far depends on how deep the queue was when it looked: up to max), and it did not
+    // oscillate: no agent stopped and another launched; once there, each agent stays to the end.
+    expect(seen.ids.size, story).toBeGreaterThanOrEqual(2);
+    expect(seen.ids.size, story).toBeLessThanOrEqual(3);
+    for (const id of seen.ids) {
+      const first = seen.lists.findIndex((l) => l.some((a) => a.id === id));
+      expect(seen.lists.slice(first).every((l) => l.some((a) => a.id === id)), story).toBe(true);
+    }
     expect((await cluster.agents()).every((a) => a.pool === 'burst')).toBe(true);
   });
 });
