@@ -115,31 +115,9 @@ function writeBuiltin(view: ArrayBufferView, asBin: boolean, code: number, alloc
   let p = at.position;
   const n = length + extra - 1;
   if (asBin) {
-    if (length < 0x100) {
-      target[p++] = 0xc4;
-      target[p++] = length;
-    } else if (length < 0x10000) {
-      target[p++] = 0xc5;
-      target[p++] = length >> 8;
-      target[p++] = length & 0xff;
-    } else {
-      target[p++] = 0xc6;
-      targetView.setUint32(p, length);
-      p += 4;
-    }
+    p = sizeHeader(target, targetView, p, length, 0xc4);
   } else {
-    if (n < 0x100) {
-      target[p++] = 0xc7;
-      target[p++] = n;
-    } else if (n < 0x10000) {
-      target[p++] = 0xc8;
-      target[p++] = n >> 8;
-      target[p++] = n & 0xff;
-    } else {
-      target[p++] = 0xc9;
-      targetView.setUint32(p, n);
-      p += 4;
-    }
+    p = sizeHeader(target, targetView, p, n, 0xc7);
     target[p++] = 0x74;
     target[p++] = code;
   }
@@ -183,3 +161,23 @@ addExtension({
     return new Class(buffer.slice(offset, offset + length));
   },
 } as unknown as Parameters<typeof addExtension>[0]);
+
+/**
+ * A msgpack size header: `first` is the 8-bit form's type byte (bin 0xc4, ext 0xc7); the 16- and
+ * 32-bit forms follow it. Returns the position after the header.
+ */
+function sizeHeader(target: Uint8Array, view: DataView, p: number, size: number, first: number): number {
+  if (size < 0x100) {
+    target[p++] = first;
+    target[p++] = size;
+  } else if (size < 0x10000) {
+    target[p++] = first + 1;
+    target[p++] = size >> 8;
+    target[p++] = size & 0xff;
+  } else {
+    target[p++] = first + 2;
+    view.setUint32(p, size);
+    p += 4;
+  }
+  return p;
+}
