@@ -96,6 +96,7 @@ export class Agent {
 
   start(): void {
     this.connection.start();
+    this.pool.start();
     if (this.config.walltimeEnd !== null) {
       const at = this.config.walltimeEnd - DRAIN_MARGIN_MS - Date.now();
       // A walltime of weeks is longer than one Node timer holds.

@@ -51,14 +51,13 @@ core(createRequire(url), { url, import: (specifier) => import(specifier) });
 
 /** The agent's source, from the comment lines after the marker the build appends to this file. */
 function embeddedSource(file: string): string {
-  const text = readFileSync(file, 'utf8');
+  // The build checks that the bundle is ASCII (esbuild escapes the rest), so latin1 reads it
+  // exactly, and faster than a UTF-8 decode of the megabyte.
+  const text = readFileSync(file, 'latin1');
   const at = text.indexOf(`\n${CORE_MARKER}\n`);
   if (at < 0) throw new Error(`${file} is not a complete agent bundle (no ${CORE_MARKER} line): rebuild it`);
-  return text
-    .slice(at + CORE_MARKER.length + 2)
-    .split('\n')
-    .map((line) => line.slice(2))
-    .join('\n');
+  // One pass over the megabyte (a split/map/join cost ~3 ms of every start).
+  return text.slice(at + CORE_MARKER.length + 4).replaceAll('\n//', '\n');
 }
 
 /**
