@@ -396,13 +396,10 @@ export class ActorManager {
       link.actorSlots += cpus;
       this.slotsChanged(link);
     }
-    if (!link.sentCode.has(record.code.hash)) {
-      link.sentCode.add(record.code.hash);
-      link.send({ type: 'code', hash: record.code.hash, kind: record.code.kind, source: record.code.source });
-    }
+    const code = link.ensureCode(record.code);
     const { export: exportName, args, maxConcurrency, checkpointEvery, checkpointMs } = record.spec;
     record.restoredFrom = record.checkpoint?.calls ?? null;
-    link.send({ type: 'actor-create', actorId: record.id, code: record.code.hash, export: exportName, args, maxConcurrency, checkpointEvery, checkpointMs, restore: record.checkpoint });
+    link.send({ type: 'actor-create', actorId: record.id, code, export: exportName, args, maxConcurrency, checkpointEvery, checkpointMs, restore: record.checkpoint });
   }
 
   /** The actor no longer holds a slot of its agent. */

@@ -3,7 +3,7 @@ import type { AgentMessage } from '../../protocol/agent-messages.js';
 import type { ActorInfo, AgentInfo, LinkBytes, LogEntry, PendingAgent } from '../../protocol/rows.js';
 import { CloseCode } from '../../protocol/version.js';
 import { loadTls } from '../backends/tls.js';
-import type { AgentEnvironment } from '../code/agent-environment.js';
+import type { PoolEnvironment } from '../code/agent-environment.js';
 import type { ResolvedClusterOptions } from '../config/options.js';
 import { ClusterClosedError, ValueTooLargeError } from '../errors/errors.js';
 import { createLogger, type Logger } from '../util/logger.js';
@@ -136,9 +136,9 @@ export class Engine {
     return { id: this.id, backend: this.options.backend, retries: this.options.retries, maxFrameBytes: this.options.maxFrameBytes };
   }
 
-  /** Where the agents run, as `cluster.module()` needs to know it. */
-  get environment(): AgentEnvironment {
-    return this.pool.environment;
+  /** Where each pool's agents run, as `cluster.module()` needs to know it. */
+  get environments(): PoolEnvironment[] {
+    return this.pool.environments;
   }
 
   get closed(): boolean {

@@ -1,6 +1,6 @@
 import type { PendingAgent } from '../../protocol/rows.js';
 import { createBackend, type Backend, type BackendContext } from '../backends/backends.js';
-import type { AgentEnvironment } from '../code/agent-environment.js';
+import type { PoolEnvironment } from '../code/agent-environment.js';
 import type { AdaptSettings, ResolvedClusterOptions, ResolvedPoolOptions } from '../config/options.js';
 import { ConfigError, UnknownPoolError, type ClustrixError } from '../errors/errors.js';
 import type { Logger } from '../util/logger.js';
@@ -84,10 +84,9 @@ export class Pools {
     for (const e of this.entries.values()) if (e.options.adapt) this.adapt(e.name, e.options.adapt);
   }
 
-  /** Where module() ships to: this machine when every pool's agents run here, else the first remote pool's. */
-  get environment(): AgentEnvironment {
-    const all = [...this.entries.values()].map((e) => e.backend.environment);
-    return all.find((env) => !env.local) ?? all[0]!;
+  /** Where each pool's agents run: module() makes its packages loadable in every one. */
+  get environments(): PoolEnvironment[] {
+    return [...this.entries.values()].map((e) => ({ pool: e.name, environment: e.backend.environment }));
   }
 
   /** The pool an agent belongs to: the one whose ids it carries (agents started by hand join the first). */

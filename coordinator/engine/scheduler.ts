@@ -459,14 +459,11 @@ export class Scheduler {
       for (const [name, amount] of Object.entries(withCpus(task.resources))) link.reserved[name] = (link.reserved[name] ?? 0) + amount;
     }
     if (task.inline) link.inlineInflight++;
-    if (!link.sentCode.has(task.code.hash)) {
-      link.sentCode.add(task.code.hash);
-      link.send({ type: 'code', hash: task.code.hash, kind: task.code.kind, source: task.code.source });
-    }
+    const code = link.ensureCode(task.code);
     link.send({
       type: 'task',
       id: task.id,
-      code: task.code.hash,
+      code,
       export: task.export,
       args: task.args,
       inline: task.inline,
