@@ -78,7 +78,7 @@ export class Engine {
     this.objects = new EngineObjects(() => pool.links);
     this.work = new WorkTracker({ maxEntries: options.historyEntries, maxBytes: options.historyBytes });
     this.submitter = new Submitter(scheduler, this.objects.directory, () => this.closing !== null, options.maxFrameBytes, this.work);
-    this.actors = new ActorManager(() => pool.links.values(), log, options.maxFrameBytes, (info) => this.actorChanged(info), (link) => scheduler.linkChanged(link), this.objects.directory);
+    this.actors = new ActorManager(() => pool.links.values(), log, options.maxFrameBytes, (info) => this.actorChanged(info), (link) => scheduler.linkChanged(link), this.objects.directory, (cpus, p) => scheduler.couldPlace({ cpus }, p));
   }
 
   /** Starts the agent server and the pool; resolves once every agent has connected. */
@@ -112,7 +112,7 @@ export class Engine {
           scheduler.drain(link);
           ready.engine?.agentsChanged();
         },
-        actorsWaiting: (p) => ready.engine?.actors.waiting(p) ?? 0,
+        actorsWaiting: (p, fits) => ready.engine?.actors.waiting(p, fits) ?? 0,
         failActors: (error) => ready.engine?.actors.failUnplaced(error),
         holdsState: (link) => ready.engine?.holdsState(link) ?? false,
       }, log);

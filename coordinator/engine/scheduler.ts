@@ -126,15 +126,27 @@ export class Scheduler {
     }
   }
 
+  /**
+   * Whether work asking for `asked` (cpus included) could run in `pool` (null: any pool): an agent
+   * has that much, or a pool without agents may get some. Actors are placed by the same rule.
+   */
+  couldPlace(asked: Resources, pool: string | null): boolean {
+    return this.placementErrorFor(asked, pool) === null;
+  }
+
   /** Where `task` could run: null, or the error saying no pool considered can. */
   private placementError(task: TaskRecord): BaseError | null {
-    const names = task.pool ? [task.pool] : this.poolNames();
+    return this.placementErrorFor(withCpus(task.resources ?? {}), task.pool ?? null);
+  }
+
+  private placementErrorFor(asked: Resources, pool: string | null): BaseError | null {
+    const names = pool ? [pool] : this.poolNames();
     const growable = this.options.growable ?? (() => true);
     const pools: PoolShape[] = names.map((name) => {
       const shape = this.shapeOf(name);
       return { name, agents: shape?.agents ?? 0, largest: shape?.largest ?? null, growable: growable(name) };
     });
-    return placementError(withCpus(task.resources ?? {}), pools);
+    return placementError(asked, pools);
   }
 
   private poolNames(): string[] {
