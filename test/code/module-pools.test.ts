@@ -48,8 +48,7 @@ describe('module() with pools in different places', () => {
     const agents = { here: new FakeAgent('h', 1, s, 4, undefined, 'here'), far: new FakeAgent('f', 1, s, 4, undefined, 'far') };
     for (const [pool, agent] of Object.entries(agents)) {
       for (let i = 0; i < 2; i++) {
-        const t = task('a', { pool });
-        t.record.code = code;
+        const t = task('a', { pool, code });
         s.submit(t.record);
         await settle();
         agent.done(t.record.id);
