@@ -33,6 +33,7 @@ const ROWS = [
   { id: 'dispatch', row: 10, share: 60, limitS: 300 },
   { id: 'fairshare', row: 11, share: 30, limitS: 240 },
   { id: 'objects', row: 12, share: 40, limitS: 300 },
+  { id: 'adapt', row: 13, share: 30, limitS: 240 },
 ];
 
 const args = process.argv.slice(2);

@@ -81,7 +81,7 @@ export type AdaptResult = z.infer<typeof AdaptResult>;
  * A call that runs in the service on its own (its client may leave): a `map` or `stream` (one task
  * per chunk of items) or a single `call`, every task's packed arguments at once.
  */
-export const DetachSpec = TaskSpec.pick({ code: true, export: true, inline: true, timeoutMs: true, retries: true, retryExceptions: true, priority: true, resources: true }).extend({
+export const DetachSpec = TaskSpec.pick({ code: true, export: true, inline: true, timeoutMs: true, retries: true, retryExceptions: true, priority: true, resources: true, pool: true }).extend({
   kind: DetachKind,
   label: z.string().max(200),
   /** Items per task (a task of more than one gets the list of argument lists and answers a list). */

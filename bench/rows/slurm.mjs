@@ -15,7 +15,12 @@ export const meta = { id: 'slurm', row: 9, title: 'SLURM: Cluster.start to ready
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 
-export async function skip() {
+export function skip() {
+  return slurmSkipReason();
+}
+
+/** Why SLURM rows cannot run here, or null (also used by row 13). */
+export async function slurmSkipReason() {
   if (!has('sbatch')) return 'sbatch is not installed';
   const { Cluster } = await loadClustrix();
   // Probe with an invalid agent count: an unsupported backend is refused before anything starts;
@@ -33,13 +38,13 @@ export async function skip() {
 }
 
 /** The address this machine has on the nodes' network (see the file comment). */
-function loginAddress() {
+export function loginAddress() {
   if (process.env.CLUSTRIX_TEST_LOGIN_ADDR) return process.env.CLUSTRIX_TEST_LOGIN_ADDR;
   const config = spawnSync('scontrol', ['show', 'config'], { encoding: 'utf8', timeout: 10_000 }).stdout ?? '';
   return /^SlurmctldHost\[0\]\s*=\s*[^(\s]+\(([^)]+)\)/m.exec(config)?.[1] ?? '127.0.0.1';
 }
 
-function sbatchTurnaround() {
+export function sbatchTurnaround() {
   const t0 = performance.now();
   const sub = spawnSync('sbatch', ['--parsable', '--wrap', 'true', '-o', '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
   if (sub.status !== 0) throw new Error(`sbatch failed: ${sub.stderr}`);

@@ -308,7 +308,7 @@ export class Cluster {
    * made loadable where the agents run, or module() fails now, naming them.
    */
   module<M = Record<string, unknown>>(entry: string | URL, options?: ModuleOptions): Promise<TaskModule<M>> {
-    return shipModule<M>(entry, options, this.transport.agentEnvironment);
+    return shipModule<M>(entry, options, this.transport.agentEnvironments);
   }
 
   /** The agents connected now. */

@@ -95,8 +95,8 @@ export async function detachCall(transport: Transport, values: Values, fn: unkno
 
 async function send(transport: Transport, code: ShippedCode, exportName: string | null, kind: DetachKind, label: string, chunkSize: number, items: Uint8Array[], t: ResolvedTaskOptions): Promise<DetachedCall> {
   transport.ship(code);
-  const { inline, timeoutMs, retries, retryExceptions, priority, resources } = t;
-  const id = await transport.call('detach', { code: code.hash, export: exportName, kind, label, chunkSize, items, inline, timeoutMs, retries, retryExceptions, priority, resources });
+  const { inline, timeoutMs, retries, retryExceptions, priority, resources, pool } = t;
+  const id = await transport.call('detach', { code: code.hash, export: exportName, kind, label, chunkSize, items, inline, timeoutMs, retries, retryExceptions, priority, resources, pool });
   return { id, kind };
 }
 

@@ -41,6 +41,12 @@ export interface AgentEnvironment {
   probe?(baseDir: string, packages: readonly string[]): Promise<ProbeFailure[]>;
 }
 
+/** Where one pool's agents run; `pool` null: every agent (a service's pools, seen through Cluster.connect). */
+export interface PoolEnvironment {
+  readonly pool: string | null;
+  readonly environment: AgentEnvironment;
+}
+
 /**
  * Imports each name in argv[1] (JSON) and prints the failures as JSON: the same `import` the
  * bundle does on the agent, run in a process of its own so a crashing addon costs only the probe.

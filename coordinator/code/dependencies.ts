@@ -23,37 +23,40 @@ const LOCKFILES = ['npm-shrinkwrap.json', 'package-lock.json'];
 
 const resolved = new WeakMap<AgentEnvironment, Map<string, Promise<ModuleLinks>>>();
 
-/** The links for `bundle` on `environment`; the same work is done once per environment. */
-export function resolveLinks(bundle: BundledModule, options: ResolvedModuleOptions, environment: AgentEnvironment): Promise<ModuleLinks> {
+/**
+ * The links for `bundle` on `environment`; the same work is done once per environment. `pools`
+ * (of a cluster with several) are named in errors: which pools' agents cannot have the packages.
+ */
+export function resolveLinks(bundle: BundledModule, options: ResolvedModuleOptions, environment: AgentEnvironment, pools: readonly string[] = []): Promise<ModuleLinks> {
   if (bundle.externals.length === 0) return Promise.resolve({});
   let byKey = resolved.get(environment);
   if (!byKey) resolved.set(environment, (byKey = new Map()));
-  const key = JSON.stringify([bundle.hash, options.install, options.packageDir ?? null]);
+  const key = JSON.stringify([bundle.hash, options.install, options.packageDir ?? null, pools]);
   let links = byKey.get(key);
   if (!links) {
-    links = compute(bundle, options, environment);
+    links = compute(bundle, options, environment, pools.length === 0 ? '' : ` (pool${pools.length === 1 ? '' : 's'} ${pools.join(', ')})`);
     links.catch(() => byKey.delete(key)); // fixed by installing something: the next call looks again
     byKey.set(key, links);
   }
   return links;
 }
 
-async function compute(bundle: BundledModule, options: ResolvedModuleOptions, env: AgentEnvironment): Promise<ModuleLinks> {
+async function compute(bundle: BundledModule, options: ResolvedModuleOptions, env: AgentEnvironment, pools: string): Promise<ModuleLinks> {
   const externals = bundle.externals;
   if (env.local || options.install === 'never') {
     const missing = externals.filter((p) => p.dir === undefined);
     if (missing.length > 0) {
-      throw new ModuleDependencyError(`${list(missing)} ${missing.length === 1 ? 'is' : 'are'} not installed on this machine (imported by ${missing[0]!.importer})`, {
+      throw new ModuleDependencyError(`${list(missing)} ${missing.length === 1 ? 'is' : 'are'} not installed on this machine${pools} (imported by ${missing[0]!.importer})`, {
         packages: missing.map((p) => p.name),
         hint: `install ${missing.length === 1 ? 'it' : 'them'} in the project (npm install ${missing.map((p) => p.name).join(' ')}), or remove ${missing.length === 1 ? 'it' : 'them'} from \`external\``,
       });
     }
     const links = Object.fromEntries(externals.map((p) => [p.name, p.dir!]));
-    await check(env, links, env.local ? 'on this machine' : `on ${env.description}, which was to see this machine's files at the same paths (install: 'never')`);
+    await check(env, links, env.local ? `on this machine${pools}` : `on ${env.description}${pools}, which was to see this machine's files at the same paths (install: 'never')`);
     return links;
   }
   if (!env.install) {
-    throw new ModuleDependencyError(`${list(externals)} cannot be installed where the agents of ${env.description} run`, {
+    throw new ModuleDependencyError(`${list(externals)} cannot be installed where the agents of ${env.description}${pools} run`, {
       packages: externals.map((p) => p.name),
       hint: "put the packages into the agents' image at the paths they have here and pass install: 'never', or bundle a pure-JavaScript alternative",
     });
@@ -62,7 +65,7 @@ async function compute(bundle: BundledModule, options: ResolvedModuleOptions, en
   const paths = lockfilePaths(project, externals);
   const installDir = await env.install(project);
   const links = Object.fromEntries(externals.map((p) => [p.name, `${installDir}/${paths.get(p.name)!}`]));
-  await check(env, links, `on ${env.description} (installed in ${installDir} from ${join(project.dir, project.lockfileName)})`);
+  await check(env, links, `on ${env.description}${pools} (installed in ${installDir} from ${join(project.dir, project.lockfileName)})`);
   return links;
 }
 

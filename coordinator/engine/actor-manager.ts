@@ -71,6 +71,12 @@ export class ActorManager {
     /** Told when the slots actors hold on a link changed (the scheduler's room for tasks). */
     private readonly slotsChanged: (link: AgentLink) => void = () => undefined,
     private readonly objects: ObjectDirectory,
+    /**
+     * Whether an actor asking for `cpus` could be placed in `pool` (null: any) once a pool grows:
+     * no agent connected has that many, and yet it waits (as demand for adaptive scaling) instead
+     * of failing. Absent: only the agents connected count.
+     */
+    private readonly couldGrowFor: (cpus: number, pool: string | null) => boolean = () => false,
   ) {}
 
   /** Constructs an actor; resolves with its row once the constructor has run on an agent. */
@@ -304,12 +310,14 @@ export class ActorManager {
 
   /**
    * Actors waiting for an agent to be constructed on, and calls waiting for such actors: all, or
-   * those that asked for `pool` (null: those that asked for none).
+   * those that asked for `pool` (null: those that asked for none), and of those only the ones
+   * whose cpus `fits` (an agent of some pool could hold them).
    */
-  waiting(pool?: string | null): number {
+  waiting(pool?: string | null, fits?: (cpus: number) => boolean): number {
     let n = 0;
     for (const record of this.unplaced()) {
       if (pool !== undefined && (record.spec.pool ?? null) !== pool) continue;
+      if (fits && !fits(cpusOf(record))) continue;
       n += (record.created ? 1 : 0) + record.backlog.length;
     }
     return n;
@@ -396,13 +404,10 @@ export class ActorManager {
       link.actorSlots += cpus;
       this.slotsChanged(link);
     }
-    if (!link.sentCode.has(record.code.hash)) {
-      link.sentCode.add(record.code.hash);
-      link.send({ type: 'code', hash: record.code.hash, kind: record.code.kind, source: record.code.source });
-    }
+    const code = link.ensureCode(record.code);
     const { export: exportName, args, maxConcurrency, checkpointEvery, checkpointMs } = record.spec;
     record.restoredFrom = record.checkpoint?.calls ?? null;
-    link.send({ type: 'actor-create', actorId: record.id, code: record.code.hash, export: exportName, args, maxConcurrency, checkpointEvery, checkpointMs, restore: record.checkpoint });
+    link.send({ type: 'actor-create', actorId: record.id, code, export: exportName, args, maxConcurrency, checkpointEvery, checkpointMs, restore: record.checkpoint });
   }
 
   /** The actor no longer holds a slot of its agent. */
@@ -430,6 +435,8 @@ export class ActorManager {
     if ('error' in placed) {
       // A named agent that is not there yet only fails a creation; a restart waits for it.
       if (record.spec.agent !== null && record.state !== 'starting') return null;
+      // No agent has that many cpus, but a pool may get one that has: wait for it (adapt grows for it).
+      if (record.spec.agent === null && this.couldGrowFor(cpus, pool)) return null;
       record.created?.reject(placed.error);
       record.created = null;
       this.bury(record, record.spec.agent !== null ? `agent ${record.spec.agent} is not connected` : placed.error.message);

@@ -3,7 +3,7 @@ import type { AgentMessage } from '../../protocol/agent-messages.js';
 import type { ActorInfo, AgentInfo, LinkBytes, LogEntry, PendingAgent } from '../../protocol/rows.js';
 import { CloseCode } from '../../protocol/version.js';
 import { loadTls } from '../backends/tls.js';
-import type { AgentEnvironment } from '../code/agent-environment.js';
+import type { PoolEnvironment } from '../code/agent-environment.js';
 import type { ResolvedClusterOptions } from '../config/options.js';
 import { ClusterClosedError, ValueTooLargeError } from '../errors/errors.js';
 import { createLogger, type Logger } from '../util/logger.js';
@@ -78,7 +78,7 @@ export class Engine {
     this.objects = new EngineObjects(() => pool.links);
     this.work = new WorkTracker({ maxEntries: options.historyEntries, maxBytes: options.historyBytes });
     this.submitter = new Submitter(scheduler, this.objects.directory, () => this.closing !== null, options.maxFrameBytes, this.work);
-    this.actors = new ActorManager(() => pool.links.values(), log, options.maxFrameBytes, (info) => this.actorChanged(info), (link) => scheduler.linkChanged(link), this.objects.directory);
+    this.actors = new ActorManager(() => pool.links.values(), log, options.maxFrameBytes, (info) => this.actorChanged(info), (link) => scheduler.linkChanged(link), this.objects.directory, (cpus, p) => scheduler.couldPlace({ cpus }, p));
   }
 
   /** Starts the agent server and the pool; resolves once every agent has connected. */
@@ -112,7 +112,7 @@ export class Engine {
           scheduler.drain(link);
           ready.engine?.agentsChanged();
         },
-        actorsWaiting: (p) => ready.engine?.actors.waiting(p) ?? 0,
+        actorsWaiting: (p, fits) => ready.engine?.actors.waiting(p, fits) ?? 0,
         failActors: (error) => ready.engine?.actors.failUnplaced(error),
         holdsState: (link) => ready.engine?.holdsState(link) ?? false,
       }, log);
@@ -136,9 +136,9 @@ export class Engine {
     return { id: this.id, backend: this.options.backend, retries: this.options.retries, maxFrameBytes: this.options.maxFrameBytes };
   }
 
-  /** Where the agents run, as `cluster.module()` needs to know it. */
-  get environment(): AgentEnvironment {
-    return this.pool.environment;
+  /** Where each pool's agents run, as `cluster.module()` needs to know it. */
+  get environments(): PoolEnvironment[] {
+    return this.pool.environments;
   }
 
   get closed(): boolean {

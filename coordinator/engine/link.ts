@@ -3,7 +3,7 @@ import type { Resources } from '../../protocol/resources.js';
 import type { CoordinatorMessage } from '../../protocol/coordinator-messages.js';
 import { CloseCode } from '../../protocol/version.js';
 import type { AgentSocket } from './agent-server.js';
-import type { TaskRecord } from './task.js';
+import type { ShippedCode, TaskRecord } from './task.js';
 
 /** What a link needs of its agent's connection: a framed socket, or a test's fake agent. */
 export type LinkSocket = Pick<AgentSocket, 'setHandlers' | 'setDeferFlush' | 'send' | 'close' | 'terminate' | 'lastHeard'> & Partial<Pick<AgentSocket, 'bytesIn' | 'bytesOut'>>;
@@ -125,6 +125,20 @@ export class AgentLink {
       this.measuring.push(entry);
       this.send({ type: 'ping', t });
     });
+  }
+
+  /**
+   * Sends `code` unless this agent has it (its pool's copy, when the pools' copies differ) and
+   * answers the hash a task or actor must name.
+   */
+  ensureCode(code: ShippedCode): string {
+    const own = code.byPool?.[this.pool];
+    const hash = own?.hash ?? code.hash;
+    if (!this.sentCode.has(hash)) {
+      this.sentCode.add(hash);
+      this.send({ type: 'code', hash, kind: code.kind, source: own?.source ?? code.source });
+    }
+    return hash;
   }
 
   /** Queues a message; everything queued in one tick leaves as one frame. */

@@ -1,6 +1,6 @@
 import type { PendingAgent } from '../../protocol/rows.js';
 import { createBackend, type Backend, type BackendContext } from '../backends/backends.js';
-import type { AgentEnvironment } from '../code/agent-environment.js';
+import type { PoolEnvironment } from '../code/agent-environment.js';
 import type { AdaptSettings, ResolvedClusterOptions, ResolvedPoolOptions } from '../config/options.js';
 import { ConfigError, UnknownPoolError, type ClustrixError } from '../errors/errors.js';
 import type { Logger } from '../util/logger.js';
@@ -25,8 +25,11 @@ export interface PoolsHost {
   readonly scheduler: Scheduler;
   /** An agent is leaving on purpose (scaled down, retiring): no new work for it. */
   onRemove(link: AgentLink): void;
-  /** Actors waiting to be constructed and calls waiting for their actor: all, or those that asked for `pool` (null: for none). */
-  actorsWaiting(pool?: string | null): number;
+  /**
+   * Actors waiting to be constructed and calls waiting for their actor: all, or those that asked
+   * for `pool` (null: for none), and of those the ones whose cpus `fits`.
+   */
+  actorsWaiting(pool?: string | null, fits?: (cpus: number) => boolean): number;
   failActors(error: ClustrixError): void;
   /** Whether the agent holds what must not be lost with it (actors, stored values). */
   holdsState(link: AgentLink): boolean;
@@ -84,10 +87,9 @@ export class Pools {
     for (const e of this.entries.values()) if (e.options.adapt) this.adapt(e.name, e.options.adapt);
   }
 
-  /** Where module() ships to: this machine when every pool's agents run here, else the first remote pool's. */
-  get environment(): AgentEnvironment {
-    const all = [...this.entries.values()].map((e) => e.backend.environment);
-    return all.find((env) => !env.local) ?? all[0]!;
+  /** Where each pool's agents run: module() makes its packages loadable in every one. */
+  get environments(): PoolEnvironment[] {
+    return [...this.entries.values()].map((e) => ({ pool: e.name, environment: e.backend.environment }));
   }
 
   /** The pool an agent belongs to: the one whose ids it carries (agents started by hand join the first). */
@@ -148,8 +150,9 @@ export class Pools {
         ready: () => entry.pool.readyLinks(),
         pending: () => entry.pool.pendingCount,
         wanted: () => entry.pool.size,
-        // Actors that named no pool wait for any agent: only a cluster with none grows for them.
-        demand: () => scheduler.demandFor(entry.name) + (this.entries.size === 1 ? this.host.actorsWaiting() : this.host.actorsWaiting(entry.name) + (this.links.size === 0 ? this.host.actorsWaiting(null) : 0)),
+        // Actors waiting for a place count like tasks: those that named this pool, and those that
+        // named none and would fit one of its agents (each pool that could take them grows, as for tasks).
+        demand: () => scheduler.demandFor(entry.name) + this.host.actorsWaiting(entry.name) + this.host.actorsWaiting(null, (cpus) => this.couldHold(entry, cpus)),
         slotsPerAgent: () => this.slotsPerAgent(entry),
         holdsState: (link) => this.host.holdsState(link),
         grow: (n) => entry.pool.scale(entry.pool.size + n),
@@ -196,6 +199,15 @@ export class Pools {
   private othersReady(name: string): boolean {
     for (const e of this.entries.values()) if (e.name !== name && e.pool.readyLinks().length > 0) return true;
     return false;
+  }
+
+  /**
+   * Whether an agent of this pool has `cpus` slots; with none connected, yes (its agents-to-be are
+   * not known: as for tasks, it grows, and an actor its first agent cannot hold fails then).
+   */
+  private couldHold(entry: Entry, cpus: number): boolean {
+    const ready = entry.pool.readyLinks();
+    return ready.length === 0 || ready.some((l) => l.slots >= cpus);
   }
 
   private slotsPerAgent(entry: Entry): number {

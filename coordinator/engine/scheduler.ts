@@ -126,15 +126,27 @@ export class Scheduler {
     }
   }
 
+  /**
+   * Whether work asking for `asked` (cpus included) could run in `pool` (null: any pool): an agent
+   * has that much, or a pool without agents may get some. Actors are placed by the same rule.
+   */
+  couldPlace(asked: Resources, pool: string | null): boolean {
+    return this.placementErrorFor(asked, pool) === null;
+  }
+
   /** Where `task` could run: null, or the error saying no pool considered can. */
   private placementError(task: TaskRecord): BaseError | null {
-    const names = task.pool ? [task.pool] : this.poolNames();
+    return this.placementErrorFor(withCpus(task.resources ?? {}), task.pool ?? null);
+  }
+
+  private placementErrorFor(asked: Resources, pool: string | null): BaseError | null {
+    const names = pool ? [pool] : this.poolNames();
     const growable = this.options.growable ?? (() => true);
     const pools: PoolShape[] = names.map((name) => {
       const shape = this.shapeOf(name);
       return { name, agents: shape?.agents ?? 0, largest: shape?.largest ?? null, growable: growable(name) };
     });
-    return placementError(withCpus(task.resources ?? {}), pools);
+    return placementError(asked, pools);
   }
 
   private poolNames(): string[] {
@@ -459,14 +471,11 @@ export class Scheduler {
       for (const [name, amount] of Object.entries(withCpus(task.resources))) link.reserved[name] = (link.reserved[name] ?? 0) + amount;
     }
     if (task.inline) link.inlineInflight++;
-    if (!link.sentCode.has(task.code.hash)) {
-      link.sentCode.add(task.code.hash);
-      link.send({ type: 'code', hash: task.code.hash, kind: task.code.kind, source: task.code.source });
-    }
+    const code = link.ensureCode(task.code);
     link.send({
       type: 'task',
       id: task.id,
-      code: task.code.hash,
+      code,
       export: task.export,
       args: task.args,
       inline: task.inline,

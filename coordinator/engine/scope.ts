@@ -198,7 +198,7 @@ export class EngineScope implements CoreHandlers {
 
   actorCreate = async (spec: ActorSpec): Promise<ActorInfo> => {
     this.assertOpen();
-    if (spec.pool && !this.engine.pool.names.includes(spec.pool)) throw new UnknownPoolError(spec.pool, this.engine.pool.names);
+    this.assertPool(spec.pool);
     const info = await this.engine.actors.create(this.codeFor(spec.code), spec);
     // An actor belongs to its creator unless named (a named one outlives it, for others).
     if (info.name === null) {
@@ -235,6 +235,8 @@ export class EngineScope implements CoreHandlers {
 
   detach = async (spec: DetachSpec): Promise<string> => {
     this.assertOpen();
+    // Refused now, not as the call's outcome: its client may be gone by then.
+    this.assertPool(spec.pool);
     return this.detachedCalls().start(spec, this.codeFor(spec.code), this.name);
   };
 
@@ -356,6 +358,11 @@ export class EngineScope implements CoreHandlers {
     const code = this.code.get(hash);
     if (!code) throw new ProtocolError(`a call names code ${hash} that was never sent`, CloseCode.protocolError);
     return code;
+  }
+
+  /** A pool named by an actor or a detached call must exist (tasks are checked by the scheduler). */
+  private assertPool(pool: string | null | undefined): void {
+    if (pool && !this.engine.pool.names.includes(pool)) throw new UnknownPoolError(pool, this.engine.pool.names);
   }
 
   private assertOpen(): void {

@@ -10,6 +10,11 @@ export interface ShippedCode {
   source: string;
   /** For messages: the function's or module's name. */
   name: string;
+  /**
+   * The same module for the agents of these pools, whose packages live elsewhere (module links
+   * differ per pool: this machine's node_modules, a cluster's install): other source, other hash.
+   */
+  byPool?: Readonly<Record<string, { hash: string; source: string }>>;
 }
 
 export type TaskOutcome = { ok: true; value: Uint8Array; agentId: string } | { ok: false; error: ClustrixError };

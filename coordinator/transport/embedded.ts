@@ -2,7 +2,7 @@ import type { CoreArgs, CoreHandlers, CoreMethodName, CoreResult } from '../../p
 import type { ResolvedClusterOptions } from '../config/options.js';
 import { Engine } from '../engine/engine.js';
 import type { EngineScope } from '../engine/scope.js';
-import type { AgentEnvironment } from '../code/agent-environment.js';
+import type { PoolEnvironment } from '../code/agent-environment.js';
 import type { ShippedCode } from '../engine/task.js';
 import { ClusterClosedError } from '../errors/errors.js';
 import type { Transport, TransportEvents, TransportInfo } from './transport.js';
@@ -24,8 +24,8 @@ export class EmbeddedTransport implements Transport {
     return new EmbeddedTransport(await Engine.start(options));
   }
 
-  get agentEnvironment(): AgentEnvironment {
-    return this.engine.environment;
+  get agentEnvironments(): readonly PoolEnvironment[] {
+    return this.engine.environments;
   }
 
   get info(): TransportInfo {

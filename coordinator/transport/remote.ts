@@ -4,7 +4,7 @@ import type { CoreArgs, CoreMethodName, CoreResult } from '../../protocol/core-m
 import { FramedSocket } from '../../protocol/framed-socket.js';
 import { ServiceEvents, ServiceMethods, type ClientMessage, type ClientWelcome, type ServiceArgs, type ServiceMessage, type ServiceMethodName, type ServiceResult } from '../../protocol/service-messages.js';
 import { CloseCode, DEFAULT_MAX_FRAME_BYTES, PROTOCOL_VERSION, wsMessageLimit } from '../../protocol/version.js';
-import { serviceEnvironment, type AgentEnvironment } from '../code/agent-environment.js';
+import { serviceEnvironment, type PoolEnvironment } from '../code/agent-environment.js';
 import type { ShippedCode } from '../engine/task.js';
 import { AuthError, ClusterClosedError, ProtocolError, ServiceLostError, ValueTooLargeError, type ClustrixError } from '../errors/errors.js';
 import { fromWireError } from '../errors/registry.js';
@@ -96,8 +96,8 @@ export class RemoteTransport implements Transport {
     return { id: w.clientId, mode: 'connected', backend: w.backend, profile: w.profile, retries: w.retries, maxFrameBytes: w.maxFrameBytes };
   }
 
-  get agentEnvironment(): AgentEnvironment {
-    return serviceEnvironment(this.welcome.backend);
+  get agentEnvironments(): readonly PoolEnvironment[] {
+    return [{ pool: null, environment: serviceEnvironment(this.welcome.backend) }];
   }
 
   /** The service's id (for status output). */

@@ -1,6 +1,6 @@
 import type { CoreArgs, CoreMethodName, CoreResult } from '../../protocol/core-methods.js';
 import type { ActorInfo, AgentInfo, LogEntry } from '../../protocol/rows.js';
-import type { AgentEnvironment } from '../code/agent-environment.js';
+import type { PoolEnvironment } from '../code/agent-environment.js';
 import type { ShippedCode } from '../engine/task.js';
 
 /** What a cluster hears without asking, in either mode. */
@@ -36,8 +36,8 @@ export interface TransportInfo {
  */
 export interface Transport {
   readonly info: TransportInfo;
-  /** Where the agents run, as `cluster.module()` needs to know it (can they read this machine's packages). */
-  readonly agentEnvironment: AgentEnvironment;
+  /** Where each pool's agents run, as `cluster.module()` needs to know it (can they read this machine's packages). */
+  readonly agentEnvironments: readonly PoolEnvironment[];
   call<M extends CoreMethodName>(method: M, ...args: CoreArgs<M>): Promise<CoreResult<M>>;
   /** Makes code known to the other end before a call names its hash (once per hash). */
   ship(code: ShippedCode): void;

@@ -8,7 +8,7 @@ import type { CoordinatorMessage, Task } from '../../protocol/coordinator-messag
 import type { FramedSocketHandlers } from '../../protocol/framed-socket.js';
 import { AgentLink, type LinkSocket } from '../../coordinator/engine/link.js';
 import { Scheduler } from '../../coordinator/engine/scheduler.js';
-import type { TaskOutcome, TaskRecord } from '../../coordinator/engine/task.js';
+import type { ShippedCode, TaskOutcome, TaskRecord } from '../../coordinator/engine/task.js';
 
 /** A fake agent's connection: keeps every message sent to it. */
 export class FakeSocket implements LinkSocket {
@@ -99,12 +99,12 @@ export interface TestTask {
 let next = 0;
 
 /** A task record of share-holder `share`; its outcome resolves (never rejects) when it settles. */
-export function task(share: string, options: { priority?: number; weight?: number; inline?: boolean; retries?: number; id?: string; resources?: Record<string, number>; pool?: string } = {}): TestTask {
+export function task(share: string, options: { priority?: number; weight?: number; inline?: boolean; retries?: number; id?: string; resources?: Record<string, number>; pool?: string; code?: ShippedCode } = {}): TestTask {
   let deliver!: (o: TaskOutcome) => void;
   const outcome = new Promise<TaskOutcome>((resolve) => (deliver = resolve));
   const record: TaskRecord = {
     id: options.id ?? `${share}-${++next}`,
-    code: { hash: 'h', kind: 'function', source: '() => 1', name: 'f' },
+    code: options.code ?? { hash: 'h', kind: 'function', source: '() => 1', name: 'f' },
     export: null,
     keep: null,
     deps: [],
