@@ -24,10 +24,13 @@ describe.each(MODES)('adapt: grows on demand, shrinks when idle ($name)', (mode)
     const seen = watchAgents(cluster);
     const out = await cluster.map(spin, [50, 50, 50, 50, 50, 50]);
     expect(out).toEqual([50, 50, 50, 50, 50, 50]);
-    expect(Math.max(...seen.lists.map(ready()))).toBe(2);
     await agentsWhere(cluster, (a) => a.length === 0, 'the pool back at min (0)');
     seen.stop();
+    // Grown to max for the six tasks and no further: two agents launched (whether both were ready
+    // at the same moment depends on how fast the second started under load), never three.
     expect(seen.ids.size).toBe(2);
+    expect(Math.max(...seen.lists.map(ready()))).toBeLessThanOrEqual(2);
+    expect(Math.max(...seen.lists.map(ready()))).toBeGreaterThanOrEqual(1);
   });
 
   it('adapt() replaces the settings and answers them; scale(n) turns it off', async () => {
