@@ -8,7 +8,7 @@ import type { ActorInfo, ActorState } from '../../protocol/rows.js';
 import { ActorDiedError, ActorNameTakenError, ClusterClosedError, RemoteError, TimeoutError, valueError, type ClustrixError } from '../errors/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { AgentLink } from './link.js';
-import type { ObjectDirectory } from './object-directory.js';
+import { depsOf, type ObjectDirectory } from './object-directory.js';
 import { checkSize } from './pack.js';
 import type { ShippedCode } from './task.js';
 import { placeActor } from './actor-placement.js';
@@ -19,9 +19,17 @@ interface Call {
   args: Uint8Array;
   /** Objects its arguments refer to, and where they are (once they all exist). */
   refs: readonly string[];
+  /** Those of `refs` only nested inside an argument (fetched when awaited). */
+  lazy: readonly string[];
   deps: Dep[];
-  resolve: (value: Uint8Array) => void;
+  resolve: (result: ActorResult) => void;
   reject: (err: unknown) => void;
+}
+
+/** A call's packed result, and the refs inside it: each pinned once for the taker, who adopts or releases it. */
+export interface ActorResult {
+  value: Uint8Array;
+  refs: readonly string[];
 }
 
 interface ActorRecord {
@@ -48,6 +56,8 @@ interface ActorRecord {
   restoredFrom: number | null;
   /** It was told (once) that it waits for slots other actors hold. */
   warnedWaiting?: boolean;
+  /** Its constructor's ref arguments exist (it is placed only then); they stay pinned while it lives. */
+  argsReady: boolean;
 }
 
 /**
@@ -104,13 +114,34 @@ export class ActorManager {
       lastCause: '',
       checkpoint: null,
       restoredFrom: null,
+      argsReady: (spec.refs ?? []).length === 0,
     };
     this.actors.set(id, record);
     if (spec.name !== null) this.byName.set(spec.name, record);
     const created = new Promise<ActorInfo>((resolve, reject) => (record.created = { resolve, reject }));
     this.changed(this.info(record));
-    this.place(record);
+    if (record.argsReady) this.place(record);
+    else this.afterArgs(record);
     return created;
+  }
+
+  /** Places the actor once its constructor's refs exist; they are pinned until it dies (each restart reads them again). */
+  private afterArgs(record: ActorRecord): void {
+    const refs = record.spec.refs ?? [];
+    for (const ref of refs) this.objects.pin(ref);
+    this.objects.ready(refs).then(
+      () => {
+        if (record.state === 'dead') return;
+        record.argsReady = true;
+        this.place(record);
+      },
+      (err: unknown) => {
+        if (record.state === 'dead') return;
+        record.created?.reject(err);
+        record.created = null;
+        this.bury(record, `a constructor argument's value cannot be had: ${(err as Error).message}`);
+      },
+    );
   }
 
   /** The live actor registered under `name`, if any. */
@@ -128,7 +159,7 @@ export class ActorManager {
    * Calls a method with packed arguments; resolves with the packed result. `sent` hears the
    * call's id at once (its output carries it).
    */
-  call(actorId: string, method: string, args: Uint8Array, sent?: (callId: string) => void, refs: readonly string[] = []): Promise<Uint8Array> {
+  call(actorId: string, method: string, args: Uint8Array, sent?: (callId: string) => void, refs: readonly string[] = [], lazy: readonly string[] = []): Promise<ActorResult> {
     const record = this.actors.get(actorId);
     if (!record || record.state === 'dead') {
       const who = record ? label(record) : actorId;
@@ -140,7 +171,7 @@ export class ActorManager {
       return Promise.reject(err);
     }
     return new Promise((resolve, reject) => {
-      const call: Call = { id: nanoid(12), method, args, refs, deps: [], resolve, reject };
+      const call: Call = { id: nanoid(12), method, args, refs, lazy, deps: [], resolve, reject };
       sent?.(call.id);
       if (refs.length === 0 && record.gated.length === 0) {
         this.dispatch(record, call);
@@ -170,7 +201,7 @@ export class ActorManager {
       () => {
         if (record.gated[0] !== head) return; // buried meanwhile
         record.gated.shift();
-        head.deps = head.refs.map((objectId) => ({ objectId, from: this.objects.source(objectId).from }));
+        head.deps = depsOf(this.objects, head.refs, head.lazy);
         this.dispatch(record, head);
         this.ungate(record);
       },
@@ -243,7 +274,9 @@ export class ActorManager {
     if (!found) return false;
     const { record, call } = found;
     record.callsServed++;
-    call.resolve(msg.value);
+    const refs = msg.refs ?? [];
+    for (const ref of refs) this.objects.pin(ref);
+    call.resolve({ value: msg.value, refs });
     return true;
   }
 
@@ -286,8 +319,13 @@ export class ActorManager {
   /** A task on `link` calls an actor through a handle: run it and answer that agent. */
   onRequest(link: AgentLink, msg: ActorRequest): void {
     const reply = (value: Uint8Array | null, error: RemoteErrorInfo | null): void => link.send({ type: 'actor-reply', id: msg.id, value, error });
-    this.call(msg.actorId, msg.method, msg.args).then(
-      (value) => reply(value, null),
+    // The refs a task passes are its to give: they count like the caller's while the call waits.
+    this.call(msg.actorId, msg.method, msg.args, undefined, msg.refs ?? [], msg.lazy ?? []).then(
+      (result) => {
+        // A task holds no handles: what it is given lives while its own arguments or result do.
+        for (const ref of result.refs) this.objects.unpin(ref);
+        reply(result.value, null);
+      },
       (err: unknown) => {
         const e = err as ClustrixError & { remoteName?: string; remoteMessage?: string; remoteStack?: string };
         reply(null, e.remoteName ? { name: e.remoteName, message: e.remoteMessage ?? e.message, stack: e.remoteStack } : { name: e.name, message: e.message, code: e.code });
@@ -331,7 +369,7 @@ export class ActorManager {
   }
 
   private unplaced(): ActorRecord[] {
-    return [...this.actors.values()].filter((r) => (r.state === 'starting' || r.state === 'restarting') && r.link === null);
+    return [...this.actors.values()].filter((r) => (r.state === 'starting' || r.state === 'restarting') && r.link === null && r.argsReady);
   }
 
   /** An agent joined: actors waiting for a place can start on it. */
@@ -370,6 +408,9 @@ export class ActorManager {
   }
 
   private bury(record: ActorRecord, cause: string): void {
+    if (record.state !== 'dead' && record.spec.refs && record.spec.refs.length > 0) {
+      for (const ref of record.spec.refs) this.objects.unpin(ref);
+    }
     record.state = 'dead';
     record.lastCause = cause;
     this.unplace(record);
@@ -388,6 +429,7 @@ export class ActorManager {
   }
 
   private place(record: ActorRecord): void {
+    if (!record.argsReady) return; // afterArgs places it
     const link = this.choose(record);
     if (!link) return; // waits for onLinkAdded or onRoomFreed
     record.link = link;
@@ -402,7 +444,9 @@ export class ActorManager {
     }
     const { export: exportName, args, maxConcurrency, checkpointEvery, checkpointMs } = record.spec;
     record.restoredFrom = record.checkpoint?.calls ?? null;
-    link.send({ type: 'actor-create', actorId: record.id, code: record.code.hash, export: exportName, args, maxConcurrency, checkpointEvery, checkpointMs, restore: record.checkpoint });
+    const refs = record.spec.refs ?? [];
+    const deps = refs.length > 0 ? { deps: depsOf(this.objects, refs, record.spec.lazy ?? []) } : {};
+    link.send({ type: 'actor-create', actorId: record.id, code: record.code.hash, export: exportName, args, ...deps, maxConcurrency, checkpointEvery, checkpointMs, restore: record.checkpoint });
   }
 
   /** The actor no longer holds a slot of its agent. */
