@@ -3,7 +3,7 @@
 // Refs work the same from tasks and from other actors, and as constructor arguments (resolved on
 // the actor's agent before the constructor runs, again at each restart).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ActorHandle, Cluster } from 'clustrix';
+import type { Cluster } from 'clustrix';
 import { waitUntil } from '../helpers/processes.js';
 import { MODES, openCluster, type Opened } from './modes.js';
 
@@ -101,7 +101,7 @@ describe.each(MODES)('refs in actor calls (%s)', (mode) => {
     const cfg = cluster.put({ scale: 3, label: 'm' });
     const weights = cluster.submit(() => new Float64Array([1, 2, 3]));
     const later = cluster.put('nested');
-    const model: ActorHandle = await cluster.actor(Model, { args: [cfg, weights, { later }] as never, maxRestarts: 1 });
+    const model = await cluster.actor(Model, { args: [cfg, weights, { later }], maxRestarts: 1 });
     expect(await model.call('sum')).toBe(18);
     expect(await model.call('describe')).toBe('m:nested');
     // Its agent dies: the constructor runs again elsewhere, with the refs' values fetched again.
