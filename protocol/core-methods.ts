@@ -142,8 +142,8 @@ export const CoreMethods = {
   /** Turns adaptive scaling on for a pool (or changes it); answers the settings in force. */
   adapt: method(z.tuple([AdaptSpec]), AdaptResult),
   actorCreate: method(z.tuple([ActorSpec]), ActorInfo),
-  /** Calls a method of an actor with packed arguments, the refs inside them and those of them only nested; resolves with the packed result. */
-  actorCall: method(z.tuple([Id, z.string().min(1).max(256), Bytes, z.array(ObjectId).max(MAX_REFS), z.array(ObjectId).max(MAX_REFS)]), Bytes),
+  /** Calls a method of an actor with packed arguments, the refs inside them and those of them only nested (absent: none, as an earlier client sends); resolves with the packed result. */
+  actorCall: method(z.tuple([Id, z.string().min(1).max(256), Bytes, z.array(ObjectId).max(MAX_REFS), z.array(ObjectId).max(MAX_REFS).optional()]), Bytes),
   actorKill: method(z.tuple([Id]), z.null()),
   actorGet: method(z.tuple([z.string().min(1).max(200)]), ActorInfo.nullable()),
   actorList: method(z.tuple([]), z.array(ActorInfo)),

@@ -209,7 +209,7 @@ export class EngineScope implements CoreHandlers {
     return info;
   };
 
-  actorCall = async (actorId: string, method: string, args: Uint8Array, refs: string[], lazy: string[]): Promise<Uint8Array> => {
+  actorCall = async (actorId: string, method: string, args: Uint8Array, refs: string[], lazy: string[] = []): Promise<Uint8Array> => {
     let forget: (() => void) | undefined;
     try {
       // The call's output is this scope's, like a task's.
