@@ -61,7 +61,8 @@ export class Agent {
     };
     // Inline tasks run on this thread: their actor handles and refs route through the same tables.
     installActorBridge((req) => events.actorRequest(req, onActorReply));
-    installObjectReads(events.readObject);
+    // An inline task gets its own copy too: the value views its bytes, and the store keeps its own.
+    installObjectReads(async (objectId, context) => new Uint8Array(await events.readObject(objectId, context)));
     this.pool = new WorkerPool(config.slots, workerEntry, config.cacheDir, events, config.gpuDevices);
     this.inline = new InlineRunner(config.inlineConcurrency, config.cacheDir, events);
     // Actor calls are not tracked in `tasks`: the actor host reports each exactly once itself.

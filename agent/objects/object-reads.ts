@@ -4,7 +4,8 @@ import { depsFor } from '../thread-transfer.js';
  * How a task reads the value of a ref it was given nested inside an argument: only when it awaits
  * the ref, so a ref it never awaits moves no bytes. The read goes to the agent's main thread,
  * which has the store and the peers; `context` is the task's (or actor call's) id, whose message
- * said where each of its objects is.
+ * said where each of its objects is. What the thread's reader gives is the task's own copy (a
+ * value viewing it may be changed freely).
  */
 export type ReadObject = (objectId: string, context: string) => Promise<Uint8Array>;
 
@@ -34,7 +35,7 @@ export function readObject(objectId: string, context: string): Promise<Uint8Arra
   return read(objectId, context);
 }
 
-/** The agent's main thread reads directly (inline tasks run there). */
+/** The agent's main thread reads directly (inline tasks run there); `reader` must give bytes the task may own. */
 export function installObjectReads(reader: ReadObject): void {
   read = reader;
 }

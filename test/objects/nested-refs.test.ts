@@ -61,6 +61,19 @@ describe.each(MODES)('nested refs are read when awaited (%s)', (mode) => {
     await made.free();
   });
 
+  it('an inline task reads a nested ref as its own copy (changing it leaves the kept value alone)', async () => {
+    const made = cluster.submit(() => new Float64Array(20_000).fill(2));
+    const scribble = cluster.remote(async (box: { r: PromiseLike<Float64Array> }) => {
+      const xs = await box.r;
+      xs.fill(-1);
+      return (await box.r)[0];
+    }, { inline: true });
+    expect(await cluster.run(scribble, { r: made })).toBe(2);
+    expect(await cluster.run(scribble, { r: made })).toBe(2);
+    expect((await made)[0]).toBe(2);
+    await made.free();
+  });
+
   it('a top-level ref still arrives as its value, its bytes fetched before the task starts', async () => {
     const v = cluster.put(new Uint8Array(SIZE).fill(3));
     await cluster.wait([v]);
