@@ -1,5 +1,6 @@
 import { threadId } from 'node:worker_threads';
 import type { RemoteErrorInfo } from '../protocol/common.js';
+import { collectingRefs, nestedOnlyRefs } from '../protocol/object-ref.js';
 import { findUnsendable } from '../protocol/sendable.js';
 import { ActorRef, packValue, registerActorHandleClass, setActorRefReviver, unpackValue } from '../protocol/values.js';
 
@@ -10,6 +11,9 @@ export interface ActorRequestFromThread {
   actorId: string;
   method: string;
   args: Uint8Array;
+  /** Ids of the object refs inside `args`, and those of them only nested. */
+  refs: string[];
+  lazy: string[];
 }
 
 /** The answer (agent main thread → thread). */
@@ -59,9 +63,16 @@ export class RemoteActorHandle {
     }
     const id = `r${threadId}-${++counter}`;
     const send = post;
+    let packed: { value: Uint8Array; refs: string[] };
+    try {
+      // Refs among them (the task's own arguments, passed on) resolve on the actor's agent.
+      packed = collectingRefs(() => packValue(args));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     return new Promise((resolve, reject) => {
       pending.set(id, { resolve, reject });
-      send({ type: 'actor-request', id, actorId: this.actorRef.actorId, method, args: packValue(args) });
+      send({ type: 'actor-request', id, actorId: this.actorRef.actorId, method, args: packed.value, refs: packed.refs, lazy: nestedOnlyRefs(args, packed.refs) });
     });
   }
 }

@@ -6,14 +6,19 @@ import { toErrorInfo } from './errors-info.js';
 import { failureKind } from './pack-result.js';
 import type { CodeSource } from './task-code.js';
 import { startWorker, type WorkerEntry } from './worker-pool.js';
+import { answerObjectRead, type ReadObject } from './objects/object-reads.js';
+import { depsFor } from './thread-transfer.js';
 
 export interface ActorHostEvents {
   ready(actorId: string): void;
   exited(actorId: string, constructorFailed: boolean, error: RemoteErrorInfo): void;
-  done(id: string, value: Uint8Array, runMs: number): void;
+  /** `refs`: ids of the refs inside the result. */
+  done(id: string, value: Uint8Array, runMs: number, refs: string[]): void;
   failed(id: string, kind: FailureKind, error: RemoteErrorInfo): void;
   log(id: string | null, stream: 'stdout' | 'stderr', text: string): void;
   actorRequest(request: ActorRequestFromThread, reply: (msg: ActorReplyToThread) => void): void;
+  /** The actor reads a ref nested in its arguments (it awaits it). */
+  readObject: ReadObject;
   /** The actor's state after `calls` calls (checkpoints). */
   checkpoint(actorId: string, calls: number, state: Uint8Array): void;
 }
@@ -62,7 +67,8 @@ export class ActorHost {
     return this.actors.size;
   }
 
-  create(actorId: string, code: CodeSource, exportName: string | null, args: Uint8Array, maxConcurrency: number, checkpoint: Checkpointing = NO_CHECKPOINTS): void {
+  /** `deps`: the bytes of the objects its top-level ref arguments name. */
+  create(actorId: string, code: CodeSource, exportName: string | null, args: Uint8Array, maxConcurrency: number, checkpoint: Checkpointing = NO_CHECKPOINTS, deps: ReadonlyMap<string, Uint8Array> = new Map()): void {
     this.kill(actorId);
     const worker = startWorker(this.entry, { cacheDir: this.cacheDir, mode: 'actor' });
     const actor: Hosted = { actorId, worker, maxConcurrency, calls: [], outbox: [], dead: false };
@@ -70,7 +76,8 @@ export class ActorHost {
     worker.on('message', (msg: FromActorThread) => this.onMessage(actor, msg));
     worker.on('error', (err) => !actor.dead && this.die(actor, false, { ...toErrorInfo(err), message: `the actor's thread died: ${toErrorInfo(err).message}` }));
     worker.on('exit', (code) => this.die(actor, false, { name: 'ActorThreadExited', message: `the actor's thread exited with code ${code}` }));
-    worker.postMessage({ type: 'create', code, export: exportName, args, maxConcurrency, ...checkpoint } satisfies ToActorThread);
+    const transfer: ArrayBuffer[] = [];
+    worker.postMessage({ type: 'create', actorId, code, export: exportName, args, deps: depsFor(deps, transfer), maxConcurrency, ...checkpoint } satisfies ToActorThread, transfer);
   }
 
   call(actorId: string, id: string, method: string, args: Uint8Array, timeoutMs: number | null, deps: ReadonlyMap<string, Uint8Array>): void {
@@ -149,13 +156,18 @@ export class ActorHost {
           if (!actor.dead) actor.worker.postMessage(reply);
         });
         return;
+      case 'object-read':
+        answerObjectRead(msg, this.events.readObject, (reply, transfer) => {
+          if (!actor.dead) actor.worker.postMessage(reply, transfer);
+        });
+        return;
       case 'results':
         for (const result of msg.results) {
           const i = actor.calls.findIndex((c) => c.id === result.id);
           if (i < 0) continue; // timed out already
           const [call] = actor.calls.splice(i, 1);
           if (call?.timer) clearTimeout(call.timer);
-          if (result.type === 'done') this.events.done(result.id, result.value, result.runMs);
+          if (result.type === 'done') this.events.done(result.id, result.value, result.runMs, result.refs);
           else this.events.failed(result.id, failureKind(result.error), result.error);
         }
         if (actor.maxConcurrency === 1 && actor.calls[0]) this.arm(actor, actor.calls[0]);

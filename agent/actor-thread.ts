@@ -4,7 +4,8 @@ import { packResult } from './pack-result.js';
 import type { RemoteErrorInfo } from '../protocol/common.js';
 import { installActorBridge, onActorReply, type ActorReplyToThread, type ActorRequestFromThread } from './actor-bridge.js';
 import { toErrorInfo } from './errors-info.js';
-import { resolveTopLevel, unpackArgs } from './objects/task-refs.js';
+import { installThreadObjectReads, onObjectBytes, type ObjectBytesToThread, type ObjectReadFromThread } from './objects/object-reads.js';
+import { ownDeps, resolveTopLevel, unpackArgs } from './objects/task-refs.js';
 import { CodeCache, defineTaskGlobals, type CodeSource } from './task-code.js';
 import { interceptWrites, TaskOutput } from './task-output.js';
 import type { ThreadResult } from './thread-messages.js';
@@ -12,9 +13,13 @@ import type { ThreadResult } from './thread-messages.js';
 export type ToActorThread =
   | {
       type: 'create';
+      /** The actor's id: what its constructor's nested refs are read under. */
+      actorId: string;
       code: CodeSource;
       export: string | null;
       args: Uint8Array;
+      /** Bytes of the objects its top-level ref arguments name. */
+      deps: ReadonlyMap<string, Uint8Array>;
       maxConcurrency: number;
       checkpointEvery: number | null;
       checkpointMs: number | null;
@@ -22,7 +27,8 @@ export type ToActorThread =
     }
   /** Calls in order; several per message, as they arrived together. */
   | { type: 'calls'; calls: ActorCallInThread[] }
-  | ActorReplyToThread;
+  | ActorReplyToThread
+  | ObjectBytesToThread;
 
 /** One call as the actor's thread gets it: the bytes of the objects its arguments refer to travel along. */
 export interface ActorCallInThread {
@@ -38,7 +44,8 @@ export type FromActorThread =
   | { type: 'checkpoint'; calls: number; state: Uint8Array }
   | { type: 'results'; results: ThreadResult[] }
   | { type: 'log'; id: string | null; stream: 'stdout' | 'stderr'; text: string }
-  | ActorRequestFromThread;
+  | ActorRequestFromThread
+  | ObjectReadFromThread;
 
 const MAX_RESULTS_PER_POST = 64;
 
@@ -71,6 +78,7 @@ export function runActorThread(): void {
 
   defineTaskGlobals();
   installActorBridge((msg) => post(msg));
+  installThreadObjectReads((msg) => post(msg));
   // Output as whole lines of the call running now (console.trace prints through console.error).
   const output = new TaskOutput((id, stream, text) => post({ type: 'log', id, stream, text }));
   console.log = console.info = console.debug = (...args: unknown[]) => output.console(current, 'stdout', args);
@@ -115,10 +123,10 @@ export function runActorThread(): void {
       if (typeof method !== 'function') {
         throw Object.assign(new TypeError(`${className} has no method '${call.method}'`), { code: 'ACTOR_NO_SUCH_METHOD' });
       }
-      const args = resolveTopLevel(unpackArgs(call.args, call.deps, true) as unknown[]);
-      const { value } = packResult(await (method as (...a: unknown[]) => unknown).apply(instance, args));
+      const args = resolveTopLevel(unpackArgs(call.args, call.deps, true, call.id) as unknown[]);
+      const { value, refs } = packResult(await (method as (...a: unknown[]) => unknown).apply(instance, args));
       output.end(call.id);
-      results.push({ type: 'done', id: call.id, value, refs: [], runMs: performance.now() - started });
+      results.push({ type: 'done', id: call.id, value, refs, runMs: performance.now() - started });
       transfer.push(value.buffer as ArrayBuffer);
     } catch (err) {
       output.end(call.id);
@@ -183,6 +191,9 @@ export function runActorThread(): void {
       case 'actor-reply':
         onActorReply(msg);
         return;
+      case 'object-bytes':
+        onObjectBytes(msg);
+        return;
     }
   });
 
@@ -192,7 +203,8 @@ export function runActorThread(): void {
       const Class = (await cache.resolve(msg.code.hash, msg.export)) as unknown as new (...args: unknown[]) => Record<string, unknown>;
       className = Class.name || 'actor';
       maxConcurrency = msg.maxConcurrency;
-      instance = new Class(...(unpackValue(msg.args) as unknown[]));
+      ownDeps(msg.deps);
+      instance = new Class(...resolveTopLevel(unpackArgs(msg.args, msg.deps, true, msg.actorId) as unknown[]));
       checkpointEvery = msg.checkpointEvery;
       checkpointMs = msg.checkpointMs;
       if (msg.restore) {

@@ -1,7 +1,8 @@
 import os from 'node:os';
 import type { FailureKind, RemoteErrorInfo } from '../protocol/common.js';
 import type { AgentMessage, Hello } from '../protocol/agent-messages.js';
-import type { ActorCall } from '../protocol/actor-messages.js';
+import type { ActorCall, ActorCreate } from '../protocol/actor-messages.js';
+import type { Dep } from '../protocol/object-messages.js';
 import type { CoordinatorMessage, Task } from '../protocol/coordinator-messages.js';
 import { longTimeout } from '../protocol/durations.js';
 import { PROTOCOL_VERSION, valueLimit } from '../protocol/version.js';
@@ -11,6 +12,7 @@ import { ActorHost } from './actor-host.js';
 import { installActorBridge, onActorReply, type ActorReplyToThread } from './actor-bridge.js';
 import { InlineRunner } from './inline-runner.js';
 import { AgentObjects, INLINE_RESULT_BYTES, spillDirOf } from './objects/agent-objects.js';
+import { installObjectReads } from './objects/object-reads.js';
 import type { CodeSource } from './task-code.js';
 import { WorkerPool, type PoolEvents, type WorkerEntry } from './worker-pool.js';
 
@@ -24,6 +26,8 @@ export class Agent {
   private readonly codes = new Map<string, CodeSource>();
   /** Where each accepted task runs, until it is reported. */
   private readonly tasks = new Map<string, 'pool' | 'inline' | 'fetching'>();
+  /** Where the refs nested in a task's (actor call's, actor's) arguments are, by its id: read when awaited. */
+  private readonly lazy = new Map<string, Dep[]>();
   /** Tasks whose result stays here: task id → object id. */
   private readonly keeps = new Map<string, string>();
   private readonly objects: AgentObjects;
@@ -51,20 +55,32 @@ export class Agent {
       log: (id, stream, text) => this.connection.send({ type: 'log', id, stream, text }),
       actorRequest: (req, reply) => {
         this.requests.set(req.id, reply);
-        this.connection.send({ type: 'actor-request', id: req.id, actorId: req.actorId, method: req.method, args: req.args });
+        this.connection.send({ type: 'actor-request', id: req.id, actorId: req.actorId, method: req.method, args: req.args, refs: req.refs, lazy: req.lazy });
       },
+      readObject: (objectId, context) => this.readObject(objectId, context),
     };
-    // Inline tasks run on this thread: their actor handles route through the same table.
+    // Inline tasks run on this thread: their actor handles and refs route through the same tables.
     installActorBridge((req) => events.actorRequest(req, onActorReply));
+    // An inline task gets its own copy too: the value views its bytes, and the store keeps its own.
+    installObjectReads(async (objectId, context) => new Uint8Array(await events.readObject(objectId, context)));
     this.pool = new WorkerPool(config.slots, workerEntry, config.cacheDir, events, config.gpuDevices);
     this.inline = new InlineRunner(config.inlineConcurrency, config.cacheDir, events);
     // Actor calls are not tracked in `tasks`: the actor host reports each exactly once itself.
     this.actors = new ActorHost(workerEntry, config.cacheDir, {
       ...events,
-      done: (id, value, runMs) => this.sendResult(id, value, runMs),
-      failed: (id, kind, error) => this.connection.send({ type: 'failed', id, kind, error }),
+      done: (id, value, runMs, refs) => {
+        this.lazy.delete(id);
+        this.sendResult(id, value, runMs, refs);
+      },
+      failed: (id, kind, error) => {
+        this.lazy.delete(id);
+        this.connection.send({ type: 'failed', id, kind, error });
+      },
       ready: (actorId) => this.connection.send({ type: 'actor-ready', actorId }),
-      exited: (actorId, constructorFailed, error) => this.connection.send({ type: 'actor-exited', actorId, constructorFailed, error }),
+      exited: (actorId, constructorFailed, error) => {
+        this.lazy.delete(actorId);
+        this.connection.send({ type: 'actor-exited', actorId, constructorFailed, error });
+      },
       checkpoint: (actorId, calls, state) => this.connection.send({ type: 'actor-checkpoint', actorId, calls, state }),
     });
     this.objects = new AgentObjects({ token: config.token, maxFrameBytes: config.maxFrameBytes, spillDir: spillDirOf(config.cacheDir), send: (m) => this.connection.send(m) });
@@ -82,6 +98,7 @@ export class Agent {
       disconnected: () => {
         this.tasks.clear();
         this.keeps.clear();
+        this.lazy.clear();
         this.objects.reset();
         this.pool.abandonAll();
         this.inline.abandonAll();
@@ -153,13 +170,14 @@ export class Agent {
           });
           return;
         }
-        this.actors.create(message.actorId, code, message.export, message.args, message.maxConcurrency, { checkpointEvery: message.checkpointEvery, checkpointMs: message.checkpointMs, restore: message.restore });
+        this.actorCreate(message, code);
         return;
       }
       case 'actor-call':
         this.actorCall(message);
         return;
       case 'actor-kill':
+        this.lazy.delete(message.actorId);
         this.actors.kill(message.actorId);
         return;
       case 'object-put':
@@ -202,13 +220,14 @@ export class Agent {
       return;
     }
     if (task.keep !== null) this.keeps.set(task.id, task.keep);
-    if (task.deps.length === 0) {
+    const eager = this.eagerDeps(task.id, task.deps);
+    if (eager.length === 0) {
       this.run(task, code, new Map());
       return;
     }
-    // Its arguments' values first: from this agent's store, a peer, or the coordinator.
+    // Its top-level ref arguments' values first: from this agent's store, a peer, or the coordinator.
     this.tasks.set(task.id, 'fetching');
-    this.objects.resolve(task.deps).then(
+    this.objects.resolve(eager).then(
       (deps) => {
         if (this.tasks.get(task.id) === 'fetching') this.run(task, code, deps);
       },
@@ -225,15 +244,17 @@ export class Agent {
    */
   private actorCall(call: ActorCall): void {
     const gate = this.actorGates.get(call.actorId);
-    if (call.deps.length === 0 && !gate) {
+    const eager = this.eagerDeps(call.id, call.deps);
+    if (eager.length === 0 && !gate) {
       this.actors.call(call.actorId, call.id, call.method, call.args, call.timeoutMs, NO_DEPS);
       return;
     }
     const next = (gate ?? Promise.resolve()).then(async () => {
       let deps: Map<string, Uint8Array>;
       try {
-        deps = await this.objects.resolve(call.deps);
+        deps = await this.objects.resolve(eager);
       } catch (err) {
+        this.lazy.delete(call.id);
         this.connection.send({ type: 'failed', id: call.id, kind: 'value', error: { name: 'ObjectLostError', code: 'OBJECT_LOST', message: `an argument's value could not be fetched: ${(err as Error).message}` } });
         return;
       }
@@ -243,6 +264,38 @@ export class Agent {
     void next.then(() => {
       if (this.actorGates.get(call.actorId) === next) this.actorGates.delete(call.actorId);
     });
+  }
+
+  /** An actor is constructed once its constructor's top-level ref arguments are here (a restart fetches them again). */
+  private actorCreate(message: ActorCreate, code: CodeSource): void {
+    const { actorId } = message;
+    const create = (deps: ReadonlyMap<string, Uint8Array>): void =>
+      this.actors.create(actorId, code, message.export, message.args, message.maxConcurrency, { checkpointEvery: message.checkpointEvery, checkpointMs: message.checkpointMs, restore: message.restore }, deps);
+    const eager = this.eagerDeps(actorId, message.deps ?? []);
+    if (eager.length === 0) {
+      create(NO_DEPS);
+      return;
+    }
+    this.objects.resolve(eager).then(create, (err: unknown) => {
+      this.lazy.delete(actorId);
+      this.connection.send({ type: 'actor-exited', actorId, constructorFailed: true, error: { name: 'ObjectLostError', code: 'OBJECT_LOST', message: `a constructor argument's value could not be fetched: ${(err as Error).message}` } });
+    });
+  }
+
+  /** Notes where `id`'s nested refs are (read when awaited) and answers the deps to fetch before it starts. */
+  private eagerDeps(id: string, deps: readonly Dep[]): Dep[] {
+    if (deps.length === 0) return [];
+    const lazy = deps.filter((d) => d.lazy === true);
+    if (lazy.length > 0) this.lazy.set(id, lazy);
+    return lazy.length === 0 ? [...deps] : deps.filter((d) => d.lazy !== true);
+  }
+
+  /** The bytes of a ref a task (actor call, actor) awaits: kept here, or fetched from where its message said. */
+  private async readObject(objectId: string, context: string): Promise<Uint8Array> {
+    const dep = this.lazy.get(context)?.find((d) => d.objectId === objectId) ?? { objectId, from: [] };
+    const bytes = (await this.objects.resolve([dep])).get(objectId);
+    if (!bytes) throw new Error(`object ${objectId} could not be read`);
+    return bytes;
   }
 
   private run(task: Task, code: CodeSource, deps: Map<string, Uint8Array>): void {
@@ -275,7 +328,7 @@ export class Agent {
       this.connection.send({ type: 'failed', id, kind: 'value', error: tooLarge(`the result is ${value.byteLength} bytes`, valueLimit(this.config.maxFrameBytes)) });
       return;
     }
-    this.connection.send({ type: 'done', id, value, runMs });
+    this.connection.send(refs.length > 0 ? { type: 'done', id, value, runMs, refs } : { type: 'done', id, value, runMs });
   }
 
   // Results are checked before they are sent (sendResult); this is the net under every other message.
@@ -307,6 +360,7 @@ export class Agent {
 
   private report(id: string, send: () => void): void {
     if (!this.tasks.delete(id)) return;
+    this.lazy.delete(id);
     send();
   }
 

@@ -7,9 +7,10 @@ const NO_DEPS: DepBytes = new Map();
 /**
  * Runs one task (or one chunk of calls) and packs its result. Shared by worker threads and inline
  * tasks. A top-level ref argument arrives as its value (`deps` holds the bytes); nested refs stay
- * refs the task can await.
+ * refs the task can await (read then, through the task's id).
  */
 export async function executeTask(
+  id: string,
   cache: CodeCache,
   hash: string,
   exportName: string | null,
@@ -19,7 +20,7 @@ export async function executeTask(
 ): Promise<PackedResult> {
   const fn = await cache.resolve(hash, exportName);
   // The argument bytes came for this call alone (the agent keeps no copy).
-  const decoded = unpackArgs(args, deps, true);
+  const decoded = unpackArgs(args, deps, true, id);
   if (!Array.isArray(decoded)) throw new TypeError('task arguments must be a list');
   if (!chunk) return packResult(await fn(...resolveTopLevel(decoded as unknown[])));
   const results: unknown[] = new Array(decoded.length);

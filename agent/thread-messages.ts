@@ -1,5 +1,6 @@
 import type { RemoteErrorInfo } from '../protocol/common.js';
 import type { ActorReplyToThread, ActorRequestFromThread } from './actor-bridge.js';
+import type { ObjectBytesToThread, ObjectReadFromThread } from './objects/object-reads.js';
 import type { CodeSource } from './task-code.js';
 
 /**
@@ -15,7 +16,7 @@ export interface RunInThread {
   export: string | null;
   args: Uint8Array;
   chunk: boolean;
-  /** Bytes of the objects the arguments refer to (copied: the agent's store keeps its own). */
+  /** Bytes of the objects its top-level ref arguments name (copied: the agent's store keeps its own). */
   deps: Map<string, Uint8Array>;
   /** Runs before the thread's queued runs that are not express. */
   express: boolean;
@@ -25,14 +26,16 @@ export type ToThread =
   | { type: 'run'; runs: RunInThread[] }
   /** Drop a queued run that was cancelled before it started (ignored if it already did). */
   | { type: 'skip'; id: string }
-  | ActorReplyToThread;
+  | ActorReplyToThread
+  | ObjectBytesToThread;
 
 export type ThreadResult = { type: 'done'; id: string; value: Uint8Array; refs: string[]; runMs: number } | { type: 'failed'; id: string; error: RemoteErrorInfo };
 
 export type FromThread =
   | { type: 'results'; results: ThreadResult[] }
   | { type: 'log'; id: string | null; stream: 'stdout' | 'stderr'; text: string }
-  | ActorRequestFromThread;
+  | ActorRequestFromThread
+  | ObjectReadFromThread;
 
 /**
  * Where an express job goes in a thread's queue (the first entry is running): after the express

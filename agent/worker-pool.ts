@@ -7,6 +7,7 @@ import type { ActorReplyToThread, ActorRequestFromThread } from './actor-bridge.
 import { toErrorInfo } from './errors-info.js';
 import { failureKind } from './pack-result.js';
 import { argsFor, depsFor } from './thread-transfer.js';
+import { answerObjectRead, type ReadObject } from './objects/object-reads.js';
 
 export interface PoolJob {
   id: string;
@@ -43,6 +44,8 @@ export interface PoolEvents {
   log(id: string | null, stream: 'stdout' | 'stderr', text: string): void;
   /** A task calls an actor through a handle; `reply` answers the thread that asked. */
   actorRequest(request: ActorRequestFromThread, reply: (msg: ActorReplyToThread) => void): void;
+  /** A task reads a ref nested in its arguments (it awaits it): its bytes, from the store, a peer or the coordinator. */
+  readObject: ReadObject;
 }
 
 interface Slot {
@@ -336,6 +339,13 @@ export class WorkerPool {
         const worker = slot.worker;
         this.events.actorRequest(msg, (reply) => {
           if (slot.worker === worker) worker.postMessage(reply);
+        });
+        return;
+      }
+      case 'object-read': {
+        const worker = slot.worker;
+        answerObjectRead(msg, this.events.readObject, (reply, transfer) => {
+          if (slot.worker === worker) worker.postMessage(reply, transfer);
         });
         return;
       }

@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { installActorBridge, onActorReply } from './actor-bridge.js';
 import { toErrorInfo } from './errors-info.js';
 import { executeTask } from './execute.js';
+import { installThreadObjectReads, onObjectBytes } from './objects/object-reads.js';
 import { ownDeps } from './objects/task-refs.js';
 import { CodeCache, defineTaskGlobals } from './task-code.js';
 import { interceptWrites, TaskOutput } from './task-output.js';
@@ -35,6 +36,7 @@ export function runWorkerThread(): void {
 
   defineTaskGlobals();
   installActorBridge((msg) => port.postMessage(msg satisfies FromThread));
+  installThreadObjectReads((msg) => port.postMessage(msg satisfies FromThread));
   const output = new TaskOutput((id, stream, text) => port.postMessage({ type: 'log', id, stream, text } satisfies FromThread));
   // console.trace is left alone: it prints its stack through console.error.
   console.log = console.info = console.debug = (...args: unknown[]) => output.console(current, 'stdout', args);
@@ -71,7 +73,7 @@ export function runWorkerThread(): void {
       let ended = 0;
       try {
         if (run.code) cache.add(run.code);
-        const { value, refs } = await executeTask(cache, run.hash, run.export, run.args, run.chunk, run.deps);
+        const { value, refs } = await executeTask(run.id, cache, run.hash, run.export, run.args, run.chunk, run.deps);
         ended = performance.now();
         result = { type: 'done', id: run.id, value, refs, runMs: ended - started };
         transfer.push(value.buffer as ArrayBuffer);
@@ -102,6 +104,9 @@ export function runWorkerThread(): void {
         return;
       case 'actor-reply':
         onActorReply(msg);
+        return;
+      case 'object-bytes':
+        onObjectBytes(msg);
         return;
       case 'skip': {
         const i = queue.findIndex((r) => r.id === msg.id);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Bytes, Id, RemoteErrorInfo } from './common.js';
 import { MAX_TIMER_MS } from './durations.js';
-import { Dep } from './object-messages.js';
+import { Dep, ObjectId } from './object-messages.js';
 
 // ---- coordinator → agent ----
 
@@ -15,6 +15,8 @@ export const ActorCreate = z.object({
   export: z.string().nullable(),
   /** msgpack (structured) of the constructor's argument list. */
   args: Bytes,
+  /** Objects the arguments refer to: the agent fetches the top-level ones before constructing it. */
+  deps: z.array(Dep).max(65_536).optional(),
   /** Calls that may run at once (async methods); 1 runs them strictly in order. */
   maxConcurrency: z.number().int().positive(),
   /** Send the actor's state (`actor-checkpoint`) after every this many calls; null: never. */
@@ -88,5 +90,8 @@ export const ActorRequest = z.object({
   actorId: Id,
   method: z.string().min(1).max(256),
   args: Bytes,
+  /** Ids of the object refs inside `args`, and those of them only nested (as a program's `actorCall` gives them). */
+  refs: z.array(ObjectId).max(65_536).optional(),
+  lazy: z.array(ObjectId).max(65_536).optional(),
 });
 export type ActorRequest = z.infer<typeof ActorRequest>;

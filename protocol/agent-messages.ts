@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ActorCheckpoint, ActorExited, ActorReady, ActorRequest } from './actor-messages.js';
 import { Bytes, FailureKind, Id, RemoteErrorInfo } from './common.js';
-import { Kept, ObjectCopied, ObjectData, ObjectPeer, ObjectRequest } from './object-messages.js';
+import { Kept, ObjectCopied, ObjectData, ObjectId, ObjectPeer, ObjectRequest } from './object-messages.js';
 import { Resources } from './resources.js';
 
 /** First message on every connection; carries the credential and what the agent offers. */
@@ -33,6 +33,8 @@ export const Done = z.object({
   value: Bytes,
   /** How long the attempt ran on the agent; the scheduler sizes its pipeline with it. */
   runMs: z.number().nonnegative(),
+  /** Ids of the refs inside the value (absent: none): the caller holds them once it has the value. */
+  refs: z.array(ObjectId).max(65_536).optional(),
 });
 export type Done = z.infer<typeof Done>;
 

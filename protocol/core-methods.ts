@@ -23,6 +23,8 @@ const MAX_REFS = 65_536;
 export const TaskSpec = Task.omit({ type: true, deps: true, express: true, gpus: true }).extend({
   /** Ids of the object refs inside `args` (met when they were packed): resolved before it runs. */
   refs: z.array(ObjectId).max(MAX_REFS),
+  /** Those of `refs` that appear only nested inside an argument: the agent fetches them only when the task awaits one. */
+  lazy: z.array(ObjectId).max(MAX_REFS).optional(),
   /** Re-runs after the task's agent is lost. */
   retries: z.number().int().nonnegative(),
   /** Re-runs after the function throws. */
@@ -47,7 +49,10 @@ export const BroadcastSpec = TaskSpec.omit({ id: true, chunk: true, priority: tr
 export type BroadcastSpec = z.infer<typeof BroadcastSpec>;
 
 /** An actor as a cluster creates it: the agent's ActorCreate, plus what the actor manager needs. */
-export const ActorSpec = ActorCreate.omit({ type: true, actorId: true, restore: true }).extend({
+export const ActorSpec = ActorCreate.omit({ type: true, actorId: true, restore: true, deps: true }).extend({
+  /** Ids of the object refs inside the constructor's `args`, and those of them only nested (absent: none). */
+  refs: z.array(ObjectId).max(MAX_REFS).optional(),
+  lazy: z.array(ObjectId).max(MAX_REFS).optional(),
   name: z.string().min(1).max(200).nullable(),
   maxRestarts: z.number().int().nonnegative(),
   /** Place it on this agent; null: the least loaded. */
@@ -137,8 +142,8 @@ export const CoreMethods = {
   /** Turns adaptive scaling on for a pool (or changes it); answers the settings in force. */
   adapt: method(z.tuple([AdaptSpec]), AdaptResult),
   actorCreate: method(z.tuple([ActorSpec]), ActorInfo),
-  /** Calls a method of an actor with packed arguments; resolves with the packed result. */
-  actorCall: method(z.tuple([Id, z.string().min(1).max(256), Bytes, z.array(ObjectId).max(MAX_REFS)]), Bytes),
+  /** Calls a method of an actor with packed arguments, the refs inside them and those of them only nested (absent: none, as an earlier client sends); resolves with the packed result. */
+  actorCall: method(z.tuple([Id, z.string().min(1).max(256), Bytes, z.array(ObjectId).max(MAX_REFS), z.array(ObjectId).max(MAX_REFS).optional()]), Bytes),
   actorKill: method(z.tuple([Id]), z.null()),
   actorGet: method(z.tuple([z.string().min(1).max(200)]), ActorInfo.nullable()),
   actorList: method(z.tuple([]), z.array(ActorInfo)),

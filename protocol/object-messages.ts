@@ -15,6 +15,8 @@ export const PeerAddress = z.string().min(3).max(300);
 export const Dep = z.object({
   objectId: ObjectId,
   from: z.array(PeerAddress).max(64),
+  /** Only nested inside an argument: fetched when the task awaits it, not before it starts. */
+  lazy: z.boolean().optional(),
 });
 export type Dep = z.infer<typeof Dep>;
 

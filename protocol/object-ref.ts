@@ -26,6 +26,9 @@ function write(objectId: string): string {
   return objectId;
 }
 
+/** Classes whose instances pack as object refs (ObjectRefData and every live ref type). */
+const refClasses = new Set<unknown>([ObjectRefData]);
+
 registerSendableClass(ObjectRefData);
 addExtension({
   Class: ObjectRefData,
@@ -36,6 +39,7 @@ addExtension({
 
 /** Makes instances of `Class` (a live ref type) pack as object refs. */
 export function registerObjectRefClass(Class: new (...args: never[]) => { readonly objectId: string }): void {
+  refClasses.add(Class);
   registerSendableClass(Class);
   addExtension({
     Class,
@@ -70,4 +74,24 @@ export function revivingRefs<T>(revive: ObjectRefReviver, unpack: () => T): T {
   } finally {
     reviver = defaultReviver;
   }
+}
+
+function isRef(value: unknown): value is { objectId: string } {
+  return typeof value === 'object' && value !== null && refClasses.has(Object.getPrototypeOf(value)?.constructor);
+}
+
+/**
+ * The refs of `refs` (those packed from `args`) that appear only nested inside an argument, never
+ * as an argument itself: the task gets those as refs it may await, so their bytes move only then.
+ * `chunk`: `args` is a list of argument lists (one per call of a chunk task).
+ */
+export function nestedOnlyRefs(args: readonly unknown[], refs: readonly string[], chunk = false): string[] {
+  if (refs.length === 0) return [];
+  const top = new Set<string>();
+  const lists = chunk ? (args as unknown[][]) : [args];
+  for (const list of lists) {
+    if (!Array.isArray(list)) continue;
+    for (const a of list) if (isRef(a)) top.add(a.objectId);
+  }
+  return refs.filter((id) => !top.has(id));
 }

@@ -2,11 +2,12 @@ import { z } from 'zod';
 import { parseOptions } from '../config/parse-options.js';
 import { poolNameSchema } from '../config/options-schema.js';
 import { flag, mapping, ms, nonEmpty, nonNegativeInt, positiveInt, type Differences, type None } from '../config/schema-kit.js';
+import type { RefArgs } from './object-refs.js';
 
 /** Options of `cluster.actor()`. */
 export interface ActorOptions<A extends unknown[] = unknown[]> {
-  /** Constructor arguments. @default [] */
-  args?: A;
+  /** Constructor arguments; refs among them are resolved on the actor's agent (at each restart too). @default [] */
+  args?: RefArgs<A>;
   /** Register under a name for `cluster.getActor(name)`; a second create with it is an error. */
   name?: string;
   /** Times the actor is constructed again (with `args`) after its agent is lost. @default 0 */

@@ -5,8 +5,7 @@ import { ActorDiedError } from '../errors/errors.js';
 import type { Transport } from '../transport/transport.js';
 import { ActorHandle, type ActorBackend, type ActorState } from './actor-handle.js';
 import type { ResolvedActorOptions } from './actor-options.js';
-import type { PackedArgs, Values } from './values.js';
-import { ConfigError } from '../errors/errors.js';
+import type { Values } from './values.js';
 
 interface Known {
   handle: ActorHandle;
@@ -30,10 +29,12 @@ export class ClusterActors implements ActorBackend {
   ) {}
 
   async create(code: ShippedCode, exportName: string | null, options: ResolvedActorOptions): Promise<ActorHandle> {
-    const args = noRefs(this.values.packArgs(options.args, `the constructor of ${code.name}`), `the constructor of ${code.name}`);
+    // Ref arguments resolve on the actor's agent before its constructor runs (at each restart too).
+    const packed = this.values.packArgs(options.args, `the constructor of ${code.name}`);
     this.transport.ship(code);
     const { name, maxRestarts, maxConcurrency, agent, getIfExists, timeoutMs, resources, checkpointEvery, checkpointMs, pool } = options;
-    const info = await this.transport.call('actorCreate', { code: code.hash, export: exportName, args, maxConcurrency, name, maxRestarts, agent, getIfExists, timeoutMs, resources, checkpointEvery, checkpointMs, pool });
+    const refs = packed.refs.length > 0 ? { refs: packed.refs, lazy: packed.lazy } : {};
+    const info = await this.transport.call('actorCreate', { code: code.hash, export: exportName, args: packed.bytes, ...refs, maxConcurrency, name, maxRestarts, agent, getIfExists, timeoutMs, resources, checkpointEvery, checkpointMs, pool });
     return this.adopt(info);
   }
 
@@ -53,7 +54,7 @@ export class ClusterActors implements ActorBackend {
     // would answer differently (ACTOR_DIED vs CLUSTER_CLOSED), and the handle says 'dead' in both.
     if (this.closed) throw new ActorDiedError(`actor ${actorId} is dead: its cluster was closed`, actorId, { hint: 'create actors on an open cluster' });
     const packed = this.values.packArgs(args, `${method} on actor ${actorId}`);
-    return this.values.unpack(await this.transport.call('actorCall', actorId, method, packed.bytes, packed.refs), `the result of ${method} on actor ${actorId}`);
+    return this.values.unpack(await this.transport.call('actorCall', actorId, method, packed.bytes, packed.refs, packed.lazy), `the result of ${method} on actor ${actorId}`);
   }
 
   async kill(actorId: string): Promise<void> {
@@ -114,12 +115,4 @@ export class ClusterActors implements ActorBackend {
     }
     return k.handle;
   }
-}
-
-/** Constructors do not resolve refs yet (calls do): refused by name rather than arriving as refs nobody can read. */
-function noRefs(packed: PackedArgs, what: string): Uint8Array {
-  if (packed.refs.length > 0) {
-    throw new ConfigError(`the arguments of ${what} hold object refs (${packed.refs.length}); a constructor cannot take refs yet`, { hint: 'await the ref in this program and pass its value, or pass the ref to a method call' });
-  }
-  return packed.bytes;
 }

@@ -49,16 +49,18 @@ export class TaskCaller implements TaskSubmitter {
     if (this.isClosed()) return this.refused(id, new ClusterClosedError());
     const signal = options.signal;
     if (signal?.aborted) return this.refused(id, new CancelledError(`${what} was aborted before it started`, { cause: signal.reason }));
-    const packed = this.values.packArgs(args, what);
+    const chunk = extra.chunk ?? false;
+    const packed = this.values.packArgs(args, what, chunk);
     const spec: TaskSpec = {
       id,
       code: code.hash,
       export: exportName,
       args: packed.bytes,
       refs: packed.refs,
+      ...(packed.lazy.length > 0 ? { lazy: packed.lazy } : {}),
       keep: null,
       inline: options.inline,
-      chunk: extra.chunk ?? false,
+      chunk,
       timeoutMs: options.timeoutMs,
       retries: options.retries,
       retryExceptions: options.retryExceptions,
@@ -116,7 +118,7 @@ export class TaskCaller implements TaskSubmitter {
     const packed = this.values.packArgs(args, what);
     this.transport.ship(code);
     const { inline, timeoutMs, retryExceptions } = options;
-    const values = await this.transport.call('broadcast', { code: code.hash, export: exportName, args: packed.bytes, refs: packed.refs, inline, timeoutMs, retries: 0, retryExceptions });
+    const values = await this.transport.call('broadcast', { code: code.hash, export: exportName, args: packed.bytes, refs: packed.refs, lazy: packed.lazy, inline, timeoutMs, retries: 0, retryExceptions });
     return values.map((v) => this.values.unpack(v, `a result of ${what}`));
   }
 
@@ -131,7 +133,7 @@ export class TaskCaller implements TaskSubmitter {
     this.transport.ship(code);
     const { inline, timeoutMs, retries, retryExceptions, priority, weight, resources, pool } = options;
     return this.transport.call('submitRef', {
-      id, code: code.hash, export: exportName, args: packed.bytes, refs: packed.refs, keep: objectId, inline, chunk: false, timeoutMs, retries, retryExceptions, priority, weight, group: null, resources, pool,
+      id, code: code.hash, export: exportName, args: packed.bytes, refs: packed.refs, lazy: packed.lazy, keep: objectId, inline, chunk: false, timeoutMs, retries, retryExceptions, priority, weight, group: null, resources, pool,
     });
   }
 

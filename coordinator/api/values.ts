@@ -1,4 +1,4 @@
-import { collectingRefs, revivingRefs, type ObjectRefReviver } from '../../protocol/object-ref.js';
+import { collectingRefs, nestedOnlyRefs, revivingRefs, type ObjectRefReviver } from '../../protocol/object-ref.js';
 import { unpackOwnedValue, unpackValue, type ActorRefReviver } from '../../protocol/values.js';
 import { packArguments } from '../engine/pack.js';
 import { ResultDecodeError } from '../errors/errors.js';
@@ -7,6 +7,8 @@ import { ResultDecodeError } from '../errors/errors.js';
 export interface PackedArgs {
   bytes: Uint8Array;
   refs: string[];
+  /** Those of `refs` only nested inside an argument: fetched on the agent only if the task awaits them. */
+  lazy: string[];
 }
 
 /**
@@ -20,9 +22,10 @@ export class Values {
     private readonly reviveRef: ObjectRefReviver,
   ) {}
 
-  packArgs(args: unknown[], what: string): PackedArgs {
+  /** `chunk`: `args` is a list of argument lists (a chunk task's calls). */
+  packArgs(args: unknown[], what: string, chunk = false): PackedArgs {
     const { value, refs } = collectingRefs(() => packArguments(args, this.maxFrameBytes, what));
-    return { bytes: value, refs };
+    return { bytes: value, refs, lazy: nestedOnlyRefs(args, refs, chunk) };
   }
 
   /**

@@ -1,65 +1,28 @@
 import { nanoid } from 'nanoid';
 import type { ActorCheckpoint, ActorExited, ActorRequest } from '../../protocol/actor-messages.js';
 import type { Done, Failed } from '../../protocol/agent-messages.js';
-import type { RemoteErrorInfo } from '../../protocol/common.js';
 import type { ActorSpec } from '../../protocol/core-methods.js';
-import type { Dep } from '../../protocol/object-messages.js';
-import type { ActorInfo, ActorState } from '../../protocol/rows.js';
-import { ActorDiedError, ActorNameTakenError, ClusterClosedError, RemoteError, TimeoutError, valueError, type ClustrixError } from '../errors/errors.js';
+import type { ActorInfo } from '../../protocol/rows.js';
+import { ActorDiedError, ActorNameTakenError, ClusterClosedError, RemoteError, type ClustrixError } from '../errors/errors.js';
 import type { Logger } from '../util/logger.js';
+import { ActorCalls } from './actor-calls.js';
+import { placeActor } from './actor-placement.js';
+import { actorInfo, cpusOf, label, type ActorRecord, type ActorResult } from './actor-record.js';
 import type { AgentLink } from './link.js';
-import type { ObjectDirectory } from './object-directory.js';
+import { depsOf, type ObjectDirectory } from './object-directory.js';
 import { checkSize } from './pack.js';
 import type { ShippedCode } from './task.js';
-import { placeActor } from './actor-placement.js';
-
-interface Call {
-  id: string;
-  method: string;
-  args: Uint8Array;
-  /** Objects its arguments refer to, and where they are (once they all exist). */
-  refs: readonly string[];
-  deps: Dep[];
-  resolve: (value: Uint8Array) => void;
-  reject: (err: unknown) => void;
-}
-
-interface ActorRecord {
-  id: string;
-  code: ShippedCode;
-  spec: ActorSpec;
-  link: AgentLink | null;
-  state: ActorState;
-  restarts: number;
-  callsServed: number;
-  /** Sent to the agent, not answered. */
-  inflight: Map<string, Call>;
-  /** Made while (re)starting: sent, in order, once the actor is ready. */
-  backlog: Call[];
-  /** Calls waiting for their ref arguments to exist, or behind one that is (calls keep their order). */
-  gated: Call[];
-  /** Settles the first construction. */
-  created: { resolve: (info: ActorInfo) => void; reject: (e: unknown) => void } | null;
-  /** Why the last incarnation ended, for messages. */
-  lastCause: string;
-  /** The latest state the actor sent (checkpoint option): kept here, away from its agent. */
-  checkpoint: { state: Uint8Array; calls: number } | null;
-  /** The calls of the checkpoint the current incarnation was restored from; null: its constructor. */
-  restoredFrom: number | null;
-  /** It was told (once) that it waits for slots other actors hold. */
-  warnedWaiting?: boolean;
-}
 
 /**
- * Places actors on agents, routes calls (from programs and from tasks holding handles), and
- * constructs an actor again on another agent when its agent is lost, while its restart budget
- * lasts. Arguments and results stay packed: the manager never decodes a user's value.
+ * The lives of actors: places them on agents (once their constructor's refs exist), constructs an
+ * actor again on another agent when its agent is lost, while its restart budget lasts (from its
+ * last checkpoint), and buries it. Its calls are ActorCalls' (actor-calls.ts). Arguments and
+ * results stay packed: the manager never decodes a user's value.
  */
 export class ActorManager {
   private readonly actors = new Map<string, ActorRecord>();
   private readonly byName = new Map<string, ActorRecord>();
-  /** Call id → actor, to route `done`/`failed`. */
-  private readonly calls = new Map<string, ActorRecord>();
+  private readonly calls: ActorCalls;
   private closed = false;
 
   constructor(
@@ -77,7 +40,31 @@ export class ActorManager {
      * of failing. Absent: only the agents connected count.
      */
     private readonly couldGrowFor: (cpus: number, pool: string | null) => boolean = () => false,
-  ) {}
+  ) {
+    this.calls = new ActorCalls(this.actors, objects, maxFrameBytes);
+  }
+
+  /**
+   * Calls a method with packed arguments; resolves with the packed result and the refs inside it.
+   * `sent` hears the call's id at once (its output carries it).
+   */
+  call(actorId: string, method: string, args: Uint8Array, sent?: (callId: string) => void, refs: readonly string[] = [], lazy: readonly string[] = []): Promise<ActorResult> {
+    return this.calls.call(actorId, method, args, sent, refs, lazy);
+  }
+
+  /** Returns false when the id is not an actor call of this agent's (it is a task's). */
+  onDone(link: AgentLink, msg: Done): boolean {
+    return this.calls.onDone(link, msg);
+  }
+
+  onFailed(link: AgentLink, msg: Failed): boolean {
+    return this.calls.onFailed(link, msg);
+  }
+
+  /** A task on `link` calls an actor through a handle: run it and answer that agent. */
+  onRequest(link: AgentLink, msg: ActorRequest): void {
+    this.calls.onRequest(link, msg);
+  }
 
   /** Constructs an actor; resolves with its row once the constructor has run on an agent. */
   create(code: ShippedCode, spec: ActorSpec): Promise<ActorInfo> {
@@ -85,7 +72,7 @@ export class ActorManager {
     if (spec.name !== null) {
       const existing = this.byName.get(spec.name);
       if (existing && existing.state !== 'dead') {
-        if (spec.getIfExists) return Promise.resolve(this.info(existing));
+        if (spec.getIfExists) return Promise.resolve(actorInfo(existing));
         return Promise.reject(new ActorNameTakenError(spec.name));
       }
     }
@@ -110,83 +97,45 @@ export class ActorManager {
       lastCause: '',
       checkpoint: null,
       restoredFrom: null,
+      argsReady: (spec.refs ?? []).length === 0,
     };
     this.actors.set(id, record);
     if (spec.name !== null) this.byName.set(spec.name, record);
     const created = new Promise<ActorInfo>((resolve, reject) => (record.created = { resolve, reject }));
-    this.changed(this.info(record));
-    this.place(record);
+    this.changed(actorInfo(record));
+    if (record.argsReady) this.place(record);
+    else this.afterArgs(record);
     return created;
+  }
+
+  /** Places the actor once its constructor's refs exist; they are pinned until it dies (each restart reads them again). */
+  private afterArgs(record: ActorRecord): void {
+    const refs = record.spec.refs ?? [];
+    for (const ref of refs) this.objects.pin(ref);
+    this.objects.ready(refs).then(
+      () => {
+        if (record.state === 'dead') return;
+        record.argsReady = true;
+        this.place(record);
+      },
+      (err: unknown) => {
+        if (record.state === 'dead') return;
+        record.created?.reject(err);
+        record.created = null;
+        this.bury(record, `a constructor argument's value cannot be had: ${(err as Error).message}`);
+      },
+    );
   }
 
   /** The live actor registered under `name`, if any. */
   get(name: string): ActorInfo | null {
     const record = this.byName.get(name);
-    return record && record.state !== 'dead' ? this.info(record) : null;
+    return record && record.state !== 'dead' ? actorInfo(record) : null;
   }
 
   /** Every actor, live or dead. */
   list(): ActorInfo[] {
-    return [...this.actors.values()].map((r) => this.info(r));
-  }
-
-  /**
-   * Calls a method with packed arguments; resolves with the packed result. `sent` hears the
-   * call's id at once (its output carries it).
-   */
-  call(actorId: string, method: string, args: Uint8Array, sent?: (callId: string) => void, refs: readonly string[] = []): Promise<Uint8Array> {
-    const record = this.actors.get(actorId);
-    if (!record || record.state === 'dead') {
-      const who = record ? label(record) : actorId;
-      return Promise.reject(new ActorDiedError(`actor ${who} is dead${record?.lastCause ? `: ${record.lastCause}` : ''}`, actorId));
-    }
-    try {
-      checkSize(args.byteLength, this.maxFrameBytes, `the arguments of ${record.code.name}.${method}`, 'arguments');
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return new Promise((resolve, reject) => {
-      const call: Call = { id: nanoid(12), method, args, refs, deps: [], resolve, reject };
-      sent?.(call.id);
-      if (refs.length === 0 && record.gated.length === 0) {
-        this.dispatch(record, call);
-        return;
-      }
-      for (const ref of refs) this.objects.pin(ref);
-      const unpin = (): void => {
-        for (const ref of refs) this.objects.unpin(ref);
-      };
-      call.resolve = (v) => (unpin(), resolve(v));
-      call.reject = (e) => (unpin(), reject(e));
-      record.gated.push(call);
-      if (record.gated.length === 1) this.ungate(record);
-    });
-  }
-
-  private dispatch(record: ActorRecord, call: Call): void {
-    if (record.state === 'alive' && record.link) this.send(record, call);
-    else record.backlog.push(call);
-  }
-
-  /** The first gated call goes once its refs exist (or fails if one cannot), then the next. */
-  private ungate(record: ActorRecord): void {
-    const head = record.gated[0];
-    if (!head) return;
-    this.objects.ready(head.refs).then(
-      () => {
-        if (record.gated[0] !== head) return; // buried meanwhile
-        record.gated.shift();
-        head.deps = head.refs.map((objectId) => ({ objectId, from: this.objects.source(objectId).from }));
-        this.dispatch(record, head);
-        this.ungate(record);
-      },
-      (err: unknown) => {
-        if (record.gated[0] !== head) return;
-        record.gated.shift();
-        head.reject(err);
-        this.ungate(record);
-      },
-    );
+    return [...this.actors.values()].map((r) => actorInfo(r));
   }
 
   async kill(actorId: string): Promise<void> {
@@ -216,10 +165,10 @@ export class ActorManager {
     const record = this.actors.get(actorId);
     if (!record || record.link !== link || record.state === 'dead') return;
     record.state = 'alive';
-    record.created?.resolve(this.info(record));
+    record.created?.resolve(actorInfo(record));
     record.created = null;
-    this.changed(this.info(record));
-    for (const call of record.backlog.splice(0)) this.send(record, call);
+    this.changed(actorInfo(record));
+    this.calls.flush(record);
   }
 
   /** The actor's state after some calls: the newest is what a restart resumes from. */
@@ -243,65 +192,6 @@ export class ActorManager {
     this.lost(record, `${msg.error.name}: ${msg.error.message}`);
   }
 
-  /** Returns false when the id is not an actor call of this agent's (it is a task's). */
-  onDone(link: AgentLink, msg: Done): boolean {
-    const found = this.takeCall(link, msg.id);
-    if (!found) return false;
-    const { record, call } = found;
-    record.callsServed++;
-    call.resolve(msg.value);
-    return true;
-  }
-
-  onFailed(link: AgentLink, msg: Failed): boolean {
-    const found = this.takeCall(link, msg.id);
-    if (!found) return false;
-    const { record, call } = found;
-    const what = `${record.code.name}.${call.method} on actor ${record.id}`;
-    switch (msg.kind) {
-      case 'exception':
-        record.callsServed++;
-        call.reject(new RemoteError(msg.error, { taskId: what, agentId: link.id }));
-        return true;
-      case 'timeout':
-        call.reject(new TimeoutError(`${what}: ${msg.error.message}`, record.spec.timeoutMs ?? 0));
-        return true;
-      case 'value':
-        record.callsServed++;
-        call.reject(valueError(msg.error, what));
-        return true;
-      default:
-        call.reject(new ActorDiedError(`${what} did not complete: ${msg.error.message}`, record.id));
-        return true;
-    }
-  }
-
-  /**
-   * Forgets a call once it is answered; undefined when the id is not an actor call sent to this
-   * agent (a result for another agent's call is forged or stale, and is not believed).
-   */
-  private takeCall(link: AgentLink, id: string): { record: ActorRecord; call: Call } | undefined {
-    const record = this.calls.get(id);
-    const call = record?.inflight.get(id);
-    if (!record || !call || record.link !== link) return undefined;
-    this.calls.delete(id);
-    record.inflight.delete(id);
-    return { record, call };
-  }
-
-  /** A task on `link` calls an actor through a handle: run it and answer that agent. */
-  onRequest(link: AgentLink, msg: ActorRequest): void {
-    const reply = (value: Uint8Array | null, error: RemoteErrorInfo | null): void => link.send({ type: 'actor-reply', id: msg.id, value, error });
-    this.call(msg.actorId, msg.method, msg.args).then(
-      (value) => reply(value, null),
-      (err: unknown) => {
-        const e = err as ClustrixError & { remoteName?: string; remoteMessage?: string; remoteStack?: string };
-        reply(null, e.remoteName ? { name: e.remoteName, message: e.remoteMessage ?? e.message, stack: e.remoteStack } : { name: e.name, message: e.message, code: e.code });
-      },
-    );
-  }
-
-  /** The agent is gone: its actors' in-flight calls fail; actors with budget start again elsewhere. */
   onLinkLost(link: AgentLink, reason: string): void {
     for (const record of this.actors.values()) {
       if (record.link === link && record.state !== 'dead') this.lost(record, `its agent ${link.id} was lost: ${reason}`);
@@ -339,7 +229,7 @@ export class ActorManager {
   }
 
   private unplaced(): ActorRecord[] {
-    return [...this.actors.values()].filter((r) => (r.state === 'starting' || r.state === 'restarting') && r.link === null);
+    return [...this.actors.values()].filter((r) => (r.state === 'starting' || r.state === 'restarting') && r.link === null && r.argsReady);
   }
 
   /** An agent joined: actors waiting for a place can start on it. */
@@ -349,21 +239,10 @@ export class ActorManager {
     }
   }
 
-  private send(record: ActorRecord, call: Call): void {
-    const link = record.link!;
-    record.inflight.set(call.id, call);
-    this.calls.set(call.id, record);
-    link.send({ type: 'actor-call', id: call.id, actorId: record.id, method: call.method, args: call.args, timeoutMs: record.spec.timeoutMs, deps: call.deps });
-  }
-
   private lost(record: ActorRecord, cause: string): void {
     record.lastCause = cause;
     const name = label(record);
-    for (const call of record.inflight.values()) {
-      this.calls.delete(call.id);
-      call.reject(new ActorDiedError(`actor ${name} died during ${record.code.name}.${call.method}: ${cause}`, record.id));
-    }
-    record.inflight.clear();
+    this.calls.failInflight(record, (call) => new ActorDiedError(`actor ${name} died during ${record.code.name}.${call.method}: ${cause}`, record.id));
     this.unplace(record);
     if (record.restarts >= record.spec.maxRestarts || this.closed) {
       this.bury(record, cause);
@@ -373,29 +252,29 @@ export class ActorManager {
     record.state = 'restarting';
     const from = record.checkpoint ? `restoring its checkpoint of call ${record.checkpoint.calls}; calls since then are lost` : 'its state since the last construction is lost';
     this.log.warn(`actor ${name} died (${cause}); constructing it again (restart ${record.restarts} of ${record.spec.maxRestarts}); ${from}`);
-    this.changed(this.info(record));
+    this.changed(actorInfo(record));
     this.place(record);
   }
 
   private bury(record: ActorRecord, cause: string): void {
+    if (record.state !== 'dead' && record.spec.refs && record.spec.refs.length > 0) {
+      for (const ref of record.spec.refs) this.objects.unpin(ref);
+    }
     record.state = 'dead';
     record.lastCause = cause;
     this.unplace(record);
     if (record.spec.name !== null && this.byName.get(record.spec.name) === record) this.byName.delete(record.spec.name);
     const name = label(record);
     const err = (method: string) => new ActorDiedError(`actor ${name} is dead, so ${record.code.name}.${method} cannot run: ${cause}`, record.id);
-    for (const call of record.inflight.values()) {
-      this.calls.delete(call.id);
-      call.reject(err(call.method));
-    }
-    record.inflight.clear();
+    this.calls.failInflight(record, (call) => err(call.method));
     for (const call of [...record.backlog.splice(0), ...record.gated.splice(0)]) call.reject(err(call.method));
     record.created?.reject(new ActorDiedError(`actor ${name} could not be created: ${cause}`, record.id));
     record.created = null;
-    this.changed(this.info(record));
+    this.changed(actorInfo(record));
   }
 
   private place(record: ActorRecord): void {
+    if (!record.argsReady) return; // afterArgs places it
     const link = this.choose(record);
     if (!link) return; // waits for onLinkAdded or onRoomFreed
     record.link = link;
@@ -407,7 +286,9 @@ export class ActorManager {
     const code = link.ensureCode(record.code);
     const { export: exportName, args, maxConcurrency, checkpointEvery, checkpointMs } = record.spec;
     record.restoredFrom = record.checkpoint?.calls ?? null;
-    link.send({ type: 'actor-create', actorId: record.id, code, export: exportName, args, maxConcurrency, checkpointEvery, checkpointMs, restore: record.checkpoint });
+    const refs = record.spec.refs ?? [];
+    const deps = refs.length > 0 ? { deps: depsOf(this.objects, refs, record.spec.lazy ?? []) } : {};
+    link.send({ type: 'actor-create', actorId: record.id, code, export: exportName, args, ...deps, maxConcurrency, checkpointEvery, checkpointMs, restore: record.checkpoint });
   }
 
   /** The actor no longer holds a slot of its agent. */
@@ -420,10 +301,6 @@ export class ActorManager {
     this.slotsChanged(link);
     // Slots came free: an actor waiting for them may fit now.
     if (!this.closed) queueMicrotask(() => this.onLinkAdded());
-  }
-
-  private info(r: ActorRecord): ActorInfo {
-    return { id: r.id, name: r.spec.name, className: r.code.name, agentId: r.link?.id ?? null, state: r.state, callsServed: r.callsServed, restarts: r.restarts, restoredFrom: r.restoredFrom, checkpointCalls: r.checkpoint?.calls ?? null };
   }
 
   private choose(record: ActorRecord): AgentLink | null {
@@ -448,14 +325,4 @@ export class ActorManager {
     }
     return null;
   }
-}
-
-/** Worker slots the actor keeps from tasks while it lives. */
-function cpusOf(record: ActorRecord): number {
-  return record.spec.resources.cpus ?? 0;
-}
-
-/** How messages name an actor: its name when it has one, and always its id. */
-function label(record: ActorRecord): string {
-  return record.spec.name ? `'${record.spec.name}' (${record.id})` : record.id;
 }

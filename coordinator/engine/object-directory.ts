@@ -1,3 +1,4 @@
+import type { Dep } from '../../protocol/object-messages.js';
 import { ObjectLostError } from '../errors/errors.js';
 
 /** What the directory needs of the agents (the engine's links), nothing more. */
@@ -241,4 +242,13 @@ export class ObjectDirectory {
     entry.error = error ?? null;
     for (const w of entry.waiters.splice(0)) w.reject(error ?? new ObjectLostError(`object ${entry.id} is lost: ${why}`, entry.id));
   }
+}
+
+/** What an agent is told of the objects a call's arguments refer to: where each is, and which it fetches only when awaited. */
+export function depsOf(directory: ObjectDirectory, refs: readonly string[], lazy: readonly string[]): Dep[] {
+  const nested = new Set(lazy);
+  return refs.map((objectId) => {
+    const from = directory.source(objectId).from;
+    return nested.has(objectId) ? { objectId, from, lazy: true } : { objectId, from };
+  });
 }

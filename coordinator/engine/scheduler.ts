@@ -225,7 +225,7 @@ export class Scheduler {
     link.tasksDone++;
     link.avgRunMs += (msg.runMs - link.avgRunMs) * 0.2;
     this.roomChanged(link);
-    this.settle(task, { ok: true, value: msg.value, agentId: link.id });
+    this.settle(task, { ok: true, value: msg.value, agentId: link.id, refs: msg.refs });
     this.scheduleDispatch();
   }
 

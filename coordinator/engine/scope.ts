@@ -88,6 +88,7 @@ export class EngineScope implements CoreHandlers {
       return sub.result.then(
         (value) => {
           done();
+          this.adopt(sub.task.resultRefs);
           return value;
         },
         (err: unknown) => {
@@ -208,14 +209,16 @@ export class EngineScope implements CoreHandlers {
     return info;
   };
 
-  actorCall = async (actorId: string, method: string, args: Uint8Array, refs: string[]): Promise<Uint8Array> => {
+  actorCall = async (actorId: string, method: string, args: Uint8Array, refs: string[], lazy: string[] = []): Promise<Uint8Array> => {
     let forget: (() => void) | undefined;
     try {
       // The call's output is this scope's, like a task's.
-      return await this.engine.actors.call(actorId, method, args, (callId) => {
+      const result = await this.engine.actors.call(actorId, method, args, (callId) => {
         this.engine.ownTask(callId, this, callId);
         forget = () => this.engine.releaseTask(callId);
-      }, refs);
+      }, refs, lazy);
+      this.adopt(result.refs);
+      return result.value;
     } finally {
       forget?.();
     }
@@ -315,9 +318,13 @@ export class EngineScope implements CoreHandlers {
     this.tasks.set(id, subs);
     for (const s of subs) this.engine.ownTask(s.id, this, id);
     try {
-      return await Promise.all(subs.map((s) => s.result));
+      const values = await Promise.all(subs.map((s) => s.result));
+      for (const s of subs) this.adopt(s.task.resultRefs);
+      return values;
     } catch (err) {
       for (const s of subs) s.cancel(new CancelledError('another agent of the same broadcast failed'));
+      // Their values do not reach the program: nor do the refs inside them.
+      for (const s of subs) void s.result.then(() => this.release(s.task.resultRefs), () => undefined);
       throw err;
     } finally {
       this.tasks.delete(id);
@@ -337,6 +344,24 @@ export class EngineScope implements CoreHandlers {
       this.lastShare = `${this.shareKey}/${group}`;
     }
     return this.lastShare;
+  }
+
+  /**
+   * Refs inside a value this scope's program receives become its handles: they were pinned for it
+   * when the value was delivered, so one the program already holds (or a closed scope) gives its pin back.
+   */
+  private adopt(refs: readonly string[] | undefined): void {
+    if (!refs) return;
+    const directory = this.engine.objects.directory;
+    for (const id of refs) {
+      if (!directory.has(id)) continue;
+      if (this.closed || this.held.has(id)) directory.unpin(id);
+      else this.held.add(id);
+    }
+  }
+
+  private release(refs: readonly string[] | undefined): void {
+    for (const id of refs ?? []) this.engine.objects.directory.unpin(id);
   }
 
   /** A new object's id must be free: ids are the caller's, and one caller must not take another's. */

@@ -1,7 +1,7 @@
 import { nanoid } from 'nanoid';
 import type { TaskSpec } from '../../protocol/core-methods.js';
 import { ClusterClosedError, type ClustrixError } from '../errors/errors.js';
-import type { ObjectDirectory } from './object-directory.js';
+import { depsOf, type ObjectDirectory } from './object-directory.js';
 import { checkSize } from './pack.js';
 import type { Scheduler } from './scheduler.js';
 import type { ShippedCode, TaskOrigin, TaskOutcome, TaskRecord } from './task.js';
@@ -79,6 +79,11 @@ export class Submitter {
       lastAgent: null,
       deliver: (outcome: TaskOutcome) => {
         this.tracker?.settled(task, outcome);
+        // Before the arguments' pins go (a ref the task passed back may be held by nothing else).
+        if (outcome.ok && outcome.refs && outcome.refs.length > 0) {
+          for (const ref of outcome.refs) this.directory.pin(ref);
+          task.resultRefs = outcome.refs;
+        }
         if (outcome.ok) resolve(outcome.value);
         else reject(outcome.error);
       },
@@ -93,13 +98,16 @@ export class Submitter {
     } else {
       this.tracker?.submitted(task);
       if (spec.refs.length === 0) this.scheduler.submit(task);
-      else this.afterRefs(task, spec.refs, result);
+      else this.afterRefs(task, spec.refs, spec.lazy ?? [], result);
     }
     return { id, task, result, cancel: (error) => this.scheduler.cancel(task, error) };
   }
 
-  /** The refs stay pinned while the task is not settled; it is queued once they all exist. */
-  private afterRefs(task: TaskRecord, refs: readonly string[], result: Promise<Uint8Array>): void {
+  /**
+   * The refs stay pinned while the task is not settled; it is queued once they all exist, preferably
+   * where its eager ones are (the `lazy` ones, nested only, may never move).
+   */
+  private afterRefs(task: TaskRecord, refs: readonly string[], lazy: readonly string[], result: Promise<Uint8Array>): void {
     for (const ref of refs) this.directory.pin(ref);
     const unpin = (): void => {
       for (const ref of refs) this.directory.unpin(ref);
@@ -108,8 +116,8 @@ export class Submitter {
     this.directory.ready(refs).then(
       () => {
         if (task.settled) return;
-        task.deps = refs.map((objectId) => ({ objectId, from: this.directory.source(objectId).from }));
-        task.prefer = [...this.directory.holdersOf(refs)].sort((a, b) => b[1] - a[1]).map(([agentId]) => agentId);
+        task.deps = depsOf(this.directory, refs, lazy);
+        task.prefer = [...this.directory.holdersOf(refs.filter((r) => !lazy.includes(r)))].sort((a, b) => b[1] - a[1]).map(([agentId]) => agentId);
         this.scheduler.submit(task);
       },
       (err: unknown) => this.scheduler.cancel(task, err as ClustrixError),

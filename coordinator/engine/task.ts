@@ -17,7 +17,8 @@ export interface ShippedCode {
   byPool?: Readonly<Record<string, { hash: string; source: string }>>;
 }
 
-export type TaskOutcome = { ok: true; value: Uint8Array; agentId: string } | { ok: false; error: ClustrixError };
+/** `refs`: ids of the refs inside the value (a result that travels back; a kept one's are the directory's). */
+export type TaskOutcome = { ok: true; value: Uint8Array; agentId: string; refs?: readonly string[] | undefined } | { ok: false; error: ClustrixError };
 
 /** Who asked for a task and as part of what: for history, metrics and the dashboard. */
 export interface TaskOrigin {
@@ -72,6 +73,11 @@ export interface TaskRecord {
   startedAt?: number | null;
   lastAgent?: string | null;
   readonly deliver: (outcome: TaskOutcome) => void;
+  /**
+   * The refs inside the delivered value, each pinned once for whoever takes the value (a scope
+   * adopts them as its program's handles, or releases them).
+   */
+  resultRefs?: readonly string[];
 }
 
 /** FIFO of tasks with O(1) push, shift and unshift. */

@@ -224,13 +224,13 @@ describe('a real actor, called by a hostile client', () => {
       ['m', packValue([42])], ['m', Buffer.from([0x92, 0xc0])], ['m', packValue(7)], ['constructor', packValue([])], ['__proto__', packValue([])],
       ['toString', packValue([])], ['then', packValue([])], ['€'.repeat(64), packValue([])], ['hasOwnProperty', packValue(['m'])],
     ];
-    peer.ws.send(pack(calls.map(([method, args], i) => ({ type: 'request', id: `call-${i}`, method: 'actorCall', args: [actorId, method, args, []] }))));
+    peer.ws.send(pack(calls.map(([method, args], i) => ({ type: 'request', id: `call-${i}`, method: 'actorCall', args: [actorId, method, args, [], []] }))));
     const answers = await Promise.all(calls.map((_, i) => peer.next(answerTo(`call-${i}`))));
     expect(answers[0]).toMatchObject({ type: 'response', ok: true });
     expect(answers.every((a) => a.type === 'response')).toBe(true);
 
     const kill = (id: string) => ({ type: 'request', id, method: 'actorKill', args: [actorId] });
-    peer.ws.send(pack([kill('kill-1'), kill('kill-2'), { type: 'request', id: 'late', method: 'actorCall', args: [actorId, 'm', packValue([1]), []] }]));
+    peer.ws.send(pack([kill('kill-1'), kill('kill-2'), { type: 'request', id: 'late', method: 'actorCall', args: [actorId, 'm', packValue([1]), [], []] }]));
     expect(await peer.next(answerTo('late'))).toMatchObject({ type: 'response', ok: false, error: { code: 'ACTOR_DIED' } });
     peer.ws.send(POISON);
     expect(describeObserved(await peer.closed)).toMatch(/^4000 .*not valid msgpack/);

@@ -273,7 +273,7 @@ export const REQUEST_TEMPLATES: Record<string, ClientMessage> = {
   // A pool that does not exist: a valid adapt of the pool would resize it under the fuzzer.
   adapt: { type: 'request', id: 'fz-adapt', method: 'adapt', args: [{ pool: 'no-such-pool', min: 0, max: 1, idleMs: 1000 }] },
   actorCreate: { type: 'request', id: 'fz-actor-create', method: 'actorCreate', args: [actorSpec] },
-  actorCall: { type: 'request', id: 'fz-call', method: 'actorCall', args: ['no-such-actor', 'm', packValue([]), []] },
+  actorCall: { type: 'request', id: 'fz-call', method: 'actorCall', args: ['no-such-actor', 'm', packValue([]), [], []] },
   actorKill: { type: 'request', id: 'fz-kill', method: 'actorKill', args: ['no-such-actor'] },
   actorGet: { type: 'request', id: 'fz-get', method: 'actorGet', args: ['no-such-name'] },
   actorList: { type: 'request', id: 'fz-list', method: 'actorList', args: [] },
