@@ -72,3 +72,82 @@ export const isPlainTask: HotCheck = (item) => {
 
 /** The checks of the messages a coordinator sends, by type. */
 export const COORDINATOR_HOT_CHECKS: ReadonlyMap<string, HotCheck> = new Map([['task', isPlainTask]]);
+
+// ---- client ↔ service: one request and one response per task of a connected map ----------------
+
+/** An array as msgpack makes one: dense, no extra keys, the plain prototype. */
+function plainArray(v: unknown): v is unknown[] {
+  return Array.isArray(v) && Object.getPrototypeOf(v) === Array.prototype && keyCount(v) === v.length;
+}
+
+/** `Request` of service-messages.ts: `{ type: 'request', id, method, args: [...] }` (args checked per method). */
+export const isPlainRequest: HotCheck = (item) => {
+  if (!plainObject(item)) return false;
+  const method = item.method;
+  return item.type === 'request' && isId(item.id) && typeof method === 'string' && method.length >= 1 && method.length <= 64 && plainArray(item.args) && keyCount(item) === 4;
+};
+
+/** The checks of the messages a client sends, by type. */
+export const CLIENT_HOT_CHECKS: ReadonlyMap<string, HotCheck> = new Map([['request', isPlainRequest]]);
+
+/** `Response` of service-messages.ts when it succeeded: `{ type: 'response', id, ok: true, value }`. */
+export const isPlainResponse: HotCheck = (item) => {
+  if (!plainObject(item)) return false;
+  return item.type === 'response' && item.ok === true && isId(item.id) && Object.hasOwn(item, 'value') && keyCount(item) === 4;
+};
+
+/** The checks of the messages a service sends, by type. */
+export const SERVICE_HOT_CHECKS: ReadonlyMap<string, HotCheck> = new Map([['response', isPlainResponse]]);
+
+function isCount(v: unknown): boolean {
+  return Number.isSafeInteger(v) && (v as number) >= 0;
+}
+
+/**
+ * `TaskSpec` of core-methods.ts in its common form: no refs, no keep, no resources (any of those,
+ * and anything odd, goes to the schema).
+ */
+export const isPlainTaskSpec: HotCheck = (item) => {
+  if (!plainObject(item)) return false;
+  const { timeoutMs, weight, group, refs } = item;
+  let keys = 15;
+  if (Object.hasOwn(item, 'pool')) {
+    const pool = item.pool;
+    if (!(pool === null || (typeof pool === 'string' && pool.length >= 1 && pool.length <= 64))) return false;
+    keys++;
+  }
+  if (Object.hasOwn(item, 'call')) {
+    const call = item.call;
+    if (!plainObject(call) || keyCount(call) !== 2) return false;
+    const { id, label } = call;
+    if (!(typeof id === 'string' && id.length >= 1 && id.length <= 200 && typeof label === 'string' && label.length <= 200)) return false;
+    keys++;
+  }
+  return (
+    isId(item.id) &&
+    isId(item.code) &&
+    (item.export === null || typeof item.export === 'string') &&
+    item.args instanceof Uint8Array &&
+    typeof item.inline === 'boolean' &&
+    typeof item.chunk === 'boolean' &&
+    (timeoutMs === null || (Number.isSafeInteger(timeoutMs) && (timeoutMs as number) > 0 && (timeoutMs as number) <= MAX_TIMER_MS)) &&
+    item.keep === null &&
+    plainArray(refs) &&
+    refs.length === 0 &&
+    isCount(item.retries) &&
+    isCount(item.retryExceptions) &&
+    Number.isFinite(item.priority) &&
+    typeof weight === 'number' &&
+    weight > 0 &&
+    weight <= 1e6 &&
+    (group === null || isId(group)) &&
+    item.resources === null &&
+    keyCount(item) === keys
+  );
+};
+
+/** `submit`'s argument list: `[TaskSpec]`. */
+export const isPlainSubmitArgs: HotCheck = (args) => plainArray(args) && args.length === 1 && isPlainTaskSpec(args[0]);
+
+/** Hand checks of the argument lists of the hottest core methods, by method (the rest go to their schemas). */
+export const HOT_METHOD_ARGS: ReadonlyMap<string, HotCheck> = new Map([['submit', isPlainSubmitArgs]]);

@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import { decodeServiceFrame } from '../../protocol/client-codec.js';
+import { Bytes } from '../../protocol/common.js';
 import type { CoreArgs, CoreMethodName, CoreResult } from '../../protocol/core-methods.js';
 import { FramedSocket } from '../../protocol/framed-socket.js';
 import { ServiceEvents, ServiceMethods, type ClientMessage, type ClientWelcome, type ServiceArgs, type ServiceMessage, type ServiceMethodName, type ServiceResult } from '../../protocol/service-messages.js';
@@ -19,6 +20,9 @@ interface Pending {
 }
 
 type Socket = FramedSocket<ServiceMessage, ClientMessage>;
+
+/** Methods whose result schema is `Bytes`: an answer that is a Uint8Array is what the schema would return. */
+const BYTES_RESULT: ReadonlySet<string> = new Set(Object.entries(ServiceMethods).flatMap(([name, m]) => (m.result === Bytes ? [name] : [])));
 
 /**
  * The transport of `Cluster.connect()`: one WebSocket to a service, carrying requests for the core
@@ -147,7 +151,11 @@ export class RemoteTransport implements Transport {
       p.reject(error);
       return;
     }
-    // The service's answer is checked like any input from the network.
+    // The service's answer is checked like any input from the network (bytes, the answer of every task, by hand).
+    if (value instanceof Uint8Array && BYTES_RESULT.has(p.method)) {
+      p.resolve(value);
+      return;
+    }
     const parsed = ServiceMethods[p.method].result.safeParse(value);
     if (parsed.success) p.resolve(parsed.data);
     else p.reject(new ProtocolError(`the service answered ${p.method} with a value of the wrong shape: ${parsed.error.issues[0]?.message ?? 'invalid'}`, CloseCode.protocolError));
