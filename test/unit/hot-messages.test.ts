@@ -165,7 +165,7 @@ describe(`hot argument check of submit (seed ${SEED})`, () => {
     let refused = 0;
     for (let i = 0; i < CASES; i++) {
       const spec = mutated(rng, rng.pick(variants));
-      if (rng.bool(0.2) && typeof spec.call === 'object' && spec.call !== null) spec.call = mutated(rng, spec.call as Record<string, unknown>);
+      if (rng.bool(0.2) && typeof spec.call === 'object' && spec.call !== null && Object.getPrototypeOf(spec.call) === Object.prototype) spec.call = mutated(rng, spec.call as Record<string, unknown>);
       const shape = rng.int(0, 19);
       const args: unknown = shape === 0 ? oddValue(rng) : shape === 1 ? [spec, oddValue(rng)] : shape === 2 ? Object.assign([spec], { extra: 1 }) : [spec];
       // The spec alone against its own schema, then the argument list.
