@@ -9,7 +9,7 @@ import { decodeAgentFrame, decodeCoordinatorFrame, decodeFrame } from '../../pro
 import { CoordinatorMessage } from '../../protocol/coordinator-messages.js';
 import { TaskSpec } from '../../protocol/core-methods.js';
 import { decodeClientFrame, decodeServiceFrame } from '../../protocol/client-codec.js';
-import { isPlainDone, isPlainRequest, isPlainResponse, isPlainSubmitArgs, isPlainTask, isPlainTaskSpec, type HotCheck } from '../../protocol/hot-messages.js';
+import { isPlainDone, isPlainRequest, isPlainResponse, isPlainResults, isPlainSubmitArgs, isPlainSubmits, isPlainTask, isPlainTaskSpec, type HotCheck } from '../../protocol/hot-messages.js';
 import { ClientMessage, ServiceMessage, ServiceMethods } from '../../protocol/service-messages.js';
 import { fuzzSeed, MULTIBYTE, randomMsgpack, rngFor, type Rng } from '../fuzz/generators.js';
 
@@ -25,6 +25,9 @@ const SPEC = {
   id: 't1', code: 'h'.repeat(16), export: null, args: new Uint8Array([0x91, 0x01]), refs: [], keep: null, inline: false, chunk: false, timeoutMs: null,
   retries: 0, retryExceptions: 0, priority: 0, weight: 1, group: 'mabc', resources: null, pool: null, call: { id: 'mabc', label: 'map' },
 };
+const { id: _id, args: _args, ...BASE } = SPEC;
+const SUBMITS = { type: 'submits', base: BASE, ids: ['r1', 'r2'], tasks: ['t1', 't2'], args: [new Uint8Array([0x91, 0x01]), new Uint8Array([0x91, 0x02])] };
+const RESULTS = { type: 'results', ids: ['r1', 'r2', 'r3'], values: [new Uint8Array([0x01]), new Uint8Array([0x02]), new Uint8Array(0)] };
 const TASK = { type: 'task', id: 'a1b2c3.4f', code: 'h'.repeat(16), export: null, args: new Uint8Array([0x91, 0x01]), inline: false, chunk: false, timeoutMs: null, keep: null, deps: [], express: false };
 
 /** A field value that is almost right, plainly wrong, or hostile. */
@@ -69,6 +72,8 @@ const CASES_BY_TYPE: Case[] = [
   { name: 'done', valid: DONE, check: isPlainDone, schema: AgentMessage, decode: decodeAgentFrame, from: 'agent', handshake: AGENT_HANDSHAKE },
   { name: 'task', valid: TASK, check: isPlainTask, schema: CoordinatorMessage, decode: decodeCoordinatorFrame, from: 'coordinator', handshake: AGENT_HANDSHAKE },
   { name: 'request', valid: REQUEST, check: isPlainRequest, schema: ClientMessage, decode: decodeClientFrame, from: 'client', handshake: CLIENT_HANDSHAKE },
+  { name: 'submits', valid: SUBMITS, check: isPlainSubmits, schema: ClientMessage, decode: decodeClientFrame, from: 'client', handshake: CLIENT_HANDSHAKE },
+  { name: 'results', valid: RESULTS, check: isPlainResults, schema: ServiceMessage, decode: decodeServiceFrame, from: 'service', handshake: CLIENT_HANDSHAKE },
   { name: 'response', valid: RESPONSE, check: isPlainResponse, schema: ServiceMessage, decode: decodeServiceFrame, from: 'service', handshake: CLIENT_HANDSHAKE },
 ];
 
@@ -90,6 +95,19 @@ function mutated(rng: Rng, valid: Record<string, unknown>): Record<string, unkno
     if (rng.bool(0.2)) delete msg[key];
     else if (key === '__proto__') Object.defineProperty(msg, '__proto__', { value: oddValue(rng), enumerable: true, configurable: true, writable: true });
     else msg[key] = oddValue(rng);
+  }
+  // Inside: a nested object (a base, a call) edited the same way, or a column's element changed, added or removed.
+  if (rng.bool(0.3) && Object.keys(msg).length > 0) {
+    const key = rng.pick(Object.keys(msg));
+    const inner = msg[key];
+    if (Array.isArray(inner)) {
+      const edit = rng.int(0, 2);
+      if (edit === 0 && inner.length > 0) inner[rng.int(0, inner.length - 1)] = oddValue(rng);
+      else if (edit === 1) inner.push(rng.bool(0.5) ? inner[0] : oddValue(rng));
+      else inner.pop();
+    } else if (typeof inner === 'object' && inner !== null && Object.getPrototypeOf(inner) === Object.prototype) {
+      msg[key] = mutated(rng, inner as Record<string, unknown>);
+    }
   }
   return msg;
 }
