@@ -1,5 +1,6 @@
 import { ClientMessage, ServiceMessage } from './service-messages.js';
 import { decodeFrame, encodeMessages, type HandshakeCheck } from './codec.js';
+import { CLIENT_HOT_CHECKS, SERVICE_HOT_CHECKS } from './hot-messages.js';
 
 // The framing of protocol/codec.ts: a msgpack array of messages per WebSocket frame.
 const HANDSHAKE: HandshakeCheck = {
@@ -14,10 +15,10 @@ export function encodeClientFrame(messages: readonly (ClientMessage | ServiceMes
 
 /** Decodes and validates a frame a client sent. Throws {@link ProtocolError}, never anything else. */
 export function decodeClientFrame(data: Uint8Array, maxFrameBytes: number, segments?: readonly Uint8Array[]): ClientMessage[] {
-  return decodeFrame(data, maxFrameBytes, ClientMessage, 'client', HANDSHAKE, segments);
+  return decodeFrame(data, maxFrameBytes, ClientMessage, 'client', HANDSHAKE, segments, CLIENT_HOT_CHECKS);
 }
 
 /** Decodes and validates a frame a service sent. Throws {@link ProtocolError}, never anything else. */
 export function decodeServiceFrame(data: Uint8Array, maxFrameBytes: number, segments?: readonly Uint8Array[]): ServiceMessage[] {
-  return decodeFrame(data, maxFrameBytes, ServiceMessage, 'service', HANDSHAKE, segments);
+  return decodeFrame(data, maxFrameBytes, ServiceMessage, 'service', HANDSHAKE, segments, SERVICE_HOT_CHECKS);
 }

@@ -7,8 +7,8 @@
  */
 import { z } from 'zod';
 import { Code } from './coordinator-messages.js';
-import { Id, RemoteErrorInfo } from './common.js';
-import { CoreMethods } from './core-methods.js';
+import { Bytes, Id, RemoteErrorInfo } from './common.js';
+import { CoreMethods, TaskSpec } from './core-methods.js';
 import { ActorInfo, AgentInfo, LogEntry, PendingAgent } from './rows.js';
 
 // ---- client → service ------------------------------------------------------------------------
@@ -36,7 +36,26 @@ export const Request = z.object({
 });
 export type Request = z.infer<typeof Request>;
 
-export const ClientMessage = z.discriminatedUnion('type', [ClientHello, ClientCode, Request]);
+/** Most calls one `submits` or `results` message carries. */
+export const MAX_BATCH = 4096;
+
+/**
+ * Many `submit` requests that differ only in their task's id and arguments (the tasks of a map),
+ * as columns: request `ids[i]` submits `base` with id `tasks[i]` and args `args[i]`. Each is
+ * answered on its own, as a `submit` request would be.
+ */
+export const Submits = z
+  .object({
+    type: z.literal('submits'),
+    base: TaskSpec.omit({ id: true, args: true }),
+    ids: z.array(Id).min(1).max(MAX_BATCH),
+    tasks: z.array(Id).max(MAX_BATCH),
+    args: z.array(Bytes).max(MAX_BATCH),
+  })
+  .refine((m) => m.tasks.length === m.ids.length && m.args.length === m.ids.length, { error: 'ids, tasks and args must be as long' });
+export type Submits = z.infer<typeof Submits>;
+
+export const ClientMessage = z.discriminatedUnion('type', [ClientHello, ClientCode, Request, Submits]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
 // ---- service → client ------------------------------------------------------------------------
@@ -97,7 +116,17 @@ export const Event = z.object({
 });
 export type Event = z.infer<typeof Event>;
 
-export const ServiceMessage = z.discriminatedUnion('type', [ClientWelcome, Response, Event]);
+/** Successful answers to gathered submits whose values are small bytes (a map's results), as columns: request `ids[i]` answered `values[i]`. */
+export const Results = z
+  .object({
+    type: z.literal('results'),
+    ids: z.array(Id).min(1).max(MAX_BATCH),
+    values: z.array(Bytes).max(MAX_BATCH),
+  })
+  .refine((m) => m.values.length === m.ids.length, { error: 'ids and values must be as long' });
+export type Results = z.infer<typeof Results>;
+
+export const ServiceMessage = z.discriminatedUnion('type', [ClientWelcome, Response, Event, Results]);
 export type ServiceMessage = z.infer<typeof ServiceMessage>;
 
 // ---- methods only a service has (the CLI's) ----------------------------------------------------

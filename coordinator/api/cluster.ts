@@ -1,9 +1,9 @@
 import { basename } from 'node:path';
-import type { ActorInfo, AgentInfo, DashboardAccess, DetachedRow, LogEntry, ObjectStats, PendingAgent, TaskHistory } from '../../protocol/rows.js';
+import type { ActorInfo, LogEntry, ObjectStats } from '../../protocol/rows.js';
 import { captureClass, type ShippableClass } from '../code/index.js';
 import { resolveProfile } from '../config/index.js';
 import { resolveClusterOptions, type ClusterOptions } from '../config/options.js';
-import { ClusterClosedError, ConfigError } from '../errors/errors.js';
+import { ConfigError } from '../errors/errors.js';
 import { EmbeddedTransport } from '../transport/embedded.js';
 import { resolveAddress, type ConnectOptions } from '../transport/address.js';
 import { RemoteTransport } from '../transport/remote.js';
@@ -12,22 +12,16 @@ import { showOnly } from '../util/show-only.js';
 import type { ActorHandle, ClassRef } from './actor-handle.js';
 import { isClassRef } from './actor-handle.js';
 import { resolveActorOptions, type ActorOptions } from './actor-options.js';
-import { ClusterActors } from './actors.js';
-import { ClusterEventsHub, type ClusterEvents } from './events.js';
 import { streamCall, type MapOptions, type StreamResult } from './fan-out.js';
-import { historyQuery, type HistoryOptions } from './history.js';
-import { assertCallId, collectedValue, collectStream, detachCall, detachFanOut, splitDetach, type CallOptions, type DetachedCall } from './detach.js';
-import { dedupLogs, printLog } from './logs.js';
+import { detachCall, detachFanOut, splitDetach, type CallOptions, type DetachedCall } from './detach.js';
 import type { ModuleOptions, TaskModule } from './module.js';
 import { shipModule } from '../code/ship-module.js';
-import { closeOnSignals, forgetOnSignals } from './signals.js';
-import { TaskCaller } from './task-call.js';
+import { closeOnSignals } from './signals.js';
 import { resolveTaskOptions, type ResolvedTaskOptions, type TaskOptions } from './task-options.js';
 import { codeOf, makeRemoteFunction, optionsOf, type RemoteFunction, type Runnable } from './runnable.js';
-import { ClusterObjects, type WaitOptions, type WaitResult } from './objects.js';
+import type { WaitOptions, WaitResult } from './objects.js';
 import { newObjectId, TaskRef, type ObjectRef, type RefArgs } from './object-refs.js';
-import { Values } from './values.js';
-import { resolveAdaptOptions, resolveScaleOptions, type AdaptOptions, type ScaleOptions } from './scale-options.js';
+import { ClusterCore } from './cluster-core.js';
 
 type Instance<C> = C extends abstract new (...args: never[]) => infer I ? I : never;
 type CtorArgs<C> = C extends abstract new (...args: infer A) => unknown ? A : never;
@@ -37,53 +31,18 @@ type CtorArgs<C> = C extends abstract new (...args: infer A) => unknown ? A : ne
  * this program (agents on every core of this machine by default); `Cluster.connect()` attaches to
  * a long-lived service (`clustrix up`). Both return this same type: every method, option, error
  * and event behaves the same, and whatever may cross a wire is async in both.
+ * The calls that run code are here; the pool- and service-facing methods and the shared state in
+ * cluster-core.ts.
  */
-export class Cluster {
+export class Cluster extends ClusterCore {
   static {
     showOnly(this.prototype, 'Cluster', (c) => ({ id: c.id, mode: c.mode, backend: c.backend, agents: c.latestAgents.length }));
   }
 
-  private closing: Promise<void> | null = null;
-  private latestAgents: AgentInfo[] = [];
   private defaults: ResolvedTaskOptions | null = null;
-  private readonly values: Values;
-  private readonly objects: ClusterObjects;
-  private readonly caller: TaskCaller;
-  private readonly actorsOf: ClusterActors;
-  private readonly hub = new ClusterEventsHub();
-  private readonly flushLogs: () => void;
 
-  private constructor(
-    private readonly transport: Transport,
-    onLog: ((entry: LogEntry) => void) | null,
-  ) {
-    this.objects = new ClusterObjects(transport, (bytes, what) => this.values.unpack(bytes, what), () => this.closing !== null);
-    this.values = new Values(transport.info.maxFrameBytes, (ref) => this.actorsOf.revive(ref), (ref) => this.objects.refs.revive(ref));
-    this.actorsOf = new ClusterActors(transport, this.values);
-    this.caller = new TaskCaller(transport, this.values, () => this.closing !== null);
-    // Identical lines of many tasks are printed once, in both modes (unless the program takes them).
-    const dedup = onLog ? null : dedupLogs(printLog);
-    const sink = onLog ?? dedup!.write;
-    this.flushLogs = dedup?.flush ?? (() => undefined);
-    transport.setEvents({
-      agents: (agents) => {
-        this.latestAgents = agents;
-        this.hub.emit('agents', agents);
-      },
-      actor: (info) => {
-        this.actorsOf.update(info);
-        this.hub.emit('actor', info);
-      },
-      log: (entry) => {
-        try {
-          sink(entry);
-        } catch {
-          // A throwing sink must not break the cluster.
-        }
-        this.hub.emit('log', entry);
-      },
-      lost: () => this.actorsOf.lostAll(),
-    });
+  private constructor(transport: Transport, onLog: ((entry: LogEntry) => void) | null) {
+    super(transport, onLog);
   }
 
   /** Starts a coordinator in this program and its agents; resolves once every agent has connected. */
@@ -109,21 +68,6 @@ export class Cluster {
     const cluster = new Cluster(await RemoteTransport.open(target.address, target.credential, name), options?.onLog ?? null);
     await cluster.refreshAgents();
     return cluster;
-  }
-
-  /** This cluster's id: the coordinator's (embedded), or this client's at the service (connected). */
-  get id(): string {
-    return this.transport.info.id;
-  }
-
-  /** `embedded` (Cluster.start) or `connected` (Cluster.connect). */
-  get mode(): 'embedded' | 'connected' {
-    return this.transport.info.mode;
-  }
-
-  /** Where the agents run: local, ssh, slurm, pbs, sge, kubernetes. */
-  get backend(): string {
-    return this.transport.info.backend;
   }
 
   /** Runs `fn(...args)` on an agent. */
@@ -311,124 +255,6 @@ export class Cluster {
     return shipModule<M>(entry, options, this.transport.agentEnvironments);
   }
 
-  /** The agents connected now. */
-  async agents(): Promise<AgentInfo[]> {
-    return this.refreshAgents();
-  }
-
-  /** Agents launched and not connected yet, with their job (queued in the scheduler, or starting). */
-  async pendingAgents(): Promise<PendingAgent[]> {
-    this.assertOpen();
-    return this.transport.call('pendingAgents');
-  }
-
-  /**
-   * Adds or removes agents (of a shared pool: every program sees it); removed ones finish their
-   * tasks first. With several pools, `{ pool }` says which (else UnknownPoolError). On an adaptive
-   * pool it turns adaptive scaling off: the size asked for is kept until adapt() is called again.
-   */
-  async scale(n: number, options?: ScaleOptions): Promise<void> {
-    this.assertOpen();
-    const { pool } = resolveScaleOptions(n, options);
-    await this.transport.call('scale', n, pool === undefined ? {} : { pool });
-    await this.refreshAgents();
-  }
-
-  /**
-   * Adaptive scaling of a pool (`pool` may be omitted with one pool): it grows while work it can
-   * run waits (by the waiting tasks over one agent's slots, up to `max`, never again while agents
-   * it launched are pending), and stops agents idle for `idleMs` (default 60 s) down to `min`,
-   * never an agent with running work, actors or stored values, nor within `idleMs` of a grow.
-   * Calling it again replaces the settings; `scale(n)` turns it off. Resolves with the settings in force.
-   */
-  async adapt(options: AdaptOptions): Promise<AdaptOptions & { pool: string; idleMs: number }> {
-    this.assertOpen();
-    const o = resolveAdaptOptions(options);
-    return this.transport.call('adapt', o);
-  }
-
-  /**
-   * Recent settled tasks of every program on this pool, newest first: function or map label,
-   * client, agent, times, outcome and error. The engine keeps a bounded record (`historyEntries`,
-   * `historyBytes`); `total` and `evicted` say how much it no longer holds.
-   */
-  async history(options?: HistoryOptions): Promise<TaskHistory> {
-    const query = historyQuery(options);
-    this.assertOpen();
-    return this.transport.call('history', query);
-  }
-
-  /**
-   * What a detached call (`{ detach: true }`, started by any client of this service) would have
-   * answered, once it has ended: a map's or stream's results in input order, a call's value
-   * (`collect<number[]>(id)`, `collect<string>(id)`); its failure rejects. RESULTS_EXPIRED once
-   * the service dropped the results (past its `detachedBytes`), or for an id it does not know.
-   */
-  async collect<T = unknown>(id: string): Promise<T> {
-    this.assertOpen();
-    assertCallId(id);
-    return collectedValue(await this.transport.call('collect', id), this.values, id) as T;
-  }
-
-  /**
-   * The results of a detached call as they settle, `{ index, value }` in completion order (a
-   * call's one value has index 0): live while it runs, from the service's disk once it has ended.
-   * Its failure is thrown after the results that came before it; RESULTS_EXPIRED as for collect.
-   */
-  collectStream<R = unknown>(id: string): AsyncGenerator<StreamResult<R>> {
-    this.assertOpen();
-    assertCallId(id);
-    return collectStream<R>(this.transport, this.values, id);
-  }
-
-  /** The detached calls of this service: id, kind, label, client, state, tasks settled, bytes kept. */
-  async detachedCalls(): Promise<DetachedRow[]> {
-    this.assertOpen();
-    return this.transport.call('detachedList');
-  }
-
-  /**
-   * The web dashboard of this pool (option `dashboard`; a service always has one): a fresh
-   * one-time `loginUrl` (open it in a browser: it sets a session cookie and is spent), the
-   * `metricsUrl` and the `metricsToken` Prometheus presents. null when there is no dashboard.
-   */
-  async dashboard(): Promise<DashboardAccess | null> {
-    this.assertOpen();
-    return this.transport.call('dashboard');
-  }
-
-  /** Listens to `agents` (the list, when it changes), `actor` (one changed) or `log` (a line of a task's output). */
-  on<E extends keyof ClusterEvents>(event: E, listener: ClusterEvents[E]): this {
-    this.hub.on(event, listener);
-    return this;
-  }
-
-  off<E extends keyof ClusterEvents>(event: E, listener: ClusterEvents[E]): this {
-    this.hub.off(event, listener);
-    return this;
-  }
-
-  /**
-   * Embedded: stops every agent and job (queued tasks fail with CLUSTER_CLOSED). Connected:
-   * detaches (this client's tasks stop, its unnamed actors are killed; the pool stays). Idempotent.
-   */
-  close(): Promise<void> {
-    this.closing ??= (async () => {
-      try {
-        await this.transport.close();
-      } finally {
-        this.flushLogs();
-        this.actorsOf.closeAll();
-        forgetOnSignals(this);
-      }
-    })();
-    return this.closing;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
-
   /** The options of one call: those given, over a remote() function's own, over the defaults. */
   private optionsFor(fn: unknown, options?: TaskOptions): ResolvedTaskOptions {
     const own = optionsOf(fn);
@@ -442,21 +268,5 @@ export class Cluster {
 
   private fanOutDefaults(fn: unknown): { retries: number; totalSlots: number; base: TaskOptions } {
     return { retries: this.transport.info.retries, totalSlots: this.totalSlots(), base: optionsOf(fn)?.options ?? {} };
-  }
-
-  private assertOpen(): void {
-    if (this.closing) throw new ClusterClosedError(this.mode === 'connected' ? 'this client was closed' : 'the cluster is closed');
-  }
-
-  private async refreshAgents(): Promise<AgentInfo[]> {
-    this.assertOpen();
-    this.latestAgents = await this.transport.call('agents');
-    return this.latestAgents;
-  }
-
-  private totalSlots(): number {
-    let n = 0;
-    for (const a of this.latestAgents) n += a.slots;
-    return n;
   }
 }

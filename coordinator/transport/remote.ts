@@ -1,8 +1,10 @@
 import WebSocket from 'ws';
 import { decodeServiceFrame } from '../../protocol/client-codec.js';
-import type { CoreArgs, CoreMethodName, CoreResult } from '../../protocol/core-methods.js';
+import { Bytes } from '../../protocol/common.js';
+import type { CoreArgs, CoreMethodName, CoreResult, TaskSpec } from '../../protocol/core-methods.js';
 import { FramedSocket } from '../../protocol/framed-socket.js';
-import { ServiceEvents, ServiceMethods, type ClientMessage, type ClientWelcome, type ServiceArgs, type ServiceMessage, type ServiceMethodName, type ServiceResult } from '../../protocol/service-messages.js';
+import { Gathering } from '../../protocol/gathering.js';
+import { MAX_BATCH, ServiceEvents, ServiceMethods, type ClientMessage, type ClientWelcome, type ServiceArgs, type ServiceMessage, type ServiceMethodName, type ServiceResult, type Submits } from '../../protocol/service-messages.js';
 import { CloseCode, DEFAULT_MAX_FRAME_BYTES, PROTOCOL_VERSION, wsMessageLimit } from '../../protocol/version.js';
 import { serviceEnvironment, type PoolEnvironment } from '../code/agent-environment.js';
 import type { ShippedCode } from '../engine/task.js';
@@ -20,6 +22,9 @@ interface Pending {
 
 type Socket = FramedSocket<ServiceMessage, ClientMessage>;
 
+/** Methods whose result schema is `Bytes`: an answer that is a Uint8Array is what the schema would return. */
+const BYTES_RESULT: ReadonlySet<string> = new Set(Object.entries(ServiceMethods).flatMap(([name, m]) => (m.result === Bytes ? [name] : [])));
+
 /**
  * The transport of `Cluster.connect()`: one WebSocket to a service, carrying requests for the core
  * methods and the service's own (status, stop), their responses, and the events it pushes. When
@@ -31,6 +36,9 @@ export class RemoteTransport implements Transport {
   }
 
   private readonly pending = new Map<string, Pending>();
+  /** Submits of one tick that differ only in id and args (a map's), sent as one `submits` message. */
+  private readonly submits = new Gathering<Submits>((m) => this.socket.send(m));
+  private gatheredBytes = 0;
   private readonly sentCode = new Set<string>();
   private events: TransportEvents | null = null;
   private lostWith: ClustrixError | null = null;
@@ -74,6 +82,7 @@ export class RemoteTransport implements Transport {
               // Values are checked before they are packed into a request; this is the net under it.
               oversize: (m, bytes) => {
                 if (m.type === 'request') transport.settle(m.id, null, new ValueTooLargeError(`a '${m.method}' request of ${bytes} bytes is larger than a frame may be`, 'arguments'));
+                if (m.type === 'submits') for (const id of m.ids) transport.settle(id, null, new ValueTooLargeError(`${m.ids.length} submits of ${bytes} bytes are larger than a frame may be`, 'arguments'));
               },
             });
             resolve(transport);
@@ -106,7 +115,30 @@ export class RemoteTransport implements Transport {
   }
 
   call<M extends CoreMethodName>(method: M, ...args: CoreArgs<M>): Promise<CoreResult<M>> {
+    if (method === 'submit') return this.submit((args as CoreArgs<'submit'>)[0]) as Promise<CoreResult<M>>;
     return this.request(method, args) as Promise<CoreResult<M>>;
+  }
+
+  /** A submit, gathered with the others of this tick that share everything but id and args. */
+  private submit(spec: TaskSpec): Promise<Uint8Array> {
+    if (this.lostWith) return Promise.reject(this.lostWith);
+    if (!gatherable(spec)) return this.request('submit', [spec]) as Promise<Uint8Array>;
+    const id = `r${++this.nextId}`;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { method: 'submit', resolve: resolve as (v: unknown) => void, reject });
+      const open = this.submits.current;
+      const bytes = spec.args.byteLength;
+      if (open !== null && open.ids.length < MAX_BATCH && this.gatheredBytes + bytes <= MAX_GATHERED_BYTES && sameBase(open.base, spec)) {
+        open.ids.push(id);
+        open.tasks.push(spec.id);
+        open.args.push(spec.args);
+        this.gatheredBytes += bytes;
+        return;
+      }
+      const { id: task, args, ...base } = spec;
+      this.gatheredBytes = bytes;
+      this.submits.begin({ type: 'submits', base, ids: [id], tasks: [task], args: [args] });
+    });
   }
 
   /** The methods only a service has (the CLI's): status, stop. */
@@ -117,6 +149,7 @@ export class RemoteTransport implements Transport {
   ship(code: ShippedCode): void {
     if (this.sentCode.has(code.hash) || this.lostWith) return;
     this.sentCode.add(code.hash);
+    this.submits.flush();
     this.socket.send({ type: 'code', hash: code.hash, kind: code.kind, source: code.source, name: code.name.slice(0, 1000) });
   }
 
@@ -127,6 +160,7 @@ export class RemoteTransport implements Transport {
   /** Detaches: this client's queued tasks are dropped and running ones cancelled by the service. */
   async close(): Promise<void> {
     this.closing = true;
+    this.submits.flush();
     this.socket.close(CloseCode.normal, 'client closed');
   }
 
@@ -135,6 +169,7 @@ export class RemoteTransport implements Transport {
     const id = `r${++this.nextId}`;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { method, resolve, reject });
+      this.submits.flush();
       this.socket.send({ type: 'request', id, method, args });
     });
   }
@@ -147,7 +182,11 @@ export class RemoteTransport implements Transport {
       p.reject(error);
       return;
     }
-    // The service's answer is checked like any input from the network.
+    // The service's answer is checked like any input from the network (bytes, the answer of every task, by hand).
+    if (value instanceof Uint8Array && BYTES_RESULT.has(p.method)) {
+      p.resolve(value);
+      return;
+    }
     const parsed = ServiceMethods[p.method].result.safeParse(value);
     if (parsed.success) p.resolve(parsed.data);
     else p.reject(new ProtocolError(`the service answered ${p.method} with a value of the wrong shape: ${parsed.error.issues[0]?.message ?? 'invalid'}`, CloseCode.protocolError));
@@ -159,6 +198,9 @@ export class RemoteTransport implements Transport {
         case 'response':
           if (m.ok) this.settle(m.id, m.value);
           else this.settle(m.id, null, fromWireError(m.error));
+          break;
+        case 'results':
+          for (let i = 0; i < m.ids.length; i++) this.settle(m.ids[i]!, m.values[i]);
           break;
         case 'event':
           this.onEvent(m.name, m.data);
@@ -225,4 +267,33 @@ export class RemoteTransport implements Transport {
     this.pending.clear();
     if (!this.closing) this.events?.lost?.(error);
   }
+}
+
+/** Most bytes of arguments one `submits` message gathers (so it stays far below any frame limit). */
+const MAX_GATHERED_BYTES = 256 * 1024;
+
+/** A submit a `submits` message can carry: no refs, no kept result, small arguments. */
+function gatherable(spec: TaskSpec): boolean {
+  return spec.refs.length === 0 && spec.keep === null && spec.args.byteLength <= 16 * 1024;
+}
+
+/** Whether `spec` is `base` with another id and args (the tasks of one map share their options and call). */
+function sameBase(base: Submits['base'], spec: TaskSpec): boolean {
+  return (
+    base.code === spec.code &&
+    base.export === spec.export &&
+    base.inline === spec.inline &&
+    base.chunk === spec.chunk &&
+    base.timeoutMs === spec.timeoutMs &&
+    base.retries === spec.retries &&
+    base.retryExceptions === spec.retryExceptions &&
+    base.priority === spec.priority &&
+    base.weight === spec.weight &&
+    base.group === spec.group &&
+    base.resources === spec.resources &&
+    base.pool === spec.pool &&
+    (base.call === spec.call || (base.call?.id === spec.call?.id && base.call?.label === spec.call?.label)) &&
+    base.refs.length === 0 &&
+    base.keep === null
+  );
 }

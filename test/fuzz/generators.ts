@@ -254,6 +254,13 @@ export const CLIENT_TEMPLATES: Templates<ClientMessage> = {
   'client-hello': { type: 'client-hello', protocol: PROTOCOL_VERSION, credential: 'template-credential', name: 'fuzz' },
   code: { type: 'code', hash: 'fz-template-code', kind: 'function', source: '(x) => x', name: 'identity' },
   request: { type: 'request', id: 'fz-agents', method: 'agents', args: [] },
+  submits: {
+    type: 'submits',
+    base: { code: 'no-such-code', export: 'default', inline: false, chunk: false, timeoutMs: null, refs: [], keep: null, retries: 0, retryExceptions: 0, priority: 0, weight: 1, group: 'fz-group', resources: null, pool: null, call: { id: 'fz-call', label: 'fz' } },
+    ids: ['fz-submits-1', 'fz-submits-2'],
+    tasks: ['fz-task-1', 'fz-task-2'],
+    args: [packValue([1]), packValue([2])],
+  },
 };
 
 const taskSpec = { id: 'fz-task', code: 'no-such-code', export: 'default', args: packValue([1]), inline: false, chunk: false, timeoutMs: null, refs: [], keep: null, retries: 0, retryExceptions: 0, priority: 0, weight: 1, group: null, resources: null };

@@ -7,7 +7,10 @@ import type { z } from 'zod';
 import { AgentMessage } from '../../protocol/agent-messages.js';
 import { decodeAgentFrame, decodeCoordinatorFrame, decodeFrame } from '../../protocol/codec.js';
 import { CoordinatorMessage } from '../../protocol/coordinator-messages.js';
-import { isPlainDone, isPlainTask, type HotCheck } from '../../protocol/hot-messages.js';
+import { TaskSpec } from '../../protocol/core-methods.js';
+import { decodeClientFrame, decodeServiceFrame } from '../../protocol/client-codec.js';
+import { isPlainDone, isPlainRequest, isPlainResponse, isPlainResults, isPlainSubmitArgs, isPlainSubmits, isPlainTask, isPlainTaskSpec, type HotCheck } from '../../protocol/hot-messages.js';
+import { ClientMessage, ServiceMessage, ServiceMethods } from '../../protocol/service-messages.js';
 import { fuzzSeed, MULTIBYTE, randomMsgpack, rngFor, type Rng } from '../fuzz/generators.js';
 
 const SEED = fuzzSeed();
@@ -16,6 +19,15 @@ const LIMIT = 1024 * 1024;
 const raw = new Packr({ useRecords: false, mapsAsObjects: true });
 
 const DONE = { type: 'done', id: 'a1b2c3.4f', value: new Uint8Array([0x91, 0x01]), runMs: 0.25 };
+const REQUEST = { type: 'request', id: 'r12', method: 'submit', args: [{ id: 't1' }, 2] };
+const RESPONSE = { type: 'response', id: 'r12', ok: true, value: new Uint8Array([0x01]) };
+const SPEC = {
+  id: 't1', code: 'h'.repeat(16), export: null, args: new Uint8Array([0x91, 0x01]), refs: [], keep: null, inline: false, chunk: false, timeoutMs: null,
+  retries: 0, retryExceptions: 0, priority: 0, weight: 1, group: 'mabc', resources: null, pool: null, call: { id: 'mabc', label: 'map' },
+};
+const { id: _id, args: _args, ...BASE } = SPEC;
+const SUBMITS = { type: 'submits', base: BASE, ids: ['r1', 'r2'], tasks: ['t1', 't2'], args: [new Uint8Array([0x91, 0x01]), new Uint8Array([0x91, 0x02])] };
+const RESULTS = { type: 'results', ids: ['r1', 'r2', 'r3'], values: [new Uint8Array([0x01]), new Uint8Array([0x02]), new Uint8Array(0)] };
 const TASK = { type: 'task', id: 'a1b2c3.4f', code: 'h'.repeat(16), export: null, args: new Uint8Array([0x91, 0x01]), inline: false, chunk: false, timeoutMs: null, keep: null, deps: [], express: false };
 
 /** A field value that is almost right, plainly wrong, or hostile. */
@@ -50,17 +62,32 @@ interface Case {
   schema: z.ZodType;
   decode: (data: Uint8Array, maxFrameBytes: number) => unknown[];
   from: string;
+  handshake: { types: Set<string>; hint: string };
 }
 
+const AGENT_HANDSHAKE = { types: new Set(['hello', 'welcome']), hint: 'run the same clustrix version on the coordinator and the agents' };
+const CLIENT_HANDSHAKE = { types: new Set(['client-hello', 'client-welcome']), hint: 'run the same clustrix version for the service (clustrix up) and its clients' };
+
 const CASES_BY_TYPE: Case[] = [
-  { name: 'done', valid: DONE, check: isPlainDone, schema: AgentMessage, decode: decodeAgentFrame, from: 'agent' },
-  { name: 'task', valid: TASK, check: isPlainTask, schema: CoordinatorMessage, decode: decodeCoordinatorFrame, from: 'coordinator' },
+  { name: 'done', valid: DONE, check: isPlainDone, schema: AgentMessage, decode: decodeAgentFrame, from: 'agent', handshake: AGENT_HANDSHAKE },
+  { name: 'task', valid: TASK, check: isPlainTask, schema: CoordinatorMessage, decode: decodeCoordinatorFrame, from: 'coordinator', handshake: AGENT_HANDSHAKE },
+  { name: 'request', valid: REQUEST, check: isPlainRequest, schema: ClientMessage, decode: decodeClientFrame, from: 'client', handshake: CLIENT_HANDSHAKE },
+  { name: 'submits', valid: SUBMITS, check: isPlainSubmits, schema: ClientMessage, decode: decodeClientFrame, from: 'client', handshake: CLIENT_HANDSHAKE },
+  { name: 'results', valid: RESULTS, check: isPlainResults, schema: ServiceMessage, decode: decodeServiceFrame, from: 'service', handshake: CLIENT_HANDSHAKE },
+  { name: 'response', valid: RESPONSE, check: isPlainResponse, schema: ServiceMessage, decode: decodeServiceFrame, from: 'service', handshake: CLIENT_HANDSHAKE },
 ];
+
+/** A copy of a valid field, so that edits to the copy leave the template alone. */
+function copied(v: unknown): unknown {
+  if (v instanceof Uint8Array) return new Uint8Array(v);
+  if (Array.isArray(v)) return v.map(copied);
+  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, copied(x)]));
+  return v;
+}
 
 /** The valid message with zero to three edits: a field changed, removed, or one added. */
 function mutated(rng: Rng, valid: Record<string, unknown>): Record<string, unknown> {
-  const msg: Record<string, unknown> = { ...valid, args: valid.args ? new Uint8Array(valid.args as Uint8Array) : undefined, value: valid.value ? new Uint8Array(valid.value as Uint8Array) : undefined, deps: [] };
-  for (const key of ['args', 'value', 'deps']) if (!(key in valid)) delete msg[key];
+  const msg = copied(valid) as Record<string, unknown>;
   const keys = [...Object.keys(valid), 'error', 'gpus', '__proto__', 'constructor', 'extra'];
   const edits = rng.int(0, 3);
   for (let e = 0; e < edits; e++) {
@@ -69,7 +96,25 @@ function mutated(rng: Rng, valid: Record<string, unknown>): Record<string, unkno
     else if (key === '__proto__') Object.defineProperty(msg, '__proto__', { value: oddValue(rng), enumerable: true, configurable: true, writable: true });
     else msg[key] = oddValue(rng);
   }
+  // Inside: a nested object (a base, a call) edited the same way, or a column's element changed, added or removed.
+  if (rng.bool(0.3) && Object.keys(msg).length > 0) {
+    const key = rng.pick(Object.keys(msg));
+    const inner = msg[key];
+    if (Array.isArray(inner)) {
+      const edit = rng.int(0, 2);
+      if (edit === 0 && inner.length > 0) inner[rng.int(0, inner.length - 1)] = oddValue(rng);
+      else if (edit === 1) inner.push(rng.bool(0.5) ? inner[0] : oddValue(rng));
+      else inner.pop();
+    } else if (typeof inner === 'object' && inner !== null && Object.getPrototypeOf(inner) === Object.prototype) {
+      msg[key] = mutated(rng, inner as Record<string, unknown>);
+    }
+  }
   return msg;
+}
+
+/** A value for a failure message (BigInts and all). */
+function show(v: unknown): string {
+  return String(JSON.stringify(v, (_, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x)));
 }
 
 /** The decoded messages of a frame, or its error's message. */
@@ -81,7 +126,7 @@ function outcome(decode: () => unknown[]): unknown {
   }
 }
 
-describe.each(CASES_BY_TYPE)(`hot message check of $name (seed ${SEED})`, ({ name, valid, check, schema, decode, from }) => {
+describe.each(CASES_BY_TYPE)(`hot message check of $name (seed ${SEED})`, ({ name, valid, check, schema, decode, from, handshake }) => {
   it('passes only what the schema accepts unchanged', () => {
     const rng = rngFor(SEED, `${name}-check`);
     let passed = 0;
@@ -94,7 +139,7 @@ describe.each(CASES_BY_TYPE)(`hot message check of $name (seed ${SEED})`, ({ nam
       }
       passed++;
       const parsed = schema.safeParse(msg);
-      expect(parsed.success, `zod refused what the check passed: ${String(JSON.stringify(msg))}`).toBe(true);
+      expect(parsed.success, `zod refused what the check passed: ${show(msg)}`).toBe(true);
       expect(parsed.data).toStrictEqual(msg);
     }
     // Both sides of the check were exercised.
@@ -109,7 +154,6 @@ describe.each(CASES_BY_TYPE)(`hot message check of $name (seed ${SEED})`, ({ nam
 
   it('frames decode the same with and without the check', () => {
     const rng = rngFor(SEED, `${name}-frames`);
-    const handshake = { types: new Set(['hello', 'welcome']), hint: 'run the same clustrix version on the coordinator and the agents' };
     for (let i = 0; i < CASES / 4; i++) {
       const messages = Array.from({ length: rng.int(1, 4) }, () => (rng.bool(0.7) ? mutated(rng, valid) : oddValue(rng)));
       let frame: Buffer;
@@ -121,6 +165,50 @@ describe.each(CASES_BY_TYPE)(`hot message check of $name (seed ${SEED})`, ({ nam
       const fast = outcome(() => decode(frame, LIMIT));
       const slow = outcome(() => decodeFrame(frame, LIMIT, schema, from, handshake));
       expect(fast).toStrictEqual(slow);
+    }
+  });
+});
+
+// A connected map's `submit` arguments, checked by hand in the service before the method's schema.
+describe(`hot argument check of submit (seed ${SEED})`, () => {
+  const schema = ServiceMethods.submit.args;
+  const bare: Record<string, unknown> = { ...SPEC };
+  delete bare.pool;
+  delete bare.call;
+  const variants = [SPEC, bare, { ...SPEC, pool: 'gpu' }, { ...SPEC, timeoutMs: 1000, export: 'fib', group: null }];
+
+  it('passes only what the schema accepts unchanged', () => {
+    const rng = rngFor(SEED, 'submit-args');
+    let passed = 0;
+    let refused = 0;
+    for (let i = 0; i < CASES; i++) {
+      const spec = mutated(rng, rng.pick(variants));
+      if (rng.bool(0.2) && typeof spec.call === 'object' && spec.call !== null && Object.getPrototypeOf(spec.call) === Object.prototype) spec.call = mutated(rng, spec.call as Record<string, unknown>);
+      const shape = rng.int(0, 19);
+      const args: unknown = shape === 0 ? oddValue(rng) : shape === 1 ? [spec, oddValue(rng)] : shape === 2 ? Object.assign([spec], { extra: 1 }) : [spec];
+      // The spec alone against its own schema, then the argument list.
+      if (isPlainTaskSpec(spec)) {
+        const parsed = TaskSpec.safeParse(spec);
+        expect(parsed.success, `zod refused what the check passed: ${show(spec)}`).toBe(true);
+        expect(parsed.data).toStrictEqual(spec);
+      }
+      if (!isPlainSubmitArgs(args)) {
+        refused++;
+        continue;
+      }
+      passed++;
+      const parsed = schema.safeParse(args);
+      expect(parsed.success, `zod refused what the check passed: ${show(args)}`).toBe(true);
+      expect(parsed.data).toStrictEqual(args);
+    }
+    expect(passed).toBeGreaterThan(CASES / 20);
+    expect(refused).toBeGreaterThan(CASES / 20);
+  });
+
+  it('passes the valid arguments, as msgpack decodes them too', () => {
+    for (const spec of variants) {
+      expect(isPlainSubmitArgs([spec])).toBe(true);
+      expect(isPlainSubmitArgs(raw.unpack(raw.pack([spec])))).toBe(true);
     }
   });
 });
