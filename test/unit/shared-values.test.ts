@@ -1,10 +1,13 @@
 // Values an agent keeps are packed into shared memory (protocol/values.ts packSharedValue), so a
 // later task's thread copies them out itself (agent/objects/task-refs.ts ownDeps) and the agent's
 // main thread does not; the store's bytes must never change with what a task does to its copy.
+// Agents also start with glibc malloc settings that keep large blocks mapped (backends.ts agentEnv).
 import { describe, expect, it } from 'vitest';
 import { isShared, packSharedValue, packValue, SHARED_MIN_BYTES, unpackValue } from '../../protocol/values.js';
 import { ownDeps, unpackArgs } from '../../agent/objects/task-refs.js';
 import { depsFor } from '../../agent/thread-transfer.js';
+import { agentEnv } from '../../coordinator/backends/backends.js';
+import type { ResolvedPoolOptions } from '../../coordinator/config/options.js';
 
 const LEN = (4 * SHARED_MIN_BYTES) / 8;
 
@@ -71,5 +74,27 @@ describe('shared store bytes in a task thread', () => {
     arg.fill(-1);
     expect(Buffer.from(stored).equals(before)).toBe(true);
     expect(unpackValue(stored)).toEqual(ramp(LEN));
+  });
+});
+
+describe('agent malloc settings', () => {
+  const options = { agentGraceMs: 1000, inlineConcurrency: 8, maxFrameBytes: 1 << 30, agentResources: {} } as unknown as ResolvedPoolOptions;
+
+  it('every agent gets them', () => {
+    const env = agentEnv(options);
+    expect(env.MALLOC_MMAP_MAX_).toBe('0');
+    expect(env.MALLOC_ARENA_MAX).toBe('1');
+    expect(Number(env.MALLOC_TRIM_THRESHOLD_)).toBe(512 * 1024 * 1024);
+  });
+
+  it('a setting in the environment wins', () => {
+    process.env.MALLOC_ARENA_MAX = '4';
+    try {
+      const env = agentEnv(options);
+      expect(env.MALLOC_ARENA_MAX).toBeUndefined();
+      expect(env.MALLOC_MMAP_MAX_).toBe('0');
+    } finally {
+      delete process.env.MALLOC_ARENA_MAX;
+    }
   });
 });
