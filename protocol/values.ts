@@ -76,12 +76,15 @@ export const SHARED_MIN_BYTES = 64 * 1024;
  * thread then copies it out itself (the store keeps its own bytes), so the agent's main thread does
  * not spend a large copy per task (~45 ms per 100 MB, most of it page faults of fresh memory) and
  * stays free to serve the value to peers meanwhile. The buffer is sized from the typed arrays in
- * the value so msgpackr writes into it directly; when that guess is short, the packed bytes are
- * copied into one. Small values pack as {@link packValue} does.
+ * the value so msgpackr writes into it directly; when that guess is short (large data deeper
+ * down, long lists), the packed bytes are copied into one. Small values pack as {@link packValue} does.
  */
 export function packSharedValue(value: unknown): Uint8Array {
   const hint = bytesHint(value);
-  if (hint < SHARED_MIN_BYTES) return packValue(value);
+  if (hint < SHARED_MIN_BYTES) {
+    const packed = packValue(value);
+    return packed.byteLength < SHARED_MIN_BYTES ? packed : sharedCopy(packed);
+  }
   const shared = Buffer.from(new SharedArrayBuffer(hint + SHARED_SLACK_BYTES));
   structured.useBuffer(shared);
   let packed: Uint8Array;
@@ -91,9 +94,12 @@ export function packSharedValue(value: unknown): Uint8Array {
     // Later packs must not write after this value in the shared buffer.
     structured.useBuffer(Buffer.allocUnsafeSlow(8192));
   }
-  if (packed.buffer === shared.buffer) return packed;
-  const out = new Uint8Array(new SharedArrayBuffer(packed.byteLength));
-  out.set(packed);
+  return packed.buffer === shared.buffer ? packed : sharedCopy(packed);
+}
+
+function sharedCopy(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+  out.set(bytes);
   return out;
 }
 

@@ -33,11 +33,16 @@ describe('packSharedValue', () => {
     expect(unpackValue(packSharedValue(list))).toEqual(list);
   });
 
-  it('copies into shared memory when the size guess falls short (large data deeper down)', () => {
+  it('copies into shared memory when the size guess falls short (large data deeper down, a long list)', () => {
     const value = { deep: { deeper: ramp(LEN) } };
     const bytes = packSharedValue(value);
     expect(isShared(bytes)).toBe(true);
     expect(unpackValue(bytes)).toEqual(value);
+    const list = Array.from({ length: 20_000 }, (_, i) => i * 0.5);
+    const listBytes = packSharedValue(list);
+    expect(listBytes.byteLength).toBeGreaterThanOrEqual(SHARED_MIN_BYTES);
+    expect(isShared(listBytes)).toBe(true);
+    expect(unpackValue(listBytes)).toEqual(list);
   });
 
   it('packs small values as packValue does (own memory, transferable)', () => {
