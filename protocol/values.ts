@@ -97,7 +97,8 @@ export function packSharedValue(value: unknown): Uint8Array {
   return packed.buffer === shared.buffer ? packed : sharedCopy(packed);
 }
 
-function sharedCopy(bytes: Uint8Array): Uint8Array {
+/** A copy of `bytes` in shared memory. */
+export function sharedCopy(bytes: Uint8Array): Uint8Array {
   const out = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
   out.set(bytes);
   return out;
