@@ -245,7 +245,7 @@ export class Agent {
   }
 
   private run(task: Task, code: CodeSource, deps: Map<string, Uint8Array>): void {
-    const job = { id: task.id, code, export: task.export, args: task.args, chunk: task.chunk, timeoutMs: task.timeoutMs, express: task.express, gpus: task.gpus, deps, kept: task.keep !== null };
+    const job = { id: task.id, code, export: task.export, args: task.args, chunk: task.chunk, timeoutMs: task.timeoutMs, express: task.express, gpus: task.gpus, deps };
     if (task.inline) {
       this.tasks.set(task.id, 'inline');
       this.inline.submit(job);

@@ -82,7 +82,7 @@ export class InlineRunner {
         return;
       }
       const startedAt = performance.now();
-      executeTask(this.cache, job.code.hash, job.export, job.args, job.chunk, job.deps, job.kept === true).then(
+      executeTask(this.cache, job.code.hash, job.export, job.args, job.chunk, job.deps).then(
         ({ value, refs }) => this.report(job.id, () => this.events.done(job.id, value, performance.now() - startedAt, refs)),
         (err: unknown) => {
           const info = toErrorInfo(err);

@@ -1,7 +1,7 @@
 import type { FailureKind, RemoteErrorInfo } from '../protocol/common.js';
 import { collectingRefs } from '../protocol/object-ref.js';
 import { findUnsendable } from '../protocol/sendable.js';
-import { packSharedValue, packValue } from '../protocol/values.js';
+import { packValue } from '../protocol/values.js';
 
 /**
  * A task's or actor call's result that cannot travel back; the coordinator turns it into
@@ -29,9 +29,8 @@ export interface PackedResult {
 /**
  * Packs a result, refusing (with the path) what msgpack would silently change or cannot carry.
  * `chunk`: the value is the list of results of a chunk of map items, each checked as `result`.
- * `kept`: the value stays in this agent's store (packed into shared memory when large).
  */
-export function packResult(value: unknown, chunk = false, kept = false): PackedResult {
+export function packResult(value: unknown, chunk = false): PackedResult {
   const items = chunk ? (value as unknown[]) : [value];
   for (let i = 0; i < items.length; i++) {
     const bad = findUnsendable(items[i], 'result');
@@ -41,7 +40,7 @@ export function packResult(value: unknown, chunk = false, kept = false): PackedR
     }
   }
   try {
-    return collectingRefs(() => (kept ? packSharedValue(value) : packValue(value)));
+    return collectingRefs(() => packValue(value));
   } catch (cause) {
     throw new UnsendableResult(`the result cannot be serialized: ${(cause as Error).message}`, 'result', undefined, { cause });
   }

@@ -15,13 +15,8 @@ export interface RunInThread {
   export: string | null;
   args: Uint8Array;
   chunk: boolean;
-  /**
-   * Bytes of the objects the arguments refer to: copies of their own, or the store's shared memory,
-   * which the thread copies before the run starts (the store keeps its own bytes).
-   */
+  /** Bytes of the objects the arguments refer to (copied: the agent's store keeps its own). */
   deps: Map<string, Uint8Array>;
-  /** The result stays in the agent's store (packed into shared memory when large). */
-  kept: boolean;
   /** Runs before the thread's queued runs that are not express. */
   express: boolean;
 }

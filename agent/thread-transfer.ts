@@ -1,5 +1,3 @@
-import { isShared } from '../protocol/values.js';
-
 /**
  * What a postMessage to a worker thread may move instead of copy. A structured clone copies a
  * view's whole ArrayBuffer, twice (serialize, deserialize): 100 MB cost ~100 ms where one memcpy
@@ -28,13 +26,12 @@ export function argsFor(bytes: Uint8Array, last: boolean, transfer: ArrayBuffer[
 
 /**
  * The objects a task needs, for its thread: the store keeps its own bytes, so a large one is copied
- * once into a buffer of its own that is then moved (a clone would copy it twice). Bytes in shared
- * memory go as they are: the thread copies them (ownDeps), not this one.
+ * once into a buffer of its own that is then moved (a clone would copy it twice).
  */
 export function depsFor(deps: ReadonlyMap<string, Uint8Array>, transfer: ArrayBuffer[]): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();
   for (const [id, bytes] of deps) {
-    if (bytes.byteLength < TRANSFER_MIN_BYTES || isShared(bytes)) {
+    if (bytes.byteLength < TRANSFER_MIN_BYTES) {
       out.set(id, bytes);
       continue;
     }

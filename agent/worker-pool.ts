@@ -17,8 +17,6 @@ export interface PoolJob {
   timeoutMs: number | null;
   /** Bytes of the objects its arguments refer to. */
   deps: Map<string, Uint8Array>;
-  /** Its result stays in the agent's store. */
-  kept?: boolean | undefined;
   /** Goes before the jobs waiting that are not express (the coordinator's call). */
   express?: boolean | undefined;
   /** GPU devices it gets: it runs on a thread whose CUDA_VISIBLE_DEVICES names only those. */
@@ -261,7 +259,7 @@ export class WorkerPool {
       // The thread runs an express job next (after the running one and other express jobs).
       slot.assigned.splice(job.express ? expressEnd(slot.assigned) : slot.assigned.length, 0, job);
       const deps = job.deps.size === 0 ? job.deps : depsFor(job.deps, transfer);
-      runs.push({ id: job.id, hash: job.code.hash, code: first ? job.code : null, export: job.export, args: argsFor(job.args, starts, transfer), chunk: job.chunk, deps, kept: job.kept === true, express: job.express === true });
+      runs.push({ id: job.id, hash: job.code.hash, code: first ? job.code : null, export: job.export, args: argsFor(job.args, starts, transfer), chunk: job.chunk, deps, express: job.express === true });
     }
     slot.worker.postMessage({ type: 'run', runs }, transfer);
     if (wasIdle) this.begin(slot);

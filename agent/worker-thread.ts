@@ -3,7 +3,6 @@ import { installActorBridge, onActorReply } from './actor-bridge.js';
 import { toErrorInfo } from './errors-info.js';
 import { executeTask } from './execute.js';
 import { ownDeps } from './objects/task-refs.js';
-import { isShared } from '../protocol/values.js';
 import { CodeCache, defineTaskGlobals } from './task-code.js';
 import { interceptWrites, TaskOutput } from './task-output.js';
 import { expressEnd, type FromThread, type RunInThread, type ThreadResult, type ToThread } from './thread-messages.js';
@@ -72,11 +71,10 @@ export function runWorkerThread(): void {
       let ended = 0;
       try {
         if (run.code) cache.add(run.code);
-        const { value, refs } = await executeTask(cache, run.hash, run.export, run.args, run.chunk, ownDeps(run.deps), run.kept);
+        const { value, refs } = await executeTask(cache, run.hash, run.export, run.args, run.chunk, run.deps);
         ended = performance.now();
         result = { type: 'done', id: run.id, value, refs, runMs: ended - started };
-        // Shared memory is shared by posting it, not moved.
-        if (!isShared(value)) transfer.push(value.buffer as ArrayBuffer);
+        transfer.push(value.buffer as ArrayBuffer);
       } catch (err) {
         result = { type: 'failed', id: run.id, error: toErrorInfo(err) };
       }
@@ -96,6 +94,7 @@ export function runWorkerThread(): void {
     switch (msg.type) {
       case 'run':
         for (const run of msg.runs) {
+          ownDeps(run.deps);
           if (run.express) queue.splice(expressEnd(queue, 0), 0, run);
           else queue.push(run);
         }

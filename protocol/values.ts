@@ -68,67 +68,6 @@ export function packValue(value: unknown): Uint8Array {
   return new Uint8Array(packed);
 }
 
-/** Values at least this large that stay on an agent are packed into shared memory. */
-export const SHARED_MIN_BYTES = 64 * 1024;
-
-/**
- * Packs a value that stays in an agent's object store into a SharedArrayBuffer: a later task's
- * thread then copies it out itself (the store keeps its own bytes), so the agent's main thread does
- * not spend a large copy per task (~45 ms per 100 MB, most of it page faults of fresh memory) and
- * stays free to serve the value to peers meanwhile. The buffer is sized from the typed arrays in
- * the value so msgpackr writes into it directly; when that guess is short (large data deeper
- * down, long lists), the packed bytes are copied into one. Small values pack as {@link packValue} does.
- */
-export function packSharedValue(value: unknown): Uint8Array {
-  const hint = bytesHint(value);
-  if (hint < SHARED_MIN_BYTES) {
-    const packed = packValue(value);
-    return packed.byteLength < SHARED_MIN_BYTES ? packed : sharedCopy(packed);
-  }
-  const shared = Buffer.from(new SharedArrayBuffer(hint + SHARED_SLACK_BYTES));
-  structured.useBuffer(shared);
-  let packed: Uint8Array;
-  try {
-    packed = structured.pack(value);
-  } finally {
-    // Later packs must not write after this value in the shared buffer.
-    structured.useBuffer(Buffer.allocUnsafeSlow(8192));
-  }
-  return packed.buffer === shared.buffer ? packed : sharedCopy(packed);
-}
-
-/** A copy of `bytes` in shared memory. */
-export function sharedCopy(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
-  out.set(bytes);
-  return out;
-}
-
-/** Room for a value's msgpack beside its typed arrays' bytes (headers, padding, small fields). */
-const SHARED_SLACK_BYTES = 16 * 1024;
-
-/** Fields or items of a value looked at for views (a long list of numbers is not walked). */
-const HINT_ITEMS = 1024;
-
-/** The bytes of the views in `value` and in its first fields or items (one level: where large data sits). */
-function bytesHint(value: unknown): number {
-  if (ArrayBuffer.isView(value)) return value.byteLength;
-  if (typeof value !== 'object' || value === null) return 0;
-  let n = 0;
-  let seen = 0;
-  const items: Iterable<unknown> = Array.isArray(value) ? value : value instanceof Map ? value.values() : value instanceof Set ? value : Object.values(value);
-  for (const item of items) {
-    if (++seen > HINT_ITEMS) break;
-    if (ArrayBuffer.isView(item)) n += item.byteLength;
-  }
-  return n;
-}
-
-/** True when `bytes` live in shared memory (a value packed by {@link packSharedValue}). */
-export function isShared(bytes: Uint8Array): boolean {
-  return bytes.buffer instanceof SharedArrayBuffer;
-}
-
 /**
  * Unpacks a user value. `revive` turns the actor handles inside into handles of the cluster that
  * unpacks them (a process may hold several clusters); unpacking is synchronous, so the reviver is

@@ -120,10 +120,8 @@ export class AgentObjects {
     else waiting.reject(Object.assign(new Error(message.error ?? `object ${message.objectId} could not be read`), { code: 'OBJECT_LOST' }));
   }
 
-  // A value held already goes to tasks from shared memory (ObjectStore.getShared); one fetched
-  // for this task comes as it arrived (its first task's copy costs what a move into shared memory would).
   private bytesOf(dep: Dep): Promise<Uint8Array> {
-    const held = this.store?.getShared(dep.objectId);
+    const held = this.store?.get(dep.objectId);
     if (held) return Promise.resolve(held);
     let fetching = this.fetching.get(dep.objectId);
     if (!fetching) {

@@ -1,6 +1,5 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isShared, SHARED_MIN_BYTES, sharedCopy } from '../../protocol/values.js';
 
 export interface ObjectStoreOptions {
   /** Bytes kept in memory; past it the least recently used objects move to disk. */
@@ -78,18 +77,6 @@ export class ObjectStore {
     this.entries.set(id, entry);
     if (entry.bytes) return entry.bytes;
     return new Uint8Array(readFileSync(this.file(id)));
-  }
-
-  /**
-   * The bytes for a task, as {@link get}; a large object in memory is moved into shared memory
-   * first (once), so each task's thread copies it out itself instead of the agent's main thread.
-   */
-  getShared(id: string): Uint8Array | undefined {
-    const bytes = this.get(id);
-    const entry = this.entries.get(id);
-    if (!bytes || !entry?.bytes || bytes.byteLength < SHARED_MIN_BYTES || isShared(bytes)) return bytes;
-    entry.bytes = sharedCopy(bytes);
-    return entry.bytes;
   }
 
   delete(id: string): boolean {

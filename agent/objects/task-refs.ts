@@ -1,5 +1,5 @@
 import { ObjectRefData, registerObjectRefClass, revivingRefs } from '../../protocol/object-ref.js';
-import { isShared, unpackOwnedValue, unpackValue } from '../../protocol/values.js';
+import { unpackOwnedValue, unpackValue } from '../../protocol/values.js';
 
 /** The bytes of the objects one task's arguments refer to, fetched by the agent before it started. */
 export type DepBytes = ReadonlyMap<string, Uint8Array>;
@@ -8,23 +8,12 @@ export type DepBytes = ReadonlyMap<string, Uint8Array>;
 const owned = new WeakSet<Uint8Array>();
 
 /**
- * Makes `deps` copies this thread owns: bytes in the store's shared memory are copied out here (the
- * store and other tasks read them too); the first read of each then views its bytes in place
+ * Marks `deps` as copies this thread owns: the first read of each then views its bytes in place
  * instead of copying them out; a later read of the same object (a ref awaited twice, the items of a
  * chunk) copies, so no two reads share memory.
  */
-export function ownDeps(deps: DepBytes): DepBytes {
-  let out: Map<string, Uint8Array> | null = null;
-  for (const [id, bytes] of deps) {
-    if (!isShared(bytes)) {
-      owned.add(bytes);
-      continue;
-    }
-    const copy = new Uint8Array(bytes);
-    owned.add(copy);
-    (out ??= new Map(deps)).set(id, copy);
-  }
-  return out ?? deps;
+export function ownDeps(deps: DepBytes): void {
+  for (const bytes of deps.values()) owned.add(bytes);
 }
 
 /**

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ObjectStore, ObjectStoreFullError } from '../../agent/objects/object-store.js';
-import { isShared, SHARED_MIN_BYTES } from '../../protocol/values.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -70,24 +69,6 @@ describe('the object store', () => {
     s.clear();
     expect(s.size).toEqual({ objects: 0, memoryBytes: 0, spilledBytes: 0 });
     expect(existsSync(dir)).toBe(false);
-  });
-
-  it('hands tasks a large value from shared memory, moved there once; small and spilled values as they are', () => {
-    const { s } = store(4 * SHARED_MIN_BYTES, 4 * SHARED_MIN_BYTES);
-    const big = bytes(SHARED_MIN_BYTES, 7);
-    s.put('big', big);
-    s.put('small', bytes(100, 1));
-    const shared = s.getShared('big')!;
-    expect(isShared(shared)).toBe(true);
-    expect(Buffer.from(shared).equals(Buffer.from(big))).toBe(true);
-    expect(s.getShared('big')).toBe(shared);
-    expect(s.get('big')).toBe(shared);
-    expect(isShared(s.getShared('small')!)).toBe(false);
-    expect(s.size.memoryBytes).toBe(SHARED_MIN_BYTES + 100);
-    s.put('other', bytes(3 * SHARED_MIN_BYTES, 2)); // big goes to disk
-    expect(isShared(s.getShared('big')!)).toBe(false);
-    expect(s.getShared('big')).toEqual(big);
-    expect(s.getShared('none')).toBeUndefined();
   });
 
   it('refuses ids that are not safe as file names', () => {

@@ -15,7 +15,7 @@ afterEach(async () => {
 });
 
 const busy = { hash: 'busy-ms', kind: 'function' as const, source: '(ms) => { const end = Date.now() + ms; while (Date.now() < end); return ms; }' };
-const run = (id: string, ms: number, first = false, express = false): RunInThread => ({ id, hash: busy.hash, code: first ? busy : null, export: null, args: packValue([ms]), chunk: false, deps: new Map(), kept: false, express });
+const run = (id: string, ms: number, first = false, express = false): RunInThread => ({ id, hash: busy.hash, code: first ? busy : null, export: null, args: packValue([ms]), chunk: false, deps: new Map(), express });
 
 it('of a quick and a slow run sent in one message, the quick one is reported before the slow one ends', async () => {
   worker = startWorker({ file: new URL('../../dist/agent/worker-main.js', import.meta.url) }, { cacheDir: tmpdir() });
