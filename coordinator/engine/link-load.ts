@@ -1,0 +1,73 @@
+import type { Task } from '../../protocol/coordinator-messages.js';
+import { withCpus } from './fit.js';
+import type { AgentLink } from './link.js';
+import type { TaskRecord } from './task.js';
+
+/**
+ * What one link carries: the tasks sent to it and not reported yet, the resources they hold, and
+ * how many more of each kind it takes now. The scheduler's only writer of a link's load.
+ */
+
+/** Inline tasks are bounded by the agent's inline concurrency (plus a little pipeline). */
+export function inlineRoom(link: AgentLink): number {
+  if (link.state !== 'ready') return 0;
+  return link.hello.inlineConcurrency + Math.min(link.hello.inlineConcurrency, 16) - link.inlineInflight;
+}
+
+/** Worker tasks: the free slots plus a pipeline that covers one round trip at the agent's task rate. */
+export function workerRoom(link: AgentLink, maxPipelinePerSlot: number): number {
+  if (link.state !== 'ready') return 0;
+  const slots = link.slots - link.actorSlots - (link.reserved.cpus ?? 0);
+  if (slots <= 0) return 0;
+  const rtt = link.rttMs > 0 ? link.rttMs : 0.5;
+  const extra = Math.ceil((slots * rtt) / Math.max(link.avgRunMs, 0.01));
+  const depth = slots + Math.min(Math.max(extra, 1), slots * maxPipelinePerSlot);
+  return depth - (link.inflight.size - link.inlineInflight - link.constrainedInflight);
+}
+
+/** `task` goes to `link`: counted on it (and what it asked for held) until {@link unload}. */
+export function load(link: AgentLink, task: TaskRecord): void {
+  task.link = link;
+  task.startedAt ??= Date.now();
+  task.lastAgent = link.id;
+  link.inflight.set(task.id, task);
+  if (task.resources) {
+    link.constrainedInflight++;
+    for (const [name, amount] of Object.entries(withCpus(task.resources))) link.reserved[name] = (link.reserved[name] ?? 0) + amount;
+  }
+  if (task.inline) link.inlineInflight++;
+}
+
+/** The agent reported task `id` (or it is cancelled for good): off the link; undefined when not on it. */
+export function unload(link: AgentLink, id: string): TaskRecord | undefined {
+  const task = link.inflight.get(id);
+  if (!task) return undefined;
+  link.inflight.delete(id);
+  // Idle from now (adaptive scaling measures idleness from here); busy links need no clock.
+  if (link.inflight.size === 0) link.lastActiveAt = Date.now();
+  if (task.inline) link.inlineInflight--;
+  if (task.resources) {
+    link.constrainedInflight--;
+    for (const [name, amount] of Object.entries(withCpus(task.resources))) link.reserved[name] = (link.reserved[name] ?? 0) - amount;
+  }
+  task.link = null;
+  return task;
+}
+
+/** The wire form of `task` (its code goes first, once per link, see the scheduler). */
+export function taskMessage(task: TaskRecord, express: boolean): Task {
+  return {
+    type: 'task',
+    id: task.id,
+    code: task.code.hash,
+    export: task.export,
+    args: task.args,
+    inline: task.inline,
+    chunk: task.chunk,
+    timeoutMs: task.timeoutMs,
+    express,
+    ...(task.resources?.gpus ? { gpus: Math.ceil(task.resources.gpus) } : {}),
+    keep: task.keep,
+    deps: task.deps,
+  };
+}
