@@ -3,7 +3,7 @@ import type { Resources } from '../../protocol/resources.js';
 import type { CoordinatorMessage } from '../../protocol/coordinator-messages.js';
 import { CloseCode } from '../../protocol/version.js';
 import type { AgentSocket } from './agent-server.js';
-import type { TaskRecord } from './task.js';
+import type { ShippedCode, TaskRecord } from './task.js';
 
 /** What a link needs of its agent's connection: a framed socket, or a test's fake agent. */
 export type LinkSocket = Pick<AgentSocket, 'setHandlers' | 'setDeferFlush' | 'send' | 'close' | 'terminate' | 'lastHeard'> & Partial<Pick<AgentSocket, 'bytesIn' | 'bytesOut'>>;
@@ -32,6 +32,8 @@ export class AgentLink {
   inlineInflight = 0;
   /** Code hashes this agent has received on this connection. */
   readonly sentCode = new Set<string>();
+  /** Code sent in this loop turn: it may still wait in the batch an urgent frame overtakes. */
+  private readonly unflushedCode = new Set<string>();
   readonly connectedAt = Date.now();
   tasksDone = 0;
   /** Slots held by actors living on this agent; the scheduler keeps tasks off them. */
@@ -127,10 +129,25 @@ export class AgentLink {
     });
   }
 
-  /** Queues a message; everything queued in one tick leaves as one frame. */
-  send(message: CoordinatorMessage): void {
+  /** Queues a message; everything queued in one tick leaves as one frame; `urgent` ones go ahead (framed-socket.ts). */
+  send(message: CoordinatorMessage, urgent = false): void {
     if (this.state === 'closed') return;
-    this.socket.send(message);
+    this.socket.send(message, urgent);
+  }
+
+  /**
+   * Sends `code` unless the agent has it. Before an urgent task, code still queued in this turn's
+   * batch goes again, urgently: the task overtakes that batch (the agent keeps the last copy).
+   */
+  ensureCode(code: ShippedCode, urgent: boolean): void {
+    if (this.sentCode.has(code.hash) && !(urgent && this.unflushedCode.has(code.hash))) return;
+    this.sentCode.add(code.hash);
+    if (!urgent) {
+      // Cleared after the batch's flush (queued at the latest for this same turn's check phase).
+      if (this.unflushedCode.size === 0) setImmediate(() => this.unflushedCode.clear());
+      this.unflushedCode.add(code.hash);
+    }
+    this.send({ type: 'code', hash: code.hash, kind: code.kind, source: code.source }, urgent);
   }
 
   /** Handles frames that arrived together with the hello. */

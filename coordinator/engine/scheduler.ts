@@ -370,11 +370,8 @@ export class Scheduler {
   private start(link: AgentLink, task: TaskRecord, express = false): void {
     load(link, task);
     this.runningCount++;
-    if (!link.sentCode.has(task.code.hash)) {
-      link.sentCode.add(task.code.hash);
-      link.send({ type: 'code', hash: task.code.hash, kind: task.code.kind, source: task.code.source });
-    }
-    link.send(taskMessage(task, express));
+    link.ensureCode(task.code, express);
+    link.send(taskMessage(task, express), express);
   }
 }
 
