@@ -14,13 +14,23 @@ export function inlineRoom(link: AgentLink): number {
   return link.hello.inlineConcurrency + Math.min(link.hello.inlineConcurrency, 16) - link.inlineInflight;
 }
 
-/** Worker tasks: the free slots plus a pipeline that covers one round trip at the agent's task rate. */
-export function workerRoom(link: AgentLink, maxPipelinePerSlot: number): number {
+/** Work kept queued on an agent beyond its slots, in time at its measured completion rate. */
+const PIPELINE_MS = 2;
+
+/**
+ * Worker tasks: the free slots plus a pipeline that covers one round trip at the agent's task rate.
+ * While several share-holders compete (`bounded`), also (Little's law) no more than about
+ * PIPELINE_MS, or two round trips, of its measured completions: a short task's run time says
+ * little of what the agent spends per task, and a deeper queue makes the others' calls wait
+ * behind it. A holder alone keeps the deeper pipeline: fewer, bigger frames.
+ */
+export function workerRoom(link: AgentLink, maxPipelinePerSlot: number, bounded: boolean): number {
   if (link.state !== 'ready') return 0;
   const slots = link.slots - link.actorSlots - (link.reserved.cpus ?? 0);
   if (slots <= 0) return 0;
   const rtt = link.rttMs > 0 ? link.rttMs : 0.5;
-  const extra = Math.ceil((slots * rtt) / Math.max(link.avgRunMs, 0.01));
+  const byRunTime = Math.ceil((slots * rtt) / Math.max(link.avgRunMs, 0.01));
+  const extra = bounded && link.doneRate > 0 ? Math.min(byRunTime, Math.ceil(link.doneRate * Math.max(PIPELINE_MS, 2 * rtt))) : byRunTime;
   const depth = slots + Math.min(Math.max(extra, 1), slots * maxPipelinePerSlot);
   return depth - (link.inflight.size - link.inlineInflight - link.constrainedInflight);
 }

@@ -47,6 +47,10 @@ export class AgentLink {
   private readonly measuring: { t: number; resolve(): void }[] = [];
   /** Smoothed round trip of heartbeats, ms (0 until measured). */
   rttMs = 0;
+  /** Smoothed completions per ms while busy (0 until measured): sizes the pipeline by time. */
+  doneRate = 0;
+  private rateSince = 0;
+  private rateCount = 0;
   /** Where other agents fetch this agent's objects (its PeerServer); null: only through the coordinator. */
   peerAddress: string | null = null;
   /** What tasks that asked for resources hold of it now, by name (cpus included). */
@@ -87,6 +91,28 @@ export class AgentLink {
       this.send({ type: 'ping', t: Date.now() });
     }, heartbeatMs);
     this.heartbeat.unref();
+  }
+
+  /**
+   * A task it ran was reported: feeds the completion rate, measured over windows of about 10 ms
+   * of busy time (idle time does not count: the meter restarts when work comes back).
+   */
+  completed(): void {
+    const now = performance.now();
+    if (this.rateSince === 0) {
+      this.rateSince = now;
+      this.rateCount = 0;
+    } else {
+      this.rateCount++;
+      const span = now - this.rateSince;
+      if (span >= 10) {
+        const sample = this.rateCount / span;
+        this.doneRate = this.doneRate === 0 ? sample : this.doneRate + (sample - this.doneRate) * 0.3;
+        this.rateSince = now;
+        this.rateCount = 0;
+      }
+    }
+    if (this.inflight.size === 0) this.rateSince = 0;
   }
 
   get slots(): number {

@@ -17,6 +17,9 @@ export interface SchedulerOptions {
   growable?: (pool: string) => boolean;
 }
 
+/** How long agents' pipelines stay bounded by time after two share-holders last competed, ms. */
+const CONTENDED_MS = 1_000;
+
 /** Most tasks set aside at once; past it the lane waits for room instead of taking more. */
 const MAX_BLOCKED = 1024;
 
@@ -40,6 +43,9 @@ export class Scheduler {
   private readonly idleWaiters: (() => void)[] = [];
   private runningCount = 0;
   private readonly placement: Placement;
+  /** When two share-holders last had work at once (performance.now() ms), and whether that is recent. */
+  private contendedAt = -Infinity;
+  private bounded = false;
 
   constructor(private readonly options: SchedulerOptions) {
     this.lanes = new Lanes({ worker: (l) => this.capacity(l), inline: inlineRoom });
@@ -179,6 +185,7 @@ export class Scheduler {
     if (!task) return;
     link.tasksDone++;
     link.avgRunMs += (msg.runMs - link.avgRunMs) * 0.2;
+    link.completed();
     this.roomChanged(link);
     this.settle(task, { ok: true, value: msg.value, agentId: link.id });
     this.scheduleDispatch();
@@ -292,11 +299,14 @@ export class Scheduler {
   }
 
   private capacity(link: AgentLink): number {
-    return workerRoom(link, this.options.maxPipelinePerSlot);
+    return workerRoom(link, this.options.maxPipelinePerSlot, this.bounded);
   }
 
   private readonly dispatch = (): void => {
     this.dispatchQueued = false;
+    const now = performance.now();
+    for (const lane of this.lanes.all()) if (lane.queue.holderCount > 1) this.contendedAt = now;
+    this.bounded = now - this.contendedAt < CONTENDED_MS;
     for (const [linkId, list] of this.pinned) {
       const link = this.links.get(linkId);
       if (!link) continue;
