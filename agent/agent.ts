@@ -30,6 +30,8 @@ export class Agent {
   private readonly lazy = new Map<string, Dep[]>();
   /** Tasks whose result stays here: task id → object id. */
   private readonly keeps = new Map<string, string>();
+  /** Express tasks (interactive calls) not reported yet: their result leaves ahead of batched ones. */
+  private readonly express = new Set<string>();
   private readonly objects: AgentObjects;
   /** Per actor: the end of its calls waiting for their arguments' values. */
   private readonly actorGates = new Map<string, Promise<void>>();
@@ -99,6 +101,7 @@ export class Agent {
         this.tasks.clear();
         this.keeps.clear();
         this.lazy.clear();
+        this.express.clear();
         this.objects.reset();
         this.pool.abandonAll();
         this.inline.abandonAll();
@@ -300,6 +303,7 @@ export class Agent {
 
   private run(task: Task, code: CodeSource, deps: Map<string, Uint8Array>): void {
     const job = { id: task.id, code, export: task.export, args: task.args, chunk: task.chunk, timeoutMs: task.timeoutMs, express: task.express, gpus: task.gpus, deps };
+    if (task.express) this.express.add(task.id);
     if (task.inline) {
       this.tasks.set(task.id, 'inline');
       this.inline.submit(job);
@@ -311,6 +315,7 @@ export class Agent {
 
   /** A result goes back unless it cannot fit a frame: then the call fails, and the link stays. */
   private sendResult(id: string, value: Uint8Array, runMs: number, refs: string[] = []): void {
+    const urgent = this.express.delete(id);
     const keep = this.keeps.get(id);
     if (keep !== undefined) {
       this.keeps.delete(id);
@@ -321,14 +326,14 @@ export class Agent {
         return;
       }
       const inline = value.byteLength <= INLINE_RESULT_BYTES ? value : null;
-      this.connection.send({ type: 'kept', id, objectId: keep, size: value.byteLength, value: inline, refs, runMs });
+      this.connection.send({ type: 'kept', id, objectId: keep, size: value.byteLength, value: inline, refs, runMs }, urgent);
       return;
     }
     if (value.byteLength > valueLimit(this.config.maxFrameBytes)) {
       this.connection.send({ type: 'failed', id, kind: 'value', error: tooLarge(`the result is ${value.byteLength} bytes`, valueLimit(this.config.maxFrameBytes)) });
       return;
     }
-    this.connection.send(refs.length > 0 ? { type: 'done', id, value, runMs, refs } : { type: 'done', id, value, runMs });
+    this.connection.send(refs.length > 0 ? { type: 'done', id, value, runMs, refs } : { type: 'done', id, value, runMs }, urgent);
   }
 
   // Results are checked before they are sent (sendResult); this is the net under every other message.
@@ -355,7 +360,7 @@ export class Agent {
 
   private fail(id: string, kind: FailureKind, error: RemoteErrorInfo): void {
     this.keeps.delete(id);
-    this.connection.send({ type: 'failed', id, kind, error });
+    this.connection.send({ type: 'failed', id, kind, error }, this.express.delete(id));
   }
 
   private report(id: string, send: () => void): void {

@@ -53,9 +53,9 @@ export class CoordinatorConnection {
   }
 
   /** Queues a message for the next frame; dropped when not connected (its work is void then). */
-  send(message: AgentMessage): void {
+  send(message: AgentMessage, urgent = false): void {
     if (!this.ready) return;
-    this.socket?.send(message);
+    this.socket?.send(message, urgent);
   }
 
   stop(): void {

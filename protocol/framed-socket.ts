@@ -52,7 +52,10 @@ export interface FramedSocketOptions<In> {
  */
 export class FramedSocket<In, Out extends object> {
   private outbox: Out[] = [];
+  /** Urgent messages: they lead the next frame, which leaves at the end of this microtask queue. */
+  private urgent: Out[] = [];
   private flushQueued = false;
+  private urgentFlushQueued = false;
   private isClosed = false;
   private heard = Date.now();
   private deferFlush: (() => boolean) | undefined;
@@ -102,9 +105,21 @@ export class FramedSocket<In, Out extends object> {
     return socket?.remoteAddress ?? '?';
   }
 
-  /** Queues a message; everything queued in one tick leaves as one frame. False once closed. */
-  send(message: Out): boolean {
+  /**
+   * Queues a message; everything queued in one tick leaves as one frame. An `urgent` one (an
+   * interactive task or its result) goes ahead of what is queued and does not wait for a deferred
+   * flush. False once closed.
+   */
+  send(message: Out, urgent = false): boolean {
     if (this.isClosed) return false;
+    if (urgent) {
+      this.urgent.push(message);
+      if (!this.urgentFlushQueued) {
+        this.urgentFlushQueued = true;
+        queueMicrotask(this.flushUrgent);
+      }
+      return true;
+    }
     this.outbox.push(message);
     if (!this.flushQueued) {
       this.flushQueued = true;
@@ -117,12 +132,29 @@ export class FramedSocket<In, Out extends object> {
   /** Sends what is queued now. */
   readonly flush = (): void => {
     this.flushQueued = false;
+    this.flushUrgent();
     if (this.outbox.length === 0) return;
     const batch = this.outbox;
     this.outbox = [];
+    this.writeAll(batch);
+  };
+
+  /**
+   * Sends the urgent messages alone, in a small frame of their own ahead of the batch queued
+   * beside them (which keeps its deferred flush): the peer decodes and starts them first.
+   */
+  private readonly flushUrgent = (): void => {
+    this.urgentFlushQueued = false;
+    if (this.urgent.length === 0) return;
+    const batch = this.urgent;
+    this.urgent = [];
+    this.writeAll(batch);
+  };
+
+  private writeAll(batch: Out[]): void {
     if (this.isClosed || this.ws.readyState !== WebSocket.OPEN) return;
     for (let i = 0; i < batch.length; i += MAX_MESSAGES_PER_FRAME) this.write(batch.slice(i, i + MAX_MESSAGES_PER_FRAME));
-  };
+  }
 
   /** Sends what is queued, then closes with `code`; the reason is cut to fit. Idempotent. */
   close(code: number, reason: string): void {
@@ -196,6 +228,7 @@ export class FramedSocket<In, Out extends object> {
     if (this.isClosed) return;
     this.isClosed = true;
     this.outbox = [];
+    this.urgent = [];
     this.assembling = null;
     this.safely(() => this.handlers.closed(info));
   }

@@ -32,6 +32,8 @@ export class AgentLink {
   inlineInflight = 0;
   /** Code hashes this agent has received on this connection. */
   readonly sentCode = new Set<string>();
+  /** Code sent in this loop turn: it may still wait in the batch an urgent frame overtakes. */
+  private readonly unflushedCode = new Set<string>();
   readonly connectedAt = Date.now();
   tasksDone = 0;
   /** Slots held by actors living on this agent; the scheduler keeps tasks off them. */
@@ -45,6 +47,10 @@ export class AgentLink {
   private readonly measuring: { t: number; resolve(): void }[] = [];
   /** Smoothed round trip of heartbeats, ms (0 until measured). */
   rttMs = 0;
+  /** Smoothed completions per ms while busy (0 until measured): sizes the pipeline by time. */
+  doneRate = 0;
+  private rateSince = 0;
+  private rateCount = 0;
   /** Where other agents fetch this agent's objects (its PeerServer); null: only through the coordinator. */
   peerAddress: string | null = null;
   /** What tasks that asked for resources hold of it now, by name (cpus included). */
@@ -85,6 +91,28 @@ export class AgentLink {
       this.send({ type: 'ping', t: Date.now() });
     }, heartbeatMs);
     this.heartbeat.unref();
+  }
+
+  /**
+   * A task it ran was reported: feeds the completion rate, measured over windows of about 10 ms
+   * of busy time (idle time does not count: the meter restarts when work comes back).
+   */
+  completed(): void {
+    const now = performance.now();
+    if (this.rateSince === 0) {
+      this.rateSince = now;
+      this.rateCount = 0;
+    } else {
+      this.rateCount++;
+      const span = now - this.rateSince;
+      if (span >= 10) {
+        const sample = this.rateCount / span;
+        this.doneRate = this.doneRate === 0 ? sample : this.doneRate + (sample - this.doneRate) * 0.3;
+        this.rateSince = now;
+        this.rateCount = 0;
+      }
+    }
+    if (this.inflight.size === 0) this.rateSince = 0;
   }
 
   get slots(): number {
@@ -129,22 +157,27 @@ export class AgentLink {
 
   /**
    * Sends `code` unless this agent has it (its pool's copy, when the pools' copies differ) and
-   * answers the hash a task or actor must name.
+   * answers the hash a task or actor must name. Before an urgent task, code still queued in this
+   * turn's batch goes again, urgently: the task overtakes that batch (the agent keeps the last copy).
    */
-  ensureCode(code: ShippedCode): string {
+  ensureCode(code: ShippedCode, urgent = false): string {
     const own = code.byPool?.[this.pool];
     const hash = own?.hash ?? code.hash;
-    if (!this.sentCode.has(hash)) {
-      this.sentCode.add(hash);
-      this.send({ type: 'code', hash, kind: code.kind, source: own?.source ?? code.source });
+    if (this.sentCode.has(hash) && !(urgent && this.unflushedCode.has(hash))) return hash;
+    this.sentCode.add(hash);
+    if (!urgent) {
+      // Cleared after the batch's flush (queued at the latest for this same turn's check phase).
+      if (this.unflushedCode.size === 0) setImmediate(() => this.unflushedCode.clear());
+      this.unflushedCode.add(hash);
     }
+    this.send({ type: 'code', hash, kind: code.kind, source: own?.source ?? code.source }, urgent);
     return hash;
   }
 
-  /** Queues a message; everything queued in one tick leaves as one frame. */
-  send(message: CoordinatorMessage): void {
+  /** Queues a message; everything queued in one tick leaves as one frame; `urgent` ones go ahead (framed-socket.ts). */
+  send(message: CoordinatorMessage, urgent = false): void {
     if (this.state === 'closed') return;
-    this.socket.send(message);
+    this.socket.send(message, urgent);
   }
 
   /** Handles frames that arrived together with the hello. */

@@ -1,11 +1,14 @@
 import type { Done, Failed } from '../../protocol/agent-messages.js';
-import type { ClustrixError } from '../../protocol/errors.js';
-import { AgentLostError, CancelledError, ClustrixError as BaseError, RemoteError, TimeoutError, UnknownPoolError, valueError } from '../errors/errors.js';
-import type { AgentLink } from './link.js';
-import { Lanes, type Lane } from './lanes.js';
-import type { TaskRecord } from './task.js';
 import type { Resources } from '../../protocol/resources.js';
-import { fits, fitsAmounts, placementError, withCpus, type PoolShape } from './fit.js';
+import type { ClustrixError } from '../../protocol/errors.js';
+import { AgentLostError, UnknownPoolError } from '../errors/errors.js';
+import { withCpus } from './fit.js';
+import { Lanes, type Lane } from './lanes.js';
+import { inlineRoom, load, taskMessage, unload, workerRoom } from './link-load.js';
+import type { AgentLink } from './link.js';
+import { Placement } from './placement.js';
+import type { TaskRecord } from './task.js';
+import { failureError } from './task-failure.js';
 
 export interface SchedulerOptions {
   /** Upper bound on tasks queued on one agent per slot beyond the running one. */
@@ -14,6 +17,9 @@ export interface SchedulerOptions {
   /** Whether a pool may get agents it does not have yet (launched, replacing, adaptive). @default every pool may */
   growable?: (pool: string) => boolean;
 }
+
+/** How long agents' pipelines stay bounded by time after two share-holders last competed, ms. */
+const CONTENDED_MS = 1_000;
 
 /** Most tasks set aside at once; past it the lane waits for room instead of taking more. */
 const MAX_BLOCKED = 1024;
@@ -37,11 +43,14 @@ export class Scheduler {
   private warnedActorsHoldAll = false;
   private readonly idleWaiters: (() => void)[] = [];
   private runningCount = 0;
-  /** Each pool's agents and the most of each resource one of them has; recomputed after agents come or go. */
-  private shapes: Map<string, { agents: number; largest: Resources }> | null = null;
+  private readonly placement: Placement;
+  /** When two share-holders last had work at once (performance.now() ms), and whether that is recent. */
+  private contendedAt = -Infinity;
+  private bounded = false;
 
   constructor(private readonly options: SchedulerOptions) {
-    this.lanes = new Lanes({ worker: (l) => this.capacity(l), inline: (l) => this.inlineCapacity(l) });
+    this.lanes = new Lanes({ worker: (l) => this.capacity(l), inline: inlineRoom });
+    this.placement = new Placement(this.links, this.lanes, options.growable ?? (() => true));
   }
 
   /** The cluster's pools, by name (once, before agents connect): tasks may name one (`pool`). */
@@ -76,13 +85,7 @@ export class Scheduler {
    * (they asked for resources) only when its agents, if it has some, have that much.
    */
   demandFor(pool: string): number {
-    const largest = this.shapeOf(pool)?.largest;
-    let tasks = 0;
-    for (const lane of [...this.lanes.own(pool), ...this.lanes.anyLanes()]) {
-      tasks += lane.queue.length;
-      for (const task of lane.blocked) if (!largest || fitsAmounts(withCpus(task.resources ?? {}), largest)) tasks++;
-    }
-    return tasks;
+    return this.placement.demandFor(pool);
   }
 
   submit(task: TaskRecord): void {
@@ -101,7 +104,7 @@ export class Scheduler {
         return;
       }
       // Plain tasks fit any agent: only check them when there is none.
-      const unsatisfiable = (task.resources || task.pool || this.links.size === 0) && this.placementError(task);
+      const unsatisfiable = (task.resources || task.pool || this.links.size === 0) && this.placement.errorOf(task);
       if (unsatisfiable) {
         this.settle(task, { ok: false, error: unsatisfiable });
         return;
@@ -113,12 +116,12 @@ export class Scheduler {
 
   addLink(link: AgentLink): void {
     this.links.set(link.id, link);
-    this.shapes = null;
+    this.placement.agentsChanged();
     this.linkChanged(link);
     // The first agent of a pool that may have grown for them: work it cannot run, no pool can.
     for (const lane of this.lanes.all()) {
       for (const task of lane.blocked) {
-        const error = this.placementError(task);
+        const error = this.placement.errorOf(task);
         if (!error) continue;
         lane.blocked.delete(task);
         this.settle(task, { ok: false, error });
@@ -131,40 +134,7 @@ export class Scheduler {
    * has that much, or a pool without agents may get some. Actors are placed by the same rule.
    */
   couldPlace(asked: Resources, pool: string | null): boolean {
-    return this.placementErrorFor(asked, pool) === null;
-  }
-
-  /** Where `task` could run: null, or the error saying no pool considered can. */
-  private placementError(task: TaskRecord): BaseError | null {
-    return this.placementErrorFor(withCpus(task.resources ?? {}), task.pool ?? null);
-  }
-
-  private placementErrorFor(asked: Resources, pool: string | null): BaseError | null {
-    const names = pool ? [pool] : this.poolNames();
-    const growable = this.options.growable ?? (() => true);
-    const pools: PoolShape[] = names.map((name) => {
-      const shape = this.shapeOf(name);
-      return { name, agents: shape?.agents ?? 0, largest: shape?.largest ?? null, growable: growable(name) };
-    });
-    return placementError(asked, pools);
-  }
-
-  private poolNames(): string[] {
-    if (this.lanes.pools.length > 0) return [...this.lanes.pools];
-    return [...new Set([...this.links.values()].map((l) => l.pool))];
-  }
-
-  private shapeOf(pool: string): { agents: number; largest: Resources } | undefined {
-    if (!this.shapes) {
-      this.shapes = new Map();
-      for (const link of this.links.values()) {
-        let shape = this.shapes.get(link.pool);
-        if (!shape) this.shapes.set(link.pool, (shape = { agents: 0, largest: {} }));
-        shape.agents++;
-        for (const [name, amount] of Object.entries(link.resources)) shape.largest[name] = Math.max(shape.largest[name] ?? 0, amount);
-      }
-    }
-    return this.shapes.get(pool);
+    return this.placement.errorFor(asked, pool) === null;
   }
 
   /** Something that sizes the link's room changed (its state, the slots actors hold). */
@@ -181,7 +151,7 @@ export class Scheduler {
   /** The agent is gone: its tasks run elsewhere while their loss budget lasts. */
   removeLink(link: AgentLink, reason: string): void {
     this.links.delete(link.id);
-    this.shapes = null;
+    this.placement.agentsChanged();
     this.lanes.delete(link);
     const requeue: TaskRecord[] = [];
     for (const task of link.inflight.values()) {
@@ -224,6 +194,7 @@ export class Scheduler {
     if (!task) return;
     link.tasksDone++;
     link.avgRunMs += (msg.runMs - link.avgRunMs) * 0.2;
+    link.completed();
     this.roomChanged(link);
     this.settle(task, { ok: true, value: msg.value, agentId: link.id, refs: msg.refs });
     this.scheduleDispatch();
@@ -235,34 +206,13 @@ export class Scheduler {
     this.roomChanged(link);
     this.scheduleDispatch();
     if (task.settled) return;
-    switch (msg.kind) {
-      case 'exception':
-        if (task.exceptionRetriesLeft > 0) {
-          task.exceptionRetriesLeft--;
-          if (task.pinned === null) this.laneOf(task).queue.unshiftAll([task]);
-          else this.pinned.set(task.pinned, [task, ...(this.pinned.get(task.pinned) ?? [])]);
-          return;
-        }
-        this.settle(task, { ok: false, error: new RemoteError(msg.error, { taskId: task.id, agentId: link.id }) });
-        return;
-      case 'timeout':
-        this.settle(task, { ok: false, error: new TimeoutError(`task ${task.id} (${task.code.name}) on agent ${link.id}: ${msg.error.message}`, task.timeoutMs ?? 0) });
-        return;
-      case 'cancelled':
-        this.settle(task, { ok: false, error: new CancelledError(`task ${task.id} was cancelled on agent ${link.id}`) });
-        return;
-      case 'setup':
-      case 'actor-died':
-        this.settle(task, { ok: false, error: new BaseError('TASK_SETUP_FAILED', `task ${task.id} could not start on agent ${link.id}: ${msg.error.message}`) });
-        return;
-      case 'value':
-        this.settle(task, { ok: false, error: valueError(msg.error, `task ${task.id} (${task.code.name}) on agent ${link.id}`) });
-        return;
-      default: {
-        const unreachable: never = msg.kind;
-        throw new Error(`unhandled failure kind ${String(unreachable)}`);
-      }
+    if (msg.kind === 'exception' && task.exceptionRetriesLeft > 0) {
+      task.exceptionRetriesLeft--;
+      if (task.pinned === null) this.laneOf(task).queue.unshiftAll([task]);
+      else this.pinned.set(task.pinned, [task, ...(this.pinned.get(task.pinned) ?? [])]);
+      return;
     }
+    this.settle(task, { ok: false, error: failureError(task, link.id, msg) });
   }
 
   /**
@@ -350,41 +300,22 @@ export class Scheduler {
   }
 
   private take(link: AgentLink, id: string): TaskRecord | undefined {
-    const task = link.inflight.get(id);
+    const task = unload(link, id);
     if (!task) return undefined;
-    link.inflight.delete(id);
-    // Idle from now (adaptive scaling measures idleness from here); busy links need no clock.
-    if (link.inflight.size === 0) link.lastActiveAt = Date.now();
     this.runningCount--;
-    if (task.inline) link.inlineInflight--;
-    if (task.resources) {
-      link.constrainedInflight--;
-      for (const [name, amount] of Object.entries(withCpus(task.resources))) link.reserved[name] = (link.reserved[name] ?? 0) - amount;
-    }
-    task.link = null;
     if (task.pinned === null) this.laneOf(task).queue.finished(task);
     return task;
   }
 
-  /** Inline tasks are bounded by the agent's inline concurrency (plus a little pipeline). */
-  private inlineCapacity(link: AgentLink): number {
-    if (link.state !== 'ready') return 0;
-    return link.hello.inlineConcurrency + Math.min(link.hello.inlineConcurrency, 16) - link.inlineInflight;
-  }
-
   private capacity(link: AgentLink): number {
-    if (link.state !== 'ready') return 0;
-    const slots = link.slots - link.actorSlots - (link.reserved.cpus ?? 0);
-    if (slots <= 0) return 0;
-    // Keep enough queued on the agent to cover one round trip at its measured task rate.
-    const rtt = link.rttMs > 0 ? link.rttMs : 0.5;
-    const extra = Math.ceil((slots * rtt) / Math.max(link.avgRunMs, 0.01));
-    const depth = slots + Math.min(Math.max(extra, 1), slots * this.options.maxPipelinePerSlot);
-    return depth - (link.inflight.size - link.inlineInflight - link.constrainedInflight);
+    return workerRoom(link, this.options.maxPipelinePerSlot, this.bounded);
   }
 
   private readonly dispatch = (): void => {
     this.dispatchQueued = false;
+    const now = performance.now();
+    for (const lane of this.lanes.all()) if (lane.queue.holderCount > 1) this.contendedAt = now;
+    this.bounded = now - this.contendedAt < CONTENDED_MS;
     for (const [linkId, list] of this.pinned) {
       const link = this.links.get(linkId);
       if (!link) continue;
@@ -452,40 +383,13 @@ export class Scheduler {
       const near = task.prefer?.map((id) => this.links.get(id)).find((l) => l !== undefined && lane.open.has(l));
       return near ?? lane.open.first();
     }
-    // Asking for resources is rarer and not pipelined: the first agent where it fits now.
-    const asked = withCpus(task.resources);
-    for (const link of this.links.values()) {
-      if (link.state === 'ready' && (!task.pool || link.pool === task.pool) && fits(link, asked)) return link;
-    }
-    return undefined;
+    return this.placement.firstFit(task, withCpus(task.resources));
   }
 
   private start(link: AgentLink, task: TaskRecord, express = false): void {
-    task.link = link;
-    task.startedAt ??= Date.now();
-    task.lastAgent = link.id;
-    link.inflight.set(task.id, task);
+    load(link, task);
     this.runningCount++;
-    if (task.resources) {
-      link.constrainedInflight++;
-      for (const [name, amount] of Object.entries(withCpus(task.resources))) link.reserved[name] = (link.reserved[name] ?? 0) + amount;
-    }
-    if (task.inline) link.inlineInflight++;
-    const code = link.ensureCode(task.code);
-    link.send({
-      type: 'task',
-      id: task.id,
-      code,
-      export: task.export,
-      args: task.args,
-      inline: task.inline,
-      chunk: task.chunk,
-      timeoutMs: task.timeoutMs,
-      express,
-      ...(task.resources?.gpus ? { gpus: Math.ceil(task.resources.gpus) } : {}),
-      keep: task.keep,
-      deps: task.deps,
-    });
+    link.send(taskMessage(task, link.ensureCode(task.code, express), express), express);
   }
 }
 

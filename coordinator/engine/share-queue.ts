@@ -40,6 +40,11 @@ export class ShareQueue {
     return this.live;
   }
 
+  /** Share-holders with tasks waiting or on agents. */
+  get holderCount(): number {
+    return this.holders.size;
+  }
+
   push(task: TaskRecord): void {
     const h = this.holder(task);
     this.levelOf(h, task.priority).push(task);

@@ -13,6 +13,8 @@ import type { ShippedCode, TaskOutcome, TaskRecord } from '../../coordinator/eng
 /** A fake agent's connection: keeps every message sent to it. */
 export class FakeSocket implements LinkSocket {
   readonly sent: CoordinatorMessage[] = [];
+  /** The messages sent urgently (ahead of the batch), in order. */
+  readonly urgent: CoordinatorMessage[] = [];
   lastHeard = Date.now();
   private handlers: FramedSocketHandlers<AgentMessage, CoordinatorMessage> | null = null;
 
@@ -22,8 +24,9 @@ export class FakeSocket implements LinkSocket {
 
   setDeferFlush(): void {}
 
-  send(message: CoordinatorMessage): boolean {
+  send(message: CoordinatorMessage, urgent = false): boolean {
     this.sent.push(message);
+    if (urgent) this.urgent.push(message);
     return true;
   }
 
@@ -99,12 +102,12 @@ export interface TestTask {
 let next = 0;
 
 /** A task record of share-holder `share`; its outcome resolves (never rejects) when it settles. */
-export function task(share: string, options: { priority?: number; weight?: number; inline?: boolean; retries?: number; id?: string; resources?: Record<string, number>; pool?: string; code?: ShippedCode } = {}): TestTask {
+export function task(share: string, options: { priority?: number; weight?: number; inline?: boolean; retries?: number; id?: string; resources?: Record<string, number>; pool?: string; code?: ShippedCode | string } = {}): TestTask {
   let deliver!: (o: TaskOutcome) => void;
   const outcome = new Promise<TaskOutcome>((resolve) => (deliver = resolve));
   const record: TaskRecord = {
     id: options.id ?? `${share}-${++next}`,
-    code: options.code ?? { hash: 'h', kind: 'function', source: '() => 1', name: 'f' },
+    code: typeof options.code === 'string' ? { hash: options.code, kind: 'function', source: '() => 1', name: 'f' } : (options.code ?? { hash: 'h', kind: 'function', source: '() => 1', name: 'f' }),
     export: null,
     keep: null,
     deps: [],

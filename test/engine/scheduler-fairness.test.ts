@@ -123,4 +123,33 @@ describe('scheduler express tasks', () => {
     expect(express.get(interactive.record.id)).toBe(true);
     expect(express.get(urgent.record.id)).toBe(true);
   });
+
+  it('sends express tasks urgently (ahead of the batch queued for the agent), with their code when it still waits in that batch', async () => {
+    const s = scheduler(4);
+    const agent = new FakeAgent('a1', 1, s);
+    agent.link.avgRunMs = 0.1; // room for 1 + 4 on the agent
+    const first = task('batch', { code: 'f' });
+    s.submit(first.record);
+    await settle();
+    // The batch's next function: its code goes with the batch; an interactive call of the same
+    // function in the same turn overtakes that batch, so its code goes again, urgently.
+    const batch = [task('batch', { code: 'g' }), task('batch', { code: 'g' })];
+    const interactive = task('interactive', { code: 'g' });
+    for (const t of batch) s.submit(t.record);
+    // Dispatched in a microtask; the interactive call comes before the loop turn ends.
+    await Promise.resolve();
+    expect(agent.taskIds).toHaveLength(3);
+    s.submit(interactive.record);
+    await settle();
+    const urgent = agent.socket.urgent.map((m) => (m.type === 'task' ? `task ${m.id}` : m.type === 'code' ? `code ${m.hash}` : m.type));
+    expect(urgent).toEqual(['code f', `task ${first.record.id}`, 'code g', `task ${interactive.record.id}`]);
+    const codes = agent.socket.sent.flatMap((m) => (m.type === 'code' ? [m.hash] : []));
+    expect(codes).toEqual(['f', 'g', 'g']);
+    // A later turn: that batch has left, the agent has g, nothing is sent twice.
+    const again = task('other', { code: 'g' });
+    s.submit(again.record);
+    agent.done(first.record.id);
+    await settle();
+    expect(agent.socket.sent.filter((m) => m.type === 'code')).toHaveLength(3);
+  });
 });
