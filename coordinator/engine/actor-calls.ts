@@ -147,7 +147,6 @@ export class ActorCalls {
     );
   }
 
-
   /** Sends every call made while the actor (re)started. */
   flush(record: ActorRecord): void {
     for (const call of record.backlog.splice(0)) this.send(record, call);
