@@ -52,8 +52,6 @@ export interface FramedSocketOptions<In> {
  */
 export class FramedSocket<In, Out extends object> {
   private outbox: Out[] = [];
-  /** Urgent messages: they lead the next frame, which leaves at the end of this microtask queue. */
-  private urgent: Out[] = [];
   private flushQueued = false;
   private urgentFlushQueued = false;
   private isClosed = false;
@@ -107,20 +105,20 @@ export class FramedSocket<In, Out extends object> {
 
   /**
    * Queues a message; everything queued in one tick leaves as one frame. An `urgent` one (an
-   * interactive task or its result) goes ahead of what is queued and does not wait for a deferred
-   * flush. False once closed.
+   * interactive task or its result) does not wait for a deferred flush: it leaves at the end of
+   * this microtask queue with what was queued before it, in order (a task's output before its
+   * result, code and values before the task that needs them). False once closed.
    */
   send(message: Out, urgent = false): boolean {
     if (this.isClosed) return false;
+    this.outbox.push(message);
     if (urgent) {
-      this.urgent.push(message);
       if (!this.urgentFlushQueued) {
         this.urgentFlushQueued = true;
         queueMicrotask(this.flushUrgent);
       }
       return true;
     }
-    this.outbox.push(message);
     if (!this.flushQueued) {
       this.flushQueued = true;
       if (this.deferFlush?.()) setImmediate(this.flush);
@@ -132,24 +130,21 @@ export class FramedSocket<In, Out extends object> {
   /** Sends what is queued now. */
   readonly flush = (): void => {
     this.flushQueued = false;
-    this.flushUrgent();
+    this.writeOutbox();
+  };
+
+  /** An urgent message's flush; a deferred flush still queued finds the outbox empty or newer. */
+  private readonly flushUrgent = (): void => {
+    this.urgentFlushQueued = false;
+    this.writeOutbox();
+  };
+
+  private writeOutbox(): void {
     if (this.outbox.length === 0) return;
     const batch = this.outbox;
     this.outbox = [];
     this.writeAll(batch);
-  };
-
-  /**
-   * Sends the urgent messages alone, in a small frame of their own ahead of the batch queued
-   * beside them (which keeps its deferred flush): the peer decodes and starts them first.
-   */
-  private readonly flushUrgent = (): void => {
-    this.urgentFlushQueued = false;
-    if (this.urgent.length === 0) return;
-    const batch = this.urgent;
-    this.urgent = [];
-    this.writeAll(batch);
-  };
+  }
 
   private writeAll(batch: Out[]): void {
     if (this.isClosed || this.ws.readyState !== WebSocket.OPEN) return;
@@ -228,7 +223,6 @@ export class FramedSocket<In, Out extends object> {
     if (this.isClosed) return;
     this.isClosed = true;
     this.outbox = [];
-    this.urgent = [];
     this.assembling = null;
     this.safely(() => this.handlers.closed(info));
   }

@@ -32,8 +32,6 @@ export class AgentLink {
   inlineInflight = 0;
   /** Code hashes this agent has received on this connection. */
   readonly sentCode = new Set<string>();
-  /** Code sent in this loop turn: it may still wait in the batch an urgent frame overtakes. */
-  private readonly unflushedCode = new Set<string>();
   readonly connectedAt = Date.now();
   tasksDone = 0;
   /** Slots held by actors living on this agent; the scheduler keeps tasks off them. */
@@ -157,24 +155,20 @@ export class AgentLink {
 
   /**
    * Sends `code` unless this agent has it (its pool's copy, when the pools' copies differ) and
-   * answers the hash a task or actor must name. Before an urgent task, code still queued in this
-   * turn's batch goes again, urgently: the task overtakes that batch (the agent keeps the last copy).
+   * answers the hash a task or actor must name. It goes with the task's urgency; either way it
+   * leaves ahead of the task (the socket keeps the order of what is queued).
    */
   ensureCode(code: ShippedCode, urgent = false): string {
     const own = code.byPool?.[this.pool];
     const hash = own?.hash ?? code.hash;
-    if (this.sentCode.has(hash) && !(urgent && this.unflushedCode.has(hash))) return hash;
-    this.sentCode.add(hash);
-    if (!urgent) {
-      // Cleared after the batch's flush (queued at the latest for this same turn's check phase).
-      if (this.unflushedCode.size === 0) setImmediate(() => this.unflushedCode.clear());
-      this.unflushedCode.add(hash);
+    if (!this.sentCode.has(hash)) {
+      this.sentCode.add(hash);
+      this.send({ type: 'code', hash, kind: code.kind, source: own?.source ?? code.source }, urgent);
     }
-    this.send({ type: 'code', hash, kind: code.kind, source: own?.source ?? code.source }, urgent);
     return hash;
   }
 
-  /** Queues a message; everything queued in one tick leaves as one frame; `urgent` ones go ahead (framed-socket.ts). */
+  /** Queues a message; everything queued in one tick leaves as one frame; `urgent` ones do not wait for a deferred flush (framed-socket.ts). */
   send(message: CoordinatorMessage, urgent = false): void {
     if (this.state === 'closed') return;
     this.socket.send(message, urgent);

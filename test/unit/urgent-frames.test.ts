@@ -1,6 +1,6 @@
-// FramedSocket's urgent messages: an interactive task (or its result) leaves in a small frame of
-// its own at the end of the current microtask queue, ahead of a batch whose flush waits for the
-// end of the loop turn; the batch keeps its order and still leaves as one frame.
+// FramedSocket's urgent messages: an interactive task (or its result) does not wait for a batch's
+// flush deferred to the end of the loop turn; it leaves at the end of the current microtask queue
+// with what was queued before it, in order (a task's output before its result, code first).
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -26,27 +26,27 @@ function socket(wire: FakeWire, deferred: boolean): FramedSocket<never, Coordina
 const ping = (t: number): CoordinatorMessage => ({ type: 'ping', t });
 
 describe('urgent frames', () => {
-  it('sends an urgent message at once, in its own frame, ahead of a deferred batch queued before it', async () => {
+  it('sends an urgent message at once with what was queued before it, in order, not waiting for a deferred batch', async () => {
     const wire = new FakeWire();
     const s = socket(wire, true);
     s.send(ping(1));
     s.send(ping(2));
     s.send(ping(3), true);
     await Promise.resolve();
-    expect(wire.frames).toEqual([[3]]);
+    expect(wire.frames).toEqual([[1, 2, 3]]);
+    s.send(ping(4));
     await new Promise((resolve) => setImmediate(resolve));
-    expect(wire.frames).toEqual([[3], [1, 2]]);
+    expect(wire.frames).toEqual([[1, 2, 3], [4]]);
   });
 
-  it('keeps urgent messages in their order, and a batch that was not deferred leaves in the same turn', async () => {
+  it('a deferred batch with no urgent message waits for the end of the loop turn', async () => {
     const wire = new FakeWire();
-    const s = socket(wire, false);
+    const s = socket(wire, true);
     s.send(ping(1));
-    s.send(ping(2), true);
-    s.send(ping(3), true);
+    await Promise.resolve();
+    expect(wire.frames).toEqual([]);
     await new Promise((resolve) => setImmediate(resolve));
-    expect(wire.frames.flat().sort()).toEqual([1, 2, 3]);
-    expect(wire.frames.find((f) => f.includes(2))).toEqual([2, 3]);
+    expect(wire.frames).toEqual([[1]]);
   });
 
   it('flushes urgent and batched messages before a close', () => {
@@ -55,6 +55,6 @@ describe('urgent frames', () => {
     s.send(ping(1));
     s.send(ping(2), true);
     s.close(1000, 'done');
-    expect(wire.frames).toEqual([[2], [1]]);
+    expect(wire.frames).toEqual([[1, 2]]);
   });
 });
