@@ -1,9 +1,9 @@
 // Refs nested inside arguments arrive as refs the task awaits, and their bytes move only then: a
 // nested ref never awaited adds none of its bytes to any agent's links; a top-level ref still
 // arrives as its value, fetched before the task starts.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Cluster } from 'clustrix';
-import { MODES, openCluster, type Opened } from './modes.js';
+import { MODES, useCluster } from '../helpers/modes.js';
 
 const SIZE = 2_000_000;
 
@@ -13,16 +13,9 @@ async function received(cluster: Cluster): Promise<number> {
   return links.reduce((sum, l) => sum + l.fromCoordinator + l.fromPeers, 0);
 }
 
-describe.each(MODES)('nested refs are read when awaited (%s)', (mode) => {
-  let opened: Opened;
-  let cluster: Cluster;
-  beforeAll(async () => {
-    opened = await openCluster(mode, { agents: 2, slots: 1 });
-    cluster = opened.cluster;
-  });
-  afterAll(async () => {
-    await opened?.close();
-  });
+describe.each(MODES)('nested refs are read when awaited ($name)', (mode) => {
+  let cluster!: Cluster;
+  useCluster(mode, { agents: 2, slots: 1 }, (c) => (cluster = c));
 
   it('a nested ref the task never awaits moves no bytes', async () => {
     const big = cluster.put(new Uint8Array(SIZE).fill(7));

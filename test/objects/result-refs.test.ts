@@ -1,9 +1,9 @@
 // A ref inside a result (of run, map, an actor call) is held for the caller: the value it names
 // stays while the program holds the returned ref, even after every other handle to it was freed,
 // and goes once that ref is freed.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Cluster, ObjectRef } from 'clustrix';
-import { MODES, openCluster, type Opened } from './modes.js';
+import { MODES, useCluster } from '../helpers/modes.js';
 
 class Echo {
   async later(box: { r: unknown }): Promise<{ r: unknown }> {
@@ -12,16 +12,9 @@ class Echo {
   }
 }
 
-describe.each(MODES)('refs inside results are held for the caller (%s)', (mode) => {
-  let opened: Opened;
-  let cluster: Cluster;
-  beforeAll(async () => {
-    opened = await openCluster(mode, { agents: 2, slots: 1 });
-    cluster = opened.cluster;
-  });
-  afterAll(async () => {
-    await opened?.close();
-  });
+describe.each(MODES)('refs inside results are held for the caller ($name)', (mode) => {
+  let cluster!: Cluster;
+  useCluster(mode, { agents: 2, slots: 1 }, (c) => (cluster = c));
 
   it('a ref returned by run() outlives the freed ref it came from', async () => {
     const a = cluster.put('kept value');
