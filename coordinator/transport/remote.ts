@@ -149,8 +149,7 @@ export class RemoteTransport implements Transport {
   ship(code: ShippedCode): void {
     if (this.sentCode.has(code.hash) || this.lostWith) return;
     this.sentCode.add(code.hash);
-    this.submits.flush();
-    this.socket.send({ type: 'code', hash: code.hash, kind: code.kind, source: code.source, name: code.name.slice(0, 1000) });
+    this.send({ type: 'code', hash: code.hash, kind: code.kind, source: code.source, name: code.name.slice(0, 1000) });
   }
 
   setEvents(events: TransportEvents): void {
@@ -169,9 +168,14 @@ export class RemoteTransport implements Transport {
     const id = `r${++this.nextId}`;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { method, resolve, reject });
-      this.submits.flush();
-      this.socket.send({ type: 'request', id, method, args });
+      this.send({ type: 'request', id, method, args });
     });
+  }
+
+  /** Every message but the gathered submits goes through here: the open gathering leaves first, so order is kept. */
+  private send(message: ClientMessage): void {
+    this.submits.flush();
+    this.socket.send(message);
   }
 
   private settle(id: string, value: unknown, error?: unknown): void {
