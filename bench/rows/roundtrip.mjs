@@ -17,72 +17,62 @@ export async function run(ctx, log) {
   const notes = [];
   const failures = [];
 
-  const clx = await attempt(failures, 'clustrix', async () => {
-    const { Cluster } = await loadClustrix();
-    const cluster = await Cluster.start({ agents: 1, slots: 1 });
-    try {
-      const perRound = await rounds({ warmup: 1, count: ROUNDS, log, label: 'clustrix run()' }, async ({ warmup }) => {
-        const n = warmup ? WARM : N;
-        const lat = new Array(n);
-        for (let i = 0; i < n; i++) {
-          const t = performance.now();
-          const v = await cluster.run((x) => x + 1, i);
-          lat[i] = performance.now() - t;
-          if (v !== i + 1) throw new Error(`run returned ${v} for ${i}`);
-        }
-        return lat;
-      });
-      return latency('clustrix', 'clustrix `run(x => x + 1, i)`, 1 agent × 1 slot', perRound);
-    } finally {
-      await cluster.close();
-    }
-  }, log);
-  if (clx) metrics.push(clx);
-
-  // The same through a service: the program's cluster is Cluster.connect(), the pool the service's.
-  const connected = await attempt(failures, 'clustrix connected', async () => {
-    const { cluster, close } = await connectedCluster({ agents: 1, slots: 1 });
-    try {
-      const perRound = await rounds({ warmup: 1, count: ROUNDS, log, label: 'clustrix connected run()' }, async ({ warmup }) => {
-        const n = warmup ? WARM : N;
-        const lat = new Array(n);
-        for (let i = 0; i < n; i++) {
-          const t = performance.now();
-          const v = await cluster.run((x) => x + 1, i);
-          lat[i] = performance.now() - t;
-          if (v !== i + 1) throw new Error(`run returned ${v} for ${i}`);
-        }
-        return lat;
-      });
-      return latency('clustrix-connected', 'clustrix `run(x => x + 1, i)` through `Cluster.connect()` to a service (same process), 1 agent × 1 slot', perRound);
-    } finally {
-      await close();
-    }
-  }, log);
-  if (connected) metrics.push(connected);
-
-  const echo = await attempt(failures, 'ws echo reference', async () => {
-    const server = await startEchoServer();
-    try {
+  // The three are measured in the same rounds, one after the other (clustrix, connected, echo),
+  // so a change in the machine's load during the row weighs on each alike.
+  const subjects = [];
+  const perRound = new Map();
+  const closers = [];
+  const setup = async (key, what, open) => {
+    const got = await attempt(failures, what, open, log);
+    if (!got) return;
+    closers.push(got.close);
+    subjects.push({ key, call: got.call });
+    perRound.set(key, []);
+  };
+  try {
+    await setup('clustrix', 'clustrix', async () => {
+      const { Cluster } = await loadClustrix();
+      const cluster = await Cluster.start({ agents: 1, slots: 1 });
+      return { call: (i) => cluster.run((x) => x + 1, i), close: () => cluster.close() };
+    });
+    // The same through a service: the program's cluster is Cluster.connect(), the pool the service's.
+    await setup('clustrix-connected', 'clustrix connected', async () => {
+      const { cluster, close } = await connectedCluster({ agents: 1, slots: 1 });
+      return { call: (i) => cluster.run((x) => x + 1, i), close };
+    });
+    await setup('ws-echo', 'ws echo reference', async () => {
+      const server = await startEchoServer();
       const client = await connectEcho(server.url);
-      const perRound = await rounds({ warmup: 1, count: ROUNDS, log, label: 'ws echo' }, async ({ warmup }) => {
-        const n = warmup ? WARM : N;
+      return {
+        // The echo sends i back; the +1 is done here, so every subject answers i + 1.
+        call: async (i) => (await client.roundTrip([i]))[0] + 1,
+        close: async () => {
+          await client.close();
+          await server.stop();
+        },
+      };
+    });
+    await attempt(failures, 'round trips', () => rounds({ warmup: 1, count: ROUNDS, log, label: subjects.map((s) => s.key).join(' + ') }, async ({ warmup }) => {
+      const n = warmup ? WARM : N;
+      for (const subject of subjects) {
         const lat = new Array(n);
         for (let i = 0; i < n; i++) {
           const t = performance.now();
-          const [v] = await client.roundTrip([i]);
+          const v = await subject.call(i);
           lat[i] = performance.now() - t;
-          if (v !== i) throw new Error('echo mismatch');
+          if (v !== i + 1) throw new Error(`${subject.key} returned ${v} for ${i}`);
         }
-        return lat;
-      });
-      await client.close();
-      return latency('ws-echo', 'reference: bare `ws` + msgpackr echo of the same task frame (server in another process)', perRound, { reference: true });
-    } finally {
-      await server.stop();
-    }
-  }, log);
-  if (echo) metrics.push(echo);
+        if (!warmup) perRound.get(subject.key).push(lat);
+      }
+    }), log);
+  } finally {
+    for (const close of closers.reverse()) await close();
+  }
+  const measured = (key, title, extra) => (perRound.get(key)?.length ? latency(key, title, perRound.get(key), extra) : null);
+  const clx = measured('clustrix', 'clustrix `run(x => x + 1, i)`, 1 agent × 1 slot');
+  const connected = measured('clustrix-connected', 'clustrix `run(x => x + 1, i)` through `Cluster.connect()` to a service (same process), 1 agent × 1 slot');
+  const echo = measured('ws-echo', 'reference: bare `ws` + msgpackr echo of the same task frame (server in another process)', { reference: true });
+  for (const m of [clx, connected, echo]) if (m) metrics.push(m);
   if (clx && echo) comparisons.push(comparison('vs-echo', 'clustrix median RTT ÷ bare ws echo median RTT', clx.median / echo.median, { op: '<=', value: 1.5 }));
   if (clx && echo && connected) {
     comparisons.push(comparison('connected-vs-embedded', 'connected median RTT ÷ (embedded median + one bare echo hop)', connected.median / (clx.median + echo.median), { op: '<=', value: 1 }));
