@@ -6,6 +6,7 @@
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 mkdirSync('dist/bundle', { recursive: true });
 const common = { bundle: true, platform: 'node', target: 'node20', minify: true, legalComments: 'none', logLevel: 'warning' };
@@ -19,7 +20,18 @@ const noNativeMsgpackr = {
     b.onLoad({ filter: /.*/, namespace: 'no-native' }, () => ({ contents: 'module.exports = null;', loader: 'js' }));
   },
 };
-const plugins = [noNativeMsgpackr];
+// zod's `z.locales` namespace holds its error messages in ~50 languages (a quarter of the bundle's
+// bytes, read and deserialised at each start); an agent words errors in English only, zod's default.
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/](classic[\\/]external|core[\\/]index)\.js$/.test(args.importer) ? { path: join(dirname(args.importer), '../locales'), namespace: 'zod-en' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-en' }, (args) => ({ contents: "export { default as en } from './en.js';", resolveDir: args.path, loader: 'js' }));
+  },
+};
+const plugins = [noNativeMsgpackr, zodEnglishOnly];
 
 const worker = await build({ ...common, entryPoints: ['agent/worker-main.ts'], format: 'cjs', write: false, plugins });
 
