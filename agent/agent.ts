@@ -116,7 +116,11 @@ export class Agent {
 
   start(): void {
     this.connection.start();
-    this.pool.start();
+    // The threads' creation (~2-5 ms of this thread) waits for the next turn of the event loop: the
+    // connection writes its upgrade request when its socket connects, in that turn's poll phase, so
+    // the threads start while the coordinator answers instead of before the request leaves. No job
+    // can arrive before the welcome, and the pool queues any that would.
+    setImmediate(() => this.pool.start());
     if (this.config.walltimeEnd !== null) {
       const at = this.config.walltimeEnd - DRAIN_MARGIN_MS - Date.now();
       // A walltime of weeks is longer than one Node timer holds.

@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import type { AgentMessage, Hello } from '../protocol/agent-messages.js';
 import type { CoordinatorMessage, Welcome } from '../protocol/coordinator-messages.js';
-import { decodeCoordinatorFrame } from '../protocol/codec.js';
+import type { decodeCoordinatorFrame } from '../protocol/codec.js';
 import { FramedSocket } from '../protocol/framed-socket.js';
 import { CloseCode, FINAL_CLOSE_CODES, wsMessageLimit } from '../protocol/version.js';
 import type { AgentConfig } from './config.js';
@@ -24,6 +24,28 @@ export interface ConnectionHandlers {
 }
 
 const MAX_BACKOFF_MS = 5_000;
+
+/**
+ * The coordinator's frames are checked against zod schemas, and building them (zod, then every
+ * message's schema) was the largest part of an agent's start. They load once the first hello has
+ * left, its socket paused until then, so that overlaps the coordinator's answer instead of
+ * delaying the hello (issue 16).
+ */
+let decode: typeof decodeCoordinatorFrame | null = null;
+let loading: Promise<void> | null = null;
+
+function loadDecoder(): Promise<void> {
+  loading ??= import('../protocol/codec.js').then(
+    (codec) => {
+      decode = codec.decodeCoordinatorFrame;
+    },
+    (err: unknown) => {
+      loading = null;
+      throw err;
+    },
+  );
+  return loading;
+}
 
 /**
  * The agent's side of the link: connect, hello, welcome, heartbeat watch, reconnect with backoff,
@@ -80,7 +102,8 @@ export class CoordinatorConnection {
     const socket = new FramedSocket<CoordinatorMessage, AgentMessage>(
       ws,
       {
-        decode: (data, segments) => decodeCoordinatorFrame(data, this.config.maxFrameBytes, segments),
+        // Frames arrive only after `open` has loaded it (below): the socket is paused until then.
+        decode: (data, segments) => decode!(data, this.config.maxFrameBytes, segments),
         maxFrameBytes: this.config.maxFrameBytes,
         // One frame per turn of the event loop carries every result that finished in it.
         // With work still queued here more results follow shortly: send them together.
@@ -107,6 +130,16 @@ export class CoordinatorConnection {
     ws.on('open', () => {
       this.lastContact = Date.now();
       socket.send(this.handlers.hello());
+      if (decode !== null) return;
+      socket.flush(); // the hello leaves before the schemas are built
+      ws.pause();
+      loadDecoder().then(
+        () => ws.resume(),
+        (err: unknown) => {
+          process.stderr.write(`clustrix agent: cannot load the protocol schemas: ${(err as Error).message}\n`);
+          ws.terminate();
+        },
+      );
     });
   }
 

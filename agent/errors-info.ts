@@ -1,4 +1,5 @@
-import { MAX_CAUSE_DEPTH, type RemoteErrorInfo } from '../protocol/common.js';
+import type { RemoteErrorInfo } from '../protocol/common.js';
+import { MAX_CAUSE_DEPTH } from '../protocol/version.js';
 
 /**
  * Turns anything thrown into the wire form, keeping name, message, stack, code and the cause chain

@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import type { Resources } from '../protocol/resources.js';
 import { AgentConfigError } from './config-error.js';
@@ -60,6 +60,9 @@ export function gpuDevices(env: NodeJS.ProcessEnv = process.env): string[] {
   // No NVIDIA driver, no GPU: spawning nvidia-smi to learn that costs ~10 ms of every agent's start.
   if (!existsSync('/dev/nvidiactl')) return [];
   try {
+    // Required here, not imported: child_process (and the dgram it loads) is ~1 ms of every start
+    // of an agent on a machine without GPUs, which never gets this far.
+    const { execFileSync } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
     const out = execFileSync('nvidia-smi', ['-L'], { encoding: 'utf8', timeout: 3_000, stdio: ['ignore', 'pipe', 'ignore'] });
     return out.split('\n').filter((l) => l.startsWith('GPU ')).map((_, i) => String(i));
   } catch {

@@ -110,17 +110,18 @@ export class WorkerPool {
   }
 
   /**
-   * Starts the threads. The agent calls this right after it starts dialing the coordinator, so the
-   * threads' creation (~8 ms of the main thread at a cold start) overlaps the connect and handshake
-   * round trips instead of coming before them; no job can arrive before the handshake.
+   * Starts the threads. The agent calls this once its connection's upgrade request has left (see
+   * Agent.start), so the threads' creation overlaps the handshake instead of delaying it. Jobs
+   * submitted before it wait in the queue.
    */
   start(): void {
-    if (this.slots.length > 0) return;
+    if (this.slots.length > 0 || this.closed) return;
     for (let i = 0; i < this.size; i++) {
       const slot = { assigned: [], startedAt: 0, timer: null, known: new Set<string>() } as unknown as Slot;
       this.spawn(slot);
       this.slots.push(slot);
     }
+    this.pump();
   }
 
   get running(): number {

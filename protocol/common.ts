@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_CAUSE_DEPTH } from './version.js';
 
 /** Opaque msgpack bytes of user values: validated as bytes here, decoded only where they are used. */
 export const Bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, { message: 'expected binary bytes' });
@@ -17,8 +18,8 @@ export interface RemoteErrorInfo {
   cause?: RemoteErrorInfo | undefined;
 }
 
-/** Causes kept when an error is packed (the cut is marked); deeper chains on the wire are refused. */
-export const MAX_CAUSE_DEPTH = 16;
+// Beside the other wire limits: the agent packs errors with it before it loads any schema.
+export { MAX_CAUSE_DEPTH };
 
 const RemoteErrorInfoShape: z.ZodType<RemoteErrorInfo> = z.object({
   name: z.string(),

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { closeSocket, type WireSocket } from './close.js';
-import { encodeSegmented, MAX_MESSAGES_PER_FRAME } from './codec.js';
+import { encodeSegmented, MAX_MESSAGES_PER_FRAME } from './envelope.js';
 import { ProtocolError } from './errors.js';
 import { SEGMENTED_FRAME, SegmentAssembler, segmentedHead, segmentMessages } from './segments.js';
 import { CloseCode, wsMessageLimit } from './version.js';

@@ -6,7 +6,7 @@
  * words the error. test/unit/hot-messages.test.ts runs both on fuzzed inputs.
  */
 import { MAX_TIMER_MS } from './durations.js';
-import { MAX_BATCH } from './service-messages.js';
+import { MAX_BATCH } from './version.js';
 
 /** What a check takes: a message as msgpack decoded it. */
 export type HotCheck = (item: unknown) => boolean;

@@ -18,6 +18,12 @@ export function wsMessageLimit(maxFrameBytes: number): number {
   return Math.min(maxFrameBytes, MAX_WS_MESSAGE_BYTES);
 }
 
+/** Most calls one `submits` or `results` message of the client protocol carries. */
+export const MAX_BATCH = 4096;
+
+/** Causes kept when an error is packed (the cut is marked); deeper chains on the wire are refused. */
+export const MAX_CAUSE_DEPTH = 16;
+
 /** Room a message's envelope needs beside its value bytes in one frame (less for tiny frames). */
 const ENVELOPE_BYTES = 64 * 1024;
 

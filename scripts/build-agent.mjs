@@ -6,6 +6,8 @@
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 mkdirSync('dist/bundle', { recursive: true });
 const common = { bundle: true, platform: 'node', target: 'node20', minify: true, legalComments: 'none', logLevel: 'warning' };
@@ -19,7 +21,37 @@ const noNativeMsgpackr = {
     b.onLoad({ filter: /.*/, namespace: 'no-native' }, () => ({ contents: 'module.exports = null;', loader: 'js' }));
   },
 };
-const plugins = [noNativeMsgpackr];
+// zod's `z.locales` namespace holds its error messages in ~50 languages (a quarter of the bundle's
+// bytes, read and deserialised at each start); an agent words errors in English only, zod's default.
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/](classic[\\/]external|core[\\/]index)\.js$/.test(args.importer) ? { path: join(dirname(args.importer), '../locales'), namespace: 'zod-en' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-en' }, (args) => ({ contents: "export { default as en } from './en.js';", resolveDir: args.path, loader: 'js' }));
+  },
+};
+// ws requires https and tls (websocket.js) and zlib (permessage-deflate.js) at its top level; an
+// agent dialling ws:// with compression off uses none of them, and loading them was ~1.5 ms of its
+// start. Each becomes a proxy that requires the builtin at its first use (wss://, a deflate).
+const LAZY_WS_BUILTINS = { 'websocket.js': ['https', 'tls'], 'permessage-deflate.js': ['zlib'] };
+const wsLazyBuiltins = {
+  name: 'ws-lazy-builtins',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]ws[\\/]lib[\\/](websocket|permessage-deflate)\.js$/ }, async (args) => {
+      let text = await readFile(args.path, 'utf8');
+      for (const name of LAZY_WS_BUILTINS[args.path.split(/[\\/]/).pop()]) {
+        const line = `const ${name} = require('${name}');`;
+        // A ws release that words it differently fails the build rather than loading eagerly unnoticed.
+        if (!text.includes(line)) throw new Error(`${args.path} no longer has the line ${line}: update ws-lazy-builtins in scripts/build-agent.mjs`);
+        text = text.replace(line, `const ${name} = new Proxy({}, { get: (_, key) => require('${name}')[key] });`);
+      }
+      return { contents: text, loader: 'js' };
+    });
+  },
+};
+const plugins = [noNativeMsgpackr, zodEnglishOnly, wsLazyBuiltins];
 
 const worker = await build({ ...common, entryPoints: ['agent/worker-main.ts'], format: 'cjs', write: false, plugins });
 

@@ -2,8 +2,10 @@ import { join } from 'node:path';
 import type { AgentMessage } from '../../protocol/agent-messages.js';
 import type { Dep, ObjectReply } from '../../protocol/object-messages.js';
 import { ObjectStore } from './object-store.js';
-import { PeerClient } from './peer-client.js';
-import { PeerServer } from './peer-server.js';
+// The agent-to-agent links load at first use (the server once connected, the client at a first
+// fetch): their schemas are not built before an agent has said hello (issue 16).
+import type { PeerClient } from './peer-client.js';
+import type { PeerServer } from './peer-server.js';
 
 /** Results at most this large travel to the coordinator with `kept` too, so awaiting them needs no fetch. */
 export const INLINE_RESULT_BYTES = 64 * 1024;
@@ -24,16 +26,14 @@ export interface AgentObjectsConfig {
 export class AgentObjects {
   private store: ObjectStore | null = null;
   private server: PeerServer | null = null;
-  private readonly client: PeerClient;
+  private client: PeerClient | null = null;
   /** Fetches under way, shared by tasks needing the same object. */
   private readonly fetching = new Map<string, Promise<Uint8Array>>();
   /** Relay requests to the coordinator, by request id. */
   private readonly relayed = new Map<string, { resolve(bytes: Uint8Array): void; reject(err: Error): void }>();
   private next = 0;
 
-  constructor(private readonly config: AgentObjectsConfig) {
-    this.client = new PeerClient(config.token, config.maxFrameBytes);
-  }
+  constructor(private readonly config: AgentObjectsConfig) {}
 
   /** Connected (again): a fresh store with the coordinator's budget, served where the coordinator sees this agent. */
   async connected(budget: { objectStoreBytes: number; objectSpillBytes: number }, localAddress: string | null): Promise<void> {
@@ -41,6 +41,7 @@ export class AgentObjects {
     this.store = new ObjectStore({ memoryBytes: budget.objectStoreBytes, spillBytes: budget.objectSpillBytes, spillDir: this.config.spillDir });
     if (localAddress === null) return;
     try {
+      const { PeerServer } = await import('./peer-server.js');
       this.server ??= await PeerServer.listen(localAddress, this.config.token, (id) => this.store?.get(id), this.config.maxFrameBytes);
       this.config.send({ type: 'object-peer', address: this.server.address });
     } catch (err) {
@@ -64,12 +65,12 @@ export class AgentObjects {
   close(): void {
     this.reset();
     this.server?.close();
-    this.client.closeAll();
+    this.client?.closeAll();
   }
 
   /** Bytes of frames this agent received from and sent to other agents (both directions of fetches). */
   peerBytes(): { in: number; out: number } {
-    const a = this.client.bytes.total();
+    const a = this.client?.bytes.total() ?? { in: 0, out: 0 };
     const b = this.server?.bytes.total() ?? { in: 0, out: 0 };
     return { in: a.in + b.in, out: a.out + b.out };
   }
@@ -136,7 +137,7 @@ export class AgentObjects {
     for (const address of dep.from) {
       if (address === this.server?.address) continue;
       try {
-        bytes = await this.client.fetch(address, dep.objectId);
+        bytes = await (await this.peerClient()).fetch(address, dep.objectId);
         break;
       } catch {
         // the next holder, then the coordinator
@@ -150,6 +151,11 @@ export class AgentObjects {
       // No room for a copy: this task still gets the bytes.
     }
     return bytes;
+  }
+
+  private async peerClient(): Promise<PeerClient> {
+    const { PeerClient } = await import('./peer-client.js');
+    return (this.client ??= new PeerClient(this.config.token, this.config.maxFrameBytes));
   }
 
   private relay(objectId: string): Promise<Uint8Array> {
