@@ -230,7 +230,8 @@ export class Agent {
     }
     // Its top-level ref arguments' values first: from this agent's store, a peer, or the coordinator.
     this.tasks.set(task.id, 'fetching');
-    this.objects.resolve(eager).then(
+    // A worker thread's task may take a fetch's spare copy (no copy of the kept bytes for it).
+    this.objects.resolve(eager, !task.inline).then(
       (deps) => {
         if (this.tasks.get(task.id) === 'fetching') this.run(task, code, deps);
       },

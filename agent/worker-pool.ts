@@ -272,7 +272,7 @@ export class WorkerPool {
       const starts = wasIdle && slot.assigned.length === 0;
       // The thread runs an express job next (after the running one and other express jobs).
       slot.assigned.splice(job.express ? expressEnd(slot.assigned) : slot.assigned.length, 0, job);
-      const deps = job.deps.size === 0 ? job.deps : depsFor(job.deps, transfer);
+      const deps = job.deps.size === 0 ? job.deps : depsFor(job.deps, transfer, starts);
       runs.push({ id: job.id, hash: job.code.hash, code: first ? job.code : null, export: job.export, args: argsFor(job.args, starts, transfer), chunk: job.chunk, deps, express: job.express === true });
     }
     slot.worker.postMessage({ type: 'run', runs }, transfer);

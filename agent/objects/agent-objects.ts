@@ -4,6 +4,14 @@ import type { Dep, ObjectReply } from '../../protocol/object-messages.js';
 import { ObjectStore } from './object-store.js';
 import { PeerClient } from './peer-client.js';
 import { PeerServer } from './peer-server.js';
+import { takeSpare } from '../../protocol/segments.js';
+import { forOneTask } from '../thread-transfer.js';
+
+/** A value this agent has: the bytes its store keeps, and a spare copy a fetch made as it arrived (for one task). */
+interface Held {
+  bytes: Uint8Array;
+  spare: Uint8Array | null;
+}
 
 /** Results at most this large travel to the coordinator with `kept` too, so awaiting them needs no fetch. */
 export const INLINE_RESULT_BYTES = 64 * 1024;
@@ -26,7 +34,7 @@ export class AgentObjects {
   private server: PeerServer | null = null;
   private readonly client: PeerClient;
   /** Fetches under way, shared by tasks needing the same object. */
-  private readonly fetching = new Map<string, Promise<Uint8Array>>();
+  private readonly fetching = new Map<string, Promise<Held>>();
   /** Relay requests to the coordinator, by request id. */
   private readonly relayed = new Map<string, { resolve(bytes: Uint8Array): void; reject(err: Error): void }>();
   private next = 0;
@@ -100,12 +108,19 @@ export class AgentObjects {
     return this.store?.size ?? { objects: 0, memoryBytes: 0, spilledBytes: 0 };
   }
 
-  /** The bytes of every dep, from the store or fetched (and then kept here for later tasks). */
-  async resolve(deps: readonly Dep[]): Promise<Map<string, Uint8Array>> {
+  /**
+   * The bytes of every dep, from the store or fetched (and then kept here for later tasks).
+   * `spares`: a value fetched for this call may come as the spare copy the fetch made (marked
+   * {@link forOneTask}: a worker thread's task takes it instead of a copy of the kept bytes).
+   */
+  async resolve(deps: readonly Dep[], spares = false): Promise<Map<string, Uint8Array>> {
     const out = new Map<string, Uint8Array>();
     await Promise.all(
       deps.map(async (dep) => {
-        out.set(dep.objectId, await this.bytesOf(dep));
+        const held = await this.bytesOf(dep);
+        const spare = spares ? held.spare : null;
+        if (spare) held.spare = null;
+        out.set(dep.objectId, spare ? forOneTask(spare) : held.bytes);
       }),
     );
     return out;
@@ -120,9 +135,9 @@ export class AgentObjects {
     else waiting.reject(Object.assign(new Error(message.error ?? `object ${message.objectId} could not be read`), { code: 'OBJECT_LOST' }));
   }
 
-  private bytesOf(dep: Dep): Promise<Uint8Array> {
-    const held = this.store?.get(dep.objectId);
-    if (held) return Promise.resolve(held);
+  private bytesOf(dep: Dep): Promise<Held> {
+    const bytes = this.store?.get(dep.objectId);
+    if (bytes) return Promise.resolve({ bytes, spare: null });
     let fetching = this.fetching.get(dep.objectId);
     if (!fetching) {
       fetching = this.fetch(dep).finally(() => this.fetching.delete(dep.objectId));
@@ -131,7 +146,7 @@ export class AgentObjects {
     return fetching;
   }
 
-  private async fetch(dep: Dep): Promise<Uint8Array> {
+  private async fetch(dep: Dep): Promise<Held> {
     let bytes: Uint8Array | null = null;
     for (const address of dep.from) {
       if (address === this.server?.address) continue;
@@ -149,7 +164,7 @@ export class AgentObjects {
     } catch {
       // No room for a copy: this task still gets the bytes.
     }
-    return bytes;
+    return { bytes, spare: takeSpare(bytes) };
   }
 
   private relay(objectId: string): Promise<Uint8Array> {
