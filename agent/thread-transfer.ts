@@ -61,3 +61,20 @@ export function depsFor(deps: ReadonlyMap<string, Uint8Array>, transfer: ArrayBu
   }
   return out;
 }
+
+/** A copy for a thread is made in slices this large, the event loop running between them. */
+const COPY_SLICE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A copy of `bytes` in a buffer of its own, made a slice at a time with the event loop running in
+ * between: a 100 MB copy (10-60 ms) on the agent's main thread would hold up what it serves
+ * meanwhile (a peer fetching the same value, socket writes under way).
+ */
+export async function copyInSlices(bytes: Uint8Array): Promise<Uint8Array> {
+  const copy = Buffer.allocUnsafeSlow(bytes.byteLength);
+  for (let at = 0; at < bytes.byteLength; at += COPY_SLICE_BYTES) {
+    if (at > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    copy.set(bytes.subarray(at, Math.min(at + COPY_SLICE_BYTES, bytes.byteLength)), at);
+  }
+  return copy;
+}

@@ -129,6 +129,13 @@ export class WorkerPool {
     return n;
   }
 
+  /** Threads (not GPU ones) with nothing to run and no queued job waiting for them. */
+  get idle(): number {
+    let n = 0;
+    for (const s of this.slots) if (s.assigned.length === 0) n++;
+    return Math.max(0, n - this.queue.length);
+  }
+
   /** Jobs waiting for a thread (not yet handed to one). */
   get queued(): number {
     return this.queue.length + this.gpuQueue.length;

@@ -5,7 +5,7 @@ import { ObjectStore } from './object-store.js';
 import { PeerClient } from './peer-client.js';
 import { PeerServer } from './peer-server.js';
 import { takeSpare } from '../../protocol/segments.js';
-import { forOneTask } from '../thread-transfer.js';
+import { copyInSlices, forOneTask, TRANSFER_MIN_BYTES } from '../thread-transfer.js';
 
 /** A value this agent has: the bytes its store keeps, and a spare copy a fetch made as it arrived (for one task). */
 interface Held {
@@ -22,6 +22,8 @@ export interface AgentObjectsConfig {
   /** This agent's spill directory (its own, removed on exit). */
   spillDir: string;
   send(message: AgentMessage): void;
+  /** Worker threads free to start a task now (copies for them are made ahead only for these). */
+  idleThreads(): number;
 }
 
 /**
@@ -38,6 +40,8 @@ export class AgentObjects {
   /** Relay requests to the coordinator, by request id. */
   private readonly relayed = new Map<string, { resolve(bytes: Uint8Array): void; reject(err: Error): void }>();
   private next = 0;
+  /** Copies in slices under way (see resolve). */
+  private copying = 0;
 
   constructor(private readonly config: AgentObjectsConfig) {
     this.client = new PeerClient(config.token, config.maxFrameBytes);
@@ -110,20 +114,36 @@ export class AgentObjects {
 
   /**
    * The bytes of every dep, from the store or fetched (and then kept here for later tasks).
-   * `spares`: a value fetched for this call may come as the spare copy the fetch made (marked
-   * {@link forOneTask}: a worker thread's task takes it instead of a copy of the kept bytes).
+   * `forThread`: for a worker thread's task, which needs a large value as a copy of its own
+   * (marked {@link forOneTask}, so it is moved into the thread as it is): a fetched value comes as
+   * the spare copy the fetch made while it arrived; a held one is copied now, in slices, while a
+   * thread is idle to take it (otherwise the pool copies it when it hands the task to a thread, so
+   * queued tasks do not each hold a copy).
    */
-  async resolve(deps: readonly Dep[], spares = false): Promise<Map<string, Uint8Array>> {
+  async resolve(deps: readonly Dep[], forThread = false): Promise<Map<string, Uint8Array>> {
     const out = new Map<string, Uint8Array>();
     await Promise.all(
       deps.map(async (dep) => {
         const held = await this.bytesOf(dep);
-        const spare = spares ? held.spare : null;
-        if (spare) held.spare = null;
-        out.set(dep.objectId, spare ? forOneTask(spare) : held.bytes);
+        out.set(dep.objectId, forThread ? await this.forThread(held) : held.bytes);
       }),
     );
     return out;
+  }
+
+  private async forThread(held: Held): Promise<Uint8Array> {
+    const { spare } = held;
+    if (spare) {
+      held.spare = null;
+      return forOneTask(spare);
+    }
+    if (held.bytes.byteLength < TRANSFER_MIN_BYTES || this.copying >= this.config.idleThreads()) return held.bytes;
+    this.copying++;
+    try {
+      return forOneTask(await copyInSlices(held.bytes));
+    } finally {
+      this.copying--;
+    }
   }
 
   /** The coordinator's answer to a relay request. */
