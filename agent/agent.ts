@@ -85,7 +85,7 @@ export class Agent {
       },
       checkpoint: (actorId, calls, state) => this.connection.send({ type: 'actor-checkpoint', actorId, calls, state }),
     });
-    this.objects = new AgentObjects({ token: config.token, maxFrameBytes: config.maxFrameBytes, spillDir: spillDirOf(config.cacheDir), send: (m) => this.connection.send(m) });
+    this.objects = new AgentObjects({ token: config.token, maxFrameBytes: config.maxFrameBytes, spillDir: spillDirOf(config.cacheDir), send: (m) => this.connection.send(m), idleThreads: () => this.pool.idle });
     this.connection = new CoordinatorConnection(config, {
       hello: () => this.hello(),
       busy: () => this.pool.queued > 0,
@@ -234,7 +234,7 @@ export class Agent {
     }
     // Its top-level ref arguments' values first: from this agent's store, a peer, or the coordinator.
     this.tasks.set(task.id, 'fetching');
-    this.objects.resolve(eager).then(
+    this.objects.resolve(eager, !task.inline).then(
       (deps) => {
         if (this.tasks.get(task.id) === 'fetching') this.run(task, code, deps);
       },

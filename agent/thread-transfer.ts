@@ -24,14 +24,34 @@ export function argsFor(bytes: Uint8Array, last: boolean, transfer: ArrayBuffer[
   return bytes;
 }
 
+/** Large copies of an object made for one task alone (see {@link forOneTask}). */
+const taskCopies = new WeakSet<Uint8Array>();
+
+/**
+ * Marks `bytes` (a copy of an object nobody else holds, e.g. the spare a peer fetch made while the
+ * value arrived) as the next task's own: {@link depsFor} then moves it into that task's thread
+ * instead of copying it.
+ */
+export function forOneTask(bytes: Uint8Array): Uint8Array {
+  if (ownsBuffer(bytes)) taskCopies.add(bytes);
+  return bytes;
+}
+
 /**
  * The objects a task needs, for its thread: the store keeps its own bytes, so a large one is copied
- * once into a buffer of its own that is then moved (a clone would copy it twice).
+ * once into a buffer of its own that is then moved (a clone would copy it twice). A copy made for
+ * this task alone ({@link forOneTask}) is moved as it is when this is its last use on this thread
+ * (`last`, as in {@link argsFor}).
  */
-export function depsFor(deps: ReadonlyMap<string, Uint8Array>, transfer: ArrayBuffer[]): Map<string, Uint8Array> {
+export function depsFor(deps: ReadonlyMap<string, Uint8Array>, transfer: ArrayBuffer[], last = false): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();
   for (const [id, bytes] of deps) {
     if (bytes.byteLength < TRANSFER_MIN_BYTES) {
+      out.set(id, bytes);
+      continue;
+    }
+    if (last && taskCopies.delete(bytes)) {
+      transfer.push(bytes.buffer as ArrayBuffer);
       out.set(id, bytes);
       continue;
     }
@@ -40,4 +60,21 @@ export function depsFor(deps: ReadonlyMap<string, Uint8Array>, transfer: ArrayBu
     out.set(id, copy);
   }
   return out;
+}
+
+/** A copy for a thread is made in slices this large, the event loop running between them. */
+const COPY_SLICE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A copy of `bytes` in a buffer of its own, made a slice at a time with the event loop running in
+ * between: a 100 MB copy (10-60 ms) on the agent's main thread would hold up what it serves
+ * meanwhile (a peer fetching the same value, socket writes under way).
+ */
+export async function copyInSlices(bytes: Uint8Array): Promise<Uint8Array> {
+  const copy = Buffer.allocUnsafeSlow(bytes.byteLength);
+  for (let at = 0; at < bytes.byteLength; at += COPY_SLICE_BYTES) {
+    if (at > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    copy.set(bytes.subarray(at, Math.min(at + COPY_SLICE_BYTES, bytes.byteLength)), at);
+  }
+  return copy;
 }

@@ -130,6 +130,13 @@ export class WorkerPool {
     return n;
   }
 
+  /** Threads (not GPU ones) with nothing to run and no queued job waiting for them. */
+  get idle(): number {
+    let n = 0;
+    for (const s of this.slots) if (s.assigned.length === 0) n++;
+    return Math.max(0, n - this.queue.length);
+  }
+
   /** Jobs waiting for a thread (not yet handed to one). */
   get queued(): number {
     return this.queue.length + this.gpuQueue.length;
@@ -273,7 +280,7 @@ export class WorkerPool {
       const starts = wasIdle && slot.assigned.length === 0;
       // The thread runs an express job next (after the running one and other express jobs).
       slot.assigned.splice(job.express ? expressEnd(slot.assigned) : slot.assigned.length, 0, job);
-      const deps = job.deps.size === 0 ? job.deps : depsFor(job.deps, transfer);
+      const deps = job.deps.size === 0 ? job.deps : depsFor(job.deps, transfer, starts);
       runs.push({ id: job.id, hash: job.code.hash, code: first ? job.code : null, export: job.export, args: argsFor(job.args, starts, transfer), chunk: job.chunk, deps, express: job.express === true });
     }
     slot.worker.postMessage({ type: 'run', runs }, transfer);

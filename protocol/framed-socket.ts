@@ -2,7 +2,7 @@ import WebSocket from 'ws';
 import { closeSocket, type WireSocket } from './close.js';
 import { encodeSegmented, MAX_MESSAGES_PER_FRAME } from './envelope.js';
 import { ProtocolError } from './errors.js';
-import { SEGMENTED_FRAME, SegmentAssembler, segmentedHead, segmentMessages } from './segments.js';
+import { SEGMENT_PIECE_BYTES, SEGMENTED_FRAME, SegmentAssembler, segmentedHead, segmentMessages } from './segments.js';
 import { CloseCode, wsMessageLimit } from './version.js';
 
 /** What the owner of a framed socket hears. */
@@ -37,6 +37,11 @@ export interface FramedSocketOptions<In> {
    * at the end of the current microtask queue.
    */
   deferFlush?(): boolean;
+  /**
+   * Received segments cut into pieces are also put together a second time as they arrive, for a
+   * receiver that keeps one copy and gives the other away (segments.ts `takeSpare`). Default false.
+   */
+  spareSegments?: boolean;
 }
 
 /**
@@ -46,8 +51,8 @@ export interface FramedSocketOptions<In> {
  * reason that fits a close frame. Nothing a peer sends can make it throw: a bad frame closes the
  * connection, and an exception from the owner's handler closes it with 1011.
  * Large byte views inside messages (packed values) travel beside the msgpack as raw segments
- * (segments.ts): sent from the sender's own bytes and received as ws delivers them, never copied
- * into or out of an envelope.
+ * (segments.ts): sent from the sender's own bytes in pieces, put together as the pieces arrive,
+ * never copied into or out of an envelope.
  * States: open → closed (by either side; reported once through `closed`).
  */
 export class FramedSocket<In, Out extends object> {
@@ -179,7 +184,8 @@ export class FramedSocket<In, Out extends object> {
     if (total <= this.options.maxFrameBytes && head.byteLength + 5 + 8 * segments.length <= limit) {
       this.bytesOut += total;
       this.ws.send(segmentedHead(head, segments));
-      for (const s of segments) for (const m of segmentMessages(s, limit)) this.ws.send(m);
+      const piece = Math.min(limit, SEGMENT_PIECE_BYTES);
+      for (const s of segments) for (const m of segmentMessages(s, piece)) this.ws.send(m);
       return;
     }
     if (batch.length === 1) {
@@ -204,7 +210,7 @@ export class FramedSocket<In, Out extends object> {
         this.assembling = null;
         messages = this.options.decode(envelope, segments);
       } else if (data[0] === SEGMENTED_FRAME && this.frames > 0) {
-        this.assembling = SegmentAssembler.start(data, this.options.maxInboundFrameBytes ?? this.options.maxFrameBytes, 'peer');
+        this.assembling = SegmentAssembler.start(data, this.options.maxInboundFrameBytes ?? this.options.maxFrameBytes, 'peer', this.options.spareSegments === true);
         return;
       } else {
         messages = this.options.decode(data);

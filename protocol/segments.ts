@@ -13,6 +13,14 @@ export const SEGMENTED_FRAME = 0xc1;
 /** Most segments one frame may carry. */
 export const MAX_SEGMENTS_PER_FRAME = 65_536;
 
+/**
+ * Segments leave in WebSocket messages of at most this many bytes. ws holds every read of a
+ * message until its last byte and then copies them into one buffer: a 100 MB message kept 100 MB of
+ * 64 KiB reads alive and was copied after the transfer. In 4 MiB pieces each one is put in place as
+ * it arrives (overlapping the copy with the transfer), and the reads are garbage at once.
+ */
+export const SEGMENT_PIECE_BYTES = 4 * 1024 * 1024;
+
 /** The first message of a frame with segments. */
 export function segmentedHead(envelope: Uint8Array, segments: readonly Uint8Array[]): Buffer {
   const header = Buffer.allocUnsafe(5 + 8 * segments.length + envelope.byteLength);
@@ -31,22 +39,41 @@ export function segmentMessages(segment: Uint8Array, limit: number): Uint8Array[
   return out;
 }
 
+/** A second copy of a received segment, made while it arrived (see {@link SegmentAssembler.start}'s `spares`). */
+const spares = new WeakMap<Uint8Array, Uint8Array>();
+
+/**
+ * The spare copy of a segment `bytes` is (once: it is then the taker's alone), or null when none
+ * was made (a socket without spares, a segment cut into no pieces, or taken already).
+ */
+export function takeSpare(bytes: Uint8Array): Uint8Array | null {
+  const spare = spares.get(bytes);
+  if (!spare) return null;
+  spares.delete(bytes);
+  return spare;
+}
+
 /**
  * Gathers the segments of one frame as their messages arrive. A segment that arrives in one
  * message is kept as that message (no copy); a cut one is put together in a buffer of its size.
+ * With `spares`, each cut segment is also put together a second time, in a buffer of its own
+ * (found with {@link takeSpare}): a receiver that needs two copies (one to keep, one to give away)
+ * makes the second while the pieces arrive rather than after the last.
  */
 export class SegmentAssembler {
   readonly segments: Uint8Array[] = [];
   private partial: Buffer | null = null;
+  private spare: Buffer | null = null;
   private filled = 0;
 
   private constructor(
     readonly envelope: Uint8Array,
     private readonly sizes: readonly number[],
+    private readonly withSpares: boolean,
   ) {}
 
   /** Reads the first message of a frame with segments. Throws {@link ProtocolError}. */
-  static start(data: Uint8Array, maxFrameBytes: number, from: string): SegmentAssembler {
+  static start(data: Uint8Array, maxFrameBytes: number, from: string, spares = false): SegmentAssembler {
     const bad = (why: string): ProtocolError => new ProtocolError(`a ${from} frame with segments ${why}`, CloseCode.protocolError);
     if (data.byteLength < 5) throw bad('is cut short');
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
@@ -67,7 +94,7 @@ export class SegmentAssembler {
         hint: 'raise maxFrameBytes on both sides, or pass large data through shared storage',
       });
     }
-    return new SegmentAssembler(data.subarray(start), sizes);
+    return new SegmentAssembler(data.subarray(start), sizes, spares);
   }
 
   /** Takes the next message; true once every segment is complete. Throws {@link ProtocolError}. */
@@ -81,10 +108,16 @@ export class SegmentAssembler {
       }
       this.partial ??= Buffer.allocUnsafeSlow(size);
       this.partial.set(data, this.filled);
+      if (this.withSpares) {
+        this.spare ??= Buffer.allocUnsafeSlow(size);
+        this.spare.set(data, this.filled);
+      }
       this.filled += data.byteLength;
       if (this.filled === size) {
         this.segments.push(this.partial);
+        if (this.spare) spares.set(this.partial, this.spare);
         this.partial = null;
+        this.spare = null;
         this.filled = 0;
       }
     }

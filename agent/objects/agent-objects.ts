@@ -6,6 +6,14 @@ import { ObjectStore } from './object-store.js';
 // fetch): their schemas are not built before an agent has said hello (issue 16).
 import type { PeerClient } from './peer-client.js';
 import type { PeerServer } from './peer-server.js';
+import { takeSpare } from '../../protocol/segments.js';
+import { copyInSlices, forOneTask, TRANSFER_MIN_BYTES } from '../thread-transfer.js';
+
+/** A value this agent has: the bytes its store keeps, and a spare copy a fetch made as it arrived (for one task). */
+interface Held {
+  bytes: Uint8Array;
+  spare: Uint8Array | null;
+}
 
 /** Results at most this large travel to the coordinator with `kept` too, so awaiting them needs no fetch. */
 export const INLINE_RESULT_BYTES = 64 * 1024;
@@ -16,6 +24,8 @@ export interface AgentObjectsConfig {
   /** This agent's spill directory (its own, removed on exit). */
   spillDir: string;
   send(message: AgentMessage): void;
+  /** Worker threads free to start a task now (copies for them are made ahead only for these). */
+  idleThreads(): number;
 }
 
 /**
@@ -28,10 +38,12 @@ export class AgentObjects {
   private server: PeerServer | null = null;
   private client: PeerClient | null = null;
   /** Fetches under way, shared by tasks needing the same object. */
-  private readonly fetching = new Map<string, Promise<Uint8Array>>();
+  private readonly fetching = new Map<string, Promise<Held>>();
   /** Relay requests to the coordinator, by request id. */
   private readonly relayed = new Map<string, { resolve(bytes: Uint8Array): void; reject(err: Error): void }>();
   private next = 0;
+  /** Copies in slices under way (see resolve). */
+  private copying = 0;
 
   constructor(private readonly config: AgentObjectsConfig) {}
 
@@ -101,15 +113,38 @@ export class AgentObjects {
     return this.store?.size ?? { objects: 0, memoryBytes: 0, spilledBytes: 0 };
   }
 
-  /** The bytes of every dep, from the store or fetched (and then kept here for later tasks). */
-  async resolve(deps: readonly Dep[]): Promise<Map<string, Uint8Array>> {
+  /**
+   * The bytes of every dep, from the store or fetched (and then kept here for later tasks).
+   * `forThread`: for a worker thread's task, which needs a large value as a copy of its own
+   * (marked {@link forOneTask}, so it is moved into the thread as it is): a fetched value comes as
+   * the spare copy the fetch made while it arrived; a held one is copied now, in slices, while a
+   * thread is idle to take it (otherwise the pool copies it when it hands the task to a thread, so
+   * queued tasks do not each hold a copy).
+   */
+  async resolve(deps: readonly Dep[], forThread = false): Promise<Map<string, Uint8Array>> {
     const out = new Map<string, Uint8Array>();
     await Promise.all(
       deps.map(async (dep) => {
-        out.set(dep.objectId, await this.bytesOf(dep));
+        const held = await this.bytesOf(dep);
+        out.set(dep.objectId, forThread ? await this.forThread(held) : held.bytes);
       }),
     );
     return out;
+  }
+
+  private async forThread(held: Held): Promise<Uint8Array> {
+    const { spare } = held;
+    if (spare) {
+      held.spare = null;
+      return forOneTask(spare);
+    }
+    if (held.bytes.byteLength < TRANSFER_MIN_BYTES || this.copying >= this.config.idleThreads()) return held.bytes;
+    this.copying++;
+    try {
+      return forOneTask(await copyInSlices(held.bytes));
+    } finally {
+      this.copying--;
+    }
   }
 
   /** The coordinator's answer to a relay request. */
@@ -121,9 +156,9 @@ export class AgentObjects {
     else waiting.reject(Object.assign(new Error(message.error ?? `object ${message.objectId} could not be read`), { code: 'OBJECT_LOST' }));
   }
 
-  private bytesOf(dep: Dep): Promise<Uint8Array> {
-    const held = this.store?.get(dep.objectId);
-    if (held) return Promise.resolve(held);
+  private bytesOf(dep: Dep): Promise<Held> {
+    const bytes = this.store?.get(dep.objectId);
+    if (bytes) return Promise.resolve({ bytes, spare: null });
     let fetching = this.fetching.get(dep.objectId);
     if (!fetching) {
       fetching = this.fetch(dep).finally(() => this.fetching.delete(dep.objectId));
@@ -132,7 +167,7 @@ export class AgentObjects {
     return fetching;
   }
 
-  private async fetch(dep: Dep): Promise<Uint8Array> {
+  private async fetch(dep: Dep): Promise<Held> {
     let bytes: Uint8Array | null = null;
     for (const address of dep.from) {
       if (address === this.server?.address) continue;
@@ -150,7 +185,7 @@ export class AgentObjects {
     } catch {
       // No room for a copy: this task still gets the bytes.
     }
-    return bytes;
+    return { bytes, spare: takeSpare(bytes) };
   }
 
   private async peerClient(): Promise<PeerClient> {

@@ -57,7 +57,7 @@ export class PeerClient {
       let welcomed = false;
       const timer = setTimeout(() => socket.terminate(`peer ${address} did not answer in ${CONNECT_TIMEOUT_MS} ms`), CONNECT_TIMEOUT_MS);
       timer.unref();
-      const socket: FramedSocket<PeerReply, PeerMessage> = new FramedSocket(ws, { decode: (d, s) => decodePeerReplyFrame(d, this.maxFrameBytes, s), maxFrameBytes: this.maxFrameBytes }, {
+      const socket: FramedSocket<PeerReply, PeerMessage> = new FramedSocket(ws, { decode: (d, s) => decodePeerReplyFrame(d, this.maxFrameBytes, s), maxFrameBytes: this.maxFrameBytes, spareSegments: true }, {
         messages: (messages) => {
           for (const m of messages) {
             switch (m.type) {
