@@ -1,19 +1,18 @@
-// Row 11: an interactive client beside a batch. A service in this process (2 agents × 1 slot),
-// two `Cluster.connect()` clients as in the issue (`clustrix up`, one program mapping, another
-// doing awaited runs): the batch client is a program of its own (lib/fairshare-batch.mjs, a child
-// process) that maps N trivial tasks; the interactive client, in this process beside the service,
-// does awaited `run`s, one every few ms, until the map ends. Its latency, next to the same runs
-// on the idle pool.
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+// Row 11: an interactive client beside a batch, in three processes as in the issue (`clustrix up`,
+// one program mapping, another doing awaited runs): the service (lib/fairshare-service.mjs, 2
+// agents × 1 slot), the batch client (lib/fairshare-batch.mjs) mapping N trivial tasks, and this
+// process, the interactive client, doing awaited `run`s, one every few ms, until the map ends.
+// Its latency, next to the same runs on the idle pool.
+import { fileURLToPath } from 'node:url';
 import { pick } from '../lib/config.mjs';
 import { loadClustrix } from '../lib/clustrix.mjs';
 import { attempt, comparison, latency } from '../lib/metrics.mjs';
 import { spawnTracked } from '../lib/proc.mjs';
 
-export const meta = { id: 'fairshare', row: 11, title: 'Interactive run beside a 100,000-task map of another client (its own process)' };
+export const meta = { id: 'fairshare', row: 11, title: 'Interactive run beside a 100,000-task map of another client (service, batch and interactive clients: 3 processes)' };
 
 const BATCH = fileURLToPath(new URL('../lib/fairshare-batch.mjs', import.meta.url));
+const SERVICE = fileURLToPath(new URL('../lib/fairshare-service.mjs', import.meta.url));
 const MARK = 'BENCH_JSON ';
 const pause = (ms) => new Promise((res) => setTimeout(res, ms));
 
@@ -26,6 +25,33 @@ async function interactiveRuns(cluster, until) {
     await pause(5);
   }
   return lat;
+}
+
+/** Starts the service program; resolves with its address and credential once it is up. */
+function startService(log) {
+  const child = spawnTracked(process.execPath, [SERVICE], { env: process.env });
+  let out = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d) => {
+    for (const line of d.split('\n')) if (line.trim()) log(`(service) ${line}`);
+  });
+  child.stdout.setEncoding('utf8');
+  const up = new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.startsWith('SERVICE '));
+      if (line) resolve(JSON.parse(line.slice('SERVICE '.length)));
+    });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => reject(new Error(`the service exited with ${signal ?? code} before it was up`)));
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  // Its stdin ending is its signal to stop (lib/fairshare-service.mjs).
+  const stop = () => {
+    child.stdin.end();
+    return exited;
+  };
+  return { up, stop };
 }
 
 /** Starts the batch program; `mapping` resolves when its map has started, `done` with its result line. */
@@ -66,14 +92,12 @@ export async function run(ctx, log) {
   const comparisons = [];
   const failures = [];
   const { Cluster } = await loadClustrix();
-  const dist = process.env.BENCH_DIST;
-  const { ClusterService } = await import(dist ? pathToFileURL(join(dist, 'coordinator', 'service', 'index.js')).href : new URL('../../dist/coordinator/service/index.js', import.meta.url).href);
   await attempt(failures, 'clustrix', async () => {
-    const service = await ClusterService.start({ profile: 'bench-fair', cluster: { agents: 2, slots: 1 }, writeStateFile: false });
+    const service = startService(log);
     let interactive = null;
     let batch = null;
     try {
-      const opts = { address: service.address, credential: service.credential };
+      const opts = await service.up;
       interactive = await Cluster.connect(opts);
       await interactive.run((x) => x, 0);
       log(`idle: ${IDLE} awaited runs`);
@@ -94,13 +118,13 @@ export async function run(ctx, log) {
     } finally {
       if (batch && batch.child.exitCode === null) batch.child.kill('SIGTERM');
       await interactive?.close();
-      await service.stop('bench done');
+      await service.stop();
     }
   }, log);
   return {
     metrics,
     comparisons,
-    notes: ['the service, its agents (2 × 1 slot) and the interactive client run in the bench process and its children; the batch client is a process of its own (lib/fairshare-batch.mjs); the machine was shared with other work'],
+    notes: ['three processes, as with `clustrix up`: the service with its 2 × 1-slot local agents (lib/fairshare-service.mjs), the batch client (lib/fairshare-batch.mjs), and the interactive client (the row); the machine was shared with other work'],
     failures,
   };
 }
