@@ -124,6 +124,8 @@ export class WorkerPool {
     this.pump();
   }
 
+  private pumpQueued = false;
+
   get running(): number {
     let n = 0;
     for (const s of this.allSlots()) if (s.assigned.length > 0) n++;
@@ -154,8 +156,20 @@ export class WorkerPool {
     }
     // Express jobs are few (a call holding no slot): finding their end is short.
     this.queue.splice(job.express ? expressEnd(this.queue, 0) : this.queue.length, 0, job);
-    this.pump();
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    queueMicrotask(this.pumpSubmitted);
   }
+
+  /**
+   * The jobs submitted in one tick (the tasks of one frame) go to a thread as one message: posted
+   * one by one, the thread ran each alone and posted each result alone, and every result went back
+   * to the coordinator in a frame of its own.
+   */
+  private readonly pumpSubmitted = (): void => {
+    this.pumpQueued = false;
+    this.pump();
+  };
 
   /** Stops a queued or running task. Returns false when the id is not here. */
   cancel(id: string, kind: FailureKind, error: RemoteErrorInfo): boolean {

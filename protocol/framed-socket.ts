@@ -218,11 +218,11 @@ export class FramedSocket<In, Out extends object> {
       this.frames++;
     } catch (err) {
       const error = err instanceof ProtocolError ? err : new ProtocolError(`a frame could not be decoded: ${String(err)}`, CloseCode.protocolError);
-      this.safely(() => this.handlers.invalid?.(error));
+      this.guard(() => this.handlers.invalid?.(error));
       this.close(error.closeCode, error.message);
       return;
     }
-    this.safely(() => this.handlers.messages(messages));
+    this.guard(() => this.handlers.messages(messages));
   }
 
   private report(info: CloseInfo): void {
@@ -230,11 +230,14 @@ export class FramedSocket<In, Out extends object> {
     this.isClosed = true;
     this.outbox = [];
     this.assembling = null;
-    this.safely(() => this.handlers.closed(info));
+    this.guard(() => this.handlers.closed(info));
   }
 
-  // An owner's bug on some odd but valid input must cost that connection, not the process.
-  private safely(run: () => void): void {
+  /**
+   * Runs `run` as the handlers run (and an owner's work it resumes later, outside them): an owner's
+   * bug on some odd but valid input must cost that connection (closed with 1011), not the process.
+   */
+  guard(run: () => void): void {
     try {
       run();
     } catch (err) {
