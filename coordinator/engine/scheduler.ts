@@ -172,7 +172,7 @@ export class Scheduler implements ParkingScheduler {
       task.parked = false;
       task.withdrawing = false;
       this.runningCount--;
-      if (task.pinned === null) this.lanes.of(task).queue.finished(task);
+      if (task.pinned === null) this.lanes.of(task).queue.finished(task, wasParked);
       if (task.settled) continue;
       if (this.closedWith) {
         settleTask(task, { ok: false, error: this.closedWith });
@@ -305,10 +305,11 @@ export class Scheduler implements ParkingScheduler {
   }
 
   private take(link: AgentLink, id: string): TaskRecord | undefined {
+    const parked = link.inflight.get(id)?.parked === true;
     const task = unload(link, id);
     if (!task) return undefined;
     this.runningCount--;
-    if (task.pinned === null) this.lanes.of(task).queue.finished(task);
+    if (task.pinned === null) this.lanes.of(task).queue.finished(task, parked);
     return task;
   }
 
@@ -319,7 +320,7 @@ export class Scheduler implements ParkingScheduler {
   private readonly dispatch = (): void => {
     this.dispatchQueued = false;
     const now = performance.now();
-    for (const lane of this.lanes.all()) if (lane.queue.holderCount > 1) this.contendedAt = now;
+    for (const lane of this.lanes.all()) if (lane.queue.contending > 1) this.contendedAt = now;
     this.bounded = now - this.contendedAt < CONTENDED_MS;
     for (const [linkId, list] of this.pinned) {
       const link = this.links.get(linkId);
