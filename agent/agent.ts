@@ -1,18 +1,20 @@
-import os from 'node:os';
 import type { FailureKind, RemoteErrorInfo } from '../protocol/common.js';
-import type { AgentMessage, Hello } from '../protocol/agent-messages.js';
+import type { AgentMessage } from '../protocol/agent-messages.js';
 import type { ActorCall, ActorCreate } from '../protocol/actor-messages.js';
 import type { Dep } from '../protocol/object-messages.js';
 import type { CoordinatorMessage, Task } from '../protocol/coordinator-messages.js';
 import { longTimeout } from '../protocol/durations.js';
-import { PROTOCOL_VERSION, valueLimit } from '../protocol/version.js';
+import { valueLimit } from '../protocol/version.js';
 import type { AgentConfig } from './config.js';
 import { CoordinatorConnection } from './connection.js';
 import { ActorHost } from './actor-host.js';
+import { ActorGates } from './actor-gates.js';
 import { installActorBridge, onActorReply, type ActorReplyToThread } from './actor-bridge.js';
 import { InlineRunner } from './inline-runner.js';
 import { AgentObjects, INLINE_RESULT_BYTES, spillDirOf } from './objects/agent-objects.js';
 import { installObjectReads } from './objects/object-reads.js';
+import { helloOf, tooLarge } from './hello.js';
+import { ParkedTasks } from './parked-tasks.js';
 import type { CodeSource } from './task-code.js';
 import { WorkerPool, type PoolEvents, type WorkerEntry } from './worker-pool.js';
 
@@ -25,7 +27,9 @@ const DRAIN_MARGIN_MS = 120_000;
 export class Agent {
   private readonly codes = new Map<string, CodeSource>();
   /** Where each accepted task runs, until it is reported. */
-  private readonly tasks = new Map<string, 'pool' | 'inline' | 'fetching'>();
+  private readonly tasks = new Map<string, 'pool' | 'inline' | 'fetching' | 'parked'>();
+  /** Tasks held until their deps, being made here, land in the store. */
+  private readonly parked = new ParkedTasks();
   /** Where the refs nested in a task's (actor call's, actor's) arguments are, by its id: read when awaited. */
   private readonly lazy = new Map<string, Dep[]>();
   /** Tasks whose result stays here: task id → object id. */
@@ -33,8 +37,7 @@ export class Agent {
   /** Express tasks (interactive calls) not reported yet: their result leaves ahead of batched ones. */
   private readonly express = new Set<string>();
   private readonly objects: AgentObjects;
-  /** Per actor: the end of its calls waiting for their arguments' values. */
-  private readonly actorGates = new Map<string, Promise<void>>();
+  private readonly gates: ActorGates;
   private readonly pool: WorkerPool;
   private readonly inline: InlineRunner;
   private readonly actors: ActorHost;
@@ -85,9 +88,17 @@ export class Agent {
       },
       checkpoint: (actorId, calls, state) => this.connection.send({ type: 'actor-checkpoint', actorId, calls, state }),
     });
-    this.objects = new AgentObjects({ token: config.token, maxFrameBytes: config.maxFrameBytes, spillDir: spillDirOf(config.cacheDir), send: (m) => this.connection.send(m), idleThreads: () => this.pool.idle });
+    this.gates = new ActorGates(
+      (deps) => this.objects.resolve(deps),
+      (call, deps) => this.actors.call(call.actorId, call.id, call.method, call.args, call.timeoutMs, deps),
+      (call, err) => {
+        this.lazy.delete(call.id);
+        this.connection.send({ type: 'failed', id: call.id, kind: 'value', error: { name: 'ObjectLostError', code: 'OBJECT_LOST', message: `an argument's value could not be fetched: ${err.message}` } });
+      },
+    );
+    this.objects = new AgentObjects({ token: config.token, maxFrameBytes: config.maxFrameBytes, spillDir: spillDirOf(config.cacheDir), send: (m) => this.connection.send(m), idleThreads: () => this.pool.idle, stored: (id) => this.parked.landed(id) });
     this.connection = new CoordinatorConnection(config, {
-      hello: () => this.hello(),
+      hello: () => helloOf(this.config, this.agentId),
       busy: () => this.pool.queued > 0,
       oversize: (message, bytes) => this.oversize(message, bytes),
       connected: (welcome, localAddress) => {
@@ -99,6 +110,7 @@ export class Agent {
       },
       disconnected: () => {
         this.tasks.clear();
+        this.parked.clear();
         this.keeps.clear();
         this.lazy.clear();
         this.express.clear();
@@ -150,6 +162,9 @@ export class Agent {
         return;
       case 'cancel':
         this.cancel(message.id, 'cancelled', { name: 'CancelledError', message: 'cancelled by the coordinator' });
+        return;
+      case 'withdraw':
+        if (this.parked.drop(message.id)) this.forget(message.id, () => this.connection.send({ type: 'withdrawn', id: message.id }));
         return;
       case 'ping': {
         const peer = this.objects.peerBytes();
@@ -227,9 +242,23 @@ export class Agent {
       return;
     }
     if (task.keep !== null) this.keeps.set(task.id, task.keep);
+    const missing = task.parked ? task.deps.filter((d) => !this.objects.has(d.objectId)).map((d) => d.objectId) : [];
+    if (missing.length === 0) {
+      this.admit(task, code);
+      return;
+    }
+    this.tasks.set(task.id, 'parked');
+    this.parked.hold(task.id, missing, () => {
+      if (this.tasks.get(task.id) === 'parked') this.admit(task, code);
+    });
+  }
+
+  /** A task whose deps are here or to be fetched: it runs once it has their values. */
+  private admit(task: Task, code: CodeSource): void {
     const eager = this.eagerDeps(task.id, task.deps);
-    if (eager.length === 0) {
-      this.run(task, code, new Map());
+    const held = eager.length === 0 ? new Map<string, Uint8Array>() : this.objects.held(eager);
+    if (held) {
+      this.run(task, code, held);
       return;
     }
     // Its top-level ref arguments' values first: from this agent's store, a peer, or the coordinator.
@@ -245,32 +274,8 @@ export class Agent {
     );
   }
 
-  /**
-   * A call goes to its actor once its arguments' values are here; calls of one actor stay in
-   * order, so one waiting for a fetch holds back those after it.
-   */
   private actorCall(call: ActorCall): void {
-    const gate = this.actorGates.get(call.actorId);
-    const eager = this.eagerDeps(call.id, call.deps);
-    if (eager.length === 0 && !gate) {
-      this.actors.call(call.actorId, call.id, call.method, call.args, call.timeoutMs, NO_DEPS);
-      return;
-    }
-    const next = (gate ?? Promise.resolve()).then(async () => {
-      let deps: Map<string, Uint8Array>;
-      try {
-        deps = await this.objects.resolve(eager);
-      } catch (err) {
-        this.lazy.delete(call.id);
-        this.connection.send({ type: 'failed', id: call.id, kind: 'value', error: { name: 'ObjectLostError', code: 'OBJECT_LOST', message: `an argument's value could not be fetched: ${(err as Error).message}` } });
-        return;
-      }
-      this.actors.call(call.actorId, call.id, call.method, call.args, call.timeoutMs, deps);
-    });
-    this.actorGates.set(call.actorId, next);
-    void next.then(() => {
-      if (this.actorGates.get(call.actorId) === next) this.actorGates.delete(call.actorId);
-    });
+    this.gates.call(call, this.eagerDeps(call.id, call.deps));
   }
 
   /** An actor is constructed once its constructor's top-level ref arguments are here (a restart fetches them again). */
@@ -360,6 +365,7 @@ export class Agent {
     if (where === 'pool') this.pool.cancel(id, kind, error);
     else if (where === 'inline') this.inline.cancel(id, kind, error);
     else if (where === 'fetching') this.report(id, () => this.fail(id, kind, error));
+    else if (where === 'parked' && this.parked.drop(id)) this.report(id, () => this.fail(id, kind, error));
   }
 
   private fail(id: string, kind: FailureKind, error: RemoteErrorInfo): void {
@@ -373,31 +379,10 @@ export class Agent {
     send();
   }
 
-  private hello(): Hello {
-    return {
-      type: 'hello',
-      protocol: PROTOCOL_VERSION,
-      token: this.config.token,
-      agentId: this.agentId,
-      jobId: this.config.jobId,
-      host: os.hostname(),
-      pid: process.pid,
-      cpus: os.availableParallelism(),
-      memoryBytes: os.totalmem(),
-      node: process.version,
-      slots: this.config.slots,
-      inlineConcurrency: this.config.inlineConcurrency,
-      walltimeLeftMs: this.config.walltimeEnd === null ? null : this.config.walltimeEnd - Date.now(),
-      resources: this.config.resources,
-    };
+  /** A parked task dropped unrun: nothing of it stays (its result will not be kept here). */
+  private forget(id: string, send: () => void): void {
+    this.keeps.delete(id);
+    this.express.delete(id);
+    this.report(id, send);
   }
-}
-
-/** The wire form of a value too large to travel: the size, the limit, and what to do. */
-export function tooLarge(what: string, limit: number): RemoteErrorInfo {
-  return {
-    name: 'ValueTooLargeError',
-    code: 'VALUE_TOO_LARGE',
-    message: `${what}, more than the ${limit} bytes one message may carry (maxFrameBytes less room for the envelope); return less (write large data to shared storage and return its path), or raise maxFrameBytes`,
-  };
 }

@@ -23,6 +23,8 @@ export const Hello = z.object({
   walltimeLeftMs: z.number().nullable(),
   /** What it offers tasks (cpus = slots, memory, gpus, custom). Absent: its slots and memoryBytes. */
   resources: Resources.optional(),
+  /** What this agent can do beyond the protocol version's baseline (`park`: parked tasks, `withdraw`). Absent: nothing. */
+  features: z.array(z.string().max(64)).max(64).optional(),
 });
 export type Hello = z.infer<typeof Hello>;
 
@@ -66,6 +68,13 @@ export const Pong = z.object({
 });
 export type Pong = z.infer<typeof Pong>;
 
+/** A parked task was dropped before it started (the answer to `withdraw`): it did not run here. */
+export const Withdrawn = z.object({
+  type: z.literal('withdrawn'),
+  id: Id,
+});
+export type Withdrawn = z.infer<typeof Withdrawn>;
+
 /** The agent will take no new work (walltime ending, signal): the coordinator stops sending it tasks. */
 export const Draining = z.object({
   type: z.literal('draining'),
@@ -75,6 +84,6 @@ export type Draining = z.infer<typeof Draining>;
 
 /** Everything an agent sends to a coordinator. */
 export const AgentMessage = z.discriminatedUnion('type', [
-  Hello, Done, Failed, Log, Pong, Draining, ActorReady, ActorExited, ActorRequest, ActorCheckpoint, Kept, ObjectData, ObjectRequest, ObjectCopied, ObjectPeer,
+  Hello, Done, Failed, Withdrawn, Log, Pong, Draining, ActorReady, ActorExited, ActorRequest, ActorCheckpoint, Kept, ObjectData, ObjectRequest, ObjectCopied, ObjectPeer,
 ]);
 export type AgentMessage = z.infer<typeof AgentMessage>;

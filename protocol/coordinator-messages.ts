@@ -52,8 +52,20 @@ export const Task = z.object({
   express: z.boolean().optional(),
   /** GPU devices to give it: its thread (and its children) see only those. Absent: none. */
   gpus: z.number().int().positive().max(1024).optional(),
+  /**
+   * Its deps are being made on this agent (or are kept here): hold it, taking no slot, until every
+   * one is in the store, then run it (only to agents that advertise `park`). Absent: false.
+   */
+  parked: z.literal(true).optional(),
 });
 export type Task = z.infer<typeof Task>;
+
+/** Drop a parked task that has not started (answered by `withdrawn`); one that started runs on. */
+export const Withdraw = z.object({
+  type: z.literal('withdraw'),
+  id: Id,
+});
+export type Withdraw = z.infer<typeof Withdraw>;
 
 export const Cancel = z.object({
   type: z.literal('cancel'),
@@ -76,6 +88,6 @@ export type Shutdown = z.infer<typeof Shutdown>;
 
 /** Everything a coordinator sends to an agent. */
 export const CoordinatorMessage = z.discriminatedUnion('type', [
-  Welcome, Code, Task, Cancel, Ping, Shutdown, ActorCreate, ActorCall, ActorKill, ActorReply, ObjectPut, ObjectGet, ObjectFree, ObjectReply,
+  Welcome, Code, Task, Cancel, Withdraw, Ping, Shutdown, ActorCreate, ActorCall, ActorKill, ActorReply, ObjectPut, ObjectGet, ObjectFree, ObjectReply,
 ]);
 export type CoordinatorMessage = z.infer<typeof CoordinatorMessage>;

@@ -42,17 +42,77 @@ export const isPlainDone: HotCheck = (item) => {
   );
 };
 
-/** The checks of the messages an agent sends, by type. */
-export const AGENT_HOT_CHECKS: ReadonlyMap<string, HotCheck> = new Map([['done', isPlainDone]]);
+/** `ObjectId` of object-messages.ts. */
+const OBJECT_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+function isObjectId(v: unknown): boolean {
+  return typeof v === 'string' && OBJECT_ID.test(v);
+}
+
+function objectIds(v: unknown): boolean {
+  if (!plainArray(v) || v.length > 65_536) return false;
+  for (let i = 0; i < v.length; i++) if (!isObjectId(v[i])) return false;
+  return true;
+}
 
 /**
- * `Task` of coordinator-messages.ts in its common form: no keep, no deps, no gpus (any of those,
- * and anything odd, goes to the schema).
+ * `Kept` of object-messages.ts: `{ type: 'kept', id, objectId, size, value: bytes | null, refs, runMs }`
+ * (one per step of a chain of dependent tasks).
+ */
+export const isPlainKept: HotCheck = (item) => {
+  if (!plainObject(item)) return false;
+  const { size, runMs, value } = item;
+  return (
+    item.type === 'kept' &&
+    isId(item.id) &&
+    isObjectId(item.objectId) &&
+    Number.isSafeInteger(size) &&
+    (size as number) >= 0 &&
+    (value === null || value instanceof Uint8Array) &&
+    objectIds(item.refs) &&
+    typeof runMs === 'number' &&
+    Number.isFinite(runMs) &&
+    runMs >= 0 &&
+    keyCount(item) === 7
+  );
+};
+
+/** The checks of the messages an agent sends, by type. */
+export const AGENT_HOT_CHECKS: ReadonlyMap<string, HotCheck> = new Map([
+  ['done', isPlainDone],
+  ['kept', isPlainKept],
+]);
+
+/** `Dep` of object-messages.ts: `{ objectId, from: [address, ...], lazy? }`. */
+function isPlainDep(v: unknown): boolean {
+  if (!plainObject(v) || !isObjectId(v.objectId)) return false;
+  const { from, lazy } = v;
+  if (!plainArray(from) || from.length > 64) return false;
+  for (let i = 0; i < from.length; i++) {
+    const a = from[i];
+    if (!(typeof a === 'string' && a.length >= 3 && a.length <= 300)) return false;
+  }
+  return Object.hasOwn(v, 'lazy') ? typeof lazy === 'boolean' && keyCount(v) === 3 : keyCount(v) === 2;
+}
+
+function plainDeps(v: unknown): boolean {
+  if (!plainArray(v) || v.length > 65_536) return false;
+  for (let i = 0; i < v.length; i++) if (!isPlainDep(v[i])) return false;
+  return true;
+}
+
+/**
+ * `Task` of coordinator-messages.ts in its common forms: plain, or keeping its result, with deps,
+ * parked (a chain's steps); no gpus (that, and anything odd, goes to the schema).
  */
 export const isPlainTask: HotCheck = (item) => {
   if (!plainObject(item)) return false;
-  const { timeoutMs, express } = item;
-  const keys = keyCount(item);
+  const { timeoutMs, express, parked } = item;
+  let keys = keyCount(item);
+  if (Object.hasOwn(item, 'parked')) {
+    if (parked !== true) return false;
+    keys--;
+  }
   return (
     item.type === 'task' &&
     isId(item.id) &&
@@ -62,11 +122,8 @@ export const isPlainTask: HotCheck = (item) => {
     typeof item.inline === 'boolean' &&
     typeof item.chunk === 'boolean' &&
     (timeoutMs === null || (Number.isInteger(timeoutMs) && (timeoutMs as number) > 0 && (timeoutMs as number) <= MAX_TIMER_MS)) &&
-    item.keep === null &&
-    Array.isArray(item.deps) &&
-    item.deps.length === 0 &&
-    Object.getPrototypeOf(item.deps) === Array.prototype &&
-    keyCount(item.deps) === 0 &&
+    (item.keep === null || isObjectId(item.keep)) &&
+    plainDeps(item.deps) &&
     (Object.hasOwn(item, 'express') ? typeof express === 'boolean' && keys === 11 : keys === 10)
   );
 };

@@ -9,12 +9,12 @@
  * const frame = encodeFrame([{ type: 'ping', t: Date.now() }]);
  * ```
  */
-export { PROTOCOL_VERSION, DEFAULT_MAX_FRAME_BYTES, CloseCode, FINAL_CLOSE_CODES } from './version.js';
+export { PROTOCOL_VERSION, AgentFeature, DEFAULT_MAX_FRAME_BYTES, CloseCode, FINAL_CLOSE_CODES } from './version.js';
 export { ClustrixError, ProtocolError, ERROR_CODES } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { Bytes, Id, RemoteErrorInfo, FailureKind } from './common.js';
-export { Welcome, Code, Task, Cancel, Ping, Shutdown, CoordinatorMessage } from './coordinator-messages.js';
-export { Hello, Done, Failed, Log, Pong, Draining, AgentMessage } from './agent-messages.js';
+export { Welcome, Code, Task, Cancel, Withdraw, Ping, Shutdown, CoordinatorMessage } from './coordinator-messages.js';
+export { Hello, Done, Failed, Withdrawn, Log, Pong, Draining, AgentMessage } from './agent-messages.js';
 export { ActorCreate, ActorCall, ActorKill, ActorReply, ActorReady, ActorExited, ActorRequest, ActorCheckpoint } from './actor-messages.js';
 export { encodeFrame, decodeAgentFrame, decodeCoordinatorFrame, MAX_MESSAGES_PER_FRAME } from './codec.js';
 export { packValue, unpackValue, ActorRef, setActorRefReviver, registerActorHandleClass, ACTOR_REF_EXTENSION } from './values.js';

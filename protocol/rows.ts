@@ -86,6 +86,8 @@ export const ObjectStats = z.object({
   coordinatorBytes: z.number(),
   /** Per agent: the objects it holds and their bytes. */
   agents: z.array(z.object({ agentId: z.string(), objects: z.number(), bytes: z.number() })),
+  /** Tasks sent ahead to the agent making their ref arguments, parked there until the values land (since the cluster started). */
+  parked: z.number(),
   /** Per connected agent: bytes of frames it received and sent since it connected, asked of it now. */
   links: z.array(LinkBytes),
 });

@@ -2,6 +2,13 @@
 export const PROTOCOL_VERSION = 2;
 
 /**
+ * Features an agent names in its hello (`features`) beyond the version's baseline; a coordinator
+ * uses one only with agents that name it, so older agents of the same version keep working.
+ * `park`: it holds tasks sent `parked` until their deps land in its store, and answers `withdraw`.
+ */
+export const AgentFeature = { park: 'park' } as const;
+
+/**
  * Largest frame (its messages and the segments beside them) either side accepts unless configured
  * otherwise (2 GiB): the largest value one call can carry.
  */

@@ -26,6 +26,8 @@ export interface AgentObjectsConfig {
   send(message: AgentMessage): void;
   /** Worker threads free to start a task now (copies for them are made ahead only for these). */
   idleThreads(): number;
+  /** An object is in the store now (kept, put or fetched): tasks parked for it may start. */
+  stored?(objectId: string): void;
 }
 
 /**
@@ -90,11 +92,13 @@ export class AgentObjects {
   /** Keeps a task's result; throws ObjectStoreFullError. */
   keep(objectId: string, bytes: Uint8Array): void {
     this.storeOrThrow().put(objectId, bytes);
+    this.config.stored?.(objectId);
   }
 
   put(objectId: string, bytes: Uint8Array): void {
     try {
       this.storeOrThrow().put(objectId, bytes);
+      this.config.stored?.(objectId);
     } catch (err) {
       // A copy the coordinator offered; tasks needing it fetch it again.
       process.stderr.write(`clustrix agent: ${(err as Error).message}\n`);
@@ -103,6 +107,21 @@ export class AgentObjects {
 
   get(objectId: string): Uint8Array | undefined {
     return this.store?.get(objectId);
+  }
+
+  has(objectId: string): boolean {
+    return this.store?.has(objectId) ?? false;
+  }
+
+  /** The bytes of every dep when this agent holds them all (no fetch, no wait); null otherwise. */
+  held(deps: readonly Dep[]): Map<string, Uint8Array> | null {
+    const out = new Map<string, Uint8Array>();
+    for (const dep of deps) {
+      const bytes = this.store?.get(dep.objectId);
+      if (!bytes) return null;
+      out.set(dep.objectId, bytes);
+    }
+    return out;
   }
 
   free(objectIds: readonly string[]): void {
@@ -182,6 +201,7 @@ export class AgentObjects {
     try {
       this.store?.put(dep.objectId, bytes);
       this.config.send({ type: 'object-copied', objectId: dep.objectId });
+      this.config.stored?.(dep.objectId);
     } catch {
       // No room for a copy: this task still gets the bytes.
     }

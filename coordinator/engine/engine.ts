@@ -1,6 +1,6 @@
 import { customAlphabet, nanoid } from 'nanoid';
 import type { AgentMessage } from '../../protocol/agent-messages.js';
-import type { ActorInfo, AgentInfo, LinkBytes, LogEntry, PendingAgent } from '../../protocol/rows.js';
+import type { ActorInfo, AgentInfo, LinkBytes, PendingAgent } from '../../protocol/rows.js';
 import { CloseCode } from '../../protocol/version.js';
 import { loadTls } from '../backends/tls.js';
 import type { PoolEnvironment } from '../code/agent-environment.js';
@@ -24,6 +24,7 @@ import { LiveSession } from '../dashboard/live.js';
 import { liveSource } from '../dashboard/live-source.js';
 import { closeSocket } from '../../protocol/close.js';
 import { LingeringMap } from './lingering-map.js';
+import { routeLog } from './log-routing.js';
 
 /** What the engine tells about itself: the same for an embedded program and a service's clients. */
 export interface EngineInfo {
@@ -301,6 +302,9 @@ export class Engine {
       case 'failed':
         if (!this.actors.onFailed(link, message)) this.scheduler.onFailed(link, message);
         return;
+      case 'withdrawn':
+        this.scheduler.onWithdrawn(link, message.id);
+        return;
       case 'kept':
         // The directory first: a task waiting on this object may be queued as the task settles.
         this.objects.directory.kept(message.objectId, link.id, message.size, message.value, message.refs);
@@ -331,7 +335,7 @@ export class Engine {
         this.actors.onCheckpoint(link, message);
         return;
       case 'log':
-        this.routeLog({ agentId: link.id, taskId: message.id, stream: message.stream, text: message.text });
+        routeLog({ agentId: link.id, taskId: message.id, stream: message.stream, text: message.text }, message.id === null ? undefined : this.taskOwners.get(message.id), this.scopes, (agentId) => this.pool.jobIdOf(agentId), this.log);
         return;
       case 'pong': {
         link.ponged(message.t, message.rssBytes, { in: message.peerBytesIn, out: message.peerBytesOut });
@@ -350,22 +354,6 @@ export class Engine {
         throw new Error(`unhandled agent message ${JSON.stringify(unreachable)}`);
       }
     }
-  }
-
-  /** A line goes to the scope whose task printed it, and to every scope that follows its agent. */
-  private routeLog(entry: LogEntry): void {
-    const owner = entry.taskId === null ? undefined : this.taskOwners.get(entry.taskId);
-    owner?.scope.emitLog({ ...entry, taskId: owner.taskId });
-    let jobId: string | null | undefined;
-    for (const scope of this.scopes) {
-      if (scope === owner?.scope || scope.follow === undefined) continue;
-      if (scope.follow !== null && scope.follow !== entry.agentId) {
-        jobId ??= this.pool.jobIdOf(entry.agentId) ?? null;
-        if (scope.follow !== jobId) continue;
-      }
-      scope.emitLog(entry);
-    }
-    if (!owner) this.log.debug(`[${entry.agentId}${entry.taskId ? ` ${entry.taskId}` : ''}] ${entry.text.trimEnd()}`);
   }
 
   /** Scopes hear the agent list once per turn of changes, not once per change. */

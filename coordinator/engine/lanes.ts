@@ -114,6 +114,33 @@ export class Lanes {
     for (const lane of this.all()) lane.open.delete(link);
   }
 
+  /** Tasks waiting in every lane (queued or set aside). */
+  waiting(): number {
+    let n = 0;
+    for (const lane of this.every) n += lane.queue.length + lane.blocked.size;
+    return n;
+  }
+
+  /** Every live task waiting in `lanes`, removed. */
+  drain(lanes: readonly Lane[]): TaskRecord[] {
+    const out: TaskRecord[] = [];
+    for (const lane of lanes) {
+      out.push(...lane.blocked, ...lane.queue.drain());
+      lane.blocked.clear();
+    }
+    return out;
+  }
+
+  /** Puts tasks back at the front of their lanes, in their order (a lost agent's work runs next). */
+  requeue(tasks: readonly TaskRecord[]): void {
+    const back = new Map<Lane, TaskRecord[]>();
+    for (const task of tasks) {
+      const lane = this.of(task);
+      back.set(lane, [...(back.get(lane) ?? []), task]);
+    }
+    for (const [lane, list] of back) lane.queue.unshiftAll(list);
+  }
+
   private pair(pool: string | null): LanePair {
     const lane = (room: (l: AgentLink) => number): Lane => ({
       queue: new ShareQueue(),

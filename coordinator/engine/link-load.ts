@@ -25,14 +25,34 @@ const PIPELINE_MS = 2;
  * behind it. A holder alone keeps the deeper pipeline: fewer, bigger frames.
  */
 export function workerRoom(link: AgentLink, maxPipelinePerSlot: number, bounded: boolean): number {
-  if (link.state !== 'ready') return 0;
-  const slots = link.slots - link.actorSlots - (link.reserved.cpus ?? 0);
+  const slots = freeSlots(link);
   if (slots <= 0) return 0;
+  return slots + pipelineDepth(link, slots, maxPipelinePerSlot, bounded) - (link.inflight.size - link.inlineInflight - link.constrainedInflight);
+}
+
+/**
+ * Room for one more parked task: worker room within the pipeline's share of it, so parked tasks
+ * (which hold no slot until they start) never use the room of the slots themselves: a task sent
+ * while the agent may have a free slot (an interactive call) always finds room.
+ */
+export function parkRoom(link: AgentLink, maxPipelinePerSlot: number, bounded: boolean): number {
+  const slots = freeSlots(link);
+  if (slots <= 0 || !link.parks) return 0;
+  return Math.min(workerRoom(link, maxPipelinePerSlot, bounded), pipelineDepth(link, slots, maxPipelinePerSlot, bounded) - link.parkedInflight);
+}
+
+/** Slots that tasks may use: not held by actors or by tasks that asked for cpus. */
+function freeSlots(link: AgentLink): number {
+  if (link.state !== 'ready') return 0;
+  return link.slots - link.actorSlots - (link.reserved.cpus ?? 0);
+}
+
+/** Tasks kept queued on the agent beyond its `slots` (see workerRoom). */
+function pipelineDepth(link: AgentLink, slots: number, maxPipelinePerSlot: number, bounded: boolean): number {
   const rtt = link.rttMs > 0 ? link.rttMs : 0.5;
   const byRunTime = Math.ceil((slots * rtt) / Math.max(link.avgRunMs, 0.01));
   const extra = bounded && link.doneRate > 0 ? Math.min(byRunTime, Math.ceil(link.doneRate * Math.max(PIPELINE_MS, 2 * rtt))) : byRunTime;
-  const depth = slots + Math.min(Math.max(extra, 1), slots * maxPipelinePerSlot);
-  return depth - (link.inflight.size - link.inlineInflight - link.constrainedInflight);
+  return Math.min(Math.max(extra, 1), slots * maxPipelinePerSlot);
 }
 
 /** `task` goes to `link`: counted on it (and what it asked for held) until {@link unload}. */
@@ -41,6 +61,7 @@ export function load(link: AgentLink, task: TaskRecord): void {
   task.startedAt ??= Date.now();
   task.lastAgent = link.id;
   link.inflight.set(task.id, task);
+  if (task.parked) link.parkedInflight++;
   if (task.resources) {
     link.constrainedInflight++;
     for (const [name, amount] of Object.entries(withCpus(task.resources))) link.reserved[name] = (link.reserved[name] ?? 0) + amount;
@@ -56,6 +77,9 @@ export function unload(link: AgentLink, id: string): TaskRecord | undefined {
   // Idle from now (adaptive scaling measures idleness from here); busy links need no clock.
   if (link.inflight.size === 0) link.lastActiveAt = Date.now();
   if (task.inline) link.inlineInflight--;
+  if (task.parked) link.parkedInflight--;
+  task.parked = false;
+  task.withdrawing = false;
   if (task.resources) {
     link.constrainedInflight--;
     for (const [name, amount] of Object.entries(withCpus(task.resources))) link.reserved[name] = (link.reserved[name] ?? 0) - amount;
@@ -79,5 +103,6 @@ export function taskMessage(task: TaskRecord, code: string, express: boolean): T
     ...(task.resources?.gpus ? { gpus: Math.ceil(task.resources.gpus) } : {}),
     keep: task.keep,
     deps: task.deps,
+    ...(task.parked ? { parked: true as const } : {}),
   };
 }

@@ -1,7 +1,7 @@
 import type { AgentMessage, Hello } from '../../protocol/agent-messages.js';
 import type { Resources } from '../../protocol/resources.js';
 import type { CoordinatorMessage } from '../../protocol/coordinator-messages.js';
-import { CloseCode } from '../../protocol/version.js';
+import { AgentFeature, CloseCode } from '../../protocol/version.js';
 import type { AgentSocket } from './agent-server.js';
 import type { ShippedCode, TaskRecord } from './task.js';
 
@@ -55,6 +55,10 @@ export class AgentLink {
   readonly reserved: Record<string, number> = {};
   /** How many of `inflight` asked for resources (they are not pipelined and hold `reserved`). */
   constrainedInflight = 0;
+  /** How many of `inflight` were sent parked (held on the agent until their deps land there). */
+  parkedInflight = 0;
+  /** Whether the agent holds parked tasks (it said so in its hello; older agents do not). */
+  readonly parks: boolean;
   /** The pool that launched it (its agents() row names it). */
   pool = 'default';
   /** When its last task ended (or it connected): adaptive scaling stops agents idle since long. */
@@ -71,6 +75,7 @@ export class AgentLink {
     private readonly events: LinkEvents,
   ) {
     this.resources = { memory: hello.memoryBytes, ...hello.resources, cpus: hello.slots };
+    this.parks = hello.features?.includes(AgentFeature.park) ?? false;
     socket.setHandlers({
       messages: (messages) => this.deliver(messages),
       closed: ({ code, reason, local }) => this.onClose(local ? reason : `connection closed (${code}${reason ? `: ${reason}` : ''})`),

@@ -113,6 +113,12 @@ export class ObjectDirectory {
     return this.entries.has(id);
   }
 
+  /** Whether the object exists and `agentId` holds a copy. */
+  heldBy(id: string, agentId: string): boolean {
+    const entry = this.entries.get(id);
+    return entry !== undefined && entry.state === 'ready' && entry.holders.has(agentId);
+  }
+
   /** Resolves once every object exists; rejects with ObjectLostError for one that cannot. */
   async ready(ids: readonly string[]): Promise<void> {
     for (const id of ids) {

@@ -60,6 +60,27 @@ export class Placement {
     return tasks;
   }
 
+  /** Set-aside tasks no pool can run any more (the agents came and are too small), removed, with why. */
+  unplaceable(): [TaskRecord, ClustrixError][] {
+    const out: [TaskRecord, ClustrixError][] = [];
+    for (const lane of this.lanes.all()) {
+      for (const task of lane.blocked) {
+        const error = this.errorOf(task);
+        if (!error) continue;
+        lane.blocked.delete(task);
+        out.push([task, error]);
+      }
+    }
+    return out;
+  }
+
+  /** Tasks wait for any agent, none has room, nothing runs, and actors hold every slot there is. */
+  actorsHoldAll(running: number): boolean {
+    const any = this.lanes.any.worker;
+    if (any.queue.length === 0 || any.open.size > 0 || running > 0 || this.links.size === 0) return false;
+    return ![...this.links.values()].some((l) => l.state === 'ready' && l.slots > l.actorSlots);
+  }
+
   /** Asking for resources is rarer and not pipelined: the first agent where it fits now. */
   firstFit(task: TaskRecord, asked: Resources): AgentLink | undefined {
     for (const link of this.links.values()) {

@@ -4,10 +4,12 @@ import type { ClustrixError } from '../../protocol/errors.js';
 import { AgentLostError, UnknownPoolError } from '../errors/errors.js';
 import { withCpus } from './fit.js';
 import { Lanes, type Lane } from './lanes.js';
-import { inlineRoom, load, taskMessage, unload, workerRoom } from './link-load.js';
+import { inlineRoom, load, parkRoom, taskMessage, unload, workerRoom } from './link-load.js';
+import { parkable, withdrawAfter } from './park.js';
+import type { ParkHooks, ParkingScheduler } from './pipelined-deps.js';
 import type { AgentLink } from './link.js';
 import { Placement } from './placement.js';
-import type { TaskRecord } from './task.js';
+import { settleTask, type TaskRecord } from './task.js';
 import { failureError } from './task-failure.js';
 
 export interface SchedulerOptions {
@@ -34,7 +36,7 @@ const MAX_BLOCKED = 1024;
  * Dispatch costs O(log holders) per task sent: links with room are kept in a set updated when
  * their load changes (open-links.ts), and the running count is counted, not summed.
  */
-export class Scheduler {
+export class Scheduler implements ParkingScheduler {
   private readonly lanes: Lanes;
   private closedWith: ClustrixError | null = null;
   private readonly pinned = new Map<string, TaskRecord[]>();
@@ -47,10 +49,32 @@ export class Scheduler {
   /** When two share-holders last had work at once (performance.now() ms), and whether that is recent. */
   private contendedAt = -Infinity;
   private bounded = false;
+  private parkHooks: ParkHooks | null = null;
 
   constructor(private readonly options: SchedulerOptions) {
     this.lanes = new Lanes({ worker: (l) => this.capacity(l), inline: inlineRoom });
     this.placement = new Placement(this.links, this.lanes, options.growable ?? (() => true));
+  }
+
+  /** Where tasks with ref arguments wait, and are parked from (pipelined-deps.ts). */
+  setParkHooks(hooks: ParkHooks): void {
+    this.parkHooks = hooks;
+  }
+
+  /** Sends `task` parked to `link` when the rules of park.ts allow; it counts as running for its share-holder from now. */
+  park(task: TaskRecord, link: AgentLink): boolean {
+    const lane = this.lanes.of(task);
+    if (!parkable(task, link, lane) || this.links.get(link.id) !== link || parkRoom(link, this.options.maxPipelinePerSlot, this.bounded) <= 0) return false;
+    task.parked = true;
+    lane.queue.started(task);
+    // Not urgent: it waits on the agent anyway, so it goes in the loop turn's frame.
+    this.start(link, task, lane.queue.runningOf(task) === 1 || task.priority > 0, false);
+    this.lanes.update(link);
+    return true;
+  }
+
+  poke(): void {
+    this.scheduleDispatch();
   }
 
   /** The cluster's pools, by name (once, before agents connect): tasks may name one (`pool`). */
@@ -60,9 +84,7 @@ export class Scheduler {
 
   /** Tasks waiting for an agent (a broadcast's copies, which wait for theirs, are not counted). */
   get queued(): number {
-    let n = 0;
-    for (const lane of this.lanes.all()) n += lane.queue.length + lane.blocked.size;
-    return n;
+    return this.lanes.waiting();
   }
 
   /** Tasks sent to agents and not reported yet. */
@@ -92,7 +114,7 @@ export class Scheduler {
     if (task.pinned !== null) {
       const link = this.links.get(task.pinned);
       if (!link || link.state === 'closed') {
-        this.settle(task, { ok: false, error: new AgentLostError(`agent ${task.pinned} is gone`, task.pinned) });
+        settleTask(task, { ok: false, error: new AgentLostError(`agent ${task.pinned} is gone`, task.pinned) });
         return;
       }
       let list = this.pinned.get(task.pinned);
@@ -100,16 +122,16 @@ export class Scheduler {
       list.push(task);
     } else {
       if (task.pool && !this.lanes.known(task.pool)) {
-        this.settle(task, { ok: false, error: new UnknownPoolError(task.pool, this.lanes.pools) });
+        settleTask(task, { ok: false, error: new UnknownPoolError(task.pool, this.lanes.pools) });
         return;
       }
       // Plain tasks fit any agent: only check them when there is none.
       const unsatisfiable = (task.resources || task.pool || this.links.size === 0) && this.placement.errorOf(task);
       if (unsatisfiable) {
-        this.settle(task, { ok: false, error: unsatisfiable });
+        settleTask(task, { ok: false, error: unsatisfiable });
         return;
       }
-      this.laneOf(task).queue.push(task);
+      this.lanes.of(task).queue.push(task);
     }
     this.scheduleDispatch();
   }
@@ -119,14 +141,7 @@ export class Scheduler {
     this.placement.agentsChanged();
     this.linkChanged(link);
     // The first agent of a pool that may have grown for them: work it cannot run, no pool can.
-    for (const lane of this.lanes.all()) {
-      for (const task of lane.blocked) {
-        const error = this.placement.errorOf(task);
-        if (!error) continue;
-        lane.blocked.delete(task);
-        this.settle(task, { ok: false, error });
-      }
-    }
+    for (const [task, error] of this.placement.unplaceable()) settleTask(task, { ok: false, error });
   }
 
   /**
@@ -140,12 +155,8 @@ export class Scheduler {
   /** Something that sizes the link's room changed (its state, the slots actors hold). */
   linkChanged(link: AgentLink): void {
     if (!this.links.has(link.id)) return;
-    this.roomChanged(link);
-    this.scheduleDispatch();
-  }
-
-  private roomChanged(link: AgentLink): void {
     this.lanes.update(link);
+    this.scheduleDispatch();
   }
 
   /** The agent is gone: its tasks run elsewhere while their loss budget lasts. */
@@ -154,32 +165,35 @@ export class Scheduler {
     this.placement.agentsChanged();
     this.lanes.delete(link);
     const requeue: TaskRecord[] = [];
+    const unparked: TaskRecord[] = [];
     for (const task of link.inflight.values()) {
+      const wasParked = task.parked === true;
       task.link = null;
+      task.parked = false;
+      task.withdrawing = false;
       this.runningCount--;
-      if (task.pinned === null) this.laneOf(task).queue.finished(task);
+      if (task.pinned === null) this.lanes.of(task).queue.finished(task, wasParked);
       if (task.settled) continue;
       if (this.closedWith) {
-        this.settle(task, { ok: false, error: this.closedWith });
+        settleTask(task, { ok: false, error: this.closedWith });
       } else if (task.pinned === null && task.lossRetriesLeft > 0) {
         task.lossRetriesLeft--;
-        requeue.push(task);
+        (wasParked ? unparked : requeue).push(task);
       } else {
-        this.settle(task, { ok: false, error: new AgentLostError(`task ${task.id} was running on agent ${link.id}, which was lost: ${reason}`, link.id) });
+        settleTask(task, { ok: false, error: new AgentLostError(`task ${task.id} was running on agent ${link.id}, which was lost: ${reason}`, link.id) });
       }
     }
     link.inflight.clear();
     link.inlineInflight = 0;
+    link.parkedInflight = 0;
+    // A parked task may have started there: like a running one it ran at most once, and waits
+    // again for its refs, once the directory has heard of the loss (lineage makes them again).
+    if (unparked.length > 0) queueMicrotask(() => unparked.forEach((t) => this.parkHooks?.unparked(t)));
     for (const task of this.pinned.get(link.id) ?? []) {
-      this.settle(task, { ok: false, error: new AgentLostError(`agent ${link.id} was lost before it ran task ${task.id}: ${reason}`, link.id) });
+      settleTask(task, { ok: false, error: new AgentLostError(`agent ${link.id} was lost before it ran task ${task.id}: ${reason}`, link.id) });
     }
     this.pinned.delete(link.id);
-    const back = new Map<Lane, TaskRecord[]>();
-    for (const task of requeue) {
-      const lane = this.laneOf(task);
-      back.set(lane, [...(back.get(lane) ?? []), task]);
-    }
-    for (const [lane, tasks] of back) lane.queue.unshiftAll(tasks);
+    this.lanes.requeue(requeue);
     this.scheduleDispatch();
   }
 
@@ -195,24 +209,37 @@ export class Scheduler {
     link.tasksDone++;
     link.avgRunMs += (msg.runMs - link.avgRunMs) * 0.2;
     link.completed();
-    this.roomChanged(link);
-    this.settle(task, { ok: true, value: msg.value, agentId: link.id, refs: msg.refs });
+    this.lanes.update(link);
+    settleTask(task, { ok: true, value: msg.value, agentId: link.id, refs: msg.refs });
     this.scheduleDispatch();
   }
 
   onFailed(link: AgentLink, msg: Failed): void {
+    const wasParked = link.inflight.get(msg.id)?.parked === true;
     const task = this.take(link, msg.id);
     if (!task) return;
-    this.roomChanged(link);
+    this.lanes.update(link);
     this.scheduleDispatch();
     if (task.settled) return;
     if (msg.kind === 'exception' && task.exceptionRetriesLeft > 0) {
       task.exceptionRetriesLeft--;
-      if (task.pinned === null) this.laneOf(task).queue.unshiftAll([task]);
+      // Its value will not land there now: what is parked there for it must not wait.
+      if (task.keep !== null) withdrawAfter(link, task.keep);
+      if (wasParked) this.parkHooks?.unparked(task);
+      else if (task.pinned === null) this.lanes.of(task).queue.unshiftAll([task]);
       else this.pinned.set(task.pinned, [task, ...(this.pinned.get(task.pinned) ?? [])]);
       return;
     }
-    this.settle(task, { ok: false, error: failureError(task, link.id, msg) });
+    settleTask(task, { ok: false, error: failureError(task, link.id, msg) });
+  }
+
+  /** The agent dropped a parked task unrun (it was withdrawn): it waits for its refs again. */
+  onWithdrawn(link: AgentLink, id: string): void {
+    const task = this.take(link, id);
+    if (!task) return;
+    this.lanes.update(link);
+    this.scheduleDispatch();
+    if (!task.settled) this.parkHooks?.unparked(task);
   }
 
   /**
@@ -224,14 +251,14 @@ export class Scheduler {
     if (task.link) {
       task.link.send({ type: 'cancel', id: task.id });
     } else if (task.pinned === null) {
-      const lane = this.laneOf(task);
+      const lane = this.lanes.of(task);
       if (!lane.blocked.delete(task)) lane.queue.forget(task);
     } else {
       const list = this.pinned.get(task.pinned);
       const i = list?.indexOf(task) ?? -1;
       if (list && i >= 0) list.splice(i, 1);
     }
-    this.settle(task, { ok: false, error });
+    settleTask(task, { ok: false, error });
     this.scheduleDispatch();
   }
 
@@ -241,8 +268,8 @@ export class Scheduler {
    */
   close(error: ClustrixError): void {
     this.closedWith = error;
-    for (const task of this.drainWaiting()) this.settle(task, { ok: false, error });
-    for (const list of this.pinned.values()) for (const task of list) this.settle(task, { ok: false, error });
+    for (const task of this.lanes.drain(this.lanes.all())) settleTask(task, { ok: false, error });
+    for (const list of this.pinned.values()) for (const task of list) settleTask(task, { ok: false, error });
     this.pinned.clear();
   }
 
@@ -251,7 +278,7 @@ export class Scheduler {
    * submissions are untouched.
    */
   failQueued(error: ClustrixError): void {
-    for (const task of this.drainWaiting()) this.settle(task, { ok: false, error });
+    for (const task of this.lanes.drain(this.lanes.all())) settleTask(task, { ok: false, error });
     this.scheduleDispatch();
   }
 
@@ -267,26 +294,8 @@ export class Scheduler {
    */
   failQueuedFor(pool: string, andAny: boolean, error: ClustrixError): void {
     const lanes = [...this.lanes.own(pool), ...(andAny ? this.lanes.anyLanes() : [])];
-    for (const lane of lanes) for (const task of this.drainLane(lane)) this.settle(task, { ok: false, error });
+    for (const task of this.lanes.drain(lanes)) settleTask(task, { ok: false, error });
     this.scheduleDispatch();
-  }
-
-  private drainWaiting(): TaskRecord[] {
-    const out: TaskRecord[] = [];
-    for (const lane of this.lanes.all()) out.push(...this.drainLane(lane));
-    return out;
-  }
-
-  private drainLane(lane: Lane): TaskRecord[] {
-    const out = [...lane.blocked, ...lane.queue.drain()];
-    lane.blocked.clear();
-    return out;
-  }
-
-  private settle(task: TaskRecord, outcome: Parameters<TaskRecord['deliver']>[0]): void {
-    if (task.settled) return;
-    task.settled = true;
-    task.deliver(outcome);
   }
 
   private scheduleDispatch(): void {
@@ -295,15 +304,12 @@ export class Scheduler {
     queueMicrotask(this.dispatch);
   }
 
-  private laneOf(task: TaskRecord): Lane {
-    return this.lanes.of(task);
-  }
-
   private take(link: AgentLink, id: string): TaskRecord | undefined {
+    const parked = link.inflight.get(id)?.parked === true;
     const task = unload(link, id);
     if (!task) return undefined;
     this.runningCount--;
-    if (task.pinned === null) this.laneOf(task).queue.finished(task);
+    if (task.pinned === null) this.lanes.of(task).queue.finished(task, parked);
     return task;
   }
 
@@ -314,7 +320,7 @@ export class Scheduler {
   private readonly dispatch = (): void => {
     this.dispatchQueued = false;
     const now = performance.now();
-    for (const lane of this.lanes.all()) if (lane.queue.holderCount > 1) this.contendedAt = now;
+    for (const lane of this.lanes.all()) if (lane.queue.contending > 1) this.contendedAt = now;
     this.bounded = now - this.contendedAt < CONTENDED_MS;
     for (const [linkId, list] of this.pinned) {
       const link = this.links.get(linkId);
@@ -323,16 +329,13 @@ export class Scheduler {
       let free = Math.max(this.capacity(link), link.inflight.size === 0 ? 1 : 0);
       while (free-- > 0 && list.length > 0) this.start(link, list.shift()!);
       if (list.length === 0) this.pinned.delete(linkId);
-      this.roomChanged(link);
+      this.lanes.update(link);
     }
     for (const lane of this.lanes.all()) this.fill(lane);
-    const any = this.lanes.any.worker;
-    if (any.queue.length > 0 && any.open.size === 0 && this.running === 0 && this.links.size > 0 && !this.warnedActorsHoldAll) {
-      const free = [...this.links.values()].some((l) => l.state === 'ready' && l.slots > l.actorSlots);
-      if (!free) {
-        this.warnedActorsHoldAll = true;
-        this.options.warn('every slot of every agent is held by an actor: tasks wait until an actor is killed or agents are added (cluster.scale)');
-      }
+    this.parkHooks?.dispatched();
+    if (!this.warnedActorsHoldAll && this.placement.actorsHoldAll(this.running)) {
+      this.warnedActorsHoldAll = true;
+      this.options.warn('every slot of every agent is held by an actor: tasks wait until an actor is killed or agents are added (cluster.scale)');
     }
     if (this.idleWaiters.length > 0 && this.queued === 0 && this.running === 0) {
       for (const resolve of this.idleWaiters.splice(0)) resolve();
@@ -348,7 +351,7 @@ export class Scheduler {
       lane.blocked.delete(task);
       lane.queue.started(task);
       this.start(link, task, false);
-      this.roomChanged(link);
+      this.lanes.update(link);
     }
     while (lane.queue.length > 0 && lane.open.size > 0) {
       const task = lane.queue.take();
@@ -386,10 +389,11 @@ export class Scheduler {
     return this.placement.firstFit(task, withCpus(task.resources));
   }
 
-  private start(link: AgentLink, task: TaskRecord, express = false): void {
+  private start(link: AgentLink, task: TaskRecord, express = false, urgent = express): void {
     load(link, task);
     this.runningCount++;
-    link.send(taskMessage(task, link.ensureCode(task.code, express), express), express);
+    link.send(taskMessage(task, link.ensureCode(task.code, urgent), express), urgent);
+    this.parkHooks?.started(task, link);
   }
 }
 

@@ -160,7 +160,7 @@ export class EngineScope implements CoreHandlers {
     return null;
   };
 
-  objectStats = async (): Promise<ObjectStats> => ({ ...this.engine.objects.directory.stats(), links: await this.engine.linkBytes() });
+  objectStats = async (): Promise<ObjectStats> => ({ ...this.engine.objects.directory.stats(), parked: this.engine.submitter.parked, links: await this.engine.linkBytes() });
 
   cancel = async (id: string): Promise<null> => {
     for (const s of this.tasks.get(id) ?? []) s.cancel(new CancelledError(`task ${id} was cancelled`));

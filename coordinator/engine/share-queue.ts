@@ -9,6 +9,10 @@ interface Holder {
   weight: number;
   /** Tasks of this holder on agents now. */
   running: number;
+  /** Of `running`, those sent parked (waiting on their agent for a dependency). */
+  parked: number;
+  /** Counted in `contending`. */
+  contends: boolean;
   /** Live (not settled) tasks waiting. */
   queued: number;
   /** Queues by priority; `priorities` lists their keys, highest first. */
@@ -34,6 +38,7 @@ export class ShareQueue {
   private readonly heap: Holder[] = [];
   private clock = 0;
   private live = 0;
+  private contenders = 0;
 
   /** Live tasks waiting. */
   get length(): number {
@@ -43,6 +48,14 @@ export class ShareQueue {
   /** Share-holders with tasks waiting or on agents. */
   get holderCount(): number {
     return this.holders.size;
+  }
+
+  /**
+   * Share-holders competing for slots now: with tasks waiting, or on agents other than parked
+   * ones (the next steps of a chain wait for its current one; they compete with nobody).
+   */
+  get contending(): number {
+    return this.contenders;
   }
 
   push(task: TaskRecord): void {
@@ -94,6 +107,7 @@ export class ShareQueue {
       this.live--;
       h.running++;
       h.served = ++this.clock;
+      this.touch(h);
       if (h.queued === 0) this.emptied(h);
       else this.sift(h);
       return task;
@@ -104,6 +118,8 @@ export class ShareQueue {
   started(task: TaskRecord): void {
     const h = this.holder(task);
     h.running++;
+    if (task.parked) h.parked++;
+    this.touch(h);
     if (h.heapIndex >= 0) this.sift(h);
   }
 
@@ -118,14 +134,17 @@ export class ShareQueue {
     if (!h || h.queued === 0) return;
     h.queued--;
     this.live--;
+    this.touch(h);
     if (h.queued === 0) this.emptied(h);
   }
 
-  /** A task taken earlier stopped running (done, failed, lost): its holder's share shrinks. */
-  finished(task: TaskRecord): void {
+  /** A task taken earlier stopped running (done, failed, lost; `parked`: it was sent parked): its holder's share shrinks. */
+  finished(task: TaskRecord, parked = false): void {
     const h = this.holders.get(task.share);
     if (!h) return;
     h.running = Math.max(0, h.running - 1);
+    if (parked) h.parked = Math.max(0, h.parked - 1);
+    this.touch(h);
     if (h.heapIndex >= 0) this.sift(h);
     else if (h.running === 0) this.holders.delete(h.key);
   }
@@ -139,6 +158,7 @@ export class ShareQueue {
       h.priorities = [];
       h.queued = 0;
       h.heapIndex = -1;
+      this.touch(h);
       if (h.running === 0) this.holders.delete(h.key);
     }
     this.heap.length = 0;
@@ -149,7 +169,7 @@ export class ShareQueue {
   private holder(task: TaskRecord): Holder {
     let h = this.holders.get(task.share);
     if (!h) {
-      h = { key: task.share, weight: task.weight, running: 0, queued: 0, levels: new Map(), priorities: [], served: 0, heapIndex: -1 };
+      h = { key: task.share, weight: task.weight, running: 0, parked: 0, contends: false, queued: 0, levels: new Map(), priorities: [], served: 0, heapIndex: -1 };
       this.holders.set(h.key, h);
     }
     h.weight = task.weight;
@@ -172,6 +192,7 @@ export class ShareQueue {
     if (n === 0) return;
     h.queued += n;
     this.live += n;
+    this.touch(h);
     if (h.heapIndex < 0) {
       h.heapIndex = this.heap.length;
       this.heap.push(h);
@@ -184,6 +205,7 @@ export class ShareQueue {
     h.levels.clear();
     h.priorities = [];
     h.queued = 0;
+    this.touch(h);
     const i = h.heapIndex;
     if (i >= 0) {
       const last = this.heap.pop()!;
@@ -195,6 +217,13 @@ export class ShareQueue {
       h.heapIndex = -1;
     }
     if (h.running === 0) this.holders.delete(h.key);
+  }
+
+  private touch(h: Holder): void {
+    const contends = h.queued > 0 || h.running > h.parked;
+    if (contends === h.contends) return;
+    h.contends = contends;
+    this.contenders += contends ? 1 : -1;
   }
 
   private sift(h: Holder): void {

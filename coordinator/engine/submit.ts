@@ -1,7 +1,8 @@
 import { nanoid } from 'nanoid';
 import type { TaskSpec } from '../../protocol/core-methods.js';
 import { ClusterClosedError, type ClustrixError } from '../errors/errors.js';
-import { depsOf, type ObjectDirectory } from './object-directory.js';
+import type { ObjectDirectory } from './object-directory.js';
+import { PipelinedDeps } from './pipelined-deps.js';
 import { checkSize } from './pack.js';
 import type { Scheduler } from './scheduler.js';
 import type { ShippedCode, TaskOrigin, TaskOutcome, TaskRecord } from './task.js';
@@ -28,13 +29,23 @@ export interface LocalSubmission extends Submission {
  * lineage (itself), so a lost copy is made again.
  */
 export class Submitter {
+  private readonly dependents: PipelinedDeps;
+
   constructor(
     private readonly scheduler: Scheduler,
     private readonly directory: ObjectDirectory,
     private readonly isClosed: () => boolean,
     private readonly maxFrameBytes: number,
     private readonly tracker: WorkTracker | null = null,
-  ) {}
+  ) {
+    this.dependents = new PipelinedDeps(directory, scheduler);
+    scheduler.setParkHooks(this.dependents);
+  }
+
+  /** Tasks sent parked to the agent making their ref arguments so far. */
+  get parked(): number {
+    return this.dependents.parkedCount;
+  }
 
   /** `id` is the engine's own (unique across callers); `spec.id` is the caller's; `share` names the task's share-holder (share-queue.ts). */
   submit(id: string, spec: TaskSpec, code: ShippedCode, share: string, pinned: string | null = null, origin: TaskOrigin | null = null): LocalSubmission {
@@ -78,6 +89,7 @@ export class Submitter {
       startedAt: null,
       lastAgent: null,
       deliver: (outcome: TaskOutcome) => {
+        this.dependents.settled(task);
         this.tracker?.settled(task, outcome);
         // Before the arguments' pins go (a ref the task passed back may be held by nothing else).
         if (outcome.ok && outcome.refs && outcome.refs.length > 0) {
@@ -90,6 +102,7 @@ export class Submitter {
     };
     const keep = spec.keep;
     if (keep !== null) {
+      this.dependents.producing(keep, task);
       result.catch((err: unknown) => this.directory.failed(keep, (err as Error).message, err as Error));
     }
     if (this.isClosed()) {
@@ -105,7 +118,8 @@ export class Submitter {
 
   /**
    * The refs stay pinned while the task is not settled; it is queued once they all exist, preferably
-   * where its eager ones are (the `lazy` ones, nested only, may never move).
+   * where its eager ones are (the `lazy` ones, nested only, may never move), or parked on the agent
+   * making them (pipelined-deps.ts).
    */
   private afterRefs(task: TaskRecord, refs: readonly string[], lazy: readonly string[], result: Promise<Uint8Array>): void {
     for (const ref of refs) this.directory.pin(ref);
@@ -113,14 +127,6 @@ export class Submitter {
       for (const ref of refs) this.directory.unpin(ref);
     };
     result.then(unpin, unpin);
-    this.directory.ready(refs).then(
-      () => {
-        if (task.settled) return;
-        task.deps = depsOf(this.directory, refs, lazy);
-        task.prefer = [...this.directory.holdersOf(refs.filter((r) => !lazy.includes(r)))].sort((a, b) => b[1] - a[1]).map(([agentId]) => agentId);
-        this.scheduler.submit(task);
-      },
-      (err: unknown) => this.scheduler.cancel(task, err as ClustrixError),
-    );
+    this.dependents.wait(task, refs, lazy);
   }
 }

@@ -65,6 +65,10 @@ export interface TaskRecord {
   prefer?: string[];
   /** Where it runs now. */
   link: AgentLink | null;
+  /** Sent parked: held on `link` until its deps, being made there, land (pipelined-deps.ts). */
+  parked?: boolean;
+  /** A parked task asked back (`withdraw`): it stays on `link` until the agent answers. */
+  withdrawing?: boolean;
   /** The outcome was delivered; later reports about it are ignored. */
   settled: boolean;
   /** null or absent: the engine's own (no history). */
@@ -78,6 +82,13 @@ export interface TaskRecord {
    * adopts them as its program's handles, or releases them).
    */
   resultRefs?: readonly string[];
+}
+
+/** Delivers `task`'s outcome unless it has one already (at most once). */
+export function settleTask(task: TaskRecord, outcome: TaskOutcome): void {
+  if (task.settled) return;
+  task.settled = true;
+  task.deliver(outcome);
 }
 
 /** FIFO of tasks with O(1) push, shift and unshift. */

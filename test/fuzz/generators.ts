@@ -214,9 +214,11 @@ export const AGENT_TEMPLATES: Templates<AgentMessage> = {
   hello: {
     type: 'hello', protocol: PROTOCOL_VERSION, token: 'template-token', agentId: 'fz-agent', jobId: 'job-1', host: 'host', pid: 1, cpus: 1,
     memoryBytes: 1024, node: 'v20.0.0', slots: 1, inlineConcurrency: 1, walltimeLeftMs: null, resources: { cpus: 1, gpus: 1, licenses: 2 },
+    features: ['park'],
   },
   done: { type: 'done', id: 'no-such-task', value: packValue(1), runMs: 1, refs: ['no-such-ref'] },
   failed: { type: 'failed', id: 'no-such-task', kind: 'exception', error: errorInfo },
+  withdrawn: { type: 'withdrawn', id: 'no-such-task' },
   log: { type: 'log', id: 'no-such-task', stream: 'stdout', text: 'line' },
   pong: { type: 'pong', t: 1, rssBytes: 1, running: 0, peerBytesIn: 0, peerBytesOut: 0 },
   draining: { type: 'draining', reason: 'walltime' },
@@ -235,8 +237,9 @@ export const AGENT_TEMPLATES: Templates<AgentMessage> = {
 export const COORDINATOR_TEMPLATES: Templates<CoordinatorMessage> = {
   welcome: { type: 'welcome', protocol: PROTOCOL_VERSION, agentId: 'fz-agent', heartbeatMs: 60_000, objectStoreBytes: 1024 * 1024, objectSpillBytes: 1024 * 1024 },
   code: { type: 'code', hash: 'fz-template-code', kind: 'function', source: '(x) => x' },
-  task: { type: 'task', id: 'fz-task', code: 'no-such-code', export: 'default', args: packValue([1]), inline: false, chunk: false, timeoutMs: null, express: true, gpus: 1, keep: null, deps: [] },
+  task: { type: 'task', id: 'fz-task', code: 'no-such-code', export: 'default', args: packValue([1]), inline: false, chunk: false, timeoutMs: null, express: true, gpus: 1, keep: null, deps: [], parked: true },
   cancel: { type: 'cancel', id: 'no-such-task' },
+  withdraw: { type: 'withdraw', id: 'no-such-task' },
   ping: { type: 'ping', t: 1 },
   shutdown: { type: 'shutdown', reason: 'bye' },
   'actor-create': { type: 'actor-create', actorId: 'fz-actor', code: 'no-such-code', export: 'A', args: packValue([]), maxConcurrency: 1, checkpointEvery: 2, checkpointMs: 1000, restore: { state: packValue({ n: 1 }), calls: 2 }, deps: [] },

@@ -10,7 +10,7 @@ import { decodeAgentFrame, decodeCoordinatorFrame, decodeFrame } from '../../pro
 import { CoordinatorMessage } from '../../protocol/coordinator-messages.js';
 import { TaskSpec } from '../../protocol/core-methods.js';
 import { decodeClientFrame, decodeServiceFrame } from '../../protocol/client-codec.js';
-import { isPlainDone, isPlainRequest, isPlainResponse, isPlainResults, isPlainSubmitArgs, isPlainSubmits, isPlainTask, isPlainTaskSpec, type HotCheck } from '../../protocol/hot-messages.js';
+import { isPlainDone, isPlainKept, isPlainRequest, isPlainResponse, isPlainResults, isPlainSubmitArgs, isPlainSubmits, isPlainTask, isPlainTaskSpec, type HotCheck } from '../../protocol/hot-messages.js';
 import { ClientMessage, ServiceMessage, ServiceMethods } from '../../protocol/service-messages.js';
 import { fuzzSeed, MULTIBYTE, randomMsgpack, rngFor, type Rng } from '../fuzz/generators.js';
 
@@ -29,6 +29,11 @@ const SPEC = {
 const { id: _id, args: _args, ...BASE } = SPEC;
 const SUBMITS = { type: 'submits', base: BASE, ids: ['r1', 'r2'], tasks: ['t1', 't2'], args: [new Uint8Array([0x91, 0x01]), new Uint8Array([0x91, 0x02])] };
 const RESULTS = { type: 'results', ids: ['r1', 'r2', 'r3'], values: [new Uint8Array([0x01]), new Uint8Array([0x02]), new Uint8Array(0)] };
+const KEPT = { type: 'kept', id: 'a1b2c3.4f', objectId: 'o_abc-1', size: 2, value: new Uint8Array([0x91, 0x01]), refs: ['o_r1'], runMs: 0.25 };
+const PARKED_TASK = {
+  type: 'task', id: 'a1b2c3.50', code: 'h'.repeat(16), export: null, args: new Uint8Array([0x91, 0x01]), inline: false, chunk: false, timeoutMs: null,
+  keep: 'o_abc-2', deps: [{ objectId: 'o_abc-1', from: [] }, { objectId: 'o_abc-0', from: ['127.0.0.1:4000'], lazy: true }], express: true, parked: true,
+};
 const TASK = { type: 'task', id: 'a1b2c3.4f', code: 'h'.repeat(16), export: null, args: new Uint8Array([0x91, 0x01]), inline: false, chunk: false, timeoutMs: null, keep: null, deps: [], express: false };
 
 /** A field value that is almost right, plainly wrong, or hostile. */
@@ -71,6 +76,8 @@ const CLIENT_HANDSHAKE = { types: new Set(['client-hello', 'client-welcome']), h
 
 const CASES_BY_TYPE: Case[] = [
   { name: 'done', valid: DONE, check: isPlainDone, schema: AgentMessage, decode: decodeAgentFrame, from: 'agent', handshake: AGENT_HANDSHAKE },
+  { name: 'kept', valid: KEPT, check: isPlainKept, schema: AgentMessage, decode: decodeAgentFrame, from: 'agent', handshake: AGENT_HANDSHAKE },
+  { name: 'parked task', valid: PARKED_TASK, check: isPlainTask, schema: CoordinatorMessage, decode: decodeCoordinatorFrame, from: 'coordinator', handshake: AGENT_HANDSHAKE },
   { name: 'task', valid: TASK, check: isPlainTask, schema: CoordinatorMessage, decode: decodeCoordinatorFrame, from: 'coordinator', handshake: AGENT_HANDSHAKE },
   { name: 'request', valid: REQUEST, check: isPlainRequest, schema: ClientMessage, decode: decodeClientFrame, from: 'client', handshake: CLIENT_HANDSHAKE },
   { name: 'submits', valid: SUBMITS, check: isPlainSubmits, schema: ClientMessage, decode: decodeClientFrame, from: 'client', handshake: CLIENT_HANDSHAKE },
