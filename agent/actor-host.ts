@@ -5,7 +5,7 @@ import type { FromActorThread, ToActorThread } from './actor-thread.js';
 import { toErrorInfo } from './errors-info.js';
 import { failureKind } from './pack-result.js';
 import type { CodeSource } from './task-code.js';
-import { startWorker, type WorkerEntry } from './worker-pool.js';
+import { startWorker, type WorkerEntry } from './start-worker.js';
 import { answerObjectRead, type ReadObject } from './objects/object-reads.js';
 import { depsFor } from './thread-transfer.js';
 

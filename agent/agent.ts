@@ -16,7 +16,8 @@ import { installObjectReads } from './objects/object-reads.js';
 import { helloOf, tooLarge } from './hello.js';
 import { ParkedTasks } from './parked-tasks.js';
 import type { CodeSource } from './task-code.js';
-import { WorkerPool, type PoolEvents, type WorkerEntry } from './worker-pool.js';
+import { WorkerPool, type PoolEvents } from './worker-pool.js';
+import type { WorkerEntry } from './start-worker.js';
 
 const NO_DEPS: ReadonlyMap<string, Uint8Array> = new Map();
 

@@ -3,7 +3,7 @@ import { AgentConfigError, dropSecretEnv, readAgentConfig } from './config.js';
 import { pruneCodeCache } from './module-files.js';
 import { defineTaskGlobals } from './task-code.js';
 import { runRelay } from './relay.js'; // relay mode, see startAgent()
-import type { WorkerEntry } from './worker-pool.js';
+import type { WorkerEntry } from './start-worker.js';
 
 /**
  * The bundle build defines this as the source of a small, separate worker bundle, so agent.mjs

@@ -1,6 +1,6 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { FailureKind, RemoteErrorInfo } from '../protocol/common.js';
-import { withoutSecrets } from '../protocol/secret-env.js';
+import { startWorker, type WorkerEntry } from './start-worker.js';
 import type { CodeSource } from './task-code.js';
 import { expressEnd, type FromThread, type RunInThread, type ThreadResult } from './thread-messages.js';
 import type { ActorReplyToThread, ActorRequestFromThread } from './actor-bridge.js';
@@ -22,19 +22,6 @@ export interface PoolJob {
   express?: boolean | undefined;
   /** GPU devices it gets: it runs on a thread whose CUDA_VISIBLE_DEVICES names only those. */
   gpus?: number | undefined;
-}
-
-/** Where worker threads start: a file (from dist/), or source embedded in the one-file bundle. */
-export type WorkerEntry = { file: URL } | { source: string };
-
-/**
- * Starts a thread for tasks or an actor. Its env is given explicitly, without the secret variables:
- * a Worker copies process.env when it is created, and this does not rely on main.ts having
- * deleted them first (an embedding program may not have).
- */
-export function startWorker(entry: WorkerEntry, workerData: object, extraEnv: Record<string, string> = {}): Worker {
-  const env = { ...withoutSecrets(process.env), ...extraEnv };
-  return 'file' in entry ? new Worker(entry.file, { workerData, env }) : new Worker(entry.source, { eval: true, workerData, env });
 }
 
 export interface PoolEvents {

@@ -4,7 +4,7 @@
 import { tmpdir } from 'node:os';
 import { afterEach, expect, it } from 'vitest';
 import type { Worker } from 'node:worker_threads';
-import { startWorker } from '../../agent/worker-pool.js';
+import { startWorker } from '../../agent/start-worker.js';
 import type { FromThread, RunInThread, ToThread } from '../../agent/thread-messages.js';
 import { packValue } from '../../protocol/values.js';
 
