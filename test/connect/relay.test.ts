@@ -7,7 +7,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { agentBundle, isAlive, sleep, waitUntil } from '../helpers/processes.js';
+import { agentBundle, isAlive, waitUntil } from '../helpers/processes.js';
 
 interface Started {
   child: ChildProcess;
@@ -158,7 +158,10 @@ describe('relay mode of agent.mjs (CLUSTRIX_RELAY_LISTEN)', () => {
     const client = await relayedConnection(relay.port);
     // A hang-up is ignored, as under nohup (which node itself would undo at startup).
     relay.child.kill('SIGHUP');
-    await sleep(300);
+    // Without a handler the kernel ends the process on delivery; a fresh relayed round trip after
+    // the signal shows it is still serving.
+    const after = await relayedConnection(relay.port);
+    after.destroy();
     expect(isAlive(relay.child.pid!)).toBe(true);
     const clientClosed = new Promise((r) => client.once('close', r));
     relay.child.kill('SIGTERM');
