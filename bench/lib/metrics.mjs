@@ -39,7 +39,8 @@ export function perSample(key, label, unit, better, values, extra = {}) {
 
 /**
  * A ratio against a reference. `goal`: { op: '<=' | '>=', value } or null when the issue sets none.
- * `text` explains the ratio's direction, e.g. "clustrix RTT / ws echo RTT".
+ * `text` explains the ratio's direction, e.g. "clustrix RTT / ws echo RTT". `extra.unit` (e.g. 'ms')
+ * marks a value against an absolute goal rather than a ratio, so the report prints it in that unit.
  */
 export function comparison(key, text, ratio, goal = null, extra = {}) {
   const met = goal === null || !Number.isFinite(ratio) ? null : goal.op === '<=' ? ratio <= goal.value : ratio >= goal.value;

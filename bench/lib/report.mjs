@@ -67,9 +67,11 @@ export function markdown(run) {
   L.push('|---|---|---|---|---|---|');
   for (const row of run.rows) {
     for (const c of row.comparisons ?? []) {
-      const goal = c.goal ? `${c.goal.op === '<=' ? '≤' : '≥'} ${ratioText(c.goal.value)}` : '–';
+      // A comparison against an absolute goal (e.g. p99 ≤ 5 ms) carries its unit: shown as "23.4 ms", not "23.4×".
+      const show = (v) => (c.unit ? fmt(v, c.unit) : ratioText(v));
+      const goal = c.goal ? `${c.goal.op === '<=' ? '≤' : '≥'} ${show(c.goal.value)}` : '–';
       const met = c.met === null ? '–' : c.met ? 'yes' : '**no**';
-      L.push(`| ${row.row} | ${esc(row.id)} | ${esc(c.text)} | **${ratioText(c.ratio)}** | ${goal} | ${met} |`);
+      L.push(`| ${row.row} | ${esc(row.id)} | ${esc(c.text)} | **${show(c.ratio)}** | ${goal} | ${met} |`);
     }
   }
   L.push('');

@@ -65,7 +65,7 @@ export async function run(ctx, log) {
     }
   }, log);
   if (floor) metrics.push(floor);
-  if (clx) comparisons.push(comparison('broadcast-ms', `broadcast to ${AGENTS} agents, median ms (goal: <= 5 ms)`, clx.median, { op: '<=', value: 5 }));
+  if (clx) comparisons.push(comparison('broadcast-ms', `broadcast to ${AGENTS} agents, median ms (goal: <= 5 ms)`, clx.median, { op: '<=', value: 5 }, { unit: 'ms' }));
   if (clx && floor) comparisons.push(comparison('vs-echo-fanout', `broadcast ÷ the bare echo fan-out to ${AGENTS} processes`, clx.median / floor.median));
   return { metrics, comparisons, notes, failures };
 }

@@ -113,7 +113,7 @@ export async function run(ctx, log) {
       const idleM = latency('idle', 'awaited `run` through `Cluster.connect()`, idle pool (2 agents × 1 slot)', [idle]);
       const busyM = latency('busy', `the same while another client (its own process) maps ${N} trivial tasks on the pool`, [busy]);
       metrics.push(idleM, busyM, perRound('map', `the batch client's map of ${N}, wall time (beside the runs)`, 'ms', 'lower', [result.ms]));
-      comparisons.push(comparison('busy-p99-ms', 'p99 of the interactive run beside the batch, ms (goal: <= 5 ms)', busyM.p99, { op: '<=', value: 5 }));
+      comparisons.push(comparison('busy-p99-ms', 'p99 of the interactive run beside the batch, ms (goal: <= 5 ms)', busyM.p99, { op: '<=', value: 5 }, { unit: 'ms' }));
       comparisons.push(comparison('busy-vs-idle-p99', 'p99 beside the batch ÷ p99 on the idle pool', busyM.p99 / idleM.p99));
     } finally {
       if (batch && batch.child.exitCode === null) batch.child.kill('SIGTERM');
