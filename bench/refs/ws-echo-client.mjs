@@ -11,10 +11,13 @@ const envelope = new Packr({ useRecords: false, mapsAsObjects: true });
 const structured = new Packr({ structuredClone: true, moreTypes: true, useRecords: false });
 const CODE_HASH = randomBytes(8).toString('hex');
 
-/** Starts the echo server in another process; resolves with its url and a stop(). */
-export function startEchoServer() {
-  const server = fileURLToPath(new URL('./ws-echo-server.mjs', import.meta.url));
-  const child = spawnTracked(process.execPath, [server]);
+/**
+ * Starts the echo server in another process; resolves with its url and a stop(). `script`: another
+ * server of the same contract (prints {"port","pid"}, exits when stdin closes), e.g. ws-relay.mjs.
+ */
+export function startEchoServer({ script = 'ws-echo-server.mjs', env = process.env } = {}) {
+  const server = fileURLToPath(new URL(`./${script}`, import.meta.url));
+  const child = spawnTracked(process.execPath, [server], { env });
   return new Promise((resolve, reject) => {
     let buf = '';
     child.stdout.setEncoding('utf8');

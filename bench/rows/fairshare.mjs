@@ -8,23 +8,32 @@ import { pick } from '../lib/config.mjs';
 import { loadClustrix } from '../lib/clustrix.mjs';
 import { attempt, comparison, latency, perRound } from '../lib/metrics.mjs';
 import { spawnTracked } from '../lib/proc.mjs';
+import { connectEcho, startEchoServer } from '../refs/ws-echo-client.mjs';
 
 export const meta = { id: 'fairshare', row: 11, title: 'Interactive run beside a 100,000-task map of another client (service, batch and interactive clients: 3 processes)' };
 
 const BATCH = fileURLToPath(new URL('../lib/fairshare-batch.mjs', import.meta.url));
 const SERVICE = fileURLToPath(new URL('../lib/fairshare-service.mjs', import.meta.url));
+const FLOOD = fileURLToPath(new URL('../refs/ws-flood.mjs', import.meta.url));
 const MARK = 'BENCH_JSON ';
 const pause = (ms) => new Promise((res) => setTimeout(res, ms));
 
-async function interactiveRuns(cluster, until) {
+/** Awaited calls of `once(i)`, one every few ms, until `until(i)`: their latencies. */
+async function awaited(once, until) {
   const lat = [];
   for (let i = 0; !until(i); i++) {
     const t = performance.now();
-    if ((await cluster.run((x) => x + 1, i)) !== i + 1) throw new Error('wrong run result');
+    await once(i);
     lat.push(performance.now() - t);
     await pause(5);
   }
   return lat;
+}
+
+function interactiveRuns(cluster, until) {
+  return awaited(async (i) => {
+    if ((await cluster.run((x) => x + 1, i)) !== i + 1) throw new Error('wrong run result');
+  }, until);
 }
 
 /** Starts the service program; resolves with its address and credential once it is up. */
@@ -56,7 +65,15 @@ function startService(log) {
 
 /** Starts the batch program; `mapping` resolves when its map has started, `done` with its result line. */
 function startBatch(opts, n, log) {
-  const child = spawnTracked(process.execPath, [BATCH], { env: process.env });
+  const batch = startProgram(BATCH, process.env, log);
+  batch.child.stdin.write(`${JSON.stringify({ ...opts, n })}\n`);
+  return batch;
+}
+
+/** A batch program (clustrix's, or the floor's flood): prints MAPPING when it starts, then its result line. */
+function startProgram(script, env, log) {
+  const child = spawnTracked(process.execPath, [script], { env });
+  const name = script === BATCH ? 'the batch client' : 'the flood';
   let out = '';
   let err = '';
   let onMapping;
@@ -76,12 +93,11 @@ function startBatch(opts, n, log) {
     child.once('exit', (code, signal) => {
       const line = out.split('\n').find((l) => l.startsWith(MARK));
       if (code === 0 && line) resolve(JSON.parse(line.slice(MARK.length)));
-      else reject(new Error(`the batch client exited with ${signal ?? code}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
+      else reject(new Error(`${name} exited with ${signal ?? code}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
     });
   });
   // Should it fail before its map starts, the wait for `mapping` must end too.
   done.catch(() => onMapping());
-  child.stdin.write(`${JSON.stringify({ ...opts, n })}\n`);
   return { mapping, done, child };
 }
 
@@ -121,10 +137,57 @@ export async function run(ctx, log) {
       await service.stop();
     }
   }, log);
+  const mapMs = metrics.find((m) => m.key === 'map')?.median ?? 0;
+  const floor = await attempt(failures, 'bare ws floor', () => bareFloor(N, mapMs, log), log);
+  if (floor) {
+    metrics.push(floor.busy, perRound('floor-flood', `floor: the flood's frames per second through its relay (${floor.n} frames)`, 'tasks/s', 'higher', [(floor.n / floor.ms) * 1000], { reference: true }));
+    const busyP99 = metrics.find((m) => m.key === 'busy')?.p99;
+    if (busyP99 !== undefined) comparisons.push(comparison('busy-vs-floor-p99', 'p99 beside the batch ÷ p99 of the bare relay → echo round trip beside the bare flood', busyP99 / floor.busy.p99));
+  }
   return {
     metrics,
     comparisons,
-    notes: ['three processes, as with `clustrix up`: the service with its 2 × 1-slot local agents (lib/fairshare-service.mjs), the batch client (lib/fairshare-batch.mjs), and the interactive client (the row); the machine was shared with other work'],
+    notes: ['three processes, as with `clustrix up`: the service with its 2 × 1-slot local agents (lib/fairshare-service.mjs), the batch client (lib/fairshare-batch.mjs), and the interactive client (the row); the machine was shared with other work',
+      `floor: what this machine gives the same shape without clustrix: awaited round trips (one every 5 ms) over a bare ws relay process to an echo process of their own (two hops, like client → service → agent), while a flood process keeps 1,024 task frames in flight through another relay to 2 echo processes for as long as the map took (at least ${N} frames): CPU contention alone, no scheduler`],
     failures,
   };
+}
+
+/**
+ * The same shape without clustrix: an interactive client whose round trips cross two otherwise idle
+ * processes (relay → echo), while a flood crosses a relay to two echo processes as fast as they go.
+ */
+async function bareFloor(n, minMs, log) {
+  const servers = [];
+  const start = async (opts) => {
+    const server = await startEchoServer(opts);
+    servers.push(server);
+    return server;
+  };
+  try {
+    const batchEchoes = await Promise.all([start(), start()]);
+    const batchRelay = await start({ script: 'ws-relay.mjs', env: { ...process.env, RELAY_UPSTREAMS: batchEchoes.map((e) => e.url).join(',') } });
+    const ownEcho = await start();
+    const ownRelay = await start({ script: 'ws-relay.mjs', env: { ...process.env, RELAY_UPSTREAMS: ownEcho.url } });
+    const conn = await connectEcho(ownRelay.url);
+    try {
+      for (let i = 0; i < 200; i++) await conn.roundTrip([i]); // warm-up
+      log(`floor: awaited bare round trips beside a flood of ${n} frames`);
+      const flood = startProgram(FLOOD, { ...process.env, FLOOD_URL: batchRelay.url, FLOOD_N: String(n), FLOOD_MIN_MS: String(Math.round(minMs)) }, log);
+      await flood.mapping;
+      let flooding = true;
+      const finished = flood.done.finally(() => (flooding = false));
+      const lat = await awaited(async (i) => {
+        const [v] = await conn.roundTrip([i]);
+        if (v !== i) throw new Error('echo mismatch');
+      }, () => !flooding);
+      const result = await finished;
+      log(`floor: flood of ${result.n} took ${(result.ms / 1000).toFixed(1)} s; ${lat.length} round trips beside it`);
+      return { busy: latency('floor-busy', 'floor: awaited bare ws round trip over a relay → echo (processes of their own) while a bare flood runs as long as the map did', [lat], { reference: true }), ms: result.ms, n: result.n };
+    } finally {
+      await conn.close();
+    }
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+  }
 }
