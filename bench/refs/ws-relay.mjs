@@ -16,7 +16,10 @@ const upstreams = await Promise.all(urls.map((url) => new Promise((resolve, reje
   ws.on('message', (data) => {
     const client = waiting[head];
     waiting[head++] = undefined;
-    if (head > 4096 && head * 2 > waiting.length) waiting.splice(0, head), (head = 0);
+    if (head > 4096 && head * 2 > waiting.length) {
+      waiting.splice(0, head);
+      head = 0;
+    }
     if (client?.readyState === WebSocket.OPEN) client.send(data);
   });
   ws.once('open', () => resolve({ ws, waiting }));
