@@ -60,7 +60,7 @@ export function packValue(value: unknown): Uint8Array {
   // value's bytes then hold that much memory, and the external memory V8 counts for it brings a
   // full GC about every round trip of a 10 MB value. A value that is mostly large binary data
   // gets a buffer of about its size instead.
-  const binary = largeViewBytes(value, 0);
+  const binary = largeViewBytes(value, 0, new Set());
   if (binary >= KEEP_BUFFER_BYTES) structured.useBuffer(Buffer.allocUnsafeSlow(binary + (binary >>> 6) + 64 * 1024));
   const packed = structured.pack(value);
   // pack() returns a view into the buffer msgpackr writes every pack into, one after another. A
@@ -78,19 +78,23 @@ export function packValue(value: unknown): Uint8Array {
 const HINT_DEPTH = 3;
 const HINT_ENTRIES = 64;
 
-/** The bytes of the typed arrays and Buffers near the top of `value` (arrays and plain objects, a few levels, a few entries each). */
-function largeViewBytes(value: unknown, depth: number): number {
-  if (typeof value !== 'object' || value === null) return 0;
+/**
+ * The bytes of the typed arrays and Buffers near the top of `value` (arrays and plain objects, a
+ * few levels, a few entries each). `seen`: a view met twice packs once (as a back-reference).
+ */
+function largeViewBytes(value: unknown, depth: number, seen: Set<object>): number {
+  if (typeof value !== 'object' || value === null || seen.has(value)) return 0;
+  seen.add(value);
   if (ArrayBuffer.isView(value)) return value.byteLength;
   if (depth >= HINT_DEPTH) return 0;
   let sum = 0;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length && i < HINT_ENTRIES; i++) sum += largeViewBytes(value[i], depth + 1);
+    for (let i = 0; i < value.length && i < HINT_ENTRIES; i++) sum += largeViewBytes(value[i], depth + 1, seen);
   } else if (Object.getPrototypeOf(value) === Object.prototype) {
     let n = 0;
     for (const key in value) {
       if (++n > HINT_ENTRIES) break;
-      if (Object.hasOwn(value, key)) sum += largeViewBytes((value as Record<string, unknown>)[key], depth + 1);
+      if (Object.hasOwn(value, key)) sum += largeViewBytes((value as Record<string, unknown>)[key], depth + 1, seen);
     }
   }
   return sum;
