@@ -51,8 +51,8 @@ export interface FramedSocketOptions<In> {
  * reason that fits a close frame. Nothing a peer sends can make it throw: a bad frame closes the
  * connection, and an exception from the owner's handler closes it with 1011.
  * Large byte views inside messages (packed values) travel beside the msgpack as raw segments
- * (segments.ts): sent from the sender's own bytes in pieces, put together as the pieces arrive,
- * never copied into or out of an envelope.
+ * (segments.ts): sent from the sender's own bytes, whole or in pieces; kept as ws delivers a whole
+ * one, put together as the pieces of a cut one arrive; never copied into or out of an envelope.
  * States: open → closed (by either side; reported once through `closed`).
  */
 export class FramedSocket<In, Out extends object> {

@@ -61,8 +61,16 @@ export function packValue(value: unknown): Uint8Array {
   // full GC about every round trip of a 10 MB value. A value that is mostly large binary data
   // gets a buffer of about its size instead.
   const binary = largeViewBytes(value, 0, new Set());
-  if (binary >= KEEP_BUFFER_BYTES) structured.useBuffer(Buffer.allocUnsafeSlow(binary + (binary >>> 6) + 64 * 1024));
-  const packed = structured.pack(value);
+  const sized = binary >= KEEP_BUFFER_BYTES;
+  if (sized) structured.useBuffer(Buffer.allocUnsafeSlow(binary + (binary >>> 6) + 64 * 1024));
+  let packed: Uint8Array;
+  try {
+    packed = structured.pack(value);
+  } catch (err) {
+    // msgpackr would keep writing small values into the large buffer, holding it.
+    if (sized) structured.useBuffer(Buffer.allocUnsafeSlow(8192));
+    throw err;
+  }
   // pack() returns a view into the buffer msgpackr writes every pack into, one after another. A
   // large value at offset 0 is alone in a buffer msgpackr just grew for it: hand msgpackr a fresh
   // one and keep that (a copy of 100 MB costs ~45 ms). Anything else is copied into a buffer of its
@@ -71,7 +79,9 @@ export function packValue(value: unknown): Uint8Array {
     structured.useBuffer(Buffer.allocUnsafeSlow(8192));
     return packed;
   }
-  return new Uint8Array(packed);
+  const copy = new Uint8Array(packed);
+  if (sized) structured.useBuffer(Buffer.allocUnsafeSlow(8192));
+  return copy;
 }
 
 /** Containers looked into for large views: a size hint for the packed value, not a walk of it. */

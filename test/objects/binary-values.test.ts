@@ -34,11 +34,12 @@ describe.each(MODES)('binary values, exact ($name)', (mode) => {
   let cluster!: Cluster;
   useCluster(mode, { agents: 1, slots: 1 }, (c) => (cluster = c));
   const echo = <T>(value: T): T => value;
+  const roundTrip = <T>(value: T): Promise<T> => cluster.run(echo, value) as Promise<T>;
 
   it('a Float64Array viewing the middle of a bigger buffer arrives as just its elements', { timeout: 60_000 }, async () => {
     const backing = filled(new Float64Array((6 * MB) / 8), 1);
     const view = new Float64Array(backing.buffer, 8 * 1001, (4 * MB) / 8 + 3);
-    const back = await cluster.run(echo, view);
+    const back = await roundTrip(view);
     expect(back).toBeInstanceOf(Float64Array);
     expect(back.length).toBe(view.length);
     expect(bytes(back).equals(bytes(view))).toBe(true);
@@ -59,7 +60,7 @@ describe.each(MODES)('binary values, exact ($name)', (mode) => {
       digest.toString(),
     );
     expect(onAgent).toEqual([odd, f32, i16, f64, value.empty, value.emptyBytes].map(digest));
-    const back = await cluster.run(echo, value);
+    const back = await roundTrip(value);
     expect(back.odd).toBeInstanceOf(Uint8Array);
     expect(bytes(back.odd).equals(bytes(odd))).toBe(true);
     expect(back.nested[0]).toBeInstanceOf(Float32Array);
@@ -79,7 +80,7 @@ describe.each(MODES)('binary values, exact ($name)', (mode) => {
     const dv = new DataView(arr.buffer);
     for (let i = 0; i < arr.length; i++) dv.setBigUint64(i * 8, 0x7ff0_0000_0000_0001n + BigInt(i), true); // signalling/quiet NaNs, each distinct
     arr[0] = -0;
-    const back = await cluster.run(echo, arr);
+    const back = await roundTrip(arr);
     expect(back.length).toBe(arr.length);
     expect(Object.is(back[0], -0)).toBe(true);
     expect(bytes(back).equals(bytes(arr))).toBe(true);
@@ -87,7 +88,7 @@ describe.each(MODES)('binary values, exact ($name)', (mode) => {
 
   it('a SharedArrayBuffer source arrives as a copy with the same bytes', { timeout: 60_000 }, async () => {
     const shared = filled(new Float64Array(new SharedArrayBuffer(3 * MB)), 6);
-    const back = await cluster.run(echo, shared);
+    const back = await roundTrip(shared);
     expect(back).toBeInstanceOf(Float64Array);
     expect(bytes(back).equals(bytes(shared))).toBe(true);
     shared[0] = 42;
@@ -110,7 +111,7 @@ describe.each(MODES)('binary values, exact ($name)', (mode) => {
   it('a large array beside more other data than its size hint leaves room for', { timeout: 60_000 }, async () => {
     const arr = filled(new Float64Array((2 * MB) / 8), 9);
     const list = Array.from({ length: 300_000 }, (_, i) => ({ i, s: `item-${i}` }));
-    const back = await cluster.run(echo, { arr, list });
+    const back = await roundTrip({ arr, list });
     expect(bytes(back.arr).equals(bytes(arr))).toBe(true);
     expect(back.list).toHaveLength(list.length);
     expect(back.list[299_999]).toEqual({ i: 299_999, s: 'item-299999' });

@@ -22,4 +22,16 @@ describe('packed size', () => {
     expect(back).toHaveLength(50);
     expect(back[49]).toBe(back[0]);
   });
+
+  it('a pack that fails leaves the next ones correct', () => {
+    const arr = new Float64Array((2 * 1024 * 1024) / 8).fill(5);
+    // deeper than the size hint looks, so the pack itself meets it
+    const failing = { a: { b: { c: { get d(): never { throw new Error('no d'); } } } } };
+    expect(() => packValue([arr, failing])).toThrow('no d');
+    const small = packValue({ a: 1 });
+    expect(small.buffer.byteLength).toBeLessThan(64 * 1024);
+    expect(unpackValue(small)).toEqual({ a: 1 });
+    const [back] = unpackValue(packValue([arr])) as [Float64Array];
+    expect(back.every((x) => x === 5)).toBe(true);
+  });
 });
