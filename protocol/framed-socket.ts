@@ -2,7 +2,7 @@ import WebSocket from 'ws';
 import { closeSocket, type WireSocket } from './close.js';
 import { encodeSegmented, MAX_MESSAGES_PER_FRAME } from './envelope.js';
 import { ProtocolError } from './errors.js';
-import { SEGMENT_PIECE_BYTES, SEGMENTED_FRAME, SegmentAssembler, segmentedHead, segmentMessages } from './segments.js';
+import { pieceBytes, SEGMENTED_FRAME, SegmentAssembler, segmentedHead, segmentMessages } from './segments.js';
 import { CloseCode, wsMessageLimit } from './version.js';
 
 /** What the owner of a framed socket hears. */
@@ -51,8 +51,8 @@ export interface FramedSocketOptions<In> {
  * reason that fits a close frame. Nothing a peer sends can make it throw: a bad frame closes the
  * connection, and an exception from the owner's handler closes it with 1011.
  * Large byte views inside messages (packed values) travel beside the msgpack as raw segments
- * (segments.ts): sent from the sender's own bytes in pieces, put together as the pieces arrive,
- * never copied into or out of an envelope.
+ * (segments.ts): sent from the sender's own bytes, whole or in pieces; kept as ws delivers a whole
+ * one, put together as the pieces of a cut one arrive; never copied into or out of an envelope.
  * States: open → closed (by either side; reported once through `closed`).
  */
 export class FramedSocket<In, Out extends object> {
@@ -184,8 +184,7 @@ export class FramedSocket<In, Out extends object> {
     if (total <= this.options.maxFrameBytes && head.byteLength + 5 + 8 * segments.length <= limit) {
       this.bytesOut += total;
       this.ws.send(segmentedHead(head, segments));
-      const piece = Math.min(limit, SEGMENT_PIECE_BYTES);
-      for (const s of segments) for (const m of segmentMessages(s, piece)) this.ws.send(m);
+      for (const s of segments) for (const m of segmentMessages(s, pieceBytes(s.byteLength, limit))) this.ws.send(m);
       return;
     }
     if (batch.length === 1) {

@@ -21,6 +21,19 @@ export const MAX_SEGMENTS_PER_FRAME = 65_536;
  */
 export const SEGMENT_PIECE_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Segments up to this size leave whole, in one WebSocket message: ws copies a message's reads into
+ * one buffer once, and the receiver keeps that buffer as the segment, where pieces cost a second
+ * copy (each piece is ws's copy, then put in place). Holding the reads of 16 MiB until the last one
+ * costs little; past it the pieces' bounded memory and overlap win.
+ */
+export const SEGMENT_WHOLE_BYTES = 16 * 1024 * 1024;
+
+/** The largest message a segment of `size` bytes leaves in, on a socket whose messages are at most `limit`. */
+export function pieceBytes(size: number, limit: number): number {
+  return size <= SEGMENT_WHOLE_BYTES ? limit : Math.min(limit, SEGMENT_PIECE_BYTES);
+}
+
 /** The first message of a frame with segments. */
 export function segmentedHead(envelope: Uint8Array, segments: readonly Uint8Array[]): Buffer {
   const header = Buffer.allocUnsafe(5 + 8 * segments.length + envelope.byteLength);

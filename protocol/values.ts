@@ -56,7 +56,21 @@ const KEEP_BUFFER_BYTES = 1024 * 1024;
 
 /** Packs a user value into bytes that own their memory (safe to transfer to another thread). */
 export function packValue(value: unknown): Uint8Array {
-  const packed = structured.pack(value);
+  // msgpackr grows its buffer to 4x what it needs below 16 MiB (a 10 MB array got 40 MB): the
+  // value's bytes then hold that much memory, and the external memory V8 counts for it brings a
+  // full GC about every round trip of a 10 MB value. A value that is mostly large binary data
+  // gets a buffer of about its size instead.
+  const binary = largeViewBytes(value, 0, new Set());
+  const sized = binary >= KEEP_BUFFER_BYTES;
+  if (sized) structured.useBuffer(Buffer.allocUnsafeSlow(binary + (binary >>> 6) + 64 * 1024));
+  let packed: Uint8Array;
+  try {
+    packed = structured.pack(value);
+  } catch (err) {
+    // msgpackr would keep writing small values into the large buffer, holding it.
+    if (sized) structured.useBuffer(Buffer.allocUnsafeSlow(8192));
+    throw err;
+  }
   // pack() returns a view into the buffer msgpackr writes every pack into, one after another. A
   // large value at offset 0 is alone in a buffer msgpackr just grew for it: hand msgpackr a fresh
   // one and keep that (a copy of 100 MB costs ~45 ms). Anything else is copied into a buffer of its
@@ -65,7 +79,35 @@ export function packValue(value: unknown): Uint8Array {
     structured.useBuffer(Buffer.allocUnsafeSlow(8192));
     return packed;
   }
-  return new Uint8Array(packed);
+  const copy = new Uint8Array(packed);
+  if (sized) structured.useBuffer(Buffer.allocUnsafeSlow(8192));
+  return copy;
+}
+
+/** Containers looked into for large views: a size hint for the packed value, not a walk of it. */
+const HINT_DEPTH = 3;
+const HINT_ENTRIES = 64;
+
+/**
+ * The bytes of the typed arrays and Buffers near the top of `value` (arrays and plain objects, a
+ * few levels, a few entries each). `seen`: a view met twice packs once (as a back-reference).
+ */
+function largeViewBytes(value: unknown, depth: number, seen: Set<object>): number {
+  if (typeof value !== 'object' || value === null || seen.has(value)) return 0;
+  seen.add(value);
+  if (ArrayBuffer.isView(value)) return value.byteLength;
+  if (depth >= HINT_DEPTH) return 0;
+  let sum = 0;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length && i < HINT_ENTRIES; i++) sum += largeViewBytes(value[i], depth + 1, seen);
+  } else if (Object.getPrototypeOf(value) === Object.prototype) {
+    let n = 0;
+    for (const key in value) {
+      if (++n > HINT_ENTRIES) break;
+      if (Object.hasOwn(value, key)) sum += largeViewBytes((value as Record<string, unknown>)[key], depth + 1, seen);
+    }
+  }
+  return sum;
 }
 
 /**
