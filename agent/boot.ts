@@ -6,13 +6,15 @@ import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 
 /**
- * The entry of the agent's one-file bundle (agent.mjs). The agent itself (agent/main.ts and all it
+ * The entry of the agent's one-file bundle (agent.cjs). The agent itself (agent/main.ts and all it
  * imports, zod and ws among them: about 1 MB) is embedded here as source and compiled through
  * `vm.Script` with V8's code cache, so an agent's start does not parse and compile that megabyte
  * again: the first start on a machine writes the cache, later ones read it (a third of a cold
  * start was compilation). Any failure of the cache falls back to compiling, never to not starting.
  * The source rides at the end of this file as `//`-prefixed lines after a marker line, not as a
  * string literal, so loading this module scans a comment instead of unescaping a megabyte.
+ * The build emits it as CommonJS (scripts/build-agent.mjs says why), `import.meta.url` then being
+ * the bundle's own URL made from `__filename`.
  */
 /** The line after which the build appends the agent's source, each line prefixed with `//`. */
 const CORE_MARKER = '//# clustrix-agent-core';

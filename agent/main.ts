@@ -6,12 +6,12 @@ import { runRelay } from './relay.js'; // relay mode, see startAgent()
 import type { WorkerEntry } from './start-worker.js';
 
 /**
- * The bundle build defines this as the source of a small, separate worker bundle, so agent.mjs
+ * The bundle build defines this as the source of a small, separate worker bundle, so agent.cjs
  * stays one file and each worker thread parses only what it runs (not ws, zod, the agent).
  */
 declare const __CLUSTRIX_WORKER_SOURCE__: string | undefined;
 
-// Named after the file that embeds it, so remote stacks say `agent.mjs#worker-thread:…`, not `[worker eval]`.
+// Named after the file that embeds it, so remote stacks say `agent.cjs#worker-thread:…`, not `[worker eval]`.
 const workerEntry: WorkerEntry =
   typeof __CLUSTRIX_WORKER_SOURCE__ === 'string'
     ? { source: `${__CLUSTRIX_WORKER_SOURCE__}\n//# sourceURL=${new URL('#worker-thread', import.meta.url).href}\n` }

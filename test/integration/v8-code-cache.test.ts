@@ -9,8 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 
 const dir = mkdtempSync(join(tmpdir(), 'clustrix-v8-'));
-const bundle = join(dir, 'agent.mjs');
-copyFileSync(fileURLToPath(new URL('../../dist/bundle/agent.mjs', import.meta.url)), bundle);
+const bundle = join(dir, 'agent.cjs');
+copyFileSync(fileURLToPath(new URL('../../dist/bundle/agent.cjs', import.meta.url)), bundle);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the bundle without configuration: it loads its core, then exits 2 at the config check. */
