@@ -17,11 +17,15 @@ const common = { bundle: true, platform: 'node', target: 'node20', minify: true,
 // msgpackr's optional native extension cannot be bundled, and an agent on a cluster node never has
 // it: the bundle runs msgpackr in pure JS everywhere, so a local agent does not spend ~10 ms of its
 // start finding and loading a native module either (agent start profile, issue 16).
-const noNativeMsgpackr = {
-  name: 'no-native-msgpackr',
+// ws's optional addons likewise: on Node 20 ws's buffer-util requires `bufferutil` (http has no
+// websocketMask there) inside a try, and the failed lookup walked node_modules and package.json
+// files at every start (~0.5 ms). The stub throws as a missing package does: ws keeps its JS mask.
+const NOT_BUNDLED = { 'msgpackr-extract': 'module.exports = null;', bufferutil: "throw new Error('bufferutil is not bundled');", 'utf-8-validate': "throw new Error('utf-8-validate is not bundled');" };
+const noNativeAddons = {
+  name: 'no-native-addons',
   setup(b) {
-    b.onResolve({ filter: /^msgpackr-extract$/ }, () => ({ path: 'msgpackr-extract', namespace: 'no-native' }));
-    b.onLoad({ filter: /.*/, namespace: 'no-native' }, () => ({ contents: 'module.exports = null;', loader: 'js' }));
+    b.onResolve({ filter: /^(msgpackr-extract|bufferutil|utf-8-validate)$/ }, (args) => ({ path: args.path, namespace: 'no-native' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-native' }, (args) => ({ contents: NOT_BUNDLED[args.path], loader: 'js' }));
   },
 };
 // zod's `z.locales` namespace holds its error messages in ~50 languages (a quarter of the bundle's
@@ -54,7 +58,7 @@ const wsLazyBuiltins = {
     });
   },
 };
-const plugins = [noNativeMsgpackr, zodEnglishOnly, wsLazyBuiltins];
+const plugins = [noNativeAddons, zodEnglishOnly, wsLazyBuiltins];
 
 const worker = await build({ ...common, entryPoints: ['agent/worker-main.ts'], format: 'cjs', write: false, plugins });
 
