@@ -100,6 +100,11 @@ export class Agent {
     this.objects = new AgentObjects({ token: config.token, maxFrameBytes: config.maxFrameBytes, spillDir: spillDirOf(config.cacheDir), send: (m) => this.connection.send(m), idleThreads: () => this.pool.idle, stored: (id) => this.parked.landed(id) });
     this.connection = new CoordinatorConnection(config, {
       hello: () => helloOf(this.config, this.agentId),
+      // The threads' creation (~3 ms of this thread) waits until the hello has left: done while
+      // the upgrade's answer was due, it delayed the hello as often as not (issue 16). The threads
+      // then start while the coordinator answers and the schemas load. No job can arrive before
+      // the welcome, and the pool queues any that would.
+      helloSent: () => this.pool.start(),
       busy: () => this.pool.queued > 0,
       oversize: (message, bytes) => this.oversize(message, bytes),
       connected: (welcome, localAddress) => {
@@ -129,11 +134,6 @@ export class Agent {
 
   start(): void {
     this.connection.start();
-    // The threads' creation (~2-5 ms of this thread) waits for the next turn of the event loop: the
-    // connection writes its upgrade request when its socket connects, in that turn's poll phase, so
-    // the threads start while the coordinator answers instead of before the request leaves. No job
-    // can arrive before the welcome, and the pool queues any that would.
-    setImmediate(() => this.pool.start());
     if (this.config.walltimeEnd !== null) {
       const at = this.config.walltimeEnd - DRAIN_MARGIN_MS - Date.now();
       // A walltime of weeks is longer than one Node timer holds.
