@@ -14,6 +14,7 @@ import { InlineRunner } from './inline-runner.js';
 import { AgentObjects, INLINE_RESULT_BYTES, spillDirOf } from './objects/agent-objects.js';
 import { installObjectReads } from './objects/object-reads.js';
 import { helloOf, tooLarge } from './hello.js';
+import { pruneCodeCache } from './module-files.js';
 import { ParkedTasks } from './parked-tasks.js';
 import type { CodeSource } from './task-code.js';
 import { WorkerPool, type PoolEvents } from './worker-pool.js';
@@ -26,6 +27,8 @@ const DRAIN_MARGIN_MS = 120_000;
 
 /** The agent process: one connection to the coordinator, a worker-thread pool and an inline runner. */
 export class Agent {
+  /** The first hello has left (afterFirstHello ran). */
+  private helloWasSent = false;
   private readonly codes = new Map<string, CodeSource>();
   /** Where each accepted task runs, until it is reported. */
   private readonly tasks = new Map<string, 'pool' | 'inline' | 'fetching' | 'parked'>();
@@ -100,11 +103,7 @@ export class Agent {
     this.objects = new AgentObjects({ token: config.token, maxFrameBytes: config.maxFrameBytes, spillDir: spillDirOf(config.cacheDir), send: (m) => this.connection.send(m), idleThreads: () => this.pool.idle, stored: (id) => this.parked.landed(id) });
     this.connection = new CoordinatorConnection(config, {
       hello: () => helloOf(this.config, this.agentId),
-      // The threads' creation (~3 ms of this thread) waits until the hello has left: done while
-      // the upgrade's answer was due, it delayed the hello as often as not (issue 16). The threads
-      // then start while the coordinator answers and the schemas load. No job can arrive before
-      // the welcome, and the pool queues any that would.
-      helloSent: () => this.pool.start(),
+      helloSent: () => this.afterFirstHello(),
       busy: () => this.pool.queued > 0,
       oversize: (message, bytes) => this.oversize(message, bytes),
       connected: (welcome, localAddress) => {
@@ -130,6 +129,20 @@ export class Agent {
       },
       exit: (code, reason) => void this.exit(code, reason),
     });
+  }
+
+  /**
+   * What the start does once its first hello has left, not before (issue 16): the threads'
+   * creation (~3 ms of this thread; done while the upgrade's answer was due, it delayed the hello
+   * as often as not) and the module cache's housekeeping (a stat of every entry: ~7 ms for a full
+   * cache). Both then run while the coordinator answers and the schemas load. No job can arrive
+   * before the welcome, and the pool queues any that would.
+   */
+  private afterFirstHello(): void {
+    if (this.helloWasSent) return;
+    this.helloWasSent = true;
+    this.pool.start();
+    pruneCodeCache(this.config.cacheDir);
   }
 
   start(): void {

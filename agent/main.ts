@@ -1,6 +1,5 @@
 import { Agent } from './agent.js';
 import { AgentConfigError, dropSecretEnv, readAgentConfig } from './config.js';
-import { pruneCodeCache } from './module-files.js';
 import { defineTaskGlobals } from './task-code.js';
 import { runRelay } from './relay.js'; // relay mode, see startAgent()
 import type { WorkerEntry } from './start-worker.js';
@@ -41,7 +40,6 @@ function startAgent(): void {
   }
   // Remote stacks of module tasks name the user's files (bundles carry their source maps inline).
   process.setSourceMapsEnabled(true);
-  pruneCodeCache(config.cacheDir);
   defineTaskGlobals();
   const agent = new Agent(config, workerEntry, (code, reason) => {
     if (code !== 0) process.stderr.write(`clustrix agent: exiting: ${reason}\n`);
