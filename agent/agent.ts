@@ -24,11 +24,13 @@ const NO_DEPS: ReadonlyMap<string, Uint8Array> = new Map();
 
 /** Time before the walltime ends at which the agent asks to be drained and replaced. */
 const DRAIN_MARGIN_MS = 120_000;
+/** The longest the start's deferred work waits for the first hello to leave. */
+const DEFER_LIMIT_MS = 1_000;
 
 /** The agent process: one connection to the coordinator, a worker-thread pool and an inline runner. */
 export class Agent {
-  /** The first hello has left (afterFirstHello ran). */
-  private helloWasSent = false;
+  /** What start() was given to run once the first hello has left; null once that ran. */
+  private deferred: { timer: NodeJS.Timeout; afterHello: () => void } | null = null;
   private readonly codes = new Map<string, CodeSource>();
   /** Where each accepted task runs, until it is reported. */
   private readonly tasks = new Map<string, 'pool' | 'inline' | 'fetching' | 'parked'>();
@@ -139,13 +141,23 @@ export class Agent {
    * before the welcome, and the pool queues any that would.
    */
   private afterFirstHello(): void {
-    if (this.helloWasSent) return;
-    this.helloWasSent = true;
+    if (this.deferred === null) return;
+    const { timer, afterHello } = this.deferred;
+    this.deferred = null;
+    clearTimeout(timer);
     this.pool.start();
     pruneCodeCache(this.config.cacheDir);
+    afterHello();
   }
 
-  start(): void {
+  /**
+   * Dials the coordinator. `afterHello`: the caller's own start-up work that can wait until the
+   * first hello has left (or a second, should none leave by then: a coordinator not reachable yet
+   * must not hold it back for long).
+   */
+  start(afterHello: () => void = () => undefined): void {
+    this.deferred = { timer: setTimeout(() => this.afterFirstHello(), DEFER_LIMIT_MS), afterHello };
+    this.deferred.timer.unref();
     this.connection.start();
     if (this.config.walltimeEnd !== null) {
       const at = this.config.walltimeEnd - DRAIN_MARGIN_MS - Date.now();

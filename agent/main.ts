@@ -45,12 +45,14 @@ function startAgent(): void {
     if (code !== 0) process.stderr.write(`clustrix agent: exiting: ${reason}\n`);
     process.exit(code);
   });
-  if (config.exitWithStdin) {
-    // The local launcher holds our stdin open; EOF means the parent is gone, even after SIGKILL.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void agent.exit(0, signal));
+  // The local launcher holds our stdin open; EOF means the parent is gone, even after SIGKILL.
+  // Watched once the hello has left: opening the pipe's stream was ~1 ms before it, and an EOF
+  // waits in the pipe until read.
+  const watchParent = (): void => {
     process.stdin.on('end', () => void agent.exit(0, 'parent process exited'));
     process.stdin.on('error', () => void agent.exit(0, 'parent process exited'));
     process.stdin.resume();
-  }
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void agent.exit(0, signal));
-  agent.start();
+  };
+  agent.start(config.exitWithStdin ? watchParent : undefined);
 }
