@@ -31,6 +31,8 @@ const DEFER_LIMIT_MS = 1_000;
 export class Agent {
   /** What start() was given to run once the first hello has left; null once that ran. */
   private deferred: { timer: NodeJS.Timeout; afterHello: () => void } | null = null;
+  /** start()'s hook for the first hello, until it ran. */
+  private firstHello: (() => void) | null = null;
   private readonly codes = new Map<string, CodeSource>();
   /** Where each accepted task runs, until it is reported. */
   private readonly tasks = new Map<string, 'pool' | 'inline' | 'fetching' | 'parked'>();
@@ -105,7 +107,12 @@ export class Agent {
     this.objects = new AgentObjects({ token: config.token, maxFrameBytes: config.maxFrameBytes, spillDir: spillDirOf(config.cacheDir), send: (m) => this.connection.send(m), idleThreads: () => this.pool.idle, stored: (id) => this.parked.landed(id) });
     this.connection = new CoordinatorConnection(config, {
       hello: () => helloOf(this.config, this.agentId),
-      helloSent: () => this.afterFirstHello(),
+      helloSent: () => {
+        this.afterFirstHello();
+        const firstHello = this.firstHello;
+        this.firstHello = null;
+        firstHello?.();
+      },
       busy: () => this.pool.queued > 0,
       oversize: (message, bytes) => this.oversize(message, bytes),
       connected: (welcome, localAddress) => {
@@ -153,10 +160,12 @@ export class Agent {
   /**
    * Dials the coordinator. `afterHello`: the caller's own start-up work that can wait until the
    * first hello has left (or a second, should none leave by then: a coordinator not reachable yet
-   * must not hold it back for long).
+   * must not hold it back for long). `firstHello`: called when it has left (a coordinator was
+   * reached), whenever that is.
    */
-  start(afterHello: () => void = () => undefined): void {
-    this.deferred = { timer: setTimeout(() => this.afterFirstHello(), DEFER_LIMIT_MS), afterHello };
+  start(hooks: { afterHello?: () => void; firstHello?: () => void } = {}): void {
+    this.firstHello = hooks.firstHello ?? null;
+    this.deferred = { timer: setTimeout(() => this.afterFirstHello(), DEFER_LIMIT_MS), afterHello: hooks.afterHello ?? (() => undefined) };
     this.deferred.timer.unref();
     this.connection.start();
     if (this.config.walltimeEnd !== null) {

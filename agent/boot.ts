@@ -22,8 +22,10 @@ const CORE_MARKER = '//# clustrix-agent-core';
 declare const __CLUSTRIX_CORE_HASH__: string;
 
 /**
- * Written once the agent has run a while (or at its exit, whichever comes first), so the cache
- * holds the functions a start compiles, not only the top level.
+ * Written a while after the agent reached a coordinator (or at its exit, whichever comes first),
+ * so the cache holds the functions a start compiles, not only the top level. Never for a run that
+ * reached none (stopped at the config check, could not connect): it compiled too little, and its
+ * cache, never rejected, slowed every later start on the machine by ~20 ms (issue 16).
  */
 const WRITE_AFTER_MS = 1_500;
 
@@ -38,6 +40,7 @@ const script = new Script(`(function (require, __clustrixHost) {\n${coreSource}\
   lineOffset: -1,
   cachedData,
 });
+let reachedCoordinator = (): void => undefined;
 if (cacheFile !== null && (cachedData === undefined || script.cachedDataRejected === true)) {
   let written = false;
   const write = (): void => {
@@ -45,11 +48,13 @@ if (cacheFile !== null && (cachedData === undefined || script.cachedDataRejected
     written = true;
     writeCache(cacheFile, script);
   };
-  setTimeout(write, WRITE_AFTER_MS).unref();
-  process.once('exit', write);
+  reachedCoordinator = () => {
+    setTimeout(write, WRITE_AFTER_MS).unref();
+    process.once('exit', write);
+  };
 }
-const core = script.runInThisContext() as (require: NodeJS.Require, host: { url: string; import(url: string): Promise<unknown> }) => void;
-core(createRequire(url), { url, import: (specifier) => import(specifier) });
+const core = script.runInThisContext() as (require: NodeJS.Require, host: { url: string; import(url: string): Promise<unknown>; reachedCoordinator(): void }) => void;
+core(createRequire(url), { url, import: (specifier) => import(specifier), reachedCoordinator: () => reachedCoordinator() });
 
 /** The agent's source, from the comment lines after the marker the build appends to this file. */
 function embeddedSource(file: string): string {

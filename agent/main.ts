@@ -9,6 +9,8 @@ import type { WorkerEntry } from './start-worker.js';
  * stays one file and each worker thread parses only what it runs (not ws, zod, the agent).
  */
 declare const __CLUSTRIX_WORKER_SOURCE__: string | undefined;
+/** The bundle's entry (agent/boot.ts) when run from agent.cjs; undefined when run as dist/agent/main.js. */
+declare const __clustrixHost: { reachedCoordinator(): void } | undefined;
 
 // Named after the file that embeds it, so remote stacks say `agent.cjs#worker-thread:…`, not `[worker eval]`.
 const workerEntry: WorkerEntry =
@@ -54,5 +56,9 @@ function startAgent(): void {
     process.stdin.on('error', () => void agent.exit(0, 'parent process exited'));
     process.stdin.resume();
   };
-  agent.start(config.exitWithStdin ? watchParent : undefined);
+  agent.start({
+    ...(config.exitWithStdin ? { afterHello: watchParent } : {}),
+    // The bundle's V8 code cache is worth writing once the agent got this far (agent/boot.ts).
+    firstHello: () => (typeof __clustrixHost === 'undefined' ? undefined : __clustrixHost.reachedCoordinator()),
+  });
 }
