@@ -14,6 +14,7 @@ import { InlineRunner } from './inline-runner.js';
 import { AgentObjects, INLINE_RESULT_BYTES, spillDirOf } from './objects/agent-objects.js';
 import { installObjectReads } from './objects/object-reads.js';
 import { helloOf, tooLarge } from './hello.js';
+import { pruneCodeCache } from './module-files.js';
 import { ParkedTasks } from './parked-tasks.js';
 import type { CodeSource } from './task-code.js';
 import { WorkerPool, type PoolEvents } from './worker-pool.js';
@@ -23,9 +24,15 @@ const NO_DEPS: ReadonlyMap<string, Uint8Array> = new Map();
 
 /** Time before the walltime ends at which the agent asks to be drained and replaced. */
 const DRAIN_MARGIN_MS = 120_000;
+/** The longest the start's deferred work waits for the first hello to leave. */
+const DEFER_LIMIT_MS = 1_000;
 
 /** The agent process: one connection to the coordinator, a worker-thread pool and an inline runner. */
 export class Agent {
+  /** What start() was given to run once the first hello has left; null once that ran. */
+  private deferred: { timer: NodeJS.Timeout; afterHello: () => void } | null = null;
+  /** start()'s hook for the first hello, until it ran. */
+  private firstHello: (() => void) | null = null;
   private readonly codes = new Map<string, CodeSource>();
   /** Where each accepted task runs, until it is reported. */
   private readonly tasks = new Map<string, 'pool' | 'inline' | 'fetching' | 'parked'>();
@@ -100,6 +107,12 @@ export class Agent {
     this.objects = new AgentObjects({ token: config.token, maxFrameBytes: config.maxFrameBytes, spillDir: spillDirOf(config.cacheDir), send: (m) => this.connection.send(m), idleThreads: () => this.pool.idle, stored: (id) => this.parked.landed(id) });
     this.connection = new CoordinatorConnection(config, {
       hello: () => helloOf(this.config, this.agentId),
+      helloSent: () => {
+        this.afterFirstHello();
+        const firstHello = this.firstHello;
+        this.firstHello = null;
+        firstHello?.();
+      },
       busy: () => this.pool.queued > 0,
       oversize: (message, bytes) => this.oversize(message, bytes),
       connected: (welcome, localAddress) => {
@@ -127,13 +140,34 @@ export class Agent {
     });
   }
 
-  start(): void {
+  /**
+   * What the start does once its first hello has left, not before (issue 16): the threads'
+   * creation (~3 ms of this thread; done while the upgrade's answer was due, it delayed the hello
+   * as often as not) and the module cache's housekeeping (a stat of every entry: ~7 ms for a full
+   * cache). Both then run while the coordinator answers and the schemas load. No job can arrive
+   * before the welcome, and the pool queues any that would.
+   */
+  private afterFirstHello(): void {
+    if (this.deferred === null) return;
+    const { timer, afterHello } = this.deferred;
+    this.deferred = null;
+    clearTimeout(timer);
+    this.pool.start();
+    pruneCodeCache(this.config.cacheDir);
+    afterHello();
+  }
+
+  /**
+   * Dials the coordinator. `afterHello`: the caller's own start-up work that can wait until the
+   * first hello has left (or a second, should none leave by then: a coordinator not reachable yet
+   * must not hold it back for long). `firstHello`: called when it has left (a coordinator was
+   * reached), whenever that is.
+   */
+  start(hooks: { afterHello?: () => void; firstHello?: () => void } = {}): void {
+    this.firstHello = hooks.firstHello ?? null;
+    this.deferred = { timer: setTimeout(() => this.afterFirstHello(), DEFER_LIMIT_MS), afterHello: hooks.afterHello ?? (() => undefined) };
+    this.deferred.timer.unref();
     this.connection.start();
-    // The threads' creation (~2-5 ms of this thread) waits for the next turn of the event loop: the
-    // connection writes its upgrade request when its socket connects, in that turn's poll phase, so
-    // the threads start while the coordinator answers instead of before the request leaves. No job
-    // can arrive before the welcome, and the pool queues any that would.
-    setImmediate(() => this.pool.start());
     if (this.config.walltimeEnd !== null) {
       const at = this.config.walltimeEnd - DRAIN_MARGIN_MS - Date.now();
       // A walltime of weeks is longer than one Node timer holds.

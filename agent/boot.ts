@@ -6,13 +6,15 @@ import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 
 /**
- * The entry of the agent's one-file bundle (agent.mjs). The agent itself (agent/main.ts and all it
+ * The entry of the agent's one-file bundle (agent.cjs). The agent itself (agent/main.ts and all it
  * imports, zod and ws among them: about 1 MB) is embedded here as source and compiled through
  * `vm.Script` with V8's code cache, so an agent's start does not parse and compile that megabyte
  * again: the first start on a machine writes the cache, later ones read it (a third of a cold
  * start was compilation). Any failure of the cache falls back to compiling, never to not starting.
  * The source rides at the end of this file as `//`-prefixed lines after a marker line, not as a
  * string literal, so loading this module scans a comment instead of unescaping a megabyte.
+ * The build emits it as CommonJS (scripts/build-agent.mjs says why), `import.meta.url` then being
+ * the bundle's own URL made from `__filename`.
  */
 /** The line after which the build appends the agent's source, each line prefixed with `//`. */
 const CORE_MARKER = '//# clustrix-agent-core';
@@ -20,8 +22,10 @@ const CORE_MARKER = '//# clustrix-agent-core';
 declare const __CLUSTRIX_CORE_HASH__: string;
 
 /**
- * Written once the agent has run a while (or at its exit, whichever comes first), so the cache
- * holds the functions a start compiles, not only the top level.
+ * Written a while after the agent reached a coordinator (or at its exit, whichever comes first),
+ * so the cache holds the functions a start compiles, not only the top level. Never for a run that
+ * reached none (stopped at the config check, could not connect): it compiled too little, and its
+ * cache, never rejected, slowed every later start on the machine by ~20 ms (issue 16).
  */
 const WRITE_AFTER_MS = 1_500;
 
@@ -36,6 +40,7 @@ const script = new Script(`(function (require, __clustrixHost) {\n${coreSource}\
   lineOffset: -1,
   cachedData,
 });
+let reachedCoordinator = (): void => undefined;
 if (cacheFile !== null && (cachedData === undefined || script.cachedDataRejected === true)) {
   let written = false;
   const write = (): void => {
@@ -43,11 +48,13 @@ if (cacheFile !== null && (cachedData === undefined || script.cachedDataRejected
     written = true;
     writeCache(cacheFile, script);
   };
-  setTimeout(write, WRITE_AFTER_MS).unref();
-  process.once('exit', write);
+  reachedCoordinator = () => {
+    setTimeout(write, WRITE_AFTER_MS).unref();
+    process.once('exit', write);
+  };
 }
-const core = script.runInThisContext() as (require: NodeJS.Require, host: { url: string; import(url: string): Promise<unknown> }) => void;
-core(createRequire(url), { url, import: (specifier) => import(specifier) });
+const core = script.runInThisContext() as (require: NodeJS.Require, host: { url: string; import(url: string): Promise<unknown>; reachedCoordinator(): void }) => void;
+core(createRequire(url), { url, import: (specifier) => import(specifier), reachedCoordinator: () => reachedCoordinator() });
 
 /** The agent's source, from the comment lines after the marker the build appends to this file. */
 function embeddedSource(file: string): string {

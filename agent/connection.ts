@@ -9,6 +9,8 @@ import { CLIENT_SOCKET_OPTIONS } from '../protocol/client-socket.js';
 
 export interface ConnectionHandlers {
   hello(): Hello;
+  /** A hello has left (each connection's first frame): work that could wait for it may start. */
+  helloSent(): void;
   /** True while tasks wait in this agent's queues (results are then sent in batches). */
   busy(): boolean;
   /** Messages after the welcome, in order. */
@@ -130,8 +132,12 @@ export class CoordinatorConnection {
     ws.on('open', () => {
       this.lastContact = Date.now();
       socket.send(this.handlers.hello());
-      if (decode !== null) return;
+      if (decode !== null) {
+        this.handlers.helloSent();
+        return;
+      }
       socket.flush(); // the hello leaves before the schemas are built
+      this.handlers.helloSent();
       ws.pause();
       loadDecoder().then(
         () => ws.resume(),

@@ -1,5 +1,5 @@
 /**
- * The agent process. Run it as `node dist/bundle/agent.mjs` (or `node dist/agent/main.js`) with
+ * The agent process. Run it as `node dist/bundle/agent.cjs` (or `node dist/agent/main.js`) with
  * CLUSTRIX_URL and CLUSTRIX_TOKEN (or _FILE, or _FD) in its environment; see {@link readAgentConfig}.
  */
 export { Agent } from './agent.js';

@@ -19,6 +19,7 @@ export class InlineRunner {
   private readonly active = new Map<string, NodeJS.Timeout | null>();
   private readonly context = new AsyncLocalStorage<string>();
   private readonly output: TaskOutput;
+  private capturing = false;
 
   constructor(
     private readonly concurrency: number,
@@ -27,7 +28,6 @@ export class InlineRunner {
   ) {
     this.cache = new CodeCache(cacheDir);
     this.output = new TaskOutput((id, stream, text) => events.log(id, stream, text));
-    this.captureOutput();
   }
 
   get running(): number {
@@ -35,6 +35,9 @@ export class InlineRunner {
   }
 
   submit(job: PoolJob): void {
+    // At the first inline task, not at the agent's start: opening the stdout and stderr streams
+    // was ~0.7 ms before the hello, and until a task runs there is no output to attribute.
+    if (!this.capturing) this.captureOutput();
     this.queue.push(job);
     this.pump();
   }
@@ -110,6 +113,7 @@ export class InlineRunner {
   // Inline tasks share the agent's thread, so output is attributed through async context, not a
   // global; output outside any task is the agent's own and passes through.
   private captureOutput(): void {
+    this.capturing = true;
     const { context, output } = this;
     // Through the stream (captured below, never recursing), formatted without colours.
     const wrap = (stream: 'stdout' | 'stderr', original: (...a: unknown[]) => void) =>

@@ -1,17 +1,18 @@
 import { Agent } from './agent.js';
 import { AgentConfigError, dropSecretEnv, readAgentConfig } from './config.js';
-import { pruneCodeCache } from './module-files.js';
 import { defineTaskGlobals } from './task-code.js';
 import { runRelay } from './relay.js'; // relay mode, see startAgent()
 import type { WorkerEntry } from './start-worker.js';
 
 /**
- * The bundle build defines this as the source of a small, separate worker bundle, so agent.mjs
+ * The bundle build defines this as the source of a small, separate worker bundle, so agent.cjs
  * stays one file and each worker thread parses only what it runs (not ws, zod, the agent).
  */
 declare const __CLUSTRIX_WORKER_SOURCE__: string | undefined;
+/** The bundle's entry (agent/boot.ts) when run from agent.cjs; undefined when run as dist/agent/main.js. */
+declare const __clustrixHost: { reachedCoordinator(): void } | undefined;
 
-// Named after the file that embeds it, so remote stacks say `agent.mjs#worker-thread:…`, not `[worker eval]`.
+// Named after the file that embeds it, so remote stacks say `agent.cjs#worker-thread:…`, not `[worker eval]`.
 const workerEntry: WorkerEntry =
   typeof __CLUSTRIX_WORKER_SOURCE__ === 'string'
     ? { source: `${__CLUSTRIX_WORKER_SOURCE__}\n//# sourceURL=${new URL('#worker-thread', import.meta.url).href}\n` }
@@ -41,18 +42,23 @@ function startAgent(): void {
   }
   // Remote stacks of module tasks name the user's files (bundles carry their source maps inline).
   process.setSourceMapsEnabled(true);
-  pruneCodeCache(config.cacheDir);
   defineTaskGlobals();
   const agent = new Agent(config, workerEntry, (code, reason) => {
     if (code !== 0) process.stderr.write(`clustrix agent: exiting: ${reason}\n`);
     process.exit(code);
   });
-  if (config.exitWithStdin) {
-    // The local launcher holds our stdin open; EOF means the parent is gone, even after SIGKILL.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void agent.exit(0, signal));
+  // The local launcher holds our stdin open; EOF means the parent is gone, even after SIGKILL.
+  // Watched once the hello has left: opening the pipe's stream was ~1 ms before it, and an EOF
+  // waits in the pipe until read.
+  const watchParent = (): void => {
     process.stdin.on('end', () => void agent.exit(0, 'parent process exited'));
     process.stdin.on('error', () => void agent.exit(0, 'parent process exited'));
     process.stdin.resume();
-  }
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void agent.exit(0, signal));
-  agent.start();
+  };
+  agent.start({
+    ...(config.exitWithStdin ? { afterHello: watchParent } : {}),
+    // The bundle's V8 code cache is worth writing once the agent got this far (agent/boot.ts).
+    firstHello: () => (typeof __clustrixHost === 'undefined' ? undefined : __clustrixHost.reachedCoordinator()),
+  });
 }

@@ -11,7 +11,8 @@
  * winner's identical copy.
  *
  * The cache is shared by every agent of this user on the machine and bounded: pruneCodeCache (at
- * agent start) removes entries unused for a week, then the least recently used beyond the limits.
+ * agent start, once its hello has left) removes entries unused for a week, then the least recently
+ * used beyond the limits.
  * Using an entry refreshes its mtime.
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
  * The login node's relay for `connect: 'tunnel'`: the same bundle as the agent, started with
- * CLUSTRIX_RELAY_LISTEN in its environment (`CLUSTRIX_RELAY_LISTEN=... node agent.mjs`).
+ * CLUSTRIX_RELAY_LISTEN in its environment (`CLUSTRIX_RELAY_LISTEN=... node agent.cjs`).
  *
  * The coordinator's SSH remote forward listens on the login node's loopback only (sshd's usual
  * `GatewayPorts no`), which compute nodes cannot reach. The relay listens on the login node's

@@ -3,9 +3,12 @@
 // in the agent as a string, so each thread starts fast. The agent itself is embedded as a string in
 // a small entry (agent/boot.ts) that compiles it with V8's code cache: appended as comment lines
 // after a marker (boot.ts's CORE_MARKER), which boot reads back from its own file.
+// The file is CommonJS (agent.cjs): Node 20 sets up its ESM loader (about twenty more internal
+// modules) for an .mjs entry, which was ~4 ms of every agent's start (issue 16). agent.mjs stays,
+// as a two-line ESM entry that loads agent.cjs beside it, for whoever starts it by that name.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
@@ -14,11 +17,15 @@ const common = { bundle: true, platform: 'node', target: 'node20', minify: true,
 // msgpackr's optional native extension cannot be bundled, and an agent on a cluster node never has
 // it: the bundle runs msgpackr in pure JS everywhere, so a local agent does not spend ~10 ms of its
 // start finding and loading a native module either (agent start profile, issue 16).
-const noNativeMsgpackr = {
-  name: 'no-native-msgpackr',
+// ws's optional addons likewise: on Node 20 ws's buffer-util requires `bufferutil` (http has no
+// websocketMask there) inside a try, and the failed lookup walked node_modules and package.json
+// files at every start (~0.5 ms). The stub throws as a missing package does: ws keeps its JS mask.
+const NOT_BUNDLED = { 'msgpackr-extract': 'module.exports = null;', bufferutil: "throw new Error('bufferutil is not bundled');", 'utf-8-validate': "throw new Error('utf-8-validate is not bundled');" };
+const noNativeAddons = {
+  name: 'no-native-addons',
   setup(b) {
-    b.onResolve({ filter: /^msgpackr-extract$/ }, () => ({ path: 'msgpackr-extract', namespace: 'no-native' }));
-    b.onLoad({ filter: /.*/, namespace: 'no-native' }, () => ({ contents: 'module.exports = null;', loader: 'js' }));
+    b.onResolve({ filter: /^(msgpackr-extract|bufferutil|utf-8-validate)$/ }, (args) => ({ path: args.path, namespace: 'no-native' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-native' }, (args) => ({ contents: NOT_BUNDLED[args.path], loader: 'js' }));
   },
 };
 // zod's `z.locales` namespace holds its error messages in ~50 languages (a quarter of the bundle's
@@ -51,7 +58,7 @@ const wsLazyBuiltins = {
     });
   },
 };
-const plugins = [noNativeMsgpackr, zodEnglishOnly, wsLazyBuiltins];
+const plugins = [noNativeAddons, zodEnglishOnly, wsLazyBuiltins];
 
 const worker = await build({ ...common, entryPoints: ['agent/worker-main.ts'], format: 'cjs', write: false, plugins });
 
@@ -66,15 +73,24 @@ const core = await build({
 });
 const source = core.outputFiles[0].text;
 
+const BUNDLE = 'dist/bundle/agent.cjs';
 await build({
   ...common,
   entryPoints: ['agent/boot.ts'],
-  outfile: 'dist/bundle/agent.mjs',
-  format: 'esm',
+  outfile: BUNDLE,
+  format: 'cjs',
+  // boot.ts is an ES module (import.meta.url); as CommonJS its URL comes from __filename.
+  banner: { js: '"use strict";var __clustrixBootUrl=require("node:url").pathToFileURL(__filename).href;' },
   define: {
+    'import.meta.url': '__clustrixBootUrl',
     __CLUSTRIX_CORE_HASH__: JSON.stringify(createHash('sha256').update(source).digest('hex')),
   },
 });
-appendFileSync('dist/bundle/agent.mjs', `\n//# clustrix-agent-core\n${source.split('\n').map((line) => `//${line}`).join('\n')}`);
+appendFileSync(BUNDLE, `\n//# clustrix-agent-core\n${source.split('\n').map((line) => `//${line}`).join('\n')}`);
 // agent/boot.ts reads the bundle as latin1, which is exact only for ASCII (esbuild's default charset).
-if (!/^[\x00-\x7f]*$/.test(readFileSync('dist/bundle/agent.mjs', 'latin1'))) throw new Error('dist/bundle/agent.mjs is not ASCII: agent/boot.ts reads it as latin1');
+if (!/^[\x00-\x7f]*$/.test(readFileSync(BUNDLE, 'latin1'))) throw new Error(`${BUNDLE} is not ASCII: agent/boot.ts reads it as latin1`);
+// require(), not import: an ESM import of a CommonJS file scans all of it for named exports first.
+writeFileSync(
+  'dist/bundle/agent.mjs',
+  "// The agent is agent.cjs beside this file (one file to copy to a node); this entry only loads it.\nimport { createRequire } from 'node:module';\ncreateRequire(import.meta.url)('./agent.cjs');\n",
+);

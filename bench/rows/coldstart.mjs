@@ -1,7 +1,7 @@
 // Row 5: agent cold start. Cluster.start({ agents: 1 }) to ready, and within it the agent process's
 // spawn() → ready (the coordinator's spawn call is recorded; ready = start() resolved, i.e. the
-// agent connected and was welcomed). Floor: `node -e 0`, and for context `node agent.mjs` without
-// configuration (loads the agent bundle, then exits at the config check).
+// agent connected and was welcomed). Floor: `node -e 0`, and for context `node agent.cjs` without
+// configuration (the bundle the launcher starts: loads it, then exits at the config check).
 import { pick } from '../lib/config.mjs';
 import { loadClustrix, recordSpawns } from '../lib/clustrix.mjs';
 import { attempt, comparison, perRound, rounds } from '../lib/metrics.mjs';
@@ -54,7 +54,7 @@ export async function run(ctx, log) {
     const env = { ...process.env };
     for (const k of Object.keys(env)) if (k.startsWith('CLUSTRIX_')) delete env[k];
     const load = await rounds({ warmup: 1, count: pick(10, 3), minRounds: pick(5, 2), log, label: 'agent bundle load' }, async () => (await timeProcess(process.execPath, [agentEntry], { env })).ms);
-    metrics.push(perRound('agent-load', 'context: `node agent.mjs` without config (loads the bundle, exits at the config check)', 'ms', 'lower', load, { reference: true }));
+    metrics.push(perRound('agent-load', 'context: `node agent.cjs` (the agent bundle the launcher starts) without config (loads the bundle, exits at the config check)', 'ms', 'lower', load, { reference: true }));
   }
   if (start) comparisons.push(comparison('start-vs-floor', 'Cluster.start ÷ `node -e 0`', start.median / nodeFloor.median));
   if (spawnReady) comparisons.push(comparison('spawn-vs-floor', 'agent spawn → ready ÷ `node -e 0`', spawnReady.median / nodeFloor.median));

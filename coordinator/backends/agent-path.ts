@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
  * Both live in this package's dist/, next to this module's own compiled file.
  */
 export function agentEntryPath(): string {
-  const bundle = fileURLToPath(new URL('../../bundle/agent.mjs', import.meta.url));
+  const bundle = fileURLToPath(new URL('../../bundle/agent.cjs', import.meta.url));
   if (existsSync(bundle)) return bundle;
   const compiled = fileURLToPath(new URL('../../agent/main.js', import.meta.url));
   if (existsSync(compiled)) return compiled;

@@ -36,7 +36,7 @@ export async function createRemoteBackend(options: ResolvedPoolOptions, context:
     const agentBundle = agentEntryPath();
     const cacheDir = `${options.remoteDir.replace(/\/+$/, '')}/cache`;
     const ensureAgent: EnsureAgent = async (shell) =>
-      isSsh(shell) ? (await ssh!.ensureCached(shell, agentBundle, { cacheDir, name: 'agent.mjs' })).path : cacheAgentBundle(agentBundle, { cacheDir })(shell);
+      isSsh(shell) ? (await ssh!.ensureCached(shell, agentBundle, { cacheDir })).path : cacheAgentBundle(agentBundle, { cacheDir })(shell);
     const slotsFor = (): number | undefined => options.slots[0] ?? options.resources?.cpusPerTask;
     // Agent settings travel as plain exports before the user's setup lines (no secrets among them).
     const exports = Object.entries(agentEnv(options)).map(([k, v]) => `export ${k}=${shellQuote(v)}`);

@@ -2,7 +2,7 @@
  * The "compute node" of the tunnel tests: network namespace clx-compute from
  * test/infra/netns-up.sh, which reaches only the "login node" address 10.201.0.1 (its own loopback
  * is its own). Agents are started in it as root with `ip netns exec`, the way a job starts `node
- * agent.mjs` on a compute node; their secret travels in the environment, never argv.
+ * agent.cjs` on a compute node; their secret travels in the environment, never argv.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -112,7 +112,7 @@ function freePort(): Promise<number> {
   }));
 }
 
-describe('relay mode of agent.mjs (CLUSTRIX_RELAY_LISTEN)', () => {
+describe('relay mode of agent.cjs (CLUSTRIX_RELAY_LISTEN)', () => {
   test('writes its bound port to a 0600 file, atomically, and relays bytes both ways with half-close', async () => {
     const target = await echoTarget();
     const relay = await startRelay(`127.0.0.1:${target.port}`, { CLUSTRIX_EXIT_WITH_STDIN: '1' }, 'pipe');

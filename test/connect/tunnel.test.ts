@@ -83,7 +83,7 @@ describe.skipIf(!tunnelTestsEnabled)("connect: 'tunnel' through a relay on the l
   beforeAll(async () => {
     requireNetns(); // with CLUSTRIX_TEST_CLUSTER=1 and no namespace: fail here, loudly
     conn = await SshConnection.connect(sshOptions());
-    agentPath = (await ensureCached(conn, agentBundle, { name: 'agent.mjs' })).path;
+    agentPath = (await ensureCached(conn, agentBundle, { name: 'agent.cjs' })).path;
     // Like a laptop: the coordinator listens on loopback only.
     coord = await coordinator('127.0.0.1', token);
   });

@@ -66,4 +66,4 @@ export async function coordinatorUrl(cluster: { agents(): Promise<{ pid: number 
 }
 
 /** The bundled agent a user would start by hand, resolved through the package's exports map. */
-export const agentBundle: string = createRequire(import.meta.url).resolve('clustrix/agent.mjs');
+export const agentBundle: string = createRequire(import.meta.url).resolve('clustrix/agent.cjs');

@@ -1,5 +1,5 @@
-// The agent's code cache under the temp dir is cleaned when an agent starts, and module bundles are
-// written one directory per hash.
+// The agent's code cache under the temp dir is cleaned when an agent starts (once its hello has
+// left), and module bundles are written one directory per hash.
 import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,9 @@ beforeAll(async () => {
   // Local agents inherit the coordinator's environment.
   process.env.CLUSTRIX_CACHE_DIR = cacheDir;
   cluster = await Cluster.start({ agents: 1, slots: 1 });
+  // The agent prunes as soon as its hello has left, before it reads anything more: once a task has
+  // made the round trip, that is done.
+  await cluster.run((x: number) => x, 0);
 });
 afterAll(async () => {
   await cluster?.close();

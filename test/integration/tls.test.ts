@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from 'clustrix';
 import { coordinatorUrl } from '../helpers/processes.js';
 
-const agentBundle = fileURLToPath(new URL('../../dist/bundle/agent.mjs', import.meta.url));
+const agentBundle = fileURLToPath(new URL('../../dist/bundle/agent.cjs', import.meta.url));
 
 const TOKEN = 'tls-test-token-0123456789abcdef';
 

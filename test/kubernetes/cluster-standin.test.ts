@@ -1,7 +1,7 @@
 /**
  * `Cluster.start({ backend: 'kubernetes' })` end to end through the PUBLIC API (the built package),
  * against a STAND-IN for the Kubernetes API server (test/kubernetes/standin/), not a live cluster.
- * The stand-in runs each pod as a local process of the REAL agent bundle (dist/bundle/agent.mjs)
+ * The stand-in runs each pod as a local process of the REAL agent bundle (dist/bundle/agent.cjs)
  * with the pod's environment (address and token resolved from the Job's Secret), so the whole path
  * runs: Jobs and Secrets are created, agents connect back, tasks run on them, a pod that fails is
  * replaced, scale() adds and deletes Jobs, close() deletes everything, and a Job whose pods cannot
@@ -15,7 +15,7 @@ import { isAlive } from '../helpers/processes.js';
 import type { Obj } from './standin/store.js';
 import { startStandin, waitFor, type Standin } from './standin/harness.js';
 
-const bundle = fileURLToPath(new URL('../../dist/bundle/agent.mjs', import.meta.url));
+const bundle = fileURLToPath(new URL('../../dist/bundle/agent.cjs', import.meta.url));
 
 describe.runIf(existsSync(bundle))('Cluster.start({ backend: kubernetes }) against a stand-in API server running the real agent (not a live cluster)', () => {
   let standin: Standin;

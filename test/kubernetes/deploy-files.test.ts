@@ -76,21 +76,21 @@ describe('Dockerfile.agent (static checks; no container engine on this machine)'
   const sources = copy.slice(0, -1);
 
   it('copies only what `npm run build` writes: the agent bundle (one file, no map: the package ships no sources)', () => {
-    expect(sources).toEqual(['dist/bundle/agent.mjs']);
-    // scripts/build-agent.mjs is the producer; its outfile names this file.
+    expect(sources).toEqual(['dist/bundle/agent.cjs']);
+    // scripts/build-agent.mjs is the producer; its outfile (BUNDLE) names this file.
     const build = read('scripts/build-agent.mjs');
-    expect(build).toContain("outfile: 'dist/bundle/agent.mjs'");
+    expect(build).toContain("const BUNDLE = 'dist/bundle/agent.cjs';");
     expect(read('package.json')).toContain('node scripts/build-agent.mjs');
   });
 
-  it.runIf(existsSync(new URL('dist/bundle/agent.mjs', root)))('the copied files exist after the build', () => {
+  it.runIf(existsSync(new URL('dist/bundle/agent.cjs', root)))('the copied files exist after the build', () => {
     for (const s of sources) expect(existsSync(new URL(s, root))).toBe(true);
   });
 
   it('runs the bundle with node as a numeric non-root user the launcher expects', () => {
     expect(instructions).toContain(`USER ${AGENT_UID}:${AGENT_UID}`);
     const entrypoint = JSON.parse(instructions.find((l) => l.startsWith('ENTRYPOINT '))?.slice('ENTRYPOINT '.length) ?? '[]') as string[];
-    expect(entrypoint).toEqual(['/usr/bin/tini', '--', 'node', '--enable-source-maps', '/opt/clustrix/agent.mjs']);
+    expect(entrypoint).toEqual(['/usr/bin/tini', '--', 'node', '--enable-source-maps', '/opt/clustrix/agent.cjs']);
     expect(instructions).toContain('WORKDIR /opt/clustrix');
     expect(dockerfile).toMatch(/^ARG NODE_VERSION=20$/m);
     expect(dockerfile).toMatch(/^FROM node:\$\{NODE_VERSION\}-bookworm-slim$/m);
@@ -101,10 +101,10 @@ describe('Dockerfile.agent (static checks; no container engine on this machine)'
   it('.dockerignore lets exactly the copied file into the build context', () => {
     const candidates = [
       ...execFileSync('git', ['ls-files'], { cwd: root, encoding: 'utf8' }).split('\n').filter(Boolean),
-      'dist/bundle/agent.mjs', 'dist/bundle/agent.mjs.map', 'dist/coordinator/index.js', 'node_modules/ws/index.js', '.env',
+      'dist/bundle/agent.cjs', 'dist/bundle/agent.cjs.map', 'dist/coordinator/index.js', 'node_modules/ws/index.js', '.env',
     ];
     const included = candidates.filter(dockerignoreAdmits(read('.dockerignore')));
-    expect(included.sort()).toEqual(['dist/bundle/agent.mjs']);
+    expect(included.sort()).toEqual(['dist/bundle/agent.cjs']);
   });
 
   it('deploy/kubernetes/README.md names the default image the launcher uses', () => {

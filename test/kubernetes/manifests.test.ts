@@ -37,7 +37,7 @@ describe('kubernetes manifests', () => {
   const variants: [string, KubernetesLauncherOptions][] = [
     ['defaults', {}],
     ['everything set', {
-      image: 'registry.example.com/agent:1', imagePullPolicy: 'Always', imagePullSecrets: ['regcred'], command: ['node', '/opt/clustrix/agent.mjs'],
+      image: 'registry.example.com/agent:1', imagePullPolicy: 'Always', imagePullSecrets: ['regcred'], command: ['node', '/opt/clustrix/agent.cjs'],
       serviceAccountName: 'agents', cpu: '500m', cpuLimit: null, memory: '2Gi', memoryLimit: '3Gi', gpus: 2, gpuResource: 'amd.com/gpu',
       nodeSelector: { 'cloud.google.com/gke-accelerator': 'nvidia-l4' }, tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
       labels: { team: 'physics' }, env: { CLUSTRIX_GRACE_MS: '5000' }, activeDeadlineSeconds: null, ttlSecondsAfterFinished: 0, backoffLimit: 0,

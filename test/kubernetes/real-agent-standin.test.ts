@@ -1,5 +1,5 @@
 /**
- * The real agent bundle (dist/bundle/agent.mjs, built by `npm run build`) as the pods' entrypoint,
+ * The real agent bundle (dist/bundle/agent.cjs, built by `npm run build`) as the pods' entrypoint,
  * under a STAND-IN Kubernetes API server (not a live cluster), dialing the coordinator's real
  * AgentServer: the agent reads the environment the launcher's manifests give it (address and token
  * from the Secret, its id through the kubelet's and its own substitution) and passes the real
@@ -15,7 +15,7 @@ import { AgentServer, welcomeMessage } from '../../coordinator/engine/agent-serv
 import { KubernetesLauncher } from '../../coordinator/backends/launchers/kubernetes/index.js';
 import { startStandin, waitFor, type Standin } from './standin/harness.js';
 
-const bundle = fileURLToPath(new URL('../../dist/bundle/agent.mjs', import.meta.url));
+const bundle = fileURLToPath(new URL('../../dist/bundle/agent.cjs', import.meta.url));
 const TOKEN = 'real-agent-token-5d1e';
 
 describe.runIf(existsSync(bundle))('kubernetes launcher + the real agent bundle, against a stand-in API server (not a live cluster)', () => {

@@ -55,13 +55,13 @@ test('writeTokenFile: mode 0600, the token and a newline', async () => {
 });
 
 describe('cacheAgentBundle', () => {
-  test('copies to ~/.clustrix/cache/<sha256>/agent.mjs only when missing', async () => {
-    const local = path.join(home, 'bundle.mjs');
+  test('copies to ~/.clustrix/cache/<sha256>/<its file name> only when missing', async () => {
+    const local = path.join(home, 'agent.cjs');
     await writeFile(local, 'console.log("agent v1")\n');
     const sha = createHash('sha256').update('console.log("agent v1")\n').digest('hex');
     const writes = vi.spyOn(shell, 'writeFile');
     const remote = await cacheAgentBundle(local)(shell);
-    expect(remote).toBe(`${home}/.clustrix/cache/${sha}/agent.mjs`);
+    expect(remote).toBe(`${home}/.clustrix/cache/${sha}/agent.cjs`);
     expect(await readFile(remote, 'utf8')).toBe('console.log("agent v1")\n');
     expect(writes).toHaveBeenCalledTimes(1);
     // a second launcher with the same bundle finds it there
@@ -71,11 +71,11 @@ describe('cacheAgentBundle', () => {
   });
 
   test('a failure does not stick: the next call tries again', async () => {
-    const local = path.join(home, 'later.mjs');
+    const local = path.join(home, 'later.cjs');
     const ensure = cacheAgentBundle(local, { cacheDir: '~/cache2' });
     await expect(ensure(shell)).rejects.toThrow(/ENOENT/);
     await writeFile(local, 'x');
-    expect(await ensure(shell)).toMatch(/\/cache2\/[0-9a-f]{64}\/agent\.mjs$/);
+    expect(await ensure(shell)).toMatch(/\/cache2\/[0-9a-f]{64}\/later\.cjs$/);
   });
 });
 

@@ -9,7 +9,7 @@ describe('launcher options: each invalid value throws a TypeError naming the opt
   const cases: [string, () => unknown, string][] = [
     ['not an object', () => new SlurmLauncher(null as never), 'options must be an object, got null'],
     ['unknown option', () => new SlurmLauncher({ shell, ensureAgent, partition: 'x' } as never), 'partition is not an option (known: ensureAgent, clusterId, remoteDir, node, setup, workDir, jobName, commandTimeoutMs, shell, resources, binDir, maxArraySize, accounting)'],
-    ['no ensureAgent', () => new SlurmLauncher({ shell } as never), 'ensureAgent must be a function (shell) => Promise<path of agent.mjs>, got undefined'],
+    ['no ensureAgent', () => new SlurmLauncher({ shell } as never), 'ensureAgent must be a function (shell) => Promise<path of agent.cjs>, got undefined'],
     ['no shell', () => new SlurmLauncher({ ensureAgent } as never), 'shell must be a RemoteShell (LocalShell, or SshShell from coordinator/ssh), got undefined'],
     ['job name with a blank', () => new SlurmLauncher({ shell, ensureAgent, jobName: 'my job' }), `jobName must start with a letter and hold at most 32 letters, digits, '.', '_' or '-', got "my job"`],
     ['cluster id with a slash', () => new SlurmLauncher({ shell, ensureAgent, clusterId: 'a/b' }), `clusterId must be 1 to 64 letters, digits, '.', '_' or '-' (not starting with '.'), got "a/b"`],

@@ -22,7 +22,7 @@ async function agentInputs(): Promise<Metafile['inputs']> {
     metafile: true,
     logLevel: 'silent',
     external: ['msgpackr-extract'],
-    define: { __CLUSTRIX_WORKER_SOURCE__: '""', 'import.meta.url': '"file:///agent.mjs"' },
+    define: { __CLUSTRIX_WORKER_SOURCE__: '""', 'import.meta.url': '"file:///agent.cjs"' },
   });
   return result.metafile.inputs;
 }
@@ -61,7 +61,7 @@ describe('the agent start', () => {
   });
 
   it('carries zod in English only (the other locales were half the bundle)', () => {
-    const bundle = readFileSync(new URL('../../dist/bundle/agent.mjs', import.meta.url), 'latin1');
+    const bundle = readFileSync(new URL('../../dist/bundle/agent.cjs', import.meta.url), 'latin1');
     expect(bundle.includes('Invalid input')).toBe(true);
     expect(bundle.includes('erwartet')).toBe(false); // zod's German messages
     expect(bundle.length).toBeLessThan(800_000);

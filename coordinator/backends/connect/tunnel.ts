@@ -4,7 +4,7 @@
  * connection the coordinator already holds:
  *
  *   agent ──TCP──► relay relayHost:relayPort ──► sshd 127.0.0.1:remotePort ══SSH══► coordinator localHost:localPort
- *   (compute node)  (login node, agent.mjs in relay mode)  (login node loopback: GatewayPorts no)   (this machine)
+ *   (compute node)  (login node, agent.cjs in relay mode)  (login node loopback: GatewayPorts no)   (this machine)
  *
  * The relay only moves bytes: TLS (wss) and the token check stay end to end between agent and
  * coordinator, so traffic that leaves a machine is authenticated by the per-cluster secret and the
@@ -33,7 +33,7 @@ export interface TunnelOptions {
   relayHost?: string;
   /** The relay's port; 0 lets the login node pick a free one. @default 0 */
   relayPort?: number;
-  /** Remote path of agent.mjs on the login node (already uploaded, e.g. by ensureCached). */
+  /** Remote path of agent.cjs on the login node (already uploaded, e.g. by ensureCached). */
   agentPath: string;
   /** Node command on the login node: a name on PATH or an absolute path. @default 'node' */
   node?: string;

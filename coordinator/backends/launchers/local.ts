@@ -5,7 +5,7 @@ import { JobStartError } from '../../errors/errors.js';
 import type { JobLogs, JobStatus, Launcher, LaunchedJob, LaunchRequest } from './launcher.js';
 
 export interface LocalLauncherOptions {
-  /** The agent entry file (dist/bundle/agent.mjs). */
+  /** The agent entry file (dist/bundle/agent.cjs). */
   agentEntry: string;
   /** Node binary. @default process.execPath */
   nodePath?: string;

@@ -8,7 +8,7 @@
  *
  * const shell = await SshShell.connect({ host: 'login.hpc.example.org' }); // or a Host alias
  * const { stdout } = await shell.exec('sbatch --parsable job.sh');
- * const agent = await ensureCached(shell, 'dist/bundle/agent.mjs');       // uploaded once per content
+ * const agent = await ensureCached(shell, 'dist/bundle/agent.cjs');       // uploaded once per content
  * const tunnel = await openReverseTunnel(shell.connection, { localPort: 8787 });
  * // agents on the login node reach the coordinator at 127.0.0.1:${tunnel.remotePort}
  * await tunnel.close();

@@ -17,7 +17,7 @@ import { resolveRemotePath, statOrUndefined, writeFileAtomic } from './sftp-file
 export interface EnsureCachedOptions {
   /** Remote cache root; `~/` is the remote home. @default '~/.clustrix/cache' */
   cacheDir?: string;
-  /** File name inside the hash directory (keep the extension: `agent.mjs` must stay `.mjs`). @default the local file's name, or 'blob' for bytes */
+  /** File name inside the hash directory (keep the extension: node loads `agent.cjs` as CommonJS by it). @default the local file's name, or 'blob' for bytes */
   name?: string;
   /** Mode of the uploaded file. @default 0o600 (only the remote user needs to read it) */
   mode?: number;

@@ -16,7 +16,7 @@ const repo = new URL('../../../', import.meta.url);
 
 /**
  * What a pod's image entrypoint runs. The fake agent checks the env contract and dials back; once
- * the coordinator's side exists, `[process.execPath, 'dist/bundle/agent.mjs']` runs the real agent
+ * the coordinator's side exists, `[process.execPath, 'dist/bundle/agent.cjs']` runs the real agent
  * through the same path (the agent and fake agent read the same variables).
  */
 export const FAKE_AGENT = [process.execPath, fileURLToPath(new URL('test/fixtures/kubernetes/fake-agent.mjs', repo))];

@@ -4,17 +4,18 @@
  *
  *   <remoteDir>/jobs/<clusterId>/          mode 0700: scripts, logs, token
  *   <remoteDir>/jobs/<clusterId>/token     mode 0600: read by the agents (CLUSTRIX_TOKEN_FILE)
- *   ~/.clustrix/cache/<sha256>/agent.mjs   content-addressed bundle, written only when missing
+ *   ~/.clustrix/cache/<sha256>/agent.cjs   content-addressed bundle, written only when missing
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { ConfigError } from '../../../errors/errors.js';
 import type { JobLogs } from '../launcher.js';
 import type { RemoteShell } from '../remote-shell.js';
 import { SchedulerCommandError } from './errors.js';
 import { shellQuote } from './shell-quote.js';
 
-/** Makes the agent bundle present on the cluster; resolves to the remote path of its agent.mjs. */
+/** Makes the agent bundle present on the cluster; resolves to the remote path of its agent.cjs. */
 export type EnsureAgent = (shell: RemoteShell) => Promise<string>;
 
 export interface JobDirectory {
@@ -24,7 +25,7 @@ export interface JobDirectory {
   jobDir: string;
   /** Absolute path of the token file inside it (mode 0600 once written). */
   tokenFile: string;
-  /** Remote path of agent.mjs, from ensureAgent. */
+  /** Remote path of agent.cjs, from ensureAgent. */
   agentPath: string;
 }
 
@@ -77,8 +78,9 @@ export interface CacheAgentOptions {
 }
 
 /**
- * An EnsureAgent that copies a local agent bundle to `<cacheDir>/<sha256>/agent.mjs` through the
- * RemoteShell seam, only when that file is missing (a content-addressed name never goes stale).
+ * An EnsureAgent that copies a local agent bundle to `<cacheDir>/<sha256>/<its file name>`
+ * (agent.cjs: the extension says how node loads it) through the RemoteShell seam, only when that
+ * file is missing (a content-addressed name never goes stale).
  * Fine for LocalShell and small bundles; the SFTP uploader of coordinator/ssh can replace it.
  */
 export function cacheAgentBundle(localBundlePath: string, options: CacheAgentOptions = {}): EnsureAgent {
@@ -98,7 +100,7 @@ export function cacheAgentBundle(localBundlePath: string, options: CacheAgentOpt
     if (!done) {
       done = (async () => {
         const { bytes, sha256 } = await load();
-        const remote = `${resolveRemotePath(cacheDir, await shell.home())}/${sha256}/agent.mjs`;
+        const remote = `${resolveRemotePath(cacheDir, await shell.home())}/${sha256}/${basename(localBundlePath)}`;
         if (!(await shell.exists(remote))) await shell.writeFile(remote, bytes, 0o644);
         return remote;
       })();

@@ -8,7 +8,7 @@
  *
  * const launcher = new SlurmLauncher({
  *   shell: new LocalShell(),
- *   ensureAgent: cacheAgentBundle('dist/bundle/agent.mjs'),
+ *   ensureAgent: cacheAgentBundle('dist/bundle/agent.cjs'),
  *   resources: { cpusPerTask: 4, memory: '8G', time: '02:00:00', partition: 'short' },
  *   setup: ['module load nodejs/20'],
  * });

@@ -54,7 +54,7 @@ export interface JobScriptSpec {
   setup: readonly string[];
   /** Node command on the compute node: a name on PATH or an absolute path. */
   node: string;
-  /** Path of agent.mjs on the cluster. */
+  /** Path of agent.cjs on the cluster. */
   agentPath: string;
   /** Path of the 0600 file holding the cluster token (never the token itself). */
   tokenFile: string;

@@ -10,7 +10,7 @@ import { line, positiveInt, show, stringList } from './validate.js';
 
 export interface CommonLauncherOptions {
   /**
-   * Makes the agent bundle present on the cluster and resolves to the remote path of agent.mjs,
+   * Makes the agent bundle present on the cluster and resolves to the remote path of agent.cjs,
    * e.g. `cacheAgentBundle(localPathOfAgentMjs)`. Called once per shell.
    */
   ensureAgent: EnsureAgent;
@@ -65,7 +65,7 @@ export const COMMON_KEYS = ['ensureAgent', 'clusterId', 'remoteDir', 'node', 'se
 
 export function compileCommonOptions(options: CommonLauncherOptions): CompiledCommonOptions {
   if (typeof options.ensureAgent !== 'function') {
-    throw new TypeError(`ensureAgent must be a function (shell) => Promise<path of agent.mjs>, got ${show(options.ensureAgent)}`);
+    throw new TypeError(`ensureAgent must be a function (shell) => Promise<path of agent.cjs>, got ${show(options.ensureAgent)}`);
   }
   const clusterId = options.clusterId === undefined ? randomBytes(6).toString('hex') : line(options.clusterId, 'clusterId');
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(clusterId) || clusterId.startsWith('.')) {
