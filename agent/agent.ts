@@ -19,6 +19,7 @@ import { ParkedTasks } from './parked-tasks.js';
 import type { CodeSource } from './task-code.js';
 import { WorkerPool, type PoolEvents } from './worker-pool.js';
 import type { WorkerEntry } from './start-worker.js';
+import { FirstHello } from './first-hello.js';
 
 const NO_DEPS: ReadonlyMap<string, Uint8Array> = new Map();
 
@@ -29,10 +30,8 @@ const DEFER_LIMIT_MS = 1_000;
 
 /** The agent process: one connection to the coordinator, a worker-thread pool and an inline runner. */
 export class Agent {
-  /** What start() was given to run once the first hello has left; null once that ran. */
-  private deferred: { timer: NodeJS.Timeout; afterHello: () => void } | null = null;
-  /** start()'s hook for the first hello, until it ran. */
-  private firstHello: (() => void) | null = null;
+  /** What the start defers until its first hello has left. */
+  private readonly firstHello = new FirstHello();
   private readonly codes = new Map<string, CodeSource>();
   /** Where each accepted task runs, until it is reported. */
   private readonly tasks = new Map<string, 'pool' | 'inline' | 'fetching' | 'parked'>();
@@ -107,12 +106,7 @@ export class Agent {
     this.objects = new AgentObjects({ token: config.token, maxFrameBytes: config.maxFrameBytes, spillDir: spillDirOf(config.cacheDir), send: (m) => this.connection.send(m), idleThreads: () => this.pool.idle, stored: (id) => this.parked.landed(id) });
     this.connection = new CoordinatorConnection(config, {
       hello: () => helloOf(this.config, this.agentId),
-      helloSent: () => {
-        this.afterFirstHello();
-        const firstHello = this.firstHello;
-        this.firstHello = null;
-        firstHello?.();
-      },
+      helloSent: () => this.firstHello.helloSent(),
       busy: () => this.pool.queued > 0,
       oversize: (message, bytes) => this.oversize(message, bytes),
       connected: (welcome, localAddress) => {
@@ -141,32 +135,18 @@ export class Agent {
   }
 
   /**
-   * What the start does once its first hello has left, not before (issue 16): the threads'
-   * creation (~3 ms of this thread; done while the upgrade's answer was due, it delayed the hello
-   * as often as not) and the module cache's housekeeping (a stat of every entry: ~7 ms for a full
-   * cache). Both then run while the coordinator answers and the schemas load. No job can arrive
-   * before the welcome, and the pool queues any that would.
-   */
-  private afterFirstHello(): void {
-    if (this.deferred === null) return;
-    const { timer, afterHello } = this.deferred;
-    this.deferred = null;
-    clearTimeout(timer);
-    this.pool.start();
-    pruneCodeCache(this.config.cacheDir);
-    afterHello();
-  }
-
-  /**
    * Dials the coordinator. `afterHello`: the caller's own start-up work that can wait until the
    * first hello has left (or a second, should none leave by then: a coordinator not reachable yet
    * must not hold it back for long). `firstHello`: called when it has left (a coordinator was
    * reached), whenever that is.
    */
   start(hooks: { afterHello?: () => void; firstHello?: () => void } = {}): void {
-    this.firstHello = hooks.firstHello ?? null;
-    this.deferred = { timer: setTimeout(() => this.afterFirstHello(), DEFER_LIMIT_MS), afterHello: hooks.afterHello ?? (() => undefined) };
-    this.deferred.timer.unref();
+    const deferred = (): void => {
+      this.pool.start();
+      pruneCodeCache(this.config.cacheDir);
+      hooks.afterHello?.();
+    };
+    this.firstHello.arm(deferred, hooks.firstHello ?? null, DEFER_LIMIT_MS);
     this.connection.start();
     if (this.config.walltimeEnd !== null) {
       const at = this.config.walltimeEnd - DRAIN_MARGIN_MS - Date.now();
