@@ -169,6 +169,11 @@ export class Engine {
     this.taskOwners.release(engineId);
   }
 
+  /** @internal A task that was never owned (found through its link while it ran) settled: route its trailing output to `owner` for a little while. */
+  lingerTask(engineId: string, owner: { scope: EngineScope; taskId: string }): void {
+    this.taskOwners.linger(engineId, owner);
+  }
+
   /**
    * A task id unique across this engine's callers: a counter under a random prefix (a random id
    * per task was a measurable share of a 100,000-task map, and longer on the wire).
@@ -294,6 +299,13 @@ export class Engine {
     link.deliver(rest);
   }
 
+  /** Whose task `engineId` is, for its log line from `link`: a running task's own origin, else an owner entry (actor calls, broadcasts, tasks settled a moment ago). */
+  private ownerOf(link: AgentLink, engineId: string): { scope: EngineScope; taskId: string } | undefined {
+    const origin = link.inflight.get(engineId)?.origin;
+    if (origin?.scope) return { scope: origin.scope, taskId: origin.taskId };
+    return this.taskOwners.get(engineId);
+  }
+
   private onMessage(link: AgentLink, message: AgentMessage): void {
     switch (message.type) {
       case 'done':
@@ -335,7 +347,7 @@ export class Engine {
         this.actors.onCheckpoint(link, message);
         return;
       case 'log':
-        routeLog({ agentId: link.id, taskId: message.id, stream: message.stream, text: message.text }, message.id === null ? undefined : this.taskOwners.get(message.id), this.scopes, (agentId) => this.pool.jobIdOf(agentId), this.log);
+        routeLog({ agentId: link.id, taskId: message.id, stream: message.stream, text: message.text }, message.id === null ? undefined : this.ownerOf(link, message.id), this.scopes, (agentId) => this.pool.jobIdOf(agentId), this.log);
         return;
       case 'pong': {
         link.ponged(message.t, message.rssBytes, { in: message.peerBytesIn, out: message.peerBytesOut });

@@ -75,15 +75,15 @@ export class EngineScope implements CoreHandlers {
       this.assertOpen();
       const id = spec.id;
       if (this.tasks.has(id)) throw new ProtocolError(`task id ${id} is in use by a task of this caller that has not settled`, CloseCode.protocolError);
-      const origin: TaskOrigin = { client: this.name, taskId: id, callId: spec.call?.id ?? id, label: spec.call?.label || code.name, submittedAt: Date.now() };
+      const origin = { client: this.name, taskId: id, callId: spec.call?.id ?? id, label: spec.call?.label || code.name, submittedAt: Date.now(), scope: this } satisfies TaskOrigin;
       // A caller's task never keeps its result (submitRef does); a client may not say otherwise.
       const sub = this.engine.submitter.submit(this.engine.nextTaskId(), spec.keep === null ? spec : { ...spec, keep: null }, code, this.shareOf(spec), null, origin);
       const subs = [sub];
       this.tasks.set(id, subs);
-      this.engine.ownTask(sub.id, this, id);
+      // No owner entry while it runs: its log lines find it (and `origin`) among its link's in-flight tasks.
       const done = (): void => {
         if (this.tasks.get(id) === subs) this.tasks.delete(id);
-        this.engine.releaseTask(sub.id);
+        this.engine.lingerTask(sub.task.id, origin);
       };
       return sub.result.then(
         (value) => {
