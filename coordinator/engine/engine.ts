@@ -55,7 +55,7 @@ export class Engine {
   readonly objects: EngineObjects;
   readonly scopes = new Set<EngineScope>();
   /** The scope that owns each running task (by engine task id), for its log lines. */
-  private readonly taskOwners = new LingeringMap<{ scope: EngineScope; taskId: string }>(LOG_OWNER_GRACE_MS);
+  private readonly taskOwners = new LingeringMap<{ readonly scope?: EngineScope; readonly taskId: string }>(LOG_OWNER_GRACE_MS);
   private agentsQueued = false;
   private readonly taskIdPrefix = `${nanoid(6)}.`;
   private tasksNumbered = 0;
@@ -170,7 +170,7 @@ export class Engine {
   }
 
   /** @internal A task that was never owned (found through its link while it ran) settled: route its trailing output to `owner` for a little while. */
-  lingerTask(engineId: string, owner: { scope: EngineScope; taskId: string }): void {
+  lingerTask(engineId: string, owner: { readonly scope?: EngineScope; readonly taskId: string }): void {
     this.taskOwners.linger(engineId, owner);
   }
 
@@ -301,9 +301,8 @@ export class Engine {
 
   /** Whose task `engineId` is, for its log line from `link`: a running task's own origin, else an owner entry (actor calls, broadcasts, tasks settled a moment ago). */
   private ownerOf(link: AgentLink, engineId: string): { scope: EngineScope; taskId: string } | undefined {
-    const origin = link.inflight.get(engineId)?.origin;
-    if (origin?.scope) return { scope: origin.scope, taskId: origin.taskId };
-    return this.taskOwners.get(engineId);
+    const owner = link.inflight.get(engineId)?.origin ?? this.taskOwners.get(engineId);
+    return owner?.scope ? { scope: owner.scope, taskId: owner.taskId } : undefined;
   }
 
   private onMessage(link: AgentLink, message: AgentMessage): void {
