@@ -89,13 +89,15 @@ export class EngineScope implements CoreHandlers {
 
   /**
    * @internal A task of {@link submit} settled (called by the submitter as it delivers the outcome,
-   * before the caller hears it): forgotten, its trailing output still routed here for a moment,
-   * and the refs inside a result it brought become this scope's.
+   * before the caller hears it): forgotten, an inline task's trailing output still routed here for
+   * a moment, and the refs inside a result it brought become this scope's.
    */
   taskSettled(task: TaskRecord, origin: TaskOrigin, ok: boolean): void {
     const subs = this.tasks.get(origin.taskId);
     if (subs?.length === 1 && subs[0]!.task === task) this.tasks.delete(origin.taskId);
-    this.engine.lingerTask(task.id, origin);
+    // Only an inline task's output can trail its result under its id (the agent follows it through
+    // its async context); a worker thread's output is the running task's, sent before its result.
+    if (task.inline) this.engine.lingerTask(task.id, origin);
     if (ok) this.adopt(task.resultRefs);
   }
 
