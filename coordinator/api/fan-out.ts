@@ -181,14 +181,21 @@ export async function* fanOut<R>(
   const group = `m${nanoid(10)}`;
   // History and the dashboard name the call by the same id the scheduler shares it by.
   const call = { id: group, label: options.label ?? 'map' };
+  const extra = options.extraArgs ?? [];
+  const argsOf = options.spread ? (item: unknown): unknown[] => [...(item as unknown[]), ...extra] : extra.length === 0 ? (item: unknown): unknown[] => [item] : (item: unknown): unknown[] => [item, ...extra];
+  const one = { chunk: false, group, call };
   const launch = (batch: unknown[]): void => {
     const chunk = options.chunkSize > 1;
-    const extra = options.extraArgs ?? [];
-    const argsOf = options.spread ? (item: unknown): unknown[] => [...(item as unknown[]), ...extra] : (item: unknown): unknown[] => [item, ...extra];
-    const args = chunk ? batch.map(argsOf) : argsOf(batch[0]);
-    const submission = submitter.submit(code, exportName, args, task, { chunk, group, call });
-    const entry: Pending = { start: next, count: batch.length, submission };
-    next += batch.length;
+    if (!chunk) {
+      launchOne(batch[0]);
+      return;
+    }
+    submitted(submitter.submit(code, exportName, batch.map(argsOf), task, { chunk, group, call }), batch.length);
+  };
+  const launchOne = (item: unknown): void => submitted(submitter.submit(code, exportName, argsOf(item), task, one), 1);
+  const submitted = (submission: Submission, count: number): void => {
+    const entry: Pending = { start: next, count, submission };
+    next += count;
     pending.add(entry);
     submission.result.then(
       (value) => settle({ entry, value }),
@@ -202,6 +209,17 @@ export async function* fanOut<R>(
   };
   const fill = async (): Promise<void> => {
     while (!exhausted && aborted === null && pending.size < options.window) {
+      if (options.chunkSize === 1 && !isAsync) {
+        // One item per task, read without an await: no batch array per task.
+        const step = iterator.next() as IteratorResult<unknown>;
+        if (step.done) {
+          exhausted = true;
+          options.progress?.total(next);
+        } else {
+          launchOne(step.value);
+        }
+        continue;
+      }
       const batch: unknown[] = [];
       while (batch.length < options.chunkSize) {
         // A plain iterable's items are read without an await each (a promise and a turn per item).

@@ -55,7 +55,7 @@ export class Engine {
   readonly objects: EngineObjects;
   readonly scopes = new Set<EngineScope>();
   /** The scope that owns each running task (by engine task id), for its log lines. */
-  private readonly taskOwners = new LingeringMap<{ scope: EngineScope; taskId: string }>(LOG_OWNER_GRACE_MS);
+  private readonly taskOwners = new LingeringMap<{ readonly scope?: EngineScope; readonly taskId: string }>(LOG_OWNER_GRACE_MS);
   private agentsQueued = false;
   private readonly taskIdPrefix = `${nanoid(6)}.`;
   private tasksNumbered = 0;
@@ -167,6 +167,11 @@ export class Engine {
   /** The task settled; output can trail the result by a moment: keep routing it for a little while. */
   releaseTask(engineId: string): void {
     this.taskOwners.release(engineId);
+  }
+
+  /** @internal A task that was never owned (found through its link while it ran) settled: route its trailing output to `owner` for a little while. */
+  lingerTask(engineId: string, owner: { readonly scope?: EngineScope; readonly taskId: string }): void {
+    this.taskOwners.linger(engineId, owner);
   }
 
   /**
@@ -294,6 +299,12 @@ export class Engine {
     link.deliver(rest);
   }
 
+  /** Whose task `engineId` is, for its log line from `link`: a running task's own origin, else an owner entry (actor calls, broadcasts, tasks settled a moment ago). */
+  private ownerOf(link: AgentLink, engineId: string): { scope: EngineScope; taskId: string } | undefined {
+    const owner = link.inflight.get(engineId)?.origin ?? this.taskOwners.get(engineId);
+    return owner?.scope ? { scope: owner.scope, taskId: owner.taskId } : undefined;
+  }
+
   private onMessage(link: AgentLink, message: AgentMessage): void {
     switch (message.type) {
       case 'done':
@@ -335,7 +346,7 @@ export class Engine {
         this.actors.onCheckpoint(link, message);
         return;
       case 'log':
-        routeLog({ agentId: link.id, taskId: message.id, stream: message.stream, text: message.text }, message.id === null ? undefined : this.taskOwners.get(message.id), this.scopes, (agentId) => this.pool.jobIdOf(agentId), this.log);
+        routeLog({ agentId: link.id, taskId: message.id, stream: message.stream, text: message.text }, message.id === null ? undefined : this.ownerOf(link, message.id), this.scopes, (agentId) => this.pool.jobIdOf(agentId), this.log);
         return;
       case 'pong': {
         link.ponged(message.t, message.rssBytes, { in: message.peerBytesIn, out: message.peerBytesOut });

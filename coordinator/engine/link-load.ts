@@ -90,7 +90,8 @@ export function unload(link: AgentLink, id: string): TaskRecord | undefined {
 
 /** The wire form of `task`, naming `code` (the hash its link's agent has: AgentLink.ensureCode). */
 export function taskMessage(task: TaskRecord, code: string, express: boolean): Task {
-  return {
+  // Optional keys are added after the literal, not spread into it (the runtime's slow path, per task).
+  const message: Task = {
     type: 'task',
     id: task.id,
     code,
@@ -100,9 +101,10 @@ export function taskMessage(task: TaskRecord, code: string, express: boolean): T
     chunk: task.chunk,
     timeoutMs: task.timeoutMs,
     express,
-    ...(task.resources?.gpus ? { gpus: Math.ceil(task.resources.gpus) } : {}),
     keep: task.keep,
     deps: task.deps,
-    ...(task.parked ? { parked: true as const } : {}),
   };
+  if (task.resources?.gpus) message.gpus = Math.ceil(task.resources.gpus);
+  if (task.parked) message.parked = true;
+  return message;
 }

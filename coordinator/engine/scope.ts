@@ -5,7 +5,7 @@ import type { ActorInfo, AgentInfo, DashboardAccess, DetachedRow, HistoryQuery, 
 import { CancelledError, ClusterClosedError, ConfigError, ProtocolError, UnknownPoolError, type ClustrixError } from '../errors/errors.js';
 import type { Engine } from './engine.js';
 import type { LocalSubmission } from './submit.js';
-import type { ShippedCode, TaskOrigin } from './task.js';
+import type { ShippedCode, TaskOrigin, TaskRecord } from './task.js';
 import { CloseCode } from '../../protocol/version.js';
 
 /** What a scope tells its program (or the client it serves). */
@@ -67,7 +67,8 @@ export class EngineScope implements CoreHandlers {
     this.code.set(code.hash, code);
   }
 
-  // The hot path of every map: no async frame, no arrays of one, one promise beyond the task's own.
+  // The hot path of every map: no async frame, no arrays of one, no promise beyond the task's own
+  // (its settlement reaches `taskSettled` from the submitter, not through a `then`).
   submit = (spec: TaskSpec): Promise<Uint8Array> => {
     try {
       if (spec.call && this.cancelledCalls.has(spec.call.id)) throw new CancelledError(`call ${spec.call.id} (${spec.call.label}) was cancelled`);
@@ -75,31 +76,30 @@ export class EngineScope implements CoreHandlers {
       this.assertOpen();
       const id = spec.id;
       if (this.tasks.has(id)) throw new ProtocolError(`task id ${id} is in use by a task of this caller that has not settled`, CloseCode.protocolError);
-      const origin: TaskOrigin = { client: this.name, taskId: id, callId: spec.call?.id ?? id, label: spec.call?.label || code.name, submittedAt: Date.now() };
+      const origin: TaskOrigin = { client: this.name, taskId: id, callId: spec.call?.id ?? id, label: spec.call?.label || code.name, submittedAt: Date.now(), scope: this };
       // A caller's task never keeps its result (submitRef does); a client may not say otherwise.
       const sub = this.engine.submitter.submit(this.engine.nextTaskId(), spec.keep === null ? spec : { ...spec, keep: null }, code, this.shareOf(spec), null, origin);
-      const subs = [sub];
-      this.tasks.set(id, subs);
-      this.engine.ownTask(sub.id, this, id);
-      const done = (): void => {
-        if (this.tasks.get(id) === subs) this.tasks.delete(id);
-        this.engine.releaseTask(sub.id);
-      };
-      return sub.result.then(
-        (value) => {
-          done();
-          this.adopt(sub.task.resultRefs);
-          return value;
-        },
-        (err: unknown) => {
-          done();
-          throw err;
-        },
-      );
+      // No owner entry while it runs: its log lines find it (and `origin`) among its link's in-flight tasks.
+      if (!sub.task.settled) this.tasks.set(id, [sub]);
+      return sub.result;
     } catch (err) {
       return Promise.reject(err);
     }
   };
+
+  /**
+   * @internal A task of {@link submit} settled (called by the submitter as it delivers the outcome,
+   * before the caller hears it): forgotten, an inline task's trailing output still routed here for
+   * a moment, and the refs inside a result it brought become this scope's.
+   */
+  taskSettled(task: TaskRecord, origin: TaskOrigin, ok: boolean): void {
+    const subs = this.tasks.get(origin.taskId);
+    if (subs?.length === 1 && subs[0]!.task === task) this.tasks.delete(origin.taskId);
+    // Only an inline task's output can trail its result under its id (the agent follows it through
+    // its async context); a worker thread's output is the running task's, sent before its result.
+    if (task.inline) this.engine.lingerTask(task.id, origin);
+    if (ok) this.adopt(task.resultRefs);
+  }
 
   submitRef = async (spec: TaskSpec & { keep: string }): Promise<null> => {
     this.assertOpen();

@@ -96,6 +96,8 @@ export class Submitter {
           for (const ref of outcome.refs) this.directory.pin(ref);
           task.resultRefs = outcome.refs;
         }
+        // The scope that submitted it forgets it (and adopts its result's refs) before its caller hears.
+        if (origin?.scope) origin.scope.taskSettled(task, origin, outcome.ok);
         if (outcome.ok) resolve(outcome.value);
         else reject(outcome.error);
       },

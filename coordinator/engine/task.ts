@@ -2,6 +2,7 @@ import type { ClustrixError } from '../../protocol/errors.js';
 import type { Dep } from '../../protocol/object-messages.js';
 import type { Resources } from '../../protocol/resources.js';
 import type { AgentLink } from './link.js';
+import type { EngineScope } from './scope.js';
 
 /** Code as it is shipped: a function's source, or a bundled ES module. */
 export interface ShippedCode {
@@ -30,6 +31,11 @@ export interface TaskOrigin {
   readonly callId: string;
   readonly label: string;
   readonly submittedAt: number;
+  /**
+   * The scope whose task it is, when a scope submitted it: its log lines go there while it runs
+   * (found through its link's in-flight tasks) and for a grace period after (the engine's lingering owners).
+   */
+  readonly scope?: EngineScope;
 }
 
 /** One unit of work from submission until its outcome is delivered (at most once). */

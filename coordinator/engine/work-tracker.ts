@@ -49,6 +49,8 @@ export class WorkTracker {
   readonly outcomes: Record<TaskOutcomeKind, number> = { done: 0, failed: 0, cancelled: 0 };
   readonly latency = new LatencyHistogram();
   private readonly calls = new Map<string, CallState>();
+  /** The call {@link callOf} found last (always one of `calls`). */
+  private lastCall: CallState | null = null;
   private endedCalls = 0;
   private readonly errors: RecentError[] = [];
 
@@ -59,11 +61,11 @@ export class WorkTracker {
   submitted(task: TaskRecord): void {
     const o = task.origin;
     if (!o) return;
-    const key = callKey(o.client, o.callId);
-    let call = this.calls.get(key);
+    let call = this.callOf(o.client, o.callId);
     if (!call) {
       call = { client: o.client, callId: o.callId, label: o.label, startedAt: o.submittedAt, lastAt: o.submittedAt, live: new Set(), done: 0, failed: 0, cancelled: 0 };
-      this.calls.set(key, call);
+      this.calls.set(callKey(o.client, o.callId), call);
+      this.lastCall = call;
     } else if (call.live.size === 0) {
       this.endedCalls--;
     }
@@ -95,7 +97,7 @@ export class WorkTracker {
       this.errors.push({ ...error, client: o.client, callId: o.callId, label: o.label, taskId: o.taskId, agentId: entry.agentId, at: now });
       if (this.errors.length > RECENT_ERRORS_KEPT) this.errors.shift();
     }
-    const call = this.calls.get(callKey(o.client, o.callId));
+    const call = this.callOf(o.client, o.callId);
     if (!call || !call.live.delete(task)) return;
     call[kind]++;
     call.lastAt = now;
@@ -120,12 +122,25 @@ export class WorkTracker {
     return [...this.errors].reverse();
   }
 
+  /**
+   * The call's state: the last one looked up when it is the same (a map's tasks come in a row, and
+   * building and hashing a key per task was a measurable share of a trivial map), else by key.
+   */
+  private callOf(client: string, callId: string): CallState | undefined {
+    const last = this.lastCall;
+    if (last !== null && last.callId === callId && last.client === client) return last;
+    const call = this.calls.get(callKey(client, callId));
+    if (call) this.lastCall = call;
+    return call;
+  }
+
   private callEnded(): void {
     this.endedCalls++;
     if (this.endedCalls <= ENDED_CALLS_KEPT) return;
     for (const [key, c] of this.calls) {
       if (c.live.size > 0) continue;
       this.calls.delete(key);
+      if (c === this.lastCall) this.lastCall = null;
       if (--this.endedCalls <= ENDED_CALLS_KEPT) return;
     }
   }

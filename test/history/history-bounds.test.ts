@@ -57,6 +57,20 @@ describe('TaskHistory', () => {
     expect(h.query({ limit: 100, outcome: null, callId: 'm1' }).entries).toEqual([]);
   });
 
+  it('keeps the newest in order while evictions by bytes and by count interleave (the ring wraps and grows)', () => {
+    const h = new TaskHistory({ maxEntries: 50, maxBytes: 30_000 });
+    const kept: TaskHistoryEntry[] = [];
+    for (let i = 0; i < 500; i++) {
+      const e = entry(i, i % 7 === 0 && i % 2 === 0);
+      h.add(e);
+      kept.push(e);
+    }
+    const { entries } = h.query({ limit: 1_000, outcome: null, callId: null });
+    expect(entries.length).toBe(h.size);
+    expect(entries).toEqual(kept.slice(-entries.length).reverse());
+    expect(h.query({ limit: 1_000, outcome: 'failed', callId: null }).entries.every((e) => e.error?.code === 'REMOTE_ERROR')).toBe(true);
+  });
+
   it('keeps nothing with maxEntries 0', () => {
     const h = new TaskHistory({ maxEntries: 0, maxBytes: 1 << 20 });
     h.add(entry(1));

@@ -71,6 +71,21 @@ describe.each(MODES)('$name', (mode) => {
       expect(warned).toMatchObject({ stream: 'stderr', taskId: after?.taskId });
     });
 
+    it('printed after the task returned (its result is back) still carries its task id', async () => {
+      const late = cluster.remote(
+        (tag: string) => {
+          console.log('during', tag);
+          setTimeout(() => console.log('trailing', tag), 50);
+        },
+        { inline: true },
+      );
+      await late('tr-1');
+      const [during] = await logged('during tr-1');
+      const [trailing] = await logged('trailing tr-1');
+      expect(typeof during?.taskId).toBe('string');
+      expect(trailing).toMatchObject({ stream: 'stdout', taskId: during?.taskId, agentId: during?.agentId });
+    });
+
     it('of concurrent inline tasks is attributed to the right task', async () => {
       const chatty = cluster.remote(
         async (tag: string, ms: number) => {
