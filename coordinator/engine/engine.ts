@@ -15,6 +15,7 @@ import { AgentLink } from './link.js';
 import { Pools } from './pools.js';
 import { Scheduler } from './scheduler.js';
 import { EngineScope, type ScopeEvents, type ShareBy } from './scope.js';
+import type { OriginScope } from './task.js';
 import { Submitter } from './submit.js';
 import { WorkTracker } from './work-tracker.js';
 import { DetachedCalls } from './detached.js';
@@ -55,7 +56,7 @@ export class Engine {
   readonly objects: EngineObjects;
   readonly scopes = new Set<EngineScope>();
   /** The scope that owns each running task (by engine task id), for its log lines. */
-  private readonly taskOwners = new LingeringMap<{ readonly scope?: EngineScope; readonly taskId: string }>(LOG_OWNER_GRACE_MS);
+  private readonly taskOwners = new LingeringMap<{ readonly scope?: OriginScope; readonly taskId: string }>(LOG_OWNER_GRACE_MS);
   private agentsQueued = false;
   private readonly taskIdPrefix = `${nanoid(6)}.`;
   private tasksNumbered = 0;
@@ -170,7 +171,7 @@ export class Engine {
   }
 
   /** @internal A task that was never owned (found through its link while it ran) settled: route its trailing output to `owner` for a little while. */
-  lingerTask(engineId: string, owner: { readonly scope?: EngineScope; readonly taskId: string }): void {
+  lingerTask(engineId: string, owner: { readonly scope?: OriginScope; readonly taskId: string }): void {
     this.taskOwners.linger(engineId, owner);
   }
 
@@ -300,8 +301,10 @@ export class Engine {
   }
 
   /** Whose task `engineId` is, for its log line from `link`: a running task's own origin, else an owner entry (actor calls, broadcasts, tasks settled a moment ago). */
-  private ownerOf(link: AgentLink, engineId: string): { scope: EngineScope; taskId: string } | undefined {
-    const owner = link.inflight.get(engineId)?.origin ?? this.taskOwners.get(engineId);
+  private ownerOf(link: AgentLink, engineId: string): { scope: OriginScope; taskId: string } | undefined {
+    // A broadcast's origin names no scope: its owner entry does.
+    const origin = link.inflight.get(engineId)?.origin;
+    const owner = origin?.scope ? origin : this.taskOwners.get(engineId);
     return owner?.scope ? { scope: owner.scope, taskId: owner.taskId } : undefined;
   }
 

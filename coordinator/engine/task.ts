@@ -2,7 +2,17 @@ import type { ClustrixError } from '../../protocol/errors.js';
 import type { Dep } from '../../protocol/object-messages.js';
 import type { Resources } from '../../protocol/resources.js';
 import type { AgentLink } from './link.js';
-import type { EngineScope } from './scope.js';
+import type { LogEntry } from '../../protocol/rows.js';
+
+/**
+ * A task's scope as its origin holds it (scope.ts's EngineScope): where its log lines go, and who
+ * hears it settle. Named here, not imported: a type import of scope.ts would put the engine, and
+ * ws, in the published types.
+ */
+export interface OriginScope {
+  emitLog(entry: LogEntry): void;
+  taskSettled(task: TaskRecord, origin: TaskOrigin, ok: boolean): void;
+}
 
 /** Code as it is shipped: a function's source, or a bundled ES module. */
 export interface ShippedCode {
@@ -35,7 +45,7 @@ export interface TaskOrigin {
    * The scope whose task it is, when a scope submitted it: its log lines go there while it runs
    * (found through its link's in-flight tasks) and for a grace period after (the engine's lingering owners).
    */
-  readonly scope?: EngineScope;
+  readonly scope?: OriginScope;
 }
 
 /** One unit of work from submission until its outcome is delivered (at most once). */

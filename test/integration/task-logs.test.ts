@@ -47,6 +47,14 @@ describe.each(MODES)('$name', (mode) => {
       expect(ids.size).toBe(6);
       expect(ids.has(null)).toBe(false);
     });
+
+    it('of a broadcast, while its tasks run, reaches onLog from every agent', async () => {
+      // A broadcast's tasks are found through their owner entry, not their origin (which names no scope).
+      await cluster.broadcast((tag: string) => console.log(`${tag} ${process.pid}`), 'bcast-1');
+      const lines = await logged('bcast-1', 2);
+      expect(new Set(lines.map((e) => e.agentId)).size).toBe(2);
+      expect(lines.every((e) => typeof e.taskId === 'string')).toBe(true);
+    });
   });
 
   describe('console output of an inline task', () => {
