@@ -26,6 +26,9 @@ describe('after the parent process is killed with SIGKILL', () => {
           if (nl >= 0) resolve(out.slice(0, nl));
         });
         parent.once('exit', (code) => reject(new Error(`parent exited (${code}) before printing pids; stderr:\n${stderr}`)));
+        // Well inside the test's timeout, so `finally` below runs and kills what the parent started:
+        // a test that timed out would leave it and its busy agents burning the CPU for the rest of the run.
+        setTimeout(() => reject(new Error(`the parent printed no pids within 40 s; stderr:\n${stderr}`)), 40_000).unref();
       });
       pids = JSON.parse(line) as number[];
       expect(pids).toHaveLength(2);
