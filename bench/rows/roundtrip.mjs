@@ -22,6 +22,7 @@ export async function run(ctx, log) {
   const subjects = [];
   const perRound = new Map();
   const closers = [];
+  let inlineCall = null;
   const setup = async (key, what, open) => {
     const got = await attempt(failures, what, open, log);
     if (!got) return;
@@ -33,8 +34,17 @@ export async function run(ctx, log) {
     await setup('clustrix', 'clustrix', async () => {
       const { Cluster } = await loadClustrix();
       const cluster = await Cluster.start({ agents: 1, slots: 1 });
+      // The main-thread fast path for tasks that need no kill: `inline: true` runs on the agent's
+      // event loop (no worker thread, so no thread hops, and no termination on cancel or timeout).
+      const inc = cluster.remote((x) => x + 1, { inline: true });
+      inlineCall = (i) => inc(i);
       return { call: (i) => cluster.run((x) => x + 1, i), close: () => cluster.close() };
     });
+    if (inlineCall) {
+      const call = inlineCall;
+      subjects.push({ key: 'clustrix-inline', call });
+      perRound.set('clustrix-inline', []);
+    }
     // The same through a service: the program's cluster is Cluster.connect(), the pool the service's.
     await setup('clustrix-connected', 'clustrix connected', async () => {
       const { cluster, close } = await connectedCluster({ agents: 1, slots: 1 });
@@ -70,10 +80,12 @@ export async function run(ctx, log) {
   }
   const measured = (key, title, extra) => (perRound.get(key)?.length ? latency(key, title, perRound.get(key), extra) : null);
   const clx = measured('clustrix', 'clustrix `run(x => x + 1, i)`, 1 agent × 1 slot');
+  const inline = measured('clustrix-inline', 'clustrix `remote(x => x + 1, { inline: true })(i)`: the same agent, on its event loop (no worker thread)');
   const connected = measured('clustrix-connected', 'clustrix `run(x => x + 1, i)` through `Cluster.connect()` to a service (same process), 1 agent × 1 slot');
   const echo = measured('ws-echo', 'reference: bare `ws` + msgpackr echo of the same task frame (server in another process)', { reference: true });
-  for (const m of [clx, connected, echo]) if (m) metrics.push(m);
+  for (const m of [clx, inline, connected, echo]) if (m) metrics.push(m);
   if (clx && echo) comparisons.push(comparison('vs-echo', 'clustrix median RTT ÷ bare ws echo median RTT', clx.median / echo.median, { op: '<=', value: 1.5 }));
+  if (inline && echo) comparisons.push(comparison('inline-vs-echo', 'inline (`inline: true`, no worker thread, no kill) median RTT ÷ bare ws echo median RTT', inline.median / echo.median, { op: '<=', value: 1.5 }));
   if (clx && echo && connected) {
     comparisons.push(comparison('connected-vs-embedded', 'connected median RTT ÷ (embedded median + one bare echo hop)', connected.median / (clx.median + echo.median), { op: '<=', value: 1 }));
   }
