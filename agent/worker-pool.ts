@@ -2,7 +2,8 @@ import type { Worker } from 'node:worker_threads';
 import type { FailureKind, RemoteErrorInfo } from '../protocol/common.js';
 import { startWorker, type WorkerEntry } from './start-worker.js';
 import type { CodeSource } from './task-code.js';
-import { expressEnd, type FromThread, type RunInThread, type ThreadResult } from './thread-messages.js';
+import { expressEnd, type FromThread, type RunInThread, type ThreadResult, type ToThread } from './thread-messages.js';
+import { packRuns, unpackResults } from './thread-batch.js';
 import type { ActorReplyToThread, ActorRequestFromThread } from './actor-bridge.js';
 import { toErrorInfo } from './errors-info.js';
 import { failureKind } from './pack-result.js';
@@ -284,7 +285,8 @@ export class WorkerPool {
       const deps = job.deps.size === 0 ? job.deps : depsFor(job.deps, transfer, starts);
       runs.push({ id: job.id, hash: job.code.hash, code: first ? job.code : null, export: job.export, args: argsFor(job.args, starts, transfer), chunk: job.chunk, deps, express: job.express === true });
     }
-    slot.worker.postMessage({ type: 'run', runs }, transfer);
+    // The batch's own buffer is moved too: packRuns adds it to `transfer`.
+    slot.worker.postMessage({ type: 'run', ...packRuns(runs, transfer) } satisfies ToThread, transfer);
     if (wasIdle) this.begin(slot);
   }
 
@@ -341,7 +343,7 @@ export class WorkerPool {
         this.events.log(msg.id, msg.stream, msg.text);
         return;
       case 'results':
-        for (const result of msg.results) this.onResult(slot, result);
+        unpackResults(msg, (result) => this.onResult(slot, result));
         this.pump();
         return;
       case 'actor-request': {

@@ -54,8 +54,13 @@ const structured = new Packr({ structuredClone: true, moreTypes: true });
 /** Past this, a packed value keeps the buffer msgpackr grew for it instead of a copy. */
 const KEEP_BUFFER_BYTES = 1024 * 1024;
 
-/** Packs a user value into bytes that own their memory (safe to transfer to another thread). */
-export function packValue(value: unknown): Uint8Array {
+/**
+ * Packs a user value into bytes that own their memory (safe to transfer to another thread).
+ * `viewUpTo`: bytes up to this many come back as a view of msgpackr's own buffer instead of a copy,
+ * for a caller that copies them at once and neither keeps nor moves them (a worker thread's result
+ * batch): one ArrayBuffer less per small value.
+ */
+export function packValue(value: unknown, viewUpTo = 0): Uint8Array {
   // msgpackr grows its buffer to 4x what it needs below 16 MiB (a 10 MB array got 40 MB): the
   // value's bytes then hold that much memory, and the external memory V8 counts for it brings a
   // full GC about every round trip of a 10 MB value. A value that is mostly large binary data
@@ -79,6 +84,7 @@ export function packValue(value: unknown): Uint8Array {
     structured.useBuffer(Buffer.allocUnsafeSlow(8192));
     return packed;
   }
+  if (packed.byteLength <= viewUpTo && !sized) return packed;
   const copy = new Uint8Array(packed);
   if (sized) structured.useBuffer(Buffer.allocUnsafeSlow(8192));
   return copy;
