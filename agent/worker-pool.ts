@@ -216,25 +216,23 @@ export class WorkerPool {
   private pump(): void {
     if (this.queue.length === 0) return;
     const depth = this.depth();
+    // What each thread gets now, posted as one message per thread: a message costs more than the
+    // runs in it (a wakeup of the thread), and an idle thread used to get its first job alone.
+    const batches = new Map<Slot, PoolJob[]>();
+    const give = (slot: Slot): void => {
+      const jobs = batches.get(slot);
+      if (jobs) jobs.push(this.queue.shift()!);
+      else batches.set(slot, [this.queue.shift()!]);
+    };
+    const load = (slot: Slot): number => slot.assigned.length + (batches.get(slot)?.length ?? 0);
     // Idle threads first, then top the others up: long tasks never queue behind each other
     // while a thread is free.
-    for (const slot of this.slots) if (slot.assigned.length === 0 && this.queue.length > 0) this.send(slot, 1);
+    for (const slot of this.slots) if (slot.assigned.length === 0 && this.queue.length > 0) give(slot);
     // An express job (a call that holds no slot: an interactive run) does not wait for a thread's
     // queue to shorten: it goes to the shortest one, ahead of the jobs waiting there.
-    while (this.queue[0]?.express && this.slots.length > 0) {
-      const shortest = this.slots.reduce((a, b) => (b.assigned.length < a.assigned.length ? b : a));
-      this.post(shortest, [this.queue.shift()!]);
-    }
-    for (const slot of this.slots) {
-      if (this.queue.length === 0) return;
-      if (slot.assigned.length < depth) this.send(slot, depth - slot.assigned.length);
-    }
-  }
-
-  private send(slot: Slot, count: number): void {
-    const jobs: PoolJob[] = [];
-    while (jobs.length < count && this.queue.length > 0) jobs.push(this.queue.shift()!);
-    this.post(slot, jobs);
+    while (this.queue[0]?.express && this.slots.length > 0) give(this.slots.reduce((a, b) => (load(b) < load(a) ? b : a)));
+    for (const slot of this.slots) while (this.queue.length > 0 && load(slot) < depth) give(slot);
+    for (const [slot, jobs] of batches) this.post(slot, jobs);
   }
 
   /** GPU jobs start on a thread of their own device set while devices are free, in order. */

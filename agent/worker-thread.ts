@@ -96,7 +96,9 @@ export function runWorkerThread(): void {
       case 'run':
         for (const run of unpackRuns(msg)) {
           ownDeps(run.deps);
-          if (run.express) queue.splice(expressEnd(queue, 0), 0, run);
+          // An idle thread starts this message's first run (so the pool counts it running): an
+          // express run in the same message goes after it, as the pool put it.
+          if (run.express) queue.splice(expressEnd(queue, draining ? 0 : 1), 0, run);
           else queue.push(run);
         }
         if (!draining) void drain();
