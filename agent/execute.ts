@@ -19,7 +19,8 @@ export async function executeTask(
   deps: DepBytes = NO_DEPS,
   viewUpTo = 0,
 ): Promise<PackedResult> {
-  const fn = await cache.resolve(hash, exportName);
+  // A shipped function is there at once: no await, no promise of its own.
+  const fn = cache.compiled(hash) ?? (await cache.resolve(hash, exportName));
   // The argument bytes came for this call alone (the agent keeps no copy).
   const decoded = unpackArgs(args, deps, true, id);
   if (!Array.isArray(decoded)) throw new TypeError('task arguments must be a list');

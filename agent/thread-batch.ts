@@ -112,12 +112,12 @@ class Unpacker {
     return s;
   }
 
-  /** A view of the next bytes (of the batch's buffer, which this thread owns). */
-  bytes(): Uint8Array {
+  /** A view of the next bytes (of the batch's buffer, which this thread owns): a Buffer, as msgpackr wants it. */
+  bytes(): Buffer {
     const n = this.buf.readUInt32LE(this.at);
     const start = this.buf.byteOffset + this.at + 4;
     this.at += 4 + n;
-    return new Uint8Array(this.buf.buffer, start, n);
+    return Buffer.from(this.buf.buffer, start, n);
   }
 }
 
