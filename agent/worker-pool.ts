@@ -364,13 +364,15 @@ export class WorkerPool {
   private onResult(slot: Slot, result: ThreadResult): void {
     const i = slot.assigned.findIndex((j) => j.id === result.id);
     if (i < 0) return; // cancelled after it started
+    // The job's own id from here on: the agent's maps have its hash already (the thread's copy would hash again in each).
+    const id = slot.assigned[i]!.id;
     slot.assigned.splice(i, 1);
     if (i === 0) this.begin(slot);
     if (result.type === 'done') {
       this.avgRunMs += (result.runMs - this.avgRunMs) * 0.1;
-      this.events.done(result.id, result.value, result.runMs, result.refs);
+      this.events.done(id, result.value, result.runMs, result.refs);
     } else {
-      this.events.failed(result.id, failureKind(result.error), result.error);
+      this.events.failed(id, failureKind(result.error), result.error);
     }
   }
 

@@ -65,7 +65,8 @@ export function packValue(value: unknown, viewUpTo = 0): Uint8Array {
   // value's bytes then hold that much memory, and the external memory V8 counts for it brings a
   // full GC about every round trip of a 10 MB value. A value that is mostly large binary data
   // gets a buffer of about its size instead.
-  const binary = largeViewBytes(value, 0, new Set());
+  // (A number or a string, most results of trivial tasks, needs no walk and no set.)
+  const binary = typeof value === 'object' && value !== null ? largeViewBytes(value, 0, new Set()) : 0;
   const sized = binary >= KEEP_BUFFER_BYTES;
   if (sized) structured.useBuffer(Buffer.allocUnsafeSlow(binary + (binary >>> 6) + 64 * 1024));
   let packed: Uint8Array;
