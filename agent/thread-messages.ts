@@ -18,7 +18,7 @@ export interface RunInThread {
   args: Uint8Array;
   chunk: boolean;
   /** Bytes of the objects its top-level ref arguments name (copied: the agent's store keeps its own). */
-  deps: Map<string, Uint8Array>;
+  deps: ReadonlyMap<string, Uint8Array>;
   /** Runs before the thread's queued runs that are not express. */
   express: boolean;
 }

@@ -18,7 +18,7 @@ export interface PoolJob {
   chunk: boolean;
   timeoutMs: number | null;
   /** Bytes of the objects its arguments refer to. */
-  deps: Map<string, Uint8Array>;
+  deps: ReadonlyMap<string, Uint8Array>;
   /** Goes before the jobs waiting that are not express (the coordinator's call). */
   express?: boolean | undefined;
   /** GPU devices it gets: it runs on a thread whose CUDA_VISIBLE_DEVICES names only those. */
