@@ -95,3 +95,20 @@ it('an express run posted while the thread works runs next, before the runs it h
   await finished;
   expect(order).toEqual(['slow-1', 'express', 'slow-2', 'slow-3']);
 });
+
+it('an idle thread starts the first run of a message; an express run in the same message goes next, as the pool counts it', async () => {
+  worker = startWorker({ file: new URL('../../dist/agent/worker-main.js', import.meta.url) }, { cacheDir: tmpdir() });
+  const order: string[] = [];
+  const finished = new Promise<void>((resolve, reject) => {
+    worker!.on('error', reject);
+    worker!.on('message', (msg: FromThread) => {
+      if (msg.type !== 'results') return;
+      order.push(...resultsOf(msg).map((r) => r.id));
+      if (order.length === 3) resolve();
+    });
+  });
+  // The pool gives an idle thread its first job and tops it up in one message (express ones ahead of the rest).
+  post([run('first', 20, true), run('express', 0, false, true), run('queued', 0)]);
+  await finished;
+  expect(order).toEqual(['first', 'express', 'queued']);
+});
