@@ -32,6 +32,8 @@ export interface PackedResult {
  * `viewUpTo`: as packValue's (small packed bytes may view msgpackr's buffer).
  */
 export function packResult(value: unknown, chunk = false, viewUpTo = 0): PackedResult {
+  // A number always travels, and holds no ref (most trivial tasks' results).
+  if (typeof value === 'number' && !chunk) return { value: packValue(value, viewUpTo), refs: [] };
   const items = chunk ? (value as unknown[]) : [value];
   for (let i = 0; i < items.length; i++) {
     const bad = findUnsendable(items[i], 'result');

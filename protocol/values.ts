@@ -1,5 +1,6 @@
 import { addExtension, Packr } from 'msgpackr';
 import { SEGMENT_MIN_BYTES, viewingArrays } from './binary.js';
+import { MAX_NUMBER_BYTES, packNumber, unpackNumbers } from './numbers.js';
 import { registerSendableClass } from './sendable.js';
 
 /**
@@ -61,6 +62,7 @@ const KEEP_BUFFER_BYTES = 1024 * 1024;
  * batch): one ArrayBuffer less per small value.
  */
 export function packValue(value: unknown, viewUpTo = 0): Uint8Array {
+  if (typeof value === 'number') return packNumber(value, viewUpTo < MAX_NUMBER_BYTES);
   // msgpackr grows its buffer to 4x what it needs below 16 MiB (a 10 MB array got 40 MB): the
   // value's bytes then hold that much memory, and the external memory V8 counts for it brings a
   // full GC about every round trip of a 10 MB value. A value that is mostly large binary data
@@ -123,6 +125,8 @@ function largeViewBytes(value: unknown, depth: number, seen: Set<object>): numbe
  * set for this call only.
  */
 export function unpackValue(bytes: Uint8Array, revive?: ActorRefReviver): unknown {
+  const numbers = unpackNumbers(bytes);
+  if (numbers !== undefined) return numbers;
   // msgpackr hands a Buffer back as a view of the bytes it reads: of a Buffer, so it arrives a
   // Buffer (bytes that crossed a thread are a plain Uint8Array).
   const src = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
