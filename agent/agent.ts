@@ -271,7 +271,7 @@ export class Agent {
   /** A task whose deps are here or to be fetched: it runs once it has their values. */
   private admit(task: Task, code: CodeSource): void {
     const eager = this.eagerDeps(task.id, task.deps);
-    const held = eager.length === 0 ? new Map<string, Uint8Array>() : this.objects.held(eager);
+    const held = eager.length === 0 ? NO_DEPS : this.objects.held(eager);
     if (held) {
       this.run(task, code, held);
       return;
@@ -325,7 +325,7 @@ export class Agent {
     return bytes;
   }
 
-  private run(task: Task, code: CodeSource, deps: Map<string, Uint8Array>): void {
+  private run(task: Task, code: CodeSource, deps: ReadonlyMap<string, Uint8Array>): void {
     const job = { id: task.id, code, export: task.export, args: task.args, chunk: task.chunk, timeoutMs: task.timeoutMs, express: task.express, gpus: task.gpus, deps };
     if (task.express) this.express.add(task.id);
     if (task.inline) {

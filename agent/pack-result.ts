@@ -29,8 +29,11 @@ export interface PackedResult {
 /**
  * Packs a result, refusing (with the path) what msgpack would silently change or cannot carry.
  * `chunk`: the value is the list of results of a chunk of map items, each checked as `result`.
+ * `viewUpTo`: as packValue's (small packed bytes may view msgpackr's buffer).
  */
-export function packResult(value: unknown, chunk = false): PackedResult {
+export function packResult(value: unknown, chunk = false, viewUpTo = 0): PackedResult {
+  // A number always travels, and holds no ref (most trivial tasks' results).
+  if (typeof value === 'number' && !chunk) return { value: packValue(value, viewUpTo), refs: [] };
   const items = chunk ? (value as unknown[]) : [value];
   for (let i = 0; i < items.length; i++) {
     const bad = findUnsendable(items[i], 'result');
@@ -40,7 +43,7 @@ export function packResult(value: unknown, chunk = false): PackedResult {
     }
   }
   try {
-    return collectingRefs(() => packValue(value));
+    return collectingRefs(() => packValue(value, viewUpTo));
   } catch (cause) {
     throw new UnsendableResult(`the result cannot be serialized: ${(cause as Error).message}`, 'result', undefined, { cause });
   }

@@ -46,6 +46,12 @@ export class CodeCache {
     }
   }
 
+  /** A shipped function compiled already, without waiting a turn (most tasks); undefined otherwise. */
+  compiled(hash: string): ((...args: unknown[]) => unknown) | undefined {
+    const fn = this.functions.get(hash);
+    return typeof fn === 'function' ? (fn as (...args: unknown[]) => unknown) : undefined;
+  }
+
   /** The callable (function, or a module's export); throws when it is not there or not callable. */
   async resolve(hash: string, exportName: string | null): Promise<(...args: unknown[]) => unknown> {
     const fn = this.functions.get(hash);

@@ -20,19 +20,20 @@ interface Partial {
  * already, or of no task, is sent as it comes.
  */
 export class TaskOutput {
-  private readonly open = new Map<string, Record<OutputStream, Partial>>();
+  /** Tasks running, with their partial lines once they wrote any (most tasks never do: null). */
+  private readonly open = new Map<string, Record<OutputStream, Partial> | null>();
 
   constructor(private readonly emit: EmitLines) {}
 
   begin(id: string): void {
-    this.open.set(id, { stdout: { text: '', decoder: null }, stderr: { text: '', decoder: null } });
+    this.open.set(id, null);
   }
 
   /** Sends the task's partial lines and forgets it. */
   end(id: string): void {
     const streams = this.open.get(id);
-    if (!streams) return;
     this.open.delete(id);
+    if (!streams) return;
     for (const stream of ['stdout', 'stderr'] as const) {
       const partial = streams[stream];
       const rest = partial.text + (partial.decoder?.end() ?? '');
@@ -45,8 +46,16 @@ export class TaskOutput {
     this.write(id, stream, `${format(...args)}\n`);
   }
 
+  /** The partial line of a running task's stream; undefined when the task is not running. */
+  private partial(id: string, stream: OutputStream): Partial | undefined {
+    let streams = this.open.get(id);
+    if (streams === undefined) return undefined;
+    if (streams === null) this.open.set(id, (streams = { stdout: { text: '', decoder: null }, stderr: { text: '', decoder: null } }));
+    return streams[stream];
+  }
+
   write(id: string | null, stream: OutputStream, chunk: string | Uint8Array, encoding?: BufferEncoding): void {
-    const partial = id === null ? undefined : this.open.get(id)?.[stream];
+    const partial = id === null ? undefined : this.partial(id, stream);
     if (!partial) {
       const text = decode(chunk, encoding, null);
       if (text.length > 0) this.emit(id, stream, text.endsWith('\n') ? text.slice(0, -1) : text);

@@ -2,6 +2,7 @@ import type { RemoteErrorInfo } from '../protocol/common.js';
 import type { ActorReplyToThread, ActorRequestFromThread } from './actor-bridge.js';
 import type { ObjectBytesToThread, ObjectReadFromThread } from './objects/object-reads.js';
 import type { CodeSource } from './task-code.js';
+import type { PackedResults, PackedRuns } from './thread-batch.js';
 
 /**
  * Messages between the agent's main thread and its worker threads. Both ends are our own code in
@@ -17,13 +18,14 @@ export interface RunInThread {
   args: Uint8Array;
   chunk: boolean;
   /** Bytes of the objects its top-level ref arguments name (copied: the agent's store keeps its own). */
-  deps: Map<string, Uint8Array>;
+  deps: ReadonlyMap<string, Uint8Array>;
   /** Runs before the thread's queued runs that are not express. */
   express: boolean;
 }
 
 export type ToThread =
-  | { type: 'run'; runs: RunInThread[] }
+  /** Runs in one batch, packed (thread-batch.ts). */
+  | ({ type: 'run' } & PackedRuns)
   /** Drop a queued run that was cancelled before it started (ignored if it already did). */
   | { type: 'skip'; id: string }
   | ActorReplyToThread
@@ -32,7 +34,8 @@ export type ToThread =
 export type ThreadResult = { type: 'done'; id: string; value: Uint8Array; refs: string[]; runMs: number } | { type: 'failed'; id: string; error: RemoteErrorInfo };
 
 export type FromThread =
-  | { type: 'results'; results: ThreadResult[] }
+  /** Results in one batch, packed (thread-batch.ts). */
+  | ({ type: 'results' } & PackedResults)
   | { type: 'log'; id: string | null; stream: 'stdout' | 'stderr'; text: string }
   | ActorRequestFromThread
   | ObjectReadFromThread;

@@ -2,7 +2,8 @@ import type { Worker } from 'node:worker_threads';
 import type { FailureKind, RemoteErrorInfo } from '../protocol/common.js';
 import { startWorker, type WorkerEntry } from './start-worker.js';
 import type { CodeSource } from './task-code.js';
-import { expressEnd, type FromThread, type RunInThread, type ThreadResult } from './thread-messages.js';
+import { expressEnd, type FromThread, type RunInThread, type ThreadResult, type ToThread } from './thread-messages.js';
+import { packRuns, unpackResults } from './thread-batch.js';
 import type { ActorReplyToThread, ActorRequestFromThread } from './actor-bridge.js';
 import { toErrorInfo } from './errors-info.js';
 import { failureKind } from './pack-result.js';
@@ -17,7 +18,7 @@ export interface PoolJob {
   chunk: boolean;
   timeoutMs: number | null;
   /** Bytes of the objects its arguments refer to. */
-  deps: Map<string, Uint8Array>;
+  deps: ReadonlyMap<string, Uint8Array>;
   /** Goes before the jobs waiting that are not express (the coordinator's call). */
   express?: boolean | undefined;
   /** GPU devices it gets: it runs on a thread whose CUDA_VISIBLE_DEVICES names only those. */
@@ -215,25 +216,23 @@ export class WorkerPool {
   private pump(): void {
     if (this.queue.length === 0) return;
     const depth = this.depth();
+    // What each thread gets now, posted as one message per thread: a message costs more than the
+    // runs in it (a wakeup of the thread), and an idle thread used to get its first job alone.
+    const batches = new Map<Slot, PoolJob[]>();
+    const give = (slot: Slot): void => {
+      const jobs = batches.get(slot);
+      if (jobs) jobs.push(this.queue.shift()!);
+      else batches.set(slot, [this.queue.shift()!]);
+    };
+    const load = (slot: Slot): number => slot.assigned.length + (batches.get(slot)?.length ?? 0);
     // Idle threads first, then top the others up: long tasks never queue behind each other
     // while a thread is free.
-    for (const slot of this.slots) if (slot.assigned.length === 0 && this.queue.length > 0) this.send(slot, 1);
+    for (const slot of this.slots) if (slot.assigned.length === 0 && this.queue.length > 0) give(slot);
     // An express job (a call that holds no slot: an interactive run) does not wait for a thread's
     // queue to shorten: it goes to the shortest one, ahead of the jobs waiting there.
-    while (this.queue[0]?.express && this.slots.length > 0) {
-      const shortest = this.slots.reduce((a, b) => (b.assigned.length < a.assigned.length ? b : a));
-      this.post(shortest, [this.queue.shift()!]);
-    }
-    for (const slot of this.slots) {
-      if (this.queue.length === 0) return;
-      if (slot.assigned.length < depth) this.send(slot, depth - slot.assigned.length);
-    }
-  }
-
-  private send(slot: Slot, count: number): void {
-    const jobs: PoolJob[] = [];
-    while (jobs.length < count && this.queue.length > 0) jobs.push(this.queue.shift()!);
-    this.post(slot, jobs);
+    while (this.queue[0]?.express && this.slots.length > 0) give(this.slots.reduce((a, b) => (load(b) < load(a) ? b : a)));
+    for (const slot of this.slots) while (this.queue.length > 0 && load(slot) < depth) give(slot);
+    for (const [slot, jobs] of batches) this.post(slot, jobs);
   }
 
   /** GPU jobs start on a thread of their own device set while devices are free, in order. */
@@ -284,7 +283,8 @@ export class WorkerPool {
       const deps = job.deps.size === 0 ? job.deps : depsFor(job.deps, transfer, starts);
       runs.push({ id: job.id, hash: job.code.hash, code: first ? job.code : null, export: job.export, args: argsFor(job.args, starts, transfer), chunk: job.chunk, deps, express: job.express === true });
     }
-    slot.worker.postMessage({ type: 'run', runs }, transfer);
+    // The batch's own buffer is moved too: packRuns adds it to `transfer`.
+    slot.worker.postMessage({ type: 'run', ...packRuns(runs, transfer) } satisfies ToThread, transfer);
     if (wasIdle) this.begin(slot);
   }
 
@@ -341,7 +341,7 @@ export class WorkerPool {
         this.events.log(msg.id, msg.stream, msg.text);
         return;
       case 'results':
-        for (const result of msg.results) this.onResult(slot, result);
+        unpackResults(msg, (result) => this.onResult(slot, result));
         this.pump();
         return;
       case 'actor-request': {
@@ -364,13 +364,15 @@ export class WorkerPool {
   private onResult(slot: Slot, result: ThreadResult): void {
     const i = slot.assigned.findIndex((j) => j.id === result.id);
     if (i < 0) return; // cancelled after it started
+    // The job's own id from here on: the agent's maps have its hash already (the thread's copy would hash again in each).
+    const id = slot.assigned[i]!.id;
     slot.assigned.splice(i, 1);
     if (i === 0) this.begin(slot);
     if (result.type === 'done') {
       this.avgRunMs += (result.runMs - this.avgRunMs) * 0.1;
-      this.events.done(result.id, result.value, result.runMs, result.refs);
+      this.events.done(id, result.value, result.runMs, result.refs);
     } else {
-      this.events.failed(result.id, failureKind(result.error), result.error);
+      this.events.failed(id, failureKind(result.error), result.error);
     }
   }
 

@@ -7,6 +7,7 @@ import { ownDeps } from './objects/task-refs.js';
 import { CodeCache, defineTaskGlobals } from './task-code.js';
 import { interceptWrites, TaskOutput } from './task-output.js';
 import { expressEnd, type FromThread, type RunInThread, type ThreadResult, type ToThread } from './thread-messages.js';
+import { PACKED_MAX_BYTES, ResultBatch, unpackRuns } from './thread-batch.js';
 
 /** Results posted in one message at most; a long queue still reports progress. */
 const MAX_RESULTS_PER_POST = 64;
@@ -27,8 +28,7 @@ export function runWorkerThread(): void {
   if (!port) throw new Error('runWorkerThread must run in a worker thread');
   const cache = new CodeCache((workerData as { cacheDir: string }).cacheDir);
   const queue: RunInThread[] = [];
-  let results: ThreadResult[] = [];
-  let transfer: ArrayBuffer[] = [];
+  const results = new ResultBatch();
   /** When the oldest result in `results` was made. */
   let batchStart = 0;
   let current: string | null = null;
@@ -49,10 +49,9 @@ export function runWorkerThread(): void {
   }
 
   const flush = (): void => {
-    if (results.length === 0) return;
-    port.postMessage({ type: 'results', results } satisfies FromThread, transfer);
-    results = [];
-    transfer = [];
+    if (results.count === 0) return;
+    const batch = results.take();
+    port.postMessage({ type: 'results', ...batch.results } satisfies FromThread, batch.transfer);
   };
 
   const drain = async (): Promise<void> => {
@@ -73,20 +72,20 @@ export function runWorkerThread(): void {
       let ended = 0;
       try {
         if (run.code) cache.add(run.code);
-        const { value, refs } = await executeTask(run.id, cache, run.hash, run.export, run.args, run.chunk, run.deps);
+        // A small value may view msgpackr's buffer: the batch copies it (thread-batch.ts).
+        const { value, refs } = await executeTask(run.id, cache, run.hash, run.export, run.args, run.chunk, run.deps, PACKED_MAX_BYTES);
         ended = performance.now();
         result = { type: 'done', id: run.id, value, refs, runMs: ended - started };
-        transfer.push(value.buffer as ArrayBuffer);
       } catch (err) {
         result = { type: 'failed', id: run.id, error: toErrorInfo(err) };
       }
       // The task's last partial line goes out before its result.
       output.end(run.id);
       ended ||= performance.now();
-      if (results.length === 0) batchStart = ended;
-      results.push(result);
+      if (results.count === 0) batchStart = ended;
+      results.add(result);
       current = null;
-      if (queue.length === 0 || results.length >= MAX_RESULTS_PER_POST || ended - started >= MAX_BATCH_WAIT_MS || ended - batchStart >= MAX_BATCH_WAIT_MS) flush();
+      if (queue.length === 0 || results.count >= MAX_RESULTS_PER_POST || ended - started >= MAX_BATCH_WAIT_MS || ended - batchStart >= MAX_BATCH_WAIT_MS) flush();
     }
     flush(); // the rest may have been skipped while it yielded
     draining = false;
@@ -95,9 +94,11 @@ export function runWorkerThread(): void {
   port.on('message', (msg: ToThread) => {
     switch (msg.type) {
       case 'run':
-        for (const run of msg.runs) {
+        for (const run of unpackRuns(msg)) {
           ownDeps(run.deps);
-          if (run.express) queue.splice(expressEnd(queue, 0), 0, run);
+          // An idle thread starts this message's first run (so the pool counts it running): an
+          // express run in the same message goes after it, as the pool put it.
+          if (run.express) queue.splice(expressEnd(queue, draining ? 0 : 1), 0, run);
           else queue.push(run);
         }
         if (!draining) void drain();

@@ -13,8 +13,12 @@ import type { HotCheck } from './hot-messages.js';
 import { ProtocolError } from './errors.js';
 import { CloseCode, PROTOCOL_VERSION } from './version.js';
 
-// Envelopes are plain msgpack: records would save bytes but tie each frame to packer state.
-const envelope = new Packr({ useRecords: false, mapsAsObjects: true });
+// Records (msgpackr's structures): each frame defines the shapes it uses inline (no state carries
+// from one frame to the next, so any unpacker reads it), and a message is read as an object
+// literal instead of key by key: a frame of 13 task messages decoded in 0.59 µs a message instead
+// of 0.89, packed in 0.60 instead of 0.73, in half the bytes (issue 16). An unpacker decodes
+// records whatever its own options: no input is accepted now that was not before.
+const envelope = new Packr({ useRecords: true, mapsAsObjects: true });
 
 /** Most messages one frame may carry; a batch is cut into several frames past this. */
 export const MAX_MESSAGES_PER_FRAME = 65_536;

@@ -18,11 +18,12 @@ export type ObjectRefReviver = (ref: ObjectRefData) => unknown;
 
 let defaultReviver: ObjectRefReviver = (ref) => ref;
 let reviver: ObjectRefReviver = defaultReviver;
-/** Ids of the refs met by the pack in progress (packing is synchronous). */
+/** Whether a pack in progress collects refs (packing is synchronous), and the ids it met, made at the first. */
+let collecting = false;
 let met: Set<string> | null = null;
 
 function write(objectId: string): string {
-  met?.add(objectId);
+  if (collecting) (met ??= new Set()).add(objectId);
   return objectId;
 }
 
@@ -57,12 +58,16 @@ export function setObjectRefReviver(revive: ObjectRefReviver): void {
 /** Runs a pack and reports the ids of the object refs inside what it packed. */
 export function collectingRefs<T>(pack: () => T): { value: T; refs: string[] } {
   const outer = met;
-  met = new Set();
+  const outerCollecting = collecting;
+  // Most values hold no ref: no set is made for them (one per trivial task's result).
+  collecting = true;
+  met = null;
   try {
     const value = pack();
-    return { value, refs: [...met] };
+    return { value, refs: met === null ? [] : [...(met as Set<string>)] };
   } finally {
     met = outer;
+    collecting = outerCollecting;
   }
 }
 

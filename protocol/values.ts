@@ -1,5 +1,6 @@
 import { addExtension, Packr } from 'msgpackr';
 import { SEGMENT_MIN_BYTES, viewingArrays } from './binary.js';
+import { MAX_NUMBER_BYTES, packNumber, unpackNumbers } from './numbers.js';
 import { registerSendableClass } from './sendable.js';
 
 /**
@@ -54,13 +55,20 @@ const structured = new Packr({ structuredClone: true, moreTypes: true });
 /** Past this, a packed value keeps the buffer msgpackr grew for it instead of a copy. */
 const KEEP_BUFFER_BYTES = 1024 * 1024;
 
-/** Packs a user value into bytes that own their memory (safe to transfer to another thread). */
-export function packValue(value: unknown): Uint8Array {
+/**
+ * Packs a user value into bytes that own their memory (safe to transfer to another thread).
+ * `viewUpTo`: bytes up to this many come back as a view of msgpackr's own buffer instead of a copy,
+ * for a caller that copies them at once and neither keeps nor moves them (a worker thread's result
+ * batch): one ArrayBuffer less per small value.
+ */
+export function packValue(value: unknown, viewUpTo = 0): Uint8Array {
+  if (typeof value === 'number') return packNumber(value, viewUpTo < MAX_NUMBER_BYTES);
   // msgpackr grows its buffer to 4x what it needs below 16 MiB (a 10 MB array got 40 MB): the
   // value's bytes then hold that much memory, and the external memory V8 counts for it brings a
   // full GC about every round trip of a 10 MB value. A value that is mostly large binary data
   // gets a buffer of about its size instead.
-  const binary = largeViewBytes(value, 0, new Set());
+  // (A number or a string, most results of trivial tasks, needs no walk and no set.)
+  const binary = typeof value === 'object' && value !== null ? largeViewBytes(value, 0, new Set()) : 0;
   const sized = binary >= KEEP_BUFFER_BYTES;
   if (sized) structured.useBuffer(Buffer.allocUnsafeSlow(binary + (binary >>> 6) + 64 * 1024));
   let packed: Uint8Array;
@@ -79,6 +87,7 @@ export function packValue(value: unknown): Uint8Array {
     structured.useBuffer(Buffer.allocUnsafeSlow(8192));
     return packed;
   }
+  if (packed.byteLength <= viewUpTo && !sized) return packed;
   const copy = new Uint8Array(packed);
   if (sized) structured.useBuffer(Buffer.allocUnsafeSlow(8192));
   return copy;
@@ -116,6 +125,8 @@ function largeViewBytes(value: unknown, depth: number, seen: Set<object>): numbe
  * set for this call only.
  */
 export function unpackValue(bytes: Uint8Array, revive?: ActorRefReviver): unknown {
+  const numbers = unpackNumbers(bytes);
+  if (numbers !== undefined) return numbers;
   // msgpackr hands a Buffer back as a view of the bytes it reads: of a Buffer, so it arrives a
   // Buffer (bytes that crossed a thread are a plain Uint8Array).
   const src = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { afterEach, expect, it } from 'vitest';
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../agent/start-worker.js';
-import type { FromThread, RunInThread, ToThread } from '../../agent/thread-messages.js';
+import type { FromThread, RunInThread, ThreadResult, ToThread } from '../../agent/thread-messages.js';
+import { packRuns, unpackResults } from '../../agent/thread-batch.js';
 import { packValue } from '../../protocol/values.js';
 
 let worker: Worker | null = null;
@@ -15,6 +16,18 @@ afterEach(async () => {
 });
 
 const busy = { hash: 'busy-ms', kind: 'function' as const, source: '(ms) => { const end = Date.now() + ms; while (Date.now() < end); return ms; }' };
+/** Posts runs as the pool does: one packed batch. */
+function post(runs: RunInThread[]): void {
+  const transfer: ArrayBuffer[] = [];
+  worker!.postMessage({ type: 'run', ...packRuns(runs, transfer) } satisfies ToThread, transfer);
+}
+
+function resultsOf(msg: FromThread & { type: 'results' }): ThreadResult[] {
+  const out: ThreadResult[] = [];
+  unpackResults(msg, (r) => out.push(r));
+  return out;
+}
+
 const run = (id: string, ms: number, first = false, express = false): RunInThread => ({ id, hash: busy.hash, code: first ? busy : null, export: null, args: packValue([ms]), chunk: false, deps: new Map(), express });
 
 it('of a quick and a slow run sent in one message, the quick one is reported before the slow one ends', async () => {
@@ -24,12 +37,13 @@ it('of a quick and a slow run sent in one message, the quick one is reported bef
     worker!.on('error', reject);
     worker!.on('message', (msg: FromThread) => {
       if (msg.type !== 'results') return;
-      for (const r of msg.results) if (r.type === 'failed') reject(new Error(`${r.id}: ${r.error.message}`));
-      posts.push({ ids: msg.results.map((r) => r.id), at: performance.now() });
+      const results = resultsOf(msg);
+      for (const r of results) if (r.type === 'failed') reject(new Error(`${r.id}: ${r.error.message}`));
+      posts.push({ ids: results.map((r) => r.id), at: performance.now() });
       if (posts.flatMap((p) => p.ids).length === 2) resolve();
     });
   });
-  worker.postMessage({ type: 'run', runs: [run('quick', 5, true), run('slow', 400)] } satisfies ToThread);
+  post([run('quick', 5, true), run('slow', 400)]);
   await both;
   expect(posts.map((p) => p.ids)).toEqual([['quick'], ['slow']]);
   expect(posts[1]!.at - posts[0]!.at).toBeGreaterThan(300);
@@ -42,19 +56,19 @@ it('trivial runs sent together come back in a few posts, not one each', async ()
   let wake = (): void => undefined;
   worker.on('message', (msg: FromThread) => {
     if (msg.type !== 'results') return;
-    posts.push(msg.results.map((r) => r.id));
+    posts.push(resultsOf(msg).map((r) => r.id));
     if (posts.flat().length === want) wake();
   });
   const all = (): Promise<void> => new Promise((r) => (wake = r));
   // The first run compiles the function: longer than a batch waits. Then 50 trivial ones.
   let warm = all();
-  worker.postMessage({ type: 'run', runs: [run('warm', 0, true)] } satisfies ToThread);
+  post([run('warm', 0, true)]);
   await warm;
   posts.length = 0;
   const ids = Array.from({ length: 50 }, (_, i) => `t${i}`);
   want = ids.length;
   warm = all();
-  worker.postMessage({ type: 'run', runs: ids.map((id) => run(id, 0)) } satisfies ToThread);
+  post(ids.map((id) => run(id, 0)));
   await warm;
   expect(posts.flat()).toEqual(ids);
   // One post when nothing preempts the thread; a loaded machine may split it a few times.
@@ -69,15 +83,32 @@ it('an express run posted while the thread works runs next, before the runs it h
     worker!.on('message', (msg: FromThread) => {
       if (msg.type === 'log') started();
       if (msg.type !== 'results') return;
-      order.push(...msg.results.map((r) => r.id));
+      order.push(...resultsOf(msg).map((r) => r.id));
       if (order.length === 4) resolve();
     });
   });
   const first = new Promise<void>((r) => (started = r));
   const log = { hash: 'log-then-busy', kind: 'function' as const, source: '(ms) => { console.log("started"); const end = Date.now() + ms; while (Date.now() < end); return ms; }' };
-  worker.postMessage({ type: 'run', runs: [{ ...run('slow-1', 150), hash: log.hash, code: log }, run('slow-2', 50, true), run('slow-3', 50)] } satisfies ToThread);
+  post([{ ...run('slow-1', 150), hash: log.hash, code: log }, run('slow-2', 50, true), run('slow-3', 50)]);
   await first; // slow-1 is running: the thread holds slow-2 and slow-3
-  worker.postMessage({ type: 'run', runs: [run('express', 0, false, true)] } satisfies ToThread);
+  post([run('express', 0, false, true)]);
   await finished;
   expect(order).toEqual(['slow-1', 'express', 'slow-2', 'slow-3']);
+});
+
+it('an idle thread starts the first run of a message; an express run in the same message goes next, as the pool counts it', async () => {
+  worker = startWorker({ file: new URL('../../dist/agent/worker-main.js', import.meta.url) }, { cacheDir: tmpdir() });
+  const order: string[] = [];
+  const finished = new Promise<void>((resolve, reject) => {
+    worker!.on('error', reject);
+    worker!.on('message', (msg: FromThread) => {
+      if (msg.type !== 'results') return;
+      order.push(...resultsOf(msg).map((r) => r.id));
+      if (order.length === 3) resolve();
+    });
+  });
+  // The pool gives an idle thread its first job and tops it up in one message (express ones ahead of the rest).
+  post([run('first', 20, true), run('express', 0, false, true), run('queued', 0)]);
+  await finished;
+  expect(order).toEqual(['first', 'express', 'queued']);
 });
