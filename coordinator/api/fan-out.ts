@@ -8,6 +8,7 @@ import type { Submission, TaskSubmitter } from './task-call.js';
 import { taskDefaults, taskOptionsShape, type ResolvedTaskOptions, type TaskOptions } from './task-options.js';
 import { codeOf } from './runnable.js';
 import type { ShippedCode } from '../engine/task.js';
+import { ChurnMap } from '../util/churn-map.js';
 
 /** Options of `map`, `stream` and `zipMap`, on top of the per-task options. */
 export interface MapOptions<E extends unknown[] = unknown[]> extends TaskOptions, ProgressOptions {
@@ -155,7 +156,8 @@ export async function* fanOut<R>(
 ): AsyncGenerator<StreamResult<R>> {
   const isAsync = Symbol.asyncIterator in items;
   const iterator = isAsync ? (items as AsyncIterable<unknown>)[Symbol.asyncIterator]() : (items as Iterable<unknown>)[Symbol.iterator]();
-  const pending = new Set<Pending>();
+  // By submission id (see churn-map.ts for why not a Set).
+  const pending = new ChurnMap<Pending>();
   const completed: { entry: Pending; value?: unknown; error?: unknown }[] = [];
   let wake: (() => void) | null = null;
   let next = 0;
@@ -166,7 +168,7 @@ export async function* fanOut<R>(
   const signal = options.task.signal;
   const task: ResolvedTaskOptions = { ...options.task, signal: null };
   const cancelPending = (error: ClustrixError): void => {
-    for (const entry of pending) {
+    for (const entry of pending.values()) {
       entry.submission.result.catch(() => undefined);
       entry.submission.cancel(error);
     }
@@ -196,7 +198,7 @@ export async function* fanOut<R>(
   const submitted = (submission: Submission, count: number): void => {
     const entry: Pending = { start: next, count, submission };
     next += count;
-    pending.add(entry);
+    pending.set(submission.id, entry);
     submission.result.then(
       (value) => settle({ entry, value }),
       (error: unknown) => settle({ entry, error }),
@@ -245,7 +247,7 @@ export async function* fanOut<R>(
       if (completed.length === 0) await new Promise<void>((resolve) => (wake = resolve));
       wake = null;
       for (const done of completed.splice(0)) {
-        pending.delete(done.entry);
+        pending.delete(done.entry.submission.id);
         if ('error' in done) throw done.error;
         if (options.chunkSize > 1) {
           const values = done.value as unknown[];

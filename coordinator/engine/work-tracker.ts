@@ -2,6 +2,7 @@ import type { CallRow, RecentError } from '../../protocol/dashboard-messages.js'
 import type { TaskHistoryEntry, TaskOutcomeKind } from '../../protocol/rows.js';
 import { TaskHistory, summarizeError, type HistoryBounds } from './history.js';
 import type { TaskOutcome, TaskRecord } from './task.js';
+import { ChurnMap } from '../util/churn-map.js';
 
 /** Upper bounds of the task latency histogram, seconds (submission to outcome). */
 export const LATENCY_BUCKETS_S = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300] as const;
@@ -17,7 +18,8 @@ interface CallState {
   readonly label: string;
   readonly startedAt: number;
   lastAt: number;
-  readonly live: Set<TaskRecord>;
+  /** By engine task id. */
+  readonly live: ChurnMap<TaskRecord>;
   done: number;
   failed: number;
   cancelled: number;
@@ -63,13 +65,13 @@ export class WorkTracker {
     if (!o) return;
     let call = this.callOf(o.client, o.callId);
     if (!call) {
-      call = { client: o.client, callId: o.callId, label: o.label, startedAt: o.submittedAt, lastAt: o.submittedAt, live: new Set(), done: 0, failed: 0, cancelled: 0 };
+      call = { client: o.client, callId: o.callId, label: o.label, startedAt: o.submittedAt, lastAt: o.submittedAt, live: new ChurnMap(), done: 0, failed: 0, cancelled: 0 };
       this.calls.set(callKey(o.client, o.callId), call);
       this.lastCall = call;
     } else if (call.live.size === 0) {
       this.endedCalls--;
     }
-    call.live.add(task);
+    call.live.set(task.id, task);
   }
 
   settled(task: TaskRecord, outcome: TaskOutcome): void {
@@ -98,7 +100,7 @@ export class WorkTracker {
       if (this.errors.length > RECENT_ERRORS_KEPT) this.errors.shift();
     }
     const call = this.callOf(o.client, o.callId);
-    if (!call || !call.live.delete(task)) return;
+    if (!call || !call.live.delete(task.id)) return;
     call[kind]++;
     call.lastAt = now;
     if (call.live.size === 0) this.callEnded();
@@ -109,7 +111,7 @@ export class WorkTracker {
     const rows: CallRow[] = [];
     for (const c of this.calls.values()) {
       let running = 0;
-      for (const t of c.live) if (t.link !== null) running++;
+      for (const t of c.live.values()) if (t.link !== null) running++;
       rows.push({
         client: c.client, callId: c.callId, label: c.label, startedAt: c.startedAt, lastAt: c.lastAt,
         queued: c.live.size - running, running, done: c.done, failed: c.failed, cancelled: c.cancelled,
