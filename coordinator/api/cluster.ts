@@ -12,7 +12,7 @@ import { showOnly } from '../util/show-only.js';
 import type { ActorHandle, ClassRef } from './actor-handle.js';
 import { isClassRef } from './actor-handle.js';
 import { resolveActorOptions, type ActorOptions } from './actor-options.js';
-import { streamCall, type MapOptions, type StreamResult } from './fan-out.js';
+import { mapCall, streamCall, type MapOptions, type StreamResult } from './fan-out.js';
 import { detachCall, detachFanOut, splitDetach, type CallOptions, type DetachedCall } from './detach.js';
 import type { ModuleOptions, TaskModule } from './module.js';
 import { shipModule } from '../code/ship-module.js';
@@ -171,9 +171,8 @@ export class Cluster extends ClusterCore {
       this.assertOpen();
       return detachFanOut(this.transport, this.values, 'map', fn, items, options as MapOptions, this.fanOutDefaults(fn));
     }
-    const out: Awaited<R>[] = [];
-    for await (const { index, value } of this.stream(fn, items, options)) out[index] = value;
-    return out;
+    this.assertOpen();
+    return mapCall<Awaited<R>>(this.caller, fn, items, options, this.fanOutDefaults(fn));
   }
 
   /**
@@ -207,9 +206,7 @@ export class Cluster extends ClusterCore {
     options?: MapOptions<E>,
   ): Promise<Awaited<R>[]> {
     this.assertOpen();
-    const out: Awaited<R>[] = [];
-    for await (const { index, value } of streamCall<Awaited<R>>(this.caller, fn, iterables, options, { ...this.fanOutDefaults(fn), zip: true })) out[index] = value;
-    return out;
+    return mapCall<Awaited<R>>(this.caller, fn, iterables, options, { ...this.fanOutDefaults(fn), zip: true });
   }
 
   /** Runs `fn(...args)` once on every ready agent; one result per agent, in `agents()` order. */

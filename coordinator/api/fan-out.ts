@@ -8,6 +8,7 @@ import type { Submission, TaskSubmitter } from './task-call.js';
 import { taskDefaults, taskOptionsShape, type ResolvedTaskOptions, type TaskOptions } from './task-options.js';
 import { codeOf } from './runnable.js';
 import type { ShippedCode } from '../engine/task.js';
+import { ChurnMap } from '../util/churn-map.js';
 
 /** Options of `map`, `stream` and `zipMap`, on top of the per-task options. */
 export interface MapOptions<E extends unknown[] = unknown[]> extends TaskOptions, ProgressOptions {
@@ -49,18 +50,40 @@ export const itemsSchema = custom<Iterable<unknown> | AsyncIterable<unknown>>(
   (v) => v !== null && typeof v === 'object' && (Symbol.iterator in v || Symbol.asyncIterator in v),
 );
 
+/** What `streamCall` and `mapCall` are given besides the call itself. */
+export interface FanOutDefaults {
+  retries: number;
+  totalSlots: number;
+  base?: TaskOptions;
+  zip?: boolean;
+}
+
 /**
  * `stream(fn, items, options)` of a cluster, embedded or connected: checks the options and the
  * items (a ConfigError naming `options.<key>` or `items`), captures the code, and fans out
  * through `submitter`.
  */
-export function streamCall<R>(
-  submitter: TaskSubmitter,
-  fn: unknown,
-  items: unknown,
-  options: MapOptions | undefined,
-  defaults: { retries: number; totalSlots: number; base?: TaskOptions; zip?: boolean },
-): AsyncGenerator<StreamResult<R>> {
+export function streamCall<R>(submitter: TaskSubmitter, fn: unknown, items: unknown, options: MapOptions | undefined, defaults: FanOutDefaults): AsyncGenerator<StreamResult<R>> {
+  const call = fanOutCall(fn, items, options, defaults);
+  return fanOut<R>(submitter, call.code, call.exportName, call.input, call.options);
+}
+
+/**
+ * `map(fn, items, options)` (and zipMap) of a cluster: `streamCall`'s results in input order,
+ * taken a batch at a time (the results that came back together), not through an async iteration
+ * step per result.
+ */
+export async function mapCall<R>(submitter: TaskSubmitter, fn: unknown, items: unknown, options: MapOptions | undefined, defaults: FanOutDefaults): Promise<R[]> {
+  const call = fanOutCall(fn, items, options, defaults);
+  const out: R[] = [];
+  for await (const batch of fanOutBatches<R>(submitter, call.code, call.exportName, call.input, call.options)) {
+    for (let i = 0; i < batch.length; i++) out[batch[i]!.index] = batch[i]!.value;
+  }
+  return out;
+}
+
+/** The checked options, items and code of a map/stream call. */
+function fanOutCall(fn: unknown, items: unknown, options: MapOptions | undefined, defaults: FanOutDefaults): { code: ShippedCode; exportName: string | null; input: Iterable<unknown> | AsyncIterable<unknown>; options: FanOutOptions } {
   const o = parseOptions(mapOptionsSchema, options ?? {});
   // Cluster.map/stream hand `detach: true` to detach.ts before this; zipMap has no detached form.
   if (o.detach) throw new ConfigError('options.detach: zipMap cannot be detached', { hint: 'detach a map of a function taking one tuple over the zipped items: map(fn, tuples, { detach: true })' });
@@ -72,7 +95,7 @@ export function streamCall<R>(
   const window = o.concurrency ?? Math.max(1024, 64 * defaults.totalSlots);
   // A remote() function's options apply under the call's own.
   const task = taskDefaults({ ...defaults.base, ...withoutUndefined(o) }, defaults);
-  return fanOut<R>(submitter, code, exportName, input, { chunkSize, window, task, progress, label, extraArgs: o.args ?? [], spread: defaults.zip ?? false });
+  return { code, exportName, input, options: { chunkSize, window, task, progress, label, extraArgs: o.args ?? [], spread: defaults.zip ?? false } };
 }
 
 /** The options given, without the keys set to undefined (so they do not hide a remote() function's). */
@@ -139,13 +162,7 @@ interface Pending {
   submission: Submission;
 }
 
-/**
- * Runs a function over items with bounded memory: at most `window` tasks exist at once, more items
- * are read from the (possibly lazy) input only as results come back. Yields in completion order.
- * The first failure cancels everything still pending and is thrown; so is leaving the loop early.
- * The call's AbortSignal is watched here, by one listener for the whole call: the tasks are
- * submitted without it (a listener per task is 1,024 of them on one signal, and Node warns at 11).
- */
+/** {@link fanOutBatches}, one result at a time: the form of `stream`. */
 export async function* fanOut<R>(
   submitter: TaskSubmitter,
   code: ShippedCode,
@@ -153,9 +170,28 @@ export async function* fanOut<R>(
   items: Iterable<unknown> | AsyncIterable<unknown>,
   options: FanOutOptions,
 ): AsyncGenerator<StreamResult<R>> {
+  for await (const batch of fanOutBatches<R>(submitter, code, exportName, items, options)) for (const result of batch) yield result;
+}
+
+/**
+ * Runs a function over items with bounded memory: at most `window` tasks exist at once, more items
+ * are read from the (possibly lazy) input only as results come back. Yields in completion order,
+ * the results that came back together in one batch (never empty). The first failure cancels
+ * everything still pending and is thrown, after the results before it; so is leaving the loop
+ * early. The call's AbortSignal is watched here, by one listener for the whole call: the tasks are
+ * submitted without it (a listener per task is 1,024 of them on one signal, and Node warns at 11).
+ */
+export async function* fanOutBatches<R>(
+  submitter: TaskSubmitter,
+  code: ShippedCode,
+  exportName: string | null,
+  items: Iterable<unknown> | AsyncIterable<unknown>,
+  options: FanOutOptions,
+): AsyncGenerator<StreamResult<R>[]> {
   const isAsync = Symbol.asyncIterator in items;
   const iterator = isAsync ? (items as AsyncIterable<unknown>)[Symbol.asyncIterator]() : (items as Iterable<unknown>)[Symbol.iterator]();
-  const pending = new Set<Pending>();
+  // By submission id (see churn-map.ts for why not a Set).
+  const pending = new ChurnMap<Pending>();
   const completed: { entry: Pending; value?: unknown; error?: unknown }[] = [];
   let wake: (() => void) | null = null;
   let next = 0;
@@ -166,7 +202,7 @@ export async function* fanOut<R>(
   const signal = options.task.signal;
   const task: ResolvedTaskOptions = { ...options.task, signal: null };
   const cancelPending = (error: ClustrixError): void => {
-    for (const entry of pending) {
+    for (const entry of pending.values()) {
       entry.submission.result.catch(() => undefined);
       entry.submission.cancel(error);
     }
@@ -196,7 +232,7 @@ export async function* fanOut<R>(
   const submitted = (submission: Submission, count: number): void => {
     const entry: Pending = { start: next, count, submission };
     next += count;
-    pending.add(entry);
+    pending.set(submission.id, entry);
     submission.result.then(
       (value) => settle({ entry, value }),
       (error: unknown) => settle({ entry, error }),
@@ -244,16 +280,23 @@ export async function* fanOut<R>(
       if (aborted !== null) throw aborted;
       if (completed.length === 0) await new Promise<void>((resolve) => (wake = resolve));
       wake = null;
+      const batch: StreamResult<R>[] = [];
+      let failure: { error: unknown } | null = null;
       for (const done of completed.splice(0)) {
-        pending.delete(done.entry);
-        if ('error' in done) throw done.error;
+        pending.delete(done.entry.submission.id);
+        if ('error' in done) {
+          failure = { error: done.error };
+          break;
+        }
         if (options.chunkSize > 1) {
           const values = done.value as unknown[];
-          for (let i = 0; i < values.length; i++) yield { index: done.entry.start + i, value: values[i] as R };
+          for (let i = 0; i < values.length; i++) batch.push({ index: done.entry.start + i, value: values[i] as R });
         } else {
-          yield { index: done.entry.start, value: done.value as R };
+          batch.push({ index: done.entry.start, value: done.value as R });
         }
       }
+      if (batch.length > 0) yield batch;
+      if (failure) throw failure.error;
       await fill();
     }
   } finally {

@@ -7,6 +7,7 @@ import type { Values } from './values.js';
 
 /** One submitted task. */
 export interface Submission {
+  /** Unique among its submitter's submissions. */
   readonly id: string;
   /** Settles with the decoded result, or a typed error. */
   readonly result: Promise<unknown>;

@@ -14,7 +14,7 @@ export function liveSource(engine: Engine): LiveSource {
         title: `clustrix ${engine.options.backend} · ${engine.id}`,
         agents: engine.agents(),
         pending: engine.pendingAgents(),
-        calls: engine.work.callRows(),
+        calls: engine.work.callRows([...engine.pool.links.values()].flatMap((link) => link.inflight.values())),
         actors: engine.actors.list(),
         errors: engine.work.recentErrors(),
         detached: engine.detached?.list() ?? [],

@@ -69,11 +69,9 @@ export function load(link: AgentLink, task: TaskRecord): void {
   if (task.inline) link.inlineInflight++;
 }
 
-/** The agent reported task `id` (or it is cancelled for good): off the link; undefined when not on it. */
-export function unload(link: AgentLink, id: string): TaskRecord | undefined {
-  const task = link.inflight.get(id);
-  if (!task) return undefined;
-  link.inflight.delete(id);
+/** The agent reported `task`, which is on `link` (or it is cancelled for good): off the link. */
+export function unload(link: AgentLink, task: TaskRecord): void {
+  link.inflight.delete(task.id);
   // Idle from now (adaptive scaling measures idleness from here); busy links need no clock.
   if (link.inflight.size === 0) link.lastActiveAt = Date.now();
   if (task.inline) link.inlineInflight--;
@@ -85,7 +83,6 @@ export function unload(link: AgentLink, id: string): TaskRecord | undefined {
     for (const [name, amount] of Object.entries(withCpus(task.resources))) link.reserved[name] = (link.reserved[name] ?? 0) - amount;
   }
   task.link = null;
-  return task;
 }
 
 /** The wire form of `task`, naming `code` (the hash its link's agent has: AgentLink.ensureCode). */

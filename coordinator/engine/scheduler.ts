@@ -305,9 +305,10 @@ export class Scheduler implements ParkingScheduler {
   }
 
   private take(link: AgentLink, id: string): TaskRecord | undefined {
-    const parked = link.inflight.get(id)?.parked === true;
-    const task = unload(link, id);
+    const task = link.inflight.get(id);
     if (!task) return undefined;
+    const parked = task.parked === true;
+    unload(link, task);
     this.runningCount--;
     if (task.pinned === null) this.lanes.of(task).queue.finished(task, parked);
     return task;

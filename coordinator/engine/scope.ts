@@ -7,6 +7,7 @@ import type { Engine } from './engine.js';
 import type { LocalSubmission } from './submit.js';
 import type { ShippedCode, TaskOrigin, TaskRecord } from './task.js';
 import { CloseCode } from '../../protocol/version.js';
+import { ChurnMap } from '../util/churn-map.js';
 
 /** What a scope tells its program (or the client it serves). */
 export interface ScopeEvents {
@@ -34,7 +35,7 @@ export class EngineScope implements CoreHandlers {
   follow: string | null | undefined = undefined;
   private readonly code = new Map<string, ShippedCode>();
   /** Tasks not settled yet, by the caller's id. */
-  private readonly tasks = new Map<string, LocalSubmission[]>();
+  private readonly tasks = new ChurnMap<LocalSubmission[]>();
   /** Calls cancelled as a whole (from the dashboard): their later tasks are refused too. */
   private readonly cancelledCalls = new Set<string>();
   /** Unnamed actors this scope created: killed when it closes. */
@@ -261,7 +262,7 @@ export class EngineScope implements CoreHandlers {
     this.cancelledCalls.add(callId);
     if (this.cancelledCalls.size > MAX_CANCELLED_CALLS) this.cancelledCalls.delete(this.cancelledCalls.values().next().value!);
     let n = 0;
-    for (const subs of [...this.tasks.values()]) {
+    for (const subs of this.tasks.values()) {
       for (const s of subs) {
         if (s.task.origin?.callId !== callId) continue;
         s.cancel(error);

@@ -107,53 +107,82 @@ export function settleTask(task: TaskRecord, outcome: TaskOutcome): void {
   task.deliver(outcome);
 }
 
-/** FIFO of tasks with O(1) push, shift and unshift. */
+/**
+ * FIFO of tasks with O(1) push, shift and unshift: a ring whose freed slots are cleared and whose
+ * old array is emptied when it grows. (An array that grows by push, or is sliced, leaves its old
+ * backing store pointing at the tasks queued then; in the old generation that kept them, and all
+ * they hold, alive through the scavenges until the next full GC: see churn-map.ts.)
+ */
 export class TaskQueue {
-  private items: (TaskRecord | undefined)[] = [];
+  private ring: (TaskRecord | undefined)[] = new Array<TaskRecord | undefined>(16).fill(undefined);
   private head = 0;
+  private count = 0;
 
   get length(): number {
-    return this.items.length - this.head;
+    return this.count;
   }
 
   push(task: TaskRecord): void {
-    this.items.push(task);
+    if (this.count === this.ring.length) this.grow(this.count + 1);
+    this.ring[(this.head + this.count) & (this.ring.length - 1)] = task;
+    this.count++;
   }
 
   /** Puts tasks back at the front, keeping their order (a lost agent's work runs next). */
   unshiftAll(tasks: readonly TaskRecord[]): void {
     if (tasks.length === 0) return;
-    if (this.head >= tasks.length) {
-      this.head -= tasks.length;
-      for (let i = 0; i < tasks.length; i++) this.items[this.head + i] = tasks[i];
-    } else {
-      this.items = [...tasks, ...this.items.slice(this.head)];
-      this.head = 0;
+    if (this.count + tasks.length > this.ring.length) this.grow(this.count + tasks.length);
+    const mask = this.ring.length - 1;
+    for (let i = tasks.length - 1; i >= 0; i--) {
+      this.head = (this.head - 1) & mask;
+      this.ring[this.head] = tasks[i];
     }
+    this.count += tasks.length;
   }
 
   shift(): TaskRecord | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const task = this.items[this.head];
-    this.items[this.head++] = undefined;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
+    if (this.count === 0) return undefined;
+    const task = this.ring[this.head];
+    this.ring[this.head] = undefined;
+    this.head = (this.head + 1) & (this.ring.length - 1);
+    this.count--;
     return task;
   }
 
   remove(task: TaskRecord): boolean {
-    const i = this.items.indexOf(task, this.head);
-    if (i < 0) return false;
-    this.items.splice(i, 1);
-    return true;
+    const mask = this.ring.length - 1;
+    for (let i = 0; i < this.count; i++) {
+      if (this.ring[(this.head + i) & mask] !== task) continue;
+      for (let j = i; j < this.count - 1; j++) this.ring[(this.head + j) & mask] = this.ring[(this.head + j + 1) & mask];
+      this.ring[(this.head + this.count - 1) & mask] = undefined;
+      this.count--;
+      return true;
+    }
+    return false;
   }
 
   drain(): TaskRecord[] {
-    const rest = this.items.slice(this.head).filter((t): t is TaskRecord => t !== undefined);
-    this.items = [];
+    const rest: TaskRecord[] = [];
+    const mask = this.ring.length - 1;
+    for (let i = 0; i < this.count; i++) {
+      const task = this.ring[(this.head + i) & mask];
+      if (task !== undefined) rest.push(task);
+    }
+    this.ring.fill(undefined);
     this.head = 0;
+    this.count = 0;
     return rest;
+  }
+
+  /** A ring of the next power of two that holds `need`, in order from slot 0. */
+  private grow(need: number): void {
+    let capacity = 2 * this.ring.length;
+    while (capacity < need) capacity *= 2;
+    const ring = new Array<TaskRecord | undefined>(capacity).fill(undefined);
+    const mask = this.ring.length - 1;
+    for (let i = 0; i < this.count; i++) ring[i] = this.ring[(this.head + i) & mask];
+    this.ring.fill(undefined);
+    this.ring = ring;
+    this.head = 0;
   }
 }

@@ -17,7 +17,8 @@ interface CallState {
   readonly label: string;
   readonly startedAt: number;
   lastAt: number;
-  readonly live: Set<TaskRecord>;
+  /** Tasks not settled yet (a count: which of them run is read off the links, see callRows). */
+  live: number;
   done: number;
   failed: number;
   cancelled: number;
@@ -63,13 +64,13 @@ export class WorkTracker {
     if (!o) return;
     let call = this.callOf(o.client, o.callId);
     if (!call) {
-      call = { client: o.client, callId: o.callId, label: o.label, startedAt: o.submittedAt, lastAt: o.submittedAt, live: new Set(), done: 0, failed: 0, cancelled: 0 };
+      call = { client: o.client, callId: o.callId, label: o.label, startedAt: o.submittedAt, lastAt: o.submittedAt, live: 0, done: 0, failed: 0, cancelled: 0 };
       this.calls.set(callKey(o.client, o.callId), call);
       this.lastCall = call;
-    } else if (call.live.size === 0) {
+    } else if (call.live === 0) {
       this.endedCalls--;
     }
-    call.live.add(task);
+    call.live++;
   }
 
   settled(task: TaskRecord, outcome: TaskOutcome): void {
@@ -98,21 +99,32 @@ export class WorkTracker {
       if (this.errors.length > RECENT_ERRORS_KEPT) this.errors.shift();
     }
     const call = this.callOf(o.client, o.callId);
-    if (!call || !call.live.delete(task)) return;
+    if (!call || call.live === 0) return;
+    call.live--;
     call[kind]++;
     call.lastAt = now;
-    if (call.live.size === 0) this.callEnded();
+    if (call.live === 0) this.callEnded();
   }
 
-  /** Every live call and the most recent ended ones, newest first. */
-  callRows(): CallRow[] {
+  /**
+   * Every live call and the most recent ended ones, newest first. `onAgents`: the tasks on agents
+   * now (the links' in-flight ones), which say how many of each call's live tasks run. (A set of
+   * each call's live tasks, kept per task, was a measurable share of a trivial map.)
+   */
+  callRows(onAgents: Iterable<TaskRecord>): CallRow[] {
+    const running = new Map<CallState, number>();
+    for (const t of onAgents) {
+      const o = t.origin;
+      if (!o || t.settled) continue;
+      const call = this.callOf(o.client, o.callId);
+      if (call) running.set(call, (running.get(call) ?? 0) + 1);
+    }
     const rows: CallRow[] = [];
     for (const c of this.calls.values()) {
-      let running = 0;
-      for (const t of c.live) if (t.link !== null) running++;
+      const r = Math.min(running.get(c) ?? 0, c.live);
       rows.push({
         client: c.client, callId: c.callId, label: c.label, startedAt: c.startedAt, lastAt: c.lastAt,
-        queued: c.live.size - running, running, done: c.done, failed: c.failed, cancelled: c.cancelled,
+        queued: c.live - r, running: r, done: c.done, failed: c.failed, cancelled: c.cancelled,
       });
     }
     return rows.reverse();
@@ -138,7 +150,7 @@ export class WorkTracker {
     this.endedCalls++;
     if (this.endedCalls <= ENDED_CALLS_KEPT) return;
     for (const [key, c] of this.calls) {
-      if (c.live.size > 0) continue;
+      if (c.live > 0) continue;
       this.calls.delete(key);
       if (c === this.lastCall) this.lastCall = null;
       if (--this.endedCalls <= ENDED_CALLS_KEPT) return;

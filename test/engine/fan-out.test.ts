@@ -2,7 +2,7 @@
 // test settles by hand: never more than the window in flight, inputs read only as results come
 // back, and an abort (or a failure, or leaving the loop) cancels every task still pending.
 import { describe, expect, it } from 'vitest';
-import { fanOut, type FanOutOptions, type StreamResult } from '../../coordinator/api/fan-out.js';
+import { fanOut, fanOutBatches, type FanOutOptions, type StreamResult } from '../../coordinator/api/fan-out.js';
 import type { Submission, TaskSubmitter } from '../../coordinator/api/task-call.js';
 import type { ResolvedTaskOptions } from '../../coordinator/api/task-options.js';
 import type { ShippedCode } from '../../coordinator/engine/task.js';
@@ -170,5 +170,25 @@ describe('fan-out abort', () => {
     expect((await first).value).toEqual({ index: 2, value: 30 });
     await gen.return(undefined);
     expect(s.tasks.filter((t) => t.cancelledWith instanceof CancelledError).map((t) => t.id)).toEqual(['t0', 't1', 't3']);
+  });
+});
+
+describe('fan-out batches (the form map() takes)', () => {
+  it('yields the results that came back together as one batch, and a failure after the results before it', async () => {
+    const s = new FakeSubmitter();
+    const gen = fanOutBatches<number>(s, code, null, [0, 1, 2, 3, 4, 5], options(6));
+    const first = gen.next();
+    await waitUntil(() => s.tasks.length === 6, { what: 'six tasks' });
+    s.tasks[3]!.resolve(30);
+    s.tasks[1]!.resolve(10);
+    expect((await first).value).toEqual([{ index: 3, value: 30 }, { index: 1, value: 10 }]);
+    const second = gen.next();
+    s.tasks[0]!.resolve(0);
+    s.tasks[5]!.reject(new Error('boom'));
+    s.tasks[4]!.resolve(40);
+    // The result before the failure comes first; then the failure, and the rest is cancelled.
+    expect((await second).value).toEqual([{ index: 0, value: 0 }]);
+    await expect(gen.next()).rejects.toThrow('boom');
+    expect(s.tasks[2]!.cancelledWith).toBeInstanceOf(CancelledError);
   });
 });

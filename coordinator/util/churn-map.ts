@@ -1,0 +1,89 @@
+/**
+ * A string-keyed map for entries that come and go at task rate (a task in flight on a link, a
+ * scope's unsettled tasks, a map's pending submissions). A `Map` holds only each key's slot
+ * number; the values live in an array whose slots are cleared when freed, and whose old backing
+ * array is cleared when it grows.
+ *
+ * Why not a `Map` of the values: a long-lived `Map` gets its hash tables in the old generation,
+ * and a table it outgrows or rehashes is left there, still pointing at the entries it held, until
+ * the next full GC. Every young object reached from such a table survives the scavenges meanwhile
+ * and is promoted. With the hot path's four per-task maps and sets holding task records (and
+ * through them their closures, promises and packed arguments), a 100,000-task map promoted about
+ * 1.5 KB per task, and scavenges were a third of the coordinator's CPU. Here a stale table can
+ * only hold key strings and slot numbers, and the arrays never hold a stale value.
+ *
+ * `values()` and `keys()` are snapshots in insertion order: the map may change while they are walked.
+ */
+export class ChurnMap<V> {
+  private readonly index = new Map<string, number>();
+  private slots: (V | undefined)[] = new Array<V | undefined>(INITIAL_SLOTS).fill(undefined);
+  /** Slots below `used` that are free; slots from `used` up were never taken. */
+  private readonly free: number[] = [];
+  private used = 0;
+
+  get size(): number {
+    return this.index.size;
+  }
+
+  get(key: string): V | undefined {
+    const slot = this.index.get(key);
+    return slot === undefined ? undefined : this.slots[slot];
+  }
+
+  has(key: string): boolean {
+    return this.index.has(key);
+  }
+
+  set(key: string, value: V): this {
+    const known = this.index.get(key);
+    if (known !== undefined) {
+      this.slots[known] = value;
+      return this;
+    }
+    let slot = this.free.pop();
+    if (slot === undefined) {
+      if (this.used === this.slots.length) this.grow();
+      slot = this.used++;
+    }
+    this.slots[slot] = value;
+    this.index.set(key, slot);
+    return this;
+  }
+
+  delete(key: string): boolean {
+    const slot = this.index.get(key);
+    if (slot === undefined) return false;
+    this.index.delete(key);
+    this.slots[slot] = undefined;
+    this.free.push(slot);
+    return true;
+  }
+
+  values(): V[] {
+    const out: V[] = [];
+    for (const slot of this.index.values()) out.push(this.slots[slot] as V);
+    return out;
+  }
+
+  keys(): string[] {
+    return [...this.index.keys()];
+  }
+
+  clear(): void {
+    this.index.clear();
+    this.slots.fill(undefined);
+    this.free.length = 0;
+    this.used = 0;
+  }
+
+  /** Twice the slots; the old array is emptied, so that it points at nothing once dropped. */
+  private grow(): void {
+    const old = this.slots;
+    const slots = new Array<V | undefined>(2 * old.length).fill(undefined);
+    for (let i = 0; i < old.length; i++) slots[i] = old[i];
+    old.fill(undefined);
+    this.slots = slots;
+  }
+}
+
+const INITIAL_SLOTS = 16;
