@@ -16,6 +16,10 @@ await build({
   minify: true,
   legalComments: 'none',
   logLevel: 'warning',
+  // The coordinator's frames carry msgpack records, which msgpackr reads through `new Function`
+  // once a shape repeats: the page's CSP forbids that (and the browser logs every refusal), so
+  // the page gets msgpackr's build without eval.
+  alias: { msgpackr: 'msgpackr/index-no-eval' },
 });
 copyFileSync('web/index.html', 'dist/web/index.html');
 const uplotCss = readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8');
