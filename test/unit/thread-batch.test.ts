@@ -3,7 +3,7 @@
 // whole beside the packed ones); one buffer is moved per batch, plus the large values' own; a
 // small value viewing a shared buffer is copied, never moved.
 import { describe, expect, it } from 'vitest';
-import { PACKED_MAX_BYTES, packRuns, ResultBatch, unpackResults, unpackRuns } from '../../agent/thread-batch.js';
+import { MIN_PACKED, PACKED_MAX_BYTES, packRuns, ResultBatch, unpackResults, unpackRuns } from '../../agent/thread-batch.js';
 import type { RunInThread, ThreadResult } from '../../agent/thread-messages.js';
 
 const code = { hash: 'h1', kind: 'function' as const, source: '(x) => x' };
@@ -24,11 +24,21 @@ describe('runs to a thread', () => {
     ];
     const transfer: ArrayBuffer[] = [];
     const packed = packRuns(runs, transfer);
-    expect(transfer).toEqual([packed.packed.buffer]);
+    expect(packed.packed).not.toBeNull();
+    expect(transfer).toEqual([packed.packed?.buffer]);
     expect(packed.whole.map((r) => r.id)).toEqual(['first', 'deps', 'large']);
     // What the thread receives: a structured clone of the message.
     const out = unpackRuns(structuredClone(packed, { transfer }));
     expect(out.map((r) => ({ ...r, args: [...r.args], deps: [...r.deps] }))).toEqual(runs.map((r) => ({ ...r, args: [...r.args], deps: [...r.deps] })));
+  });
+
+  it('a batch of fewer than MIN_PACKED runs crosses as the runs themselves, no packed buffer', () => {
+    const runs = Array.from({ length: MIN_PACKED - 1 }, (_, i) => base(`r${i}`, new Uint8Array([i])));
+    const transfer: ArrayBuffer[] = [];
+    const packed = packRuns(runs, transfer);
+    expect(packed.packed).toBeNull();
+    expect(transfer).toEqual([]);
+    expect(unpackRuns(structuredClone(packed)).map((r) => ({ ...r, args: [...r.args] }))).toEqual(runs.map((r) => ({ ...r, args: [...r.args] })));
   });
 
   it('an empty batch is empty', () => {
@@ -64,5 +74,25 @@ describe('results from a thread', () => {
     expect(out.map(plain)).toEqual(expected);
     expect(large.byteLength).toBe(0); // moved
     expect(shared.byteLength).toBe(1024);
+  });
+
+  it('a batch of fewer than MIN_PACKED results crosses whole, small values copied (never the shared buffer moved)', () => {
+    const batch = new ResultBatch();
+    const shared = Buffer.alloc(64, 9);
+    const results: ThreadResult[] = [
+      { type: 'done', id: 's1', value: shared.subarray(0, 4), refs: [], runMs: 0.5 },
+      { type: 'failed', id: 's2', error: { name: 'Error', message: 'no' } },
+    ].slice(0, MIN_PACKED - 1) as ThreadResult[];
+    const plain = (r: ThreadResult): unknown => (r.type === 'done' ? { ...r, value: [...r.value] } : r);
+    const expected = results.map(plain);
+    for (const r of results) batch.add(r);
+    const { results: sent, transfer } = batch.take();
+    expect(sent.packed).toBeNull();
+    expect(transfer).not.toContain(shared.buffer);
+    const out: ThreadResult[] = [];
+    unpackResults(structuredClone(sent, { transfer }), (r) => out.push(r));
+    expect(out.map(plain)).toEqual(expected);
+    expect(shared.byteLength).toBe(64);
+    expect(batch.count).toBe(0);
   });
 });
