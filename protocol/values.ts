@@ -52,6 +52,32 @@ addExtension({
 // (useRecords: false would turn Maps into objects and break back-references.)
 const structured = new Packr({ structuredClone: true, moreTypes: true });
 
+/**
+ * Whether every item is a number, a string, a boolean or null (the arguments of most tasks of a
+ * map): such a list packs to the same bytes in msgpackr's plain mode as in its structured one.
+ */
+export function primitiveList(items: readonly unknown[]): boolean {
+  for (let i = 0; i < items.length; i++) {
+    const a = items[i];
+    const t = typeof a;
+    if (a !== null && t !== 'number' && t !== 'string' && t !== 'boolean') return false;
+  }
+  return true;
+}
+
+// Only ever packs lists that primitiveList() accepted. Records stay on as in structured mode:
+// with them, 64-127 are written as uint8 (their fixints name records), as unpackValue expects.
+const plain = new Packr({ moreTypes: true });
+
+/**
+ * packValue for a list {@link primitiveList} accepted, without structured mode's reference Map.
+ * The bytes are a view of msgpackr's buffer, which it never writes over (each pack goes after the
+ * last), not a copy: not for moving to another thread.
+ */
+export function packPrimitiveList(items: readonly unknown[]): Uint8Array {
+  return plain.pack(items);
+}
+
 /** Past this, a packed value keeps the buffer msgpackr grew for it instead of a copy. */
 const KEEP_BUFFER_BYTES = 1024 * 1024;
 

@@ -1,6 +1,6 @@
 import { collectingRefs, nestedOnlyRefs, revivingRefs, type ObjectRefReviver } from '../../protocol/object-ref.js';
-import { unpackOwnedValue, unpackValue, type ActorRefReviver } from '../../protocol/values.js';
-import { packArguments, packPrimitiveArguments, primitiveArgs } from '../engine/pack.js';
+import { primitiveList, unpackOwnedValue, unpackValue, type ActorRefReviver } from '../../protocol/values.js';
+import { packArguments, packPrimitiveArguments } from '../engine/pack.js';
 import { ResultDecodeError } from '../errors/errors.js';
 
 /** Packed arguments and the ids of the refs inside them (the engine resolves them before the task runs). */
@@ -24,7 +24,7 @@ export class Values {
 
   /** `chunk`: `args` is a list of argument lists (a chunk task's calls). */
   packArgs(args: unknown[], what: string, chunk = false): PackedArgs {
-    if (!chunk && primitiveArgs(args)) return { bytes: packPrimitiveArguments(args, this.maxFrameBytes, what), refs: [], lazy: [] };
+    if (!chunk && primitiveList(args)) return { bytes: packPrimitiveArguments(args, this.maxFrameBytes, what), refs: [], lazy: [] };
     const { value, refs } = collectingRefs(() => packArguments(args, this.maxFrameBytes, what));
     return { bytes: value, refs, lazy: nestedOnlyRefs(args, refs, chunk) };
   }

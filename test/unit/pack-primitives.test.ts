@@ -1,8 +1,9 @@
-// Arguments that are all primitives skip the structured packer (pack.ts): the bytes must be the
+// Arguments that are all primitives skip the structured packer (protocol/values.ts packPrimitiveList): the bytes must be the
 // ones it would have written, so the agent's structured unpacker reads the same values.
 import { describe, expect, it } from 'vitest';
 import { packValue, unpackValue } from '../../protocol/index.js';
-import { packPrimitiveArguments, primitiveArgs } from '../../coordinator/engine/pack.js';
+import { packPrimitiveArguments } from '../../coordinator/engine/pack.js';
+import { primitiveList } from '../../protocol/values.js';
 import { ValueTooLargeError } from '../../coordinator/errors/errors.js';
 
 const lists: unknown[][] = [
@@ -21,7 +22,7 @@ const lists: unknown[][] = [
 describe('primitive arguments', () => {
   it('pack to the same bytes as the structured packer', () => {
     for (const args of lists) {
-      expect(primitiveArgs(args)).toBe(true);
+      expect(primitiveList(args)).toBe(true);
       const fast = packPrimitiveArguments(args, 64 * 1024 * 1024, 'task t1 (f)');
       expect(Buffer.from(fast).equals(Buffer.from(packValue(args)))).toBe(true);
       expect(unpackValue(fast)).toEqual(unpackValue(packValue(args)));
@@ -34,7 +35,7 @@ describe('primitive arguments', () => {
   });
 
   it('are only lists of numbers, strings, booleans and null', () => {
-    for (const a of [undefined, 1n, {}, [], new Date(0), new Uint8Array(1), Symbol('s'), () => 1]) expect(primitiveArgs([1, a])).toBe(false);
+    for (const a of [undefined, 1n, {}, [], new Date(0), new Uint8Array(1), Symbol('s'), () => 1]) expect(primitiveList([1, a])).toBe(false);
   });
 
   it('are refused past the frame limit like any arguments', () => {
