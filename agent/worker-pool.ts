@@ -40,8 +40,6 @@ interface Slot {
   worker: Worker;
   /** Jobs handed to this thread, in the order it runs them; the first is running. */
   assigned: PoolJob[];
-  /** When assigned[0] started (as far as this thread can tell). */
-  startedAt: number;
   timer: NodeJS.Timeout | null;
   /** Code hashes this thread has been sent. */
   known: Set<string>;
@@ -105,7 +103,7 @@ export class WorkerPool {
   start(): void {
     if (this.slots.length > 0 || this.closed) return;
     for (let i = 0; i < this.size; i++) {
-      const slot = { assigned: [], startedAt: 0, timer: null, known: new Set<string>() } as unknown as Slot;
+      const slot = { assigned: [], timer: null, known: new Set<string>() } as unknown as Slot;
       this.spawn(slot);
       this.slots.push(slot);
     }
@@ -247,7 +245,7 @@ export class WorkerPool {
       const key = devices.join(',');
       let slot = this.deviceSlots.get(key);
       if (!slot || slot.assigned.length > 0) {
-        slot = { assigned: [], startedAt: 0, timer: null, known: new Set<string>(), env: { CUDA_VISIBLE_DEVICES: key } } as unknown as Slot;
+        slot = { assigned: [], timer: null, known: new Set<string>(), env: { CUDA_VISIBLE_DEVICES: key } } as unknown as Slot;
         this.spawn(slot);
         this.deviceSlots.set(key, slot);
       }
@@ -292,7 +290,6 @@ export class WorkerPool {
   private begin(slot: Slot): void {
     if (slot.timer) clearTimeout(slot.timer);
     slot.timer = null;
-    slot.startedAt = performance.now();
     const job = slot.assigned[0];
     if (!job || job.timeoutMs === null) return;
     const ms = job.timeoutMs;
