@@ -29,6 +29,10 @@ const EXPRESS = 4;
 const MAX_ID_BYTES = 0xffff;
 const MAX_STRINGS = 0xffff;
 
+/** Strings and byte strings up to this long are copied byte by byte (not through a call into C++). */
+const SHORT = 32;
+const CODES: number[][] = Array.from({ length: SHORT + 1 }, (_, n) => new Array<number>(n).fill(0));
+
 /** Bytes appended to a buffer that grows; the result owns its ArrayBuffer (it is moved to the other thread). */
 class Packer {
   private buf: Buffer;
@@ -65,7 +69,21 @@ class Packer {
   /** A string as u16 length + UTF-8; false (nothing written) when it is longer than that allows. */
   str(s: string): boolean {
     this.room(2 + 3 * s.length);
-    const n = this.buf.write(s, this.at + 2, 'utf8');
+    const { buf } = this;
+    // Ids are short and ASCII as a rule: copied here, a call into C++ costs more.
+    const length = s.length;
+    let k = 0;
+    if (length <= SHORT) for (; k < length; k++) {
+      const c = s.charCodeAt(k);
+      if (c >= 0x80) break;
+      buf[this.at + 2 + k] = c;
+    }
+    if (k === length && length <= SHORT) {
+      buf.writeUInt16LE(length, this.at);
+      this.at += 2 + length;
+      return true;
+    }
+    const n = buf.write(s, this.at + 2, 'utf8');
     if (n > MAX_ID_BYTES) return false;
     this.buf.writeUInt16LE(n, this.at);
     this.at += 2 + n;
@@ -74,9 +92,12 @@ class Packer {
 
   bytes(b: Uint8Array): void {
     this.room(4 + b.byteLength);
-    this.buf.writeUInt32LE(b.byteLength, this.at);
-    this.buf.set(b, this.at + 4);
-    this.at += 4 + b.byteLength;
+    const { buf } = this;
+    const n = b.byteLength;
+    buf.writeUInt32LE(n, this.at);
+    if (n <= SHORT) for (let k = 0; k < n; k++) buf[this.at + 4 + k] = b[k]!;
+    else buf.set(b, this.at + 4);
+    this.at += 4 + n;
   }
 
   done(): Uint8Array {
@@ -115,9 +136,20 @@ class Unpacker {
 
   str(): string {
     const n = this.u16();
-    const s = this.buf.toString('utf8', this.at, this.at + n);
+    const { buf, at } = this;
     this.at += n;
-    return s;
+    if (n <= SHORT) {
+      // ASCII as a rule (see Packer.str): one array per length, reused.
+      const codes = CODES[n]!;
+      let k = 0;
+      for (; k < n; k++) {
+        const c = buf[at + k]!;
+        if (c >= 0x80) break;
+        codes[k] = c;
+      }
+      if (k === n) return String.fromCharCode.apply(null, codes);
+    }
+    return buf.toString('utf8', at, at + n);
   }
 
   /** A view of the next bytes (of the batch's buffer, which this thread owns): a Buffer, as msgpackr wants it. */
