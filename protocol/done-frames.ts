@@ -2,7 +2,9 @@
  * A trivial map's result frames, `done` messages only, packed and read by hand (record-frames.ts
  * says why): the agent packs one per batch of results, the coordinator reads it.
  */
-import { FrameReader, FrameWriter, fixString, isHandId, keyCount, MAX_FRAME_MESSAGES, MAX_HAND_BYTES, recordDefinition } from './record-frames.js';
+import { FrameReader } from './frame-reader.js';
+import { FrameWriter } from './frame-writer.js';
+import { fixString, isHandId, keyCount, MAX_FRAME_MESSAGES, MAX_HAND_BYTES, recordDefinition } from './record-frames.js';
 
 /** What {@link packDoneFrame} packs: `{ type: 'done', id, value, runMs }` and nothing more. */
 export interface PlainDone {

@@ -5,7 +5,9 @@
  */
 import type { Task } from './coordinator-messages.js';
 import { MAX_TIMER_MS } from './durations.js';
-import { FrameReader, FrameWriter, fixString, isHandId, keyCount, MAX_FRAME_MESSAGES, MAX_HAND_BYTES, recordDefinition } from './record-frames.js';
+import { FrameReader } from './frame-reader.js';
+import { FrameWriter } from './frame-writer.js';
+import { fixString, isHandId, keyCount, MAX_FRAME_MESSAGES, MAX_HAND_BYTES, recordDefinition } from './record-frames.js';
 
 const KEYS = ['type', 'id', 'code', 'export', 'args', 'inline', 'chunk', 'timeoutMs', 'express', 'keep', 'deps'] as const;
 const DEFINITION = recordDefinition(KEYS);
