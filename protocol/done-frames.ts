@@ -4,7 +4,8 @@
  */
 import { FrameReader } from './frame-reader.js';
 import { FrameWriter } from './frame-writer.js';
-import { fixString, isHandId, keyCount, MAX_FRAME_MESSAGES, MAX_HAND_BYTES, recordDefinition } from './record-frames.js';
+import { isId, isPlainDone } from './hot-messages.js';
+import { fixString, MAX_FRAME_MESSAGES, MAX_HAND_BYTES, recordDefinition } from './record-frames.js';
 
 /** What {@link packDoneFrame} packs: `{ type: 'done', id, value, runMs }` and nothing more. */
 export interface PlainDone {
@@ -18,10 +19,7 @@ const DEFINITION = recordDefinition(['type', 'id', 'value', 'runMs']);
 const DONE = fixString('done');
 
 function plainDone(m: object): m is PlainDone {
-  const d = m as Partial<PlainDone>;
-  if (d.type !== 'done') return false;
-  const { value, runMs } = d;
-  return isHandId(d.id) && value instanceof Uint8Array && value.byteLength <= MAX_HAND_BYTES && typeof runMs === 'number' && runMs >= 0 && runMs <= Number.MAX_VALUE && keyCount(m) === 4;
+  return isPlainDone(m) && (m as PlainDone).value.byteLength <= MAX_HAND_BYTES;
 }
 
 /** Packs a frame of plain `done` messages as the envelope would; null when `messages` is anything else. */
@@ -61,7 +59,7 @@ export function unpackDoneFrame(data: Uint8Array): PlainDone[] | null {
     const id = r.str();
     const value = r.bin();
     const runMs = r.num();
-    if (r.bad || !isHandId(id)) return null;
+    if (r.bad || !isId(id)) return null;
     messages[i] = { type: 'done', id, value, runMs };
   }
   return r.ok ? messages : null;

@@ -12,12 +12,12 @@ import { MAX_BATCH } from './version.js';
 export type HotCheck = (item: unknown) => boolean;
 
 /** `Id`: a string of 1 to 128 characters. */
-function isId(v: unknown): boolean {
+export function isId(v: unknown): v is string {
   return typeof v === 'string' && v.length >= 1 && v.length <= 128;
 }
 
 /** Own enumerable keys, counted without allocating (an extra key is stripped by zod: not ours to pass). */
-function keyCount(o: object): number {
+export function keyCount(o: object): number {
   let n = 0;
   for (const key in o) if (Object.hasOwn(o, key)) n++;
   return n;
@@ -101,6 +101,11 @@ function plainDeps(v: unknown): boolean {
   return true;
 }
 
+/** A task's `timeoutMs`: null, or whole milliseconds a timer can wait. */
+export function isTaskTimeout(v: unknown): v is number | null {
+  return v === null || (Number.isInteger(v) && (v as number) > 0 && (v as number) <= MAX_TIMER_MS);
+}
+
 /**
  * `Task` of coordinator-messages.ts in its common forms: plain, or keeping its result, with deps,
  * parked (a chain's steps); no gpus (that, and anything odd, goes to the schema).
@@ -121,7 +126,7 @@ export const isPlainTask: HotCheck = (item) => {
     item.args instanceof Uint8Array &&
     typeof item.inline === 'boolean' &&
     typeof item.chunk === 'boolean' &&
-    (timeoutMs === null || (Number.isInteger(timeoutMs) && (timeoutMs as number) > 0 && (timeoutMs as number) <= MAX_TIMER_MS)) &&
+    isTaskTimeout(timeoutMs) &&
     (item.keep === null || isObjectId(item.keep)) &&
     plainDeps(item.deps) &&
     (Object.hasOwn(item, 'express') ? typeof express === 'boolean' && keys === 11 : keys === 10)

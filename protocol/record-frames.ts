@@ -34,14 +34,3 @@ export function recordDefinition(keys: readonly string[]): Buffer {
 export function fixString(s: string): Buffer {
   return Buffer.from([0xa0 | s.length, ...Buffer.from(s, 'latin1')]);
 }
-
-/** Own enumerable keys, counted without allocating. */
-export function keyCount(o: object): number {
-  let n = 0;
-  for (const key in o) if (Object.hasOwn(o, key)) n++;
-  return n;
-}
-
-export function isHandId(v: unknown): v is string {
-  return typeof v === 'string' && v.length >= 1 && v.length <= MAX_ID_CHARS;
-}

@@ -4,10 +4,10 @@
  * The common form: no deps, no kept result, no gpus, not parked (taskMessage's keys, in its order).
  */
 import type { Task } from './coordinator-messages.js';
-import { MAX_TIMER_MS } from './durations.js';
 import { FrameReader } from './frame-reader.js';
 import { FrameWriter } from './frame-writer.js';
-import { fixString, isHandId, keyCount, MAX_FRAME_MESSAGES, MAX_HAND_BYTES, recordDefinition } from './record-frames.js';
+import { isId, isPlainTask, isTaskTimeout } from './hot-messages.js';
+import { fixString, MAX_FRAME_MESSAGES, MAX_HAND_BYTES, recordDefinition } from './record-frames.js';
 
 const KEYS = ['type', 'id', 'code', 'export', 'args', 'inline', 'chunk', 'timeoutMs', 'express', 'keep', 'deps'] as const;
 const DEFINITION = recordDefinition(KEYS);
@@ -15,33 +15,15 @@ const TASK = fixString('task');
 /** Longest export name packed by hand. */
 const MAX_EXPORT_CHARS = 256;
 
-function isTimeout(v: unknown): v is number | null {
-  return v === null || (Number.isInteger(v) && (v as number) > 0 && (v as number) <= MAX_TIMER_MS);
-}
-
 function isExport(v: unknown): v is string | null {
   return v === null || (typeof v === 'string' && v.length <= MAX_EXPORT_CHARS);
 }
 
+/** The common form: what the schema accepts (isPlainTask), with no deps, keep or parked, express set. */
 function plainTask(m: object): m is Task {
-  const t = m as Partial<Task>;
-  if (t.type !== 'task') return false;
-  const { args, deps } = t;
-  return (
-    isHandId(t.id) &&
-    isHandId(t.code) &&
-    isExport(t.export) &&
-    args instanceof Uint8Array &&
-    args.byteLength <= MAX_HAND_BYTES &&
-    typeof t.inline === 'boolean' &&
-    typeof t.chunk === 'boolean' &&
-    isTimeout(t.timeoutMs) &&
-    typeof t.express === 'boolean' &&
-    t.keep === null &&
-    Array.isArray(deps) &&
-    deps.length === 0 &&
-    keyCount(m) === KEYS.length
-  );
+  if (!isPlainTask(m)) return false;
+  const t = m as Task;
+  return t.keep === null && t.deps.length === 0 && t.parked === undefined && typeof t.express === 'boolean' && t.args.byteLength <= MAX_HAND_BYTES && isExport(t.export);
 }
 
 /** Packs a frame of common `task` messages as the envelope would; null when `messages` is anything else. */
@@ -97,7 +79,7 @@ export function unpackTaskFrame(data: Uint8Array): Task[] | null {
     const express = r.bool();
     if (!r.nil()) return null;
     r.empty();
-    if (r.bad || !isHandId(id) || !isHandId(code) || !isExport(exportName) || !isTimeout(timeoutMs)) return null;
+    if (r.bad || !isId(id) || !isId(code) || !isExport(exportName) || !isTaskTimeout(timeoutMs)) return null;
     messages[i] = { type: 'task', id, code, export: exportName, args, inline, chunk, timeoutMs, express, keep: null, deps: [] };
   }
   return r.ok ? messages : null;
