@@ -7,7 +7,7 @@ import { Gathering } from '../../protocol/gathering.js';
 import { MAX_BATCH, ServiceEvents, ServiceMethods, type ClientMessage, type ClientWelcome, type ServiceArgs, type ServiceMessage, type ServiceMethodName, type ServiceResult, type Submits } from '../../protocol/service-messages.js';
 import { CloseCode, DEFAULT_MAX_FRAME_BYTES, PROTOCOL_VERSION, wsMessageLimit } from '../../protocol/version.js';
 import { serviceEnvironment, type PoolEnvironment } from '../code/agent-environment.js';
-import type { ShippedCode } from '../engine/task.js';
+import type { OutcomeSink, ShippedCode } from '../engine/task.js';
 import { AuthError, ClusterClosedError, ProtocolError, ServiceLostError, ValueTooLargeError, type ClustrixError } from '../errors/errors.js';
 import { fromWireError } from '../errors/registry.js';
 import { showOnly } from '../util/show-only.js';
@@ -117,6 +117,13 @@ export class RemoteTransport implements Transport {
   call<M extends CoreMethodName>(method: M, ...args: CoreArgs<M>): Promise<CoreResult<M>> {
     if (method === 'submit') return this.submit((args as CoreArgs<'submit'>)[0]) as Promise<CoreResult<M>>;
     return this.request(method, args) as Promise<CoreResult<M>>;
+  }
+
+  submitTask(spec: TaskSpec, sink: OutcomeSink): void {
+    this.submit(spec).then(
+      (value) => sink.settled({ ok: true, value }),
+      (error: unknown) => sink.settled({ ok: false, error }),
+    );
   }
 
   /** A submit, gathered with the others of this tick that share everything but id and args. */
