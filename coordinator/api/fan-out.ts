@@ -8,7 +8,7 @@ import type { ResultSink, TaskControl, TaskSubmitter } from './task-call.js';
 import { taskDefaults, taskOptionsShape, type ResolvedTaskOptions, type TaskOptions } from './task-options.js';
 import { codeOf } from './runnable.js';
 import type { ShippedCode } from '../engine/task.js';
-import { ChurnMap } from '../util/churn-map.js';
+import { Slots } from '../util/slots.js';
 
 /** Options of `map`, `stream` and `zipMap`, on top of the per-task options. */
 export interface MapOptions<E extends unknown[] = unknown[]> extends TaskOptions, ProgressOptions {
@@ -161,6 +161,8 @@ interface Pending {
   start: number;
   count: number;
   task: TaskControl;
+  /** Its place in the call's pending set. */
+  slot: number;
   failed: boolean;
   value: unknown;
 }
@@ -195,8 +197,8 @@ export async function* fanOutBatches<R>(
 ): AsyncGenerator<StreamResult<R>[]> {
   const isAsync = Symbol.asyncIterator in items;
   const iterator = isAsync ? (items as AsyncIterable<unknown>)[Symbol.asyncIterator]() : (items as Iterable<unknown>)[Symbol.iterator]();
-  // By submission id (see churn-map.ts for why not a Set).
-  const pending = new ChurnMap<Pending>();
+  // Each entry knows its slot (see slots.ts for why not a Set).
+  const pending = new Slots<Pending>();
   const completed: Pending[] = [];
   let wake: (() => void) | null = null;
   let next = 0;
@@ -233,10 +235,10 @@ export async function* fanOutBatches<R>(
   const launchOne = (item: unknown): void => submitted(argsOf(item), 1, one);
   // The entry is the task's tag: its outcome may come at once (a refused task), before it is pending.
   const submitted = (args: unknown[], count: number, extraOf: typeof one): void => {
-    const entry: Pending = { start: next, count, task: NOT_STARTED, failed: false, value: undefined };
+    const entry: Pending = { start: next, count, task: NOT_STARTED, slot: -1, failed: false, value: undefined };
     next += count;
     entry.task = submitter.start(code, exportName, args, task, extraOf, sink, entry);
-    pending.set(entry.task.id, entry);
+    entry.slot = pending.add(entry);
   };
   // One sink for the whole call: the tasks' outcomes come here, not through a promise each.
   const sink: ResultSink<Pending> = {
@@ -295,7 +297,7 @@ export async function* fanOutBatches<R>(
       const batch: StreamResult<R>[] = [];
       let failure: { error: unknown } | null = null;
       for (const done of completed.splice(0)) {
-        pending.delete(done.task.id);
+        pending.remove(done.slot);
         if (done.failed) {
           failure = { error: done.value };
           break;
