@@ -4,11 +4,11 @@ import { CancelledError, ConfigError, type ClustrixError } from '../errors/error
 import { parseOptions } from '../config/parse-options.js';
 import { custom, fn, flag, mapping, positiveInt, type Differences, type None } from '../config/schema-kit.js';
 import { MAX_LABEL, progressFor, type Progress, type ProgressOptions, type ProgressSink } from './progress.js';
-import type { Submission, TaskSubmitter } from './task-call.js';
+import type { ResultSink, TaskControl, TaskSubmitter } from './task-call.js';
 import { taskDefaults, taskOptionsShape, type ResolvedTaskOptions, type TaskOptions } from './task-options.js';
 import { codeOf } from './runnable.js';
 import type { ShippedCode } from '../engine/task.js';
-import { ChurnMap } from '../util/churn-map.js';
+import { Slots } from '../util/slots.js';
 
 /** Options of `map`, `stream` and `zipMap`, on top of the per-task options. */
 export interface MapOptions<E extends unknown[] = unknown[]> extends TaskOptions, ProgressOptions {
@@ -156,11 +156,18 @@ export interface StreamResult<R> {
   value: R;
 }
 
+/** A task of the call: its items, its control, and its outcome once it came. */
 interface Pending {
   start: number;
   count: number;
-  submission: Submission;
+  task: TaskControl;
+  /** Its place in the call's pending set. */
+  slot: number;
+  failed: boolean;
+  value: unknown;
 }
+
+const NOT_STARTED: TaskControl = { id: '', cancel: () => undefined };
 
 /** {@link fanOutBatches}, one result at a time: the form of `stream`. */
 export async function* fanOut<R>(
@@ -190,9 +197,9 @@ export async function* fanOutBatches<R>(
 ): AsyncGenerator<StreamResult<R>[]> {
   const isAsync = Symbol.asyncIterator in items;
   const iterator = isAsync ? (items as AsyncIterable<unknown>)[Symbol.asyncIterator]() : (items as Iterable<unknown>)[Symbol.iterator]();
-  // By submission id (see churn-map.ts for why not a Set).
-  const pending = new ChurnMap<Pending>();
-  const completed: { entry: Pending; value?: unknown; error?: unknown }[] = [];
+  // Each entry knows its slot (see slots.ts for why not a Set).
+  const pending = new Slots<Pending>();
+  const completed: Pending[] = [];
   let wake: (() => void) | null = null;
   let next = 0;
   let exhausted = false;
@@ -202,10 +209,7 @@ export async function* fanOutBatches<R>(
   const signal = options.task.signal;
   const task: ResolvedTaskOptions = { ...options.task, signal: null };
   const cancelPending = (error: ClustrixError): void => {
-    for (const entry of pending.values()) {
-      entry.submission.result.catch(() => undefined);
-      entry.submission.cancel(error);
-    }
+    for (const entry of pending.values()) entry.task.cancel(error);
   };
   const onAbort = (): void => {
     stopping = true;
@@ -226,21 +230,31 @@ export async function* fanOutBatches<R>(
       launchOne(batch[0]);
       return;
     }
-    submitted(submitter.submit(code, exportName, batch.map(argsOf), task, { chunk, group, call }), batch.length);
+    submitted(batch.map(argsOf), batch.length, { chunk, group, call });
   };
-  const launchOne = (item: unknown): void => submitted(submitter.submit(code, exportName, argsOf(item), task, one), 1);
-  const submitted = (submission: Submission, count: number): void => {
-    const entry: Pending = { start: next, count, submission };
+  const launchOne = (item: unknown): void => submitted(argsOf(item), 1, one);
+  // The entry is the task's tag: its outcome may come at once (a refused task), before it is pending.
+  const submitted = (args: unknown[], count: number, extraOf: typeof one): void => {
+    const entry: Pending = { start: next, count, task: NOT_STARTED, slot: -1, failed: false, value: undefined };
     next += count;
-    pending.set(submission.id, entry);
-    submission.result.then(
-      (value) => settle({ entry, value }),
-      (error: unknown) => settle({ entry, error }),
-    );
+    entry.task = submitter.start(code, exportName, args, task, extraOf, sink, entry);
+    entry.slot = pending.add(entry);
   };
-  const settle = (done: (typeof completed)[number]): void => {
-    if (!stopping) options.progress?.settled(done.entry.count, !('error' in done));
-    completed.push(done);
+  // One sink for the whole call: the tasks' outcomes come here, not through a promise each.
+  const sink: ResultSink<Pending> = {
+    taskDone: (entry, value) => {
+      entry.value = value;
+      settle(entry);
+    },
+    taskFailed: (entry, error) => {
+      entry.failed = true;
+      entry.value = error;
+      settle(entry);
+    },
+  };
+  const settle = (entry: Pending): void => {
+    if (!stopping) options.progress?.settled(entry.count, !entry.failed);
+    completed.push(entry);
     wake?.();
   };
   const fill = async (): Promise<void> => {
@@ -283,16 +297,16 @@ export async function* fanOutBatches<R>(
       const batch: StreamResult<R>[] = [];
       let failure: { error: unknown } | null = null;
       for (const done of completed.splice(0)) {
-        pending.delete(done.entry.submission.id);
-        if ('error' in done) {
-          failure = { error: done.error };
+        pending.remove(done.slot);
+        if (done.failed) {
+          failure = { error: done.value };
           break;
         }
         if (options.chunkSize > 1) {
           const values = done.value as unknown[];
-          for (let i = 0; i < values.length; i++) batch.push({ index: done.entry.start + i, value: values[i] as R });
+          for (let i = 0; i < values.length; i++) batch.push({ index: done.start + i, value: values[i] as R });
         } else {
-          batch.push({ index: done.entry.start, value: done.value as R });
+          batch.push({ index: done.start, value: done.value as R });
         }
       }
       if (batch.length > 0) yield batch;

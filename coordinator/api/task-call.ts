@@ -1,18 +1,28 @@
 import type { TaskSpec } from '../../protocol/core-methods.js';
-import type { ShippedCode } from '../engine/task.js';
+import type { OutcomeSink, Settled, ShippedCode } from '../engine/task.js';
 import { CancelledError, ClusterClosedError, type ClustrixError } from '../errors/errors.js';
 import type { Transport } from '../transport/transport.js';
 import type { ResolvedTaskOptions } from './task-options.js';
 import type { Values } from './values.js';
 
-/** One submitted task. */
-export interface Submission {
+/** A submitted task, as its caller holds it. */
+export interface TaskControl {
   /** Unique among its submitter's submissions. */
   readonly id: string;
-  /** Settles with the decoded result, or a typed error. */
-  readonly result: Promise<unknown>;
   /** Settles the task with `error` now: dropped if queued, cancelled on its agent if running. */
   cancel(error: ClustrixError): void;
+}
+
+/** One submitted task whose outcome is a promise. */
+export interface Submission extends TaskControl {
+  /** Settles with the decoded result, or a typed error. */
+  readonly result: Promise<unknown>;
+}
+
+/** Hears each task's decoded outcome, once; `tag` says which (one sink serves a whole map). */
+export interface ResultSink<T> {
+  taskDone(tag: T, value: unknown): void;
+  taskFailed(tag: T, error: unknown): void;
 }
 
 /** What a map/stream adds to each of its tasks. */
@@ -26,9 +36,11 @@ export interface SubmitExtra {
 
 /** What `map`/`stream` need to submit their tasks. */
 export interface TaskSubmitter {
-  /** `extra.group` names the call the task belongs to (a map's tasks share a fair share). */
-  submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra?: SubmitExtra): Submission;
+  /** `extra.group` names the call the task belongs to (a map's tasks share a fair share). The outcome goes to `sink` (at once if refused). */
+  start<T>(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra: SubmitExtra, sink: ResultSink<T>, tag: T): TaskControl;
 }
+
+const NO_EXTRA: SubmitExtra = {};
 
 /**
  * Turns a call into a core `submit` over the cluster's transport: packs the arguments (refusing
@@ -39,17 +51,26 @@ export class TaskCaller implements TaskSubmitter {
   private next = 0;
 
   constructor(
-    private readonly transport: Transport,
-    private readonly values: Values,
+    /** @internal For the tasks' handles. */
+    readonly transport: Transport,
+    /** @internal For the tasks' handles. */
+    readonly values: Values,
     private readonly isClosed: () => boolean,
   ) {}
 
-  submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra: SubmitExtra = {}): Submission {
+  /** {@link start} with the outcome as a promise (`run`, `remote()` functions). */
+  submit(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra: SubmitExtra = NO_EXTRA): Submission {
+    const deferred = new Deferred();
+    const task = this.start(code, exportName, args, options, extra, deferred, null);
+    return { id: task.id, result: deferred.promise, cancel: (error) => task.cancel(error) };
+  }
+
+  start<T>(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra: SubmitExtra, sink: ResultSink<T>, tag: T): TaskControl {
     const id = `t${++this.next}`;
     const what = `task ${id} (${code.name})`;
-    if (this.isClosed()) return this.refused(id, new ClusterClosedError());
+    if (this.isClosed()) return refused(id, new ClusterClosedError(), sink, tag);
     const signal = options.signal;
-    if (signal?.aborted) return this.refused(id, new CancelledError(`${what} was aborted before it started`, { cause: signal.reason }));
+    if (signal?.aborted) return refused(id, new CancelledError(`${what} was aborted before it started`, { cause: signal.reason }), sink, tag);
     const chunk = extra.chunk ?? false;
     const packed = this.values.packArgs(args, what, chunk);
     // Optional keys are added after the literal, not spread into it: a spread builds the object
@@ -75,43 +96,11 @@ export class TaskCaller implements TaskSubmitter {
     if (options.pool !== null) spec.pool = options.pool;
     if (extra.call) spec.call = extra.call;
     this.transport.ship(code);
-    // One promise per task, settled by whichever comes first: the result, or a cancel/abort
-    // (a race of two promises and a finally was a measurable share of a trivial map).
-    let resolve!: (value: unknown) => void;
-    let reject!: (error: unknown) => void;
-    const result = new Promise<unknown>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    let done = false;
-    const finish = (): boolean => {
-      if (done) return false;
-      done = true;
-      signal?.removeEventListener('abort', onAbort);
-      return true;
-    };
-    const cancel = (error: ClustrixError): void => {
-      if (!finish()) return;
-      reject(error);
-      this.transport.call('cancel', id).catch(() => undefined);
-    };
-    const onAbort = (): void => cancel(new CancelledError(`${what} was aborted`, { cause: signal?.reason }));
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const task = new TaskHandle(this, id, what, signal, sink, tag);
+    signal?.addEventListener('abort', task, { once: true });
     // A submitted call's result is delivered once and kept nowhere (kept results go through refs).
-    this.transport.call('submit', spec).then(
-      (bytes) => {
-        if (!finish()) return;
-        try {
-          resolve(this.values.unpack(bytes, `the result of ${what}`, true));
-        } catch (err) {
-          reject(err);
-        }
-      },
-      (err: unknown) => {
-        if (finish()) reject(err);
-      },
-    );
-    return { id, result, cancel };
+    this.transport.submitTask(spec, task);
+    return task;
   }
 
   /** Runs a task once on every ready agent; one result per agent, in `agents()` order. */
@@ -139,8 +128,84 @@ export class TaskCaller implements TaskSubmitter {
       id, code: code.hash, export: exportName, args: packed.bytes, refs: packed.refs, lazy: packed.lazy, keep: objectId, inline, chunk: false, timeoutMs, retries, retryExceptions, priority, weight, group: null, resources, pool,
     });
   }
+}
 
-  private refused(id: string, error: ClustrixError): Submission {
-    return { id, result: Promise.reject(error), cancel: () => undefined };
+/**
+ * One task from submission until its outcome reaches the sink, whichever comes first: the result,
+ * or a cancel/abort. One object per task, which is also its outcome sink and its abort listener
+ * (a promise and a closure per role were a measurable share of a trivial map).
+ */
+class TaskHandle<T> implements OutcomeSink, TaskControl {
+  private done = false;
+
+  constructor(
+    private readonly caller: TaskCaller,
+    readonly id: string,
+    private readonly what: string,
+    private readonly signal: AbortSignal | null,
+    private readonly sink: ResultSink<T>,
+    private readonly tag: T,
+  ) {}
+
+  settled(outcome: Settled): void {
+    if (!this.finish()) return;
+    if (!outcome.ok) {
+      this.sink.taskFailed(this.tag, outcome.error);
+      return;
+    }
+    let value: unknown;
+    try {
+      value = this.caller.values.unpack(outcome.value, `the result of ${this.what}`, true);
+    } catch (err) {
+      this.sink.taskFailed(this.tag, err);
+      return;
+    }
+    this.sink.taskDone(this.tag, value);
   }
+
+  cancel(error: ClustrixError): void {
+    if (!this.finish()) return;
+    this.sink.taskFailed(this.tag, error);
+    this.caller.transport.call('cancel', this.id).catch(() => undefined);
+  }
+
+  /** The task's AbortSignal fired. */
+  handleEvent(): void {
+    this.cancel(new CancelledError(`${this.what} was aborted`, { cause: this.signal?.reason }));
+  }
+
+  private finish(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    this.signal?.removeEventListener('abort', this);
+    return true;
+  }
+}
+
+/** A result as a promise. */
+class Deferred implements ResultSink<null> {
+  readonly promise: Promise<unknown>;
+  private resolve!: (value: unknown) => void;
+  private reject!: (error: unknown) => void;
+
+  constructor() {
+    this.promise = new Promise((res, rej) => {
+      this.resolve = res;
+      this.reject = rej;
+    });
+  }
+
+  taskDone(_tag: null, value: unknown): void {
+    this.resolve(value);
+  }
+
+  taskFailed(_tag: null, error: unknown): void {
+    this.reject(error);
+  }
+}
+
+/** A task refused before it was sent: its sink hears why at once. */
+function refused<T>(id: string, error: ClustrixError, sink: ResultSink<T>, tag: T): TaskControl {
+  sink.taskFailed(tag, error);
+  return { id, cancel: () => undefined };
 }

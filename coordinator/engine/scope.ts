@@ -4,8 +4,8 @@ import type { DetachedCalls } from './detached.js';
 import type { ActorInfo, AgentInfo, DashboardAccess, DetachedRow, HistoryQuery, LogEntry, ObjectStats, PendingAgent, TaskHistory } from '../../protocol/rows.js';
 import { CancelledError, ClusterClosedError, ConfigError, ProtocolError, UnknownPoolError, type ClustrixError } from '../errors/errors.js';
 import type { Engine } from './engine.js';
-import type { LocalSubmission } from './submit.js';
-import type { ShippedCode, TaskOrigin, TaskRecord } from './task.js';
+import type { LocalSubmission, LocalTask } from './submit.js';
+import type { OutcomeSink, ShippedCode, TaskOrigin, TaskRecord } from './task.js';
 import { CloseCode } from '../../protocol/version.js';
 import { ChurnMap } from '../util/churn-map.js';
 
@@ -35,7 +35,7 @@ export class EngineScope implements CoreHandlers {
   follow: string | null | undefined = undefined;
   private readonly code = new Map<string, ShippedCode>();
   /** Tasks not settled yet, by the caller's id. */
-  private readonly tasks = new ChurnMap<LocalSubmission[]>();
+  private readonly tasks = new ChurnMap<LocalTask[]>();
   /** Calls cancelled as a whole (from the dashboard): their later tasks are refused too. */
   private readonly cancelledCalls = new Set<string>();
   /** Unnamed actors this scope created: killed when it closes. */
@@ -72,21 +72,32 @@ export class EngineScope implements CoreHandlers {
   // (its settlement reaches `taskSettled` from the submitter, not through a `then`).
   submit = (spec: TaskSpec): Promise<Uint8Array> => {
     try {
-      if (spec.call && this.cancelledCalls.has(spec.call.id)) throw new CancelledError(`call ${spec.call.id} (${spec.call.label}) was cancelled`);
-      const code = this.codeFor(spec.code);
-      this.assertOpen();
-      const id = spec.id;
-      if (this.tasks.has(id)) throw new ProtocolError(`task id ${id} is in use by a task of this caller that has not settled`, CloseCode.protocolError);
-      const origin: TaskOrigin = { client: this.name, taskId: id, callId: spec.call?.id ?? id, label: spec.call?.label || code.name, submittedAt: Date.now(), scope: this };
-      // A caller's task never keeps its result (submitRef does); a client may not say otherwise.
-      const sub = this.engine.submitter.submit(this.engine.nextTaskId(), spec.keep === null ? spec : { ...spec, keep: null }, code, this.shareOf(spec), null, origin);
-      // No owner entry while it runs: its log lines find it (and `origin`) among its link's in-flight tasks.
-      if (!sub.task.settled) this.tasks.set(id, [sub]);
-      return sub.result;
+      return this.start(spec, null).result!;
     } catch (err) {
       return Promise.reject(err);
     }
   };
+
+  /** {@link submit} with the outcome told to `sink`, no promise (the embedded cluster's); throws what submit rejects with. */
+  submitTask(spec: TaskSpec, sink: OutcomeSink): void {
+    this.start(spec, sink);
+  }
+
+  private start(spec: TaskSpec, sink: OutcomeSink | null): LocalTask {
+    if (spec.call && this.cancelledCalls.has(spec.call.id)) throw new CancelledError(`call ${spec.call.id} (${spec.call.label}) was cancelled`);
+    const code = this.codeFor(spec.code);
+    this.assertOpen();
+    const id = spec.id;
+    if (this.tasks.has(id)) throw new ProtocolError(`task id ${id} is in use by a task of this caller that has not settled`, CloseCode.protocolError);
+    const origin: TaskOrigin = { client: this.name, taskId: id, callId: spec.call?.id ?? id, label: spec.call?.label || code.name, submittedAt: Date.now(), scope: this };
+    // A caller's task never keeps its result (submitRef does); a client may not say otherwise.
+    const plain = spec.keep === null ? spec : { ...spec, keep: null };
+    const taskId = this.engine.nextTaskId();
+    const sub = sink === null ? this.engine.submitter.submit(taskId, plain, code, this.shareOf(spec), null, origin) : this.engine.submitter.submitTo(taskId, plain, code, this.shareOf(spec), sink, origin);
+    // No owner entry while it runs: its log lines find it (and `origin`) among its link's in-flight tasks.
+    if (!sub.task.settled) this.tasks.set(id, [sub]);
+    return sub;
+  }
 
   /**
    * @internal A task of {@link submit} settled (called by the submitter as it delivers the outcome,
@@ -293,7 +304,7 @@ export class EngineScope implements CoreHandlers {
     let tasks = 0;
     for (const subs of this.tasks.values()) {
       for (const s of subs) {
-        s.result.catch(() => undefined);
+        s.result?.catch(() => undefined);
         s.cancel(error);
         tasks++;
       }
@@ -372,11 +383,7 @@ export class EngineScope implements CoreHandlers {
 
   private detachedCalls(): DetachedCalls {
     const detached = this.engine.detached;
-    if (!detached) {
-      throw new ConfigError('detached calls need a service: this cluster runs in this program and ends with it', {
-        hint: 'start a service (`clustrix up <profile>`) and use Cluster.connect()',
-      });
-    }
+    if (!detached) throw new ConfigError('detached calls need a service: this cluster runs in this program and ends with it', { hint: 'start a service (`clustrix up <profile>`) and use Cluster.connect()' });
     return detached;
   }
 

@@ -5,7 +5,7 @@ import type { ObjectDirectory } from './object-directory.js';
 import { PipelinedDeps } from './pipelined-deps.js';
 import { checkSize } from './pack.js';
 import type { Scheduler } from './scheduler.js';
-import type { ShippedCode, TaskOrigin, TaskOutcome, TaskRecord } from './task.js';
+import type { OutcomeSink, Settled, ShippedCode, TaskOrigin, TaskOutcome, TaskRecord } from './task.js';
 import type { WorkTracker } from './work-tracker.js';
 
 /** One submitted task, wherever it runs. */
@@ -17,9 +17,53 @@ export interface Submission {
   cancel(error: ClustrixError): void;
 }
 
-/** A submission to this process's scheduler: its task record is reachable. */
+/** A task of this process's scheduler: its record is reachable. */
+export interface LocalTask {
+  readonly id: string;
+  readonly task: TaskRecord;
+  /** Absent when the outcome goes to a sink ({@link Submitter.submitTo}). */
+  readonly result?: Promise<Uint8Array>;
+  cancel(error: ClustrixError): void;
+}
+
+/** A submission to this process's scheduler whose outcome is a promise. */
 export interface LocalSubmission extends Submission {
   readonly task: TaskRecord;
+}
+
+/** Cancels through the scheduler; a class, so that a task costs no closure for it. */
+class Handle implements LocalTask {
+  /** Set once made (the record's outcome comes back to this handle). */
+  task!: TaskRecord;
+
+  constructor(
+    readonly id: string,
+    private readonly scheduler: Scheduler,
+  ) {}
+
+  cancel(error: ClustrixError): void {
+    this.scheduler.cancel(this.task, error);
+  }
+}
+
+/** {@link Handle} with the outcome as a promise. */
+class PromisedHandle extends Handle implements LocalSubmission, OutcomeSink {
+  readonly result: Promise<Uint8Array>;
+  private resolve!: (value: Uint8Array) => void;
+  private reject!: (error: unknown) => void;
+
+  constructor(id: string, scheduler: Scheduler) {
+    super(id, scheduler);
+    this.result = new Promise<Uint8Array>((res, rej) => {
+      this.resolve = res;
+      this.reject = rej;
+    });
+  }
+
+  settled(outcome: Settled): void {
+    if (outcome.ok) this.resolve(outcome.value);
+    else this.reject(outcome.error);
+  }
 }
 
 /**
@@ -58,13 +102,33 @@ export class Submitter {
     return this.attempt(id, spec, code, share, pinned, origin);
   }
 
+  /**
+   * {@link submit} of a task that keeps no result, its outcome told to `sink` instead of a promise
+   * (at once if it cannot be queued).
+   */
+  submitTo(id: string, spec: TaskSpec, code: ShippedCode, share: string, sink: OutcomeSink, origin: TaskOrigin | null = null): LocalTask {
+    checkSize(spec.args.byteLength, this.maxFrameBytes, `the arguments of task ${spec.id} (${code.name})`, 'arguments');
+    const handle = new Handle(id, this.scheduler);
+    handle.task = this.record(id, spec, code, share, null, origin, sink);
+    this.enqueue(handle.task, spec, sink);
+    return handle;
+  }
+
   private attempt(id: string, spec: TaskSpec, code: ShippedCode, share: string, pinned: string | null, origin: TaskOrigin | null): LocalSubmission {
-    let resolve!: (value: Uint8Array) => void;
-    let reject!: (err: unknown) => void;
-    const result = new Promise<Uint8Array>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
+    const handle = new PromisedHandle(id, this.scheduler);
+    const task = (handle.task = this.record(id, spec, code, share, pinned, origin, handle));
+    const keep = spec.keep;
+    if (keep !== null) {
+      this.dependents.producing(keep, task);
+      handle.result.catch((err: unknown) => this.directory.failed(keep, (err as Error).message, err as Error));
+    }
+    this.enqueue(task, spec, handle);
+    return handle;
+  }
+
+  /** The task's record; its outcome goes to `sink` after the engine's bookkeeping. */
+  private record(id: string, spec: TaskSpec, code: ShippedCode, share: string, pinned: string | null, origin: TaskOrigin | null, sink: OutcomeSink): TaskRecord {
+    const refs = spec.refs;
     const task: TaskRecord = {
       id,
       code,
@@ -98,24 +162,28 @@ export class Submitter {
         }
         // The scope that submitted it forgets it (and adopts its result's refs) before its caller hears.
         if (origin?.scope) origin.scope.taskSettled(task, origin, outcome.ok);
-        if (outcome.ok) resolve(outcome.value);
-        else reject(outcome.error);
+        sink.settled(outcome);
+        // The arguments' refs stay pinned until the task settled; released after its caller heard.
+        if (refs.length > 0) queueMicrotask(() => this.unpin(refs));
       },
     };
-    const keep = spec.keep;
-    if (keep !== null) {
-      this.dependents.producing(keep, task);
-      result.catch((err: unknown) => this.directory.failed(keep, (err as Error).message, err as Error));
-    }
+    return task;
+  }
+
+  private enqueue(task: TaskRecord, spec: TaskSpec, sink: OutcomeSink): void {
     if (this.isClosed()) {
+      // Never queued: nothing to account for, nobody else to tell.
       task.settled = true;
-      reject(new ClusterClosedError());
-    } else {
-      this.tracker?.submitted(task);
-      if (spec.refs.length === 0) this.scheduler.submit(task);
-      else this.afterRefs(task, spec.refs, spec.lazy ?? [], result);
+      sink.settled({ ok: false, error: new ClusterClosedError() });
+      return;
     }
-    return { id, task, result, cancel: (error) => this.scheduler.cancel(task, error) };
+    this.tracker?.submitted(task);
+    if (spec.refs.length === 0) this.scheduler.submit(task);
+    else this.afterRefs(task, spec.refs, spec.lazy ?? []);
+  }
+
+  private unpin(refs: readonly string[]): void {
+    for (const ref of refs) this.directory.unpin(ref);
   }
 
   /**
@@ -123,12 +191,8 @@ export class Submitter {
    * where its eager ones are (the `lazy` ones, nested only, may never move), or parked on the agent
    * making them (pipelined-deps.ts).
    */
-  private afterRefs(task: TaskRecord, refs: readonly string[], lazy: readonly string[], result: Promise<Uint8Array>): void {
+  private afterRefs(task: TaskRecord, refs: readonly string[], lazy: readonly string[]): void {
     for (const ref of refs) this.directory.pin(ref);
-    const unpin = (): void => {
-      for (const ref of refs) this.directory.unpin(ref);
-    };
-    result.then(unpin, unpin);
     this.dependents.wait(task, refs, lazy);
   }
 }

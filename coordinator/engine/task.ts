@@ -31,6 +31,18 @@ export interface ShippedCode {
 /** `refs`: ids of the refs inside the value (a result that travels back; a kept one's are the directory's). */
 export type TaskOutcome = { ok: true; value: Uint8Array; agentId: string; refs?: readonly string[] | undefined } | { ok: false; error: ClustrixError };
 
+/** A submitted task's outcome: its packed result, or why there is none. */
+export type Settled = { readonly ok: true; readonly value: Uint8Array } | { readonly ok: false; readonly error: unknown };
+
+/**
+ * Hears one task's outcome, once. An object, not a callback: a task's handle is its own sink, so a
+ * task costs no closures and no promise between the engine and its caller (each was a measurable
+ * share of a trivial map's allocation and of one awaited run's wake-ups).
+ */
+export interface OutcomeSink {
+  settled(outcome: Settled): void;
+}
+
 /** Who asked for a task and as part of what: for history, metrics and the dashboard. */
 export interface TaskOrigin {
   /** The scope's name: `this program`, or a service client's id and name. */

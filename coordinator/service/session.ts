@@ -9,6 +9,7 @@ import { MAX_BATCH, ServiceMethods, type ClientMessage, type Request, type Resul
 import { CloseCode, PROTOCOL_VERSION } from '../../protocol/version.js';
 import type { Engine } from '../engine/engine.js';
 import type { EngineScope } from '../engine/scope.js';
+import type { OutcomeSink, Settled } from '../engine/task.js';
 import { CancelledError, ProtocolError } from '../errors/errors.js';
 import { toWireError } from '../errors/registry.js';
 import type { Logger } from '../util/logger.js';
@@ -88,7 +89,8 @@ export class ClientSession {
    * A successful answer. One to a gathered submit is gathered with the others of this tick when it
    * is small bytes (a task's result); a `request` is always answered by a `response`.
    */
-  private answered(id: string, value: unknown, gather: boolean): void {
+  /** @internal */
+  answered(id: string, value: unknown, gather: boolean): void {
     if (this.closed) return;
     if (!gather || !(value instanceof Uint8Array) || value.byteLength > MAX_GATHERED_VALUE) {
       this.send({ type: 'response', id, ok: true, value });
@@ -167,7 +169,12 @@ export class ClientSession {
         id: tasks[i]!, code: base.code, export: base.export, args: args[i]!, refs: base.refs, keep: base.keep, inline: base.inline, chunk: base.chunk, timeoutMs: base.timeoutMs,
         retries: base.retries, retryExceptions: base.retryExceptions, priority: base.priority, weight: base.weight, group: base.group, resources: base.resources, pool: base.pool, call: base.call,
       };
-      this.answer(ids[i]!, () => scope.submit(spec), true);
+      const answer = new SubmitAnswer(this, ids[i]!);
+      try {
+        scope.submitTask(spec, answer);
+      } catch (error) {
+        answer.settled({ ok: false, error });
+      }
     }
   }
 
@@ -232,4 +239,17 @@ function sameSecret(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);
+}
+
+/** Answers one gathered submit with its task's outcome: one object per task, not a promise and its closures. */
+class SubmitAnswer implements OutcomeSink {
+  constructor(
+    private readonly session: ClientSession,
+    private readonly id: string,
+  ) {}
+
+  settled(outcome: Settled): void {
+    if (outcome.ok) this.session.answered(this.id, outcome.value, true);
+    else this.session.send({ type: 'response', id: this.id, ok: false, error: toWireError(outcome.error) });
+  }
 }

@@ -1,9 +1,9 @@
-import type { CoreArgs, CoreHandlers, CoreMethodName, CoreResult } from '../../protocol/core-methods.js';
+import type { CoreArgs, CoreHandlers, CoreMethodName, CoreResult, TaskSpec } from '../../protocol/core-methods.js';
 import type { ResolvedClusterOptions } from '../config/options.js';
 import { Engine } from '../engine/engine.js';
 import type { EngineScope } from '../engine/scope.js';
 import type { PoolEnvironment } from '../code/agent-environment.js';
-import type { ShippedCode } from '../engine/task.js';
+import type { OutcomeSink, ShippedCode } from '../engine/task.js';
 import { ClusterClosedError } from '../errors/errors.js';
 import type { Transport, TransportEvents, TransportInfo } from './transport.js';
 
@@ -39,6 +39,15 @@ export class EmbeddedTransport implements Transport {
       return handler(...args);
     } catch (err) {
       return Promise.reject(err);
+    }
+  }
+
+  submitTask(spec: TaskSpec, sink: OutcomeSink): void {
+    try {
+      this.scope.submitTask(spec, sink);
+    } catch (error) {
+      // Refused (closed, unknown code, an id in use): told after this turn, as a rejected call would be.
+      queueMicrotask(() => sink.settled({ ok: false, error }));
     }
   }
 

@@ -7,7 +7,7 @@ import { Gathering } from '../../protocol/gathering.js';
 import { MAX_BATCH, ServiceEvents, ServiceMethods, type ClientMessage, type ClientWelcome, type ServiceArgs, type ServiceMessage, type ServiceMethodName, type ServiceResult, type Submits } from '../../protocol/service-messages.js';
 import { CloseCode, DEFAULT_MAX_FRAME_BYTES, PROTOCOL_VERSION, wsMessageLimit } from '../../protocol/version.js';
 import { serviceEnvironment, type PoolEnvironment } from '../code/agent-environment.js';
-import type { ShippedCode } from '../engine/task.js';
+import type { OutcomeSink, ShippedCode } from '../engine/task.js';
 import { AuthError, ClusterClosedError, ProtocolError, ServiceLostError, ValueTooLargeError, type ClustrixError } from '../errors/errors.js';
 import { fromWireError } from '../errors/registry.js';
 import { showOnly } from '../util/show-only.js';
@@ -21,6 +21,21 @@ interface Pending {
 }
 
 type Socket = FramedSocket<ServiceMessage, ClientMessage>;
+
+/** A submit's answer told to its task's sink: one object per task, not a promise and its closures. */
+class SinkPending implements Pending {
+  readonly method = 'submit';
+
+  constructor(private readonly sink: OutcomeSink) {}
+
+  resolve(value: unknown): void {
+    this.sink.settled({ ok: true, value: value as Uint8Array });
+  }
+
+  reject(error: unknown): void {
+    this.sink.settled({ ok: false, error });
+  }
+}
 
 /** Methods whose result schema is `Bytes`: an answer that is a Uint8Array is what the schema would return. */
 const BYTES_RESULT: ReadonlySet<string> = new Set(Object.entries(ServiceMethods).flatMap(([name, m]) => (m.result === Bytes ? [name] : [])));
@@ -115,30 +130,32 @@ export class RemoteTransport implements Transport {
   }
 
   call<M extends CoreMethodName>(method: M, ...args: CoreArgs<M>): Promise<CoreResult<M>> {
-    if (method === 'submit') return this.submit((args as CoreArgs<'submit'>)[0]) as Promise<CoreResult<M>>;
+    if (method === 'submit') return new Promise((resolve, reject) => this.submit((args as CoreArgs<'submit'>)[0], { method: 'submit', resolve: resolve as (v: unknown) => void, reject }));
     return this.request(method, args) as Promise<CoreResult<M>>;
   }
 
+  submitTask(spec: TaskSpec, sink: OutcomeSink): void {
+    this.submit(spec, new SinkPending(sink));
+  }
+
   /** A submit, gathered with the others of this tick that share everything but id and args. */
-  private submit(spec: TaskSpec): Promise<Uint8Array> {
-    if (this.lostWith) return Promise.reject(this.lostWith);
-    if (!gatherable(spec)) return this.request('submit', [spec]) as Promise<Uint8Array>;
+  private submit(spec: TaskSpec, pending: Pending): void {
+    if (this.lostWith) return pending.reject(this.lostWith);
     const id = `r${++this.nextId}`;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { method: 'submit', resolve: resolve as (v: unknown) => void, reject });
-      const open = this.submits.current;
-      const bytes = spec.args.byteLength;
-      if (open !== null && open.ids.length < MAX_BATCH && this.gatheredBytes + bytes <= MAX_GATHERED_BYTES && sameBase(open.base, spec)) {
-        open.ids.push(id);
-        open.tasks.push(spec.id);
-        open.args.push(spec.args);
-        this.gatheredBytes += bytes;
-        return;
-      }
-      const { id: task, args, ...base } = spec;
-      this.gatheredBytes = bytes;
-      this.submits.begin({ type: 'submits', base, ids: [id], tasks: [task], args: [args] });
-    });
+    this.pending.set(id, pending);
+    if (!gatherable(spec)) return this.send({ type: 'request', id, method: 'submit', args: [spec] });
+    const open = this.submits.current;
+    const bytes = spec.args.byteLength;
+    if (open !== null && open.ids.length < MAX_BATCH && this.gatheredBytes + bytes <= MAX_GATHERED_BYTES && sameBase(open.base, spec)) {
+      open.ids.push(id);
+      open.tasks.push(spec.id);
+      open.args.push(spec.args);
+      this.gatheredBytes += bytes;
+      return;
+    }
+    const { id: task, args, ...base } = spec;
+    this.gatheredBytes = bytes;
+    this.submits.begin({ type: 'submits', base, ids: [id], tasks: [task], args: [args] });
   }
 
   /** The methods only a service has (the CLI's): status, stop. */

@@ -1,7 +1,7 @@
-import type { CoreArgs, CoreMethodName, CoreResult } from '../../protocol/core-methods.js';
+import type { CoreArgs, CoreMethodName, CoreResult, TaskSpec } from '../../protocol/core-methods.js';
 import type { ActorInfo, AgentInfo, LogEntry } from '../../protocol/rows.js';
 import type { PoolEnvironment } from '../code/agent-environment.js';
-import type { ShippedCode } from '../engine/task.js';
+import type { OutcomeSink, ShippedCode } from '../engine/task.js';
 
 /** What a cluster hears without asking, in either mode. */
 export interface TransportEvents {
@@ -39,6 +39,8 @@ export interface Transport {
   /** Where each pool's agents run, as `cluster.module()` needs to know it (can they read this machine's packages). */
   readonly agentEnvironments: readonly PoolEnvironment[];
   call<M extends CoreMethodName>(method: M, ...args: CoreArgs<M>): Promise<CoreResult<M>>;
+  /** The core `submit`, its outcome told to `sink` (at once when the task fails at once: no agent could ever run it). */
+  submitTask(spec: TaskSpec, sink: OutcomeSink): void;
   /** Makes code known to the other end before a call names its hash (once per hash). */
   ship(code: ShippedCode): void;
   setEvents(events: TransportEvents): void;

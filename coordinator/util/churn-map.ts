@@ -1,8 +1,9 @@
+import { Slots } from './slots.js';
+
 /**
  * A string-keyed map for entries that come and go at task rate (a task in flight on a link, a
- * scope's unsettled tasks, a map's pending submissions). A `Map` holds only each key's slot
- * number; the values live in an array whose slots are cleared when freed, and whose old backing
- * array is cleared when it grows.
+ * scope's unsettled tasks). A `Map` holds only each key's slot number; the values live in
+ * {@link Slots}, whose freed slots are cleared, and whose old backing array is cleared when it grows.
  *
  * Why not a `Map` of the values: a long-lived `Map` gets its hash tables in the old generation,
  * and a table it outgrows or rehashes is left there, still pointing at the entries it held, until
@@ -16,10 +17,7 @@
  */
 export class ChurnMap<V> {
   private readonly index = new Map<string, number>();
-  private slots: (V | undefined)[] = new Array<V | undefined>(INITIAL_SLOTS).fill(undefined);
-  /** Slots below `used` that are free; slots from `used` up were never taken. */
-  private readonly free: number[] = [];
-  private used = 0;
+  private readonly slots = new Slots<V>();
 
   get size(): number {
     return this.index.size;
@@ -27,7 +25,7 @@ export class ChurnMap<V> {
 
   get(key: string): V | undefined {
     const slot = this.index.get(key);
-    return slot === undefined ? undefined : this.slots[slot];
+    return slot === undefined ? undefined : this.slots.at(slot);
   }
 
   has(key: string): boolean {
@@ -36,17 +34,8 @@ export class ChurnMap<V> {
 
   set(key: string, value: V): this {
     const known = this.index.get(key);
-    if (known !== undefined) {
-      this.slots[known] = value;
-      return this;
-    }
-    let slot = this.free.pop();
-    if (slot === undefined) {
-      if (this.used === this.slots.length) this.grow();
-      slot = this.used++;
-    }
-    this.slots[slot] = value;
-    this.index.set(key, slot);
+    if (known !== undefined) this.slots.put(known, value);
+    else this.index.set(key, this.slots.add(value));
     return this;
   }
 
@@ -54,14 +43,13 @@ export class ChurnMap<V> {
     const slot = this.index.get(key);
     if (slot === undefined) return false;
     this.index.delete(key);
-    this.slots[slot] = undefined;
-    this.free.push(slot);
+    this.slots.remove(slot);
     return true;
   }
 
   values(): V[] {
     const out: V[] = [];
-    for (const slot of this.index.values()) out.push(this.slots[slot] as V);
+    for (const slot of this.index.values()) out.push(this.slots.at(slot) as V);
     return out;
   }
 
@@ -71,19 +59,6 @@ export class ChurnMap<V> {
 
   clear(): void {
     this.index.clear();
-    this.slots.fill(undefined);
-    this.free.length = 0;
-    this.used = 0;
-  }
-
-  /** Twice the slots; the old array is emptied, so that it points at nothing once dropped. */
-  private grow(): void {
-    const old = this.slots;
-    const slots = new Array<V | undefined>(2 * old.length).fill(undefined);
-    for (let i = 0; i < old.length; i++) slots[i] = old[i];
-    old.fill(undefined);
-    this.slots = slots;
+    this.slots.clear();
   }
 }
-
-const INITIAL_SLOTS = 16;

@@ -3,7 +3,7 @@
 // back, and an abort (or a failure, or leaving the loop) cancels every task still pending.
 import { describe, expect, it } from 'vitest';
 import { fanOut, fanOutBatches, type FanOutOptions, type StreamResult } from '../../coordinator/api/fan-out.js';
-import type { Submission, TaskSubmitter } from '../../coordinator/api/task-call.js';
+import type { ResultSink, SubmitExtra, TaskControl, TaskSubmitter } from '../../coordinator/api/task-call.js';
 import type { ResolvedTaskOptions } from '../../coordinator/api/task-options.js';
 import type { ShippedCode } from '../../coordinator/engine/task.js';
 import { CancelledError, type ClustrixError } from '../../coordinator/errors/errors.js';
@@ -28,32 +28,27 @@ class FakeSubmitter implements TaskSubmitter {
     return this.tasks.filter((t) => !t.settled);
   }
 
-  submit(_code: ShippedCode, _exportName: string | null, args: unknown[]): Submission {
-    let resolve!: (v: unknown) => void;
-    let reject!: (e: unknown) => void;
-    const result = new Promise<unknown>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
+  start<T>(_code: ShippedCode, _exportName: string | null, args: unknown[], _options: ResolvedTaskOptions, _extra: SubmitExtra, sink: ResultSink<T>, tag: T): TaskControl {
     const task: FakeTask = {
       id: `t${this.tasks.length}`,
       args,
       cancelledWith: null,
       settled: false,
       resolve: (v) => {
+        if (task.settled) return;
         task.settled = true;
-        resolve(v);
+        sink.taskDone(tag, v);
       },
       reject: (e) => {
+        if (task.settled) return;
         task.settled = true;
-        reject(e);
+        sink.taskFailed(tag, e);
       },
     };
     this.tasks.push(task);
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight.length);
     return {
       id: task.id,
-      result,
       cancel: (error) => {
         if (task.settled) return;
         task.cancelledWith = error;

@@ -4,7 +4,7 @@ import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { CancelledError, Cluster } from 'clustrix';
 import { streamCall } from '../../coordinator/api/fan-out.js';
-import type { Submission, TaskSubmitter } from '../../coordinator/api/task-call.js';
+import type { TaskSubmitter } from '../../coordinator/api/task-call.js';
 import { MODES, useCluster } from '../helpers/modes.js';
 
 describe.each(MODES)('$name', (mode) => {
@@ -56,9 +56,10 @@ describe.each(MODES)('$name', (mode) => {
     it('hands the submitter (embedded or a service connection) no per-task signal', async () => {
       const seen: (AbortSignal | null)[] = [];
       const submitter: TaskSubmitter = {
-        submit: (_code, _name, args, options): Submission => {
+        start: (_code, _name, args, options, _extra, sink, tag) => {
           seen.push(options.signal);
-          return { id: 't', result: Promise.resolve(args[0]), cancel: () => undefined };
+          sink.taskDone(tag, args[0]);
+          return { id: `t${seen.length}`, cancel: () => undefined };
         },
       };
       const controller = new AbortController();

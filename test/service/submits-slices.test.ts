@@ -25,11 +25,20 @@ describe('a huge submits message beside another client', () => {
     engine.openScope = (...args) => {
       const scope = openScope(...args);
       const client = clients.shift() ?? 'other';
+      // Gathered submits reach the scope through submitTask, single requests through submit.
       const submit = scope.submit.bind(scope);
-      scope.submit = (spec) => {
+      const submitTask = scope.submitTask.bind(scope);
+      const noted = (): void => {
         intake.push(client);
         onIntake(client);
+      };
+      scope.submit = (spec) => {
+        noted();
         return submit(spec);
+      };
+      scope.submitTask = (spec, sink) => {
+        noted();
+        submitTask(spec, sink);
       };
       return scope;
     };

@@ -1,8 +1,9 @@
-// The per-task containers of the hot path (churn-map.ts, TaskQueue in task.ts) keep the semantics
+// The per-task containers of the hot path (churn-map.ts, slots.ts, TaskQueue in task.ts) keep the semantics
 // of the Map and the FIFO they replace: lookups, insertion order, reuse of freed slots, growth
 // past the first array, and a ring that wraps.
 import { describe, expect, it } from 'vitest';
 import { ChurnMap } from '../../coordinator/util/churn-map.js';
+import { Slots } from '../../coordinator/util/slots.js';
 import { TaskQueue, type TaskRecord } from '../../coordinator/engine/task.js';
 
 describe('ChurnMap', () => {
@@ -41,6 +42,30 @@ describe('ChurnMap', () => {
     expect(m.values()).toEqual([]);
     m.set('x', 7);
     expect(m.get('x')).toBe(7);
+  });
+});
+
+describe('Slots', () => {
+  it('hands out slots, reuses freed ones, grows, and snapshots its values', () => {
+    const s = new Slots<{ n: number }>();
+    const taken = Array.from({ length: 40 }, (_, n) => s.add({ n }));
+    expect(new Set(taken).size).toBe(40);
+    expect(s.size).toBe(40);
+    for (let i = 0; i < 40; i += 2) s.remove(taken[i]!);
+    expect(s.size).toBe(20);
+    expect(s.at(taken[0]!)).toBeUndefined();
+    expect(s.at(taken[1]!)).toEqual({ n: 1 });
+    const again = s.add({ n: 99 });
+    expect(taken.filter((_, i) => i % 2 === 0)).toContain(again);
+    s.put(again, { n: 100 });
+    expect(s.at(again)).toEqual({ n: 100 });
+    const values = s.values();
+    for (const v of values) if (v.n % 3 === 0) s.remove(taken[v.n] ?? again);
+    expect(values).toHaveLength(21);
+    expect(s.size).toBe(21 - values.filter((v) => v.n % 3 === 0).length);
+    s.clear();
+    expect(s.size).toBe(0);
+    expect(s.values()).toEqual([]);
   });
 });
 
