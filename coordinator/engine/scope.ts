@@ -8,6 +8,7 @@ import type { LocalSubmission, LocalTask } from './submit.js';
 import type { OutcomeSink, ShippedCode, TaskOrigin, TaskRecord } from './task.js';
 import { CloseCode } from '../../protocol/version.js';
 import { ChurnMap } from '../util/churn-map.js';
+import { ScopeHandles } from './scope-handles.js';
 
 /** What a scope tells its program (or the client it serves). */
 export interface ScopeEvents {
@@ -40,8 +41,7 @@ export class EngineScope implements CoreHandlers {
   private readonly cancelledCalls = new Set<string>();
   /** Unnamed actors this scope created: killed when it closes. */
   private readonly owned = new Set<string>();
-  /** Objects this scope holds a handle on (one each, however many refs the program has): released when it closes. */
-  private readonly held = new Set<string>();
+  private readonly handles: ScopeHandles;
   private closed = false;
   /** Unique per scope: share-holder keys start with it. */
   private readonly shareKey = `s${nanoid(8)}`;
@@ -54,7 +54,9 @@ export class EngineScope implements CoreHandlers {
     private readonly events: ScopeEvents,
     /** Who holds a share of the slots: each call (an embedded program), or the scope as a whole (a client of a service). */
     private readonly shareBy: ShareBy,
-  ) {}
+  ) {
+    this.handles = new ScopeHandles(engine.objects.directory);
+  }
 
   /** Tasks of this scope queued or running. */
   get taskCount(): number {
@@ -110,15 +112,14 @@ export class EngineScope implements CoreHandlers {
     // Only an inline task's output can trail its result under its id (the agent follows it through
     // its async context); a worker thread's output is the running task's, sent before its result.
     if (task.inline) this.engine.lingerTask(task.id, origin);
-    if (ok) this.adopt(task.resultRefs);
+    if (ok) this.handles.adopt(task.resultRefs);
   }
 
   submitRef = async (spec: TaskSpec & { keep: string }): Promise<null> => {
     this.assertOpen();
-    this.claim(spec.keep);
+    this.handles.claim(spec.keep);
     const sub = this.engine.submitter.submit(this.engine.nextTaskId(), spec, this.codeFor(spec.code), this.shareOf(spec));
-    // The handle was taken by the directory's entry (its count starts at one).
-    this.held.add(spec.keep);
+    this.handles.take(spec.keep);
     const subs = [sub];
     this.tasks.set(spec.id, subs);
     this.engine.ownTask(sub.id, this, spec.id);
@@ -132,21 +133,15 @@ export class EngineScope implements CoreHandlers {
 
   put = async (objectId: string, bytes: Uint8Array, contains: string[]): Promise<null> => {
     this.assertOpen();
-    this.claim(objectId);
+    this.handles.claim(objectId);
     this.engine.objects.directory.put(objectId, bytes, contains);
-    this.held.add(objectId);
+    this.handles.take(objectId);
     return null;
   };
 
   objectGet = async (objectId: string): Promise<Uint8Array> => {
-    const directory = this.engine.objects.directory;
-    const bytes = await directory.bytesOf(objectId);
-    // The refs inside the value become this caller's too (it may hold them after the outer one goes).
-    for (const inner of directory.containsOf(objectId)) {
-      if (this.closed || this.held.has(inner) || !directory.has(inner)) continue;
-      this.held.add(inner);
-      directory.pin(inner);
-    }
+    const bytes = await this.engine.objects.directory.bytesOf(objectId);
+    this.handles.pinInner(objectId);
     return bytes;
   };
 
@@ -168,7 +163,7 @@ export class EngineScope implements CoreHandlers {
   };
 
   objectFree = async (objectIds: string[]): Promise<null> => {
-    for (const id of objectIds) if (this.held.delete(id)) this.engine.objects.directory.unpin(id);
+    this.handles.free(objectIds);
     return null;
   };
 
@@ -229,7 +224,7 @@ export class EngineScope implements CoreHandlers {
         this.engine.ownTask(callId, this, callId);
         forget = () => this.engine.releaseTask(callId);
       }, refs, lazy);
-      this.adopt(result.refs);
+      this.handles.adopt(result.refs);
       return result.value;
     } finally {
       forget?.();
@@ -317,8 +312,7 @@ export class EngineScope implements CoreHandlers {
       actors++;
     }
     this.owned.clear();
-    for (const id of this.held) this.engine.objects.directory.unpin(id);
-    this.held.clear();
+    this.handles.close();
     return { tasks, actors };
   }
 
@@ -331,12 +325,12 @@ export class EngineScope implements CoreHandlers {
     for (const s of subs) this.engine.ownTask(s.id, this, id);
     try {
       const values = await Promise.all(subs.map((s) => s.result));
-      for (const s of subs) this.adopt(s.task.resultRefs);
+      for (const s of subs) this.handles.adopt(s.task.resultRefs);
       return values;
     } catch (err) {
       for (const s of subs) s.cancel(new CancelledError('another agent of the same broadcast failed'));
       // Their values do not reach the program: nor do the refs inside them.
-      for (const s of subs) void s.result.then(() => this.release(s.task.resultRefs), () => undefined);
+      for (const s of subs) void s.result.then(() => this.handles.release(s.task.resultRefs), () => undefined);
       throw err;
     } finally {
       this.tasks.delete(id);
@@ -356,29 +350,6 @@ export class EngineScope implements CoreHandlers {
       this.lastShare = `${this.shareKey}/${group}`;
     }
     return this.lastShare;
-  }
-
-  /**
-   * Refs inside a value this scope's program receives become its handles: they were pinned for it
-   * when the value was delivered, so one the program already holds (or a closed scope) gives its pin back.
-   */
-  private adopt(refs: readonly string[] | undefined): void {
-    if (!refs) return;
-    const directory = this.engine.objects.directory;
-    for (const id of refs) {
-      if (!directory.has(id)) continue;
-      if (this.closed || this.held.has(id)) directory.unpin(id);
-      else this.held.add(id);
-    }
-  }
-
-  private release(refs: readonly string[] | undefined): void {
-    for (const id of refs ?? []) this.engine.objects.directory.unpin(id);
-  }
-
-  /** A new object's id must be free: ids are the caller's, and one caller must not take another's. */
-  private claim(objectId: string): void {
-    if (this.engine.objects.directory.has(objectId)) throw new ProtocolError(`object id ${objectId} is in use`, CloseCode.protocolError);
   }
 
   private detachedCalls(): DetachedCalls {

@@ -9,6 +9,8 @@ import { CoordinatorMessage } from '../../protocol/coordinator-messages.js';
 import { packDoneFrame, unpackDoneFrame } from '../../protocol/done-frames.js';
 import { AGENT_HOT_CHECKS, COORDINATOR_HOT_CHECKS } from '../../protocol/hot-messages.js';
 import { packTaskFrame, unpackTaskFrame } from '../../protocol/task-frames.js';
+import { taskMessage } from '../../coordinator/engine/link-load.js';
+import { task as taskRecord } from '../engine/fake-links.js';
 import { fuzzSeed, MULTIBYTE, rngFor, type Rng } from '../fuzz/generators.js';
 
 const SEED = fuzzSeed();
@@ -151,5 +153,15 @@ describe('hand-packed frames', () => {
       expect(packTaskFrame(messages)).toBeNull();
       if (messages.length > 0) expect(Buffer.compare(encodeSegmented(messages).head, encodeFrame(messages as never))).toBe(0);
     }
+  });
+
+  it('the coordinator\'s own task message of a plain task, and the agent\'s plain result, take the hand path', () => {
+    // The hand packer knows taskMessage's keys: a key added there must not silently send every task through msgpackr.
+    const message = taskMessage(taskRecord('s').record, CODE, false);
+    const frame = packTaskFrame([message, message]);
+    expect(frame).not.toBeNull();
+    expect(Buffer.compare(frame!, encodeFrame([message, message]))).toBe(0);
+    expect(unpackTaskFrame(frame!)).toEqual(generic(Buffer.from(frame!), 'coordinator'));
+    expect(packDoneFrame([{ type: 'done', id: 't1', value: new Uint8Array([1]), runMs: 0.5 }])).not.toBeNull();
   });
 });
