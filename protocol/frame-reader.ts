@@ -197,6 +197,25 @@ export class FrameReader {
   }
 }
 
+/**
+ * Reads a frame whose every message is `definition`'s shape and `type`, each by `read` (null: not
+ * sure of it); null when anything in the frame is not exactly that.
+ */
+export function readFrame<T>(data: Uint8Array, definition: Buffer, type: Buffer, read: (r: FrameReader) => T | null): T[] | null {
+  const r = new FrameReader(data, definition);
+  const n = r.count;
+  if (n === 0) return null;
+  const messages = new Array<T>(n);
+  for (let i = 0; i < n; i++) {
+    r.record(i);
+    r.expect(type);
+    const m = read(r);
+    if (m === null || r.bad) return null;
+    messages[i] = m;
+  }
+  return r.ok ? messages : null;
+}
+
 const CODES: number[][] = Array.from({ length: 33 }, (_, n) => new Array<number>(n).fill(0));
 let lastBytes: Buffer = Buffer.alloc(0);
 let lastString: string | null = null;

@@ -1,5 +1,5 @@
 /** Writes the frames of record-frames.ts. */
-import { RECORD_ID } from './record-frames.js';
+import { MAX_FRAME_MESSAGES, RECORD_ID } from './record-frames.js';
 
 /** Frames are written one after another into this buffer (each a view of it; a full one is left to them). */
 let out = Buffer.allocUnsafeSlow(64 * 1024);
@@ -153,6 +153,36 @@ export class FrameWriter {
     at = this.p;
     return this.b.subarray(this.start, this.p);
   }
+}
+
+/** How one message shape is written by hand: which messages it takes, a bound on their size, their fields after the type. */
+export interface FrameShape<T> {
+  readonly definition: Buffer;
+  /** The message type's bytes, written first. */
+  readonly type: Buffer;
+  plain(m: object): m is T & object;
+  /** Bytes the fields may take (3 × characters for a string, + 9 per value), the type excluded. */
+  size(m: T): number;
+  write(w: FrameWriter, m: T): void;
+}
+
+/** A frame of `messages` as the envelope's packr writes it, when every one has `shape`'s form; else null. */
+export function writeFrame<T>(messages: readonly object[], shape: FrameShape<T>): Buffer | null {
+  const n = messages.length;
+  if (n === 0 || n > MAX_FRAME_MESSAGES) return null;
+  let size = 0;
+  for (let i = 0; i < n; i++) {
+    const m = messages[i]!;
+    if (!shape.plain(m)) return null;
+    size += 1 + shape.type.length + shape.size(m);
+  }
+  const w = new FrameWriter(size, n, shape.definition);
+  for (let i = 0; i < n; i++) {
+    w.record(i);
+    w.raw(shape.type);
+    shape.write(w, messages[i] as T);
+  }
+  return w.done();
 }
 
 let lastWritten: string | null = null;
