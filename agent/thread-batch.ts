@@ -1,4 +1,5 @@
 import type { RunInThread, ThreadResult } from './thread-messages.js';
+import { readAscii, writeAscii } from '../protocol/ascii.js';
 
 /**
  * Runs (to a worker thread) and results (back) cross as one packed buffer per batch, moved, not as
@@ -31,7 +32,6 @@ const MAX_STRINGS = 0xffff;
 
 /** Strings and byte strings up to this long are copied byte by byte (not through a call into C++). */
 const SHORT = 32;
-const CODES: number[][] = Array.from({ length: SHORT + 1 }, (_, n) => new Array<number>(n).fill(0));
 
 /** Bytes appended to a buffer that grows; the result owns its ArrayBuffer (it is moved to the other thread). */
 class Packer {
@@ -72,13 +72,7 @@ class Packer {
     const { buf } = this;
     // Ids are short and ASCII as a rule: copied here, a call into C++ costs more.
     const length = s.length;
-    let k = 0;
-    if (length <= SHORT) for (; k < length; k++) {
-      const c = s.charCodeAt(k);
-      if (c >= 0x80) break;
-      buf[this.at + 2 + k] = c;
-    }
-    if (k === length && length <= SHORT) {
+    if (length <= SHORT && writeAscii(buf, this.at + 2, s)) {
       buf.writeUInt16LE(length, this.at);
       this.at += 2 + length;
       return true;
@@ -138,17 +132,9 @@ class Unpacker {
     const n = this.u16();
     const { buf, at } = this;
     this.at += n;
-    if (n <= SHORT) {
-      // ASCII as a rule (see Packer.str): one array per length, reused.
-      const codes = CODES[n]!;
-      let k = 0;
-      for (; k < n; k++) {
-        const c = buf[at + k]!;
-        if (c >= 0x80) break;
-        codes[k] = c;
-      }
-      if (k === n) return String.fromCharCode.apply(null, codes);
-    }
+    // ASCII as a rule (see Packer.str).
+    const ascii = n <= SHORT ? readAscii(buf, at, n) : null;
+    if (ascii !== null) return ascii;
     return buf.toString('utf8', at, at + n);
   }
 

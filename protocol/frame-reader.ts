@@ -1,4 +1,5 @@
 /** Reads the frames of record-frames.ts. */
+import { readAscii } from './ascii.js';
 import { MAX_FRAME_MESSAGES, MAX_ID_CHARS, RECORD_ID } from './record-frames.js';
 
 /** Reads one frame; any byte it is not sure of sets `bad` (the caller then leaves the frame to msgpackr). */
@@ -92,26 +93,9 @@ export class FrameReader {
       return '';
     }
     this.p = p + len;
-    if (len > 32) {
-      for (let i = p; i < p + len; i++) {
-        if (b[i]! >= 0x80) {
-          this.bad = true;
-          return '';
-        }
-      }
-      return b.toString('latin1', p, p + len);
-    }
-    // One array per length: setting an array's length costs more than the copy.
-    const codes = CODES[len]!;
-    for (let k = 0; k < len; k++) {
-      const c = b[p + k]!;
-      if (c >= 0x80) {
-        this.bad = true;
-        return '';
-      }
-      codes[k] = c;
-    }
-    return String.fromCharCode.apply(null, codes);
+    const text = readAscii(b, p, len);
+    if (text === null) this.bad = true;
+    return text ?? '';
   }
 
   /**
@@ -216,7 +200,6 @@ export function readFrame<T>(data: Uint8Array, definition: Buffer, type: Buffer,
   return r.ok ? messages : null;
 }
 
-const CODES: number[][] = Array.from({ length: 33 }, (_, n) => new Array<number>(n).fill(0));
 let lastBytes: Buffer = Buffer.alloc(0);
 let lastString: string | null = null;
 const EMPTY = Buffer.alloc(0);

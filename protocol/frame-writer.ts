@@ -1,4 +1,5 @@
 /** Writes the frames of record-frames.ts. */
+import { writeAscii } from './ascii.js';
 import { MAX_FRAME_MESSAGES, RECORD_ID } from './record-frames.js';
 
 /** Frames are written one after another into this buffer (each a view of it; a full one is left to them). */
@@ -62,13 +63,7 @@ export class FrameWriter {
     const length = s.length;
     // Most ids are ASCII and under 32 bytes: a fixstr, copied here.
     if (length < 32) {
-      let k = 0;
-      for (; k < length; k++) {
-        const c = s.charCodeAt(k);
-        if (c >= 0x80) break;
-        b[p + 1 + k] = c;
-      }
-      if (k === length) {
+      if (writeAscii(b, p + 1, s)) {
         b[p] = 0xa0 | length;
         this.p = p + 1 + length;
         return;
