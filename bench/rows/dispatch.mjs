@@ -94,8 +94,9 @@ export async function run(ctx, log) {
         while ((await cluster.agents()).length < count + 1) await new Promise((res) => setTimeout(res, 50));
         const grown = (process.memoryUsage().rss - before) / 1e6;
         metrics.push(perRound(`memory-${count}`, `coordinator RSS growth with ${count} simulated agents connected (÷ ${count} = per agent)`, 'MB', 'lower', [grown]));
-        const values = await rounds({ warmup: 1, count: ROUNDS, log, label: `dispatch ${count} agents` }, async ({ warmup }) => {
-          const items = Array.from({ length: warmup ? N / 10 : N }, (_, i) => i);
+        const values = await rounds({ warmup: 1, count: ROUNDS, log, label: `dispatch ${count} agents` }, async () => {
+          // A full-size warm-up, as in row 2 (a fresh process's first large map runs slower).
+          const items = Array.from({ length: N }, (_, i) => i);
           const t = performance.now();
           const out = await cluster.map((x) => x + 1, items);
           if (out.length !== items.length) throw new Error('wrong map result');
@@ -114,7 +115,7 @@ export async function run(ctx, log) {
     const ref = await attempt(failures, `ws round robin ${count}`, async () => {
       const server = await startEchoServer();
       try {
-        const values = await rounds({ warmup: 1, count: ROUNDS, log, label: `ws round robin ${count}` }, async ({ warmup }) => wsRoundRobin(server.url, count, warmup ? N / 10 : N));
+        const values = await rounds({ warmup: 1, count: ROUNDS, log, label: `ws round robin ${count}` }, () => wsRoundRobin(server.url, count, N));
         return perRound(`ws-${count}`, `reference: bare ws round robin of one task frame over ${count} connections to an echo process`, 'tasks/s', 'higher', values, { reference: true });
       } finally {
         await server.stop();
