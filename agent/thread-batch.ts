@@ -21,6 +21,15 @@ export const PACKED_MAX_BYTES = 16 * 1024;
  */
 export const MIN_PACKED = 4;
 
+/**
+ * Results a thread posts in one message at most. A thread of tiny tasks is given twice this many
+ * (WorkerPool's depth): the first half's results leave while the second half runs, the runs they
+ * make room for are posted meanwhile, and the thread finds them when it is done. Given one
+ * message's worth, it ran them all, posted, and slept until the main thread's next batch: a
+ * wake-up and an idle thread round trip per batch (a trivial map, issue 16).
+ */
+export const RESULTS_PER_POST = 32;
+
 /** A record that is the next entry of `whole`. */
 const WHOLE = 0;
 const PACKED = 1;

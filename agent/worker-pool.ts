@@ -3,7 +3,7 @@ import type { FailureKind, RemoteErrorInfo } from '../protocol/common.js';
 import { startWorker, type WorkerEntry } from './start-worker.js';
 import type { CodeSource } from './task-code.js';
 import { expressEnd, type FromThread, type RunInThread, type ThreadResult, type ToThread } from './thread-messages.js';
-import { packRuns, unpackResults } from './thread-batch.js';
+import { packRuns, RESULTS_PER_POST, unpackResults } from './thread-batch.js';
 import type { ActorReplyToThread, ActorRequestFromThread } from './actor-bridge.js';
 import { toErrorInfo } from './errors-info.js';
 import { failureKind } from './pack-result.js';
@@ -206,7 +206,8 @@ export class WorkerPool {
   }
 
   private depth(): number {
-    if (this.avgRunMs < 0.5) return 32;
+    // Two posts' worth: the thread never runs dry waiting for the next (see RESULTS_PER_POST).
+    if (this.avgRunMs < 0.5) return 2 * RESULTS_PER_POST;
     if (this.avgRunMs < 5) return 4;
     return 1;
   }

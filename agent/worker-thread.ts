@@ -7,10 +7,8 @@ import { ownDeps } from './objects/task-refs.js';
 import { CodeCache, defineTaskGlobals } from './task-code.js';
 import { interceptWrites, TaskOutput } from './task-output.js';
 import { expressEnd, type FromThread, type RunInThread, type ThreadResult, type ToThread } from './thread-messages.js';
-import { PACKED_MAX_BYTES, ResultBatch, unpackRuns } from './thread-batch.js';
+import { PACKED_MAX_BYTES, RESULTS_PER_POST, ResultBatch, unpackRuns } from './thread-batch.js';
 
-/** Results posted in one message at most; a long queue still reports progress. */
-const MAX_RESULTS_PER_POST = 64;
 /**
  * Batching pays for tasks of microseconds. A result waits for the rest of its batch at most this
  * long (ms, measured when the next task ends), and the result of a task that itself ran this long
@@ -85,7 +83,7 @@ export function runWorkerThread(): void {
       if (results.count === 0) batchStart = ended;
       results.add(result);
       current = null;
-      if (queue.length === 0 || results.count >= MAX_RESULTS_PER_POST || ended - started >= MAX_BATCH_WAIT_MS || ended - batchStart >= MAX_BATCH_WAIT_MS) flush();
+      if (queue.length === 0 || results.count >= RESULTS_PER_POST || ended - started >= MAX_BATCH_WAIT_MS || ended - batchStart >= MAX_BATCH_WAIT_MS) flush();
     }
     flush(); // the rest may have been skipped while it yielded
     draining = false;
