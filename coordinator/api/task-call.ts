@@ -1,7 +1,7 @@
 import type { TaskSpec } from '../../protocol/core-methods.js';
 import type { OutcomeSink, Settled, ShippedCode } from '../engine/task.js';
 import { CancelledError, ClusterClosedError, type ClustrixError } from '../errors/errors.js';
-import type { Transport } from '../transport/transport.js';
+import type { TaskCancel, Transport } from '../transport/transport.js';
 import type { ResolvedTaskOptions } from './task-options.js';
 import type { Values } from './values.js';
 
@@ -99,7 +99,7 @@ export class TaskCaller implements TaskSubmitter {
     const task = new TaskHandle(this, id, what, signal, sink, tag);
     signal?.addEventListener('abort', task, { once: true });
     // A submitted call's result is delivered once and kept nowhere (kept results go through refs).
-    this.transport.submitTask(spec, task);
+    task.local = this.transport.submitTask(spec, task);
     return task;
   }
 
@@ -137,6 +137,8 @@ export class TaskCaller implements TaskSubmitter {
  */
 class TaskHandle<T> implements OutcomeSink, TaskControl {
   private done = false;
+  /** The transport's own cancel of the task, if it has one (else by id). */
+  local: TaskCancel | null = null;
 
   constructor(
     private readonly caller: TaskCaller,
@@ -166,7 +168,9 @@ class TaskHandle<T> implements OutcomeSink, TaskControl {
   cancel(error: ClustrixError): void {
     if (!this.finish()) return;
     this.sink.taskFailed(this.tag, error);
-    this.caller.transport.call('cancel', this.id).catch(() => undefined);
+    // The engine hears what scope.cancel(id) would tell it (its history counts the task cancelled).
+    if (this.local !== null) this.local.cancel(new CancelledError(`task ${this.id} was cancelled`));
+    else this.caller.transport.call('cancel', this.id).catch(() => undefined);
   }
 
   /** The task's AbortSignal fired. */

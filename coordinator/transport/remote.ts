@@ -134,8 +134,9 @@ export class RemoteTransport implements Transport {
     return this.request(method, args) as Promise<CoreResult<M>>;
   }
 
-  submitTask(spec: TaskSpec, sink: OutcomeSink): void {
+  submitTask(spec: TaskSpec, sink: OutcomeSink): null {
     this.submit(spec, new SinkPending(sink));
+    return null;
   }
 
   /** A submit, gathered with the others of this tick that share everything but id and args. */
