@@ -69,9 +69,11 @@ export function load(link: AgentLink, task: TaskRecord): void {
   if (task.inline) link.inlineInflight++;
 }
 
-/** The agent reported `task`, which is on `link` (or it is cancelled for good): off the link. */
+/**
+ * The agent reported `task` (or it is cancelled for good), which the caller took off
+ * `link.inflight` (`take`: one lookup for finding and removing it): the rest of its load goes.
+ */
 export function unload(link: AgentLink, task: TaskRecord): void {
-  link.inflight.delete(task.id);
   // Idle from now (adaptive scaling measures idleness from here); busy links need no clock.
   if (link.inflight.size === 0) link.lastActiveAt = Date.now();
   if (task.inline) link.inlineInflight--;

@@ -305,7 +305,7 @@ export class Scheduler implements ParkingScheduler {
   }
 
   private take(link: AgentLink, id: string): TaskRecord | undefined {
-    const task = link.inflight.get(id);
+    const task = link.inflight.take(id);
     if (!task) return undefined;
     const parked = task.parked === true;
     unload(link, task);
