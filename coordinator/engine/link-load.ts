@@ -55,10 +55,10 @@ function pipelineDepth(link: AgentLink, slots: number, maxPipelinePerSlot: numbe
   return Math.min(Math.max(extra, 1), slots * maxPipelinePerSlot);
 }
 
-/** `task` goes to `link`: counted on it (and what it asked for held) until {@link unload}. */
-export function load(link: AgentLink, task: TaskRecord): void {
+/** `task` goes to `link` at `now` (Date.now()): counted on it (and what it asked for held) until {@link unload}. */
+export function load(link: AgentLink, task: TaskRecord, now: number): void {
   task.link = link;
-  task.startedAt ??= Date.now();
+  task.startedAt ??= now;
   task.lastAgent = link.id;
   link.inflight.set(task.id, task);
   if (task.parked) link.parkedInflight++;
