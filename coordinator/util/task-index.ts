@@ -1,10 +1,11 @@
 /**
- * The tasks in flight on one link, by the engine's task id, found without hashing the id: an
- * engine id ends in a counter (`<prefix>.<base 36>`, Engine.nextTaskId), and the tasks on one link
- * at once have counters close together, so the counter's low bits index a ring. An id whose slot
- * is taken by another task, or that is not of that form (a test's 't1'), waits in a `Map` instead.
+ * Work in flight by an id that ends in a counter (`<prefix>.<base 36>`: the engine's task ids,
+ * Engine.nextTaskId, on each link; a connection's request ids, RemoteTransport), found without
+ * hashing the id: the ids in flight at once have counters close together, so the counter's low
+ * bits index a ring. An id whose slot is taken by another, or that is not of that form (a test's
+ * 't1'), waits in a `Map` instead.
  *
- * Why: every task is put, found and removed here once (a done message's id is a fresh string), and
+ * Why: every task is put, found and removed here once (the answer's id is a fresh string), and
  * hashing it into a `Map` and out again was the largest share of the coordinator's own code per
  * task after the scope's by-id map (see churn-map.ts for why a Map of values is not used either).
  * As there, freed slots are cleared and an outgrown ring is emptied before it is dropped.
