@@ -71,35 +71,56 @@ export function unpackNumbers(bytes: Uint8Array): number | number[] | undefined 
   const first = bytes[0]!;
   if (first < 0x90 || first > 0x9f) {
     const one = readNumber(bytes, 0);
-    return one !== undefined && one.at === n ? one.value : undefined;
+    return one !== undefined && readEnd === n ? one : undefined;
   }
   const out: number[] = new Array<number>(first & 0x0f);
   let at = 1;
   for (let i = 0; i < out.length; i++) {
     const next = readNumber(bytes, at);
     if (next === undefined) return undefined;
-    out[i] = next.value;
-    at = next.at;
+    out[i] = next;
+    at = readEnd;
   }
   return at === n ? out : undefined;
 }
 
-const view = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength);
+/** Where the item after the number {@link readNumber} read last starts (a result object per number was garbage per task). */
+let readEnd = 0;
+
+/** Eight bytes of a float64, big-endian as msgpack writes them, read through one shared view. */
+const float64 = new DataView(new ArrayBuffer(8));
 
 /**
- * One number at `at`, and where the next item starts; undefined for anything else: float32 too
- * (msgpackr may round those), and 0x40-0x7f (record references in structured mode).
+ * One number at `at` (where the next item starts is left in `readEnd`); undefined for anything
+ * else: float32 too (msgpackr may round those), and 0x40-0x7f (record references in structured
+ * mode). Read byte by byte: a DataView per number was most of an unpacked result's garbage.
  */
-function readNumber(b: Uint8Array, at: number): { value: number; at: number } | undefined {
+function readNumber(b: Uint8Array, at: number): number | undefined {
   const t = b[at];
   if (t === undefined) return undefined;
-  if (t < 0x40) return { value: t, at: at + 1 };
-  if (t >= 0xe0) return { value: t - 0x100, at: at + 1 };
+  if (t < 0x40 || t >= 0xe0) {
+    readEnd = at + 1;
+    return t < 0x40 ? t : t - 0x100;
+  }
   const size = t === 0xcc || t === 0xd0 ? 1 : t === 0xcd || t === 0xd1 ? 2 : t === 0xce || t === 0xd2 ? 4 : t === 0xcb ? 8 : 0;
   if (size === 0 || at + 1 + size > b.byteLength) return undefined;
-  const d = view(b);
   const p = at + 1;
-  const value =
-    t === 0xcc ? d.getUint8(p) : t === 0xd0 ? d.getInt8(p) : t === 0xcd ? d.getUint16(p) : t === 0xd1 ? d.getInt16(p) : t === 0xce ? d.getUint32(p) : t === 0xd2 ? d.getInt32(p) : d.getFloat64(p);
-  return { value, at: p + size };
+  readEnd = p + size;
+  switch (t) {
+    case 0xcc:
+      return b[p]!;
+    case 0xd0:
+      return (b[p]! << 24) >> 24;
+    case 0xcd:
+      return (b[p]! << 8) | b[p + 1]!;
+    case 0xd1:
+      return (((b[p]! << 24) >> 16) | b[p + 1]!);
+    case 0xce:
+      return ((b[p]! << 24) >>> 0) + ((b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!);
+    case 0xd2:
+      return (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!;
+    default:
+      for (let i = 0; i < 8; i++) float64.setUint8(i, b[p + i]!);
+      return float64.getFloat64(0);
+  }
 }

@@ -1,7 +1,7 @@
 import type { TaskSpec } from '../../protocol/core-methods.js';
 import type { OutcomeSink, Settled, ShippedCode } from '../engine/task.js';
 import { CancelledError, ClusterClosedError, type ClustrixError } from '../errors/errors.js';
-import type { Transport } from '../transport/transport.js';
+import type { TaskCancel, Transport } from '../transport/transport.js';
 import type { ResolvedTaskOptions } from './task-options.js';
 import type { Values } from './values.js';
 
@@ -67,12 +67,13 @@ export class TaskCaller implements TaskSubmitter {
 
   start<T>(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra: SubmitExtra, sink: ResultSink<T>, tag: T): TaskControl {
     const id = `t${++this.next}`;
-    const what = `task ${id} (${code.name})`;
     if (this.isClosed()) return refused(id, new ClusterClosedError(), sink, tag);
     const signal = options.signal;
-    if (signal?.aborted) return refused(id, new CancelledError(`${what} was aborted before it started`, { cause: signal.reason }), sink, tag);
+    if (signal?.aborted) return refused(id, new CancelledError(`task ${id} (${code.name}) was aborted before it started`, { cause: signal.reason }), sink, tag);
     const chunk = extra.chunk ?? false;
-    const packed = this.values.packArgs(args, what, chunk);
+    // The handle names the task in errors, building the name only then.
+    const task = new TaskHandle(this, id, code.name, signal, sink, tag);
+    const packed = this.values.packArgs(args, task, chunk);
     // Optional keys are added after the literal, not spread into it: a spread builds the object
     // in the runtime's slow path, a measurable share of a trivial map (and a larger object).
     const spec: TaskSpec = {
@@ -96,10 +97,9 @@ export class TaskCaller implements TaskSubmitter {
     if (options.pool !== null) spec.pool = options.pool;
     if (extra.call) spec.call = extra.call;
     this.transport.ship(code);
-    const task = new TaskHandle(this, id, what, signal, sink, tag);
     signal?.addEventListener('abort', task, { once: true });
     // A submitted call's result is delivered once and kept nowhere (kept results go through refs).
-    this.transport.submitTask(spec, task);
+    task.local = this.transport.submitTask(spec, task);
     return task;
   }
 
@@ -137,11 +137,13 @@ export class TaskCaller implements TaskSubmitter {
  */
 class TaskHandle<T> implements OutcomeSink, TaskControl {
   private done = false;
+  /** The transport's own cancel of the task, if it has one (else by id). */
+  local: TaskCancel | null = null;
 
   constructor(
     private readonly caller: TaskCaller,
     readonly id: string,
-    private readonly what: string,
+    private readonly codeName: string,
     private readonly signal: AbortSignal | null,
     private readonly sink: ResultSink<T>,
     private readonly tag: T,
@@ -155,7 +157,7 @@ class TaskHandle<T> implements OutcomeSink, TaskControl {
     }
     let value: unknown;
     try {
-      value = this.caller.values.unpack(outcome.value, `the result of ${this.what}`, true);
+      value = this.caller.values.unpackResult(outcome.value, this, true);
     } catch (err) {
       this.sink.taskFailed(this.tag, err);
       return;
@@ -166,12 +168,19 @@ class TaskHandle<T> implements OutcomeSink, TaskControl {
   cancel(error: ClustrixError): void {
     if (!this.finish()) return;
     this.sink.taskFailed(this.tag, error);
-    this.caller.transport.call('cancel', this.id).catch(() => undefined);
+    // The engine hears what scope.cancel(id) would tell it (its history counts the task cancelled).
+    if (this.local !== null) this.local.cancel(new CancelledError(`task ${this.id} was cancelled`));
+    else this.caller.transport.call('cancel', this.id).catch(() => undefined);
   }
 
   /** The task's AbortSignal fired. */
   handleEvent(): void {
-    this.cancel(new CancelledError(`${this.what} was aborted`, { cause: this.signal?.reason }));
+    this.cancel(new CancelledError(`${this.name()} was aborted`, { cause: this.signal?.reason }));
+  }
+
+  /** How errors name the task. */
+  name(): string {
+    return `task ${this.id} (${this.codeName})`;
   }
 
   private finish(): boolean {

@@ -1,6 +1,6 @@
 import { collectingRefs, nestedOnlyRefs, revivingRefs, type ObjectRefReviver } from '../../protocol/object-ref.js';
 import { primitiveList, unpackOwnedValue, unpackValue, type ActorRefReviver } from '../../protocol/values.js';
-import { packArguments, packPrimitiveArguments } from '../engine/pack.js';
+import { nameOf, packArguments, packPrimitiveArguments, type Named } from '../engine/pack.js';
 import { ResultDecodeError } from '../errors/errors.js';
 
 /** Packed arguments and the ids of the refs inside them (the engine resolves them before the task runs). */
@@ -23,9 +23,10 @@ export class Values {
   ) {}
 
   /** `chunk`: `args` is a list of argument lists (a chunk task's calls). */
-  packArgs(args: unknown[], what: string, chunk = false): PackedArgs {
+  packArgs(args: unknown[], what: Named, chunk = false): PackedArgs {
     if (!chunk && primitiveList(args)) return { bytes: packPrimitiveArguments(args, this.maxFrameBytes, what), refs: [], lazy: [] };
-    const { value, refs } = collectingRefs(() => packArguments(args, this.maxFrameBytes, what));
+    const name = nameOf(what);
+    const { value, refs } = collectingRefs(() => packArguments(args, this.maxFrameBytes, name));
     return { bytes: value, refs, lazy: nestedOnlyRefs(args, refs, chunk) };
   }
 
@@ -34,11 +35,20 @@ export class Values {
    * that is not a kept object), so large typed arrays in the value view them instead of copying.
    */
   unpack(bytes: Uint8Array, what: string, own = false): unknown {
+    return this.decode(bytes, what, own);
+  }
+
+  /** {@link unpack} of the result of `task` (named "the result of ..." if it cannot be decoded). */
+  unpackResult(bytes: Uint8Array, task: Named, own = false): unknown {
+    return this.decode(bytes, task, own, 'the result of ');
+  }
+
+  private decode(bytes: Uint8Array, what: Named, own: boolean, prefix = ''): unknown {
     const unpack = own ? unpackOwnedValue : unpackValue;
     try {
       return revivingRefs(this.reviveRef, () => unpack(bytes, this.revive));
     } catch (cause) {
-      throw new ResultDecodeError(`${what} could not be decoded: ${(cause as Error).message}`, { cause });
+      throw new ResultDecodeError(`${prefix}${nameOf(what)} could not be decoded: ${(cause as Error).message}`, { cause });
     }
   }
 }

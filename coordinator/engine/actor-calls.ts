@@ -122,6 +122,8 @@ export class ActorCalls {
    * agent (a result for another agent's call is forged or stale, and is not believed).
    */
   private takeCall(link: AgentLink, id: string): { record: ActorRecord; call: Call } | undefined {
+    // Every task's result asks here first: without actor calls, no lookup.
+    if (this.calls.size === 0) return undefined;
     const record = this.calls.get(id);
     const call = record?.inflight.get(id);
     if (!record || !call || record.link !== link) return undefined;

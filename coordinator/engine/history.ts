@@ -64,8 +64,19 @@ export class TaskHistory {
   }
 
   add(entry: TaskHistoryEntry): void {
+    const { taskId, callId, label, client, agentId, submittedAt, startedAt, endedAt, outcome, error } = entry;
+    this.addTask(taskId, callId, label, client, agentId, submittedAt, startedAt, endedAt, outcome, error);
+  }
+
+  /** {@link add} of one task's fields: no entry object per task (the work tracker's form). */
+  addTask(
+    taskId: string, callId: string, label: string, client: string, agentId: string | null,
+    submittedAt: number, startedAt: number | null, endedAt: number, outcome: TaskOutcomeKind, error: ErrorSummary | null,
+  ): void {
     this.added++;
-    const bytes = entryBytes(entry);
+    let chars = taskId.length + callId.length + label.length + client.length + (agentId?.length ?? 0);
+    if (error) chars += error.code.length + error.message.length + (error.stack?.length ?? 0);
+    const bytes = ENTRY_OVERHEAD_BYTES + 2 * chars;
     if (bytes > this.bounds.maxBytes || this.bounds.maxEntries === 0) {
       this.dropped++;
       return;
@@ -78,18 +89,19 @@ export class TaskHistory {
       slot = this.slots++;
       if (slot >= this.outcomes.length) this.grow();
     } else {
-      slot = (this.head + this.count) % this.slots;
+      slot = this.head + this.count;
+      if (slot >= this.slots) slot -= this.slots;
     }
-    this.taskIds[slot] = entry.taskId;
-    this.callIds[slot] = entry.callId;
-    this.labels[slot] = entry.label;
-    this.clients[slot] = entry.client;
-    this.agentIds[slot] = entry.agentId;
-    this.errors[slot] = entry.error;
-    this.times[3 * slot] = entry.submittedAt;
-    this.times[3 * slot + 1] = entry.startedAt ?? NaN;
-    this.times[3 * slot + 2] = entry.endedAt;
-    this.outcomes[slot] = OUTCOMES.indexOf(entry.outcome);
+    this.taskIds[slot] = taskId;
+    this.callIds[slot] = callId;
+    this.labels[slot] = label;
+    this.clients[slot] = client;
+    this.agentIds[slot] = agentId;
+    this.errors[slot] = error;
+    this.times[3 * slot] = submittedAt;
+    this.times[3 * slot + 1] = startedAt ?? NaN;
+    this.times[3 * slot + 2] = endedAt;
+    this.outcomes[slot] = OUTCOMES.indexOf(outcome);
     this.sizes[slot] = bytes;
     this.count++;
     this.bytesHeld += bytes;
@@ -176,10 +188,4 @@ export class TaskHistory {
 export function summarizeError(error: ClustrixError): ErrorSummary {
   const stack = error instanceof RemoteError ? (error.remoteStack ?? null) : null;
   return { code: error.code, message: error.message.slice(0, MAX_ERROR_MESSAGE), stack: stack === null ? null : stack.slice(0, MAX_ERROR_STACK) };
-}
-
-function entryBytes(e: TaskHistoryEntry): number {
-  let chars = e.taskId.length + e.callId.length + e.label.length + e.client.length + (e.agentId?.length ?? 0);
-  if (e.error) chars += e.error.code.length + e.error.message.length + (e.error.stack?.length ?? 0);
-  return ENTRY_OVERHEAD_BYTES + 2 * chars;
 }

@@ -55,10 +55,10 @@ function pipelineDepth(link: AgentLink, slots: number, maxPipelinePerSlot: numbe
   return Math.min(Math.max(extra, 1), slots * maxPipelinePerSlot);
 }
 
-/** `task` goes to `link`: counted on it (and what it asked for held) until {@link unload}. */
-export function load(link: AgentLink, task: TaskRecord): void {
+/** `task` goes to `link` at `now` (Date.now()): counted on it (and what it asked for held) until {@link unload}. */
+export function load(link: AgentLink, task: TaskRecord, now: number): void {
   task.link = link;
-  task.startedAt ??= Date.now();
+  task.startedAt ??= now;
   task.lastAgent = link.id;
   link.inflight.set(task.id, task);
   if (task.parked) link.parkedInflight++;
@@ -69,9 +69,11 @@ export function load(link: AgentLink, task: TaskRecord): void {
   if (task.inline) link.inlineInflight++;
 }
 
-/** The agent reported `task`, which is on `link` (or it is cancelled for good): off the link. */
+/**
+ * The agent reported `task` (or it is cancelled for good), which the caller took off
+ * `link.inflight` (`take`: one lookup for finding and removing it): the rest of its load goes.
+ */
 export function unload(link: AgentLink, task: TaskRecord): void {
-  link.inflight.delete(task.id);
   // Idle from now (adaptive scaling measures idleness from here); busy links need no clock.
   if (link.inflight.size === 0) link.lastActiveAt = Date.now();
   if (task.inline) link.inlineInflight--;

@@ -4,7 +4,7 @@ import type { CoordinatorMessage } from '../../protocol/coordinator-messages.js'
 import { AgentFeature, CloseCode } from '../../protocol/version.js';
 import type { AgentSocket } from './agent-server.js';
 import type { ShippedCode, TaskRecord } from './task.js';
-import { ChurnMap } from '../util/churn-map.js';
+import { TaskIndex } from '../util/task-index.js';
 
 /** What a link needs of its agent's connection: a framed socket, or a test's fake agent. */
 export type LinkSocket = Pick<AgentSocket, 'setHandlers' | 'setDeferFlush' | 'send' | 'close' | 'terminate' | 'lastHeard'> & Partial<Pick<AgentSocket, 'bytesIn' | 'bytesOut'>>;
@@ -28,7 +28,7 @@ export interface LinkEvents {
 export class AgentLink {
   state: LinkState = 'ready';
   /** Tasks sent and not yet reported, by id. */
-  readonly inflight = new ChurnMap<TaskRecord>();
+  readonly inflight = new TaskIndex<TaskRecord>();
   /** How many of `inflight` are inline tasks (they do not use worker slots). */
   inlineInflight = 0;
   /** Code hashes this agent has received on this connection. */

@@ -50,6 +50,8 @@ export class Scheduler implements ParkingScheduler {
   private contendedAt = -Infinity;
   private bounded = false;
   private parkHooks: ParkHooks | null = null;
+  /** Date.now() of the dispatch under way, 0 outside one: one clock read for every task it sends. */
+  private dispatchedAt = 0;
 
   constructor(private readonly options: SchedulerOptions) {
     this.lanes = new Lanes({ worker: (l) => this.capacity(l), inline: inlineRoom });
@@ -305,7 +307,7 @@ export class Scheduler implements ParkingScheduler {
   }
 
   private take(link: AgentLink, id: string): TaskRecord | undefined {
-    const task = link.inflight.get(id);
+    const task = link.inflight.take(id);
     if (!task) return undefined;
     const parked = task.parked === true;
     unload(link, task);
@@ -320,6 +322,7 @@ export class Scheduler implements ParkingScheduler {
 
   private readonly dispatch = (): void => {
     this.dispatchQueued = false;
+    this.dispatchedAt = Date.now();
     const now = performance.now();
     for (const lane of this.lanes.all()) if (lane.queue.contending > 1) this.contendedAt = now;
     this.bounded = now - this.contendedAt < CONTENDED_MS;
@@ -341,6 +344,7 @@ export class Scheduler implements ParkingScheduler {
     if (this.idleWaiters.length > 0 && this.queued === 0 && this.running === 0) {
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
+    this.dispatchedAt = 0;
   };
 
   /** Sends waiting tasks, next by fair share, while some link has room. */
@@ -391,7 +395,7 @@ export class Scheduler implements ParkingScheduler {
   }
 
   private start(link: AgentLink, task: TaskRecord, express = false, urgent = express): void {
-    load(link, task);
+    load(link, task, this.dispatchedAt || Date.now());
     this.runningCount++;
     link.send(taskMessage(task, link.ensureCode(task.code, urgent), express), urgent);
     this.parkHooks?.started(task, link);

@@ -8,6 +8,7 @@ import type { LocalSubmission, LocalTask } from './submit.js';
 import type { OutcomeSink, ShippedCode, TaskOrigin, TaskRecord } from './task.js';
 import { CloseCode } from '../../protocol/version.js';
 import { ChurnMap } from '../util/churn-map.js';
+import { Slots } from '../util/slots.js';
 import { ScopeHandles } from './scope-handles.js';
 
 /** What a scope tells its program (or the client it serves). */
@@ -37,6 +38,11 @@ export class EngineScope implements CoreHandlers {
   private readonly code = new Map<string, ShippedCode>();
   /** Tasks not settled yet, by the caller's id. */
   private readonly tasks = new ChurnMap<LocalTask[]>();
+  /**
+   * Tasks of {@link submitOwn} not settled yet: no by-id entry (hashing each task's id into a map
+   * and out again was a measurable share of a trivial map); each knows its slot (`origin.ownSlot`).
+   */
+  private readonly own = new Slots<LocalTask>();
   /** Calls cancelled as a whole (from the dashboard): their later tasks are refused too. */
   private readonly cancelledCalls = new Set<string>();
   /** Unnamed actors this scope created: killed when it closes. */
@@ -60,7 +66,7 @@ export class EngineScope implements CoreHandlers {
 
   /** Tasks of this scope queued or running. */
   get taskCount(): number {
-    let n = 0;
+    let n = this.own.size;
     for (const subs of this.tasks.values()) n += subs.length;
     return n;
   }
@@ -74,30 +80,42 @@ export class EngineScope implements CoreHandlers {
   // (its settlement reaches `taskSettled` from the submitter, not through a `then`).
   submit = (spec: TaskSpec): Promise<Uint8Array> => {
     try {
-      return this.start(spec, null).result!;
+      return this.start(spec, null, false).result!;
     } catch (err) {
       return Promise.reject(err);
     }
   };
 
-  /** {@link submit} with the outcome told to `sink`, no promise (the embedded cluster's); throws what submit rejects with. */
+  /** {@link submit} with the outcome told to `sink`, no promise (a service client's); throws what submit rejects with. */
   submitTask(spec: TaskSpec, sink: OutcomeSink): void {
-    this.start(spec, sink);
+    this.start(spec, sink, false);
   }
 
-  private start(spec: TaskSpec, sink: OutcomeSink | null): LocalTask {
+  /**
+   * {@link submitTask} of a caller whose ids are unique by construction (the embedded program's),
+   * which cancels through the handle returned, not by id: `cancel(id)` does not find the task.
+   */
+  submitOwn(spec: TaskSpec, sink: OutcomeSink): LocalTask {
+    return this.start(spec, sink, true);
+  }
+
+  private start(spec: TaskSpec, sink: OutcomeSink | null, own: boolean): LocalTask {
     if (spec.call && this.cancelledCalls.has(spec.call.id)) throw new CancelledError(`call ${spec.call.id} (${spec.call.label}) was cancelled`);
     const code = this.codeFor(spec.code);
     this.assertOpen();
     const id = spec.id;
-    if (this.tasks.has(id)) throw new ProtocolError(`task id ${id} is in use by a task of this caller that has not settled`, CloseCode.protocolError);
-    const origin: TaskOrigin = { client: this.name, taskId: id, callId: spec.call?.id ?? id, label: spec.call?.label || code.name, submittedAt: Date.now(), scope: this };
+    if (!own && this.tasks.has(id)) throw new ProtocolError(`task id ${id} is in use by a task of this caller that has not settled`, CloseCode.protocolError);
+    const origin: TaskOrigin = {
+      client: this.name, taskId: id, callId: spec.call?.id ?? id, label: spec.call?.label || code.name, submittedAt: Date.now(), scope: this, ownSlot: -1,
+    };
     // A caller's task never keeps its result (submitRef does); a client may not say otherwise.
     const plain = spec.keep === null ? spec : { ...spec, keep: null };
     const taskId = this.engine.nextTaskId();
     const sub = sink === null ? this.engine.submitter.submit(taskId, plain, code, this.shareOf(spec), null, origin) : this.engine.submitter.submitTo(taskId, plain, code, this.shareOf(spec), sink, origin);
     // No owner entry while it runs: its log lines find it (and `origin`) among its link's in-flight tasks.
-    if (!sub.task.settled) this.tasks.set(id, [sub]);
+    if (sub.task.settled) return sub;
+    if (own) origin.ownSlot = this.own.add(sub);
+    else this.tasks.set(id, [sub]);
     return sub;
   }
 
@@ -107,8 +125,13 @@ export class EngineScope implements CoreHandlers {
    * a moment, and the refs inside a result it brought become this scope's.
    */
   taskSettled(task: TaskRecord, origin: TaskOrigin, ok: boolean): void {
-    const subs = this.tasks.get(origin.taskId);
-    if (subs?.length === 1 && subs[0]!.task === task) this.tasks.delete(origin.taskId);
+    const slot = origin.ownSlot ?? -1;
+    if (slot >= 0) {
+      if (this.own.at(slot)?.task === task) this.own.remove(slot);
+    } else {
+      const subs = this.tasks.get(origin.taskId);
+      if (subs?.length === 1 && subs[0]!.task === task) this.tasks.delete(origin.taskId);
+    }
     // Only an inline task's output can trail its result under its id (the agent follows it through
     // its async context); a worker thread's output is the running task's, sent before its result.
     if (task.inline) this.engine.lingerTask(task.id, origin);
@@ -268,12 +291,10 @@ export class EngineScope implements CoreHandlers {
     this.cancelledCalls.add(callId);
     if (this.cancelledCalls.size > MAX_CANCELLED_CALLS) this.cancelledCalls.delete(this.cancelledCalls.values().next().value!);
     let n = 0;
-    for (const subs of this.tasks.values()) {
-      for (const s of subs) {
-        if (s.task.origin?.callId !== callId) continue;
-        s.cancel(error);
-        n++;
-      }
+    for (const s of this.unsettled()) {
+      if (s.task.origin?.callId !== callId) continue;
+      s.cancel(error);
+      n++;
     }
     return n;
   }
@@ -297,14 +318,13 @@ export class EngineScope implements CoreHandlers {
     this.closed = true;
     this.engine.forgetScope(this);
     let tasks = 0;
-    for (const subs of this.tasks.values()) {
-      for (const s of subs) {
-        s.result?.catch(() => undefined);
-        s.cancel(error);
-        tasks++;
-      }
+    for (const s of this.unsettled()) {
+      s.result?.catch(() => undefined);
+      s.cancel(error);
+      tasks++;
     }
     this.tasks.clear();
+    this.own.clear();
     let actors = 0;
     for (const actorId of this.owned) {
       if (!this.engine.actors.isLive(actorId)) continue;
@@ -314,6 +334,13 @@ export class EngineScope implements CoreHandlers {
     this.owned.clear();
     this.handles.close();
     return { tasks, actors };
+  }
+
+  /** Every task of this scope not settled yet (a snapshot: cancelling them changes the sets). */
+  private unsettled(): LocalTask[] {
+    const out = this.own.values();
+    for (const subs of this.tasks.values()) out.push(...subs);
+    return out;
   }
 
   /** Submits under the caller's `id`, tracks the submissions until they settle, resolves with every result. */

@@ -4,6 +4,7 @@ import { ClusterClosedError, type ClustrixError } from '../errors/errors.js';
 import type { ObjectDirectory } from './object-directory.js';
 import { PipelinedDeps } from './pipelined-deps.js';
 import { checkSize } from './pack.js';
+import { valueLimit } from '../../protocol/version.js';
 import type { Scheduler } from './scheduler.js';
 import type { OutcomeSink, Settled, ShippedCode, TaskOrigin, TaskOutcome, TaskRecord } from './task.js';
 import type { WorkTracker } from './work-tracker.js';
@@ -93,7 +94,7 @@ export class Submitter {
 
   /** `id` is the engine's own (unique across callers); `spec.id` is the caller's; `share` names the task's share-holder (share-queue.ts). */
   submit(id: string, spec: TaskSpec, code: ShippedCode, share: string, pinned: string | null = null, origin: TaskOrigin | null = null): LocalSubmission {
-    checkSize(spec.args.byteLength, this.maxFrameBytes, `the arguments of task ${spec.id} (${code.name})`, 'arguments');
+    this.checkArgs(spec, code);
     const keep = spec.keep;
     if (keep !== null) {
       const lineage = { retriesLeft: spec.retries, what: `task ${spec.id} (${code.name})`, rerun: () => void this.attempt(nanoid(12), spec, code, share, null, origin) };
@@ -107,7 +108,7 @@ export class Submitter {
    * (at once if it cannot be queued).
    */
   submitTo(id: string, spec: TaskSpec, code: ShippedCode, share: string, sink: OutcomeSink, origin: TaskOrigin | null = null): LocalTask {
-    checkSize(spec.args.byteLength, this.maxFrameBytes, `the arguments of task ${spec.id} (${code.name})`, 'arguments');
+    this.checkArgs(spec, code);
     const handle = new Handle(id, this.scheduler);
     handle.task = this.record(id, spec, code, share, null, origin, sink);
     this.enqueue(handle.task, spec, sink);
@@ -128,46 +129,31 @@ export class Submitter {
 
   /** The task's record; its outcome goes to `sink` after the engine's bookkeeping. */
   private record(id: string, spec: TaskSpec, code: ShippedCode, share: string, pinned: string | null, origin: TaskOrigin | null, sink: OutcomeSink): TaskRecord {
-    const refs = spec.refs;
-    const task: TaskRecord = {
-      id,
-      code,
-      export: spec.export,
-      args: spec.args,
-      inline: spec.inline,
-      chunk: spec.chunk,
-      timeoutMs: spec.timeoutMs,
-      priority: spec.priority,
-      share,
-      weight: spec.weight,
-      resources: pinned === null ? spec.resources : null,
-      pool: pinned === null ? (spec.pool ?? null) : null,
-      lossRetriesLeft: spec.retries,
-      exceptionRetriesLeft: spec.retryExceptions,
-      pinned,
-      keep: spec.keep,
-      deps: [],
-      link: null,
-      settled: false,
-      origin,
-      startedAt: null,
-      lastAgent: null,
-      deliver: (outcome: TaskOutcome) => {
-        this.dependents.settled(task);
-        this.tracker?.settled(task, outcome);
-        // Before the arguments' pins go (a ref the task passed back may be held by nothing else).
-        if (outcome.ok && outcome.refs && outcome.refs.length > 0) {
-          for (const ref of outcome.refs) this.directory.pin(ref);
-          task.resultRefs = outcome.refs;
-        }
-        // The scope that submitted it forgets it (and adopts its result's refs) before its caller hears.
-        if (origin?.scope) origin.scope.taskSettled(task, origin, outcome.ok);
-        sink.settled(outcome);
-        // The arguments' refs stay pinned until the task settled; released after its caller heard.
-        if (refs.length > 0) queueMicrotask(() => this.unpin(refs));
-      },
-    };
-    return task;
+    return new SubmittedTask(this, id, spec, code, share, pinned, origin, sink);
+  }
+
+  /** @internal `task`'s outcome, once: the engine's bookkeeping, then its sink. */
+  delivered(task: SubmittedTask, outcome: TaskOutcome): void {
+    this.dependents.settled(task);
+    this.tracker?.settled(task, outcome);
+    // Before the arguments' pins go (a ref the task passed back may be held by nothing else).
+    if (outcome.ok && outcome.refs && outcome.refs.length > 0) {
+      for (const ref of outcome.refs) this.directory.pin(ref);
+      task.resultRefs = outcome.refs;
+    }
+    // The scope that submitted it forgets it (and adopts its result's refs) before its caller hears.
+    const origin = task.origin;
+    if (origin?.scope) origin.scope.taskSettled(task, origin, outcome.ok);
+    task.sink.settled(outcome);
+    // The arguments' refs stay pinned until the task settled; released after its caller heard.
+    const refs = task.refs;
+    if (refs.length > 0) queueMicrotask(() => this.unpin(refs));
+  }
+
+  /** Refuses arguments too large for a frame; the message is built only then (a string per task otherwise). */
+  private checkArgs(spec: TaskSpec, code: ShippedCode): void {
+    const bytes = spec.args.byteLength;
+    if (bytes > valueLimit(this.maxFrameBytes)) checkSize(bytes, this.maxFrameBytes, `the arguments of task ${spec.id} (${code.name})`, 'arguments');
   }
 
   private enqueue(task: TaskRecord, spec: TaskSpec, sink: OutcomeSink): void {
@@ -194,5 +180,65 @@ export class Submitter {
   private afterRefs(task: TaskRecord, refs: readonly string[], lazy: readonly string[]): void {
     for (const ref of refs) this.directory.pin(ref);
     this.dependents.wait(task, refs, lazy);
+  }
+}
+
+/**
+ * A submitter's task record. A class whose `deliver` is a method: a closure per task (and its
+ * context) was a measurable share of a trivial map's allocation. Every field is set here, so each
+ * record has one shape from the start.
+ */
+class SubmittedTask implements TaskRecord {
+  readonly export: string | null;
+  readonly args: Uint8Array;
+  readonly inline: boolean;
+  readonly chunk: boolean;
+  readonly timeoutMs: number | null;
+  readonly priority: number;
+  readonly weight: number;
+  readonly resources: TaskRecord['resources'];
+  readonly pool: string | null;
+  lossRetriesLeft: number;
+  exceptionRetriesLeft: number;
+  readonly keep: string | null;
+  /** Its arguments' refs, pinned until it settled. */
+  readonly refs: readonly string[];
+  deps: TaskRecord['deps'] = [];
+  prefer: string[] | undefined = undefined;
+  link: TaskRecord['link'] = null;
+  parked = false;
+  withdrawing = false;
+  settled = false;
+  startedAt: number | null = null;
+  lastAgent: string | null = null;
+  resultRefs: readonly string[] | undefined = undefined;
+
+  constructor(
+    private readonly submitter: Submitter,
+    readonly id: string,
+    spec: TaskSpec,
+    readonly code: ShippedCode,
+    readonly share: string,
+    readonly pinned: string | null,
+    readonly origin: TaskOrigin | null,
+    readonly sink: OutcomeSink,
+  ) {
+    this.export = spec.export;
+    this.args = spec.args;
+    this.inline = spec.inline;
+    this.chunk = spec.chunk;
+    this.timeoutMs = spec.timeoutMs;
+    this.priority = spec.priority;
+    this.weight = spec.weight;
+    this.resources = pinned === null ? spec.resources : null;
+    this.pool = pinned === null ? (spec.pool ?? null) : null;
+    this.lossRetriesLeft = spec.retries;
+    this.exceptionRetriesLeft = spec.retryExceptions;
+    this.keep = spec.keep;
+    this.refs = spec.refs;
+  }
+
+  deliver(outcome: TaskOutcome): void {
+    this.submitter.delivered(this, outcome);
   }
 }

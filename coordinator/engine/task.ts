@@ -58,6 +58,8 @@ export interface TaskOrigin {
    * (found through its link's in-flight tasks) and for a grace period after (the engine's lingering owners).
    */
   readonly scope?: OriginScope;
+  /** Its place among its scope's own tasks (EngineScope.submitOwn), which have no by-id entry; -1: it has one. */
+  ownSlot?: number;
 }
 
 /** One unit of work from submission until its outcome is delivered (at most once). */

@@ -1,5 +1,5 @@
 import type { CallRow, RecentError } from '../../protocol/dashboard-messages.js';
-import type { TaskHistoryEntry, TaskOutcomeKind } from '../../protocol/rows.js';
+import type { TaskOutcomeKind } from '../../protocol/rows.js';
 import { TaskHistory, summarizeError, type HistoryBounds } from './history.js';
 import type { TaskOutcome, TaskRecord } from './task.js';
 
@@ -81,21 +81,10 @@ export class WorkTracker {
     this.outcomes[kind]++;
     this.latency.observe((now - o.submittedAt) / 1000);
     const error = outcome.ok ? null : summarizeError(outcome.error);
-    const entry: TaskHistoryEntry = {
-      taskId: o.taskId,
-      callId: o.callId,
-      label: o.label,
-      client: o.client,
-      agentId: outcome.ok ? outcome.agentId : (task.lastAgent ?? null),
-      submittedAt: o.submittedAt,
-      startedAt: task.startedAt ?? null,
-      endedAt: now,
-      outcome: kind,
-      error,
-    };
-    this.history.add(entry);
+    const agentId = outcome.ok ? outcome.agentId : (task.lastAgent ?? null);
+    this.history.addTask(o.taskId, o.callId, o.label, o.client, agentId, o.submittedAt, task.startedAt ?? null, now, kind, error);
     if (error && kind === 'failed') {
-      this.errors.push({ ...error, client: o.client, callId: o.callId, label: o.label, taskId: o.taskId, agentId: entry.agentId, at: now });
+      this.errors.push({ ...error, client: o.client, callId: o.callId, label: o.label, taskId: o.taskId, agentId, at: now });
       if (this.errors.length > RECENT_ERRORS_KEPT) this.errors.shift();
     }
     const call = this.callOf(o.client, o.callId);

@@ -5,7 +5,7 @@ import type { EngineScope } from '../engine/scope.js';
 import type { PoolEnvironment } from '../code/agent-environment.js';
 import type { OutcomeSink, ShippedCode } from '../engine/task.js';
 import { ClusterClosedError } from '../errors/errors.js';
-import type { Transport, TransportEvents, TransportInfo } from './transport.js';
+import type { TaskCancel, Transport, TransportEvents, TransportInfo } from './transport.js';
 
 /** The transport of `Cluster.start()`: the engine in this process, reached through one scope. */
 export class EmbeddedTransport implements Transport {
@@ -42,12 +42,14 @@ export class EmbeddedTransport implements Transport {
     }
   }
 
-  submitTask(spec: TaskSpec, sink: OutcomeSink): void {
+  submitTask(spec: TaskSpec, sink: OutcomeSink): TaskCancel | null {
     try {
-      this.scope.submitTask(spec, sink);
+      // This program's TaskCaller numbers its tasks: ids are unique, and it cancels through the handle.
+      return this.scope.submitOwn(spec, sink);
     } catch (error) {
-      // Refused (closed, unknown code, an id in use): told after this turn, as a rejected call would be.
+      // Refused (closed, unknown code): told after this turn, as a rejected call would be.
       queueMicrotask(() => sink.settled({ ok: false, error }));
+      return null;
     }
   }
 

@@ -12,6 +12,7 @@ import { AuthError, ClusterClosedError, ProtocolError, ServiceLostError, ValueTo
 import { fromWireError } from '../errors/registry.js';
 import { showOnly } from '../util/show-only.js';
 import type { Transport, TransportEvents, TransportInfo } from './transport.js';
+import { TaskIndex } from '../util/task-index.js';
 import { CLIENT_SOCKET_OPTIONS } from '../../protocol/client-socket.js';
 
 interface Pending {
@@ -50,7 +51,8 @@ export class RemoteTransport implements Transport {
     showOnly(this.prototype, 'RemoteTransport', (t) => ({ id: t.welcome.clientId, address: t.address }));
   }
 
-  private readonly pending = new Map<string, Pending>();
+  /** Requests not answered yet, by id (a counter: found without hashing, see task-index.ts). */
+  private readonly pending = new TaskIndex<Pending>();
   /** Submits of one tick that differ only in id and args (a map's), sent as one `submits` message. */
   private readonly submits = new Gathering<Submits>((m) => this.socket.send(m));
   private gatheredBytes = 0;
@@ -134,14 +136,15 @@ export class RemoteTransport implements Transport {
     return this.request(method, args) as Promise<CoreResult<M>>;
   }
 
-  submitTask(spec: TaskSpec, sink: OutcomeSink): void {
+  submitTask(spec: TaskSpec, sink: OutcomeSink): null {
     this.submit(spec, new SinkPending(sink));
+    return null;
   }
 
   /** A submit, gathered with the others of this tick that share everything but id and args. */
   private submit(spec: TaskSpec, pending: Pending): void {
     if (this.lostWith) return pending.reject(this.lostWith);
-    const id = `r${++this.nextId}`;
+    const id = this.requestId();
     this.pending.set(id, pending);
     if (!gatherable(spec)) return this.send({ type: 'request', id, method: 'submit', args: [spec] });
     const open = this.submits.current;
@@ -182,11 +185,16 @@ export class RemoteTransport implements Transport {
 
   private request(method: ServiceMethodName, args: unknown[]): Promise<unknown> {
     if (this.lostWith) return Promise.reject(this.lostWith);
-    const id = `r${++this.nextId}`;
+    const id = this.requestId();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { method, resolve, reject });
       this.send({ type: 'request', id, method, args });
     });
+  }
+
+  /** A request's id: a counter in the form TaskIndex finds by its number. */
+  private requestId(): string {
+    return `r.${(++this.nextId).toString(36)}`;
   }
 
   /** Every message but the gathered submits goes through here: the open gathering leaves first, so order is kept. */
@@ -196,9 +204,8 @@ export class RemoteTransport implements Transport {
   }
 
   private settle(id: string, value: unknown, error?: unknown): void {
-    const p = this.pending.get(id);
+    const p = this.pending.take(id);
     if (!p) return;
-    this.pending.delete(id);
     if (error !== undefined) {
       p.reject(error);
       return;

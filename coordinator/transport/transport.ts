@@ -2,6 +2,7 @@ import type { CoreArgs, CoreMethodName, CoreResult, TaskSpec } from '../../proto
 import type { ActorInfo, AgentInfo, LogEntry } from '../../protocol/rows.js';
 import type { PoolEnvironment } from '../code/agent-environment.js';
 import type { OutcomeSink, ShippedCode } from '../engine/task.js';
+import type { ClustrixError } from '../errors/errors.js';
 
 /** What a cluster hears without asking, in either mode. */
 export interface TransportEvents {
@@ -29,6 +30,11 @@ export interface TransportInfo {
   maxFrameBytes: number;
 }
 
+/** A submitted task's cancel, without a lookup by id. */
+export interface TaskCancel {
+  cancel(error: ClustrixError): void;
+}
+
 /**
  * The narrow seam beneath `Cluster`: the embedded engine in this process, or a connection to a
  * service. Every method of the cluster API is a core method (protocol/core-methods.ts) called
@@ -39,8 +45,12 @@ export interface Transport {
   /** Where each pool's agents run, as `cluster.module()` needs to know it (can they read this machine's packages). */
   readonly agentEnvironments: readonly PoolEnvironment[];
   call<M extends CoreMethodName>(method: M, ...args: CoreArgs<M>): Promise<CoreResult<M>>;
-  /** The core `submit`, its outcome told to `sink` (at once when the task fails at once: no agent could ever run it). */
-  submitTask(spec: TaskSpec, sink: OutcomeSink): void;
+  /**
+   * The core `submit`, its outcome told to `sink` (at once when the task fails at once: no agent
+   * could ever run it). Returns the task's own cancel when it has one (embedded), else null: cancel
+   * through `call('cancel', spec.id)`.
+   */
+  submitTask(spec: TaskSpec, sink: OutcomeSink): TaskCancel | null;
   /** Makes code known to the other end before a call names its hash (once per hash). */
   ship(code: ShippedCode): void;
   setEvents(events: TransportEvents): void;

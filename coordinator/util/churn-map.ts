@@ -1,9 +1,10 @@
 import { Slots } from './slots.js';
 
 /**
- * A string-keyed map for entries that come and go at task rate (a task in flight on a link, a
- * scope's unsettled tasks). A `Map` holds only each key's slot number; the values live in
- * {@link Slots}, whose freed slots are cleared, and whose old backing array is cleared when it grows.
+ * A string-keyed map for entries that come and go at task rate (a service client's unsettled
+ * tasks; a link's in-flight ones are in task-index.ts). A `Map` holds only each key's slot
+ * number; the values live in {@link Slots}, whose freed slots are cleared, and whose old backing
+ * array is cleared when it grows.
  *
  * Why not a `Map` of the values: a long-lived `Map` gets its hash tables in the old generation,
  * and a table it outgrows or rehashes is left there, still pointing at the entries it held, until
