@@ -288,6 +288,20 @@ export class ResultBatch {
     this.whole.push(value === result.value ? result : { ...result, value });
   }
 
+  /**
+   * A batch of one result, taken out to be posted as it is (a batch's arrays cost more to clone
+   * than the result); null when the batch holds more. Its value is moved (a small one copied first).
+   */
+  takeLone(): { result: ThreadResult; transfer: ArrayBuffer[] } | null {
+    if (this.count !== 1) return null;
+    const r = this.first[0]!;
+    this.first = [];
+    this.count = 0;
+    if (r.type !== 'done') return { result: r, transfer: [] };
+    const value = r.value.byteLength <= PACKED_MAX_BYTES ? new Uint8Array(r.value) : r.value;
+    return { result: value === r.value ? r : { ...r, value }, transfer: [value.buffer as ArrayBuffer] };
+  }
+
   /** The batch for one postMessage, and what it moves; the batch starts empty again. */
   take(): { results: PackedResults; transfer: ArrayBuffer[] } {
     if (this.p === null) {
