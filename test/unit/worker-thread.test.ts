@@ -131,7 +131,8 @@ it('a lone run crosses flat and its result comes back as it is, value and all (a
   worker.postMessage({ type: 'one', id: 'a', hash: inc.hash, code: inc, export: null, args: packValue([41]), chunk: false, express: false } satisfies ToThread);
   await arrived;
   expect(got[0]).toMatchObject({ type: 'done', id: 'a', refs: [] });
-  expect(got[0]!.type === 'done' && [...got[0].value]).toEqual([...packValue(42)]);
+  const first = got[0]!;
+  expect(first.type === 'done' && [...first.value]).toEqual([...packValue(42)]);
   arrived = next();
   worker.postMessage({ type: 'one', id: 'b', hash: 'missing', code: null, export: null, args: packValue([1]), chunk: false, express: false } satisfies ToThread);
   await arrived;
