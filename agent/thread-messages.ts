@@ -30,6 +30,11 @@ export interface RunInThread {
  */
 export type OneRun = { type: 'one' } & Omit<RunInThread, 'deps'> & { deps?: ReadonlyMap<string, Uint8Array> };
 
+/** A run as its lone post carries it (its deps left out when empty). */
+export function oneRun({ deps, ...run }: RunInThread): OneRun {
+  return deps.size === 0 ? { type: 'one', ...run } : { type: 'one', ...run, deps };
+}
+
 export type ToThread =
   /** Runs in one batch, packed (thread-batch.ts). */
   | ({ type: 'run' } & PackedRuns)

@@ -2,7 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import type { FailureKind, RemoteErrorInfo } from '../protocol/common.js';
 import { startWorker, type WorkerEntry } from './start-worker.js';
 import type { CodeSource } from './task-code.js';
-import { expressEnd, type FromThread, type OneRun, type RunInThread, type ThreadResult, type ToThread } from './thread-messages.js';
+import { expressEnd, oneRun, type FromThread, type RunInThread, type ThreadResult, type ToThread } from './thread-messages.js';
 import { packRuns, RESULTS_PER_POST, unpackResults } from './thread-batch.js';
 import type { ActorReplyToThread, ActorRequestFromThread } from './actor-bridge.js';
 import { toErrorInfo } from './errors-info.js';
@@ -280,18 +280,10 @@ export class WorkerPool {
       // The thread runs an express job next (after the running one and other express jobs).
       slot.assigned.splice(job.express ? expressEnd(slot.assigned) : slot.assigned.length, 0, job);
       const deps = job.deps.size === 0 ? job.deps : depsFor(job.deps, transfer, starts);
-      const args = argsFor(job.args, starts, transfer);
-      if (jobs.length === 1) {
-        const one: OneRun = { type: 'one', id: job.id, hash: job.code.hash, code: first ? job.code : null, export: job.export, args, chunk: job.chunk, express: job.express === true };
-        if (deps.size > 0) one.deps = deps;
-        slot.worker.postMessage(one satisfies ToThread, transfer);
-        if (wasIdle) this.begin(slot);
-        return;
-      }
-      runs.push({ id: job.id, hash: job.code.hash, code: first ? job.code : null, export: job.export, args, chunk: job.chunk, deps, express: job.express === true });
+      runs.push({ id: job.id, hash: job.code.hash, code: first ? job.code : null, export: job.export, args: argsFor(job.args, starts, transfer), chunk: job.chunk, deps, express: job.express === true });
     }
-    // The batch's own buffer is moved too: packRuns adds it to `transfer`.
-    slot.worker.postMessage({ type: 'run', ...packRuns(runs, transfer) } satisfies ToThread, transfer);
+    // A lone run crosses flat; a batch's own buffer is moved too (packRuns adds it to `transfer`).
+    slot.worker.postMessage((runs.length === 1 ? oneRun(runs[0]!) : { type: 'run', ...packRuns(runs, transfer) }) satisfies ToThread, transfer);
     if (wasIdle) this.begin(slot);
   }
 
@@ -347,12 +339,10 @@ export class WorkerPool {
         this.events.log(msg.id, msg.stream, msg.text);
         return;
       case 'results':
-        unpackResults(msg, (result) => this.onResult(slot, result));
-        this.pump();
-        return;
       case 'done':
       case 'failed':
-        this.onResult(slot, msg);
+        if (msg.type === 'results') unpackResults(msg, (result) => this.onResult(slot, result));
+        else this.onResult(slot, msg); // a lone result, posted as it is
         this.pump();
         return;
       case 'actor-request': {
