@@ -23,9 +23,22 @@ export interface RunInThread {
   express: boolean;
 }
 
+/**
+ * A post of one run, flat: most posts to an idle thread carry one (a task awaited at a time, a
+ * broadcast), and the clone of a batch's arrays and the run's empty deps Map is most of what it
+ * costs to cross. `deps` is left out when empty.
+ */
+export type OneRun = { type: 'one' } & Omit<RunInThread, 'deps'> & { deps?: ReadonlyMap<string, Uint8Array> };
+
+/** A run as its lone post carries it (its deps left out when empty). */
+export function oneRun({ deps, ...run }: RunInThread): OneRun {
+  return deps.size === 0 ? { type: 'one', ...run } : { type: 'one', ...run, deps };
+}
+
 export type ToThread =
   /** Runs in one batch, packed (thread-batch.ts). */
   | ({ type: 'run' } & PackedRuns)
+  | OneRun
   /** Drop a queued run that was cancelled before it started (ignored if it already did). */
   | { type: 'skip'; id: string }
   | ActorReplyToThread
@@ -36,6 +49,8 @@ export type ThreadResult = { type: 'done'; id: string; value: Uint8Array; refs: 
 export type FromThread =
   /** Results in one batch, packed (thread-batch.ts). */
   | ({ type: 'results' } & PackedResults)
+  /** A batch of one result goes as it is (see OneRun). */
+  | ThreadResult
   | { type: 'log'; id: string | null; stream: 'stdout' | 'stderr'; text: string }
   | ActorRequestFromThread
   | ObjectReadFromThread;

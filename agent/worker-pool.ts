@@ -2,7 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import type { FailureKind, RemoteErrorInfo } from '../protocol/common.js';
 import { startWorker, type WorkerEntry } from './start-worker.js';
 import type { CodeSource } from './task-code.js';
-import { expressEnd, type FromThread, type RunInThread, type ThreadResult, type ToThread } from './thread-messages.js';
+import { expressEnd, oneRun, type FromThread, type RunInThread, type ThreadResult, type ToThread } from './thread-messages.js';
 import { packRuns, RESULTS_PER_POST, unpackResults } from './thread-batch.js';
 import type { ActorReplyToThread, ActorRequestFromThread } from './actor-bridge.js';
 import { toErrorInfo } from './errors-info.js';
@@ -282,8 +282,8 @@ export class WorkerPool {
       const deps = job.deps.size === 0 ? job.deps : depsFor(job.deps, transfer, starts);
       runs.push({ id: job.id, hash: job.code.hash, code: first ? job.code : null, export: job.export, args: argsFor(job.args, starts, transfer), chunk: job.chunk, deps, express: job.express === true });
     }
-    // The batch's own buffer is moved too: packRuns adds it to `transfer`.
-    slot.worker.postMessage({ type: 'run', ...packRuns(runs, transfer) } satisfies ToThread, transfer);
+    // A lone run crosses flat; a batch's own buffer is moved too (packRuns adds it to `transfer`).
+    slot.worker.postMessage((runs.length === 1 ? oneRun(runs[0]!) : { type: 'run', ...packRuns(runs, transfer) }) satisfies ToThread, transfer);
     if (wasIdle) this.begin(slot);
   }
 
@@ -339,7 +339,10 @@ export class WorkerPool {
         this.events.log(msg.id, msg.stream, msg.text);
         return;
       case 'results':
-        unpackResults(msg, (result) => this.onResult(slot, result));
+      case 'done':
+      case 'failed':
+        if (msg.type === 'results') unpackResults(msg, (result) => this.onResult(slot, result));
+        else this.onResult(slot, msg); // a lone result, posted as it is
         this.pump();
         return;
       case 'actor-request': {

@@ -17,6 +17,8 @@ import { PACKED_MAX_BYTES, RESULTS_PER_POST, ResultBatch, unpackRuns } from './t
  */
 const MAX_BATCH_WAIT_MS = 1;
 
+const NO_DEPS: ReadonlyMap<string, Uint8Array> = new Map();
+
 /**
  * Entry of one worker thread: runs its queue of tasks one at a time, in order, and forwards their
  * output (console and process.stdout/stderr.write) as whole lines tagged with the running task's id.
@@ -48,6 +50,11 @@ export function runWorkerThread(): void {
 
   const flush = (): void => {
     if (results.count === 0) return;
+    const lone = results.takeLone();
+    if (lone) {
+      port.postMessage(lone.result satisfies FromThread, lone.transfer);
+      return;
+    }
     const batch = results.take();
     port.postMessage({ type: 'results', ...batch.results } satisfies FromThread, batch.transfer);
   };
@@ -89,16 +96,22 @@ export function runWorkerThread(): void {
     draining = false;
   };
 
+  const enqueue = (run: RunInThread): void => {
+    ownDeps(run.deps);
+    // An idle thread starts this message's first run (so the pool counts it running): an
+    // express run in the same message goes after it, as the pool put it.
+    if (run.express) queue.splice(expressEnd(queue, draining ? 0 : 1), 0, run);
+    else queue.push(run);
+  };
+
   port.on('message', (msg: ToThread) => {
     switch (msg.type) {
       case 'run':
-        for (const run of unpackRuns(msg)) {
-          ownDeps(run.deps);
-          // An idle thread starts this message's first run (so the pool counts it running): an
-          // express run in the same message goes after it, as the pool put it.
-          if (run.express) queue.splice(expressEnd(queue, draining ? 0 : 1), 0, run);
-          else queue.push(run);
-        }
+        for (const run of unpackRuns(msg)) enqueue(run);
+        if (!draining) void drain();
+        return;
+      case 'one':
+        enqueue({ id: msg.id, hash: msg.hash, code: msg.code, export: msg.export, args: msg.args, chunk: msg.chunk, deps: msg.deps ?? NO_DEPS, express: msg.express });
         if (!draining) void drain();
         return;
       case 'actor-reply':

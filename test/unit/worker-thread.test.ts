@@ -22,7 +22,10 @@ function post(runs: RunInThread[]): void {
   worker!.postMessage({ type: 'run', ...packRuns(runs, transfer) } satisfies ToThread, transfer);
 }
 
-function resultsOf(msg: FromThread & { type: 'results' }): ThreadResult[] {
+/** The results a message carries (a batch, or a lone result posted as it is); null for any other message. */
+function resultsOf(msg: FromThread): ThreadResult[] | null {
+  if (msg.type === 'done' || msg.type === 'failed') return [msg];
+  if (msg.type !== 'results') return null;
   const out: ThreadResult[] = [];
   unpackResults(msg, (r) => out.push(r));
   return out;
@@ -36,8 +39,8 @@ it('of a quick and a slow run sent in one message, the quick one is reported bef
   const both = new Promise<void>((resolve, reject) => {
     worker!.on('error', reject);
     worker!.on('message', (msg: FromThread) => {
-      if (msg.type !== 'results') return;
       const results = resultsOf(msg);
+      if (!results) return;
       for (const r of results) if (r.type === 'failed') reject(new Error(`${r.id}: ${r.error.message}`));
       posts.push({ ids: results.map((r) => r.id), at: performance.now() });
       if (posts.flatMap((p) => p.ids).length === 2) resolve();
@@ -55,8 +58,8 @@ it('trivial runs sent together come back in a few posts, not one each, none over
   let want = 1;
   let wake = (): void => undefined;
   worker.on('message', (msg: FromThread) => {
-    if (msg.type !== 'results') return;
-    posts.push(resultsOf(msg).map((r) => r.id));
+    const results = resultsOf(msg);
+    if (results) posts.push(results.map((r) => r.id));
     if (posts.flat().length === want) wake();
   });
   const all = (): Promise<void> => new Promise((r) => (wake = r));
@@ -84,8 +87,7 @@ it('an express run posted while the thread works runs next, before the runs it h
   const finished = new Promise<void>((resolve) => {
     worker!.on('message', (msg: FromThread) => {
       if (msg.type === 'log') started();
-      if (msg.type !== 'results') return;
-      order.push(...resultsOf(msg).map((r) => r.id));
+      order.push(...(resultsOf(msg) ?? []).map((r) => r.id));
       if (order.length === 4) resolve();
     });
   });
@@ -104,8 +106,7 @@ it('an idle thread starts the first run of a message; an express run in the same
   const finished = new Promise<void>((resolve, reject) => {
     worker!.on('error', reject);
     worker!.on('message', (msg: FromThread) => {
-      if (msg.type !== 'results') return;
-      order.push(...resultsOf(msg).map((r) => r.id));
+      order.push(...(resultsOf(msg) ?? []).map((r) => r.id));
       if (order.length === 3) resolve();
     });
   });
@@ -113,4 +114,27 @@ it('an idle thread starts the first run of a message; an express run in the same
   post([run('first', 20, true), run('express', 0, false, true), run('queued', 0)]);
   await finished;
   expect(order).toEqual(['first', 'express', 'queued']);
+});
+
+it('a lone run crosses flat and its result comes back as it is, value and all (a failure too)', async () => {
+  worker = startWorker({ file: new URL('../../dist/agent/worker-main.js', import.meta.url) }, { cacheDir: tmpdir() });
+  const got: FromThread[] = [];
+  let wake = (): void => undefined;
+  worker.on('message', (msg: FromThread) => {
+    if (msg.type === 'log') return;
+    got.push(msg);
+    wake();
+  });
+  const next = (): Promise<void> => new Promise((r) => (wake = r));
+  const inc = { hash: 'inc', kind: 'function' as const, source: '(x) => x + 1' };
+  let arrived = next();
+  worker.postMessage({ type: 'one', id: 'a', hash: inc.hash, code: inc, export: null, args: packValue([41]), chunk: false, express: false } satisfies ToThread);
+  await arrived;
+  expect(got[0]).toMatchObject({ type: 'done', id: 'a', refs: [] });
+  const first = got[0]!;
+  expect(first.type === 'done' && [...first.value]).toEqual([...packValue(42)]);
+  arrived = next();
+  worker.postMessage({ type: 'one', id: 'b', hash: 'missing', code: null, export: null, args: packValue([1]), chunk: false, express: false } satisfies ToThread);
+  await arrived;
+  expect(got[1]).toMatchObject({ type: 'failed', id: 'b' });
 });
