@@ -1,7 +1,6 @@
 import type { FailureKind, RemoteErrorInfo } from '../protocol/common.js';
 import type { AgentMessage } from '../protocol/agent-messages.js';
 import type { ActorCall, ActorCreate } from '../protocol/actor-messages.js';
-import type { Dep } from '../protocol/object-messages.js';
 import type { CoordinatorMessage, Task } from '../protocol/coordinator-messages.js';
 import { longTimeout } from '../protocol/durations.js';
 import { valueLimit } from '../protocol/version.js';
@@ -13,6 +12,7 @@ import { installActorBridge, onActorReply, type ActorReplyToThread } from './act
 import { InlineRunner } from './inline-runner.js';
 import { AgentObjects, INLINE_RESULT_BYTES, spillDirOf } from './objects/agent-objects.js';
 import { installObjectReads } from './objects/object-reads.js';
+import { LazyRefs } from './objects/lazy-refs.js';
 import { helloOf, tooLarge } from './hello.js';
 import { pruneCodeCache } from './module-files.js';
 import { ParkedTasks } from './parked-tasks.js';
@@ -37,8 +37,7 @@ export class Agent {
   private readonly tasks = new Map<string, 'pool' | 'inline' | 'fetching' | 'parked'>();
   /** Tasks held until their deps, being made here, land in the store. */
   private readonly parked = new ParkedTasks();
-  /** Where the refs nested in a task's (actor call's, actor's) arguments are, by its id: read when awaited. */
-  private readonly lazy = new Map<string, Dep[]>();
+  private readonly lazy = new LazyRefs(() => this.objects);
   /** Tasks whose result stays here: task id → object id. */
   private readonly keeps = new Map<string, string>();
   /** Express tasks (interactive calls) not reported yet: their result leaves ahead of batched ones. */
@@ -69,7 +68,7 @@ export class Agent {
         this.requests.set(req.id, reply);
         this.connection.send({ type: 'actor-request', id: req.id, actorId: req.actorId, method: req.method, args: req.args, refs: req.refs, lazy: req.lazy });
       },
-      readObject: (objectId, context) => this.readObject(objectId, context),
+      readObject: (objectId, context) => this.lazy.read(objectId, context),
     };
     // Inline tasks run on this thread: their actor handles and refs route through the same tables.
     installActorBridge((req) => events.actorRequest(req, onActorReply));
@@ -270,7 +269,7 @@ export class Agent {
 
   /** A task whose deps are here or to be fetched: it runs once it has their values. */
   private admit(task: Task, code: CodeSource): void {
-    const eager = this.eagerDeps(task.id, task.deps);
+    const eager = this.lazy.eager(task.id, task.deps);
     const held = eager.length === 0 ? NO_DEPS : this.objects.held(eager);
     if (held) {
       this.run(task, code, held);
@@ -290,7 +289,7 @@ export class Agent {
   }
 
   private actorCall(call: ActorCall): void {
-    this.gates.call(call, this.eagerDeps(call.id, call.deps));
+    this.gates.call(call, this.lazy.eager(call.id, call.deps));
   }
 
   /** An actor is constructed once its constructor's top-level ref arguments are here (a restart fetches them again). */
@@ -298,7 +297,7 @@ export class Agent {
     const { actorId } = message;
     const create = (deps: ReadonlyMap<string, Uint8Array>): void =>
       this.actors.create(actorId, code, message.export, message.args, message.maxConcurrency, { checkpointEvery: message.checkpointEvery, checkpointMs: message.checkpointMs, restore: message.restore }, deps);
-    const eager = this.eagerDeps(actorId, message.deps ?? []);
+    const eager = this.lazy.eager(actorId, message.deps ?? []);
     if (eager.length === 0) {
       create(NO_DEPS);
       return;
@@ -307,22 +306,6 @@ export class Agent {
       this.lazy.delete(actorId);
       this.connection.send({ type: 'actor-exited', actorId, constructorFailed: true, error: { name: 'ObjectLostError', code: 'OBJECT_LOST', message: `a constructor argument's value could not be fetched: ${(err as Error).message}` } });
     });
-  }
-
-  /** Notes where `id`'s nested refs are (read when awaited) and answers the deps to fetch before it starts. */
-  private eagerDeps(id: string, deps: readonly Dep[]): Dep[] {
-    if (deps.length === 0) return [];
-    const lazy = deps.filter((d) => d.lazy === true);
-    if (lazy.length > 0) this.lazy.set(id, lazy);
-    return lazy.length === 0 ? [...deps] : deps.filter((d) => d.lazy !== true);
-  }
-
-  /** The bytes of a ref a task (actor call, actor) awaits: kept here, or fetched from where its message said. */
-  private async readObject(objectId: string, context: string): Promise<Uint8Array> {
-    const dep = this.lazy.get(context)?.find((d) => d.objectId === objectId) ?? { objectId, from: [] };
-    const bytes = (await this.objects.resolve([dep])).get(objectId);
-    if (!bytes) throw new Error(`object ${objectId} could not be read`);
-    return bytes;
   }
 
   private run(task: Task, code: CodeSource, deps: ReadonlyMap<string, Uint8Array>): void {
