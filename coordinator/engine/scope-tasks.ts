@@ -1,7 +1,7 @@
 import { CancelledError, ProtocolError, type ClustrixError } from '../errors/errors.js';
 import { CloseCode } from '../../protocol/version.js';
-import { ChurnMap } from '../util/churn-map.js';
 import { Slots } from '../util/slots.js';
+import { TaskIndex } from '../util/task-index.js';
 import type { LocalTask } from './submit.js';
 import type { TaskOrigin, TaskRecord } from './task.js';
 
@@ -14,8 +14,12 @@ const MAX_CANCELLED_CALLS = 1_000;
  * numbered slot for a caller whose ids are unique by construction.
  */
 export class ScopeTasks {
-  /** By the caller's id. */
-  private readonly byId = new ChurnMap<LocalTask[]>();
+  /**
+   * By the caller's id. Found without hashing when the id ends in a counter, as a Cluster's do
+   * (`t.<base 36>`, task-call.ts): a service session puts, finds and removes each of its client's
+   * tasks here.
+   */
+  private readonly byId = new TaskIndex<LocalTask[]>();
   /**
    * No by-id entry (hashing each task's id into a map and out again was a measurable share of a
    * trivial map); each knows its slot (`origin.ownSlot`).

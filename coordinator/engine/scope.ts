@@ -32,6 +32,7 @@ export class EngineScope implements CoreHandlers {
   /** Agent (or job) whose every log line this scope wants; undefined: none, null: all. */
   follow: string | null | undefined = undefined;
   private readonly code = new Map<string, ShippedCode>();
+  private lastCode: ShippedCode | null = null;
   /** Tasks not settled yet ({@link submitOwn}'s without a by-id entry). */
   private readonly tasks = new ScopeTasks();
   /** Unnamed actors this scope created: killed when it closes. */
@@ -61,6 +62,7 @@ export class EngineScope implements CoreHandlers {
   /** Code a later call names by hash. */
   addCode(code: ShippedCode): void {
     this.code.set(code.hash, code);
+    this.lastCode = null;
   }
 
   // The hot path of every map: no async frame, no arrays of one, no promise beyond the task's own
@@ -345,8 +347,11 @@ export class EngineScope implements CoreHandlers {
   }
 
   private codeFor(hash: string): ShippedCode {
+    // Every task of a map names the same code: the last one found is checked first.
+    if (this.lastCode?.hash === hash) return this.lastCode;
     const code = this.code.get(hash);
     if (!code) throw new ProtocolError(`a call names code ${hash} that was never sent`, CloseCode.protocolError);
+    this.lastCode = code;
     return code;
   }
 
