@@ -130,11 +130,11 @@ export class TaskCaller implements TaskSubmitter {
   }
 
   /**
-   * A task's id: a counter, in the form a service finds among its client's unsettled tasks
-   * without hashing the id (util/task-index.ts); it names the task in log prefixes and errors.
+   * A task's id, `t<n>`: it names the task in log prefixes and errors, and ends in a counter, so
+   * a service finds it among its client's unsettled tasks without hashing it (util/task-index.ts).
    */
   private taskId(): string {
-    return `t.${(++this.next).toString(36)}`;
+    return `t${++this.next}`;
   }
 }
 

@@ -16,8 +16,7 @@ const MAX_CANCELLED_CALLS = 1_000;
 export class ScopeTasks {
   /**
    * By the caller's id. Found without hashing when the id ends in a counter, as a Cluster's do
-   * (`t.<base 36>`, task-call.ts): a service session puts, finds and removes each of its client's
-   * tasks here.
+   * (`t<n>`, task-call.ts): a service session puts, finds and removes each of its client's tasks here.
    */
   private readonly byId = new TaskIndex<LocalTask[]>();
   /**

@@ -32,7 +32,9 @@ export class EngineScope implements CoreHandlers {
   /** Agent (or job) whose every log line this scope wants; undefined: none, null: all. */
   follow: string | null | undefined = undefined;
   private readonly code = new Map<string, ShippedCode>();
+  /** The code found last, and the string it was asked by (a map's tasks ask by one string object). */
   private lastCode: ShippedCode | null = null;
+  private lastHash = '';
   /** Tasks not settled yet ({@link submitOwn}'s without a by-id entry). */
   private readonly tasks = new ScopeTasks();
   /** Unnamed actors this scope created: killed when it closes. */
@@ -347,11 +349,16 @@ export class EngineScope implements CoreHandlers {
   }
 
   private codeFor(hash: string): ShippedCode {
-    // Every task of a map names the same code: the last one found is checked first.
-    if (this.lastCode?.hash === hash) return this.lastCode;
+    // Every task of a map names the same code, in a service by one string per message, decoded
+    // as a slice of the frame: comparing the same object is a pointer check, a copy a char walk.
+    if (hash === this.lastHash && this.lastCode !== null) {
+      this.lastHash = hash;
+      return this.lastCode;
+    }
     const code = this.code.get(hash);
     if (!code) throw new ProtocolError(`a call names code ${hash} that was never sent`, CloseCode.protocolError);
     this.lastCode = code;
+    this.lastHash = hash;
     return code;
   }
 
