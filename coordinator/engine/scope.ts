@@ -77,7 +77,10 @@ export class EngineScope implements CoreHandlers {
     }
   };
 
-  /** {@link submit} with the outcome told to `sink`, no promise (a service client's); throws what submit rejects with. */
+  /**
+   * {@link submit} with the outcome told to `sink`, no promise (a service client's); throws what
+   * submit rejects with. Keeps no reference to `spec` (a session fills one for a message's tasks).
+   */
   submitTask(spec: TaskSpec, sink: OutcomeSink): void {
     this.start(spec, sink, false);
   }
