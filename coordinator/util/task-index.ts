@@ -148,34 +148,31 @@ const INITIAL_RING = 64;
 /**
  * The counter at the end of an id, modulo 2^30: base 36 after the last dot (`<prefix>.<base 36>`),
  * else the decimal digits at the end after a prefix (`<prefix><decimal>`); -1 for any other id.
- * One walk from the end reads both.
  */
 function slotOf(key: string): number {
   let n = 0;
   let scale = 1;
-  let decimal = 0;
-  let tens = 1;
-  /** Whether the chars walked so far are all digits (the decimal counter goes on). */
-  let digits = true;
   for (let i = key.length - 1; i >= 0; i--) {
     const c = key.charCodeAt(i);
     let digit: number;
-    if (c >= 48 && c <= 57) {
-      digit = c - 48;
-      if (digits) {
-        decimal = (decimal + digit * tens) & 0x3fffffff;
-        tens = (tens * 10) & 0x3fffffff;
-      }
-    } else {
-      // The first non-digit ends the decimal counter: it counts when it had a digit.
-      if (digits && tens === 1) decimal = -1;
-      digits = false;
-      if (c >= 97 && c <= 122) digit = c - 87;
-      else return c === 46 && scale > 1 ? n : decimal;
-    }
+    if (c >= 48 && c <= 57) digit = c - 48;
+    else if (c >= 97 && c <= 122) digit = c - 87;
+    else return c === 46 && scale > 1 ? n : decimalSlotOf(key);
     n = (n + digit * scale) & 0x3fffffff;
     scale = (scale * 36) & 0x3fffffff;
   }
-  // No dot: a decimal counter needs a prefix.
-  return digits ? -1 : decimal;
+  return decimalSlotOf(key);
+}
+
+/** The decimal counter at the end of `key` after a prefix, modulo 2^30; -1 when there is none. */
+function decimalSlotOf(key: string): number {
+  let n = 0;
+  let scale = 1;
+  for (let i = key.length - 1; i >= 0; i--) {
+    const c = key.charCodeAt(i);
+    if (c < 48 || c > 57) return scale > 1 ? n : -1;
+    n = (n + (c - 48) * scale) & 0x3fffffff;
+    scale = (scale * 10) & 0x3fffffff;
+  }
+  return -1;
 }
