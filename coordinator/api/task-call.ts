@@ -66,7 +66,7 @@ export class TaskCaller implements TaskSubmitter {
   }
 
   start<T>(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, extra: SubmitExtra, sink: ResultSink<T>, tag: T): TaskControl {
-    const id = `t${++this.next}`;
+    const id = this.taskId();
     if (this.isClosed()) return refused(id, new ClusterClosedError(), sink, tag);
     const signal = options.signal;
     if (signal?.aborted) return refused(id, new CancelledError(`task ${id} (${code.name}) was aborted before it started`, { cause: signal.reason }), sink, tag);
@@ -119,7 +119,7 @@ export class TaskCaller implements TaskSubmitter {
    * queued (its errors come with the value).
    */
   submitRef(code: ShippedCode, exportName: string | null, args: unknown[], options: ResolvedTaskOptions, objectId: string): Promise<null> {
-    const id = `t${++this.next}`;
+    const id = this.taskId();
     if (this.isClosed()) return Promise.reject(new ClusterClosedError());
     const packed = this.values.packArgs(args, `task ${id} (${code.name})`);
     this.transport.ship(code);
@@ -127,6 +127,14 @@ export class TaskCaller implements TaskSubmitter {
     return this.transport.call('submitRef', {
       id, code: code.hash, export: exportName, args: packed.bytes, refs: packed.refs, lazy: packed.lazy, keep: objectId, inline, chunk: false, timeoutMs, retries, retryExceptions, priority, weight, group: null, resources, pool,
     });
+  }
+
+  /**
+   * A task's id, `t<n>`: it names the task in log prefixes and errors, and ends in a counter, so
+   * a service finds it among its client's unsettled tasks without hashing it (util/task-index.ts).
+   */
+  private taskId(): string {
+    return `t${++this.next}`;
   }
 }
 

@@ -6,6 +6,7 @@ import { withCpus } from './fit.js';
 import { Lanes, type Lane } from './lanes.js';
 import { inlineRoom, load, parkRoom, taskMessage, unload, workerRoom } from './link-load.js';
 import { parkable, withdrawAfter } from './park.js';
+import { PinnedTasks, type PinnedDispatch } from './pinned-tasks.js';
 import type { ParkHooks, ParkingScheduler } from './pipelined-deps.js';
 import type { AgentLink } from './link.js';
 import { Placement } from './placement.js';
@@ -39,7 +40,7 @@ const MAX_BLOCKED = 1024;
 export class Scheduler implements ParkingScheduler {
   private readonly lanes: Lanes;
   private closedWith: ClustrixError | null = null;
-  private readonly pinned = new Map<string, TaskRecord[]>();
+  private readonly pinned = new PinnedTasks();
   private readonly links = new Map<string, AgentLink>();
   private dispatchQueued = false;
   private warnedActorsHoldAll = false;
@@ -119,9 +120,7 @@ export class Scheduler implements ParkingScheduler {
         settleTask(task, { ok: false, error: new AgentLostError(`agent ${task.pinned} is gone`, task.pinned) });
         return;
       }
-      let list = this.pinned.get(task.pinned);
-      if (!list) this.pinned.set(task.pinned, (list = []));
-      list.push(task);
+      this.pinned.push(task);
     } else {
       if (task.pool && !this.lanes.known(task.pool)) {
         settleTask(task, { ok: false, error: new UnknownPoolError(task.pool, this.lanes.pools) });
@@ -191,10 +190,9 @@ export class Scheduler implements ParkingScheduler {
     // A parked task may have started there: like a running one it ran at most once, and waits
     // again for its refs, once the directory has heard of the loss (lineage makes them again).
     if (unparked.length > 0) queueMicrotask(() => unparked.forEach((t) => this.parkHooks?.unparked(t)));
-    for (const task of this.pinned.get(link.id) ?? []) {
+    for (const task of this.pinned.takeAgent(link.id)) {
       settleTask(task, { ok: false, error: new AgentLostError(`agent ${link.id} was lost before it ran task ${task.id}: ${reason}`, link.id) });
     }
-    this.pinned.delete(link.id);
     this.lanes.requeue(requeue);
     this.scheduleDispatch();
   }
@@ -229,7 +227,7 @@ export class Scheduler implements ParkingScheduler {
       if (task.keep !== null) withdrawAfter(link, task.keep);
       if (wasParked) this.parkHooks?.unparked(task);
       else if (task.pinned === null) this.lanes.of(task).queue.unshiftAll([task]);
-      else this.pinned.set(task.pinned, [task, ...(this.pinned.get(task.pinned) ?? [])]);
+      else this.pinned.unshift(task);
       return;
     }
     settleTask(task, { ok: false, error: failureError(task, link.id, msg) });
@@ -256,9 +254,7 @@ export class Scheduler implements ParkingScheduler {
       const lane = this.lanes.of(task);
       if (!lane.blocked.delete(task)) lane.queue.forget(task);
     } else {
-      const list = this.pinned.get(task.pinned);
-      const i = list?.indexOf(task) ?? -1;
-      if (list && i >= 0) list.splice(i, 1);
+      this.pinned.forget(task);
     }
     settleTask(task, { ok: false, error });
     this.scheduleDispatch();
@@ -271,8 +267,7 @@ export class Scheduler implements ParkingScheduler {
   close(error: ClustrixError): void {
     this.closedWith = error;
     for (const task of this.lanes.drain(this.lanes.all())) settleTask(task, { ok: false, error });
-    for (const list of this.pinned.values()) for (const task of list) settleTask(task, { ok: false, error });
-    this.pinned.clear();
+    for (const task of this.pinned.takeAll()) settleTask(task, { ok: false, error });
   }
 
   /**
@@ -326,15 +321,7 @@ export class Scheduler implements ParkingScheduler {
     const now = performance.now();
     for (const lane of this.lanes.all()) if (lane.queue.contending > 1) this.contendedAt = now;
     this.bounded = now - this.contendedAt < CONTENDED_MS;
-    for (const [linkId, list] of this.pinned) {
-      const link = this.links.get(linkId);
-      if (!link) continue;
-      // A broadcast must reach an agent even when actors hold all of its slots.
-      let free = Math.max(this.capacity(link), link.inflight.size === 0 ? 1 : 0);
-      while (free-- > 0 && list.length > 0) this.start(link, list.shift()!);
-      if (list.length === 0) this.pinned.delete(linkId);
-      this.lanes.update(link);
-    }
+    this.pinned.dispatch(this.links, this.pinnedHooks);
     for (const lane of this.lanes.all()) this.fill(lane);
     this.parkHooks?.dispatched();
     if (!this.warnedActorsHoldAll && this.placement.actorsHoldAll(this.running)) {
@@ -393,6 +380,12 @@ export class Scheduler implements ParkingScheduler {
     }
     return this.placement.firstFit(task, withCpus(task.resources));
   }
+
+  private readonly pinnedHooks: PinnedDispatch = {
+    capacity: (link) => this.capacity(link),
+    start: (link, task) => this.start(link, task),
+    served: (link) => this.lanes.update(link),
+  };
 
   private start(link: AgentLink, task: TaskRecord, express = false, urgent = express): void {
     load(link, task, this.dispatchedAt || Date.now());

@@ -7,9 +7,8 @@ import type { Engine } from './engine.js';
 import type { LocalSubmission, LocalTask } from './submit.js';
 import type { OutcomeSink, ShippedCode, TaskOrigin, TaskRecord } from './task.js';
 import { CloseCode } from '../../protocol/version.js';
-import { ChurnMap } from '../util/churn-map.js';
-import { Slots } from '../util/slots.js';
 import { ScopeHandles } from './scope-handles.js';
+import { ScopeTasks } from './scope-tasks.js';
 
 /** What a scope tells its program (or the client it serves). */
 export interface ScopeEvents {
@@ -24,9 +23,6 @@ export type ShareBy = 'call' | 'scope';
 /** Most agents one scale step may ask for: past it, a typo (1e9) would fork-bomb a launcher. */
 export const MAX_AGENTS = 100_000;
 
-/** Cancelled calls a scope remembers (to refuse their stragglers); the oldest are forgotten. */
-const MAX_CANCELLED_CALLS = 1_000;
-
 /**
  * One program's view of the engine (an embedded cluster, or one client of a service): the core
  * methods, its code by hash, its tasks and its unnamed actors. Closing it cancels its queued and
@@ -36,15 +32,11 @@ export class EngineScope implements CoreHandlers {
   /** Agent (or job) whose every log line this scope wants; undefined: none, null: all. */
   follow: string | null | undefined = undefined;
   private readonly code = new Map<string, ShippedCode>();
-  /** Tasks not settled yet, by the caller's id. */
-  private readonly tasks = new ChurnMap<LocalTask[]>();
-  /**
-   * Tasks of {@link submitOwn} not settled yet: no by-id entry (hashing each task's id into a map
-   * and out again was a measurable share of a trivial map); each knows its slot (`origin.ownSlot`).
-   */
-  private readonly own = new Slots<LocalTask>();
-  /** Calls cancelled as a whole (from the dashboard): their later tasks are refused too. */
-  private readonly cancelledCalls = new Set<string>();
+  /** The code found last, and the string it was asked by (a map's tasks ask by one string object). */
+  private lastCode: ShippedCode | null = null;
+  private lastHash = '';
+  /** Tasks not settled yet ({@link submitOwn}'s without a by-id entry). */
+  private readonly tasks = new ScopeTasks();
   /** Unnamed actors this scope created: killed when it closes. */
   private readonly owned = new Set<string>();
   private readonly handles: ScopeHandles;
@@ -66,14 +58,13 @@ export class EngineScope implements CoreHandlers {
 
   /** Tasks of this scope queued or running. */
   get taskCount(): number {
-    let n = this.own.size;
-    for (const subs of this.tasks.values()) n += subs.length;
-    return n;
+    return this.tasks.count;
   }
 
   /** Code a later call names by hash. */
   addCode(code: ShippedCode): void {
     this.code.set(code.hash, code);
+    this.lastCode = null;
   }
 
   // The hot path of every map: no async frame, no arrays of one, no promise beyond the task's own
@@ -86,7 +77,10 @@ export class EngineScope implements CoreHandlers {
     }
   };
 
-  /** {@link submit} with the outcome told to `sink`, no promise (a service client's); throws what submit rejects with. */
+  /**
+   * {@link submit} with the outcome told to `sink`, no promise (a service client's); throws what
+   * submit rejects with. Keeps no reference to `spec` (a session fills one for a message's tasks).
+   */
   submitTask(spec: TaskSpec, sink: OutcomeSink): void {
     this.start(spec, sink, false);
   }
@@ -100,11 +94,11 @@ export class EngineScope implements CoreHandlers {
   }
 
   private start(spec: TaskSpec, sink: OutcomeSink | null, own: boolean): LocalTask {
-    if (spec.call && this.cancelledCalls.has(spec.call.id)) throw new CancelledError(`call ${spec.call.id} (${spec.call.label}) was cancelled`);
+    this.tasks.assertCallLive(spec.call);
     const code = this.codeFor(spec.code);
     this.assertOpen();
     const id = spec.id;
-    if (!own && this.tasks.has(id)) throw new ProtocolError(`task id ${id} is in use by a task of this caller that has not settled`, CloseCode.protocolError);
+    if (!own) this.tasks.assertFree(id);
     const origin: TaskOrigin = {
       client: this.name, taskId: id, callId: spec.call?.id ?? id, label: spec.call?.label || code.name, submittedAt: Date.now(), scope: this, ownSlot: -1,
     };
@@ -114,8 +108,8 @@ export class EngineScope implements CoreHandlers {
     const sub = sink === null ? this.engine.submitter.submit(taskId, plain, code, this.shareOf(spec), null, origin) : this.engine.submitter.submitTo(taskId, plain, code, this.shareOf(spec), sink, origin);
     // No owner entry while it runs: its log lines find it (and `origin`) among its link's in-flight tasks.
     if (sub.task.settled) return sub;
-    if (own) origin.ownSlot = this.own.add(sub);
-    else this.tasks.set(id, [sub]);
+    if (own) origin.ownSlot = this.tasks.trackOwn(sub);
+    else this.tasks.track(id, [sub]);
     return sub;
   }
 
@@ -125,13 +119,7 @@ export class EngineScope implements CoreHandlers {
    * a moment, and the refs inside a result it brought become this scope's.
    */
   taskSettled(task: TaskRecord, origin: TaskOrigin, ok: boolean): void {
-    const slot = origin.ownSlot ?? -1;
-    if (slot >= 0) {
-      if (this.own.at(slot)?.task === task) this.own.remove(slot);
-    } else {
-      const subs = this.tasks.get(origin.taskId);
-      if (subs?.length === 1 && subs[0]!.task === task) this.tasks.delete(origin.taskId);
-    }
+    this.tasks.settled(task, origin);
     // Only an inline task's output can trail its result under its id (the agent follows it through
     // its async context); a worker thread's output is the running task's, sent before its result.
     if (task.inline) this.engine.lingerTask(task.id, origin);
@@ -144,10 +132,10 @@ export class EngineScope implements CoreHandlers {
     const sub = this.engine.submitter.submit(this.engine.nextTaskId(), spec, this.codeFor(spec.code), this.shareOf(spec));
     this.handles.take(spec.keep);
     const subs = [sub];
-    this.tasks.set(spec.id, subs);
+    this.tasks.track(spec.id, subs);
     this.engine.ownTask(sub.id, this, spec.id);
     const done = (): void => {
-      if (this.tasks.get(spec.id) === subs) this.tasks.delete(spec.id);
+      this.tasks.untrack(spec.id, subs);
       this.engine.releaseTask(sub.id);
     };
     sub.result.then(done, done);
@@ -193,7 +181,7 @@ export class EngineScope implements CoreHandlers {
   objectStats = async (): Promise<ObjectStats> => ({ ...this.engine.objects.directory.stats(), parked: this.engine.submitter.parked, links: await this.engine.linkBytes() });
 
   cancel = async (id: string): Promise<null> => {
-    for (const s of this.tasks.get(id) ?? []) s.cancel(new CancelledError(`task ${id} was cancelled`));
+    this.tasks.cancel(id);
     return null;
   };
 
@@ -288,15 +276,7 @@ export class EngineScope implements CoreHandlers {
 
   /** Cancels every task of one call of this scope (a map's, or a single task's), and refuses its later ones. */
   cancelCall(callId: string, error: ClustrixError): number {
-    this.cancelledCalls.add(callId);
-    if (this.cancelledCalls.size > MAX_CANCELLED_CALLS) this.cancelledCalls.delete(this.cancelledCalls.values().next().value!);
-    let n = 0;
-    for (const s of this.unsettled()) {
-      if (s.task.origin?.callId !== callId) continue;
-      s.cancel(error);
-      n++;
-    }
-    return n;
+    return this.tasks.cancelCall(callId, error);
   }
 
   /** @internal The engine routes this scope's events through here. */
@@ -317,14 +297,7 @@ export class EngineScope implements CoreHandlers {
     if (this.closed) return { tasks: 0, actors: 0 };
     this.closed = true;
     this.engine.forgetScope(this);
-    let tasks = 0;
-    for (const s of this.unsettled()) {
-      s.result?.catch(() => undefined);
-      s.cancel(error);
-      tasks++;
-    }
-    this.tasks.clear();
-    this.own.clear();
+    const tasks = this.tasks.cancelAll(error);
     let actors = 0;
     for (const actorId of this.owned) {
       if (!this.engine.actors.isLive(actorId)) continue;
@@ -336,19 +309,12 @@ export class EngineScope implements CoreHandlers {
     return { tasks, actors };
   }
 
-  /** Every task of this scope not settled yet (a snapshot: cancelling them changes the sets). */
-  private unsettled(): LocalTask[] {
-    const out = this.own.values();
-    for (const subs of this.tasks.values()) out.push(...subs);
-    return out;
-  }
-
   /** Submits under the caller's `id`, tracks the submissions until they settle, resolves with every result. */
   private async run(id: string, submit: () => LocalSubmission[]): Promise<Uint8Array[]> {
     this.assertOpen();
-    if (this.tasks.has(id)) throw new ProtocolError(`task id ${id} is in use by a task of this caller that has not settled`, CloseCode.protocolError);
+    this.tasks.assertFree(id);
     const subs = submit();
-    this.tasks.set(id, subs);
+    this.tasks.track(id, subs);
     for (const s of subs) this.engine.ownTask(s.id, this, id);
     try {
       const values = await Promise.all(subs.map((s) => s.result));
@@ -360,7 +326,7 @@ export class EngineScope implements CoreHandlers {
       for (const s of subs) void s.result.then(() => this.handles.release(s.task.resultRefs), () => undefined);
       throw err;
     } finally {
-      this.tasks.delete(id);
+      this.tasks.untrack(id);
       for (const s of subs) this.engine.releaseTask(s.id);
     }
   }
@@ -386,8 +352,16 @@ export class EngineScope implements CoreHandlers {
   }
 
   private codeFor(hash: string): ShippedCode {
+    // Every task of a map names the same code, in a service by one string per message, decoded
+    // as a slice of the frame: comparing the same object is a pointer check, a copy a char walk.
+    if (hash === this.lastHash && this.lastCode !== null) {
+      this.lastHash = hash;
+      return this.lastCode;
+    }
     const code = this.code.get(hash);
     if (!code) throw new ProtocolError(`a call names code ${hash} that was never sent`, CloseCode.protocolError);
+    this.lastCode = code;
+    this.lastHash = hash;
     return code;
   }
 

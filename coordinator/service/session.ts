@@ -163,12 +163,15 @@ export class ClientSession {
   /** Gathered submits [from, to) (validated with their message): each is answered as its own `submit` request, the results gathered. */
   private submits(scope: EngineScope, m: Submits, from: number, to: number): void {
     const { base, ids, tasks, args } = m;
+    // A literal, not a spread: one object shape for every task the engine sees (and a spread of 15
+    // keys was a hot spot). One for the slice, its id and args set per task: submitTask keeps none of it.
+    const spec: TaskSpec = {
+      id: '', code: base.code, export: base.export, args: EMPTY, refs: base.refs, keep: base.keep, inline: base.inline, chunk: base.chunk, timeoutMs: base.timeoutMs,
+      retries: base.retries, retryExceptions: base.retryExceptions, priority: base.priority, weight: base.weight, group: base.group, resources: base.resources, pool: base.pool, call: base.call,
+    };
     for (let i = from; i < to; i++) {
-      // A literal, not a spread: one object shape for every task the engine sees (and a spread of 15 keys was a hot spot).
-      const spec: TaskSpec = {
-        id: tasks[i]!, code: base.code, export: base.export, args: args[i]!, refs: base.refs, keep: base.keep, inline: base.inline, chunk: base.chunk, timeoutMs: base.timeoutMs,
-        retries: base.retries, retryExceptions: base.retryExceptions, priority: base.priority, weight: base.weight, group: base.group, resources: base.resources, pool: base.pool, call: base.call,
-      };
+      spec.id = tasks[i]!;
+      spec.args = args[i]!;
       const answer = new SubmitAnswer(this, ids[i]!);
       try {
         scope.submitTask(spec, answer);
@@ -225,6 +228,8 @@ export class ClientSession {
  * frame waited behind it. A slice is ~1 ms.
  */
 const SUBMITS_PER_TURN = 256;
+
+const EMPTY = new Uint8Array(0);
 
 /** Results larger than this travel in a response of their own. */
 const MAX_GATHERED_VALUE = 16 * 1024;

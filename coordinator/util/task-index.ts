@@ -1,9 +1,10 @@
 /**
- * Work in flight by an id that ends in a counter (`<prefix>.<base 36>`: the engine's task ids,
- * Engine.nextTaskId, on each link; a connection's request ids, RemoteTransport), found without
- * hashing the id: the ids in flight at once have counters close together, so the counter's low
- * bits index a ring. An id whose slot is taken by another, or that is not of that form (a test's
- * 't1'), waits in a `Map` instead.
+ * Work in flight by an id that ends in a counter, found without hashing the id: the ids in flight
+ * at once have counters close together, so the counter's low bits index a ring. Two forms:
+ * `<prefix>.<base 36>` (the engine's task ids, Engine.nextTaskId, on each link; a connection's
+ * request ids, RemoteTransport) and `<prefix><decimal>` without a dot (a Cluster's task ids, `t<n>`,
+ * in its service session's scope). An id whose slot is taken by another, or that is of neither
+ * form, waits in a `Map` instead.
  *
  * Why: every task is put, found and removed here once (the answer's id is a fresh string), and
  * hashing it into a `Map` and out again was the largest share of the coordinator's own code per
@@ -145,8 +146,8 @@ export class TaskIndex<V> {
 const INITIAL_RING = 64;
 
 /**
- * The counter at the end of an engine task id (`<prefix>.<base 36>`), modulo 2^30; -1 for any
- * other id.
+ * The counter at the end of an id, modulo 2^30: base 36 after the last dot (`<prefix>.<base 36>`),
+ * else the decimal digits at the end after a prefix (`<prefix><decimal>`); -1 for any other id.
  */
 function slotOf(key: string): number {
   let n = 0;
@@ -156,9 +157,22 @@ function slotOf(key: string): number {
     let digit: number;
     if (c >= 48 && c <= 57) digit = c - 48;
     else if (c >= 97 && c <= 122) digit = c - 87;
-    else return c === 46 && scale > 1 ? n : -1;
+    else return c === 46 && scale > 1 ? n : decimalSlotOf(key);
     n = (n + digit * scale) & 0x3fffffff;
     scale = (scale * 36) & 0x3fffffff;
+  }
+  return decimalSlotOf(key);
+}
+
+/** The decimal counter at the end of `key` after a prefix, modulo 2^30; -1 when there is none. */
+function decimalSlotOf(key: string): number {
+  let n = 0;
+  let scale = 1;
+  for (let i = key.length - 1; i >= 0; i--) {
+    const c = key.charCodeAt(i);
+    if (c < 48 || c > 57) return scale > 1 ? n : -1;
+    n = (n + (c - 48) * scale) & 0x3fffffff;
+    scale = (scale * 10) & 0x3fffffff;
   }
   return -1;
 }
