@@ -1,8 +1,8 @@
 import { Slots } from './slots.js';
 
 /**
- * A string-keyed map for entries that come and go at task rate (a service client's unsettled
- * tasks; a link's in-flight ones are in task-index.ts). A `Map` holds only each key's slot
+ * A string-keyed map for entries that come and go at task rate: the ids a TaskIndex cannot place
+ * in its ring (task-index.ts; other id forms, collisions). A `Map` holds only each key's slot
  * number; the values live in {@link Slots}, whose freed slots are cleared, and whose old backing
  * array is cleared when it grows.
  *

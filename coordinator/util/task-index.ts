@@ -1,10 +1,12 @@
+import { ChurnMap } from './churn-map.js';
+
 /**
  * Work in flight by an id that ends in a counter, found without hashing the id: the ids in flight
  * at once have counters close together, so the counter's low bits index a ring. Two forms:
  * `<prefix>.<base 36>` (the engine's task ids, Engine.nextTaskId, on each link; a connection's
  * request ids, RemoteTransport) and `<prefix><decimal>` without a dot (a Cluster's task ids, `t<n>`,
  * in its service session's scope). An id whose slot is taken by another, or that is of neither
- * form, waits in a `Map` instead.
+ * form, waits in a {@link ChurnMap} instead.
  *
  * Why: every task is put, found and removed here once (the answer's id is a fresh string), and
  * hashing it into a `Map` and out again was the largest share of the coordinator's own code per
@@ -20,7 +22,7 @@ export class TaskIndex<V> {
   private orderRing: number[] = new Array<number>(INITIAL_RING).fill(0);
   private mask = INITIAL_RING - 1;
   private inRing = 0;
-  private readonly spill = new Map<string, { value: V; order: number }>();
+  private readonly spill = new ChurnMap<{ key: string; value: V; order: number }>();
   private order = 0;
 
   get size(): number {
@@ -56,7 +58,7 @@ export class TaskIndex<V> {
     }
     const spilled = this.spill.get(key);
     if (spilled) spilled.value = value;
-    else this.spill.set(key, { value, order: ++this.order });
+    else this.spill.set(key, { key, value, order: ++this.order });
     return this;
   }
 
@@ -110,7 +112,7 @@ export class TaskIndex<V> {
       const key = this.keyRing[i];
       if (key !== undefined) out.push({ key, value: this.valueRing[i] as V, order: this.orderRing[i]! });
     }
-    for (const [key, { value, order }] of this.spill) out.push({ key, value, order });
+    for (const { key, value, order } of this.spill.values()) out.push({ key, value, order });
     return out.sort((a, b) => a.order - b.order);
   }
 
@@ -135,7 +137,7 @@ export class TaskIndex<V> {
         this.orderRing[i] = orders[j]!;
         this.inRing++;
       } else {
-        this.spill.set(key, { value: values[j] as V, order: orders[j]! });
+        this.spill.set(key, { key, value: values[j] as V, order: orders[j]! });
       }
     }
     keys.fill(undefined);
