@@ -35,6 +35,13 @@ export function oneRun({ deps, ...run }: RunInThread): OneRun {
   return deps.size === 0 ? { type: 'one', ...run } : { type: 'one', ...run, deps };
 }
 
+const NO_DEPS: ReadonlyMap<string, Uint8Array> = new Map();
+
+/** The run a lone post carries ({@link oneRun} undone; a literal, not a rest and a spread: every lone task crosses here). */
+export function runOfOne(m: OneRun): RunInThread {
+  return { id: m.id, hash: m.hash, code: m.code, export: m.export, args: m.args, chunk: m.chunk, deps: m.deps ?? NO_DEPS, express: m.express };
+}
+
 export type ToThread =
   /** Runs in one batch, packed (thread-batch.ts). */
   | ({ type: 'run' } & PackedRuns)

@@ -339,10 +339,12 @@ export class WorkerPool {
         this.events.log(msg.id, msg.stream, msg.text);
         return;
       case 'results':
+        unpackResults(msg, (result) => this.onResult(slot, result));
+        this.pump();
+        return;
       case 'done':
       case 'failed':
-        if (msg.type === 'results') unpackResults(msg, (result) => this.onResult(slot, result));
-        else this.onResult(slot, msg); // a lone result, posted as it is
+        this.onResult(slot, msg); // a lone result, posted as it is
         this.pump();
         return;
       case 'actor-request': {

@@ -6,7 +6,7 @@ import { installThreadObjectReads, onObjectBytes } from './objects/object-reads.
 import { ownDeps } from './objects/task-refs.js';
 import { CodeCache, defineTaskGlobals } from './task-code.js';
 import { interceptWrites, TaskOutput } from './task-output.js';
-import { expressEnd, type FromThread, type RunInThread, type ThreadResult, type ToThread } from './thread-messages.js';
+import { expressEnd, runOfOne, type FromThread, type RunInThread, type ThreadResult, type ToThread } from './thread-messages.js';
 import { PACKED_MAX_BYTES, RESULTS_PER_POST, ResultBatch, unpackRuns } from './thread-batch.js';
 
 /**
@@ -16,8 +16,6 @@ import { PACKED_MAX_BYTES, RESULTS_PER_POST, ResultBatch, unpackRuns } from './t
  * wait for a batch's tasks.
  */
 const MAX_BATCH_WAIT_MS = 1;
-
-const NO_DEPS: ReadonlyMap<string, Uint8Array> = new Map();
 
 /**
  * Entry of one worker thread: runs its queue of tasks one at a time, in order, and forwards their
@@ -111,7 +109,7 @@ export function runWorkerThread(): void {
         if (!draining) void drain();
         return;
       case 'one':
-        enqueue({ id: msg.id, hash: msg.hash, code: msg.code, export: msg.export, args: msg.args, chunk: msg.chunk, deps: msg.deps ?? NO_DEPS, express: msg.express });
+        enqueue(runOfOne(msg));
         if (!draining) void drain();
         return;
       case 'actor-reply':
