@@ -29,7 +29,7 @@ export function packArguments(args: unknown[], maxFrameBytes: number, what: stri
  */
 export function packPrimitiveArguments(args: readonly unknown[], maxFrameBytes: number, what: Named): Uint8Array {
   const packed = packPrimitiveList(args);
-  if (packed.byteLength > valueLimit(maxFrameBytes)) checkSize(packed.byteLength, maxFrameBytes, `the arguments of ${nameOf(what)}`, 'arguments');
+  if (packed.byteLength > valueLimit(maxFrameBytes)) throw valueTooLarge(packed.byteLength, maxFrameBytes, `the arguments of ${nameOf(what)}`, 'arguments');
   return packed;
 }
 
@@ -46,8 +46,12 @@ export function nameOf(what: Named): string {
 
 /** Throws ValueTooLargeError when `bytes` of a value cannot fit one frame. */
 export function checkSize(bytes: number, maxFrameBytes: number, what: string, kind: 'arguments' | 'result'): void {
-  const limit = valueLimit(maxFrameBytes);
-  if (bytes > limit) throw new ValueTooLargeError(`${what}: ${formatBytes(bytes)}, more than the ${formatBytes(limit)} one message may carry (maxFrameBytes ${formatBytes(maxFrameBytes)})`, kind);
+  if (bytes > valueLimit(maxFrameBytes)) throw valueTooLarge(bytes, maxFrameBytes, what, kind);
+}
+
+/** {@link checkSize}'s error, for a caller on a hot path that names the value only once it is too large. */
+export function valueTooLarge(bytes: number, maxFrameBytes: number, what: string, kind: 'arguments' | 'result'): ValueTooLargeError {
+  return new ValueTooLargeError(`${what}: ${formatBytes(bytes)}, more than the ${formatBytes(valueLimit(maxFrameBytes))} one message may carry (maxFrameBytes ${formatBytes(maxFrameBytes)})`, kind);
 }
 
 export function formatBytes(n: number): string {

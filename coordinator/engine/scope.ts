@@ -353,7 +353,8 @@ export class EngineScope implements CoreHandlers {
 
   private codeFor(hash: string): ShippedCode {
     // Every task of a map names the same code, in a service by one string per message, decoded
-    // as a slice of the frame: comparing the same object is a pointer check, a copy a char walk.
+    // as a slice of the frame: comparing the same object is a pointer check, a copy a char walk,
+    // so the string asked by last is kept (a message's later tasks then compare by pointer).
     if (hash === this.lastHash && this.lastCode !== null) {
       this.lastHash = hash;
       return this.lastCode;

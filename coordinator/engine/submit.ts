@@ -3,7 +3,7 @@ import type { TaskSpec } from '../../protocol/core-methods.js';
 import { ClusterClosedError, type ClustrixError } from '../errors/errors.js';
 import type { ObjectDirectory } from './object-directory.js';
 import { PipelinedDeps } from './pipelined-deps.js';
-import { checkSize } from './pack.js';
+import { valueTooLarge } from './pack.js';
 import { valueLimit } from '../../protocol/version.js';
 import type { Scheduler } from './scheduler.js';
 import type { OutcomeSink, Settled, ShippedCode, TaskOrigin, TaskOutcome, TaskRecord } from './task.js';
@@ -153,7 +153,7 @@ export class Submitter {
   /** Refuses arguments too large for a frame; the message is built only then (a string per task otherwise). */
   private checkArgs(spec: TaskSpec, code: ShippedCode): void {
     const bytes = spec.args.byteLength;
-    if (bytes > valueLimit(this.maxFrameBytes)) checkSize(bytes, this.maxFrameBytes, `the arguments of task ${spec.id} (${code.name})`, 'arguments');
+    if (bytes > valueLimit(this.maxFrameBytes)) throw valueTooLarge(bytes, this.maxFrameBytes, `the arguments of task ${spec.id} (${code.name})`, 'arguments');
   }
 
   private enqueue(task: TaskRecord, spec: TaskSpec, sink: OutcomeSink): void {
