@@ -11,7 +11,7 @@ import { cacheAgentBundle } from '../../coordinator/backends/launchers/batch/ind
 import type { RemoteShell } from '../../coordinator/backends/launchers/remote-shell.js';
 import { JobRejectedError } from '../../coordinator/backends/launchers/batch/errors.js';
 import type { JobState, JobStatus, Launcher } from '../../coordinator/backends/launchers/launcher.js';
-import { awkwardTempDir, FAKE_AGENT, fakeAgentReport, filesContaining, waitFor } from './helpers.js';
+import { awkwardTempDir, FAKE_AGENT, fakeAgentReport, filesContaining, processesUnder, waitFor } from './helpers.js';
 
 export const AGENT_ID = `agent 'one' "two" $3`;
 
@@ -139,6 +139,9 @@ export function launcherFixture<O, L extends Launcher>(
   });
   afterAll(async () => {
     await Promise.all(launchers.map((l) => l.close()));
+    // close() signals the jobs and returns; a job script's EXIT trap still writes its exit file a
+    // moment after (rm met a directory that was not empty): wait until nothing runs from the dir.
+    await waitFor('the jobs of the remote directory to exit', async () => ((await processesUnder(dir)).length === 0 ? true : undefined));
     await rm(dir, { recursive: true, force: true });
   });
   return {

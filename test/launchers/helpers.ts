@@ -50,6 +50,17 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
 }
 
+/** Pids of the processes whose command line names something under `dir` (a job's script, its agent). */
+export async function processesUnder(dir: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(dir)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
 /** Every file under `dir` (recursively) whose content holds `needle`. */
 export async function filesContaining(dir: string, needle: string): Promise<string[]> {
   const hits: string[] = [];

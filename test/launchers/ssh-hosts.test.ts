@@ -2,12 +2,12 @@
  * SshHostsLauncher with LocalShell standing in for each host's SSH connection: real setsid'd
  * processes on this machine, real /proc checks. Needs no scheduler, so it always runs.
  */
-import { readFile, rm } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { describe, expect, test } from 'vitest';
 import { cacheAgentBundle, JobRejectedError, SshHostsLauncher, type SshHostsLauncherOptions } from '../../coordinator/backends/launchers/batch/index.js';
 import { LocalShell } from '../../coordinator/backends/launchers/local-shell.js';
-import { lifecycle, noUsableNode, waitForState } from './cluster-scenario.js';
-import { awkwardTempDir, FAKE_AGENT, fakeAgentReport, waitFor } from './helpers.js';
+import { launcherFixture, lifecycle, noUsableNode, waitForState } from './cluster-scenario.js';
+import { FAKE_AGENT, fakeAgentReport, waitFor } from './helpers.js';
 
 /** Alive and not a zombie (PID 1 here reaps orphans only every couple of seconds). */
 async function alive(pid: number): Promise<boolean> {
@@ -16,35 +16,20 @@ async function alive(pid: number): Promise<boolean> {
 }
 
 describe('SshHostsLauncher on this machine', () => {
-  const launchers: SshHostsLauncher[] = [];
-  let remoteDir: string;
-
-  const make = (overrides: Partial<SshHostsLauncherOptions> = {}): SshHostsLauncher => {
-    const launcher = new SshHostsLauncher({
-      hosts: [{ shell: new LocalShell(), name: 'h1' }, { shell: new LocalShell(), name: 'h2' }],
-      ensureAgent: cacheAgentBundle(FAKE_AGENT, { cacheDir: `${remoteDir}/cache` }),
-      remoteDir,
-      node: process.execPath,
-      // no scheduler walltime for plain hosts; the scenario expects one, so set the variable here
-      setup: ['export CLUSTRIX_TEST_SETUP=$((40 + 2))', 'export CLUSTRIX_WALLTIME_END=$(( ($(date +%s) + 600) * 1000 ))'],
-      ...overrides,
-    });
-    launchers.push(launcher);
-    return launcher;
-  };
-
-  beforeAll(async () => {
-    remoteDir = await awkwardTempDir('ssh');
-  });
-  afterAll(async () => {
-    await Promise.all(launchers.map((l) => l.close()));
-    await rm(remoteDir, { recursive: true, force: true });
-  });
+  const fx = launcherFixture('ssh', (o: SshHostsLauncherOptions) => new SshHostsLauncher(o), (remoteDir) => ({
+    hosts: [{ shell: new LocalShell(), name: 'h1' }, { shell: new LocalShell(), name: 'h2' }],
+    ensureAgent: cacheAgentBundle(FAKE_AGENT, { cacheDir: `${remoteDir}/cache` }),
+    remoteDir,
+    node: process.execPath,
+    // no scheduler walltime for plain hosts; the scenario expects one, so set the variable here
+    setup: ['export CLUSTRIX_TEST_SETUP=$((40 + 2))', 'export CLUSTRIX_WALLTIME_END=$(( ($(date +%s) + 600) * 1000 ))'],
+  }));
+  const make = fx.make;
 
   test('an agent runs with its environment, is cancelled, and its logs remain (paths with blanks, quotes, $)', async () => {
     await lifecycle({
       launcher: make(),
-      remoteDir,
+      remoteDir: fx.remoteDir,
       timeoutMs: 60_000,
       expectJobId: (jobId, reported) => expect(reported).toBe(jobId), // both `h1:<pid>`
     });
