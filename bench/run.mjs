@@ -20,6 +20,7 @@ const log = logger('run');
 // Order matters a little: the heavy rows (many agents, 1M items) come after the latency rows.
 // share: the row's weight in the run's time budget (see the deadline below).
 // limitS: the runner stops a row that overruns this (a safety net; rows budget their own rounds).
+// execArgv: node flags of the row's process (row 10 measures memory after full GCs).
 const ROWS = [
   { id: 'roundtrip', row: 1, share: 35, limitS: 180, dask: true },
   { id: 'throughput', row: 2, share: 160, limitS: 360, dask: true },
@@ -30,7 +31,7 @@ const ROWS = [
   { id: 'memory', row: 7, share: 90, limitS: 360 },
   { id: 'actors', row: 8, share: 15, limitS: 150 },
   { id: 'slurm', row: 9, share: 15, limitS: 240 },
-  { id: 'dispatch', row: 10, share: 60, limitS: 300 },
+  { id: 'dispatch', row: 10, share: 60, limitS: 300, execArgv: ['--expose-gc'] },
   { id: 'fairshare', row: 11, share: 30, limitS: 240 },
   { id: 'objects', row: 12, share: 40, limitS: 300 },
   { id: 'adapt', row: 13, share: 30, limitS: 240 },
@@ -147,6 +148,7 @@ process.exit(rows.some((r) => r.status === 'failed') ? 1 : 0);
 function runRow(def) {
   return new Promise((resolve) => {
     const child = fork(`${HERE}lib/row-child.mjs`, [def.id], {
+      execArgv: def.execArgv ?? [],
       env: { ...process.env, BENCH_CTX: JSON.stringify(ctx), BENCH_DEADLINE: String(rowDeadline(def)), ...(snapshot ? { BENCH_DIST: `${snapshot}/dist` } : process.env.BENCH_BUILD ? { BENCH_DIST: BUILD } : {}) },
       stdio: ['pipe', 'inherit', 'inherit', 'ipc'],
     });
