@@ -13,8 +13,8 @@ export const meta = { id: 'large', row: 6, title: 'Large values (10 MB Float64Ar
 export async function run(ctx, log) {
   const LEN = 1_310_720;
   const BYTES = LEN * 8;
-  const PER_ROUND = pick(3, 2);
-  const ROUNDS = pick(4, 2);
+  const PER_ROUND = pick(4, 2);
+  const ROUNDS = pick(6, 2);
   const arr = new Float64Array(LEN).map((_, i) => i * 0.5);
   const check = (v) => {
     if (!(v instanceof Float64Array) || v.length !== LEN || v[LEN - 1] !== (LEN - 1) * 0.5) throw new Error('wrong 10 MB result');
