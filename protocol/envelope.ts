@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import type { AgentMessage } from './agent-messages.js';
 import { packingSegments, unpackingSegments } from './binary.js';
 import { packDoneFrame } from './done-frames.js';
+import { packResultsFrame, packSubmitsFrame } from './service-frames.js';
 import { packTaskFrame } from './task-frames.js';
 import type { CoordinatorMessage } from './coordinator-messages.js';
 import type { HotCheck } from './hot-messages.js';
@@ -31,8 +32,8 @@ export const MAX_MESSAGES_PER_FRAME = 65_536;
  * framed-socket.ts for how the two travel.
  */
 export function encodeSegmented(messages: readonly object[]): { head: Buffer; segments: Uint8Array[] } {
-  // A trivial map's tasks and results: the same bytes, written by hand (record-frames.ts).
-  const hand = packTaskFrame(messages) ?? packDoneFrame(messages);
+  // A trivial map's tasks and results, and a connected map's: the same bytes, written by hand (record-frames.ts).
+  const hand = packTaskFrame(messages) ?? packDoneFrame(messages) ?? packSubmitsFrame(messages) ?? packResultsFrame(messages);
   if (hand !== null) return { head: hand, segments: [] };
   const { packed, segments } = packingSegments(envelope, () => envelope.pack(messages));
   return { head: packed, segments };

@@ -67,6 +67,31 @@ export class FrameReader {
     return false;
   }
 
+  /** An array's length (fixarray or array 16); -1, and bad, for anything else. */
+  array(): number {
+    const { b, p } = this;
+    const h = b[p];
+    if (h !== undefined && (h & 0xf0) === 0x90) {
+      this.p = p + 1;
+      return h & 0x0f;
+    }
+    if (h === 0xdc && p + 2 < this.end) {
+      this.p = p + 3;
+      return b.readUInt16BE(p + 1);
+    }
+    this.bad = true;
+    return -1;
+  }
+
+  /** True, and past them, when exactly these bytes are next; false (nothing read, nothing odd) otherwise. */
+  take(bytes: Buffer): boolean {
+    const { b, p } = this;
+    if (p + bytes.length > this.end) return false;
+    for (let k = 0; k < bytes.length; k++) if (b[p + k] !== bytes[k]) return false;
+    this.p = p + bytes.length;
+    return true;
+  }
+
   /** An empty array. */
   empty(): void {
     if (this.b[this.p++] !== 0x90) this.bad = true;
