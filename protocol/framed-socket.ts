@@ -38,6 +38,11 @@ export interface FramedSocketOptions<In> {
    */
   deferFlush?(): boolean;
   /**
+   * Runs every write of this socket's frames (and its close): an owner whose socket other threads
+   * write to too takes turns with them here (agent/thread-writes.ts). Default: writes directly.
+   */
+  guardWrites?(write: () => void): void;
+  /**
    * Received segments cut into pieces are also put together a second time as they arrive, for a
    * receiver that keeps one copy and gives the other away (segments.ts `takeSpare`). Default false.
    */
@@ -153,14 +158,19 @@ export class FramedSocket<In, Out extends object> {
 
   private writeAll(batch: Out[]): void {
     if (this.isClosed || this.ws.readyState !== WebSocket.OPEN) return;
-    for (let i = 0; i < batch.length; i += MAX_MESSAGES_PER_FRAME) this.write(batch.slice(i, i + MAX_MESSAGES_PER_FRAME));
+    const write = (): void => {
+      for (let i = 0; i < batch.length; i += MAX_MESSAGES_PER_FRAME) this.write(batch.slice(i, i + MAX_MESSAGES_PER_FRAME));
+    };
+    if (this.options.guardWrites) this.options.guardWrites(write);
+    else write();
   }
 
   /** Sends what is queued, then closes with `code`; the reason is cut to fit. Idempotent. */
   close(code: number, reason: string): void {
     if (this.isClosed) return;
     this.flush();
-    closeSocket(this.ws, code, reason);
+    if (this.options.guardWrites) this.options.guardWrites(() => closeSocket(this.ws, code, reason));
+    else closeSocket(this.ws, code, reason);
     this.report({ code, reason, local: true });
   }
 
