@@ -56,6 +56,11 @@ export class ThreadWrites {
   readonly shared = new SharedArrayBuffer(WORDS * 4);
   private readonly words = new Int32Array(this.shared);
   private raw: RawSocket | null = null;
+  /**
+   * True while the main thread holds the lock (its write runs): a close of the socket inside that
+   * write (ws.terminate() when a close fails) takes the descriptor back without taking the lock again.
+   */
+  private holding = false;
 
   constructor(private readonly enabled: boolean) {
     this.words[FD] = -1;
@@ -75,21 +80,39 @@ export class ThreadWrites {
       return close.apply(handle, args);
     };
     raw.on('drain', () => {
-      if (this.raw === raw) Atomics.store(this.words, QUEUED, raw.writableLength > 0 ? 1 : 0);
+      if (this.raw !== raw) return;
+      this.locked(() => {
+        this.words[QUEUED] = raw.writableLength > 0 ? 1 : 0;
+      });
     });
     this.raw = raw;
-    lock(this.words);
-    this.words[FD] = fd;
-    this.words[QUEUED] = raw.writableLength > 0 ? 1 : 0;
-    this.words[BROKEN] = 0;
-    unlock(this.words);
+    this.locked(() => {
+      this.words[FD] = fd;
+      this.words[QUEUED] = raw.writableLength > 0 ? 1 : 0;
+      this.words[BROKEN] = 0;
+    });
   }
 
   detach(): void {
     this.raw = null;
+    this.locked(() => {
+      this.words[FD] = -1;
+    });
+  }
+
+  private locked(run: () => void): void {
+    if (this.holding) {
+      run();
+      return;
+    }
     lock(this.words);
-    this.words[FD] = -1;
-    unlock(this.words);
+    this.holding = true;
+    try {
+      run();
+    } finally {
+      this.holding = false;
+      unlock(this.words);
+    }
   }
 
   /** Runs the main thread's own socket write(s), in turn with the threads'. */
@@ -99,13 +122,13 @@ export class ThreadWrites {
       send();
       return;
     }
-    lock(this.words);
-    try {
-      send();
-    } finally {
-      this.words[QUEUED] = raw.writableLength > 0 ? 1 : 0;
-      unlock(this.words);
-    }
+    this.locked(() => {
+      try {
+        send();
+      } finally {
+        this.words[QUEUED] = raw.writableLength > 0 ? 1 : 0;
+      }
+    });
   }
 
   /** True once a thread's frame was cut short: the stream is corrupt, the connection must go. */

@@ -77,6 +77,14 @@ describe('thread writes', () => {
     expect(writer.done('t-5', new Uint8Array(1), 1)).toBe(false);
   });
 
+  it('takes the descriptor back when the socket closes inside the main thread\'s own write (no second lock)', async () => {
+    const { client } = await pair();
+    const writes = new ThreadWrites(true);
+    writes.attach(socketOf(client));
+    writes.write(() => client.terminate());
+    expect(new ThreadWriter(writes.shared).done('t-1', new Uint8Array(1), 1)).toBe(false);
+  });
+
   it('gives threads nothing when switched off', async () => {
     const { client } = await pair();
     const writes = new ThreadWrites(false);
