@@ -120,7 +120,7 @@ export class CoordinatorConnection {
         // One frame per turn of the event loop carries every result that finished in it.
         // With work still queued here more results follow shortly: send them together.
         deferFlush: () => this.handlers.busy(),
-        ...(this.threadWrites ? { guardWrites: (write: () => void) => this.threadWrites!.write(write) } : {}),
+        ...(this.threadWrites ? { writeGuard: this.threadWrites } : {}),
       },
       {
         messages: (messages) => this.receive(socket, messages),

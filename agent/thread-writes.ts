@@ -1,5 +1,6 @@
 import { writeSync } from 'node:fs';
 import { packDoneFrame } from '../protocol/done-frames.js';
+import type { WriteGuard } from '../protocol/framed-socket.js';
 
 /**
  * A worker thread writes a lone task's `done` frame to the coordinator's socket itself, instead
@@ -22,7 +23,11 @@ import { packDoneFrame } from '../protocol/done-frames.js';
 const LOCK = 0;
 /** The socket's descriptor, -1 while threads may not write (not connected, TLS, closing). */
 const FD = 1;
-/** 1 while the main thread's socket holds bytes not yet written (a thread's frame would overtake them). */
+/**
+ * 1 while the main thread has messages queued for its next frame, or bytes its socket has not
+ * written yet: a thread's frame would overtake them (a kept value's notice, say, before the
+ * result of the task that used it).
+ */
 const QUEUED = 2;
 /** 1 once a thread's frame was cut short and could not be completed: the connection must be dropped. */
 const BROKEN = 3;
@@ -52,7 +57,7 @@ function unlock(words: Int32Array): void {
 }
 
 /** The main thread's side: which socket threads may write to, and its own writes taking turns with theirs. */
-export class ThreadWrites {
+export class ThreadWrites implements WriteGuard {
   readonly shared = new SharedArrayBuffer(WORDS * 4);
   private readonly words = new Int32Array(this.shared);
   private raw: RawSocket | null = null;
@@ -113,6 +118,12 @@ export class ThreadWrites {
       this.holding = false;
       unlock(this.words);
     }
+  }
+
+  /** Threads leave their results to the main thread until it has written what it queued. */
+  queued(): void {
+    // Raising it needs no turn: a thread writing now checked it before this message existed.
+    if (this.raw !== null) Atomics.store(this.words, QUEUED, 1);
   }
 
   /** Runs the main thread's own socket write(s), in turn with the threads'. */

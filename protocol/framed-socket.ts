@@ -17,6 +17,12 @@ export interface FramedSocketHandlers<In, Out> {
   oversize?(message: Out, bytes: number): void;
 }
 
+export interface WriteGuard {
+  /** A message was queued in an empty outbox: it leaves with the next write. */
+  queued(): void;
+  write(send: () => void): void;
+}
+
 export interface CloseInfo {
   code: number;
   reason: string;
@@ -38,10 +44,11 @@ export interface FramedSocketOptions<In> {
    */
   deferFlush?(): boolean;
   /**
-   * Runs every write of this socket's frames (and its close): an owner whose socket other threads
-   * write to too takes turns with them here (agent/thread-writes.ts). Default: writes directly.
+   * An owner whose socket other threads write to too (agent/thread-writes.ts): hears when a
+   * message is queued (their frames must not overtake it), and runs every write of this socket's
+   * frames and its close, taking turns with them. Default: none, writes go directly.
    */
-  guardWrites?(write: () => void): void;
+  writeGuard?: WriteGuard;
   /**
    * Received segments cut into pieces are also put together a second time as they arrive, for a
    * receiver that keeps one copy and gives the other away (segments.ts `takeSpare`). Default false.
@@ -122,6 +129,7 @@ export class FramedSocket<In, Out extends object> {
   send(message: Out, urgent = false): boolean {
     if (this.isClosed) return false;
     this.outbox.push(message);
+    if (this.outbox.length === 1) this.options.writeGuard?.queued();
     if (urgent) {
       if (!this.urgentFlushQueued) {
         this.urgentFlushQueued = true;
@@ -161,7 +169,7 @@ export class FramedSocket<In, Out extends object> {
     const write = (): void => {
       for (let i = 0; i < batch.length; i += MAX_MESSAGES_PER_FRAME) this.write(batch.slice(i, i + MAX_MESSAGES_PER_FRAME));
     };
-    if (this.options.guardWrites) this.options.guardWrites(write);
+    if (this.options.writeGuard) this.options.writeGuard.write(write);
     else write();
   }
 
@@ -169,7 +177,7 @@ export class FramedSocket<In, Out extends object> {
   close(code: number, reason: string): void {
     if (this.isClosed) return;
     this.flush();
-    if (this.options.guardWrites) this.options.guardWrites(() => closeSocket(this.ws, code, reason));
+    if (this.options.writeGuard) this.options.writeGuard.write(() => closeSocket(this.ws, code, reason));
     else closeSocket(this.ws, code, reason);
     this.report({ code, reason, local: true });
   }

@@ -77,6 +77,19 @@ describe('thread writes', () => {
     expect(writer.done('t-5', new Uint8Array(1), 1)).toBe(false);
   });
 
+  it('never overtakes what the main thread has queued: the thread leaves its result to it until that is written', async () => {
+    const { client, next } = await pair();
+    const writes = new ThreadWrites(true);
+    writes.attach(socketOf(client));
+    const writer = new ThreadWriter(writes.shared);
+    writes.queued();
+    expect(writer.done('t-1', new Uint8Array(1), 1)).toBe(false);
+    writes.write(() => client.send(Buffer.from('main')));
+    expect(writer.done('t-2', new Uint8Array(1), 1)).toBe(true);
+    expect((await next()).toString()).toBe('main');
+    expect(Buffer.compare(await next(), packDoneFrame([{ type: 'done', id: 't-2', value: new Uint8Array(1), runMs: 1 }])!)).toBe(0);
+  });
+
   it('takes the descriptor back when the socket closes inside the main thread\'s own write (no second lock)', async () => {
     const { client } = await pair();
     const writes = new ThreadWrites(true);
