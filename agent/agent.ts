@@ -20,6 +20,7 @@ import type { CodeSource } from './task-code.js';
 import { WorkerPool, type PoolEvents } from './worker-pool.js';
 import type { WorkerEntry } from './start-worker.js';
 import { FirstHello } from './first-hello.js';
+import { ThreadWrites } from './thread-writes.js';
 
 const NO_DEPS: ReadonlyMap<string, Uint8Array> = new Map();
 
@@ -61,7 +62,7 @@ export class Agent {
   ) {
     this.agentId = config.agentId;
     const events: PoolEvents = {
-      done: (id, value, runMs, refs) => this.report(id, () => this.sendResult(id, value, runMs, refs)),
+      done: (id, value, runMs, refs, sent) => this.report(id, () => (sent ? this.sent(id) : this.sendResult(id, value, runMs, refs))),
       failed: (id, kind, error) => this.report(id, () => this.fail(id, kind, error)),
       log: (id, stream, text) => this.connection.send({ type: 'log', id, stream, text }),
       actorRequest: (req, reply) => {
@@ -74,7 +75,8 @@ export class Agent {
     installActorBridge((req) => events.actorRequest(req, onActorReply));
     // An inline task gets its own copy too: the value views its bytes, and the store keeps its own.
     installObjectReads(async (objectId, context) => new Uint8Array(await events.readObject(objectId, context)));
-    this.pool = new WorkerPool(config.slots, workerEntry, config.cacheDir, events, config.gpuDevices);
+    const threadWrites = new ThreadWrites(config.threadWrites);
+    this.pool = new WorkerPool(config.slots, workerEntry, config.cacheDir, events, config.gpuDevices, threadWrites.shared);
     this.inline = new InlineRunner(config.inlineConcurrency, config.cacheDir, events);
     // Actor calls are not tracked in `tasks`: the actor host reports each exactly once itself.
     this.actors = new ActorHost(workerEntry, config.cacheDir, {
@@ -130,7 +132,7 @@ export class Agent {
         this.requests.clear();
       },
       exit: (code, reason) => void this.exit(code, reason),
-    });
+    }, threadWrites);
   }
 
   /**
@@ -309,7 +311,7 @@ export class Agent {
   }
 
   private run(task: Task, code: CodeSource, deps: ReadonlyMap<string, Uint8Array>): void {
-    const job = { id: task.id, code, export: task.export, args: task.args, chunk: task.chunk, timeoutMs: task.timeoutMs, express: task.express, gpus: task.gpus, deps };
+    const job = { id: task.id, code, export: task.export, args: task.args, chunk: task.chunk, timeoutMs: task.timeoutMs, express: task.express, gpus: task.gpus, deps, direct: task.keep === null };
     if (task.express) this.express.add(task.id);
     if (task.inline) {
       this.tasks.set(task.id, 'inline');
@@ -341,6 +343,12 @@ export class Agent {
       return;
     }
     this.connection.send(refs.length > 0 ? { type: 'done', id, value, runMs, refs } : { type: 'done', id, value, runMs }, urgent);
+  }
+
+  /** A result its thread wrote to the coordinator itself (thread-writes.ts). */
+  private sent(id: string): void {
+    this.express.delete(id);
+    this.connection.checkThreadWrites();
   }
 
   // Results are checked before they are sent (sendResult); this is the net under every other message.

@@ -28,6 +28,7 @@ import { detectResources, gpuDevices } from './resources.js';
  * | CLUSTRIX_EXIT_WITH_STDIN | `1`: exit when stdin closes (the local launcher's parent-death signal) |
  * | CLUSTRIX_CACHE_DIR | where shipped modules are written (default <tmpdir>/clustrix-<uid>/code) |
  * | CLUSTRIX_MAX_FRAME_BYTES | largest frame accepted (default 256 MiB) |
+ * | CLUSTRIX_THREAD_WRITES | `0`: worker threads hand every result to the main thread to send, instead of writing a lone small one to a plain-TCP coordinator socket themselves (agent/thread-writes.ts; default on) |
  * | CLUSTRIX_RESOURCES | custom resources it offers, JSON (`{"licenses": 2}`); GPUs come from CUDA_VISIBLE_DEVICES, SLURM, or nvidia-smi |
  */
 export interface AgentConfig {
@@ -43,6 +44,8 @@ export interface AgentConfig {
   exitWithStdin: boolean;
   cacheDir: string;
   maxFrameBytes: number;
+  /** Worker threads may write lone results to the coordinator's socket themselves (thread-writes.ts). */
+  threadWrites: boolean;
   /** What it offers tasks (resources.ts). */
   resources: Resources;
   /** GPU device ids it hands to GPU tasks, one set per task (their threads see only those). */
@@ -70,6 +73,7 @@ export function readAgentConfig(env: NodeJS.ProcessEnv = process.env): AgentConf
     exitWithStdin: env.CLUSTRIX_EXIT_WITH_STDIN === '1',
     cacheDir: env.CLUSTRIX_CACHE_DIR || `${os.tmpdir()}/clustrix-${process.getuid?.() ?? 'user'}/code`,
     maxFrameBytes: positiveInt(env, 'CLUSTRIX_MAX_FRAME_BYTES', 256 * 1024 * 1024),
+    threadWrites: env.CLUSTRIX_THREAD_WRITES !== '0',
     resources: detectResources(slots, env),
     gpuDevices: gpuDevices(env),
   };

@@ -6,6 +6,7 @@ import { FramedSocket } from '../protocol/framed-socket.js';
 import { CloseCode, FINAL_CLOSE_CODES, wsMessageLimit } from '../protocol/version.js';
 import type { AgentConfig } from './config.js';
 import { CLIENT_SOCKET_OPTIONS } from '../protocol/client-socket.js';
+import type { ThreadWrites } from './thread-writes.js';
 
 export interface ConnectionHandlers {
   hello(): Hello;
@@ -62,11 +63,14 @@ export class CoordinatorConnection {
   private attempt = 0;
   private localAddress: string | null = null;
   private stopped = false;
+  private ws: WebSocket | null = null;
   private readonly watchdog: NodeJS.Timeout;
 
   constructor(
     private readonly config: AgentConfig,
     private readonly handlers: ConnectionHandlers,
+    /** Worker threads write results to the socket too (thread-writes.ts). */
+    private readonly threadWrites: ThreadWrites | null = null,
   ) {
     this.watchdog = setInterval(() => this.watch(), 1_000);
     this.watchdog.unref();
@@ -82,9 +86,15 @@ export class CoordinatorConnection {
     this.socket?.send(message, urgent);
   }
 
+  /** A thread's frame was cut short (thread-writes.ts): the stream is corrupt, so the link is dropped. */
+  checkThreadWrites(): void {
+    if (this.threadWrites?.broken) this.socket?.terminate('a worker thread could not complete a result frame');
+  }
+
   stop(): void {
     this.stopped = true;
     clearInterval(this.watchdog);
+    this.threadWrites?.detach();
     // Detach first: the close that follows is ours, not a lost link to recover from.
     const socket = this.socket;
     this.socket = null;
@@ -110,6 +120,7 @@ export class CoordinatorConnection {
         // One frame per turn of the event loop carries every result that finished in it.
         // With work still queued here more results follow shortly: send them together.
         deferFlush: () => this.handlers.busy(),
+        ...(this.threadWrites ? { writeGuard: this.threadWrites } : {}),
       },
       {
         messages: (messages) => this.receive(socket, messages),
@@ -119,6 +130,7 @@ export class CoordinatorConnection {
       },
     );
     this.socket = socket;
+    this.ws = ws;
     ws.on('upgrade', (res) => {
       this.localAddress = res.socket.localAddress ?? null;
       if (this.config.certFingerprint === null) return;
@@ -159,6 +171,8 @@ export class CoordinatorConnection {
       }
       this.ready = true;
       this.attempt = 0;
+      // Threads write results to this connection only once it is ready (never a hello's place).
+      this.threadWrites?.attach((this.ws as unknown as { _socket?: unknown } | null)?._socket);
       this.heartbeatMs = first.heartbeatMs;
       this.handlers.connected(first, this.localAddress);
       messages = messages.slice(1);
@@ -171,6 +185,7 @@ export class CoordinatorConnection {
     if (socket !== this.socket) return;
     const wasReady = this.ready;
     this.ready = false;
+    this.threadWrites?.detach();
     this.socket = null;
     if (wasReady) this.handlers.disconnected();
     if (this.stopped) return;

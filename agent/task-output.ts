@@ -29,16 +29,17 @@ export class TaskOutput {
     this.open.set(id, null);
   }
 
-  /** Sends the task's partial lines and forgets it. */
-  end(id: string): void {
+  /** Sends the task's partial lines and forgets it. True when the task wrote any output. */
+  end(id: string): boolean {
     const streams = this.open.get(id);
     this.open.delete(id);
-    if (!streams) return;
+    if (!streams) return false;
     for (const stream of ['stdout', 'stderr'] as const) {
       const partial = streams[stream];
       const rest = partial.text + (partial.decoder?.end() ?? '');
       if (rest.length > 0) this.emit(id, stream, rest);
     }
+    return true;
   }
 
   /** What `console.log(...args)` (stdout) or `console.error(...args)` (stderr) prints. */

@@ -42,16 +42,24 @@ export function runOfOne(m: OneRun): RunInThread {
   return { id: m.id, hash: m.hash, code: m.code, export: m.export, args: m.args, chunk: m.chunk, deps: m.deps ?? NO_DEPS, express: m.express };
 }
 
+/**
+ * A lone post of a run whose result the thread may write to the coordinator itself
+ * (thread-writes.ts): not one whose result stays in the agent's store.
+ */
+export type OneRunDirect = OneRun & { direct: true };
+
 export type ToThread =
   /** Runs in one batch, packed (thread-batch.ts). */
   | ({ type: 'run' } & PackedRuns)
   | OneRun
+  | OneRunDirect
   /** Drop a queued run that was cancelled before it started (ignored if it already did). */
   | { type: 'skip'; id: string }
   | ActorReplyToThread
   | ObjectBytesToThread;
 
-export type ThreadResult = { type: 'done'; id: string; value: Uint8Array; refs: string[]; runMs: number } | { type: 'failed'; id: string; error: RemoteErrorInfo };
+/** `sent`: the thread wrote the result's frame itself (thread-writes.ts); `value` is then empty. */
+export type ThreadResult = { type: 'done'; id: string; value: Uint8Array; refs: string[]; runMs: number; sent?: true } | { type: 'failed'; id: string; error: RemoteErrorInfo };
 
 export type FromThread =
   /** Results in one batch, packed (thread-batch.ts). */

@@ -23,11 +23,13 @@ export interface PoolJob {
   express?: boolean | undefined;
   /** GPU devices it gets: it runs on a thread whose CUDA_VISIBLE_DEVICES names only those. */
   gpus?: number | undefined;
+  /** Its result may go from its thread to the coordinator straight (thread-writes.ts): it is not kept here. */
+  direct?: boolean | undefined;
 }
 
 export interface PoolEvents {
-  /** `refs`: ids of the refs inside the result. */
-  done(id: string, value: Uint8Array, runMs: number, refs: string[]): void;
+  /** `refs`: ids of the refs inside the result. `sent`: its thread wrote it to the coordinator already. */
+  done(id: string, value: Uint8Array, runMs: number, refs: string[], sent?: boolean): void;
   failed(id: string, kind: FailureKind, error: RemoteErrorInfo): void;
   log(id: string | null, stream: 'stdout' | 'stderr', text: string): void;
   /** A task calls an actor through a handle; `reply` answers the thread that asked. */
@@ -77,15 +79,17 @@ export class WorkerPool {
     private readonly cacheDir: string,
     events: PoolEvents,
     devices: readonly string[] = [],
+    /** The lock and socket the threads write results to (thread-writes.ts `ThreadWrites.shared`). */
+    private readonly writes: SharedArrayBuffer | null = null,
   ) {
     this.freeDevices = [...devices];
     this.deviceCount = devices.length;
     // Whichever way a GPU job ends (result, exception, timeout, cancel, crash), its devices come back.
     this.events = {
       ...events,
-      done: (id, value, runMs, refs) => {
+      done: (id, value, runMs, refs, sent) => {
         this.release(id);
-        events.done(id, value, runMs, refs);
+        events.done(id, value, runMs, refs, sent);
       },
       failed: (id, kind, error) => {
         this.release(id);
@@ -283,7 +287,9 @@ export class WorkerPool {
       runs.push({ id: job.id, hash: job.code.hash, code: first ? job.code : null, export: job.export, args: argsFor(job.args, starts, transfer), chunk: job.chunk, deps, express: job.express === true });
     }
     // A lone run crosses flat; a batch's own buffer is moved too (packRuns adds it to `transfer`).
-    slot.worker.postMessage((runs.length === 1 ? oneRun(runs[0]!) : { type: 'run', ...packRuns(runs, transfer) }) satisfies ToThread, transfer);
+    const lone = runs.length === 1 ? oneRun(runs[0]!) : null;
+    const message: ToThread = lone === null ? { type: 'run', ...packRuns(runs, transfer) } : jobs[0]!.direct ? { ...lone, direct: true } : lone;
+    slot.worker.postMessage(message, transfer);
     if (wasIdle) this.begin(slot);
   }
 
@@ -319,7 +325,7 @@ export class WorkerPool {
   }
 
   private spawn(slot: Slot): void {
-    const worker = startWorker(this.entry, { cacheDir: this.cacheDir }, slot.env);
+    const worker = startWorker(this.entry, { cacheDir: this.cacheDir, writes: this.writes }, slot.env);
     slot.worker = worker;
     slot.known = new Set();
     worker.on('message', (msg: FromThread) => {
@@ -373,7 +379,7 @@ export class WorkerPool {
     if (i === 0) this.begin(slot);
     if (result.type === 'done') {
       this.avgRunMs += (result.runMs - this.avgRunMs) * 0.1;
-      this.events.done(id, result.value, result.runMs, result.refs);
+      this.events.done(id, result.value, result.runMs, result.refs, result.sent === true);
     } else {
       this.events.failed(id, failureKind(result.error), result.error);
     }

@@ -8,6 +8,9 @@ import { CodeCache, defineTaskGlobals } from './task-code.js';
 import { interceptWrites, TaskOutput } from './task-output.js';
 import { expressEnd, runOfOne, type FromThread, type RunInThread, type ThreadResult, type ToThread } from './thread-messages.js';
 import { PACKED_MAX_BYTES, RESULTS_PER_POST, ResultBatch, unpackRuns } from './thread-batch.js';
+import { ThreadWriter } from './thread-writes.js';
+
+const SENT = new Uint8Array(0);
 
 /**
  * Batching pays for tasks of microseconds. A result waits for the rest of its batch at most this
@@ -24,7 +27,11 @@ const MAX_BATCH_WAIT_MS = 1;
 export function runWorkerThread(): void {
   const port = parentPort;
   if (!port) throw new Error('runWorkerThread must run in a worker thread');
-  const cache = new CodeCache((workerData as { cacheDir: string }).cacheDir);
+  const data = workerData as { cacheDir: string; writes?: SharedArrayBuffer | null };
+  const cache = new CodeCache(data.cacheDir);
+  const writer = data.writes ? new ThreadWriter(data.writes) : null;
+  /** Runs whose result this thread may write to the coordinator itself. */
+  const direct = new Set<string>();
   const queue: RunInThread[] = [];
   const results = new ResultBatch();
   /** When the oldest result in `results` was made. */
@@ -83,7 +90,15 @@ export function runWorkerThread(): void {
         result = { type: 'failed', id: run.id, error: toErrorInfo(err) };
       }
       // The task's last partial line goes out before its result.
-      output.end(run.id);
+      const wrote = output.end(run.id);
+      const mayWrite = direct.delete(run.id);
+      // A lone result of a task that printed nothing (its lines travel through the main thread,
+      // and must arrive first) is written here: the main thread then only hears that it was.
+      if (mayWrite && !wrote && writer !== null && result.type === 'done' && result.refs.length === 0 && results.count === 0 && queue.length === 0 && writer.done(result.id, result.value, result.runMs)) {
+        port.postMessage({ type: 'done', id: result.id, value: SENT, refs: [], runMs: result.runMs, sent: true } satisfies FromThread);
+        current = null;
+        continue;
+      }
       ended ||= performance.now();
       if (results.count === 0) batchStart = ended;
       results.add(result);
@@ -109,6 +124,7 @@ export function runWorkerThread(): void {
         if (!draining) void drain();
         return;
       case 'one':
+        if ('direct' in msg) direct.add(msg.id);
         enqueue(runOfOne(msg));
         if (!draining) void drain();
         return;
@@ -122,6 +138,7 @@ export function runWorkerThread(): void {
         const i = queue.findIndex((r) => r.id === msg.id);
         if (i < 0) return;
         const [skipped] = queue.splice(i, 1);
+        direct.delete(msg.id);
         // Later runs of the same code were sent without it: keep the code this run carried.
         try {
           if (skipped?.code) cache.add(skipped.code);

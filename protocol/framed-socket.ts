@@ -17,6 +17,12 @@ export interface FramedSocketHandlers<In, Out> {
   oversize?(message: Out, bytes: number): void;
 }
 
+export interface WriteGuard {
+  /** A message was queued in an empty outbox: it leaves with the next write. */
+  queued(): void;
+  write(send: () => void): void;
+}
+
 export interface CloseInfo {
   code: number;
   reason: string;
@@ -37,6 +43,12 @@ export interface FramedSocketOptions<In> {
    * at the end of the current microtask queue.
    */
   deferFlush?(): boolean;
+  /**
+   * An owner whose socket other threads write to too (agent/thread-writes.ts): hears when a
+   * message is queued (their frames must not overtake it), and runs every write of this socket's
+   * frames and its close, taking turns with them. Default: none, writes go directly.
+   */
+  writeGuard?: WriteGuard;
   /**
    * Received segments cut into pieces are also put together a second time as they arrive, for a
    * receiver that keeps one copy and gives the other away (segments.ts `takeSpare`). Default false.
@@ -117,6 +129,7 @@ export class FramedSocket<In, Out extends object> {
   send(message: Out, urgent = false): boolean {
     if (this.isClosed) return false;
     this.outbox.push(message);
+    if (this.outbox.length === 1) this.options.writeGuard?.queued();
     if (urgent) {
       if (!this.urgentFlushQueued) {
         this.urgentFlushQueued = true;
@@ -153,14 +166,19 @@ export class FramedSocket<In, Out extends object> {
 
   private writeAll(batch: Out[]): void {
     if (this.isClosed || this.ws.readyState !== WebSocket.OPEN) return;
-    for (let i = 0; i < batch.length; i += MAX_MESSAGES_PER_FRAME) this.write(batch.slice(i, i + MAX_MESSAGES_PER_FRAME));
+    const write = (): void => {
+      for (let i = 0; i < batch.length; i += MAX_MESSAGES_PER_FRAME) this.write(batch.slice(i, i + MAX_MESSAGES_PER_FRAME));
+    };
+    if (this.options.writeGuard) this.options.writeGuard.write(write);
+    else write();
   }
 
   /** Sends what is queued, then closes with `code`; the reason is cut to fit. Idempotent. */
   close(code: number, reason: string): void {
     if (this.isClosed) return;
     this.flush();
-    closeSocket(this.ws, code, reason);
+    if (this.options.writeGuard) this.options.writeGuard.write(() => closeSocket(this.ws, code, reason));
+    else closeSocket(this.ws, code, reason);
     this.report({ code, reason, local: true });
   }
 
