@@ -33,8 +33,13 @@ const QUEUED = 2;
 const BROKEN = 3;
 const WORDS = 4;
 
-/** A frame a thread writes: its payload at most this long (larger results go through the main thread). */
-const MAX_PAYLOAD = 16 * 1024;
+/**
+ * A frame a thread writes: its payload at most this long (larger results go through the main
+ * thread). Small, so that the socket takes it whole or not at all (EAGAIN: the main thread sends
+ * it) all but always: a frame cut short holds the lock, and the main thread's writes, until the
+ * rest is written.
+ */
+export const MAX_THREAD_FRAME_BYTES = 1024;
 /** How long a thread keeps trying to complete a frame the socket took only part of, ms. */
 const COMPLETE_WITHIN_MS = 2_000;
 
@@ -163,9 +168,9 @@ export class ThreadWriter {
    * is then set: the main thread drops the connection, and the coordinator re-runs the task).
    */
   done(id: string, value: Uint8Array, runMs: number): boolean {
-    if (Atomics.load(this.words, FD) < 0 || value.byteLength > MAX_PAYLOAD) return false;
+    if (Atomics.load(this.words, FD) < 0 || value.byteLength > MAX_THREAD_FRAME_BYTES) return false;
     const frame = packDoneFrame([{ type: 'done', id, value, runMs }]);
-    if (frame === null || frame.byteLength > MAX_PAYLOAD) return false;
+    if (frame === null || frame.byteLength > MAX_THREAD_FRAME_BYTES) return false;
     const n = frame.byteLength;
     const head = n < 126 ? 6 : 8;
     const out = Buffer.allocUnsafe(head + n);

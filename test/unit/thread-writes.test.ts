@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { packDoneFrame } from '../../protocol/done-frames.js';
 import { CLIENT_SOCKET_OPTIONS } from '../../protocol/client-socket.js';
-import { ThreadWriter, ThreadWrites } from '../../agent/thread-writes.js';
+import { MAX_THREAD_FRAME_BYTES, ThreadWriter, ThreadWrites } from '../../agent/thread-writes.js';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -50,7 +50,7 @@ describe('thread writes', () => {
     writes.attach(socketOf(client));
     const writer = new ThreadWriter(writes.shared);
     const small = new Uint8Array([1, 2, 3]);
-    const large = new Uint8Array(3000).fill(7);
+    const large = new Uint8Array(MAX_THREAD_FRAME_BYTES - 64).fill(7); // over 125 bytes: a 16-bit length
     expect(writer.done('t-1', small, 0.5)).toBe(true);
     writes.write(() => client.send(Buffer.from('main')));
     expect(writer.done('t-2', large, 12)).toBe(true);
@@ -66,7 +66,7 @@ describe('thread writes', () => {
     const writer = new ThreadWriter(writes.shared);
     expect(writer.done('t-1', new Uint8Array(1), 1)).toBe(false); // not attached yet
     writes.attach(socketOf(client));
-    expect(writer.done('t-2', new Uint8Array(64 * 1024), 1)).toBe(false);
+    expect(writer.done('t-2', new Uint8Array(MAX_THREAD_FRAME_BYTES + 1), 1)).toBe(false);
     writes.detach();
     expect(writer.done('t-3', new Uint8Array(1), 1)).toBe(false);
     writes.attach(socketOf(client));
