@@ -12,6 +12,7 @@ import { packTaskFrame, unpackTaskFrame } from '../../protocol/task-frames.js';
 import { taskMessage } from '../../coordinator/engine/link-load.js';
 import { task as taskRecord } from '../engine/fake-links.js';
 import { fuzzSeed, MULTIBYTE, rngFor, type Rng } from '../fuzz/generators.js';
+import { frameMutations } from '../fuzz/mutations.js';
 
 const SEED = fuzzSeed();
 const LIMIT = 1024 * 1024;
@@ -70,16 +71,6 @@ function generic(frame: Buffer, from: 'agent' | 'coordinator'): unknown {
   }
 }
 
-function mutations(frame: Buffer, rng: Rng): Buffer[] {
-  const out: Buffer[] = [frame.subarray(0, rng.int(0, frame.length - 1)), Buffer.concat([frame, Buffer.from([rng.int(0, 255)])])];
-  for (let i = 0; i < 6; i++) {
-    const m = Buffer.from(frame);
-    m[rng.int(0, m.length - 1)] = rng.int(0, 255);
-    out.push(m);
-  }
-  return out;
-}
-
 describe('hand-packed frames', () => {
   it('done frames: the envelope packr\'s bytes, read back as msgpackr and the schema read them', () => {
     const rng = rngFor(SEED, 'done-frames');
@@ -118,7 +109,7 @@ describe('hand-packed frames', () => {
       const isDone = rng.bool();
       const messages = isDone ? batch(rng, done) : batch(rng, (r) => task(r, CODE));
       const frame = encodeFrame(messages as never);
-      for (const m of mutations(frame, rng)) {
+      for (const m of frameMutations(frame, rng)) {
         const hand = isDone ? unpackDoneFrame(m) : unpackTaskFrame(m);
         if (hand === null) continue;
         handRead++;

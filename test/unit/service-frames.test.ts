@@ -13,6 +13,7 @@ import { BASE_FIELDS, OPTIONAL_BASE_FIELDS, packResultsFrame, packSubmitsFrame, 
 import { ClientMessage, ServiceMessage } from '../../protocol/service-messages.js';
 import { MAX_BATCH } from '../../protocol/version.js';
 import { fuzzSeed, MULTIBYTE, rngFor, type Rng } from '../fuzz/generators.js';
+import { frameMutations } from '../fuzz/mutations.js';
 
 const SEED = fuzzSeed();
 const LIMIT = 1024 * 1024;
@@ -103,16 +104,6 @@ function decoded(frame: Buffer, from: 'client' | 'service'): unknown {
   }
 }
 
-function mutations(frame: Buffer, rng: Rng): Buffer[] {
-  const out: Buffer[] = [frame.subarray(0, rng.int(0, frame.length - 1)), Buffer.concat([frame, Buffer.from([rng.int(0, 255)])])];
-  for (let i = 0; i < 6; i++) {
-    const m = Buffer.from(frame);
-    m[rng.int(0, m.length - 1)] = rng.int(0, 255);
-    out.push(m);
-  }
-  return out;
-}
-
 function allAscii(messages: Record<string, unknown>[]): boolean {
   return messages.every((m) => {
     const b = (m.base ?? {}) as Record<string, unknown>;
@@ -160,7 +151,7 @@ describe(`hand-packed client frames (seed ${SEED})`, () => {
       const isSubmits = rng.bool();
       const messages = isSubmits ? submitsFrame(rng, 40) : resultsFrame(rng, 40);
       const from = isSubmits ? 'client' : 'service';
-      for (const m of mutations(encodeFrame(messages as never), rng)) {
+      for (const m of frameMutations(encodeFrame(messages as never), rng)) {
         const slow = generic(m, from);
         expect(decoded(m, from), `seed ${SEED}, frame ${m.toString('hex')}`).toEqual(slow);
         if (typeof slow === 'object' && slow !== null && 'error' in slow) refused++;
