@@ -14,17 +14,11 @@ export class FrameReader {
   constructor(data: Uint8Array, definition: Buffer) {
     this.b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     this.end = data.byteLength;
-    const first = data[0] ?? 0;
-    let n = 0;
-    if ((first & 0xf0) === 0x90) {
-      n = first & 0x0f;
-      this.p = 1;
-    } else if (first === 0xdc && this.end > 3) {
-      n = this.b.readUInt16BE(1);
-      this.p = 3;
-    } else if (first === 0xdd && this.end > 5) {
-      n = this.b.readUInt32BE(1);
-      this.p = 5;
+    let n = this.array();
+    if (n < 0) {
+      // Not an array: not a frame of this shape (count 0), which says so without `bad`.
+      n = 0;
+      this.bad = false;
     }
     if (n > MAX_FRAME_MESSAGES || this.end - this.p < definition.length) n = 0;
     for (let i = 0; n > 0 && i < definition.length; i++) if (data[this.p + i] !== definition[i]) n = 0;
@@ -67,7 +61,7 @@ export class FrameReader {
     return false;
   }
 
-  /** An array's length (fixarray or array 16); -1, and bad, for anything else. */
+  /** An array's length (fixarray, array 16 or array 32); -1, and bad, for anything else. */
   array(): number {
     const { b, p } = this;
     const h = b[p];
@@ -78,6 +72,10 @@ export class FrameReader {
     if (h === 0xdc && p + 2 < this.end) {
       this.p = p + 3;
       return b.readUInt16BE(p + 1);
+    }
+    if (h === 0xdd && p + 4 < this.end) {
+      this.p = p + 5;
+      return b.readUInt32BE(p + 1);
     }
     this.bad = true;
     return -1;

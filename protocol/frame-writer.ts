@@ -21,16 +21,21 @@ export class FrameWriter {
     this.b = out;
     this.start = at;
     this.p = at;
+    this.array(count);
+  }
+
+  /** An array's header, as msgpackr writes it (fixarray, array 16 or array 32). */
+  array(n: number): void {
     const b = this.b;
-    if (count < 0x10) {
-      b[this.p++] = 0x90 | count;
-    } else if (count < 0x10000) {
+    if (n < 0x10) {
+      b[this.p++] = 0x90 | n;
+    } else if (n < 0x10000) {
       b[this.p] = 0xdc;
-      b.writeUInt16BE(count, this.p + 1);
+      b.writeUInt16BE(n, this.p + 1);
       this.p += 3;
     } else {
       b[this.p] = 0xdd;
-      b.writeUInt32BE(count, this.p + 1);
+      b.writeUInt32BE(n, this.p + 1);
       this.p += 5;
     }
   }

@@ -148,17 +148,6 @@ function submitsSize(m: object, shape: BaseShape): number {
   return size;
 }
 
-/** A column's length, as msgpackr writes an array's (at most MAX_BATCH: fixarray or array 16). */
-function writeLength(w: FrameWriter, n: number): void {
-  if (n < 0x10) {
-    w.b[w.p++] = 0x90 | n;
-  } else {
-    w.b[w.p] = 0xdc;
-    w.b.writeUInt16BE(n, w.p + 1);
-    w.p += 3;
-  }
-}
-
 function writeField(w: FrameWriter, kind: Kind, v: unknown, first: boolean): void {
   if (v === null) return w.nil();
   switch (kind) {
@@ -172,7 +161,7 @@ function writeField(w: FrameWriter, kind: Kind, v: unknown, first: boolean): voi
     case 'boolean':
       return w.bool(v as boolean);
     case 'empty':
-      return writeLength(w, 0);
+      return w.array(0);
     case 'call': {
       const call = v as { id: string; label: string };
       if (first) w.raw(CALL_DEFINITION);
@@ -210,11 +199,11 @@ export function packSubmitsFrame(messages: readonly object[]): Buffer | null {
     const fields = base as unknown as Record<string, unknown>;
     for (const [key, kind] of shape.fields) writeField(w, kind, fields[key], i === 0);
     const count = ids.length;
-    writeLength(w, count);
+    w.array(count);
     for (let k = 0; k < count; k++) w.str(ids[k]!);
-    writeLength(w, count);
+    w.array(count);
     for (let k = 0; k < count; k++) w.str(tasks[k]!);
-    writeLength(w, count);
+    w.array(count);
     for (let k = 0; k < count; k++) w.bin(args[k]!);
   }
   return w.done();
@@ -320,9 +309,9 @@ const RESULTS: FrameShape<Results> = {
   },
   write: (w, m) => {
     const n = m.ids.length;
-    writeLength(w, n);
+    w.array(n);
     for (let i = 0; i < n; i++) w.str(m.ids[i]!);
-    writeLength(w, n);
+    w.array(n);
     for (let i = 0; i < n; i++) w.bin(m.values[i]!);
   },
 };
