@@ -21,6 +21,11 @@ export interface RunInThread {
   deps: ReadonlyMap<string, Uint8Array>;
   /** Runs before the thread's queued runs that are not express. */
   express: boolean;
+  /**
+   * Its result may leave from the thread itself (thread-writes.ts): set on a lone post of a run
+   * whose result is not kept in the agent's store.
+   */
+  direct?: boolean;
 }
 
 /**
@@ -30,29 +35,24 @@ export interface RunInThread {
  */
 export type OneRun = { type: 'one' } & Omit<RunInThread, 'deps'> & { deps?: ReadonlyMap<string, Uint8Array> };
 
-/** A run as its lone post carries it (its deps left out when empty). */
-export function oneRun({ deps, ...run }: RunInThread): OneRun {
-  return deps.size === 0 ? { type: 'one', ...run } : { type: 'one', ...run, deps };
+/** A run as its lone post carries it (its deps left out when empty); `direct`: see RunInThread. */
+export function oneRun({ deps, ...run }: RunInThread, direct: boolean): OneRun {
+  const one: OneRun = deps.size === 0 ? { type: 'one', ...run } : { type: 'one', ...run, deps };
+  if (direct) one.direct = true;
+  return one;
 }
 
 const NO_DEPS: ReadonlyMap<string, Uint8Array> = new Map();
 
 /** The run a lone post carries ({@link oneRun} undone; a literal, not a rest and a spread: every lone task crosses here). */
 export function runOfOne(m: OneRun): RunInThread {
-  return { id: m.id, hash: m.hash, code: m.code, export: m.export, args: m.args, chunk: m.chunk, deps: m.deps ?? NO_DEPS, express: m.express };
+  return { id: m.id, hash: m.hash, code: m.code, export: m.export, args: m.args, chunk: m.chunk, deps: m.deps ?? NO_DEPS, express: m.express, direct: m.direct === true };
 }
-
-/**
- * A lone post of a run whose result the thread may write to the coordinator itself
- * (thread-writes.ts): not one whose result stays in the agent's store.
- */
-export type OneRunDirect = OneRun & { direct: true };
 
 export type ToThread =
   /** Runs in one batch, packed (thread-batch.ts). */
   | ({ type: 'run' } & PackedRuns)
   | OneRun
-  | OneRunDirect
   /** Drop a queued run that was cancelled before it started (ignored if it already did). */
   | { type: 'skip'; id: string }
   | ActorReplyToThread

@@ -287,8 +287,7 @@ export class WorkerPool {
       runs.push({ id: job.id, hash: job.code.hash, code: first ? job.code : null, export: job.export, args: argsFor(job.args, starts, transfer), chunk: job.chunk, deps, express: job.express === true });
     }
     // A lone run crosses flat; a batch's own buffer is moved too (packRuns adds it to `transfer`).
-    const lone = runs.length === 1 ? oneRun(runs[0]!) : null;
-    const message: ToThread = lone === null ? { type: 'run', ...packRuns(runs, transfer) } : jobs[0]!.direct ? { ...lone, direct: true } : lone;
+    const message: ToThread = runs.length === 1 ? oneRun(runs[0]!, jobs[0]!.direct === true) : { type: 'run', ...packRuns(runs, transfer) };
     slot.worker.postMessage(message, transfer);
     if (wasIdle) this.begin(slot);
   }

@@ -30,8 +30,6 @@ export function runWorkerThread(): void {
   const data = workerData as { cacheDir: string; writes?: SharedArrayBuffer | null };
   const cache = new CodeCache(data.cacheDir);
   const writer = data.writes ? new ThreadWriter(data.writes) : null;
-  /** Runs whose result this thread may write to the coordinator itself. */
-  const direct = new Set<string>();
   const queue: RunInThread[] = [];
   const results = new ResultBatch();
   /** When the oldest result in `results` was made. */
@@ -91,10 +89,9 @@ export function runWorkerThread(): void {
       }
       // The task's last partial line goes out before its result.
       const wrote = output.end(run.id);
-      const mayWrite = direct.delete(run.id);
       // A lone result of a task that printed nothing (its lines travel through the main thread,
       // and must arrive first) is written here: the main thread then only hears that it was.
-      if (mayWrite && !wrote && writer !== null && result.type === 'done' && result.refs.length === 0 && results.count === 0 && queue.length === 0 && writer.done(result.id, result.value, result.runMs)) {
+      if (run.direct === true && !wrote && writer !== null && result.type === 'done' && result.refs.length === 0 && results.count === 0 && queue.length === 0 && writer.done(result.id, result.value, result.runMs)) {
         port.postMessage({ type: 'done', id: result.id, value: SENT, refs: [], runMs: result.runMs, sent: true } satisfies FromThread);
         current = null;
         continue;
@@ -124,7 +121,6 @@ export function runWorkerThread(): void {
         if (!draining) void drain();
         return;
       case 'one':
-        if ('direct' in msg) direct.add(msg.id);
         enqueue(runOfOne(msg));
         if (!draining) void drain();
         return;
@@ -138,7 +134,6 @@ export function runWorkerThread(): void {
         const i = queue.findIndex((r) => r.id === msg.id);
         if (i < 0) return;
         const [skipped] = queue.splice(i, 1);
-        direct.delete(msg.id);
         // Later runs of the same code were sent without it: keep the code this run carried.
         try {
           if (skipped?.code) cache.add(skipped.code);
