@@ -91,12 +91,22 @@ export class Lanes {
 
   /** The link's load or state changed: every lane it serves re-reads its room. */
   update(link: AgentLink): void {
-    this.any.worker.open.update(link);
-    this.any.inline.open.update(link);
+    this.eachTurn(link, 'update');
+  }
+
+  /** Tasks of `link` came back: it goes to the front of every turn it has room in (OpenLinks.freed). */
+  freed(link: AgentLink): void {
+    this.eachTurn(link, 'freed');
+  }
+
+  /** Tells the turn of every lane `link` serves (any agent's and its pool's, worker and inline). */
+  private eachTurn(link: AgentLink, change: 'update' | 'freed'): void {
+    this.any.worker.open[change](link);
+    this.any.inline.open[change](link);
     const pair = this.byPool.get(link.pool);
     if (!pair) return;
-    pair.worker.open.update(link);
-    pair.inline.open.update(link);
+    pair.worker.open[change](link);
+    pair.inline.open[change](link);
   }
 
   /**

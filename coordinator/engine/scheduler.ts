@@ -209,7 +209,7 @@ export class Scheduler implements ParkingScheduler {
     link.tasksDone++;
     link.avgRunMs += (msg.runMs - link.avgRunMs) * 0.2;
     link.completed();
-    this.lanes.update(link);
+    this.lanes.freed(link);
     settleTask(task, { ok: true, value: msg.value, agentId: link.id, refs: msg.refs });
     this.scheduleDispatch();
   }
@@ -218,7 +218,7 @@ export class Scheduler implements ParkingScheduler {
     const wasParked = link.inflight.get(msg.id)?.parked === true;
     const task = this.take(link, msg.id);
     if (!task) return;
-    this.lanes.update(link);
+    this.lanes.freed(link);
     this.scheduleDispatch();
     if (task.settled) return;
     if (msg.kind === 'exception' && task.exceptionRetriesLeft > 0) {
@@ -345,6 +345,10 @@ export class Scheduler implements ParkingScheduler {
       this.start(link, task, false);
       this.lanes.update(link);
     }
+    // A link's share of all sent or waiting: the front link (whose tasks came back last) takes tasks
+    // in a row while it holds less. The split stays even, a frame's tasks are neighbours in memory,
+    // and a refill leaves as one frame (round robin made a frame per task at 2,048 links).
+    const share = Math.floor((this.runningCount + lane.queue.length) / Math.max(1, this.links.size));
     while (lane.queue.length > 0 && lane.open.size > 0) {
       const task = lane.queue.take();
       if (!task) return;
@@ -363,7 +367,7 @@ export class Scheduler implements ParkingScheduler {
       // A holder's only task on agents (an interactive call, a batch's first) or a raised priority
       // goes before what is queued on the agent already: it waits for no one's pipelined window.
       this.start(link, task, lane.queue.runningOf(task) === 1 || task.priority > 0);
-      lane.open.took(link);
+      lane.open.took(link, link.inflight.size < share);
       this.lanes.tookFrom(link, lane);
     }
   }

@@ -1,4 +1,5 @@
-// How the scheduler hands tasks to fake agents: a burst spreads round robin, each agent gets its
+// How the scheduler hands tasks to fake agents: a burst spreads round robin (in a row per agent
+// once many tasks wait per agent, a refill to the agent whose tasks came back), each agent gets its
 // slots plus a pipeline sized by its round trip and task time, drained agents and agents whose
 // slots actors hold get nothing, and `running`/`queued` stay exact.
 import { describe, expect, it } from 'vitest';
@@ -15,6 +16,41 @@ describe('scheduler dispatch', () => {
     expect(agents[0]!.taskIds).toEqual([tasks[0]!.record.id, tasks[4]!.record.id]);
     expect(s.running).toBe(6);
     expect(s.queued).toBe(0);
+  });
+
+  it('gives each agent its share in a row when many tasks wait per agent, with the rest round robin', async () => {
+    const s = scheduler(128);
+    const agents = [1, 2, 3].map((i) => new FakeAgent(`a${i}`, 1, s));
+    for (const a of agents) {
+      // Room for 1 + ceil(10 ms / 0.5 ms) = 21 each.
+      a.link.rttMs = 10;
+      a.link.avgRunMs = 0.5;
+    }
+    const tasks = Array.from({ length: 32 }, () => task('row'));
+    for (const t of tasks) s.submit(t.record);
+    await settle();
+    const ids = tasks.map((t) => t.record.id);
+    // floor(32 / 3) = 10 each in a row; the 2 left one per turn.
+    expect(agents.map((a) => a.taskIds)).toEqual([[...ids.slice(0, 10), ids[30]], [...ids.slice(10, 20), ids[31]], ids.slice(20, 30)]);
+  });
+
+  it('sends the tasks that replace results to the agent they came from', async () => {
+    const s = scheduler(128);
+    const agents = [1, 2, 3, 4].map((i) => new FakeAgent(`a${i}`, 1, s));
+    for (const a of agents) {
+      // Room for 1 + ceil(10 ms / 0.5 ms) = 21 each.
+      a.link.rttMs = 10;
+      a.link.avgRunMs = 0.5;
+    }
+    for (let i = 0; i < 40; i++) s.submit(task('r').record);
+    await settle();
+    const back = agents[2]!;
+    for (const id of back.running) back.done(id);
+    const refill = Array.from({ length: 10 }, () => task('r'));
+    for (const t of refill) s.submit(t.record);
+    await settle();
+    expect(back.running).toEqual(refill.map((t) => t.record.id));
+    expect(agents.map((a) => a.running.length)).toEqual([10, 10, 10, 10]);
   });
 
   it('pipelines beyond the slots to cover one round trip of short tasks, and no further', async () => {
