@@ -60,6 +60,7 @@ export function load(link: AgentLink, task: TaskRecord, now: number): void {
   task.link = link;
   task.startedAt ??= now;
   task.lastAgent = link.id;
+  task.sends = (task.sends ?? 0) + 1;
   link.inflight.set(task.id, task);
   if (task.parked) link.parkedInflight++;
   if (task.resources) {

@@ -4,6 +4,7 @@ import { ClusterClosedError, type ClustrixError } from '../errors/errors.js';
 import type { ObjectDirectory } from './object-directory.js';
 import { PipelinedDeps } from './pipelined-deps.js';
 import { valueTooLarge } from './pack.js';
+import { releasePacked } from '../../protocol/values.js';
 import { valueLimit } from '../../protocol/version.js';
 import type { Scheduler } from './scheduler.js';
 import type { OutcomeSink, Settled, ShippedCode, TaskOrigin, TaskOutcome, TaskRecord } from './task.js';
@@ -148,6 +149,11 @@ export class Submitter {
     // The arguments' refs stay pinned until the task settled; released after its caller heard.
     const refs = task.refs;
     if (refs.length > 0) queueMicrotask(() => this.unpin(refs));
+    else if (outcome.ok && task.sends === 1 && task.keep === null && task.pinned === null && task.args.byteLength >= RELEASE_MIN_BYTES) {
+      // Sent once and answered by that agent: it had every byte, nothing sends them again (no
+      // retry, no lineage, no broadcast copy), and no one reads a task's arguments after it.
+      releasePacked(task.args);
+    }
   }
 
   /** Refuses arguments too large for a frame; the message is built only then (a string per task otherwise). */
@@ -183,6 +189,9 @@ export class Submitter {
   }
 }
 
+/** Arguments smaller than this never came from a buffer of their own (values.ts). */
+const RELEASE_MIN_BYTES = 1024 * 1024;
+
 /**
  * A submitter's task record. A class whose `deliver` is a method: a closure per task (and its
  * context) was a measurable share of a trivial map's allocation. Every field is set here, so each
@@ -211,6 +220,7 @@ class SubmittedTask implements TaskRecord {
   settled = false;
   startedAt: number | null = null;
   lastAgent: string | null = null;
+  sends = 0;
   resultRefs: readonly string[] | undefined = undefined;
 
   constructor(

@@ -106,6 +106,8 @@ export interface TaskRecord {
   /** When it was first sent to an agent, and the last agent it was sent to. */
   startedAt?: number | null;
   lastAgent?: string | null;
+  /** How many times it was sent to an agent. */
+  sends?: number;
   readonly deliver: (outcome: TaskOutcome) => void;
   /**
    * The refs inside the delivered value, each pinned once for whoever takes the value (a scope
