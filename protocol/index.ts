@@ -17,7 +17,7 @@ export { Welcome, Code, Task, Cancel, Withdraw, Ping, Shutdown, CoordinatorMessa
 export { Hello, Done, Failed, Withdrawn, Log, Pong, Draining, AgentMessage } from './agent-messages.js';
 export { ActorCreate, ActorCall, ActorKill, ActorReply, ActorReady, ActorExited, ActorRequest, ActorCheckpoint } from './actor-messages.js';
 export { encodeFrame, decodeAgentFrame, decodeCoordinatorFrame, MAX_MESSAGES_PER_FRAME } from './codec.js';
-export { packValue, releasePacked, unpackValue, ActorRef, setActorRefReviver, registerActorHandleClass, ACTOR_REF_EXTENSION } from './values.js';
+export { packValue, unpackValue, ActorRef, setActorRefReviver, registerActorHandleClass, ACTOR_REF_EXTENSION } from './values.js';
 export { AgentInfo, PendingAgent, ActorState, ActorInfo, LogEntry, ObjectStats, LinkBytes } from './rows.js';
 export { CoreMethods, TaskSpec, BroadcastSpec, ActorSpec } from './core-methods.js';
 export { ClientHello, ClientCode, Request, ClientMessage, ClientWelcome, WireError, Response, Event, ServiceEvents, ServiceMessage, ServiceMethods, ServiceStatus, ClientRow } from './service-messages.js';

@@ -2,7 +2,7 @@
 // releasePacked), packs the next large value: only the exact bytes handed out come back, once, and
 // a spare never serves a value much smaller than itself.
 import { describe, expect, it } from 'vitest';
-import { packValue, releasePacked, unpackValue } from '../../protocol/index.js';
+import { packValue, releasePacked, unpackValue } from '../../protocol/values.js';
 
 const MB = 1024 * 1024;
 const array = (bytes: number, fill: number): Float64Array => new Float64Array(bytes / 8).fill(fill);
